@@ -1,0 +1,91 @@
+"""Alembic environment for the BillGenerator schema.
+
+Which database: schemactl passes the environment in ``config.attributes``; plain ``alembic``
+takes ``-x env=NAME``, else $SCHEMACTL_ENV, else the default environment of alembic.ini.
+Offline (``--sql``) needs only the environment's dialect: no URL, no driver, no server.
+"""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+from typing import TYPE_CHECKING
+
+from alembic import context
+from alembic.util import CommandError
+from sqlalchemy import create_engine, pool
+
+from schema import metadata as target_metadata
+from tools.config import TOOL_TABLES, project_from_alembic_config
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from tools.config import Environment
+
+config = context.config
+if config.attributes.get("configure_logger", True) and config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _environment() -> Environment:
+    given = config.attributes.get("schemactl.environment")
+    if given is not None:
+        return given
+    name = context.get_x_argument(as_dictionary=True).get("env") or os.environ.get("SCHEMACTL_ENV")
+    return project_from_alembic_config(config).environment(name)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # Tables the tool owns are not part of the model: autogenerate must not offer to drop them.
+    return not (type_ == "table" and name in TOOL_TABLES)
+
+
+def _configure_options(dialect: str) -> dict[str, object]:
+    return {
+        "target_metadata": target_metadata,
+        "include_name": include_name,
+        # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
+        "render_as_batch": dialect == "sqlite",
+        "compare_type": True,
+    }
+
+
+def run_migrations_offline(environment: Environment) -> None:
+    context.configure(
+        dialect_name=environment.dialect,
+        literal_binds=True,
+        **_configure_options(environment.dialect),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online(environment: Environment) -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, **_configure_options(environment.dialect))
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url: URL = config.attributes.get("schemactl.url") or environment.url()
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, **_configure_options(environment.dialect))
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+try:
+    _env = _environment()
+    if context.is_offline_mode():
+        run_migrations_offline(_env)
+    else:
+        run_migrations_online(_env)
+except SchemactlError as err:
+    # Plain `alembic` prints a CommandError as one "FAILED:" line instead of a traceback.
+    raise CommandError(str(err)) from err
