@@ -1,0 +1,5 @@
+"""`python -m tools` is `schemactl`."""
+
+from tools.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""schemactl: the command line over the tools library.
+
+Commands stay a few lines each: find the project, make one library call, print the result.
+Library modules are imported inside the commands so `schemactl --help` loads neither
+SQLAlchemy nor Alembic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from tools.config import Project
+    from tools.migrate import Status
+
+app = typer.Typer(
+    name="schemactl",
+    help="Run the BillGenerator schema: migrate databases, show the revision graph, "
+    "render DBA scripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        help="Environment to work on (a [schemactl.env.NAME] section of alembic.ini). "
+        "Default: $SCHEMACTL_ENV, else the config's default_env (dev).",
+        envvar="SCHEMACTL_ENV",
+        show_default=False,
+    ),
+]
+
+
+@dataclass
+class Options:
+    config: Path | None
+    env: str | None
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="The project's alembic.ini (default: ./alembic.ini). Any Alembic project "
+            "works, not only this one.",
+            envvar="SCHEMACTL_CONFIG",
+            show_default=False,
+        ),
+    ] = None,
+    env: EnvOption = None,
+) -> None:
+    ctx.obj = Options(config=config, env=env)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Print a SchemactlError as one line on stderr and exit 1; let bugs keep their traceback."""
+    try:
+        yield
+    except SchemactlError as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def _project(ctx: typer.Context) -> Project:
+    from tools.config import load_project
+
+    return load_project(ctx.obj.config)
+
+
+def _env(ctx: typer.Context, env: str | None) -> str | None:
+    return env or ctx.obj.env
+
+
+@app.command()
+def status(ctx: typer.Context, env: EnvOption = None) -> None:
+    """Show every revision in apply order, [X] where the environment's database has it.
+
+    Like Django's showmigrations: branch labels, the branch point, merges and heads are marked.
+
+    Example: schemactl --env staging status
+    """
+    from tools import migrate
+
+    with _user_errors():
+        report = migrate.status(_project(ctx), _env(ctx, env))
+    typer.echo(format_status(report))
+
+
+@app.command()
+def upgrade(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(help="Revision, branch label, 'label@head', or 'heads' for everything."),
+    ] = "heads",
+    env: EnvOption = None,
+) -> None:
+    """Upgrade the environment's database to TARGET (default: all heads).
+
+    Example: schemactl upgrade            # dev, to head
+    Example: schemactl --env staging upgrade payments@head
+    """
+    from tools import migrate
+
+    migrate.show_progress()
+    with _user_errors():
+        report = migrate.upgrade(_project(ctx), _env(ctx, env), target)
+    typer.echo(_now_at(report))
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def downgrade(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="Revision, relative step such as -1, or 'base' for empty.")
+    ],
+    env: EnvOption = None,
+) -> None:
+    """Downgrade the environment's database to TARGET.
+
+    Example: schemactl downgrade -1
+    Example: schemactl --env staging downgrade base
+    """
+    from tools import migrate
+
+    migrate.show_progress()
+    with _user_errors():
+        report = migrate.downgrade(_project(ctx), _env(ctx, env), target)
+    typer.echo(_now_at(report))
+
+
+def _now_at(report: Status) -> str:
+    at = ", ".join(report.current) or "base (empty)"
+    env = report.environment
+    return f"{env.name} ({env.dialect}) is now at {at}"
+
+
+def format_status(report: Status) -> str:
+    env = report.environment
+    lines = [
+        f"Environment {env.name} ({env.dialect}): {report.url}",
+        f"Database at {', '.join(report.current) or 'base (empty)'}; "
+        f"{report.applied_count} of {len(report.rows)} revisions applied",
+    ]
+    width = max((len(row.branch or "") for row in report.rows), default=0)
+    for row in report.rows:
+        mark = "[X]" if row.applied else "[ ]"
+        branch = (row.branch or "").ljust(width)
+        markers = f"  ({', '.join(row.markers)})" if row.markers else ""
+        line = f"{mark} {row.depth:04d} {row.revision}  {branch}  {row.message}{markers}"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def main() -> None:
+    app(prog_name="schemactl")

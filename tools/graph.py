@@ -1,0 +1,199 @@
+"""The revision graph: which revisions exist, in what order they apply, where it branches.
+
+A read-only view over Alembic's ScriptDirectory. It loads the revision files once and
+answers questions about them; it never touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from tools.errors import RevisionError, SchemactlError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+
+RevisionId: TypeAlias = str
+
+
+class HistoryError(SchemactlError):
+    """The revision files do not form a usable history (unloadable file, cycle, lost parent)."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: RevisionId
+    parents: tuple[RevisionId, ...]
+    children: tuple[RevisionId, ...]
+    message: str
+    # The labels this revision declares itself (Alembic also lends them to descendants).
+    labels: tuple[str, ...]
+    path: Path
+    depth: int
+
+    @property
+    def is_head(self) -> bool:
+        return not self.children
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def is_branch_point(self) -> bool:
+        return len(self.children) > 1
+
+
+@dataclass(frozen=True)
+class Graph:
+    revisions: dict[RevisionId, Revision]
+    # Every revision after all of its parents; a feature branch stays contiguous.
+    order: tuple[RevisionId, ...]
+
+    def __getitem__(self, revision: RevisionId) -> Revision:
+        return self.revisions[revision]
+
+    @property
+    def heads(self) -> tuple[RevisionId, ...]:
+        return tuple(r for r in self.order if self.revisions[r].is_head)
+
+    @property
+    def labels(self) -> dict[str, RevisionId]:
+        """Each branch label and the revision that declares it."""
+        return {label: r for r in self.order for label in self.revisions[r].labels}
+
+    def ancestors(self, revisions: Iterable[RevisionId]) -> set[RevisionId]:
+        """The given revisions and everything they stand on."""
+        seen: set[RevisionId] = set()
+        stack = list(revisions)
+        while stack:
+            rev = stack.pop()
+            if rev not in seen:
+                seen.add(rev)
+                stack.extend(self.revisions[rev].parents)
+        return seen
+
+    def branch_of(self, revision: RevisionId) -> str | None:
+        """The feature branch a revision belongs to: the label its line started with.
+
+        Trunk revisions, merges and whatever follows a merge belong to no branch.
+        """
+        rev = self.revisions[revision]
+        while not rev.labels:
+            if len(rev.parents) != 1 or self.revisions[rev.parents[0]].is_branch_point:
+                return None
+            rev = self.revisions[rev.parents[0]]
+        return rev.labels[0]
+
+
+def script_directory(cfg: Config) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(cfg)
+    except CommandError as err:
+        raise HistoryError(f"{err}; check script_location in the Alembic config") from err
+
+
+def load_graph(cfg: Config) -> Graph:
+    """Load every revision file named by the Alembic config into a Graph."""
+    return graph_from_scripts(script_directory(cfg))
+
+
+def graph_from_scripts(scripts: ScriptDirectory) -> Graph:
+    from alembic.script.revision import RevisionError as AlembicRevisionError
+    from alembic.util import CommandError
+
+    try:
+        loaded = {script.revision: script for script in _scripts(scripts)}
+    except (AlembicRevisionError, CommandError) as err:
+        raise HistoryError(
+            f"the revision history is broken: {err}; fix the revision files"
+        ) from err
+    order = _apply_order(loaded)
+    depth: dict[RevisionId, int] = {}
+    revisions: dict[RevisionId, Revision] = {}
+    for rev in order:
+        script = loaded[rev]
+        parents = _as_tuple(script.down_revision)
+        depth[rev] = 1 + max((depth[p] for p in parents), default=0)
+        revisions[rev] = Revision(
+            id=rev,
+            parents=parents,
+            children=tuple(sorted(script.nextrev, key=lambda c: _sort_key(loaded[c]))),
+            message=(script.doc or "").strip(),
+            labels=_as_tuple(getattr(script.module, "branch_labels", None)),
+            path=Path(script.path),
+            depth=depth[rev],
+        )
+    return Graph(revisions, tuple(order))
+
+
+def _scripts(scripts: ScriptDirectory) -> Iterable[Script]:
+    # Alembic imports each revision file: a broken file surfaces here as whatever exec raised.
+    try:
+        return list(scripts.walk_revisions("base", "heads"))
+    except SyntaxError as err:
+        where = f"{Path(err.filename or '?').name}, line {err.lineno}"
+        raise HistoryError(
+            f"revision file {where} is not valid Python ({err.msg}); fix or remove it"
+        ) from err
+    except (ImportError, NameError, AttributeError, TypeError, ValueError) as err:
+        raise HistoryError(
+            f"a revision file failed to load ({type(err).__name__}: {err}); fix or remove it"
+        ) from err
+
+
+def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _sort_key(script: Script) -> tuple[str, str]:
+    return (Path(script.path).name, script.revision)
+
+
+def _apply_order(scripts: dict[RevisionId, Script]) -> list[RevisionId]:
+    # Kahn's algorithm with a stack: once a branch starts it is followed to its end before
+    # its sibling, and ties break on file name, so the order is stable and reads naturally.
+    waiting = {rev: len(_as_tuple(s.down_revision)) for rev, s in scripts.items()}
+    ready = sorted((r for r, n in waiting.items() if n == 0), key=lambda r: _sort_key(scripts[r]))
+    ready.reverse()
+    order: list[RevisionId] = []
+    while ready:
+        rev = ready.pop()
+        order.append(rev)
+        freed = [c for c in scripts[rev].nextrev if _release(waiting, c)]
+        ready.extend(sorted(freed, key=lambda r: _sort_key(scripts[r]), reverse=True))
+    if len(order) != len(scripts):
+        stuck = sorted(set(scripts) - set(order))
+        raise HistoryError(
+            f"revisions {', '.join(stuck)} depend on each other in a cycle; fix their down_revision"
+        )
+    return order
+
+
+def _release(waiting: dict[RevisionId, int], revision: RevisionId) -> bool:
+    waiting[revision] -= 1
+    return waiting[revision] == 0
+
+
+def resolve(graph: Graph, scripts: ScriptDirectory, target: str) -> tuple[RevisionId, ...]:
+    """The revisions a user's target names (an id prefix, a label, 'heads', 'label@head')."""
+    from alembic.script.revision import RevisionError as AlembicRevisionError
+
+    try:
+        found = scripts.revision_map.get_revisions(target)
+    except AlembicRevisionError as err:
+        raise RevisionError(
+            f"{err}; run `schemactl status` to see the revisions and branch labels"
+        ) from err
+    return tuple(r.revision for r in found if r is not None)

@@ -1,0 +1,187 @@
+"""Online commands: move an environment's database along the history, or report where it is.
+
+Each public function is what one CLI verb does, callable from Python and tests. Alembic and
+driver exceptions are translated here, once, into SchemactlError with a fix in the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tools.config import redact
+from tools.errors import DatabaseError, RevisionError, SchemactlError
+from tools.graph import Graph, RevisionId, load_graph
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import URL
+
+    from tools.config import Environment, Project
+
+VERSION_TABLE = "alembic_version"
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    revision: RevisionId
+    depth: int
+    applied: bool
+    branch: str | None
+    message: str
+    markers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Status:
+    environment: Environment
+    url: str  # redacted
+    current: tuple[RevisionId, ...]
+    rows: tuple[StatusRow, ...]
+
+    @property
+    def applied_count(self) -> int:
+        return sum(row.applied for row in self.rows)
+
+
+def upgrade(project: Project, env: str | None = None, target: str = "heads") -> Status:
+    """Upgrade the environment's database to ``target`` (default: every head)."""
+    from alembic import command
+
+    environment = project.environment(env)
+    url = environment.url()
+    cfg = _online_config(project, environment, url)
+    with _translate_errors(url):
+        command.upgrade(cfg, target)
+    return status(project, environment.name)
+
+
+def downgrade(project: Project, env: str | None, target: str) -> Status:
+    """Downgrade the environment's database to ``target`` ('-1', a revision, or 'base')."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    environment = project.environment(env)
+    url = environment.url()
+    cfg = _online_config(project, environment, url)
+    with _translate_errors(url):
+        try:
+            command.downgrade(cfg, target)
+        except CommandError as err:
+            if "Ambiguous walk" not in str(err):
+                raise
+            # Alembic cannot count steps back through a merge: it has two parents.
+            raise RevisionError(
+                f"downgrade {target!r} is ambiguous because it crosses a merge revision; name "
+                "the revision to go back to instead (see `schemactl status`)"
+            ) from err
+    return status(project, environment.name)
+
+
+def status(project: Project, env: str | None = None) -> Status:
+    """Every revision in apply order, marked applied or not in the environment's database."""
+    environment = project.environment(env)
+    graph = load_graph(project.alembic_config())
+    url = environment.url()
+    current = current_heads(url)
+    unknown = [rev for rev in current if rev not in graph.revisions]
+    if unknown:
+        raise RevisionError(
+            f"the {environment.name} database is at revision {', '.join(unknown)}, which is not "
+            "in this checkout's history; check out the code that wrote it (or `git pull`)"
+        )
+    applied = graph.ancestors(current)
+    rows = tuple(
+        StatusRow(
+            revision=rev,
+            depth=graph[rev].depth,
+            applied=rev in applied,
+            branch=graph.branch_of(rev),
+            message=graph[rev].message.splitlines()[0] if graph[rev].message else "",
+            markers=_markers(graph, rev),
+        )
+        for rev in graph.order
+    )
+    return Status(environment, redact(url), current, rows)
+
+
+def current_heads(url: URL) -> tuple[RevisionId, ...]:
+    """The revisions the database's version table holds (none when it has no version table)."""
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with _translate_errors(url), engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return tuple(sorted(context.get_current_heads()))
+    finally:
+        engine.dispose()
+
+
+def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
+    revision = graph[rev]
+    flags = (
+        ("branchpoint", revision.is_branch_point),
+        ("merge", revision.is_merge),
+        ("head", revision.is_head),
+    )
+    return tuple(name for name, on in flags if on)
+
+
+def _online_config(project: Project, environment: Environment, url: URL) -> Config:
+    cfg = project.alembic_config(environment)
+    cfg.attributes["schemactl.url"] = url
+    cfg.attributes["configure_logger"] = False
+    # A foreign env.py reads sqlalchemy.url; '%' is the ini parser's escape character.
+    cfg.set_main_option(
+        "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return cfg
+
+
+@contextmanager
+def _translate_errors(url: URL) -> Iterator[None]:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+
+    try:
+        yield
+    except CommandError as err:
+        if isinstance(err.__cause__, SchemactlError):
+            raise err.__cause__ from err
+        raise RevisionError(
+            f"{err}; run `schemactl status` to see the revisions and branch labels"
+        ) from err
+    except DBAPIError as err:
+        # str(err) holds the statement and parameters; the driver's own first line is enough,
+        # and the URL is shown without its password.
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        raise DatabaseError(f"{redact(url)}: {reason}") from err
+    except NoSuchModuleError as err:
+        raise DatabaseError(
+            f"no driver for {url.drivername}; use a URL with +psycopg (PostgreSQL) "
+            "or +pymysql (MariaDB/MySQL)"
+        ) from err
+
+
+class _RunningOnly(logging.Filter):
+    """Alembic's progress lines ('Running upgrade a -> b, message'), not its chatter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage().startswith("Running ")
+
+
+def show_progress() -> None:
+    """Print Alembic's 'Running upgrade ...' lines to stderr while a command runs."""
+    logger = logging.getLogger("alembic.runtime.migration")
+    if any(isinstance(f, _RunningOnly) for h in logger.handlers for f in h.filters):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_RunningOnly())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
