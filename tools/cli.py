@@ -7,6 +7,7 @@ SQLAlchemy nor Alembic.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,23 @@ def _global_options(
     ctx.obj = Options(config=config, env=env)
 
 
+class _Progress(logging.Handler):
+    """Alembic's 'Running upgrade a -> b, message' lines on stderr, without its chatter."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Running "):
+            # sys.stderr at emit time, not at creation: callers (and tests) may swap it.
+            typer.echo(message, err=True)
+
+
+def _show_progress() -> None:
+    logger = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(handler, _Progress) for handler in logger.handlers):
+        logger.addHandler(_Progress())
+    logger.setLevel(logging.INFO)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Print a SchemactlError as one line on stderr and exit 1; let bugs keep their traceback."""
@@ -119,7 +137,7 @@ def upgrade(
     """
     from tools import migrate
 
-    migrate.show_progress()
+    _show_progress()
     with _user_errors():
         report = migrate.upgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
@@ -140,7 +158,7 @@ def downgrade(
     """
     from tools import migrate
 
-    migrate.show_progress()
+    _show_progress()
     with _user_errors():
         report = migrate.downgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
@@ -162,10 +180,9 @@ def format_status(report: Status) -> str:
     width = max((len(row.branch or "") for row in report.rows), default=0)
     for row in report.rows:
         mark = "[X]" if row.applied else "[ ]"
-        branch = (row.branch or "").ljust(width)
+        branch = f"{(row.branch or '').ljust(width)}  " if width else ""
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
-        line = f"{mark} {row.depth:04d} {row.revision}  {branch}  {row.message}{markers}"
-        lines.append(line.rstrip())
+        lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
     return "\n".join(lines)
 
 

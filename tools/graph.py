@@ -6,6 +6,8 @@ answers questions about them; it never touches a database.
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,8 +138,15 @@ def graph_from_scripts(scripts: ScriptDirectory) -> Graph:
 
 def _scripts(scripts: ScriptDirectory) -> Iterable[Script]:
     # Alembic imports each revision file: a broken file surfaces here as whatever exec raised.
+    # A lost parent only warns before failing, so that warning becomes the error it announces.
     try:
-        return list(scripts.walk_revisions("base", "heads"))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Revision .* is not present")
+            return list(scripts.walk_revisions("base", "heads"))
+    except UserWarning as err:
+        raise HistoryError(
+            f"{' '.join(str(err).split())}; fix that down_revision or restore the missing file"
+        ) from err
     except SyntaxError as err:
         where = f"{Path(err.filename or '?').name}, line {err.lineno}"
         raise HistoryError(
@@ -186,14 +195,34 @@ def _release(waiting: dict[RevisionId, int], revision: RevisionId) -> bool:
     return waiting[revision] == 0
 
 
-def resolve(graph: Graph, scripts: ScriptDirectory, target: str) -> tuple[RevisionId, ...]:
-    """The revisions a user's target names (an id prefix, a label, 'heads', 'label@head')."""
+_KEYWORDS = frozenset({"base", "head", "heads"})
+_RELATIVE = re.compile(r"^(?P<name>.*?)(?P<step>[+-]\d+)?$")
+
+
+def check_target(scripts: ScriptDirectory, target: str) -> None:
+    """Refuse a target naming a revision or branch label that does not exist.
+
+    Targets are what Alembic accepts: 'heads', 'base', '-1', a revision (or unique prefix),
+    a label, 'label@head', 'label@-1', 'rev+2'. Alembic checks most of these itself, but
+    trips over an unknown label in a relative downgrade, so every name is checked here.
+    """
+    for part in target.split("@") if target else [""]:
+        name = _RELATIVE.match(part.strip()).group("name")  # type: ignore[union-attr]
+        if not name or name in _KEYWORDS:
+            continue
+        _lookup(scripts, name)
+
+
+def _lookup(scripts: ScriptDirectory, name: str) -> None:
     from alembic.script.revision import RevisionError as AlembicRevisionError
 
     try:
-        found = scripts.revision_map.get_revisions(target)
+        found = scripts.revision_map.get_revisions(name)
     except AlembicRevisionError as err:
         raise RevisionError(
             f"{err}; run `schemactl status` to see the revisions and branch labels"
         ) from err
-    return tuple(r.revision for r in found if r is not None)
+    if not found:
+        raise RevisionError(
+            f"no revision or branch label {name!r}; run `schemactl status` to see them"
+        )

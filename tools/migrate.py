@@ -6,7 +6,6 @@ driver exceptions are translated here, once, into SchemactlError with a fix in t
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tools.config import redact
 from tools.errors import DatabaseError, RevisionError, SchemactlError
-from tools.graph import Graph, RevisionId, load_graph
+from tools.graph import Graph, RevisionId, check_target, load_graph, script_directory
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -54,6 +53,7 @@ def upgrade(project: Project, env: str | None = None, target: str = "heads") -> 
     environment = project.environment(env)
     url = environment.url()
     cfg = _online_config(project, environment, url)
+    check_target(script_directory(cfg), target)
     with _translate_errors(url):
         command.upgrade(cfg, target)
     return status(project, environment.name)
@@ -67,6 +67,7 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     environment = project.environment(env)
     url = environment.url()
     cfg = _online_config(project, environment, url)
+    check_target(script_directory(cfg), target)
     with _translate_errors(url):
         try:
             command.downgrade(cfg, target)
@@ -166,22 +167,3 @@ def _translate_errors(url: URL) -> Iterator[None]:
             f"no driver for {url.drivername}; use a URL with +psycopg (PostgreSQL) "
             "or +pymysql (MariaDB/MySQL)"
         ) from err
-
-
-class _RunningOnly(logging.Filter):
-    """Alembic's progress lines ('Running upgrade a -> b, message'), not its chatter."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage().startswith("Running ")
-
-
-def show_progress() -> None:
-    """Print Alembic's 'Running upgrade ...' lines to stderr while a command runs."""
-    logger = logging.getLogger("alembic.runtime.migration")
-    if any(isinstance(f, _RunningOnly) for h in logger.handlers for f in h.filters):
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(_RunningOnly())
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)

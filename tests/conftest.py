@@ -1,0 +1,168 @@
+"""Fixtures: the repo's project, and a fresh throwaway database per test on a real server.
+
+PostgreSQL and MariaDB are reached through admin URLs (override with SCHEMACTL_TEST_PG_URL /
+SCHEMACTL_TEST_MARIADB_URL). When a server is missing the test skips with the reason, except
+in CI (CI=true), where it fails: CI must never go green by skipping the real databases.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+
+from tools.config import Project, load_project
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+ADMIN_URLS = {
+    "postgresql": os.environ.get(
+        "SCHEMACTL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mariadb": os.environ.get(
+        "SCHEMACTL_TEST_MARIADB_URL", "mariadb+pymysql://root@127.0.0.1:3306"
+    ),
+}
+# Which of the repo's environments tests each dialect, and the variable holding its URL.
+ENV_FOR_DIALECT = {
+    "sqlite": ("dev", "BILLGEN_DEV_URL"),
+    "postgresql": ("prod", "BILLGEN_PROD_URL"),
+    "mariadb": ("mariadb", "BILLGEN_MARIADB_URL"),
+}
+DIALECTS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
+]
+
+
+@dataclass(frozen=True)
+class Database:
+    dialect: str
+    url: URL
+    env: str  # the repo environment pointed at this database
+    url_var: str
+
+    def engine(self):
+        from sqlalchemy import pool
+
+        return create_engine(self.url, poolclass=pool.NullPool)
+
+
+def server_unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI requires every database server)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _admin_engine(dialect: str):
+    from sqlalchemy import pool
+
+    url = make_url(ADMIN_URLS[dialect])
+    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as err:  # any driver error means the same: no usable server
+        engine.dispose()
+        first = str(getattr(err, "orig", err)).strip().splitlines()[0]
+        server_unavailable(
+            f"{dialect} server not reachable at {url.render_as_string(hide_password=True)}: {first}"
+        )
+    return engine
+
+
+def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> dict[str, object]:
+    """The reflected schema as plain data, so two databases can be compared with ==."""
+    from sqlalchemy import pool
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            insp = inspect(connection)
+            return {
+                table: {
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)
+                    ],
+                    "pk": insp.get_pk_constraint(table)["constrained_columns"],
+                    "fks": sorted(
+                        (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                        for fk in insp.get_foreign_keys(table)
+                    ),
+                    "indexes": sorted(
+                        (ix["name"] or "", tuple(ix["column_names"]), bool(ix["unique"]))
+                        for ix in insp.get_indexes(table)
+                    ),
+                    "uniques": sorted(
+                        (uq["name"] or "", tuple(uq["column_names"]))
+                        for uq in insp.get_unique_constraints(table)
+                    ),
+                }
+                for table in sorted(insp.get_table_names())
+                if table not in ignore
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def throwaway_database(tmp_path: Path) -> Iterator[object]:
+    """A factory: throwaway_database(dialect) -> Database, dropped after the test."""
+    created: list[tuple[object, str]] = []
+
+    def make(dialect: str) -> Database:
+        env, var = ENV_FOR_DIALECT[dialect]
+        if dialect == "sqlite":
+            url = make_url(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}")
+            return Database(dialect, url, env, var)
+        engine = _admin_engine(dialect)
+        name = f"schemactl_t_{uuid.uuid4().hex[:12]}"
+        with engine.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        created.append((engine, name))
+        url = make_url(ADMIN_URLS[dialect]).set(database=name)
+        return Database(dialect, url, env, var)
+
+    yield make
+    for engine, name in created:
+        with engine.connect() as connection:  # type: ignore[attr-defined]
+            force = " WITH (FORCE)" if engine.dialect.name == "postgresql" else ""  # type: ignore[attr-defined]
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=DIALECTS)
+def database(
+    request: pytest.FixtureRequest, throwaway_database, monkeypatch: pytest.MonkeyPatch
+) -> Database:
+    """A fresh empty database of each dialect, with its repo environment pointed at it."""
+    db = throwaway_database(request.param)
+    monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
+    return db
+
+
+@pytest.fixture
+def project() -> Project:
+    return load_project(REPO / "alembic.ini")
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A throwaway copy of this repo's Alembic project (config, env.py, revisions)."""
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    shutil.copy(REPO / "alembic.ini", dest / "alembic.ini")
+    shutil.copytree(REPO / "tools" / "alembic", dest / "tools" / "alembic")
+    shutil.copytree(
+        REPO / "versions", dest / "versions", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return dest

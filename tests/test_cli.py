@@ -1,0 +1,238 @@
+"""schemactl as a user meets it: exact output, help, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from tools.cli import app
+
+from .conftest import REPO, SCENARIOS
+
+runner = CliRunner()
+
+STATUS_ROWS = """\
+[ ] 0001 ab251de0ab93             Baseline: users, customers, invoices and invoice items
+[ ] 0002 228dfcf7a7c0             Add users.phone
+[ ] 0003 cc474e29ad24             Create tax_rates
+[ ] 0004 45c580e85327             Create products
+[ ] 0005 a66186b7cc1d             Store invoices.total_amount as Numeric(12, 2), not Float
+[ ] 0006 9ecdc98b5e8a             Seed the standard tax rates  (branchpoint)
+[ ] 0007 466a3e31682b  discounts  Start the discounts feature: create discounts
+[ ] 0008 fa4621c62bf9  discounts  Add invoices.discount_total
+[ ] 0007 83a14815e175  payments   Start the payments feature: create payments
+[ ] 0008 fcac57c435d7  payments   Add payments.reference and index payments.paid_at
+[ ] 0009 e58b81ed3f5b             Merge the payments and discounts branches  (merge)
+[ ] 0010 68cfa590ad28             Add customers.tax_id  (head)"""
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["-c", str(REPO / "alembic.ini"), *args])
+
+
+def test_status_on_a_new_database(database):
+    result = invoke("--env", database.env, "status")
+    assert result.exit_code == 0, result.output
+    driver = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+    shown = database.url.set(drivername=driver.get(database.dialect, database.url.drivername))
+    assert result.output.splitlines()[0] == (
+        f"Environment {database.env} ({database.dialect}): {shown.render_as_string()}"
+    )
+    assert result.output.splitlines()[1] == "Database at base (empty); 0 of 12 revisions applied"
+    assert "\n".join(result.output.splitlines()[2:]) == STATUS_ROWS
+
+
+def test_status_on_two_heads_then_merged(database):
+    """A database that took both feature branches sits on two heads before the merge.
+
+    0006 ─┬─ 0007 ── 0008 (discounts) [X] ─┐
+          └─ 0007 ── 0008 (payments)  [X] ─┴─ 0009 merge [ ]
+    """
+    assert invoke("--env", database.env, "upgrade", "discounts@fa4621c62bf9").exit_code == 0
+    assert invoke("--env", database.env, "upgrade", "fcac57c435d7").exit_code == 0
+    result = invoke("--env", database.env, "status")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "Database at fa4621c62bf9, fcac57c435d7; 10 of 12 revisions applied"
+    expected = STATUS_ROWS.replace("[ ]", "[X]", 10)
+    assert "\n".join(lines[2:]) == expected
+
+    upgraded = invoke("--env", database.env, "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    now_at = f"{database.env} ({database.dialect}) is now at"
+    assert upgraded.stdout == f"{now_at} 68cfa590ad28\n"
+    down = invoke("--env", database.env, "downgrade", "-1")
+    assert down.stdout == f"{now_at} e58b81ed3f5b\n"
+
+
+def test_dev_is_the_default_and_lives_under_var(repo_copy):
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (repo_copy / "var" / "dev.db").is_file()
+    assert result.stdout == "dev (sqlite) is now at 68cfa590ad28\n"
+    assert "Running upgrade e58b81ed3f5b -> 68cfa590ad28, Add customers.tax_id" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--env", "nope", "status"],
+            "Error: unknown environment 'nope'; choose one of: dev, mariadb, prod, staging "
+            "(environments are the [schemactl.env.NAME] sections of alembic.ini)",
+        ),
+        (
+            ["--env", "staging", "status"],
+            "Error: environment 'staging' takes its database URL from $BILLGEN_STAGING_URL, which "
+            "is not set; export BILLGEN_STAGING_URL=postgresql://USER@HOST:5432/DBNAME",
+        ),
+        (
+            ["upgrade", "deadbeef"],
+            "Error: No such revision or branch 'deadbeef'; run `schemactl status` to see "
+            "the revisions and branch labels",
+        ),
+        (
+            ["downgrade", "nosuchbranch@-1"],
+            "Error: No such revision or branch 'nosuchbranch'; run `schemactl status` to "
+            "see the revisions and branch labels",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(args, message, repo_copy, monkeypatch):
+    monkeypatch.delenv("BILLGEN_STAGING_URL", raising=False)
+    monkeypatch.delenv("SCHEMACTL_ENV", raising=False)
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), *args])
+    assert result.exit_code == 1
+    assert result.output == message + "\n"
+
+
+def test_missing_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no Alembic config at alembic.ini; run from the repository root or pass "
+        "-c PATH/TO/alembic.ini\n"
+    )
+
+
+def test_a_password_is_never_printed(monkeypatch):
+    monkeypatch.setenv("BILLGEN_STAGING_URL", "postgresql://app:s3cr%40t@127.0.0.1:1/billing")
+    result = invoke("--env", "staging", "status")
+    assert result.exit_code == 1
+    assert "s3cr" not in result.output
+    assert result.output.startswith("Error: postgresql+psycopg://app:***@127.0.0.1:1/billing: ")
+
+
+def test_a_url_for_the_wrong_dialect(monkeypatch):
+    monkeypatch.setenv("BILLGEN_STAGING_URL", "mysql://root@127.0.0.1/x")
+    result = invoke("--env", "staging", "status")
+    assert result.output == (
+        "Error: environment 'staging' is postgresql but the URL in $BILLGEN_STAGING_URL is for "
+        "mysql; point $BILLGEN_STAGING_URL at a postgresql database\n"
+    )
+
+
+def _break(repo_copy, name: str, text: str) -> None:
+    (repo_copy / "versions" / name).write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "0011_0123456789ab_broken.py",
+            'revision = "0123456789ab"\ndown_revision = "68cfa590ad28"\ndef upgrade(:\n',
+            "Error: revision file 0011_0123456789ab_broken.py, line 3 is not valid Python "
+            "(invalid syntax); fix or remove it",
+        ),
+        (
+            "0011_0123456789ab_orphan.py",
+            'revision = "0123456789ab"\ndown_revision = "ffffffffffff"\n',
+            "Error: Revision ffffffffffff referenced from ffffffffffff -> 0123456789ab (head), is "
+            "not present; fix that down_revision or restore the missing file",
+        ),
+    ],
+)
+def test_a_broken_revision_file(repo_copy, name, text, message):
+    _break(repo_copy, name, text)
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "status"])
+    assert result.exit_code == 1
+    assert result.output == message + "\n"
+
+
+def test_a_cycle(repo_copy):
+    baseline = repo_copy / "versions" / "0001_ab251de0ab93_baseline.py"
+    baseline.write_text(
+        baseline.read_text().replace(
+            "down_revision: str | Sequence[str] | None = None",
+            'down_revision: str | Sequence[str] | None = "68cfa590ad28"',
+        )
+    )
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "status"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the revision history is broken: ")
+    assert "cycle" in result.output.lower()
+    assert len(result.output.splitlines()) == 1
+
+
+def test_another_alembic_project_with_c(tmp_path):
+    """-c points schemactl at any Alembic project; one without [schemactl] sections gets a
+    'default' environment from its sqlalchemy.url."""
+    project = tmp_path / "plain"
+    shutil.copytree(SCENARIOS / "plain_alembic", project)
+    config = str(project / "alembic.ini")
+    up = runner.invoke(app, ["-c", config, "upgrade", "1000000000aa"])
+    assert up.exit_code == 0, up.output
+    result = runner.invoke(app, ["-c", config, "status"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "Database at 1000000000aa; 1 of 2 revisions applied",
+        "[X] 0001 1000000000aa  Create notes",
+        "[ ] 0002 2000000000bb  Add notes.body  (head)",
+    ]
+    assert result.output.startswith("Environment default (sqlite): sqlite+pysqlite:///")
+
+
+def test_commands_have_help_with_an_example():
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        assert name in top.output
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, name
+
+
+def test_help_imports_neither_sqlalchemy_nor_alembic():
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['schemactl', '--help']\n"
+        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=os.environ
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert "Usage: schemactl" in result.stdout
+
+
+@pytest.mark.postgresql
+def test_a_password_with_percent_signs_reaches_the_driver(throwaway_database, monkeypatch):
+    """'%' is the ini parser's escape: a URL must reach Alembic and the driver intact."""
+    db = throwaway_database("postgresql")
+    url = db.url.set(password="p%40ss%w0rd")
+    monkeypatch.setenv("BILLGEN_PROD_URL", url.render_as_string(hide_password=False))
+    result = invoke("--env", "prod", "upgrade", "ab251de0ab93")
+    assert result.exit_code == 0, result.output
+    assert "p%40ss" not in result.output
+    assert result.stdout == "prod (postgresql) is now at ab251de0ab93\n"
