@@ -200,8 +200,9 @@ def test_another_alembic_project_with_c(tmp_path):
 
 
 def test_commands_have_help_with_an_example():
-    top = runner.invoke(app, ["--help"])
+    top = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert top.exit_code == 0
+    assert "(a [schemactl.env.NAME] section of alembic.ini)" in top.output
     for command in app.registered_commands:
         name = command.name or command.callback.__name__
         assert name in top.output

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="schemactl",
-    help="Run the BillGenerator schema: migrate databases, show the revision graph, "
-    "render DBA scripts.",
+    help="Migrate the BillGenerator schema's databases and show where each one stands.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -36,7 +35,8 @@ EnvOption = Annotated[
     typer.Option(
         "--env",
         "-e",
-        help="Environment to work on (a [schemactl.env.NAME] section of alembic.ini). "
+        # Rich reads [..] as markup: the bracket is escaped to be shown.
+        help="Environment to work on (a \\[schemactl.env.NAME] section of alembic.ini). "
         "Default: $SCHEMACTL_ENV, else the config's default_env (dev).",
         envvar="SCHEMACTL_ENV",
         show_default=False,
