@@ -8,6 +8,7 @@ needs only the dialect, so nothing here connects or imports a driver.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class Environment:
     dialect: str
     url_env: str | None = None
     default_url: str | None = None
+    # Script settings for this environment, e.g. lock_timeout = 5s (PostgreSQL).
+    settings: Mapping[str, str] = field(default_factory=dict)
 
     def url(self, environ: Mapping[str, str] | None = None) -> URL:
         """The database URL, from ``url_env`` or the default; the driver filled in if missing."""
@@ -99,6 +102,8 @@ class Project:
     default_env: str
     environments: dict[str, Environment] = field(repr=False)
     sql_out: Path
+    # A Mako template of the project's own for DBA scripts; None means schemactl's.
+    template: Path | None = None
 
     @property
     def root(self) -> Path:
@@ -155,6 +160,7 @@ def project_from_alembic_config(cfg: Config) -> Project:
         }
         settings = parser["schemactl"] if parser.has_section("schemactl") else {}
         sql_out = Path(settings.get("sql_out") or path.parent / "sql_out")
+        template = Path(settings["template"]) if settings.get("template") else None
         default_env = settings.get("default_env") or next(iter(environments), IMPLICIT_ENV)
     except configparser.Error as err:
         raise ConfigError(f"{path.name} cannot be read: {err}".splitlines()[0]) from err
@@ -165,10 +171,25 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"default_env = {default_env} in {path.name} names no [schemactl.env.{default_env}] "
             "section; add the section or change default_env"
         )
-    return Project(path, default_env, environments, sql_out)
+    if template is not None and not template.is_file():
+        raise ConfigError(
+            f"template = {template} in {path.name} is not a file; fix the path or remove the "
+            "setting to use schemactl's own template"
+        )
+    return Project(path, default_env, environments, sql_out, template)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+_SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout")
 
 
 def _environment(name: str, section: Mapping[str, str]) -> Environment:
+    if not _ENV_NAME.match(name):
+        # The name becomes a folder under sql_out/ and appears in scripts.
+        raise ConfigError(
+            f"[schemactl.env.{name}]: an environment name is a letter followed by letters, "
+            "digits, '_' or '-' (at most 40); rename the section"
+        )
     dialect = section.get("dialect", "").strip()
     if dialect not in DEFAULT_DRIVERS:
         raise ConfigError(
@@ -180,6 +201,7 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
         dialect=dialect,
         url_env=section.get("url_env") or None,
         default_url=section.get("default_url") or None,
+        settings={key: section[key] for key in _SCRIPT_SETTINGS if section.get(key)},
     )
 
 

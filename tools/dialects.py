@@ -1,0 +1,320 @@
+"""Everything dialect-specific in a DBA script: the guard, transactions, timeouts, stamping.
+
+The rest of schemactl asks a ScriptDialect for SQL text and never writes dialect SQL itself.
+Version and audit statements are SQLAlchemy Core compiled with literal values; only the
+guards, which need each server's procedural dialect, are written out here by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
+
+from tools.config import AUDIT_TABLE
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql import ClauseElement
+
+VERSION_TABLE = "alembic_version"
+# What a revision id may look like to be written into SQL (Alembic's are hex; others are
+# identifiers): anything else could close a string literal.
+_SAFE_REVISION = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+
+
+class UnsafeRevisionId(SchemactlError):
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"revision id {revision!r} cannot be written into SQL safely; revision ids may hold "
+            "only letters, digits, '_' and '-' (at most 32 characters)"
+        )
+
+
+def safe_revision(revision: str) -> str:
+    if not _SAFE_REVISION.match(revision):
+        raise UnsafeRevisionId(revision)
+    return revision
+
+
+@dataclass(frozen=True)
+class ScriptDialect:
+    """How one kind of database is guarded, stamped and applied."""
+
+    name: ClassVar[str]
+    client: ClassVar[str]
+    # All or nothing: the whole script in one transaction.
+    transactional: ClassVar[bool]
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def sa_dialect(self) -> Dialect:
+        from sqlalchemy.engine import make_url
+
+        return make_url(f"{self.name}://").get_dialect()()
+
+    def compile(self, clause: ClauseElement) -> str:
+        sql = str(clause.compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True}))
+        # Laid out as Alembic lays out its own offline statements.
+        return sql.replace("\t", "    ").strip() + ";"
+
+    def literal(self, value: str) -> str:
+        from sqlalchemy import String, literal
+
+        return str(
+            literal(value, String())
+            .compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True})
+            .string
+        )
+
+    # -- what the template calls -------------------------------------------------------------
+
+    def apply_command(self, path: str) -> str:
+        raise NotImplementedError
+
+    def preamble(self) -> list[str]:
+        """Session settings before anything else runs."""
+        return []
+
+    def begin(self) -> list[str]:
+        return ["BEGIN;"] if self.transactional else []
+
+    def commit(self) -> list[str]:
+        return ["COMMIT;"] if self.transactional else []
+
+    def guard(self, expected: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def ensure_tables(self) -> list[str]:
+        """Create the version and audit tables if this database has none yet."""
+        from sqlalchemy.schema import CreateTable
+
+        return [self.compile(CreateTable(t, if_not_exists=True)) for t in _tables().values()]
+
+    def stamp(self, remove: Sequence[str], add: Sequence[str]) -> list[str]:
+        """Move alembic_version from the heads in ``remove`` to those in ``add``."""
+        from sqlalchemy import delete, insert, update
+
+        version = _tables()[VERSION_TABLE]
+        remove = [safe_revision(r) for r in remove]
+        add = [safe_revision(r) for r in add]
+        if len(remove) == 1 and len(add) == 1:
+            return [
+                self.compile(
+                    update(version)
+                    .where(version.c.version_num == remove[0])
+                    .values(version_num=add[0])
+                )
+            ]
+        statements = [
+            self.compile(delete(version).where(version.c.version_num == r)) for r in remove
+        ]
+        statements += [self.compile(insert(version).values(version_num=a)) for a in add]
+        return statements
+
+    def audit(self, revision: str, direction: str, sha256: str) -> str:
+        from sqlalchemy import insert
+
+        audit = _tables()[AUDIT_TABLE]
+        return self.compile(
+            insert(audit)
+            .values(
+                revision=safe_revision(revision),
+                direction=direction,
+                revision_sha256=sha256,
+                applied_by=self.applied_by(),
+            )
+            # The id comes from the server; nothing to fetch back (no RETURNING clause).
+            .inline()
+        )
+
+    def applied_by(self) -> ClauseElement:
+        from sqlalchemy import null
+
+        return null()
+
+    def non_transactional(self, statement: str) -> bool:
+        """Whether a statement refuses to run inside a transaction."""
+        return False
+
+
+def _guard_message(expected: Sequence[str]) -> str:
+    return ",".join(expected) or "base (no revision)"
+
+
+@dataclass(frozen=True)
+class PostgreSQL(ScriptDialect):
+    name: ClassVar[str] = "postgresql"
+    client: ClassVar[str] = "psql"
+    transactional: ClassVar[bool] = True
+    _CONCURRENTLY: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
+    )
+
+    def apply_command(self, path: str) -> str:
+        return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
+
+    def preamble(self) -> list[str]:
+        # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
+        return ["\\set ON_ERROR_STOP on", "SET client_encoding = 'UTF8';"]
+
+    def begin(self) -> list[str]:
+        lock = self.literal(self.settings.get("lock_timeout", "5s"))
+        statement = self.literal(self.settings.get("statement_timeout", "15min"))
+        # A DDL statement waiting for a lock queues every later writer behind it: better to
+        # fail fast, and retry at a quieter moment, than to stall the application.
+        return [
+            "BEGIN;",
+            f"SET LOCAL lock_timeout = {lock};",
+            f"SET LOCAL statement_timeout = {statement};",
+        ]
+
+    def guard(self, expected: Sequence[str]) -> str:
+        want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
+        shown = self.literal(_guard_message(sorted(expected)))
+        return f"""DO $schemactl_guard$
+DECLARE
+    found text := '';
+BEGIN
+    IF to_regclass('{VERSION_TABLE}') IS NOT NULL THEN
+        EXECUTE 'SELECT coalesce(string_agg(version_num, '','' ORDER BY version_num), '''') '
+             || 'FROM {VERSION_TABLE}' INTO found;
+    END IF;
+    IF found IS DISTINCT FROM {want} THEN
+        RAISE EXCEPTION 'schemactl guard: expected revision %, found %; nothing was changed',
+            {shown}, coalesce(nullif(found, ''), 'base (no revision)');
+    END IF;
+END
+$schemactl_guard$;"""
+
+    def applied_by(self) -> ClauseElement:
+        from sqlalchemy import literal_column
+
+        return literal_column("session_user")
+
+    def non_transactional(self, statement: str) -> bool:
+        return bool(self._CONCURRENTLY.match(statement))
+
+
+@dataclass(frozen=True)
+class MariaDB(ScriptDialect):
+    name: ClassVar[str] = "mariadb"
+    client: ClassVar[str] = "mariadb"
+    # MariaDB commits every DDL statement: a script cannot be all or nothing.
+    transactional: ClassVar[bool] = False
+
+    def apply_command(self, path: str) -> str:
+        return f"mariadb --database=DBNAME < {path}"
+
+    def preamble(self) -> list[str]:
+        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        return ["SET NAMES utf8mb4;", f"SET SESSION lock_wait_timeout = {wait};"]
+
+    def guard(self, expected: Sequence[str]) -> str:
+        want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
+        shown = self.literal(_guard_message(sorted(expected)))
+        return f"""DELIMITER //
+BEGIN NOT ATOMIC
+    DECLARE found TEXT DEFAULT '';
+    IF EXISTS (SELECT 1 FROM information_schema.tables
+               WHERE table_schema = DATABASE() AND table_name = '{VERSION_TABLE}') THEN
+        EXECUTE IMMEDIATE CONCAT('SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY version_num ',
+            'SEPARATOR '',''), '''') INTO @schemactl_found FROM {VERSION_TABLE}');
+        SET found = @schemactl_found;
+    END IF;
+    IF found <> {want} THEN
+        SET @schemactl_message = CONCAT('schemactl guard: expected revision ', {shown},
+            ', found ', IF(found = '', 'base (no revision)', found), '; nothing was changed');
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @schemactl_message;
+    END IF;
+END //
+DELIMITER ;"""
+
+    def applied_by(self) -> ClauseElement:
+        from sqlalchemy import literal_column
+
+        return literal_column("USER()")
+
+
+@dataclass(frozen=True)
+class MySQL(MariaDB):
+    # Rendered as for MariaDB (the guard uses MariaDB's BEGIN NOT ATOMIC); tested on MariaDB.
+    name: ClassVar[str] = "mysql"
+    client: ClassVar[str] = "mysql"
+
+    def apply_command(self, path: str) -> str:
+        return f"mysql --database=DBNAME < {path}"
+
+
+@dataclass(frozen=True)
+class SQLite(ScriptDialect):
+    name: ClassVar[str] = "sqlite"
+    client: ClassVar[str] = "sqlite3"
+    transactional: ClassVar[bool] = True
+
+    def apply_command(self, path: str) -> str:
+        return f"sqlite3 -bail DATABASE_FILE < {path}"
+
+    def guard(self, expected: Sequence[str]) -> str:
+        # SQLite has no procedural SQL and RAISE() takes only a literal: the found revisions
+        # are printed by a SELECT that returns a row only on a mismatch, then a trigger aborts.
+        want = self.literal(",".join(safe_revision(r) for r in sorted(expected)) or "base")
+        message = self.literal(
+            f"schemactl guard: expected revision {_guard_message(sorted(expected))}, found the "
+            "revisions printed above; nothing was changed"
+        )
+        found = (
+            "coalesce((SELECT group_concat(version_num, ',') FROM "
+            f"(SELECT version_num FROM {VERSION_TABLE} ORDER BY version_num)), 'base')"
+        )
+        return f"""CREATE TEMP TABLE schemactl_guard (found TEXT);
+CREATE TEMP TRIGGER schemactl_guard_check BEFORE INSERT ON schemactl_guard
+WHEN NEW.found IS NOT {want}
+BEGIN
+    SELECT RAISE(ABORT, {message});
+END;
+SELECT 'schemactl guard: found ' || found FROM (SELECT {found} AS found) WHERE found IS NOT {want};
+INSERT INTO schemactl_guard SELECT {found};
+DROP TABLE temp.schemactl_guard;"""
+
+
+DIALECTS: dict[str, type[ScriptDialect]] = {d.name: d for d in (PostgreSQL, MariaDB, MySQL, SQLite)}
+
+
+def script_dialect(name: str, settings: Mapping[str, str] | None = None) -> ScriptDialect:
+    return DIALECTS[name](settings=dict(settings or {}))
+
+
+def _tables() -> dict[str, object]:
+    from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table
+    from sqlalchemy import text as sql_text
+
+    metadata = MetaData()
+    return {
+        # Exactly Alembic's own definition, so online Alembic can carry on from a script.
+        VERSION_TABLE: Table(
+            VERSION_TABLE,
+            metadata,
+            Column("version_num", String(32), nullable=False),
+            PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+        ),
+        AUDIT_TABLE: Table(
+            AUDIT_TABLE,
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("revision", String(32), nullable=False),
+            Column("direction", String(10), nullable=False),
+            Column("revision_sha256", String(64), nullable=False),
+            Column(
+                "applied_at",
+                DateTime(timezone=True),
+                server_default=sql_text("CURRENT_TIMESTAMP"),
+                nullable=False,
+            ),
+            Column("applied_by", String(128)),
+        ),
+    }

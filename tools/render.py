@@ -1,0 +1,410 @@
+"""Offline rendering: each revision's SQL captured on its own, laid out as a DBA script.
+
+Every revision's upgrade() or downgrade() runs against an offline Alembic context of the
+environment's dialect, so its statements, and the operations behind them, are known per
+revision. No env.py, no URL, no driver, no server: a dialect name is all this needs. The script
+itself is laid out by a Mako template; everything dialect-specific comes from tools.dialects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.dialects import ScriptDialect, safe_revision, script_dialect
+from tools.errors import RevisionError, SchemactlError
+from tools.graph import Graph, Revision, RevisionId, graph_from_scripts, script_directory
+
+if TYPE_CHECKING:
+    from alembic.operations.ops import MigrateOperation
+    from alembic.script import ScriptDirectory
+
+    from tools.config import Environment, Project
+
+UPGRADE = "upgrade"
+ROLLBACK = "rollback"
+DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "script.sql.mako"
+
+# Characters that could end a comment line or disguise text: control characters, line and
+# paragraph separators, zero-width and bidirectional-override characters.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+class RenderError(SchemactlError):
+    """A revision, range or template that cannot be rendered as an offline script."""
+
+
+def comment(value: object, limit: int = 120) -> str:
+    """Text that is safe on one SQL comment line: it cannot end the line or become SQL."""
+    text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Alembic operation a revision performs, e.g. ('add_column', 'users')."""
+
+    name: str
+    table: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    revision: Revision
+    branch: str | None
+    sha256: str
+    direction: str  # 'upgrade' or 'downgrade': what the revision's function was run
+    statements: tuple[str, ...]
+    operations: tuple[Operation, ...]
+    stamp: tuple[str, ...]
+    audit: str
+    # False when a statement cannot run inside a transaction (CREATE INDEX CONCURRENTLY).
+    transactional: bool
+
+    @property
+    def message(self) -> str:
+        return comment(self.revision.message.splitlines()[0] if self.revision.message else "")
+
+
+@dataclass(frozen=True)
+class Script:
+    kind: str  # UPGRADE or ROLLBACK
+    environment: Environment
+    dialect: ScriptDialect
+    expected: tuple[RevisionId, ...]  # what the guard requires before the script runs
+    result: tuple[RevisionId, ...]  # what alembic_version holds after it
+    steps: tuple[Step, ...]
+    apply_command: str
+    regenerate_command: str
+    text: str = field(default="", repr=False)
+
+    @property
+    def transactional(self) -> bool:
+        return self.dialect.transactional and all(step.transactional for step in self.steps)
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a pair of scripts covers: from a set of heads to a set of heads."""
+
+    start: tuple[RevisionId, ...]
+    end: tuple[RevisionId, ...]
+    revisions: tuple[RevisionId, ...]  # apply order
+
+    @property
+    def start_label(self) -> str:
+        return ",".join(self.start) or "base"
+
+    @property
+    def end_label(self) -> str:
+        return ",".join(self.end) or "base"
+
+
+@dataclass(frozen=True)
+class History:
+    """The revision files, loaded once: Alembic's view (for the code) and ours (the graph)."""
+
+    scripts: ScriptDirectory
+    graph: Graph
+
+    def module(self, revision: RevisionId) -> Any:
+        script = self.scripts.get_revision(revision)
+        assert script is not None
+        return script.module
+
+
+def load_history(project: Project) -> History:
+    scripts = script_directory(project.alembic_config())
+    return History(scripts, graph_from_scripts(scripts))
+
+
+# -- ranges -------------------------------------------------------------------------------------
+
+
+def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[RevisionId, ...]:
+    """The set of revisions a --from/--to value names: 'base', 'heads', ids, labels, 'x@head'."""
+    if spec is None:
+        return ()
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    names = [p.strip() for part in parts for p in part.split(",") if p.strip()]
+    if names in ([], ["base"]):
+        return ()
+    from alembic.script.revision import RevisionError as AlembicRevisionError
+
+    found: set[RevisionId] = set()
+    for name in names:
+        try:
+            revisions = history.scripts.revision_map.get_revisions(name)
+        except AlembicRevisionError as err:
+            raise RevisionError(
+                f"{err}; run `schemactl status` to see the revisions and branch labels"
+            ) from err
+        if not revisions:
+            raise RevisionError(f"no revision named {name!r}; run `schemactl status` to see them")
+        found.update(r.revision for r in revisions if r is not None)
+    return tuple(r for r in history.graph.order if r in found)
+
+
+def plan(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> Range:
+    """The revisions that take a database at ``start`` to ``target``, in apply order."""
+    start_set, target_set = set(start), set(target)
+    for heads, what in ((start_set, "--from"), (target_set, "--to")):
+        inner = sorted(r for r in heads if graph.ancestors(heads - {r}) & {r})
+        if inner:
+            raise RevisionError(
+                f"{what} names {', '.join(inner)} together with a later revision on the same "
+                "line; a database sits on heads only, so name just the later one"
+            )
+    have = graph.ancestors(start_set)
+    want = graph.ancestors(target_set)
+    todo = tuple(r for r in graph.order if r in want and r not in have)
+    if not todo:
+        raise RevisionError(
+            f"nothing to render: a database at {','.join(sorted(start_set)) or 'base'} already "
+            f"has {','.join(sorted(target_set)) or 'base'}; choose a later --to"
+        )
+    end = _heads_of(graph, have | want)
+    return Range(tuple(r for r in graph.order if r in start_set), end, todo)
+
+
+def _heads_of(graph: Graph, revisions: set[RevisionId]) -> tuple[RevisionId, ...]:
+    return tuple(
+        r for r in graph.order if r in revisions and not set(graph[r].children) & revisions
+    )
+
+
+# -- capture ------------------------------------------------------------------------------------
+
+
+class _Capture:
+    """An offline Alembic context whose output is collected statement by statement."""
+
+    def __init__(self, dialect: str) -> None:
+        from alembic.migration import MigrationContext
+
+        self.statements: list[str] = []
+        self.context = MigrationContext.configure(
+            dialect_name=dialect,
+            opts={"as_sql": True, "literal_binds": True, "output_buffer": io.StringIO()},
+        )
+        # Each statement arrives here whole, terminator included.
+        self.context.impl.static_output = self.statements.append  # type: ignore[method-assign]
+
+    def run(
+        self, fn: Callable[[], None], revision: Revision, direction: str
+    ) -> tuple[tuple[str, ...], tuple[Operation, ...]]:
+        from sqlalchemy.exc import CompileError
+
+        operations = _recording_operations(self.context)
+        self.statements.clear()
+        where = f"revision {revision.id} ({revision.path.name}) {direction}"
+        operations._install_proxy()
+        try:
+            fn()
+        except SchemactlError:
+            raise
+        except CompileError as err:
+            raise RenderError(
+                f"{where} has a value that cannot be written as an SQL literal "
+                f"({_first_line(err)}); use a value of a plain SQL type"
+            ) from err
+        except Exception as err:
+            raise RenderError(
+                f"{where} cannot render offline ({type(err).__name__}: {_first_line(err)}); "
+                "it probably reads from the database: write data changes as SQL that reads "
+                "nothing (op.execute with an UPDATE ... SELECT, op.bulk_insert)"
+            ) from err
+        finally:
+            operations._remove_proxy()
+        return tuple(self.statements), tuple(operations.recorded)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _recording_operations(context: Any) -> Any:
+    """Alembic's Operations, remembering what each revision asks of it (for the review).
+
+    Alembic installs the `op` proxy per class, so the recording is wrapped around one instance
+    rather than written as a subclass.
+    """
+    from alembic.operations import Operations
+
+    operations = Operations(context)
+    recorded: list[Operation] = []
+    invoke = operations.invoke
+    batch_alter_table = operations.batch_alter_table
+
+    def recording_invoke(operation: MigrateOperation) -> Any:
+        recorded.append(_describe(operation))
+        return invoke(operation)
+
+    @contextmanager
+    def recording_batch(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
+        if kw.get("copy_from") is not None:
+            _in_stable_order(kw["copy_from"])
+        with batch_alter_table(table_name, *args, **kw) as batch:
+            batch_invoke = batch.invoke
+
+            def invoke_in_batch(operation: MigrateOperation) -> Any:
+                recorded.append(Operation(_describe(operation).name, table_name))
+                return batch_invoke(operation)
+
+            batch.invoke = invoke_in_batch
+            yield batch
+
+    operations.invoke = recording_invoke
+    operations.batch_alter_table = recording_batch
+    operations.recorded = recorded
+    return operations
+
+
+def _in_stable_order(table: Any) -> None:
+    """Make a table's constraints and indexes iterate in one fixed order.
+
+    They are sets of objects hashed by identity; Alembic's table rebuild iterates them, so
+    without this the rebuilt table lists constraints, and creates indexes, in a different
+    order from one run to the next, and rendered scripts would not be byte-identical.
+    The primary key comes first, then everything by name, then by columns.
+    """
+    from sqlalchemy import PrimaryKeyConstraint
+    from sqlalchemy.util import OrderedSet
+
+    def key(item: Any) -> tuple[bool, str, tuple[str, ...]]:
+        columns = tuple(str(c) for c in getattr(item, "columns", ()))
+        return (not isinstance(item, PrimaryKeyConstraint), str(item.name or ""), columns)
+
+    table.constraints = OrderedSet(sorted(table.constraints, key=key))
+    table.indexes = OrderedSet(sorted(table.indexes, key=key))
+
+
+def _describe(operation: MigrateOperation) -> Operation:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op")).lower()
+    table = getattr(operation, "table_name", None)
+    if table is None and hasattr(operation, "table"):
+        table = getattr(operation.table, "name", None)
+    return Operation(name, table)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def capture_steps(
+    history: History, dialect: ScriptDialect, span: Range, kind: str
+) -> tuple[Step, ...]:
+    """Each revision of ``span`` run offline, with the version-table moves around it."""
+    graph = history.graph
+    capture = _Capture(dialect.name)
+    order = span.revisions if kind == UPGRADE else tuple(reversed(span.revisions))
+    heads = set(span.start if kind == UPGRADE else span.end)
+    steps = []
+    for rev in order:
+        revision = graph[safe_revision(rev)]
+        direction = "upgrade" if kind == UPGRADE else "downgrade"
+        statements, operations = capture.run(
+            getattr(history.module(rev), direction), revision, direction
+        )
+        if kind == UPGRADE:
+            remove = [p for p in revision.parents if p in heads]
+            add = [rev]
+            heads = (heads - set(remove)) | {rev}
+        else:
+            remove = [rev]
+            heads.discard(rev)
+            still = graph.ancestors(heads)
+            add = [p for p in revision.parents if p not in still]
+            heads |= set(add)
+        sha = sha256_of(revision.path)
+        steps.append(
+            Step(
+                revision=revision,
+                branch=graph.branch_of(rev),
+                sha256=sha,
+                direction=direction,
+                statements=statements,
+                operations=operations,
+                stamp=tuple(dialect.stamp(remove, add)),
+                audit=dialect.audit(rev, direction, sha),
+                transactional=not any(dialect.non_transactional(s) for s in statements),
+            )
+        )
+    expected_end = set(span.end if kind == UPGRADE else span.start)
+    assert heads == expected_end, (heads, expected_end)
+    return tuple(steps)
+
+
+# -- scripts ------------------------------------------------------------------------------------
+
+
+def render_scripts(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    *,
+    out_dir: str | None,
+) -> tuple[Script, Script]:
+    """The upgrade script for ``span`` and the rollback script that undoes it."""
+    dialect = script_dialect(environment.dialect, environment.settings)
+    template = _template(project)
+    regenerate = (
+        f"schemactl sql --env {environment.name} --from {span.start_label} "
+        f"--to {span.end_label}" + (f" --out {out_dir}" if out_dir else " --stdout")
+    )
+    scripts = []
+    for kind in (UPGRADE, ROLLBACK):
+        path = f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql"
+        script = Script(
+            kind=kind,
+            environment=environment,
+            dialect=dialect,
+            expected=span.start if kind == UPGRADE else span.end,
+            result=span.end if kind == UPGRADE else span.start,
+            steps=capture_steps(history, dialect, span, kind),
+            apply_command=dialect.apply_command(path),
+            regenerate_command=regenerate,
+        )
+        scripts.append(_with_text(script, template))
+    return scripts[0], scripts[1]
+
+
+def _template(project: Project) -> Path:
+    return project.template or DEFAULT_TEMPLATE
+
+
+def _with_text(script: Script, template_path: Path) -> Script:
+    from dataclasses import replace
+
+    from mako import exceptions
+    from mako.template import Template
+
+    try:
+        template = Template(filename=str(template_path), strict_undefined=True)
+        text = template.render(script=script, dialect=script.dialect, comment=comment)
+    except Exception as err:
+        trace = exceptions.RichTraceback()
+        where = next(
+            (
+                f"line {line}"
+                for name, line, *_ in reversed(trace.traceback)
+                if name == str(template_path)
+            ),
+            "an unknown line",
+        )
+        raise RenderError(
+            f"template {template_path.name} failed at {where}: {type(err).__name__}: "
+            f"{_first_line(err)}; fix the template (or the [schemactl] template setting)"
+        ) from err
+    # Exactly one trailing newline. Lines are left as rendered: a statement's text (string
+    # literals included) reaches the database byte for byte as the revision wrote it.
+    text = text.rstrip("\n") + "\n"
+    return replace(script, text=text)
