@@ -164,6 +164,129 @@ def downgrade(
     typer.echo(_now_at(report))
 
 
+@app.command()
+def sql(
+    ctx: typer.Context,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Where the database is: a revision, comma-separated heads (a database that "
+            "took two feature branches sits on two), or 'base'. Default: where the "
+            "environment's last release ends, else base.",
+            show_default=False,
+        ),
+    ] = None,
+    target: Annotated[
+        str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")
+    ] = "heads",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for upgrade.sql and rollback.sql. Default: var/sql/ENV/.",
+            show_default=False,
+        ),
+    ] = None,
+    stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the upgrade script instead of writing files.")
+    ] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="With --stdout: print the rollback script.")
+    ] = False,
+    env: EnvOption = None,
+) -> None:
+    """Render the upgrade and rollback SQL scripts for a range, offline.
+
+    Needs only the environment's dialect: no database URL, no server. The scripts guard
+    against the wrong database, record an audit row per revision, and are byte-identical
+    each time they are rendered.
+
+    Example: schemactl sql --env prod --from 9ecdc98b5e8a --to heads --stdout
+    Example: schemactl sql --env staging --from fa4621c62bf9,fcac57c435d7
+    """
+    from tools import release
+
+    with _user_errors():
+        project = _project(ctx)
+        environment = project.environment(_env(ctx, env))
+        if stdout:
+            out = None
+        elif out is None:
+            out = project.root / "var" / "sql" / environment.name
+        upgrade, down = release.sql(project, environment.name, start=start, target=target, out=out)
+    if stdout:
+        typer.echo((down if rollback else upgrade).text, nl=False)
+        return
+    assert out is not None
+    shown = release.shown_path(project, out)
+    typer.echo(
+        f"{shown}/upgrade.sql    {len(upgrade.steps)} revisions, to {_heads(upgrade.result)}"
+    )
+    typer.echo(f"{shown}/rollback.sql   back to {_heads(down.result)}")
+
+
+@app.command("release")
+def release_command(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")
+    ] = "heads",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Re-render every recorded release and fail on any difference, edited file, "
+            "gap in the chain, or revision file changed since its release. All environments "
+            "unless --env is given.",
+        ),
+    ] = False,
+    env: EnvOption = None,
+) -> None:
+    """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
+
+    A release goes from the environment's last release (or base) to --to. Commit the folder:
+    the scripts are what the DBA reviews and applies.
+
+    Example: schemactl release --env prod
+    Example: schemactl release --check
+    """
+    from tools import release
+
+    with _user_errors():
+        project = _project(ctx)
+        if check:
+            report = release.check(project, _env(ctx, env))
+        else:
+            made = release.release(project, _env(ctx, env), target=target)
+            environment = project.environment(_env(ctx, env))
+    if check:
+        for problem in report.problems:
+            typer.echo(f"FAIL {problem}", err=True)
+        if report.problems:
+            typer.echo(
+                f"{len(report.problems)} problem(s) in {len(report.checked)} release(s)", err=True
+            )
+            raise typer.Exit(code=1)
+        typer.echo(f"{len(report.checked)} release(s) re-rendered byte for byte: all current")
+        return
+    if made is None:
+        typer.echo(
+            f"Nothing to release: {environment.name}'s last release already reaches the target."
+        )
+        return
+    folder = release.shown_path(project, release.env_dir(project, environment) / made.name)
+    typer.echo(
+        f"{folder}/  {len(made.revisions)} revisions, {_heads(made.start)} -> {_heads(made.end)}"
+    )
+    for name in release.RELEASE_FILES:
+        typer.echo(f"  {name}")
+
+
+def _heads(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) or "base"
+
+
 def _now_at(report: Status) -> str:
     at = ", ".join(report.current) or "base (empty)"
     env = report.environment

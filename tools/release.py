@@ -1,0 +1,335 @@
+"""DBA scripts on disk: `schemactl sql` (one range) and `schemactl release` (the chain).
+
+sql_out/<env>/ holds an environment's releases in order, each a folder with upgrade.sql,
+rollback.sql and review.md, and manifest.json recording every file's sha256 and the sha256
+of every revision file a release contains. Everything is rendered in memory first; files
+are written only once all of it rendered, each one atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.errors import RevisionError, SchemactlError
+from tools.render import (
+    History,
+    Range,
+    Script,
+    load_history,
+    plan,
+    render_scripts,
+    resolve_heads,
+    sha256_of,
+)
+from tools.review import render_review
+
+if TYPE_CHECKING:
+    from tools.config import Environment, Project
+    from tools.graph import RevisionId
+
+MANIFEST = "manifest.json"
+RELEASE_FILES = ("upgrade.sql", "rollback.sql", "review.md")
+
+
+class ReleaseError(SchemactlError):
+    """sql_out/ cannot be read or written as a chain of releases."""
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    start: tuple[RevisionId, ...]
+    end: tuple[RevisionId, ...]
+    files: dict[str, str]  # file name -> sha256
+    revisions: dict[RevisionId, str]  # revision -> sha256 of its file when released
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "from": list(self.start),
+            "to": list(self.end),
+            "files": self.files,
+            "revisions": self.revisions,
+        }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    environment: str
+    dialect: str
+    releases: tuple[Release, ...] = ()
+
+    @property
+    def end(self) -> tuple[RevisionId, ...]:
+        return self.releases[-1].end if self.releases else ()
+
+    def as_json(self) -> str:
+        data = {
+            "environment": self.environment,
+            "dialect": self.dialect,
+            "releases": [r.as_json() for r in self.releases],
+        }
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `release --check` found wrong, and where."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    checked: list[str] = field(default_factory=list)  # releases re-rendered
+    problems: list[Problem] = field(default_factory=list)
+
+
+# -- paths --------------------------------------------------------------------------------------
+
+
+def env_dir(project: Project, environment: Environment) -> Path:
+    return project.sql_out / environment.name
+
+
+def shown_path(project: Project, path: Path) -> str:
+    """A path as it appears in scripts and messages: relative to the project, never absolute."""
+    try:
+        return path.resolve().relative_to(project.root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_manifest(project: Project, environment: Environment) -> Manifest:
+    path = env_dir(project, environment) / MANIFEST
+    if not path.exists():
+        return Manifest(environment.name, environment.dialect)
+    try:
+        data = json.loads(path.read_text())
+        releases = tuple(
+            Release(
+                name=r["name"],
+                start=tuple(r["from"]),
+                end=tuple(r["to"]),
+                files=dict(r["files"]),
+                revisions=dict(r["revisions"]),
+            )
+            for r in data["releases"]
+        )
+    except (ValueError, KeyError, TypeError) as err:
+        raise ReleaseError(
+            f"{shown_path(project, path)} is not a manifest schemactl wrote ({err}); restore it "
+            "from git"
+        ) from err
+    return Manifest(data.get("environment", environment.name), environment.dialect, releases)
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _span(
+    history: History, start: str | None, target: str | None, default_start: tuple[str, ...]
+) -> Range:
+    begin = resolve_heads(history, start) if start is not None else default_start
+    return plan(history.graph, begin, resolve_heads(history, target or "heads"))
+
+
+def sql(
+    project: Project,
+    env: str | None,
+    *,
+    start: str | None = None,
+    target: str | None = None,
+    out: Path | None = None,
+) -> tuple[Script, Script]:
+    """Render the upgrade and rollback scripts for one range; write them to ``out`` if given.
+
+    The range starts at ``start`` (a revision, several comma-separated heads, or 'base'),
+    by default where the environment's last release ends, and goes to ``target`` (default:
+    every head).
+    """
+    environment = project.environment(env)
+    history = load_history(project)
+    span = _span(history, start, target, read_manifest(project, environment).end)
+    out_dir = shown_path(project, out) if out is not None else None
+    upgrade, rollback = render_scripts(project, environment, history, span, out_dir=out_dir)
+    if out is not None:
+        write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
+    return upgrade, rollback
+
+
+def _render_release(
+    project: Project, environment: Environment, history: History, span: Range, name: str
+) -> dict[str, str]:
+    folder = env_dir(project, environment) / name
+    upgrade, rollback = render_scripts(
+        project, environment, history, span, out_dir=shown_path(project, folder)
+    )
+    review = render_review(name, span, upgrade, rollback, history.graph)
+    return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
+
+
+def release_name(number: int, end: tuple[RevisionId, ...]) -> str:
+    return f"{number:04d}_{'_'.join(end)}"
+
+
+def release(project: Project, env: str | None, *, target: str | None = None) -> Release | None:
+    """Render the next release of ``env``: from its last release (or base) to ``target``.
+
+    Returns None when the last release already reaches the target.
+    """
+    environment = project.environment(env)
+    history = load_history(project)
+    manifest = read_manifest(project, environment)
+    try:
+        span = _span(history, None, target, manifest.end)
+    except RevisionError as err:
+        if str(err).startswith("nothing to render"):
+            return None
+        raise
+    name = release_name(len(manifest.releases) + 1, span.end)
+    files = _render_release(project, environment, history, span, name)
+    new = Release(
+        name=name,
+        start=span.start,
+        end=span.end,
+        files={f: _sha256_text(files[f]) for f in RELEASE_FILES},
+        revisions={r: sha256_of(history.graph[r].path) for r in span.revisions},
+    )
+    folder = env_dir(project, environment) / name
+    if folder.exists():
+        raise ReleaseError(
+            f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
+            "or restore the manifest from git"
+        )
+    write_files(folder, files)
+    updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
+    write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
+    return new
+
+
+def _sha256_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Write each file atomically: a reader sees the old bytes or the new, never a part."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            os.replace(temp, folder / name)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+# -- checking -----------------------------------------------------------------------------------
+
+
+def check(project: Project, env: str | None = None) -> CheckReport:
+    """Re-render every recorded release and report every difference, edit, gap or change."""
+    report = CheckReport()
+    names = [env] if env else sorted(project.environments)
+    history = load_history(project)
+    for name in names:
+        environment = project.environment(name)
+        if env_dir(project, environment).is_dir() or env:
+            _check_environment(project, environment, history, report)
+    return report
+
+
+def _check_environment(
+    project: Project, environment: Environment, history: History, report: CheckReport
+) -> None:
+    folder = env_dir(project, environment)
+    manifest = read_manifest(project, environment)
+    problems = report.problems
+    listed = {r.name for r in manifest.releases}
+    if folder.is_dir():
+        for extra in sorted(p.name for p in folder.iterdir() if p.is_dir()):
+            if extra not in listed:
+                problems.append(
+                    Problem(
+                        shown_path(project, folder / extra),
+                        f"not listed in {MANIFEST}; remove it or render releases with "
+                        "`schemactl release`",
+                    )
+                )
+    previous: tuple[RevisionId, ...] = ()
+    for number, rel in enumerate(manifest.releases, 1):
+        where = shown_path(project, folder / rel.name)
+        report.checked.append(where)
+        if rel.name != release_name(number, rel.end):
+            problems.append(Problem(where, f"expected the name {release_name(number, rel.end)}"))
+        if rel.start != previous:
+            problems.append(
+                Problem(
+                    where,
+                    f"starts at {','.join(rel.start) or 'base'} but the release before it ends "
+                    f"at {','.join(previous) or 'base'}: the chain has a gap",
+                )
+            )
+        previous = rel.end
+        _check_files(project, folder / rel.name, rel, problems)
+        missing = [r for r in rel.revisions if r not in history.graph.revisions]
+        if missing:
+            problems.append(
+                Problem(where, f"contains revisions no longer in the history: {', '.join(missing)}")
+            )
+            continue
+        for rev, sha in rel.revisions.items():
+            path = history.graph[rev].path
+            if sha256_of(path) != sha:
+                problems.append(
+                    Problem(
+                        f"versions/{path.name}",
+                        f"edited after release {rel.name} contained it; released history must "
+                        "not change: restore the file from git and put the change in a new "
+                        "revision",
+                    )
+                )
+        try:
+            span = plan(history.graph, rel.start, rel.end)
+            fresh = _render_release(project, environment, history, span, rel.name)
+        except SchemactlError as err:
+            problems.append(Problem(where, f"cannot be rendered again: {err}"))
+            continue
+        for name in RELEASE_FILES:
+            path = folder / rel.name / name
+            if path.is_file() and path.read_text(encoding="utf-8") != fresh[name]:
+                problems.append(
+                    Problem(
+                        shown_path(project, path),
+                        "differs from a fresh render of the same range; something it is made "
+                        "from changed (a revision file, the template, or a pinned package)",
+                    )
+                )
+
+
+def _check_files(project: Project, folder: Path, rel: Release, problems: list[Problem]) -> None:
+    for name in RELEASE_FILES:
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem(shown_path(project, path), "missing; restore it from git"))
+        elif sha256_of(path) != rel.files.get(name):
+            problems.append(
+                Problem(
+                    shown_path(project, path),
+                    f"edited after it was rendered (its sha256 differs from {MANIFEST}); "
+                    "restore it from git",
+                )
+            )
