@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -165,4 +166,34 @@ def repo_copy(tmp_path: Path) -> Path:
     shutil.copytree(
         REPO / "versions", dest / "versions", ignore=shutil.ignore_patterns("__pycache__")
     )
+    shutil.copytree(REPO / "sql_out", dest / "sql_out")
     return dest
+
+
+CLIENTS = {"postgresql": "psql", "mariadb": "mariadb", "sqlite": "sqlite3"}
+
+
+def apply_script(db: Database, script: Path) -> subprocess.CompletedProcess[str]:
+    """Apply a rendered script with the database's real command-line client, as a DBA would."""
+    client = shutil.which(CLIENTS[db.dialect])
+    if client is None:
+        server_unavailable(f"the {CLIENTS[db.dialect]} client is not installed")
+    url = db.url
+    if db.dialect == "postgresql":
+        libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        args = [client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", libpq, "-f", str(script)]
+        return subprocess.run(args, capture_output=True, text=True)
+    if db.dialect == "mariadb":
+        args = [
+            client,
+            f"--host={url.host}",
+            f"--port={url.port or 3306}",
+            f"--user={url.username}",
+        ]
+        if url.password:
+            args.append(f"--password={url.password}")
+        args.append(str(url.database))
+    else:
+        args = [client, "-bail", str(url.database)]
+    with script.open() as stdin:
+        return subprocess.run(args, stdin=stdin, capture_output=True, text=True)

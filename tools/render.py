@@ -36,6 +36,10 @@ DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "script.sql.mako"
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
+# Control characters other than tab and newline have no business in a statement's text.
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class RenderError(SchemactlError):
     """A revision, range or template that cannot be rendered as an offline script."""
 
@@ -222,6 +226,13 @@ class _Capture:
             ) from err
         finally:
             operations._remove_proxy()
+        if any(_RAW_CONTROL.search(statement) for statement in self.statements):
+            # SQLAlchemy writes some values (bytes, for one) into literals unchanged.
+            raise RenderError(
+                f"{where} renders a statement with raw control characters (a binary value "
+                "written as a literal?); write such data with an SQL expression, e.g. "
+                "decode('...', 'hex')"
+            )
         return tuple(self.statements), tuple(operations.recorded)
 
 

@@ -1,0 +1,282 @@
+"""schemactl sql and release: bad input, hostile text, determinism and the release check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from tools.cli import app
+
+from .conftest import REPO, apply_script
+
+runner = CliRunner()
+HEAD = "68cfa590ad28"
+
+REVISION = '''"""{message}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = {labels!r}
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+    op.drop_column("users", "nickname")
+'''
+ADD_NICKNAME = '    op.add_column("users", sa.Column("nickname", sa.String(30)))'
+HOSTILE = (
+    "Add users.nickname */ DROP TABLE users; -- ' \\\" \\\\\n"
+    "DROP TABLE customers; --\r\nDROP TABLE invoices;\u2028DROP TABLE payments; /*"
+)
+
+
+def add_revision(repo, *, message="Add users.nickname", labels=None, upgrade=ADD_NICKNAME):
+    path = repo / "versions" / "0011_0123456789ab_extra.py"
+    path.write_text(REVISION.format(message=message, labels=labels, upgrade=upgrade))
+    return path
+
+
+def cli(repo, *args):
+    return runner.invoke(app, ["-c", str(repo / "alembic.ini"), *args])
+
+
+def test_a_hostile_message_and_label_stay_comments(repo_copy, throwaway_database):
+    """Text a developer wrote is data: it cannot end its comment and become SQL."""
+    add_revision(repo_copy, message=HOSTILE, labels=("evil */ DROP TABLE users; --\nDROP TABLE x",))
+    out = repo_copy / "out"
+    result = cli(repo_copy, "sql", "--env", "dev", "--from", HEAD, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    upgrade = (out / "upgrade.sql").read_text()
+    injected = ("DROP TABLE users", "DROP TABLE customers", "DROP TABLE invoices", "DROP TABLE x")
+    dangerous = [line for line in upgrade.splitlines() if any(i in line for i in injected)]
+    assert dangerous, "the message should appear, as a comment"
+    assert all(line.startswith("--") for line in dangerous), dangerous
+    assert "\u2028" not in upgrade and "\r" not in upgrade
+
+    db = throwaway_database("sqlite")
+    to_head = cli(
+        repo_copy,
+        "sql",
+        "--env",
+        "dev",
+        "--from",
+        "base",
+        "--to",
+        HEAD,
+        "--out",
+        str(repo_copy / "h"),
+    )
+    assert to_head.exit_code == 0
+    assert apply_script(db, repo_copy / "h" / "upgrade.sql").returncode == 0
+    applied = apply_script(db, out / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    import sqlite3
+
+    with sqlite3.connect(db.url.database) as connection:
+        tables = {
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        columns = {r[1] for r in connection.execute("PRAGMA table_info(users)")}
+    assert {"users", "customers", "invoices", "payments"} <= tables
+    assert "nickname" in columns
+
+
+def test_a_hostile_message_in_the_review(repo_copy):
+    add_revision(repo_copy, message="Add | nickname <script>x</script>\n| DROP |")
+    result = cli(repo_copy, "release", "--env", "dev")
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in (repo_copy / "sql_out" / "dev").iterdir() if p.is_dir()]
+    review = (folder / "review.md").read_text()
+    assert "<script>" not in review
+    row = next(line for line in review.splitlines() if "0123456789ab |" in line)
+    assert len(re.findall(r"(?<!\\)\|", row)) == 7  # the message's pipes are escaped
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "reason"),
+    [
+        (
+            '    op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()',
+            "upgrade cannot render offline (AttributeError: 'NoneType' object has no attribute "
+            "'scalar'); it probably reads from the database: write data changes as SQL that "
+            "reads nothing (op.execute with an UPDATE ... SELECT, op.bulk_insert)",
+        ),
+        (
+            "    op.bulk_insert(sa.table('users', sa.column('prefs', sa.JSON())), "
+            "[{'prefs': {'a': 1}}])",
+            "upgrade has a value that cannot be written as an SQL literal (No literal value "
+            "renderer is available for literal value \"{'a': 1}\" with datatype JSON); use a "
+            "value of a plain SQL type",
+        ),
+        (
+            "    op.bulk_insert(sa.table('users', sa.column('avatar', sa.LargeBinary())), "
+            "[{'avatar': bytes([0, 1])}])",
+            "upgrade renders a statement with raw control characters (a binary value written "
+            "as a literal?); write such data with an SQL expression, e.g. decode('...', 'hex')",
+        ),
+    ],
+    ids=["reads-from-the-database", "json-value", "raw-bytes"],
+)
+def test_a_revision_that_cannot_render_offline(repo_copy, upgrade, reason):
+    """One line naming the revision and the reason; nothing written."""
+    add_revision(repo_copy, upgrade=upgrade)
+    out = repo_copy / "out"
+    result = cli(repo_copy, "sql", "--env", "prod", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: revision 0123456789ab (0011_0123456789ab_extra.py) {reason}\n"
+    )
+    assert not out.exists()
+
+    before = sorted(p.relative_to(repo_copy) for p in (repo_copy / "sql_out").rglob("*"))
+    released = cli(repo_copy, "release", "--env", "prod")
+    assert released.exit_code == 1
+    assert sorted(p.relative_to(repo_copy) for p in (repo_copy / "sql_out").rglob("*")) == before
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "mariadb"])
+def test_scripts_are_byte_identical_across_processes(env):
+    """No timestamps, no set order: the same repo renders the same bytes, whatever the hash
+    seed or memory layout of the process."""
+    outputs = set()
+    for seed in ("0", "1", "2", "3"):
+        for extra in ([], ["--rollback"]):
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tools",
+                    "sql",
+                    "--env",
+                    env,
+                    "--from",
+                    "base",
+                    "--stdout",
+                    *extra,
+                ],
+                cwd=REPO,
+                env=os.environ | {"PYTHONHASHSEED": seed},
+                capture_output=True,
+                text=True,
+            )
+            assert result.returncode == 0, result.stderr
+            outputs.add((tuple(extra), result.stdout))
+    assert len(outputs) == 2
+
+
+def test_sql_to_stdout_and_bad_ranges(repo_copy):
+    up = cli(
+        repo_copy, "sql", "--env", "prod", "--from", "base", "--to", "ab251de0ab93", "--stdout"
+    )
+    assert up.exit_code == 0
+    assert up.output.startswith("-- ====")
+    assert "-- schemactl upgrade script for environment prod (postgresql)" in up.output
+    assert 'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f upgrade.sql' in up.output
+    down = cli(
+        repo_copy,
+        "sql",
+        "--env",
+        "prod",
+        "--from",
+        "base",
+        "--to",
+        "ab251de0ab93",
+        "--stdout",
+        "--rollback",
+    )
+    assert "DROP TABLE users;" in down.output
+
+    same = cli(repo_copy, "sql", "--env", "prod", "--from", HEAD, "--stdout")
+    assert same.exit_code == 1
+    assert same.output == (
+        f"Error: nothing to render: a database at {HEAD} already has {HEAD}; choose a later --to\n"
+    )
+    inner = cli(
+        repo_copy, "sql", "--env", "prod", "--from", "ab251de0ab93,228dfcf7a7c0", "--stdout"
+    )
+    assert inner.exit_code == 1
+    assert "names ab251de0ab93 together with a later revision" in inner.output
+    unknown = cli(repo_copy, "sql", "--env", "prod", "--from", "nosuch", "--stdout")
+    assert unknown.output == (
+        "Error: No such revision or branch 'nosuch'; run `schemactl status` to see the revisions "
+        "and branch labels\n"
+    )
+
+
+def test_a_broken_template_names_itself(repo_copy):
+    template = repo_copy / "own.sql.mako"
+    template.write_text("-- ${script.kind}\n-- ${script.no_such_thing}\n")
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[schemactl]\n", "[schemactl]\ntemplate = %(here)s/own.sql.mako\n")
+    )
+    result = cli(repo_copy, "sql", "--env", "prod", "--from", "base", "--stdout")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: template own.sql.mako failed at line 2: AttributeError: 'Script' object has no "
+        "attribute 'no_such_thing'; fix the template (or the [schemactl] template setting)\n"
+    )
+
+
+def test_release_check_is_clean_on_the_repo():
+    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "release", "--check"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "2 release(s) re-rendered byte for byte: all current\n"
+
+
+def test_release_check_finds_every_problem(repo_copy):
+    prod = repo_copy / "sql_out" / "prod"
+    first, second = "0001_9ecdc98b5e8a", f"0002_{HEAD}"
+    upgrade = prod / second / "upgrade.sql"
+    upgrade.write_text(upgrade.read_text().replace("lock_timeout = '5s'", "lock_timeout = '0'"))
+    revision = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
+    revision.write_text(revision.read_text().replace("length=20", "length=24"))
+    manifest = json.loads((prod / "manifest.json").read_text())
+    manifest["releases"][1]["from"] = ["a66186b7cc1d"]
+    (prod / "manifest.json").write_text(json.dumps(manifest))
+    (prod / "0003_stray").mkdir()
+
+    result = cli(repo_copy, "release", "--check")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    differs = (
+        "differs from a fresh render of the same range; something it is made from changed "
+        "(a revision file, the template, or a pinned package)"
+    )
+    assert result.stderr.splitlines() == [
+        "FAIL sql_out/prod/0003_stray: not listed in manifest.json; remove it or render "
+        "releases with `schemactl release`",
+        f"FAIL versions/0002_228dfcf7a7c0_add_users_phone.py: edited after release {first} "
+        "contained it; released history must not change: restore the file from git and put "
+        "the change in a new revision",
+        f"FAIL sql_out/prod/{first}/upgrade.sql: {differs}",
+        f"FAIL sql_out/prod/{first}/rollback.sql: {differs}",
+        f"FAIL sql_out/prod/{first}/review.md: {differs}",
+        f"FAIL sql_out/prod/{second}: starts at a66186b7cc1d but the release before it ends at "
+        "9ecdc98b5e8a: the chain has a gap",
+        f"FAIL sql_out/prod/{second}/upgrade.sql: edited after it was rendered (its sha256 "
+        "differs from manifest.json); restore it from git",
+        f"FAIL sql_out/prod/{second}/upgrade.sql: {differs}",
+        f"FAIL sql_out/prod/{second}/rollback.sql: {differs}",
+        f"FAIL sql_out/prod/{second}/review.md: {differs}",
+        "10 problem(s) in 2 release(s)",
+    ]
+
+
+def test_release_when_there_is_nothing_new(repo_copy):
+    result = cli(repo_copy, "release", "--env", "prod")
+    assert result.exit_code == 0
+    assert result.output == "Nothing to release: prod's last release already reaches the target.\n"
