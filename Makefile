@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# The main job: bring the dev database (var/dev.db, SQLite) to head and show where it stands.
+# The main job, on the embedded SQLite default: render the DBA scripts (base -> head) into
+# var/sql/dev/, bring the dev database (var/dev.db) to head, and show where it stands.
 run: $(STAMP)
+	$(BIN)/schemactl sql --env dev --from base
 	$(BIN)/schemactl upgrade
 	$(BIN)/schemactl status
 
@@ -26,7 +28,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# sql_out/ must be current: every committed release re-renders byte for byte.
 test: lint
+	$(BIN)/schemactl release --check
 	$(BIN)/pytest
 
 clean:

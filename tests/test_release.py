@@ -280,3 +280,54 @@ def test_release_when_there_is_nothing_new(repo_copy):
     result = cli(repo_copy, "release", "--env", "prod")
     assert result.exit_code == 0
     assert result.output == "Nothing to release: prod's last release already reaches the target.\n"
+
+
+@pytest.mark.postgresql
+def test_create_index_concurrently_runs_outside_the_transaction(
+    repo_copy, throwaway_database, project, monkeypatch
+):
+    """CREATE INDEX CONCURRENTLY cannot run in a transaction block: the script commits
+    before it and says so in its header, instead of failing at apply time."""
+    from tools import migrate
+
+    add_revision(
+        repo_copy,
+        upgrade='    op.create_index("ix_invoices_due_date", "invoices", ["due_date"], '
+        "postgresql_concurrently=True)",
+    )
+    down = repo_copy / "versions" / "0011_0123456789ab_extra.py"
+    down.write_text(
+        down.read_text().replace(
+            '    op.drop_column("users", "nickname")',
+            '    op.drop_index("ix_invoices_due_date", table_name="invoices", '
+            "postgresql_concurrently=True)",
+        )
+    )
+    out = repo_copy / "out"
+    result = cli(repo_copy, "sql", "--env", "prod", "--from", HEAD, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    upgrade = (out / "upgrade.sql").read_text()
+    assert "-- NOT all or nothing: these revisions run statements that cannot run in a" in upgrade
+    body = upgrade[upgrade.index("-- 1/1") :]
+    assert body.index("COMMIT;") < body.index("CREATE INDEX CONCURRENTLY") < body.index("BEGIN;")
+
+    db = throwaway_database("postgresql")
+    monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
+    migrate.upgrade(project, db.env)
+    applied = apply_script(db, out / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    from sqlalchemy import create_engine, inspect, pool
+
+    engine = create_engine(db.url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        assert "ix_invoices_due_date" in {
+            i["name"] for i in inspect(connection).get_indexes("invoices")
+        }
+    undone = apply_script(db, out / "rollback.sql")
+    assert undone.returncode == 0, undone.stderr
+    with engine.connect() as connection:
+        names = {i["name"] for i in inspect(connection).get_indexes("invoices")}
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    engine.dispose()
+    assert "ix_invoices_due_date" not in names
+    assert version == HEAD
