@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from tools.errors import RevisionError, SchemactlError
+from tools.text import mermaid_label
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -79,17 +80,74 @@ class Graph:
                 stack.extend(self.revisions[rev].parents)
         return seen
 
-    def branch_of(self, revision: RevisionId) -> str | None:
-        """The feature branch a revision belongs to: the label its line started with.
+    def line_of(self, revision: RevisionId) -> str | None:
+        """The line of history a revision belongs to: None for the trunk, else the branch label
+        its line started with (or, for a line nobody labelled, the id of its first revision).
 
-        Trunk revisions, merges and whatever follows a merge belong to no branch.
+        At a branch point, the one unlabelled child (if there is exactly one) carries the trunk
+        on; labelled children start branches. A merge brings its lines back to the trunk.
         """
-        rev = self.revisions[revision]
-        while not rev.labels:
-            if len(rev.parents) != 1 or self.revisions[rev.parents[0]].is_branch_point:
+        current = self.revisions[revision]
+        while not current.labels:
+            if len(current.parents) != 1:
                 return None
-            rev = self.revisions[rev.parents[0]]
-        return rev.labels[0]
+            parent = self.revisions[current.parents[0]]
+            if parent.is_branch_point:
+                unlabelled = [c for c in parent.children if not self.revisions[c].labels]
+                return None if len(unlabelled) == 1 else current.id
+            current = parent
+        return current.labels[0]
+
+    def branch_of(self, revision: RevisionId) -> str | None:
+        """The branch label of a revision's line (None on the trunk or an unlabelled line)."""
+        line = self.line_of(revision)
+        return line if line in self.labels else None
+
+    def trunk_heads(self) -> tuple[RevisionId, ...]:
+        return tuple(h for h in self.heads if self.line_of(h) is None)
+
+    def trunk_head(self) -> RevisionId:
+        """The head production follows; an error when there is none or several."""
+        heads = self.trunk_heads()
+        if len(heads) != 1:
+            lines = ", ".join(self.heads)
+            raise HistoryError(
+                f"the trunk has {len(heads)} heads ({lines}); a trunk head is one that belongs "
+                "to no branch label: merge the heads first (`schemactl merge`)"
+            )
+        return heads[0]
+
+    def line_revisions(self, line: str) -> tuple[RevisionId, ...]:
+        return tuple(r for r in self.order if self.line_of(r) == line)
+
+    def is_merged(self, line: str) -> bool:
+        """Whether a line has been joined into another: some revision outside it builds on it."""
+        members = set(self.line_revisions(line))
+        return any(
+            child not in members for rev in members for child in self.revisions[rev].children
+        )
+
+
+def mermaid(
+    graph: Graph, revisions: Iterable[RevisionId], *, applied: Iterable[RevisionId] = ()
+) -> list[str]:
+    """A Mermaid flowchart of ``revisions`` (oldest at the bottom); ``applied`` in grey."""
+    shown = set(revisions)
+    done = set(applied)
+    lines = ["flowchart BT"]
+    for rev in graph.order:
+        if rev not in shown:
+            continue
+        revision = graph[rev]
+        label = mermaid_label(revision.message.splitlines()[0] if revision.message else "")
+        branch = graph.branch_of(rev)
+        prefix = f"{branch}: " if branch and revision.labels else ""
+        lines.append(f'    r{rev}["{rev}<br/>{prefix}{label}"]')
+        if rev in done:
+            lines.append(f"    class r{rev} applied")
+        lines.extend(f"    r{parent} --> r{rev}" for parent in revision.parents if parent in shown)
+    lines.append("    classDef applied fill:#eee,stroke:#999,color:#666")
+    return lines
 
 
 def script_directory(cfg: Config) -> ScriptDirectory:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tools.dialects import ScriptDialect, safe_revision, script_dialect
 from tools.errors import RevisionError, SchemactlError
 from tools.graph import Graph, Revision, RevisionId, graph_from_scripts, script_directory
+from tools.text import comment
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
@@ -31,23 +32,12 @@ UPGRADE = "upgrade"
 ROLLBACK = "rollback"
 DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "script.sql.mako"
 
-# Characters that could end a comment line or disguise text: control characters, line and
-# paragraph separators, zero-width and bidirectional-override characters.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
 # Control characters other than tab and newline have no business in a statement's text.
 _RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RenderError(SchemactlError):
     """A revision, range or template that cannot be rendered as an offline script."""
-
-
-def comment(value: object, limit: int = 120) -> str:
-    """Text that is safe on one SQL comment line: it cannot end the line or become SQL."""
-    text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Developer-written text (messages, labels, file names) made safe for where it is shown."""
+
+from __future__ import annotations
+
+import re
+
+# Characters that could end a comment line or disguise text: control characters, line and
+# paragraph separators, zero-width and bidirectional-override characters.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def comment(value: object, limit: int = 120) -> str:
+    """Text that is safe on one SQL comment line: it cannot end the line or become SQL."""
+    text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def markdown_cell(value: object) -> str:
+    """One line of text that cannot break a Markdown table or smuggle in HTML."""
+    text = comment(value, limit=200)
+    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(char, escaped)
+    return text.replace("`", "'")
+
+
+def mermaid_label(value: object) -> str:
+    """Text for a quoted Mermaid node label."""
+    return re.sub(r"[\"<>{}\[\]|`#;]", " ", comment(value, limit=60)).strip()
