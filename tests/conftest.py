@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
@@ -85,32 +86,12 @@ def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> dict[str, object]
     """The reflected schema as plain data, so two databases can be compared with ==."""
     from sqlalchemy import pool
 
+    from tools.snapshot import snapshot
+
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            insp = inspect(connection)
-            return {
-                table: {
-                    "columns": [
-                        (c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)
-                    ],
-                    "pk": insp.get_pk_constraint(table)["constrained_columns"],
-                    "fks": sorted(
-                        (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
-                        for fk in insp.get_foreign_keys(table)
-                    ),
-                    "indexes": sorted(
-                        (ix["name"] or "", tuple(ix["column_names"]), bool(ix["unique"]))
-                        for ix in insp.get_indexes(table)
-                    ),
-                    "uniques": sorted(
-                        (uq["name"] or "", tuple(uq["column_names"]))
-                        for uq in insp.get_unique_constraints(table)
-                    ),
-                }
-                for table in sorted(insp.get_table_names())
-                if table not in ignore
-            }
+            return snapshot(connection, ignore)
     finally:
         engine.dispose()
 
@@ -158,16 +139,27 @@ def project() -> Project:
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    """A throwaway copy of this repo's Alembic project (config, env.py, revisions)."""
+    """A throwaway copy of this repo's project: config, tools, models, revisions, sql_out."""
     dest = tmp_path / "repo"
     dest.mkdir()
-    shutil.copy(REPO / "alembic.ini", dest / "alembic.ini")
-    shutil.copytree(REPO / "tools" / "alembic", dest / "tools" / "alembic")
-    shutil.copytree(
-        REPO / "versions", dest / "versions", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(REPO / "sql_out", dest / "sql_out")
+    for name in ("alembic.ini", "pyproject.toml"):
+        shutil.copy(REPO / name, dest / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("tools", "schema", "versions", "sql_out"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=skip)
     return dest
+
+
+def schemactl(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """schemactl in a fresh interpreter inside ``repo``, so it imports that copy's models."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "tools", *args],
+        cwd=repo,
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
 
 
 CLIENTS = {"postgresql": "psql", "mariadb": "mariadb", "sqlite": "sqlite3"}

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -281,6 +282,240 @@ def release_command(
     )
     for name in release.RELEASE_FILES:
         typer.echo(f"  {name}")
+
+
+branch_app = typer.Typer(
+    help="Feature branches: Alembic branch labels off the trunk head.", no_args_is_help=True
+)
+app.add_typer(branch_app, name="branch")
+
+MessageOption = Annotated[
+    str | None,
+    typer.Option("--message", "-m", help="The revision's message.", show_default=False),
+]
+
+
+@branch_app.command("start")
+def branch_start(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The branch label: a lowercase identifier.")],
+) -> None:
+    """Start a feature branch: a revision labelled NAME on the trunk head.
+
+    Example: schemactl branch start invoicing
+    """
+    from tools import revisions
+
+    with _user_errors():
+        project = _project(ctx)
+        written = revisions.start_branch(project, name)
+    typer.echo(f"Started branch {name}: {_shown(project, written.path)}")
+    typer.echo(f"Add revisions to it with: schemactl makemigrations --branch {name} -m MESSAGE")
+
+
+@branch_app.command("list")
+def branch_list(ctx: typer.Context) -> None:
+    """List the branches: first and head revision, size, merged or open, tables touched.
+
+    Example: schemactl branch list
+    """
+    from tools import revisions
+
+    with _user_errors():
+        branches = revisions.list_branches(_project(ctx))
+    if not branches:
+        typer.echo("No branches yet; start one with `schemactl branch start NAME`.")
+        return
+    width = max(len("branch"), *(len(b.label) for b in branches))
+    typer.echo(f"{'branch'.ljust(width)}  first         head          revs  state   tables")
+    for b in branches:
+        tables = ", ".join(b.tables) if b.tables is not None else "(cannot render offline)"
+        state = "merged" if b.merged else "open"
+        typer.echo(
+            f"{b.label.ljust(width)}  {b.first}  {b.head}  {b.count:>4}  {state:<6}  {tables}"
+        )
+
+
+@app.command()
+def makemigrations(
+    ctx: typer.Context,
+    message: MessageOption = None,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch",
+            "-b",
+            help="Branch to add the revision to (default: the trunk).",
+            show_default=False,
+        ),
+    ] = None,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Write a revision even with no model changes.")
+    ] = False,
+) -> None:
+    """Autogenerate a revision from the models, like Django's makemigrations.
+
+    The file is named NNNN_<rev>_<slug>.py and formatted by ruff; without -m, the slug and
+    message come from what changed (add_invoices_discount).
+
+    Example: schemactl makemigrations --branch invoicing -m "Add invoices.discount"
+    """
+    from tools import revisions
+
+    with _user_errors():
+        project = _project(ctx)
+        written = revisions.makemigrations(project, message=message, branch=branch, empty=empty)
+    if written is None:
+        typer.echo("No changes detected")
+        return
+    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    heads: Annotated[
+        list[str] | None,
+        typer.Argument(help="Heads to merge (revisions or labels); default: all heads."),
+    ] = None,
+    message: MessageOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write the merge even when conflicts are found.")
+    ] = False,
+) -> None:
+    """Merge heads into one, after checking that the branches do not conflict.
+
+    Lists the objects more than one branch changed since their common ancestor, and whether
+    applying the branches in another order gives another schema. With conflicts nothing is
+    written (exit 1) unless --force.
+
+    Example: schemactl merge
+    Example: schemactl merge payments@head discounts@head -m "Release 2.3"
+    """
+    from tools import revisions
+
+    with _user_errors():
+        project = _project(ctx)
+        analysis, written = revisions.merge_heads(project, heads, message=message, force=force)
+    typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
+    for line, revs in analysis.lines.items():
+        typer.echo(f"  {line}: {len(revs)} revision(s)")
+    if analysis.raw_sql:
+        typer.echo(
+            f"Raw SQL not analysed (the order check covers it): {', '.join(analysis.raw_sql)}"
+        )
+    if analysis.order_skipped:
+        typer.echo(f"Order check skipped: {analysis.order_skipped}")
+    for conflict in analysis.conflicts:
+        typer.echo(f"CONFLICT {conflict}", err=True)
+    for problem in analysis.order_problems:
+        typer.echo(f"ORDER {problem}", err=True)
+    if written is None:
+        typer.echo(
+            "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
+
+
+@app.command()
+def rebase(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The branch to move onto the trunk head.")],
+) -> None:
+    """Move an unmerged, unreleased branch onto the current trunk head.
+
+    Rewrites the branch's first revision's down_revision and renames its files to their new
+    depth. Refuses merged branches and branches with a revision in a recorded release.
+
+    Example: schemactl rebase invoicing
+    """
+    from tools import revisions
+
+    with _user_errors():
+        project = _project(ctx)
+        moved = revisions.rebase(project, name)
+    typer.echo(f"Rebased {name} onto the trunk head:")
+    for written in moved:
+        typer.echo(f"  {_shown(project, written.path)}")
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """The CI gate: one head, models match migrations, everything renders, sql_out/ current.
+
+    Every problem is reported at once; the exit code is 1 if there is any.
+
+    Example: schemactl check
+    Example: schemactl check --json
+    """
+    import json
+
+    from tools import checks
+
+    with _user_errors():
+        findings = checks.run_checks(_project(ctx))
+    if as_json:
+        report = {"ok": not findings, "problems": [f.as_json() for f in findings]}
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        for name in checks.CHECKS:
+            mine = [f for f in findings if f.check == name]
+            typer.echo(f"{'FAIL' if mine else 'ok  '} {name}")
+            for finding in mine:
+                typer.echo(f"     {finding.message}")
+    if findings:
+        raise typer.Exit(code=1)
+
+
+def _shown(project: Project, path: Path) -> str:
+    from tools.release import shown_path
+
+    return shown_path(project, path)
+
+
+class GraphFormat(StrEnum):
+    text = "text"
+    mermaid = "mermaid"
+
+
+@app.command()
+def graph(
+    ctx: typer.Context,
+    form: Annotated[
+        GraphFormat, typer.Option("--format", help="text: a tree; mermaid: for docs.")
+    ] = GraphFormat.text,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="Mark each revision [X] or [ ] by what this environment's database has.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the revision graph: branch points, branches and their labels, merges, heads.
+
+    Example: schemactl graph
+    Example: schemactl graph --env staging
+    Example: schemactl graph --format mermaid > docs/revisions.mmd
+    """
+    from tools import graph as history
+    from tools import migrate
+
+    with _user_errors():
+        project = _project(ctx)
+        revisions = history.load_graph(project.alembic_config())
+        have = migrate.applied(project, env) if env else None
+    if form is GraphFormat.mermaid:
+        lines = history.mermaid(revisions, revisions.order, applied=have or ())
+    else:
+        lines = history.text_tree(revisions, have)
+    typer.echo("\n".join(lines))
 
 
 def _heads(revisions: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from tools.errors import RevisionError, SchemactlError
-from tools.text import mermaid_label
+from tools.text import comment, mermaid_label
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -103,19 +103,22 @@ class Graph:
         line = self.line_of(revision)
         return line if line in self.labels else None
 
-    def trunk_heads(self) -> tuple[RevisionId, ...]:
-        return tuple(h for h in self.heads if self.line_of(h) is None)
+    def trunk_tips(self) -> tuple[RevisionId, ...]:
+        """Trunk revisions that no later trunk revision builds on (branches may)."""
+        trunk = [rev for rev in self.order if self.line_of(rev) is None]
+        below = self.ancestors(p for rev in trunk for p in self.revisions[rev].parents)
+        return tuple(rev for rev in trunk if rev not in below)
 
-    def trunk_head(self) -> RevisionId:
-        """The head production follows; an error when there is none or several."""
-        heads = self.trunk_heads()
-        if len(heads) != 1:
-            lines = ", ".join(self.heads)
+    def trunk_tip(self) -> RevisionId:
+        """Where trunk work and new branches go; an error when the trunk has split."""
+        tips = self.trunk_tips()
+        if len(tips) != 1:
             raise HistoryError(
-                f"the trunk has {len(heads)} heads ({lines}); a trunk head is one that belongs "
-                "to no branch label: merge the heads first (`schemactl merge`)"
+                f"the trunk has {len(tips)} ends ({', '.join(tips) or 'none'}): a trunk "
+                "revision is one that belongs to no branch label; merge them first "
+                "(`schemactl merge`)"
             )
-        return heads[0]
+        return tips[0]
 
     def line_revisions(self, line: str) -> tuple[RevisionId, ...]:
         return tuple(r for r in self.order if self.line_of(r) == line)
@@ -126,6 +129,38 @@ class Graph:
         return any(
             child not in members for rev in members for child in self.revisions[rev].children
         )
+
+
+def text_tree(graph: Graph, applied: set[RevisionId] | None = None) -> list[str]:
+    """The graph as a tree: the trunk at the left, each branch indented under a header.
+
+    With ``applied`` (what a database has), each revision is marked [X] or [ ].
+    """
+    lines: list[str] = []
+    previous: str | None = None
+    for rev in graph.order:
+        revision = graph[rev]
+        line = graph.line_of(rev)
+        if line is not None and line != previous:
+            start = graph.line_revisions(line)[0]
+            source = ", ".join(graph[start].parents) or "base"
+            state = "merged" if graph.is_merged(line) else "open"
+            lines.append(f"├── {line}: from {source}, {state}")
+        previous = line
+        mark = "o" if applied is None else ("[X]" if rev in applied else "[ ]")
+        indent = "│   " if line is not None else ""
+        message = comment(revision.message.splitlines()[0] if revision.message else "", limit=80)
+        notes = []
+        if revision.is_branch_point:
+            notes.append("branchpoint")
+        if revision.is_merge:
+            joined = sorted({graph.line_of(p) or "trunk" for p in revision.parents})
+            notes.append(f"merge of {', '.join(joined)}")
+        if revision.is_head:
+            notes.append("head")
+        suffix = f"  ({'; '.join(notes)})" if notes else ""
+        lines.append(f"{indent}{mark} {rev}  {message}{suffix}")
+    return lines
 
 
 def mermaid(

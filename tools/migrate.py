@@ -88,18 +88,12 @@ def status(project: Project, env: str | None = None) -> Status:
     graph = load_graph(project.alembic_config())
     url = environment.url()
     current = current_heads(url)
-    unknown = [rev for rev in current if rev not in graph.revisions]
-    if unknown:
-        raise RevisionError(
-            f"the {environment.name} database is at revision {', '.join(unknown)}, which is not "
-            "in this checkout's history; check out the code that wrote it (or `git pull`)"
-        )
-    applied = graph.ancestors(current)
+    have = _applied(graph, environment, current)
     rows = tuple(
         StatusRow(
             revision=rev,
             depth=graph[rev].depth,
-            applied=rev in applied,
+            applied=rev in have,
             branch=graph.branch_of(rev),
             message=graph[rev].message.splitlines()[0] if graph[rev].message else "",
             markers=_markers(graph, rev),
@@ -107,6 +101,25 @@ def status(project: Project, env: str | None = None) -> Status:
         for rev in graph.order
     )
     return Status(environment, redact(url), current, rows)
+
+
+def applied(project: Project, env: str | None) -> set[RevisionId]:
+    """Every revision the environment's database has (its heads and all they stand on)."""
+    environment = project.environment(env)
+    graph = load_graph(project.alembic_config())
+    return _applied(graph, environment, current_heads(environment.url()))
+
+
+def _applied(
+    graph: Graph, environment: Environment, current: tuple[RevisionId, ...]
+) -> set[RevisionId]:
+    unknown = [rev for rev in current if rev not in graph.revisions]
+    if unknown:
+        raise RevisionError(
+            f"the {environment.name} database is at revision {', '.join(unknown)}, which is not "
+            "in this checkout's history; check out the code that wrote it (or `git pull`)"
+        )
+    return graph.ancestors(current)
 
 
 def current_heads(url: URL) -> tuple[RevisionId, ...]:

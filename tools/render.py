@@ -8,6 +8,7 @@ itself is laid out by a Mako template; everything dialect-specific comes from to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -42,10 +43,14 @@ class RenderError(SchemactlError):
 
 @dataclass(frozen=True)
 class Operation:
-    """One Alembic operation a revision performs, e.g. ('add_column', 'users')."""
+    """One Alembic operation a revision performs, e.g. ('add_column', 'users', 'phone')."""
 
     name: str
     table: str | None
+    # The column, index or constraint it is about, if any.
+    target: str | None = None
+    # Named enum types it creates or uses (PostgreSQL makes them schema objects).
+    enums: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def _recording_operations(context: Any) -> Any:
             batch_invoke = batch.invoke
 
             def invoke_in_batch(operation: MigrateOperation) -> Any:
-                recorded.append(Operation(_describe(operation).name, table_name))
+                recorded.append(dataclasses.replace(_describe(operation), table=table_name))
                 return batch_invoke(operation)
 
             batch.invoke = invoke_in_batch
@@ -288,15 +293,52 @@ def _in_stable_order(table: Any) -> None:
 
 
 def _describe(operation: MigrateOperation) -> Operation:
-    name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op")).lower()
+    # CreateTableOp -> create_table, ExecuteSQLOp -> execute_sql
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op"))
+    name = name.lower()
     table = getattr(operation, "table_name", None)
     if table is None and hasattr(operation, "table"):
         table = getattr(operation.table, "name", None)
-    return Operation(name, table)
+    target = next(
+        (
+            value
+            for attr in ("column_name", "index_name", "constraint_name", "new_table_name")
+            if isinstance(value := getattr(operation, attr, None), str)
+        ),
+        None,
+    )
+    column = getattr(operation, "column", None)
+    if target is None and column is not None:
+        target = column.name
+    types = [getattr(operation, "modify_type", None)]
+    types += [c.type for c in getattr(operation, "columns", ()) if hasattr(c, "type")]
+    if column is not None:
+        types.append(column.type)
+    enums = tuple(sorted({t.name for t in types if _is_named_enum(t)}))
+    return Operation(name, table, target, enums)
+
+
+def _is_named_enum(type_: object) -> bool:
+    from sqlalchemy import Enum
+
+    return isinstance(type_, Enum) and bool(type_.name)
 
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def capture_operations(
+    history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
+) -> dict[RevisionId, tuple[Operation, ...]]:
+    """What each revision does, captured offline; RenderError for one that cannot render."""
+    capture = _Capture(dialect)
+    found = {}
+    for rev in revisions:
+        revision = history.graph[rev]
+        _, operations = capture.run(getattr(history.module(rev), direction), revision, direction)
+        found[rev] = operations
+    return found
 
 
 def capture_steps(

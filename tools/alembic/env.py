@@ -46,8 +46,9 @@ def _configure_options(dialect: str) -> dict[str, object]:
     return {
         "target_metadata": target_metadata,
         "include_name": include_name,
-        # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
-        "render_as_batch": dialect == "sqlite",
+        # SQLite cannot ALTER most things in place: autogenerate writes batch operations,
+        # unless schemactl asks for plain ones (they render offline on every dialect).
+        "render_as_batch": config.attributes.get("schemactl.render_as_batch", dialect == "sqlite"),
         "compare_type": True,
     }
 

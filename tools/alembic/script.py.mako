@@ -1,4 +1,12 @@
-"""${message}
+<%!
+    import re
+
+    def docstring(text):
+        """A message is data: escape it so it cannot end the docstring and become code."""
+        text = (text or "").replace("\\", "\\\\").replace('"', '\\"')
+        return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: "\\x%02x" % ord(m.group()), text)
+%>\
+"""${message | docstring}
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}

@@ -1,0 +1,20 @@
+"""Add invoices.reminder_count"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a1a1a1a1a1a1"
+down_revision = "68cfa590ad28"
+branch_labels = ("invoicing",)
+depends_on = None
+
+
+def upgrade():
+    op.add_column(
+        "invoices",
+        sa.Column("reminder_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_column("invoices", "reminder_count")

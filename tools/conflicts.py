@@ -1,0 +1,202 @@
+"""Before a merge: do the branches being joined get in each other's way?
+
+Two questions, as Django's makemigrations --merge asks one of them:
+- which schema objects (tables, columns, indexes, constraints, enums, table data) more than
+  one branch changed since their common ancestor, read from the operations each revision
+  performs (captured offline);
+- whether applying the branches in a different order gives a different schema, found by
+  applying them to scratch SQLite databases in each order and comparing what is reflected.
+The analysis only reports; the caller decides (merge refuses unless --force).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from tools.config import Project
+    from tools.graph import Graph, RevisionId
+    from tools.render import Operation
+
+# How many heads are compared in every order (n! scratch databases); beyond it, two orders.
+_ALL_ORDERS_UP_TO = 3
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One schema object an operation changes."""
+
+    kind: str  # table, column, index, constraint, enum, data
+    name: str
+    table: str | None
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    object: str
+    # line of history -> the revisions on it that touch the object
+    lines: dict[str, tuple[RevisionId, ...]]
+
+    def __str__(self) -> str:
+        who = "; ".join(f"{line}: {', '.join(revs)}" for line, revs in sorted(self.lines.items()))
+        return f"{self.object} is changed by {who}"
+
+
+@dataclass
+class Analysis:
+    heads: tuple[RevisionId, ...]
+    base: tuple[RevisionId, ...]  # the common ancestors' heads
+    lines: dict[str, tuple[RevisionId, ...]]  # line name -> its revisions since the base
+    conflicts: list[Conflict] = field(default_factory=list)
+    order_problems: list[str] = field(default_factory=list)
+    raw_sql: list[RevisionId] = field(default_factory=list)  # op.execute: not analysed
+    order_skipped: str | None = None  # why the order check could not run, if it could not
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts and not self.order_problems
+
+
+def touches(operation: Operation) -> list[Touch]:
+    name, table, target = operation.name, operation.table, operation.target
+    found = [Touch("enum", enum, None) for enum in operation.enums]
+    if name in ("create_table", "drop_table", "rename_table") and table:
+        found.append(Touch("table", table, table))
+        if target:  # rename_table's new name
+            found.append(Touch("table", target, target))
+    elif name in ("add_column", "drop_column", "alter_column") and table:
+        found.append(Touch("column", f"{table}.{target}", table))
+    elif "index" in name and target:
+        found.append(Touch("index", target, table))
+    elif ("constraint" in name or "foreign_key" in name) and target:
+        found.append(Touch("constraint", target, table))
+    elif name == "bulk_insert" and table:
+        found.append(Touch("data", table, table))
+    return found
+
+
+def _overlap(a: Touch, b: Touch) -> str | None:
+    """The object two touches share, if they do (a table and something in it do)."""
+    if a.kind == b.kind and a.name == b.name:
+        return str(a)
+    if a.kind == "table" and b.table == a.name:
+        return str(a)
+    if b.kind == "table" and a.table == b.name:
+        return str(b)
+    return None
+
+
+def analyse(
+    project: Project, heads: tuple[RevisionId, ...], *, check_order: bool = True
+) -> Analysis:
+    from tools.render import capture_operations, load_history
+
+    history = load_history(project)
+    graph = history.graph
+    common = set.intersection(*(graph.ancestors([h]) for h in heads))
+    base = tuple(r for r in graph.order if r in common and not set(graph[r].children) & common)
+    lines = {
+        _line_name(graph, head): tuple(
+            r for r in graph.order if r in graph.ancestors([head]) - common
+        )
+        for head in heads
+    }
+    analysis = Analysis(heads, base, lines)
+    dialect = project.environment().dialect
+    touched: dict[str, dict[RevisionId, list[Touch]]] = {}
+    for line, revisions in lines.items():
+        operations = capture_operations(history, dialect, revisions)
+        touched[line] = {
+            rev: [t for op in ops for t in touches(op)] for rev, ops in operations.items()
+        }
+        analysis.raw_sql += [
+            rev for rev, ops in operations.items() if any(op.name == "execute_sql" for op in ops)
+        ]
+    conflicts: dict[str, dict[str, set[RevisionId]]] = defaultdict(lambda: defaultdict(set))
+    for left, right in itertools.combinations(sorted(touched), 2):
+        for left_rev, left_touches in touched[left].items():
+            for right_rev, right_touches in touched[right].items():
+                for a in left_touches:
+                    for b in right_touches:
+                        shared = _overlap(a, b)
+                        if shared:
+                            conflicts[shared][left].add(left_rev)
+                            conflicts[shared][right].add(right_rev)
+    analysis.conflicts = [
+        Conflict(
+            obj, {line: tuple(r for r in graph.order if r in revs) for line, revs in by.items()}
+        )
+        for obj, by in sorted(conflicts.items())
+    ]
+    if check_order:
+        analysis.order_problems, analysis.order_skipped = _order_problems(
+            project, graph, base, heads
+        )
+    return analysis
+
+
+def _line_name(graph: Graph, head: RevisionId) -> str:
+    return graph.line_of(head) or f"trunk ({head})"
+
+
+def _orders(heads: tuple[RevisionId, ...]) -> list[tuple[RevisionId, ...]]:
+    if len(heads) <= _ALL_ORDERS_UP_TO:
+        return list(itertools.permutations(heads))
+    return [heads, tuple(reversed(heads))]
+
+
+def _order_problems(
+    project: Project, graph: Graph, base: tuple[RevisionId, ...], heads: tuple[RevisionId, ...]
+) -> tuple[list[str], str | None]:
+    """Problems found by applying the heads in each order; or why that could not be done.
+
+    The scratch databases are SQLite: when the branches fail there in every order alike
+    (an ALTER SQLite lacks, say), the outcome says nothing about order, so the check is
+    reported as skipped rather than as a problem.
+    """
+    from sqlalchemy import create_engine, pool
+
+    from tools.config import TOOL_TABLES
+    from tools.revisions import scratch_config, upgrade_scratch
+    from tools.snapshot import differences, snapshot
+
+    results: list[tuple[str, dict[str, object]]] = []
+    failures: list[tuple[str, str]] = []
+    for order in _orders(heads):
+        described = " then ".join(_line_name(graph, h) for h in order)
+        with tempfile.TemporaryDirectory(prefix="schemactl-order-") as folder:
+            cfg = scratch_config(project, Path(folder))
+            try:
+                for target in (*base, *order):
+                    upgrade_scratch(cfg, target)
+            except SchemactlError as err:
+                failures.append((described, str(err)))
+                continue
+            engine = create_engine(cfg.attributes["schemactl.url"], poolclass=pool.NullPool)
+            try:
+                with engine.connect() as connection:
+                    ignore = {"alembic_version", *TOOL_TABLES}
+                    results.append((described, snapshot(connection, ignore=ignore)))
+            finally:
+                engine.dispose()
+    if failures and not results:
+        return [], f"the branches do not apply to a scratch SQLite database: {failures[0][1]}"
+    problems = [f"applying {described} fails: {error}" for described, error in failures]
+    first_order, first = results[0]
+    for described, other in results[1:]:
+        diff = differences(first, other)
+        if diff:
+            problems.append(
+                f"{first_order} and {described} give different schemas: {'; '.join(diff)}"
+            )
+    return problems, None
