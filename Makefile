@@ -28,9 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# sql_out/ must be current: every committed release re-renders byte for byte.
+# The CI gate first: one head, models match migrations, every revision renders offline,
+# downgrades exist, and every committed release in sql_out/ re-renders byte for byte.
 test: lint
-	$(BIN)/schemactl release --check
+	$(BIN)/schemactl check
 	$(BIN)/pytest
 
 clean:

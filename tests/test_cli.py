@@ -203,12 +203,19 @@ def test_commands_have_help_with_an_example():
     top = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert top.exit_code == 0
     assert "(a [schemactl.env.NAME] section of alembic.ini)" in top.output
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__
-        assert name in top.output
-        result = runner.invoke(app, [name, "--help"])
-        assert result.exit_code == 0, name
-        assert "Example:" in result.output, name
+    commands = [[c.name or c.callback.__name__] for c in app.registered_commands]
+    for group in app.registered_groups:
+        assert group.name in top.output
+        commands += [
+            [group.name, c.name or c.callback.__name__]
+            for c in group.typer_instance.registered_commands
+        ]
+    assert len(commands) >= 11
+    for words in commands:
+        assert words[0] in top.output
+        result = runner.invoke(app, [*words, "--help"])
+        assert result.exit_code == 0, words
+        assert "Example:" in result.output, words
 
 
 def test_help_imports_neither_sqlalchemy_nor_alembic():
