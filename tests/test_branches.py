@@ -237,7 +237,7 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
     assert made.returncode == 0, made.stderr
     (first,) = [n for n in versions(repo_copy) if n.startswith("0012_")]
     assert first.endswith("_add_invoices_reminder_count.py")
-    assert made.stdout.splitlines() == [f"versions/{first}", "  Add invoices reminder count"]
+    assert made.stdout.splitlines() == [f"versions/{first}", "  Add invoices.reminder_count"]
     assert schemactl(repo_copy, "makemigrations", "--branch", "invoicing").stdout == (
         "No changes detected\n"
     )

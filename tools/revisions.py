@@ -182,7 +182,7 @@ def makemigrations(
         if not empty and script.upgrade_ops.is_empty():
             directives.clear()  # Alembic writes no file
         elif not message:
-            script.message = _slug_from(found).replace("_", " ").capitalize()
+            script.message = _message_from(found)
 
     with tempfile.TemporaryDirectory(prefix="schemactl-") as scratch:
         scratch_cfg = scratch_config(project, Path(scratch))
@@ -251,13 +251,17 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _slug_from(operations: list[MigrateOperation]) -> str:
-    """A Django-style name from what the revision does: add_invoices_discount, …"""
-    fragments: list[str] = []
+def _flatten(operations: list[MigrateOperation]) -> list[MigrateOperation]:
+    flat: list[MigrateOperation] = []
     for operation in operations:
         inner = getattr(operation, "ops", None)
-        for op in inner if inner is not None else [operation]:
-            fragments.append(_fragment(op))
+        flat.extend(inner if inner is not None else [operation])
+    return flat
+
+
+def _slug_from(operations: list[MigrateOperation]) -> str:
+    """A Django-style name from what the revision does: add_invoices_discount, …"""
+    fragments = [slugify(_phrase(op)) for op in _flatten(operations)]
     if not fragments:
         return "empty"
     if len(fragments) > 2:
@@ -265,7 +269,16 @@ def _slug_from(operations: list[MigrateOperation]) -> str:
     return slugify("_and_".join(fragments))
 
 
-def _fragment(operation: MigrateOperation) -> str:
+def _message_from(operations: list[MigrateOperation]) -> str:
+    """A message a person would write: 'Add invoices.discount and create loyalty_points'."""
+    phrases = [_phrase(op) for op in _flatten(operations)]
+    if not phrases:
+        return "Empty revision"
+    text = " and ".join(phrases[:2]) + (" and more" if len(phrases) > 2 else "")
+    return text[0].upper() + text[1:]
+
+
+def _phrase(operation: MigrateOperation) -> str:
     kind = type(operation).__name__
     table = getattr(operation, "table_name", "") or ""
     column = getattr(operation, "column_name", None) or getattr(
@@ -273,18 +286,18 @@ def _fragment(operation: MigrateOperation) -> str:
     )
     named = getattr(operation, "index_name", None) or getattr(operation, "constraint_name", None)
     return {
-        "CreateTableOp": f"create_{table}",
-        "DropTableOp": f"delete_{table}",
-        "AddColumnOp": f"add_{table}_{column}",
-        "DropColumnOp": f"remove_{table}_{column}",
-        "AlterColumnOp": f"alter_{table}_{column}",
-        "CreateIndexOp": f"add_{named}",
-        "DropIndexOp": f"remove_{named}",
-        "CreateUniqueConstraintOp": f"add_{named}",
-        "CreateForeignKeyOp": f"add_{named}",
-        "CreateCheckConstraintOp": f"add_{named}",
-        "DropConstraintOp": f"remove_{named}",
-    }.get(kind, slugify(kind.removesuffix("Op")))
+        "CreateTableOp": f"create {table}",
+        "DropTableOp": f"delete {table}",
+        "AddColumnOp": f"add {table}.{column}",
+        "DropColumnOp": f"remove {table}.{column}",
+        "AlterColumnOp": f"alter {table}.{column}",
+        "CreateIndexOp": f"add {named}",
+        "DropIndexOp": f"remove {named}",
+        "CreateUniqueConstraintOp": f"add {named}",
+        "CreateForeignKeyOp": f"add {named}",
+        "CreateCheckConstraintOp": f"add {named}",
+        "DropConstraintOp": f"remove {named}",
+    }.get(kind, kind.removesuffix("Op").lower())
 
 
 # -- merge ----------------------------------------------------------------------------------------
