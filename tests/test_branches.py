@@ -266,3 +266,96 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
         [sys.executable, "-m", "ruff", "format", "--check", str(new)], capture_output=True
     )
     assert formatted.returncode == 0
+
+
+GRAPH = """\
+o ab251de0ab93  Baseline: users, customers, invoices and invoice items
+o 228dfcf7a7c0  Add users.phone
+o cc474e29ad24  Create tax_rates
+o 45c580e85327  Create products
+o a66186b7cc1d  Store invoices.total_amount as Numeric(12, 2), not Float
+o 9ecdc98b5e8a  Seed the standard tax rates  (branchpoint)
+├── discounts: from 9ecdc98b5e8a, merged
+│   o 466a3e31682b  Start the discounts feature: create discounts
+│   o fa4621c62bf9  Add invoices.discount_total
+├── payments: from 9ecdc98b5e8a, merged
+│   o 83a14815e175  Start the payments feature: create payments
+│   o fcac57c435d7  Add payments.reference and index payments.paid_at
+o e58b81ed3f5b  Merge the payments and discounts branches  (merge of discounts, payments)
+o 68cfa590ad28  Add customers.tax_id  (head)
+"""
+
+
+def test_graph_as_a_tree_with_applied_marks(repo_copy, monkeypatch, tmp_path):
+    assert cli(repo_copy, "graph").stdout == GRAPH
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{tmp_path / 'g.db'}")
+    assert cli(repo_copy, "upgrade", "fa4621c62bf9").exit_code == 0
+    marked = cli(repo_copy, "graph", "--env", "dev").stdout.splitlines()
+    assert marked[5] == "[X] 9ecdc98b5e8a  Seed the standard tax rates  (branchpoint)"
+    assert marked[8] == "│   [X] fa4621c62bf9  Add invoices.discount_total"
+    assert marked[10] == "│   [ ] 83a14815e175  Start the payments feature: create payments"
+    mermaid = cli(repo_copy, "graph", "--format", "mermaid").stdout.splitlines()
+    assert mermaid[0] == "flowchart BT"
+    assert "    r9ecdc98b5e8a --> r83a14815e175" in mermaid
+    assert "    rfcac57c435d7 --> re58b81ed3f5b" in mermaid
+
+
+def test_branch_list(repo_copy):
+    with_scenario(repo_copy, "two_features")
+    assert cli(repo_copy, "branch", "list").stdout.splitlines() == [
+        "branch     first         head          revs  state   tables",
+        "discounts  466a3e31682b  fa4621c62bf9     2  merged  discounts, invoices",
+        "invoicing  a1a1a1a1a1a1  a1a1a1a1a1a1     1  open    invoices",
+        "loyalty    b1b1b1b1b1b1  b1b1b1b1b1b1     1  open    loyalty_points",
+        "payments   83a14815e175  fcac57c435d7     2  merged  payments",
+    ]
+
+
+def test_makemigrations_empty_and_on_an_unknown_branch(repo_copy):
+    empty = cli(repo_copy, "makemigrations", "--empty", "-m", "Backfill invoice numbers")
+    assert empty.exit_code == 0, empty.output
+    path = repo_copy / empty.stdout.splitlines()[0]
+    assert path.name.startswith("0011_") and path.name.endswith("_backfill_invoice_numbers.py")
+    body = path.read_text().split("def upgrade() -> None:\n", 1)[1].split("\n\n", 1)[0]
+    assert [line.strip() for line in body.splitlines() if not line.strip().startswith("#")] == [
+        "pass"
+    ]
+    unknown = cli(repo_copy, "makemigrations", "--branch", "nope")
+    assert unknown.exit_code == 1
+    assert unknown.output == (
+        "Error: no branch 'nope' (branches: discounts, payments); start it with "
+        "`schemactl branch start nope`\n"
+    )
+    merged = cli(repo_copy, "makemigrations", "--branch", "payments")
+    assert merged.output == (
+        "Error: branch 'payments' is merged; put new work on the trunk or start a new branch\n"
+    )
+
+
+def test_check_fails_on_a_model_change_without_a_revision(repo_copy):
+    customers = repo_copy / "schema" / "customers.py"
+    customers.write_text(
+        customers.read_text().replace(
+            "    tax_id:",
+            "    vat_number: Mapped[str | None] = mapped_column(String(20))\n    tax_id:",
+        )
+    )
+    result = schemactl(repo_copy, "check")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:3] == [
+        "ok   single-head",
+        "FAIL models-match-migrations",
+        "     the models differ from the migrations (add_column customers.vat_number); run "
+        "`schemactl makemigrations`",
+    ]
+
+
+def test_check_fails_on_a_downgrade_that_undoes_nothing(repo_copy):
+    phone = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
+    phone.write_text(phone.read_text().replace('    op.drop_column("users", "phone")', "    pass"))
+    result = cli(repo_copy, "check")
+    assert result.exit_code == 1
+    assert (
+        "     228dfcf7a7c0 (0002_228dfcf7a7c0_add_users_phone.py) changes the schema but its "
+        "downgrade does nothing"
+    ) in result.stdout.splitlines()
