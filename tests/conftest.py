@@ -96,6 +96,32 @@ def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> dict[str, object]
         engine.dispose()
 
 
+def model_diff(url: URL) -> list[object]:
+    """What autogenerate would change to make the database match the models ([] = nothing)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import pool
+
+    import schema
+    from tools.config import TOOL_TABLES
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, kind, _: (
+                        not (kind == "table" and name in TOOL_TABLES)
+                    ),
+                },
+            )
+            return compare_metadata(context, schema.metadata)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def throwaway_database(tmp_path: Path) -> Iterator[object]:
     """A factory: throwaway_database(dialect) -> Database, dropped after the test."""

@@ -10,35 +10,13 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-import schema
 from tools import migrate
-from tools.config import TOOL_TABLES
 from tools.graph import load_graph
 from tools.migrate import VERSION_TABLE
 
-from .conftest import schema_snapshot
-
-
-def _diff(db) -> list[object]:
-    engine = db.engine()
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "compare_type": True,
-                    "include_name": lambda name, type_, _: (
-                        not (type_ == "table" and name in TOOL_TABLES)
-                    ),
-                },
-            )
-            return compare_metadata(context, schema.metadata)
-    finally:
-        engine.dispose()
+from .conftest import model_diff, schema_snapshot
 
 
 def _tables(db) -> set[str]:
@@ -75,7 +53,7 @@ def test_stairway(project, database):
 def test_head_matches_models(project, database):
     """At head, autogenerate finds nothing to do: the revisions build exactly the models."""
     migrate.upgrade(project, database.env)
-    assert _diff(database) == []
+    assert model_diff(database.url) == []
 
 
 def test_downgrade_to_base_leaves_only_the_version_table(project, database):

@@ -9,16 +9,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool, text
 
-import schema
 from tools import migrate, release
-from tools.config import AUDIT_TABLE, TOOL_TABLES
+from tools.config import AUDIT_TABLE
 from tools.graph import load_graph
 
-from .conftest import REPO, apply_script, schema_snapshot
+from .conftest import REPO, apply_script, model_diff, schema_snapshot
 
 HEAD = "68cfa590ad28"
 BRANCH_POINT = "9ecdc98b5e8a"
@@ -56,19 +53,7 @@ def versions(db):
 
 
 def no_diff(db):
-    engine = create_engine(db.url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "compare_type": True,
-                    "include_name": lambda n, t, _: not (t == "table" and n in TOOL_TABLES),
-                },
-            )
-            return compare_metadata(context, schema.metadata) == []
-    finally:
-        engine.dispose()
+    return model_diff(db.url) == []
 
 
 def test_script_equals_online_upgrade_and_rolls_back_to_base(
