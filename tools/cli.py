@@ -477,6 +477,52 @@ def _shown(project: Project, path: Path) -> str:
     return shown_path(project, path)
 
 
+@app.command("lint")
+def lint_command(
+    ctx: typer.Context,
+    span: Annotated[
+        str | None,
+        typer.Argument(
+            help="FROM:TO, e.g. 9ecdc98b5e8a:heads (default: base:heads).", show_default=False
+        ),
+    ] = None,
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Flag dangerous operations: drops, locks, renames, NOT NULL without default, and more.
+
+    Judged for the environment's dialect (PostgreSQL lock rules only apply there). Exit 1
+    when an error is not silenced; silence a rule in a revision with a comment:
+    # schemactl: allow RULE: reason
+
+    Example: schemactl lint --env prod
+    Example: schemactl lint 9ecdc98b5e8a:heads --env prod --json
+    """
+    import json
+
+    from tools import lint
+
+    with _user_errors():
+        _, findings = lint.lint(_project(ctx), _env(ctx, env), span)
+    blocking = lint.blocking(findings)
+    if as_json:
+        report = {"ok": not blocking, "findings": [f.as_json() for f in findings]}
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+            typer.echo(f"    why: {finding.why}")
+            typer.echo(f"    fix: {finding.fix}")
+        errors = sum(f.severity == "error" for f in findings)
+        typer.echo(
+            f"{len(findings)} finding(s): {errors} error(s), {len(blocking)} not silenced"
+            if findings
+            else "No findings."
+        )
+    if blocking:
+        raise typer.Exit(code=1)
+
+
 class GraphFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"

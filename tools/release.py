@@ -170,12 +170,29 @@ def sql(
 def _render_release(
     project: Project, environment: Environment, history: History, span: Range, name: str
 ) -> dict[str, str]:
+    from tools.lint import lint_range
+
     folder = env_dir(project, environment) / name
     upgrade, rollback = render_scripts(
         project, environment, history, span, out_dir=shown_path(project, folder)
     )
-    review = render_review(name, span, upgrade, rollback, history.graph)
+    findings = lint_range(history, environment.dialect, span.revisions, "upgrade")
+    rollback_findings = lint_range(history, environment.dialect, span.revisions, "downgrade")
+    review = render_review(
+        name, span, upgrade, rollback, history.graph, findings, rollback_findings
+    )
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
+
+
+def _refuse_lint_errors(history: History, environment: Environment, span: Range) -> None:
+    from tools.lint import blocking, lint_range
+
+    errors = blocking(lint_range(history, environment.dialect, span.revisions))
+    if errors:
+        raise ReleaseError(
+            f"release stopped by {len(errors)} lint error(s), first: {errors[0]}; fix them or "
+            f"silence them with a reason (see `schemactl lint --env {environment.name}`)"
+        )
 
 
 def release_name(number: int, end: tuple[RevisionId, ...]) -> str:
@@ -196,6 +213,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         if str(err).startswith("nothing to render"):
             return None
         raise
+    _refuse_lint_errors(history, environment, span)
     name = release_name(len(manifest.releases) + 1, span.end)
     files = _render_release(project, environment, history, span, name)
     new = Release(

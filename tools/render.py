@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import io
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ class RenderError(SchemactlError):
     """A revision, range or template that cannot be rendered as an offline script."""
 
 
+class IrreversibleRevision(RenderError):
+    """A revision whose downgrade (or upgrade) refuses to run: it raises NotImplementedError."""
+
+
 @dataclass(frozen=True)
 class Operation:
     """One Alembic operation a revision performs, e.g. ('add_column', 'users', 'phone')."""
@@ -51,6 +56,18 @@ class Operation:
     target: str | None = None
     # Named enum types it creates or uses (PostgreSQL makes them schema objects).
     enums: tuple[str, ...] = ()
+    # Where the revision file asks for it, and Alembic's own description of it (for lint).
+    line: int | None = field(default=None, compare=False)
+    source: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement a revision renders, and where it came from."""
+
+    sql: str
+    line: int | None  # the line of the revision file that caused it
+    operation: str | None  # the Alembic operation that emitted it (None: direct use of the bind)
 
 
 @dataclass(frozen=True)
@@ -187,21 +204,27 @@ class _Capture:
     def __init__(self, dialect: str) -> None:
         from alembic.migration import MigrationContext
 
-        self.statements: list[str] = []
+        self.statements: list[Statement] = []
+        self.path = ""
+        self.operation: str | None = None
         self.context = MigrationContext.configure(
             dialect_name=dialect,
             opts={"as_sql": True, "literal_binds": True, "output_buffer": io.StringIO()},
         )
         # Each statement arrives here whole, terminator included.
-        self.context.impl.static_output = self.statements.append  # type: ignore[method-assign]
+        self.context.impl.static_output = self._collect  # type: ignore[method-assign]
+
+    def _collect(self, text: str) -> None:
+        self.statements.append(Statement(text, revision_line(self.path), self.operation))
 
     def run(
         self, fn: Callable[[], None], revision: Revision, direction: str
-    ) -> tuple[tuple[str, ...], tuple[Operation, ...]]:
+    ) -> tuple[tuple[Statement, ...], tuple[Operation, ...]]:
         from sqlalchemy.exc import CompileError
 
-        operations = _recording_operations(self.context)
+        operations = _recording_operations(self.context, self)
         self.statements.clear()
+        self.path = str(revision.path)
         where = f"revision {revision.id} ({revision.path.name}) {direction}"
         operations._install_proxy()
         try:
@@ -213,6 +236,11 @@ class _Capture:
                 f"{where} has a value that cannot be written as an SQL literal "
                 f"({_first_line(err)}); use a value of a plain SQL type"
             ) from err
+        except NotImplementedError as err:
+            raise IrreversibleRevision(
+                f"{where} cannot be run: it raises NotImplementedError"
+                + (f" ({_first_line(err)})" if str(err) else "")
+            ) from err
         except Exception as err:
             raise RenderError(
                 f"{where} cannot render offline ({type(err).__name__}: {_first_line(err)}); "
@@ -221,7 +249,7 @@ class _Capture:
             ) from err
         finally:
             operations._remove_proxy()
-        if any(_RAW_CONTROL.search(statement) for statement in self.statements):
+        if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
             # SQLAlchemy writes some values (bytes, for one) into literals unchanged.
             raise RenderError(
                 f"{where} renders a statement with raw control characters (a binary value "
@@ -231,13 +259,23 @@ class _Capture:
         return tuple(self.statements), tuple(operations.recorded)
 
 
+def revision_line(path: str) -> int | None:
+    """The line of the revision file ``path`` that the current call stack came from."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == path:
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _recording_operations(context: Any) -> Any:
-    """Alembic's Operations, remembering what each revision asks of it (for the review).
+def _recording_operations(context: Any, capture: _Capture) -> Any:
+    """Alembic's Operations, remembering what each revision asks of it (for review and lint).
 
     Alembic installs the `op` proxy per class, so the recording is wrapped around one instance
     rather than written as a subclass.
@@ -249,9 +287,18 @@ def _recording_operations(context: Any) -> Any:
     invoke = operations.invoke
     batch_alter_table = operations.batch_alter_table
 
+    def run(operation: MigrateOperation, described: Operation, call: Callable[[], Any]) -> Any:
+        recorded.append(
+            dataclasses.replace(described, line=revision_line(capture.path), source=operation)
+        )
+        outer, capture.operation = capture.operation, described.name
+        try:
+            return call()
+        finally:
+            capture.operation = outer
+
     def recording_invoke(operation: MigrateOperation) -> Any:
-        recorded.append(_describe(operation))
-        return invoke(operation)
+        return run(operation, _describe(operation), lambda: invoke(operation))
 
     @contextmanager
     def recording_batch(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
@@ -261,8 +308,8 @@ def _recording_operations(context: Any) -> Any:
             batch_invoke = batch.invoke
 
             def invoke_in_batch(operation: MigrateOperation) -> Any:
-                recorded.append(dataclasses.replace(_describe(operation), table=table_name))
-                return batch_invoke(operation)
+                described = dataclasses.replace(_describe(operation), table=table_name)
+                return run(operation, described, lambda: batch_invoke(operation))
 
             batch.invoke = invoke_in_batch
             yield batch
@@ -328,17 +375,33 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def capture_operations(
+@dataclass(frozen=True)
+class Captured:
+    statements: tuple[Statement, ...]
+    operations: tuple[Operation, ...]
+
+
+def capture_revisions(
     history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
-) -> dict[RevisionId, tuple[Operation, ...]]:
-    """What each revision does, captured offline; RenderError for one that cannot render."""
+) -> dict[RevisionId, Captured]:
+    """What each revision renders and does, offline; RenderError for one that cannot render."""
     capture = _Capture(dialect)
     found = {}
     for rev in revisions:
         revision = history.graph[rev]
-        _, operations = capture.run(getattr(history.module(rev), direction), revision, direction)
-        found[rev] = operations
+        statements, operations = capture.run(
+            getattr(history.module(rev), direction), revision, direction
+        )
+        found[rev] = Captured(statements, operations)
     return found
+
+
+def capture_operations(
+    history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
+) -> dict[RevisionId, tuple[Operation, ...]]:
+    """What each revision does, captured offline; RenderError for one that cannot render."""
+    captured = capture_revisions(history, dialect, revisions, direction)
+    return {rev: c.operations for rev, c in captured.items()}
 
 
 def capture_steps(
@@ -353,9 +416,10 @@ def capture_steps(
     for rev in order:
         revision = graph[safe_revision(rev)]
         direction = "upgrade" if kind == UPGRADE else "downgrade"
-        statements, operations = capture.run(
+        captured, operations = capture.run(
             getattr(history.module(rev), direction), revision, direction
         )
+        statements = tuple(statement.sql for statement in captured)
         if kind == UPGRADE:
             remove = [p for p in revision.parents if p in heads]
             add = [rev]

@@ -11,12 +11,21 @@ from tools.text import markdown_cell
 
 if TYPE_CHECKING:
     from tools.graph import Graph
+    from tools.lint import Finding
     from tools.render import Range, Script
 
 TEMPLATE = Path(__file__).parent / "templates" / "review.md.j2"
 
 
-def render_review(name: str, span: Range, upgrade: Script, rollback: Script, graph: Graph) -> str:
+def render_review(
+    name: str,
+    span: Range,
+    upgrade: Script,
+    rollback: Script,
+    graph: Graph,
+    findings: list[Finding],
+    rollback_findings: list[Finding],
+) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     jinja = Environment(
@@ -33,18 +42,35 @@ def render_review(name: str, span: Range, upgrade: Script, rollback: Script, gra
         span=span,
         upgrade=upgrade,
         rollback=rollback,
-        tables=_per_table(upgrade),
-        rollback_tables=_per_table(rollback),
+        tables=_per_table(upgrade, findings),
+        rollback_tables=_per_table(rollback, rollback_findings),
+        findings=findings,
+        rollback_findings=rollback_findings,
         mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
     )
     return text.rstrip("\n") + "\n"
 
 
-def _per_table(script: Script) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Each table the script changes, with (revision, operation) in apply order."""
-    changes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+def _per_table(
+    script: Script, findings: list[Finding]
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each table the script changes: (revision, operation, mark) in apply order, the mark
+    saying when lint found the operation destructive or lock-heavy."""
+    marks = {(f.revision, f.line): _MARKS.get(f.rule, "") for f in findings if f.line is not None}
+    changes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for step in script.steps:
         for operation in step.operations:
             table = operation.table or "(raw SQL: see the script)"
-            changes[table].append((step.revision.id, operation.name))
+            mark = marks.get((step.revision.id, operation.line), "")
+            changes[table].append((step.revision.id, operation.name, mark))
     return sorted(changes.items())
+
+
+_MARKS = {
+    "destructive": "destructive",
+    "postgresql-locks": "lock-heavy",
+    "rename": "breaks running code",
+    "not-null-without-default": "data-dependent",
+    "unique-on-existing-table": "data-dependent",
+    "data-rewrite": "lock-heavy",
+}

@@ -1,0 +1,561 @@
+"""Lint: what each revision does that a DBA would want to know before running it.
+
+Rules look at the Alembic operations captured while rendering offline, and at raw SQL from
+op.execute parsed with sqlglot (never by hand). Each rule is one function; its docstring says
+why it exists. A revision silences a rule with a comment naming it and giving a reason,
+anywhere in the file:
+
+    # schemactl: allow destructive: the column was never read by any release
+
+The reason is kept and shown in the review. Errors stop `schemactl release` unless silenced.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from tools.graph import Revision
+    from tools.render import History, Operation, Range, Statement
+
+ERROR = "error"
+WARNING = "warning"
+_SILENCE = re.compile(r"#\s*schemactl:\s*allow\s+([a-z0-9-]+)\s*:?\s*(.*)$")
+_SQLGLOT_DIALECT = {"postgresql": "postgres", "mariadb": "mysql", "mysql": "mysql"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    revision: str
+    path: Path
+    line: int | None
+    message: str
+    why: str
+    fix: str
+    silenced: str | None = None  # the reason given, when a comment silences the rule
+
+    @property
+    def where(self) -> str:
+        return f"versions/{self.path.name}:{self.line or 1}"
+
+    def __str__(self) -> str:
+        state = f" (silenced: {self.silenced})" if self.silenced else ""
+        return f"{self.where}: {self.severity} {self.rule}: {self.message}{state}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "revision": self.revision,
+            "file": self.where,
+            "message": self.message,
+            "why": self.why,
+            "fix": self.fix,
+            "silenced": self.silenced,
+        }
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule gets to look at for one revision in one direction."""
+
+    revision: Revision
+    dialect: str
+    direction: str
+    operations: tuple[Operation, ...]
+    raw_sql: tuple[tuple[Statement, exp.Expression | None], ...]  # op.execute, parsed
+    new_tables: frozenset[str]  # created by this revision: no existing rows, no readers
+    render_error: SchemactlError | None = None
+    reverse_operations: tuple[Operation, ...] | None = None  # the other direction
+    reverse_statements: tuple[Statement, ...] = ()
+
+    def existing(self, table: str | None) -> bool:
+        return table is not None and table not in self.new_tables
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule's raw finding; lint fills in revision, file and silencing."""
+
+    severity: str
+    message: str
+    line: int | None
+    why: str
+    fix: str
+
+
+Rule = Callable[[Facts], Iterator[Hit]]
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+
+def destructive(facts: Facts) -> Iterator[Hit]:
+    """Dropping a table or column, or narrowing a type, loses data for good: the rollback
+    script brings the column back empty. A dropped index can make queries crawl."""
+    why = "data that is dropped cannot be brought back by the rollback script"
+    for op in facts.operations:
+        if op.name == "drop_table" and facts.existing(op.table):
+            yield Hit(ERROR, f"drops table {op.table}", op.line, why, _FIX_DROP)
+        elif op.name == "drop_column":
+            yield Hit(ERROR, f"drops column {op.table}.{op.target}", op.line, why, _FIX_DROP)
+        elif op.name == "drop_index" and facts.existing(op.table):
+            yield Hit(
+                WARNING,
+                f"drops index {op.target}",
+                op.line,
+                "queries that used the index fall back to scanning the table",
+                "check the running application no longer needs it",
+            )
+        elif op.name == "alter_column" and _narrows(op.source):
+            old, new = op.source.existing_type, op.source.modify_type
+            yield Hit(
+                ERROR,
+                f"narrows {op.table}.{op.target} from {old} to {new}",
+                op.line,
+                "values that do not fit are truncated or make the statement fail",
+                "check the data fits first, or keep the wider type",
+            )
+    for statement, parsed in facts.raw_sql:
+        kind = _raw_kind(parsed)
+        if kind in ("drop table", "drop column"):
+            yield Hit(ERROR, f"raw SQL {kind}: {_short(statement)}", statement.line, why, _FIX_DROP)
+
+
+_FIX_DROP = (
+    "release the code that stops using it first, back the data up, and silence this rule "
+    "with the reason once that is done"
+)
+
+
+def not_null_without_default(facts: Facts) -> Iterator[Hit]:
+    """A NOT NULL column added to a table that has rows needs a value for each of them: without
+    a server default the statement fails on the first non-empty database."""
+    for op in facts.operations:
+        source = op.source
+        if op.name == "add_column" and facts.existing(op.table):
+            column = source.column
+            if not column.nullable and column.server_default is None:
+                yield Hit(
+                    ERROR,
+                    f"adds NOT NULL column {op.table}.{column.name} without a server default",
+                    op.line,
+                    "existing rows have no value for it: the ALTER fails where the table has rows",
+                    "give it a server_default, or add it nullable, backfill, then set NOT NULL",
+                )
+        elif (
+            op.name == "alter_column"
+            and facts.existing(op.table)
+            and source.modify_nullable is False
+            and source.existing_nullable is not False
+        ):
+            yield Hit(
+                WARNING,
+                f"sets {op.table}.{op.target} NOT NULL",
+                op.line,
+                "fails if any row holds NULL, and the check scans the whole table",
+                "backfill the NULLs in an earlier revision",
+            )
+
+
+def unique_on_existing_table(facts: Facts) -> Iterator[Hit]:
+    """A new unique constraint or unique index fails if the table already holds duplicates,
+    and then only on the databases that do: it depends on the data, not the schema."""
+    for op in facts.operations:
+        unique_index = op.name == "create_index" and getattr(op.source, "unique", False)
+        if (op.name == "create_unique_constraint" or unique_index) and facts.existing(op.table):
+            yield Hit(
+                WARNING,
+                f"adds unique {op.target or 'constraint'} on existing table {op.table}",
+                op.line,
+                "fails on any database whose table already holds duplicates",
+                "check for duplicates first (SELECT ... GROUP BY ... HAVING count(*) > 1)",
+            )
+
+
+def postgresql_locks(facts: Facts) -> Iterator[Hit]:
+    """On PostgreSQL these statements hold locks that stop writes (or everything) to a busy
+    table for as long as they run: a plain CREATE INDEX, a foreign key or check that is
+    validated at once, a type change that rewrites the table."""
+    if facts.dialect != "postgresql":
+        return
+    for op in facts.operations:
+        source = op.source
+        if op.name == "create_index" and facts.existing(op.table):
+            if not source.kw.get("postgresql_concurrently"):
+                yield Hit(
+                    WARNING,
+                    f"creates index {op.target} on existing table {op.table} without CONCURRENTLY",
+                    op.line,
+                    "CREATE INDEX blocks every write to the table until the index is built",
+                    "use postgresql_concurrently=True (the script runs it outside the transaction)",
+                )
+        elif op.name in ("create_foreign_key", "create_check_constraint") and facts.existing(
+            op.table
+        ):
+            yield Hit(
+                WARNING,
+                f"adds {op.name.removeprefix('create_').replace('_', ' ')} {op.target} on "
+                f"existing table {op.table} and validates it at once",
+                op.line,
+                "validating every row holds a lock on the table for the whole scan",
+                "add it NOT VALID (op.execute) and VALIDATE CONSTRAINT in a later revision",
+            )
+        elif op.name == "alter_column" and facts.existing(op.table) and _rewrites(op.source):
+            yield Hit(
+                WARNING,
+                f"changes the type of {op.table}.{op.target}: PostgreSQL rewrites the table",
+                op.line,
+                "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes until it is done",
+                "schedule it for a quiet moment, or add a new column, backfill, and switch over",
+            )
+    for statement, parsed in facts.raw_sql:
+        kind = _raw_kind(parsed)
+        if kind == "create index" and not parsed.args.get("concurrently"):  # type: ignore[union-attr]
+            yield Hit(
+                WARNING,
+                f"raw SQL creates an index without CONCURRENTLY: {_short(statement)}",
+                statement.line,
+                "CREATE INDEX blocks every write to the table until the index is built",
+                "write CREATE INDEX CONCURRENTLY",
+            )
+        elif kind == "add constraint" and "NOT VALID" not in statement.sql.upper():
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a constraint without NOT VALID: {_short(statement)}",
+                statement.line,
+                "validating every row holds a lock on the table for the whole scan",
+                "add NOT VALID, then VALIDATE CONSTRAINT in a later revision",
+            )
+
+
+def renames(facts: Facts) -> Iterator[Hit]:
+    """Renaming a table or column breaks the application that is still running during the
+    deployment: its queries name the old one."""
+    for op in facts.operations:
+        renamed_column = op.name == "alter_column" and getattr(op.source, "modify_name", None)
+        if op.name == "rename_table" or renamed_column:
+            what = f"table {op.table}" if op.name == "rename_table" else f"{op.table}.{op.target}"
+            yield Hit(
+                ERROR,
+                f"renames {what}",
+                op.line,
+                "the running application still uses the old name until it is redeployed",
+                "add the new name, write to both, switch readers, then drop the old one",
+            )
+    for statement, parsed in facts.raw_sql:
+        if _raw_kind(parsed) == "rename":
+            yield Hit(
+                ERROR,
+                f"raw SQL renames: {_short(statement)}",
+                statement.line,
+                "the running application still uses the old name until it is redeployed",
+                "add the new name, write to both, switch readers, then drop the old one",
+            )
+
+
+def data_rewrites(facts: Facts) -> Iterator[Hit]:
+    """An UPDATE or DELETE without WHERE touches every row: slow, lock-heavy, and its effect
+    depends on data nobody reviewed."""
+    for statement, parsed in facts.raw_sql:
+        if _raw_kind(parsed) in ("update", "delete") and not parsed.args.get("where"):  # type: ignore[union-attr]
+            yield Hit(
+                WARNING,
+                f"raw SQL changes every row: {_short(statement)}",
+                statement.line,
+                "it rewrites the whole table under lock, with an effect that depends on the data",
+                "batch it, or restrict it with WHERE",
+            )
+
+
+def offline_unsafe(facts: Facts) -> Iterator[Hit]:
+    """A revision that reads from the database cannot become a DBA script: the script is
+    written before anyone connects."""
+    from tools.render import IrreversibleRevision
+
+    error = facts.render_error
+    if error is not None and not isinstance(error, IrreversibleRevision):
+        yield Hit(
+            ERROR,
+            str(error).split("; ")[0],
+            None,
+            "schemactl renders scripts offline; a revision that queries cannot be rendered",
+            "write data changes as SQL that reads nothing (op.execute, op.bulk_insert)",
+        )
+
+
+def irreversible(facts: Facts) -> Iterator[Hit]:
+    """A rollback script is only as good as every downgrade in it: a revision that changes
+    something must undo it."""
+    from tools.render import IrreversibleRevision
+
+    if facts.direction != "upgrade":
+        return
+    if isinstance(facts.render_error, IrreversibleRevision) or (
+        facts.operations
+        and facts.reverse_operations == ()
+        and not any(s.operation is None for s in facts.reverse_statements)
+    ):
+        yield Hit(
+            ERROR,
+            "changes the schema but its downgrade is missing or does nothing",
+            None,
+            "its rollback script would leave the change in place",
+            "write a downgrade that undoes the upgrade",
+        )
+
+
+def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
+    """On PostgreSQL an enum is a type of its own: dropping the table leaves it behind, and
+    the next upgrade's CREATE TYPE then fails."""
+    if facts.dialect != "postgresql" or facts.direction != "upgrade":
+        return
+    created = {e for op in facts.operations for e in op.enums if op.name in _CREATES}
+    dropped = {
+        name for statement in facts.reverse_statements for name in _dropped_types(statement.sql)
+    }
+    for enum in sorted(created - dropped):
+        line = next((op.line for op in facts.operations if enum in op.enums), None)
+        yield Hit(
+            ERROR,
+            f"creates enum type {enum} but its downgrade does not drop it",
+            line,
+            "after a rollback the type stays, and upgrading again fails on CREATE TYPE",
+            f"in downgrade(), after dropping the table: sa.Enum(name={enum!r}).drop(op.get_bind())",
+        )
+
+
+_CREATES = ("create_table", "add_column", "alter_column")
+
+RULES: dict[str, Rule] = {
+    "destructive": destructive,
+    "not-null-without-default": not_null_without_default,
+    "unique-on-existing-table": unique_on_existing_table,
+    "postgresql-locks": postgresql_locks,
+    "rename": renames,
+    "data-rewrite": data_rewrites,
+    "offline-unsafe": offline_unsafe,
+    "irreversible": irreversible,
+    "enum-lifecycle": enum_lifecycle,
+}
+
+
+# -- helpers the rules share --------------------------------------------------------------------
+
+
+def _short(statement: Statement) -> str:
+    from tools.text import comment
+
+    return comment(statement.sql, limit=80)
+
+
+def _parse(sql: str, dialect: str) -> exp.Expression | None:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        return sqlglot.parse_one(sql.rstrip(";"), read=_SQLGLOT_DIALECT.get(dialect, dialect))
+    except ParseError:
+        return None
+
+
+def _raw_kind(parsed: exp.Expression | None) -> str | None:
+    """What a parsed raw statement does, in the words the rules use."""
+    from sqlglot import exp
+
+    if parsed is None:
+        return None
+    if isinstance(parsed, exp.Drop):
+        kind = str(parsed.args.get("kind") or "").lower()
+        return f"drop {kind}" if kind else "drop"
+    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "INDEX":
+        return "create index"
+    if isinstance(parsed, exp.Alter):
+        actions = parsed.args.get("actions") or []
+        if any(isinstance(a, exp.Drop) for a in actions):
+            return "drop column"
+        if any(isinstance(a, exp.RenameColumn | exp.AlterRename) for a in actions):
+            return "rename"
+        if any(isinstance(a, exp.AddConstraint) for a in actions):
+            return "add constraint"
+    if isinstance(parsed, exp.Update):
+        return "update"
+    if isinstance(parsed, exp.Delete):
+        return "delete"
+    return None
+
+
+def _dropped_types(sql: str) -> list[str]:
+    from sqlglot import exp
+
+    parsed = _parse(sql, "postgresql")
+    if isinstance(parsed, exp.Drop) and str(parsed.args.get("kind") or "").upper() == "TYPE":
+        # sqlglot files the dropped names under 'tables', whatever kind of object they are
+        return [table.name for table in parsed.args.get("tables") or []]
+    return []
+
+
+def _narrows(source: Any) -> bool:
+    """Whether an alter_column makes a type smaller (length, precision, integer width)."""
+    from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text
+
+    old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
+    if old is None or new is None:
+        return False
+    if isinstance(old, String) and isinstance(new, String):
+        if isinstance(old, Text) and not isinstance(new, Text):
+            return True
+        return bool(old.length and new.length and new.length < old.length) or (
+            old.length is None and new.length is not None
+        )
+    if isinstance(old, Numeric) and isinstance(new, Numeric) and old.asdecimal is not False:
+        return (new.precision or 0) < (old.precision or 0) or (new.scale or 0) < (old.scale or 0)
+    widths = {SmallInteger: 1, Integer: 2, BigInteger: 3}
+    old_width = next((w for t, w in widths.items() if type(old) is t), None)
+    new_width = next((w for t, w in widths.items() if type(new) is t), None)
+    return bool(old_width and new_width and new_width < old_width)
+
+
+def _rewrites(source: Any) -> bool:
+    """Whether PostgreSQL rewrites the table for this type change (widening VARCHAR does not)."""
+    from sqlalchemy import String
+
+    old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
+    if new is None:
+        return False
+    if isinstance(old, String) and isinstance(new, String):
+        return bool(old.length and new.length and new.length < old.length)
+    return True
+
+
+def silences(path: Path) -> dict[str, str]:
+    """The rules a revision file silences, each with its reason (Python's tokenizer finds the
+    comments; a string that merely looks like one does not count)."""
+    found: dict[str, str] = {}
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            match = _SILENCE.match(token.string)
+            if match:
+                found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def facts_for(history: History, dialect: str, rev: str, direction: str = "upgrade") -> Facts:
+    from tools.render import capture_revisions
+
+    revision = history.graph[rev]
+    reverse = "downgrade" if direction == "upgrade" else "upgrade"
+    try:
+        captured = capture_revisions(history, dialect, [rev], direction)[rev]
+    except SchemactlError as err:
+        return Facts(revision, dialect, direction, (), (), frozenset(), render_error=err)
+    try:
+        back = capture_revisions(history, dialect, [rev], reverse)[rev]
+        reverse_operations, reverse_statements = back.operations, back.statements
+    except SchemactlError:
+        reverse_operations, reverse_statements = None, ()
+    # A table this step creates has no rows and no readers yet, in either direction.
+    new_tables = frozenset(
+        op.table for op in captured.operations if op.name == "create_table" and op.table
+    )
+    raw = tuple(
+        (s, _parse(s.sql, dialect)) for s in captured.statements if s.operation == "execute_sql"
+    )
+    return Facts(
+        revision,
+        dialect,
+        direction,
+        captured.operations,
+        raw,
+        new_tables,
+        reverse_operations=reverse_operations,
+        reverse_statements=reverse_statements,
+    )
+
+
+def lint_revision(
+    history: History, dialect: str, rev: str, direction: str = "upgrade"
+) -> list[Finding]:
+    facts = facts_for(history, dialect, rev, direction)
+    allowed = silences(facts.revision.path)
+    findings = []
+    for name, rule in RULES.items():
+        for hit in rule(facts):
+            findings.append(
+                Finding(
+                    rule=name,
+                    severity=hit.severity,
+                    revision=rev,
+                    path=facts.revision.path,
+                    line=hit.line,
+                    message=hit.message,
+                    why=hit.why,
+                    fix=hit.fix,
+                    silenced=allowed.get(name),
+                )
+            )
+    for name, reason in allowed.items():
+        if name not in RULES or not reason:
+            findings.append(
+                Finding(
+                    rule="silence",
+                    severity=ERROR,
+                    revision=rev,
+                    path=facts.revision.path,
+                    line=None,
+                    message=f"'# schemactl: allow {name}' "
+                    + ("names no rule" if name not in RULES else "gives no reason"),
+                    why="a silenced rule must say which rule and why, for the reviewer",
+                    fix=f"write '# schemactl: allow RULE: reason' with one of: {', '.join(RULES)}",
+                )
+            )
+    return findings
+
+
+def lint_range(
+    history: History, dialect: str, revisions: tuple[str, ...], direction: str = "upgrade"
+) -> list[Finding]:
+    order = revisions if direction == "upgrade" else tuple(reversed(revisions))
+    return [f for rev in order for f in lint_revision(history, dialect, rev, direction)]
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    """The findings that stop a release: errors nobody silenced."""
+    return [f for f in findings if f.severity == ERROR and not f.silenced]
+
+
+def lint(
+    project: Any, env: str | None = None, span: str | None = None
+) -> tuple[Range, list[Finding]]:
+    """Lint the revisions of ``span`` ('FROM:TO', default base:heads) for the environment."""
+    from tools.render import load_history, plan, resolve_heads
+
+    environment = project.environment(env)
+    history = load_history(project)
+    start, _, end = (span or "base:heads").partition(":")
+    chosen = plan(
+        history.graph,
+        resolve_heads(history, start or "base"),
+        resolve_heads(history, end or "heads"),
+    )
+    return chosen, lint_range(history, environment.dialect, chosen.revisions)
+
+
+def with_silence(finding: Finding, reason: str) -> Finding:
+    return replace(finding, silenced=reason)
