@@ -80,6 +80,7 @@ class Facts:
     render_error: SchemactlError | None = None
     reverse_operations: tuple[Operation, ...] | None = None  # the other direction
     reverse_statements: tuple[Statement, ...] = ()
+    reverse_error: SchemactlError | None = None
 
     def existing(self, table: str | None) -> bool:
         return table is not None and table not in self.new_tables
@@ -303,7 +304,7 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
 
     if facts.direction != "upgrade":
         return
-    if isinstance(facts.render_error, IrreversibleRevision) or (
+    if isinstance(facts.reverse_error, IrreversibleRevision) or (
         facts.operations
         and facts.reverse_operations == ()
         and not any(s.operation is None for s in facts.reverse_statements)
@@ -468,8 +469,9 @@ def facts_for(history: History, dialect: str, rev: str, direction: str = "upgrad
     try:
         back = capture_revisions(history, dialect, [rev], reverse)[rev]
         reverse_operations, reverse_statements = back.operations, back.statements
-    except SchemactlError:
-        reverse_operations, reverse_statements = None, ()
+        reverse_error = None
+    except SchemactlError as err:
+        reverse_operations, reverse_statements, reverse_error = None, (), err
     # A table this step creates has no rows and no readers yet, in either direction.
     new_tables = frozenset(
         op.table for op in captured.operations if op.name == "create_table" and op.table
@@ -486,6 +488,7 @@ def facts_for(history: History, dialect: str, rev: str, direction: str = "upgrad
         new_tables,
         reverse_operations=reverse_operations,
         reverse_statements=reverse_statements,
+        reverse_error=reverse_error,
     )
 
 

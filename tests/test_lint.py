@@ -1,0 +1,297 @@
+"""Lint rules: each one triggered by a revision that should trip it, and not by one that
+should not. Each case adds one revision on top of head in a copy of the repo.
+
+    0010 (68cf) ── 0011 0123456789ab (the case)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tools.cli import app
+
+runner = CliRunner()
+
+REVISION = '''"""Lint case"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+{header}
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+def add_case(repo, upgrade, downgrade="    pass", header=""):
+    path = repo / "versions" / "0011_0123456789ab_lint_case.py"
+    path.write_text(REVISION.format(upgrade=upgrade, downgrade=downgrade, header=header))
+    return path
+
+
+def findings(repo, env="prod"):
+    result = runner.invoke(
+        app, ["-c", str(repo / "alembic.ini"), "lint", "68cfa590ad28:heads", "--env", env, "--json"]
+    )
+    return result, json.loads(result.stdout)["findings"]
+
+
+CASES = {
+    "destructive": (
+        (
+            '    op.drop_column("users", "phone")',
+            '    op.add_column("users", sa.Column("phone", sa.String(20)))',
+        ),
+        (
+            '    op.add_column("users", sa.Column("nickname", sa.String(30)))',
+            '    op.drop_column("users", "nickname")',
+        ),
+    ),
+    "not-null-without-default": (
+        (
+            '    op.add_column("users", sa.Column("tier", sa.Integer(), nullable=False))',
+            '    op.drop_column("users", "tier")',
+        ),
+        (
+            '    op.add_column("users", sa.Column("tier", sa.Integer(), server_default="1", nullable=False))',
+            '    op.drop_column("users", "tier")',
+        ),
+    ),
+    "unique-on-existing-table": (
+        (
+            '    op.create_unique_constraint("uq_users_full_name", "users", ["full_name"])',
+            '    op.drop_constraint("uq_users_full_name", "users", type_="unique")',
+        ),
+        (
+            '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("k", sa.String(9)))\n    op.create_index("ix_notes_k", "notes", ["k"], unique=True)',
+            '    op.drop_table("notes")',
+        ),
+    ),
+    "postgresql-locks": (
+        (
+            '    op.create_index("ix_users_full_name", "users", ["full_name"])',
+            '    op.drop_index("ix_users_full_name", table_name="users")',
+        ),
+        (
+            '    op.create_index("ix_users_full_name", "users", ["full_name"], postgresql_concurrently=True)',
+            '    op.drop_index("ix_users_full_name", table_name="users", postgresql_concurrently=True)',
+        ),
+    ),
+    "rename": (
+        (
+            '    op.rename_table("discounts", "coupons")',
+            '    op.rename_table("coupons", "discounts")',
+        ),
+        (
+            '    op.create_table("coupons", sa.Column("id", sa.Integer, primary_key=True))',
+            '    op.drop_table("coupons")',
+        ),
+    ),
+    "data-rewrite": (
+        (
+            "    op.execute(\"UPDATE invoices SET currency = 'EUR'\")",
+            "    op.execute(\"UPDATE invoices SET currency = 'EUR' WHERE id < 0\")",
+        ),
+        (
+            "    op.execute(\"UPDATE invoices SET currency = 'EUR' WHERE currency = ''\")",
+            "    op.execute(\"UPDATE invoices SET currency = '' WHERE id < 0\")",
+        ),
+    ),
+    "offline-unsafe": (
+        (
+            '    count = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()',
+            "    pass",
+        ),
+        (
+            "    op.execute(\"UPDATE users SET phone = NULL WHERE phone = ''\")",
+            "    op.execute(\"UPDATE users SET phone = '' WHERE id < 0\")",
+        ),
+    ),
+    "irreversible": (
+        (
+            '    op.add_column("users", sa.Column("nickname", sa.String(30)))',
+            "    raise NotImplementedError('one way only')",
+        ),
+        (
+            '    op.add_column("users", sa.Column("nickname", sa.String(30)))',
+            '    op.drop_column("users", "nickname")',
+        ),
+    ),
+    "enum-lifecycle": (
+        (
+            '    op.create_table("moods", sa.Column("id", sa.Integer, primary_key=True), sa.Column("m", sa.Enum("up", "down", name="mood")))',
+            '    op.drop_table("moods")',
+        ),
+        (
+            '    op.create_table("moods", sa.Column("id", sa.Integer, primary_key=True), sa.Column("m", sa.Enum("up", "down", name="mood")))',
+            '    op.drop_table("moods")\n    sa.Enum(name="mood").drop(op.get_bind(), checkfirst=False)',
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+@pytest.mark.parametrize("triggers", [True, False], ids=["triggers", "does-not"])
+def test_rule(repo_copy, rule, triggers):
+    upgrade, downgrade = CASES[rule][0 if triggers else 1]
+    add_case(repo_copy, upgrade, downgrade)
+    _, found = findings(repo_copy)
+    mine = [f for f in found if f["rule"] == rule]
+    if not triggers:
+        assert mine == []
+        return
+    (finding,) = mine
+    assert finding["revision"] == "0123456789ab"
+    assert finding["file"].startswith("versions/0011_0123456789ab_lint_case.py:")
+    assert finding["why"] and finding["fix"]
+
+
+def test_findings_name_the_line(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.add_column("users", sa.Column("n", sa.String(9)))\n    op.drop_column("users", "phone")',
+    )
+    _, found = findings(repo_copy)
+    (drop,) = [f for f in found if f["rule"] == "destructive"]
+    assert drop["file"] == "versions/0011_0123456789ab_lint_case.py:14"
+    assert drop["message"] == "drops column users.phone"
+    assert drop["severity"] == "error"
+
+
+def test_narrowing_a_type_is_destructive(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.alter_column("customers", "name", type_=sa.String(100), existing_type=sa.String(200), existing_nullable=False)',
+        '    op.alter_column("customers", "name", type_=sa.String(200), existing_type=sa.String(100), existing_nullable=False)',
+    )
+    _, found = findings(repo_copy)
+    assert [f["message"] for f in found if f["rule"] == "destructive"] == [
+        "narrows customers.name from VARCHAR(200) to VARCHAR(100)"
+    ]
+
+
+def test_postgresql_lock_rules_only_for_postgresql(repo_copy):
+    add_case(repo_copy, *CASES["postgresql-locks"][0])
+    _, found = findings(repo_copy, env="dev")
+    assert [f for f in found if f["rule"] == "postgresql-locks"] == []
+
+
+def test_raw_sql_is_parsed(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.execute("DROP TABLE tax_rates")\n    op.execute("CREATE INDEX ix_x ON users (email)")',
+    )
+    _, found = findings(repo_copy)
+    assert {(f["rule"], f["message"]) for f in found} >= {
+        ("destructive", "raw SQL drop table: DROP TABLE tax_rates;"),
+        (
+            "postgresql-locks",
+            "raw SQL creates an index without CONCURRENTLY: CREATE INDEX ix_x ON users (email);",
+        ),
+    }
+
+
+def test_a_silenced_rule_keeps_its_reason_and_does_not_block(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.drop_column("users", "phone")',
+        '    op.add_column("users", sa.Column("phone", sa.String(20)))',
+        header="# schemactl: allow destructive: phone was never read; backed up in TICKET-12\n",
+    )
+    result, found = findings(repo_copy)
+    assert result.exit_code == 0
+    (drop,) = [f for f in found if f["rule"] == "destructive"]
+    assert drop["silenced"] == "phone was never read; backed up in TICKET-12"
+    released = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "release", "--env", "prod"]
+    )
+    assert released.exit_code == 0, released.output
+    review = next((repo_copy / "sql_out" / "prod").glob("0003_*/review.md")).read_text()
+    assert "phone was never read; backed up in TICKET-12" in review
+
+
+def test_a_silence_needs_a_known_rule_and_a_reason(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.drop_column("users", "phone")',
+        header="# schemactl: allow destructiv: typo\n# schemactl: allow rename\n",
+    )
+    result, found = findings(repo_copy)
+    assert result.exit_code == 1
+    assert sorted(f["message"] for f in found if f["rule"] == "silence") == [
+        "'# schemactl: allow destructiv' names no rule",
+        "'# schemactl: allow rename' gives no reason",
+    ]
+
+
+def test_release_stops_on_an_unsilenced_error_and_writes_nothing(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.drop_column("users", "phone")',
+        '    op.add_column("users", sa.Column("phone", sa.String(20)))',
+    )
+    before = sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir())
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "release", "--env", "prod"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: release stopped by 1 lint error(s), first: versions/0011_0123456789ab_lint_case.py:13: "
+        "error destructive: drops column users.phone; fix them or silence them with a reason "
+        "(see `schemactl lint --env prod`)\n"
+    )
+    assert sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir()) == before
+
+
+def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
+    """What an experienced PostgreSQL reviewer would flag in sql_out/prod/ (statements that
+    drop, rewrite a table, or build an index on a table that existed before the revision) is
+    flagged by lint for that revision, or silenced."""
+    import re
+
+    import sqlglot
+    from sqlglot import exp
+
+    from tools.config import load_project
+    from tools.lint import lint_range
+    from tools.render import load_history
+
+    from .conftest import REPO
+
+    project = load_project(REPO / "alembic.ini")
+    history = load_history(project)
+    flagged = {f.revision for f in lint_range(history, "postgresql", history.graph.order)}
+    risky = set()
+    for script in sorted((REPO / "sql_out" / "prod").glob("*/upgrade.sql")):
+        sections = re.split(
+            r"^-- \d+/\d+  upgrade ([0-9a-f]{12}).*$", script.read_text(), flags=re.M
+        )
+        for rev, body in zip(sections[1::2], sections[2::2], strict=True):
+            created = set()
+            for statement in sqlglot.parse(body, read="postgres"):
+                if isinstance(statement, exp.Create) and statement.args.get("kind") == "TABLE":
+                    created.add(statement.this.this.name)
+                elif isinstance(statement, exp.Create) and statement.args.get("kind") == "INDEX":
+                    table = statement.this.args["table"].name
+                    if table not in created and not statement.args.get("concurrently"):
+                        risky.add(rev)
+                elif isinstance(statement, exp.Drop) or (
+                    isinstance(statement, exp.Alter)
+                    and any(
+                        isinstance(a, exp.AlterColumn) and a.args.get("dtype")
+                        for a in statement.args.get("actions") or []
+                    )
+                ):
+                    risky.add(rev)
+    assert risky == {"a66186b7cc1d", "fcac57c435d7", "68cfa590ad28"}
+    assert risky <= flagged
