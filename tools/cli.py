@@ -523,6 +523,49 @@ def lint_command(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def verify(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare a live database with the schema its revision should have: report drift.
+
+    Builds the expected schema in a scratch database on the same server (dropped afterwards)
+    and reports missing or extra tables, columns, types, nullability, indexes and
+    constraints, and revision files edited after the audit table says they were applied.
+    Exit 1 on any of them.
+
+    Example: schemactl verify --env staging
+    Example: schemactl verify --env prod --json
+    """
+    import json
+
+    from tools.verify import verify as run
+
+    with _user_errors():
+        report = run(_project(ctx), _env(ctx, env))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        env_ = report.environment
+        typer.echo(f"Environment {env_.name} ({env_.dialect}): {report.url}")
+        at = ", ".join(report.current) or "base (empty)"
+        typer.echo(f"Database at {at}; compared with a scratch database upgraded to the same.")
+        for drift in report.drift:
+            typer.echo(f"DRIFT {drift}")
+        for edited in report.edited:
+            typer.echo(f"EDITED {edited}")
+        if report.audit_rows is None:
+            typer.echo("No audit table: revision file checksums not compared.")
+        if report.ok:
+            typer.echo("No drift: the database matches its revision exactly.")
+        else:
+            typer.echo(f"{len(report.drift) + len(report.edited)} problem(s)")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
 class GraphFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"

@@ -48,15 +48,21 @@ class Status:
 
 def upgrade(project: Project, env: str | None = None, target: str = "heads") -> Status:
     """Upgrade the environment's database to ``target`` (default: every head)."""
-    from alembic import command
 
     environment = project.environment(env)
     url = environment.url()
-    cfg = _online_config(project, environment, url)
-    check_target(script_directory(cfg), target)
-    with _translate_errors(url):
-        command.upgrade(cfg, target)
+    check_target(script_directory(project.alembic_config()), target)
+    upgrade_url(project, environment, url, target)
     return status(project, environment.name)
+
+
+def upgrade_url(project: Project, environment: Environment, url: URL, target: str) -> None:
+    """Upgrade the database at ``url`` (treated as ``environment``) to ``target``."""
+    from alembic import command
+
+    cfg = _online_config(project, environment, url)
+    with translate_errors(url):
+        command.upgrade(cfg, target)
 
 
 def downgrade(project: Project, env: str | None, target: str) -> Status:
@@ -68,7 +74,7 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     url = environment.url()
     cfg = _online_config(project, environment, url)
     check_target(script_directory(cfg), target)
-    with _translate_errors(url):
+    with translate_errors(url):
         try:
             command.downgrade(cfg, target)
         except CommandError as err:
@@ -129,7 +135,7 @@ def current_heads(url: URL) -> tuple[RevisionId, ...]:
 
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
-        with _translate_errors(url), engine.connect() as connection:
+        with translate_errors(url), engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             return tuple(sorted(context.get_current_heads()))
     finally:
@@ -158,7 +164,7 @@ def _online_config(project: Project, environment: Environment, url: URL) -> Conf
 
 
 @contextmanager
-def _translate_errors(url: URL) -> Iterator[None]:
+def translate_errors(url: URL) -> Iterator[None]:
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 

@@ -1,0 +1,93 @@
+"""schemactl verify on live databases built by the real clients from the rendered scripts."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import create_engine, pool, text
+from typer.testing import CliRunner
+
+from tools import release
+from tools.cli import app
+from tools.config import load_project
+
+from .conftest import REPO, apply_script
+
+runner = CliRunner()
+DROP_INDEX = {
+    "postgresql": "DROP INDEX ix_customers_tax_id",
+    "mariadb": "DROP INDEX ix_customers_tax_id ON customers",
+    "sqlite": "DROP INDEX ix_customers_tax_id",
+}
+
+
+def execute(db, *statements):
+    engine = create_engine(db.url, poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
+    repo_copy, database, tmp_path
+):
+    project = load_project(repo_copy / "alembic.ini")
+    release.sql(project, database.env, start="base", out=tmp_path / "s")
+    applied = apply_script(database, tmp_path / "s" / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+
+    clean = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+    )
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.splitlines()[1:] == [
+        "Database at 68cfa590ad28; compared with a scratch database upgraded to the same.",
+        "No drift: the database matches its revision exactly.",
+    ]
+
+    execute(
+        database,
+        "ALTER TABLE customers ADD COLUMN vat_number VARCHAR(20)",
+        DROP_INDEX[database.dialect],
+    )
+    phone = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
+    phone.write_text(phone.read_text() + "\n# edited after it reached the database\n")
+
+    result = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env, "--json"]
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["drift"] == [
+        "extra column customers.vat_number (VARCHAR(20), nullable)",
+        "missing index ix_customers_tax_id on customers",
+    ]
+    (edited,) = report["edited"]
+    assert edited.startswith(
+        "versions/0002_228dfcf7a7c0_add_users_phone.py changed after it was applied"
+    )
+    assert report["audit_rows"] == 12
+
+    if database.dialect == "postgresql":  # the scratch database is gone again
+        engine = create_engine(database.url, poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            left = connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE 'schemactl_verify_%'")
+            ).all()
+        engine.dispose()
+        assert left == []
+
+
+def test_verify_without_audit_table_still_compares_the_schema(project, database):
+    from tools import migrate
+
+    migrate.upgrade(project, database.env, "9ecdc98b5e8a")
+    execute(database, "ALTER TABLE users DROP COLUMN phone")
+    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "verify", "--env", database.env])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[2:] == [
+        "DRIFT missing column users.phone",
+        "No audit table: revision file checksums not compared.",
+        "1 problem(s)",
+    ]
