@@ -244,3 +244,16 @@ def test_a_password_with_percent_signs_reaches_the_driver(throwaway_database, mo
     assert result.exit_code == 0, result.output
     assert "p%40ss" not in result.output
     assert result.stdout == "prod (postgresql) is now at ab251de0ab93\n"
+
+
+def test_progress_output_ends_with_its_command(repo_copy, monkeypatch, tmp_path):
+    """upgrade shows Alembic's progress while it runs, and leaves no handler behind for
+    whatever the same process does next."""
+    import logging
+
+    logger = logging.getLogger("alembic.runtime.migration")
+    before = list(logger.handlers)
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "upgrade", "ab251de0ab93"])
+    assert "Running upgrade  -> ab251de0ab93" in result.stderr
+    assert logger.handlers == before

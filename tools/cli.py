@@ -80,11 +80,18 @@ class _Progress(logging.Handler):
             typer.echo(message, err=True)
 
 
-def _show_progress() -> None:
+@contextmanager
+def _progress() -> Iterator[None]:
+    """Show Alembic's progress lines while one command runs, and only then."""
     logger = logging.getLogger("alembic.runtime.migration")
-    if not any(isinstance(handler, _Progress) for handler in logger.handlers):
-        logger.addHandler(_Progress())
+    handler, level = _Progress(), logger.level
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @contextmanager
@@ -138,8 +145,7 @@ def upgrade(
     """
     from tools import migrate
 
-    _show_progress()
-    with _user_errors():
+    with _user_errors(), _progress():
         report = migrate.upgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
 
@@ -159,8 +165,7 @@ def downgrade(
     """
     from tools import migrate
 
-    _show_progress()
-    with _user_errors():
+    with _user_errors(), _progress():
         report = migrate.downgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
 
@@ -212,12 +217,15 @@ def sql(
         project = _project(ctx)
         environment = project.environment(_env(ctx, env))
         if stdout:
-            out = None
-        elif out is None:
-            out = project.root / "var" / "sql" / environment.name
-        upgrade, down = release.sql(project, environment.name, start=start, target=target, out=out)
+            kind = "rollback" if rollback else "upgrade"
+            script = release.sql_one(project, environment.name, kind, start=start, target=target)
+        else:
+            out = out or project.root / "var" / "sql" / environment.name
+            upgrade, down = release.sql(
+                project, environment.name, start=start, target=target, out=out
+            )
     if stdout:
-        typer.echo((down if rollback else upgrade).text, nl=False)
+        typer.echo(script.text, nl=False)
         return
     assert out is not None
     shown = release.shown_path(project, out)

@@ -7,11 +7,12 @@ guards, which need each server's procedural dialect, are written out here by han
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tools.config import AUDIT_TABLE
 from tools.errors import SchemactlError
@@ -24,6 +25,7 @@ VERSION_TABLE = "alembic_version"
 # What a revision id may look like to be written into SQL (Alembic's are hex; others are
 # identifiers): anything else could close a string literal.
 _SAFE_REVISION = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+_PARAMETER = re.compile(r":(old|new|revision|direction|sha)\b")
 
 
 class UnsafeRevisionId(SchemactlError):
@@ -97,40 +99,64 @@ class ScriptDialect:
 
     def stamp(self, remove: Sequence[str], add: Sequence[str]) -> list[str]:
         """Move alembic_version from the heads in ``remove`` to those in ``add``."""
-        from sqlalchemy import delete, insert, update
-
-        version = _tables()[VERSION_TABLE]
         remove = [safe_revision(r) for r in remove]
         add = [safe_revision(r) for r in add]
         if len(remove) == 1 and len(add) == 1:
-            return [
-                self.compile(
-                    update(version)
-                    .where(version.c.version_num == remove[0])
-                    .values(version_num=add[0])
-                )
-            ]
-        statements = [
-            self.compile(delete(version).where(version.c.version_num == r)) for r in remove
+            return [self._fill("update", old=remove[0], new=add[0])]
+        return [self._fill("delete", old=r) for r in remove] + [
+            self._fill("insert", new=a) for a in add
         ]
-        statements += [self.compile(insert(version).values(version_num=a)) for a in add]
-        return statements
 
     def audit(self, revision: str, direction: str, sha256: str) -> str:
-        from sqlalchemy import insert
+        return self._fill(
+            "audit", revision=safe_revision(revision), direction=direction, sha=sha256
+        )
 
+    # A script has one stamp and one audit row per revision: compiling each through
+    # SQLAlchemy cost more than Alembic's whole render on long histories. Each shape is
+    # compiled once, with named parameters, and filled in with the dialect's own literal
+    # quoting (what literal_binds does); the values are revision ids and hex digests.
+    @cached_property
+    def _shapes(self) -> dict[str, str]:
+        from sqlalchemy import bindparam, delete, insert, update
+
+        version = _tables()[VERSION_TABLE]
         audit = _tables()[AUDIT_TABLE]
-        return self.compile(
-            insert(audit)
+        shapes = {
+            "update": update(version)
+            .where(version.c.version_num == bindparam("old"))
+            .values(version_num=bindparam("new")),
+            "delete": delete(version).where(version.c.version_num == bindparam("old")),
+            "insert": insert(version).values(version_num=bindparam("new")),
+            "audit": insert(audit)
             .values(
-                revision=safe_revision(revision),
-                direction=direction,
-                revision_sha256=sha256,
+                revision=bindparam("revision"),
+                direction=bindparam("direction"),
+                revision_sha256=bindparam("sha"),
                 applied_by=self.applied_by(),
             )
             # The id comes from the server; nothing to fetch back (no RETURNING clause).
-            .inline()
-        )
+            .inline(),
+        }
+        from sqlalchemy.engine.interfaces import BindTyping
+
+        named = type(self.sa_dialect)(paramstyle="named")
+        named.bind_typing = BindTyping.NONE  # no ::VARCHAR casts: the values become literals
+        return {
+            name: str(statement.compile(dialect=named)).replace("\t", "    ").strip() + ";"
+            for name, statement in shapes.items()
+        }
+
+    @cached_property
+    def _quote(self) -> Callable[[str], str]:
+        from sqlalchemy import String
+
+        quote = String().literal_processor(dialect=self.sa_dialect)
+        assert quote is not None
+        return quote
+
+    def _fill(self, shape: str, **values: str) -> str:
+        return _PARAMETER.sub(lambda m: self._quote(values[m.group(1)]), self._shapes[shape])
 
     def applied_by(self) -> ClauseElement:
         from sqlalchemy import null
@@ -289,7 +315,8 @@ def script_dialect(name: str, settings: Mapping[str, str] | None = None) -> Scri
     return DIALECTS[name](settings=dict(settings or {}))
 
 
-def _tables() -> dict[str, object]:
+@functools.cache
+def _tables() -> dict[str, Any]:
     from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table
     from sqlalchemy import text as sql_text
 

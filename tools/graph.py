@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -56,6 +57,7 @@ class Graph:
     revisions: dict[RevisionId, Revision]
     # Every revision after all of its parents; a feature branch stays contiguous.
     order: tuple[RevisionId, ...]
+    _lines: dict[RevisionId, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, revision: RevisionId) -> Revision:
         return self.revisions[revision]
@@ -64,7 +66,7 @@ class Graph:
     def heads(self) -> tuple[RevisionId, ...]:
         return tuple(r for r in self.order if self.revisions[r].is_head)
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, RevisionId]:
         """Each branch label and the revision that declares it."""
         return {label: r for r in self.order for label in self.revisions[r].labels}
@@ -87,16 +89,26 @@ class Graph:
         At a branch point, the one unlabelled child (if there is exactly one) carries the trunk
         on; labelled children start branches. A merge brings its lines back to the trunk.
         """
-        current = self.revisions[revision]
-        while not current.labels:
-            if len(current.parents) != 1:
-                return None
-            parent = self.revisions[current.parents[0]]
-            if parent.is_branch_point:
-                unlabelled = [c for c in parent.children if not self.revisions[c].labels]
-                return None if len(unlabelled) == 1 else current.id
-            current = parent
-        return current.labels[0]
+        walked: list[RevisionId] = []
+        current = revision
+        while current not in self._lines:
+            here = self.revisions[current]
+            if here.labels:
+                self._lines[current] = here.labels[0]
+            elif len(here.parents) != 1:
+                self._lines[current] = None
+            elif self.revisions[here.parents[0]].is_branch_point:
+                siblings = self.revisions[here.parents[0]].children
+                unlabelled = [c for c in siblings if not self.revisions[c].labels]
+                self._lines[current] = None if len(unlabelled) == 1 else current
+            else:
+                # Same line as the parent: remembered for the whole walk, so a long history
+                # is walked once, not once per revision.
+                walked.append(current)
+                current = here.parents[0]
+        for rev in walked:
+            self._lines[rev] = self._lines[current]
+        return self._lines[revision]
 
     def branch_of(self, revision: RevisionId) -> str | None:
         """The branch label of a revision's line (None on the trunk or an unlabelled line)."""
@@ -235,6 +247,12 @@ def _scripts(scripts: ScriptDirectory) -> Iterable[Script]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("error", message="Revision .* is not present")
+            # The map Alembic builds once holds every Script. walk_revisions() would also sort
+            # them, work this module does itself (apply order): on long histories it doubled
+            # the cost of `status`. The public walk stays as the fallback.
+            loaded = getattr(scripts.revision_map, "_revision_map", None)
+            if isinstance(loaded, dict):
+                return [s for key, s in loaded.items() if s is not None and key == s.revision]
             return list(scripts.walk_revisions("base", "heads"))
     except UserWarning as err:
         raise HistoryError(

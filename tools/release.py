@@ -22,6 +22,7 @@ from tools.render import (
     Script,
     load_history,
     plan,
+    render_script,
     render_scripts,
     resolve_heads,
     sha256_of,
@@ -165,6 +166,21 @@ def sql(
     if out is not None:
         write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
     return upgrade, rollback
+
+
+def sql_one(
+    project: Project,
+    env: str | None,
+    kind: str,
+    *,
+    start: str | None = None,
+    target: str | None = None,
+) -> Script:
+    """Render just the upgrade or just the rollback script of a range (for --stdout)."""
+    environment = project.environment(env)
+    history = load_history(project)
+    span = _span(history, start, target, read_manifest(project, environment).end)
+    return render_script(project, environment, history, span, kind, out_dir=None)
 
 
 def _render_release(

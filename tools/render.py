@@ -189,6 +189,21 @@ def plan(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]
     return Range(tuple(r for r in graph.order if r in start_set), end, todo)
 
 
+def _version_moves(
+    graph: Graph, span: Range
+) -> dict[RevisionId, tuple[list[RevisionId], list[RevisionId]]]:
+    """For each revision of ``span``: the heads applying it removes from alembic_version, and
+    the one it adds. A rollback undoes the revisions in exactly the reverse order, so each of
+    its moves is the inverse of the upgrade's: one pass serves both."""
+    heads = set(span.start)
+    moves = {}
+    for rev in span.revisions:
+        removed = [p for p in graph[rev].parents if p in heads]
+        heads = (heads - set(removed)) | {rev}
+        moves[rev] = (removed, [rev])
+    return moves
+
+
 def _heads_of(graph: Graph, revisions: set[RevisionId]) -> tuple[RevisionId, ...]:
     return tuple(
         r for r in graph.order if r in revisions and not set(graph[r].children) & revisions
@@ -410,6 +425,7 @@ def capture_steps(
     """Each revision of ``span`` run offline, with the version-table moves around it."""
     graph = history.graph
     capture = _Capture(dialect.name)
+    moves = _version_moves(graph, span)
     order = span.revisions if kind == UPGRADE else tuple(reversed(span.revisions))
     heads = set(span.start if kind == UPGRADE else span.end)
     steps = []
@@ -420,16 +436,8 @@ def capture_steps(
             getattr(history.module(rev), direction), revision, direction
         )
         statements = tuple(statement.sql for statement in captured)
-        if kind == UPGRADE:
-            remove = [p for p in revision.parents if p in heads]
-            add = [rev]
-            heads = (heads - set(remove)) | {rev}
-        else:
-            remove = [rev]
-            heads.discard(rev)
-            still = graph.ancestors(heads)
-            add = [p for p in revision.parents if p not in still]
-            heads |= set(add)
+        removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
+        heads = (heads - set(removed)) | set(added)
         sha = sha256_of(revision.path)
         steps.append(
             Step(
@@ -439,7 +447,7 @@ def capture_steps(
                 direction=direction,
                 statements=statements,
                 operations=operations,
-                stamp=tuple(dialect.stamp(remove, add)),
+                stamp=tuple(dialect.stamp(removed, added)),
                 audit=dialect.audit(rev, direction, sha),
                 transactional=not any(dialect.non_transactional(s) for s in statements),
             )
@@ -461,27 +469,39 @@ def render_scripts(
     out_dir: str | None,
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it."""
+    return (
+        render_script(project, environment, history, span, UPGRADE, out_dir=out_dir),
+        render_script(project, environment, history, span, ROLLBACK, out_dir=out_dir),
+    )
+
+
+def render_script(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    kind: str,
+    *,
+    out_dir: str | None,
+) -> Script:
+    """The upgrade (or rollback) script for ``span``."""
     dialect = script_dialect(environment.dialect, environment.settings)
-    template = _template(project)
     regenerate = (
         f"schemactl sql --env {environment.name} --from {span.start_label} "
         f"--to {span.end_label}" + (f" --out {out_dir}" if out_dir else " --stdout")
     )
-    scripts = []
-    for kind in (UPGRADE, ROLLBACK):
-        path = f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql"
-        script = Script(
-            kind=kind,
-            environment=environment,
-            dialect=dialect,
-            expected=span.start if kind == UPGRADE else span.end,
-            result=span.end if kind == UPGRADE else span.start,
-            steps=capture_steps(history, dialect, span, kind),
-            apply_command=dialect.apply_command(path),
-            regenerate_command=regenerate,
-        )
-        scripts.append(_with_text(script, template))
-    return scripts[0], scripts[1]
+    path = f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql"
+    script = Script(
+        kind=kind,
+        environment=environment,
+        dialect=dialect,
+        expected=span.start if kind == UPGRADE else span.end,
+        result=span.end if kind == UPGRADE else span.start,
+        steps=capture_steps(history, dialect, span, kind),
+        apply_command=dialect.apply_command(path),
+        regenerate_command=regenerate,
+    )
+    return _with_text(script, _template(project))
 
 
 def _template(project: Project) -> Path:
