@@ -154,8 +154,8 @@ def _break(repo_copy, name: str, text: str) -> None:
         (
             "0011_0123456789ab_orphan.py",
             'revision = "0123456789ab"\ndown_revision = "ffffffffffff"\n',
-            "Error: Revision ffffffffffff referenced from ffffffffffff -> 0123456789ab (head), is "
-            "not present; fix that down_revision or restore the missing file",
+            "Error: Revision ffffffffffff referenced from 0011_0123456789ab_orphan.py "
+            "(0123456789ab) is not present; fix that down_revision or restore the missing file",
         ),
     ],
 )
@@ -164,6 +164,21 @@ def test_a_broken_revision_file(repo_copy, name, text, message):
     result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "status"])
     assert result.exit_code == 1
     assert result.output == message + "\n"
+
+
+def test_a_revision_id_used_twice(repo_copy):
+    source = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
+    (repo_copy / "versions" / "0011_228dfcf7a7c0_copy.py").write_text(source.read_text())
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "status"])
+    assert result.exit_code == 1
+    assert result.output in {
+        f"Error: revision 228dfcf7a7c0 is defined twice, in {first} and {second}; give one of "
+        "them a new revision id\n"
+        for first, second in [
+            ("0002_228dfcf7a7c0_add_users_phone.py", "0011_228dfcf7a7c0_copy.py"),
+            ("0011_228dfcf7a7c0_copy.py", "0002_228dfcf7a7c0_add_users_phone.py"),
+        ]
+    }
 
 
 def test_a_cycle(repo_copy):

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from tools.dialects import ScriptDialect, safe_revision, script_dialect
 from tools.errors import RevisionError, SchemactlError
-from tools.graph import Graph, Revision, RevisionId, graph_from_scripts, script_directory
+from tools.graph import (
+    Graph,
+    Revision,
+    RevisionId,
+    graph_from_loaded,
+    load_scripts,
+    script_directory,
+)
 from tools.text import comment
 
 if TYPE_CHECKING:
@@ -128,16 +135,16 @@ class History:
 
     scripts: ScriptDirectory
     graph: Graph
+    loaded: dict[RevisionId, Any] = field(repr=False)  # revision -> Alembic's Script
 
     def module(self, revision: RevisionId) -> Any:
-        script = self.scripts.get_revision(revision)
-        assert script is not None
-        return script.module
+        return self.loaded[revision].module
 
 
 def load_history(project: Project) -> History:
     scripts = script_directory(project.alembic_config())
-    return History(scripts, graph_from_scripts(scripts))
+    loaded = load_scripts(scripts)
+    return History(scripts, graph_from_loaded(loaded), loaded)
 
 
 # -- ranges -------------------------------------------------------------------------------------
@@ -153,8 +160,17 @@ def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[R
         return ()
     from alembic.script.revision import RevisionError as AlembicRevisionError
 
+    graph = history.graph
     found: set[RevisionId] = set()
     for name in names:
+        # The usual forms come from the graph; anything else (prefixes, labels, label@head)
+        # from Alembic's revision map, which is only built when it is needed.
+        if name == "heads" or (name == "head" and len(graph.heads) == 1):
+            found.update(graph.heads)
+            continue
+        if name in graph.revisions:
+            found.add(name)
+            continue
         try:
             revisions = history.scripts.revision_map.get_revisions(name)
         except AlembicRevisionError as err:
