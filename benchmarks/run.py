@@ -27,15 +27,15 @@ from generate import generate  # noqa: E402
 BIN = Path(sys.executable).parent
 # name, schemactl command, baseline command, target ratio (None: no ratio target)
 PAIRS = [
-    ("render (sql vs upgrade --sql)",
-     ["schemactl", "sql", "--env", "prod", "--from", "base", "--stdout"],
-     ["alembic", "upgrade", "base:heads", "--sql"], 1.10),
-    ("status vs history",
-     ["schemactl", "status"], ["alembic", "history"], 1.00),
-    ("graph vs history",
-     ["schemactl", "graph"], ["alembic", "history"], 1.00),
-    ("graph vs heads",
-     ["schemactl", "graph"], ["alembic", "heads"], None),
+    (
+        "render (sql vs upgrade --sql)",
+        ["schemactl", "sql", "--env", "prod", "--from", "base", "--stdout"],
+        ["alembic", "upgrade", "base:heads", "--sql"],
+        1.10,
+    ),
+    ("status vs history", ["schemactl", "status"], ["alembic", "history"], 1.00),
+    ("graph vs history", ["schemactl", "graph"], ["alembic", "history"], 1.00),
+    ("graph vs heads", ["schemactl", "graph"], ["alembic", "heads"], None),
 ]
 HELP = (["schemactl", "--help"], [sys.executable, "-c", "pass"])
 
@@ -83,9 +83,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command")
     args = parser.parse_args()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} "
-          "(both tools compile every revision file when it is set)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} "
+        "(both tools compile every revision file when it is set)"
+    )
     header = f"{'revisions':>9}  {'comparison':<30} {'schemactl s':>11} {'baseline s':>10} {'ratio':>6} {'target':>6}  {'MiB':>9}"
     print(header)
     print("-" * len(header))
@@ -95,8 +99,10 @@ def main() -> None:
         mine, base = HELP
         help_time, base_time, help_peak, _ = compare(mine, base, Path(scratch), args.repeat)
         verdict = "ok" if help_time < 0.25 else "MISS"
-        print(f"{'-':>9}  {'--help vs python -c pass':<30} {help_time:11.3f} {base_time:10.3f} "
-              f"{help_time / base_time:6.2f} {'<0.25s':>6}  {help_peak:9.0f}  {verdict}")
+        print(
+            f"{'-':>9}  {'--help vs python -c pass':<30} {help_time:11.3f} {base_time:10.3f} "
+            f"{help_time / base_time:6.2f} {'<0.25s':>6}  {help_peak:9.0f}  {verdict}"
+        )
         if verdict != "ok":
             misses.append("--help")
         for size in args.sizes:
@@ -110,8 +116,10 @@ def main() -> None:
                 if verdict == "MISS":
                     misses.append(f"{name} at {size}")
                 shown = "-" if target is None else f"{target:.2f}"
-                print(f"{size:>9}  {name:<30} {t_mine:11.3f} {t_base:10.3f} {ratio:6.2f} "
-                      f"{shown:>6}  {p_mine:4.0f}/{p_base:<4.0f}  {verdict}")
+                print(
+                    f"{size:>9}  {name:<30} {t_mine:11.3f} {t_base:10.3f} {ratio:6.2f} "
+                    f"{shown:>6}  {p_mine:4.0f}/{p_base:<4.0f}  {verdict}"
+                )
                 if name.startswith("render"):
                     per_revision[size] = t_mine / size
             shutil.rmtree(folder)
@@ -121,8 +129,10 @@ def main() -> None:
         verdict = "ok" if growth <= 1.3 else "MISS"
         if verdict == "MISS":
             misses.append("linearity")
-        print(f"render time per revision: {per_revision[small] * 1000:.2f} ms at {small}, "
-              f"{per_revision[large] * 1000:.2f} ms at {large}: {growth:.2f}x (target <= 1.30)  {verdict}")
+        print(
+            f"render time per revision: {per_revision[small] * 1000:.2f} ms at {small}, "
+            f"{per_revision[large] * 1000:.2f} ms at {large}: {growth:.2f}x (target <= 1.30)  {verdict}"
+        )
     print("all targets met" if not misses else f"missed: {', '.join(misses)}")
 
 
