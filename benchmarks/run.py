@@ -90,7 +90,10 @@ def main() -> None:
         f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} "
         "(both tools compile every revision file when it is set)"
     )
-    header = f"{'revisions':>9}  {'comparison':<30} {'schemactl s':>11} {'baseline s':>10} {'ratio':>6} {'target':>6}  {'MiB':>9}"
+    header = (
+        f"{'revisions':>9}  {'comparison':<30} {'schemactl s':>11} {'baseline s':>10} "
+        f"{'ratio':>6} {'target':>6}  {'MiB':>9}"
+    )
     print(header)
     print("-" * len(header))
     per_revision: dict[int, float] = {}
@@ -131,7 +134,8 @@ def main() -> None:
             misses.append("linearity")
         print(
             f"render time per revision: {per_revision[small] * 1000:.2f} ms at {small}, "
-            f"{per_revision[large] * 1000:.2f} ms at {large}: {growth:.2f}x (target <= 1.30)  {verdict}"
+            f"{per_revision[large] * 1000:.2f} ms at {large}: {growth:.2f}x "
+            f"(target <= 1.30)  {verdict}"
         )
     print("all targets met" if not misses else f"missed: {', '.join(misses)}")
 
