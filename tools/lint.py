@@ -16,7 +16,7 @@ import io
 import re
 import tokenize
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +135,10 @@ def destructive(facts: Facts) -> Iterator[Hit]:
             yield Hit(ERROR, f"raw SQL {kind}: {_short(statement)}", statement.line, why, _FIX_DROP)
 
 
+_WHY_INDEX = "CREATE INDEX blocks every write to the table until the index is built"
+_WHY_VALIDATE = "validating every row holds a lock on the table for the whole scan"
+_WHY_RENAME = "the running application still uses the old name until it is redeployed"
+_FIX_RENAME = "add the new name, write to both, switch readers, then drop the old one"
 _FIX_DROP = (
     "release the code that stops using it first, back the data up, and silence this rule "
     "with the reason once that is done"
@@ -200,7 +204,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                     WARNING,
                     f"creates index {op.target} on existing table {op.table} without CONCURRENTLY",
                     op.line,
-                    "CREATE INDEX blocks every write to the table until the index is built",
+                    _WHY_INDEX,
                     "use postgresql_concurrently=True (the script runs it outside the transaction)",
                 )
         elif op.name in ("create_foreign_key", "create_check_constraint") and facts.existing(
@@ -211,7 +215,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 f"adds {op.name.removeprefix('create_').replace('_', ' ')} {op.target} on "
                 f"existing table {op.table} and validates it at once",
                 op.line,
-                "validating every row holds a lock on the table for the whole scan",
+                _WHY_VALIDATE,
                 "add it NOT VALID (op.execute) and VALIDATE CONSTRAINT in a later revision",
             )
         elif op.name == "alter_column" and facts.existing(op.table) and _rewrites(op.source):
@@ -229,7 +233,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 WARNING,
                 f"raw SQL creates an index without CONCURRENTLY: {_short(statement)}",
                 statement.line,
-                "CREATE INDEX blocks every write to the table until the index is built",
+                _WHY_INDEX,
                 "write CREATE INDEX CONCURRENTLY",
             )
         elif kind == "add constraint" and "NOT VALID" not in statement.sql.upper():
@@ -237,7 +241,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 WARNING,
                 f"raw SQL adds a constraint without NOT VALID: {_short(statement)}",
                 statement.line,
-                "validating every row holds a lock on the table for the whole scan",
+                _WHY_VALIDATE,
                 "add NOT VALID, then VALIDATE CONSTRAINT in a later revision",
             )
 
@@ -253,8 +257,8 @@ def renames(facts: Facts) -> Iterator[Hit]:
                 ERROR,
                 f"renames {what}",
                 op.line,
-                "the running application still uses the old name until it is redeployed",
-                "add the new name, write to both, switch readers, then drop the old one",
+                _WHY_RENAME,
+                _FIX_RENAME,
             )
     for statement, parsed in facts.raw_sql:
         if _raw_kind(parsed) == "rename":
@@ -262,8 +266,8 @@ def renames(facts: Facts) -> Iterator[Hit]:
                 ERROR,
                 f"raw SQL renames: {_short(statement)}",
                 statement.line,
-                "the running application still uses the old name until it is redeployed",
-                "add the new name, write to both, switch readers, then drop the old one",
+                _WHY_RENAME,
+                _FIX_RENAME,
             )
 
 
@@ -558,7 +562,3 @@ def lint(
         resolve_heads(history, end or "heads"),
     )
     return chosen, lint_range(history, environment.dialect, chosen.revisions)
-
-
-def with_silence(finding: Finding, reason: str) -> Finding:
-    return replace(finding, silenced=reason)
