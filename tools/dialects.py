@@ -37,6 +37,12 @@ class UnsafeRevisionId(SchemactlError):
         )
 
 
+def _identifier(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
+
+
 def safe_revision(revision: str) -> str:
     if not _SAFE_REVISION.match(revision):
         raise UnsafeRevisionId(revision)
@@ -167,6 +173,13 @@ class ScriptDialect:
         """Whether a statement refuses to run inside a transaction."""
         return False
 
+    # Scratch databases (verify builds the expected schema in one, next to the live one).
+    def create_database(self, name: str) -> str:
+        return f"CREATE DATABASE {_identifier(name)}"
+
+    def drop_database(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS {_identifier(name)}"
+
 
 def _guard_message(expected: Sequence[str]) -> str:
     return ",".join(expected) or "base (no revision)"
@@ -224,6 +237,10 @@ $schemactl_guard$;"""
 
     def non_transactional(self, statement: str) -> bool:
         return bool(self._CONCURRENTLY.match(statement))
+
+    def drop_database(self, name: str) -> str:
+        # A connection the scratch run left open must not keep the database alive.
+        return f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)"
 
 
 @dataclass(frozen=True)

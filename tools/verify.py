@@ -129,11 +129,14 @@ def _scratch_database(environment: Environment, url: URL) -> Iterator[URL]:
         with tempfile.TemporaryDirectory(prefix="schemactl-verify-") as folder:
             yield url.set(database=str(Path(folder) / "expected.db"))
         return
+    from tools.dialects import script_dialect
+
+    dialect = script_dialect(environment.dialect)
     name = f"schemactl_verify_{uuid.uuid4().hex[:12]}"
     engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
+            connection.execute(text(dialect.create_database(name)))
     except Exception as err:
         engine.dispose()
         reason = str(getattr(err, "orig", err)).strip().splitlines()[0]
@@ -145,8 +148,7 @@ def _scratch_database(environment: Environment, url: URL) -> Iterator[URL]:
         yield url.set(database=name)
     finally:
         with engine.connect() as connection:
-            force = " WITH (FORCE)" if environment.dialect == "postgresql" else ""
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
+            connection.execute(text(dialect.drop_database(name)))
         engine.dispose()
 
 
