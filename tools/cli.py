@@ -220,15 +220,13 @@ def sql(
             kind = "rollback" if rollback else "upgrade"
             script = release.sql_one(project, environment.name, kind, start=start, target=target)
         else:
-            out = out or project.root / "var" / "sql" / environment.name
-            upgrade, down = release.sql(
+            folder, upgrade, down = release.sql(
                 project, environment.name, start=start, target=target, out=out
             )
     if stdout:
         typer.echo(script.text, nl=False)
         return
-    assert out is not None
-    shown = release.shown_path(project, out)
+    shown = release.shown_path(project, folder)
     typer.echo(
         f"{shown}/upgrade.sql    {len(upgrade.steps)} revisions, to {_heads(upgrade.result)}"
     )

@@ -32,6 +32,7 @@ from tools.review import render_review
 if TYPE_CHECKING:
     from tools.config import Environment, Project
     from tools.graph import RevisionId
+    from tools.lint import Finding
 
 MANIFEST = "manifest.json"
 RELEASE_FILES = ("upgrade.sql", "rollback.sql", "review.md")
@@ -137,11 +138,28 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _span(
-    history: History, start: str | None, target: str | None, default_start: tuple[str, ...]
-) -> Range:
-    begin = resolve_heads(history, start) if start is not None else default_start
-    return plan(history.graph, begin, resolve_heads(history, target or "heads"))
+def _range_for(
+    project: Project, env: str | None, start: str | None, target: str | None
+) -> tuple[Environment, History, Range]:
+    """The environment, the loaded history, and the range a --from/--to pair names; --from
+    defaults to where the environment's last release ends, --to to every head."""
+    environment = project.environment(env)
+    history = load_history(project)
+    begin = (
+        resolve_heads(history, start)
+        if start is not None
+        else read_manifest(project, environment).end
+    )
+    return (
+        environment,
+        history,
+        plan(history.graph, begin, resolve_heads(history, target or "heads")),
+    )
+
+
+def default_out(project: Project, environment: Environment) -> Path:
+    """Where `schemactl sql` writes when not told: var/sql/ENV/ (var/ is not committed)."""
+    return project.root / "var" / "sql" / environment.name
 
 
 def sql(
@@ -151,21 +169,21 @@ def sql(
     start: str | None = None,
     target: str | None = None,
     out: Path | None = None,
-) -> tuple[Script, Script]:
-    """Render the upgrade and rollback scripts for one range; write them to ``out`` if given.
+) -> tuple[Path, Script, Script]:
+    """Render the upgrade and rollback scripts for one range and write them to ``out``
+    (default: var/sql/ENV/). Returns the folder and both scripts.
 
     The range starts at ``start`` (a revision, several comma-separated heads, or 'base'),
     by default where the environment's last release ends, and goes to ``target`` (default:
     every head).
     """
-    environment = project.environment(env)
-    history = load_history(project)
-    span = _span(history, start, target, read_manifest(project, environment).end)
-    out_dir = shown_path(project, out) if out is not None else None
-    upgrade, rollback = render_scripts(project, environment, history, span, out_dir=out_dir)
-    if out is not None:
-        write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
-    return upgrade, rollback
+    environment, history, span = _range_for(project, env, start, target)
+    out = out or default_out(project, environment)
+    upgrade, rollback = render_scripts(
+        project, environment, history, span, out_dir=shown_path(project, out)
+    )
+    write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
+    return out, upgrade, rollback
 
 
 def sql_one(
@@ -177,14 +195,17 @@ def sql_one(
     target: str | None = None,
 ) -> Script:
     """Render just the upgrade or just the rollback script of a range (for --stdout)."""
-    environment = project.environment(env)
-    history = load_history(project)
-    span = _span(history, start, target, read_manifest(project, environment).end)
+    environment, history, span = _range_for(project, env, start, target)
     return render_script(project, environment, history, span, kind, out_dir=None)
 
 
 def _render_release(
-    project: Project, environment: Environment, history: History, span: Range, name: str
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    name: str,
+    findings: list[Finding] | None = None,
 ) -> dict[str, str]:
     from tools.lint import lint_range
 
@@ -192,23 +213,13 @@ def _render_release(
     upgrade, rollback = render_scripts(
         project, environment, history, span, out_dir=shown_path(project, folder)
     )
-    findings = lint_range(history, environment.dialect, span.revisions, "upgrade")
+    if findings is None:
+        findings = lint_range(history, environment.dialect, span.revisions, "upgrade")
     rollback_findings = lint_range(history, environment.dialect, span.revisions, "downgrade")
     review = render_review(
         name, span, upgrade, rollback, history.graph, findings, rollback_findings
     )
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
-
-
-def _refuse_lint_errors(history: History, environment: Environment, span: Range) -> None:
-    from tools.lint import blocking, lint_range
-
-    errors = blocking(lint_range(history, environment.dialect, span.revisions))
-    if errors:
-        raise ReleaseError(
-            f"release stopped by {len(errors)} lint error(s), first: {errors[0]}; fix them or "
-            f"silence them with a reason (see `schemactl lint --env {environment.name}`)"
-        )
 
 
 def release_name(number: int, end: tuple[RevisionId, ...]) -> str:
@@ -220,18 +231,24 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
 
     Returns None when the last release already reaches the target.
     """
-    environment = project.environment(env)
-    history = load_history(project)
-    manifest = read_manifest(project, environment)
+    from tools.lint import blocking, lint_range
+
     try:
-        span = _span(history, None, target, manifest.end)
+        environment, history, span = _range_for(project, env, None, target)
     except RevisionError as err:
         if str(err).startswith("nothing to render"):
             return None
         raise
-    _refuse_lint_errors(history, environment, span)
+    findings = lint_range(history, environment.dialect, span.revisions)
+    errors = blocking(findings)
+    if errors:
+        raise ReleaseError(
+            f"release stopped by {len(errors)} lint error(s), first: {errors[0]}; fix them or "
+            f"silence them with a reason (see `schemactl lint --env {environment.name}`)"
+        )
+    manifest = read_manifest(project, environment)
     name = release_name(len(manifest.releases) + 1, span.end)
-    files = _render_release(project, environment, history, span, name)
+    files = _render_release(project, environment, history, span, name, findings)
     new = Release(
         name=name,
         start=span.start,

@@ -354,7 +354,7 @@ def rebase(project: Project, name: str) -> list[Written]:
         raise BranchError(f"branch {name!r} already starts on the trunk head {trunk}")
     if trunk in set(members) or set(members) & graph.ancestors([trunk]):
         raise BranchError(f"branch {name!r} is part of the trunk's history; nothing to rebase")
-    _set_down_revision(first.path, first.parents, trunk)
+    _set_down_revision(first.path, trunk)
     graph = load_graph(cfg)
     return [
         Written(rev, _rename(graph[rev].path, graph, rev, _slug_of(graph[rev].path)), "")
@@ -366,7 +366,7 @@ def _slug_of(path: Path) -> str:
     return path.stem.split("_", 2)[2] if path.stem.count("_") >= 2 else slugify(path.stem)
 
 
-def _set_down_revision(path: Path, old: tuple[RevisionId, ...], new: RevisionId) -> None:
+def _set_down_revision(path: Path, new: RevisionId) -> None:
     """Point a revision file at a new parent: its down_revision and its 'Revises:' line."""
     text = path.read_text()
     tree = ast.parse(text)
