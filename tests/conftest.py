@@ -7,11 +7,11 @@ in CI (CI=true), where it fails: CI must never go green by skipping the real dat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
+from tools.dialects import TOOL_TABLES, ScriptDialect, script_dialect
+from tools.scratch import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -53,6 +55,10 @@ class Database:
     env: str  # the repo environment pointed at this database
     url_var: str
 
+    @property
+    def kind(self) -> ScriptDialect:
+        return script_dialect(self.dialect)
+
     def engine(self):
         from sqlalchemy import pool
 
@@ -65,21 +71,23 @@ def server_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _admin_engine(dialect: str):
+def admin_url(dialect: str) -> URL:
+    """The server URL tests make their databases on; skip (fail in CI) when it is down."""
     from sqlalchemy import pool
 
     url = make_url(ADMIN_URLS[dialect])
-    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as err:  # any driver error means the same: no usable server
-        engine.dispose()
         first = str(getattr(err, "orig", err)).strip().splitlines()[0]
         server_unavailable(
             f"{dialect} server not reachable at {url.render_as_string(hide_password=True)}: {first}"
         )
-    return engine
+    finally:
+        engine.dispose()
+    return url
 
 
 def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> dict[str, object]:
@@ -103,7 +111,6 @@ def model_diff(url: URL) -> list[object]:
     from sqlalchemy import pool
 
     import schema
-    from tools.config import TOOL_TABLES
 
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
@@ -123,29 +130,21 @@ def model_diff(url: URL) -> list[object]:
 
 
 @pytest.fixture
-def throwaway_database(tmp_path: Path) -> Iterator[object]:
-    """A factory: throwaway_database(dialect) -> Database, dropped after the test."""
-    created: list[tuple[object, str]] = []
+def throwaway_database() -> Iterator[object]:
+    """A factory: throwaway_database(dialect) -> Database, dropped after the test.
 
-    def make(dialect: str) -> Database:
-        env, var = ENV_FOR_DIALECT[dialect]
-        if dialect == "sqlite":
-            url = make_url(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}")
+    The databases are made the way schemactl makes its own (tools.scratch).
+    """
+    with contextlib.ExitStack() as stack:
+
+        def make(dialect: str) -> Database:
+            env, var = ENV_FOR_DIALECT[dialect]
+            kind = script_dialect(dialect)
+            server = admin_url(dialect) if kind.needs_server else None
+            url = stack.enter_context(scratch_database(kind, server, prefix="schemactl_t"))
             return Database(dialect, url, env, var)
-        engine = _admin_engine(dialect)
-        name = f"schemactl_t_{uuid.uuid4().hex[:12]}"
-        with engine.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        created.append((engine, name))
-        url = make_url(ADMIN_URLS[dialect]).set(database=name)
-        return Database(dialect, url, env, var)
 
-    yield make
-    for engine, name in created:
-        with engine.connect() as connection:  # type: ignore[attr-defined]
-            force = " WITH (FORCE)" if engine.dialect.name == "postgresql" else ""  # type: ignore[attr-defined]
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-        engine.dispose()  # type: ignore[attr-defined]
+        yield make
 
 
 @pytest.fixture(params=DIALECTS)
@@ -188,30 +187,12 @@ def schemactl(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-CLIENTS = {"postgresql": "psql", "mariadb": "mariadb", "sqlite": "sqlite3"}
-
-
 def apply_script(db: Database, script: Path) -> subprocess.CompletedProcess[str]:
     """Apply a rendered script with the database's real command-line client, as a DBA would."""
-    client = shutil.which(CLIENTS[db.dialect])
-    if client is None:
-        server_unavailable(f"the {CLIENTS[db.dialect]} client is not installed")
-    url = db.url
-    if db.dialect == "postgresql":
-        libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        args = [client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", libpq, "-f", str(script)]
+    args, from_stdin = db.kind.client_args(db.url, script)
+    if shutil.which(args[0]) is None:
+        server_unavailable(f"the {args[0]} client is not installed")
+    if not from_stdin:
         return subprocess.run(args, capture_output=True, text=True)
-    if db.dialect == "mariadb":
-        args = [
-            client,
-            f"--host={url.host}",
-            f"--port={url.port or 3306}",
-            f"--user={url.username}",
-        ]
-        if url.password:
-            args.append(f"--password={url.password}")
-        args.append(str(url.database))
-    else:
-        args = [client, "-bail", str(url.database)]
     with script.open() as stdin:
         return subprocess.run(args, stdin=stdin, capture_output=True, text=True)

@@ -106,11 +106,11 @@ def test_branches_whose_order_changes_the_schema(repo_copy):
     assert result.exit_code == 1
     assert "Raw SQL not analysed (the order check covers it): a3a3a3a3a3a3" in result.stdout
     (order,) = [line for line in result.stderr.splitlines() if line.startswith("ORDER ")]
-    assert order.startswith(
+    # Only the difference is shown: the second order's archive has the column too.
+    assert order == (
         "ORDER archive then nickname and nickname then archive give different schemas: "
-        "users_archive.columns: "
+        "extra column users_archive.nickname (TEXT, nullable)"
     )
-    assert "nickname" in order
     assert not any(n.startswith("0012_") for n in versions(repo_copy))
 
 

@@ -263,14 +263,17 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
     from sqlglot import exp
 
     from tools.config import load_project
+    from tools.dialects import script_dialect
+    from tools.history import load_history
     from tools.lint import lint_range
-    from tools.render import load_history
 
     from .conftest import REPO
 
     project = load_project(REPO / "alembic.ini")
     history = load_history(project)
-    flagged = {f.revision for f in lint_range(history, "postgresql", history.graph.order)}
+    flagged = {
+        f.revision for f in lint_range(history, script_dialect("postgresql"), history.graph.order)
+    }
     risky = set()
     for script in sorted((REPO / "sql_out" / "prod").glob("*/upgrade.sql")):
         sections = re.split(

@@ -13,8 +13,8 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from tools import migrate
-from tools.graph import load_graph
-from tools.migrate import VERSION_TABLE
+from tools.dialects import VERSION_TABLE
+from tools.history import load_graph
 
 from .conftest import model_diff, schema_snapshot
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, pool, text
 
 from tools import migrate, release
-from tools.config import AUDIT_TABLE
-from tools.graph import load_graph
+from tools.dialects import AUDIT_TABLE
+from tools.history import load_graph
 
 from .conftest import REPO, apply_script, model_diff, schema_snapshot
 

@@ -398,11 +398,12 @@ def merge(
     Example: schemactl merge
     Example: schemactl merge payments@head discounts@head -m "Release 2.3"
     """
-    from tools import revisions
+    from tools.merge import merge_heads
 
     with _user_errors():
         project = _project(ctx)
-        analysis, written = revisions.merge_heads(project, heads, message=message, force=force)
+        result = merge_heads(project, heads, message=message, force=force)
+    analysis, written = result.analysis, result.written
     typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
     for line, revs in analysis.lines.items():
         typer.echo(f"  {line}: {len(revs)} revision(s)")
@@ -588,7 +589,8 @@ def graph(
         typer.Option(
             "--env",
             "-e",
-            help="Mark each revision [X] or [ ] by what this environment's database has.",
+            help="Mark each revision [X] or [ ] by what this environment's database has "
+            "(also taken from the global --env or $SCHEMACTL_ENV).",
             show_default=False,
         ),
     ] = None,
@@ -596,20 +598,22 @@ def graph(
     """Show the revision graph: branch points, branches and their labels, merges, heads.
 
     Example: schemactl graph
-    Example: schemactl graph --env staging
+    Example: schemactl --env staging graph
     Example: schemactl graph --format mermaid > docs/revisions.mmd
     """
-    from tools import graph as history
+    from tools import graph as drawing
     from tools import migrate
+    from tools.history import load_graph
 
+    chosen = _env(ctx, env)
     with _user_errors():
         project = _project(ctx)
-        revisions = history.load_graph(project.alembic_config())
-        have = migrate.applied(project, env) if env else None
+        revisions = load_graph(project.alembic_config())
+        have = migrate.applied(project, chosen) if chosen else None
     if form is GraphFormat.mermaid:
-        lines = history.mermaid(revisions, revisions.order, applied=have or ())
+        lines = drawing.mermaid(revisions, revisions.order, applied=have or ())
     else:
-        lines = history.text_tree(revisions, have)
+        lines = drawing.text_tree(revisions, have)
     typer.echo("\n".join(lines))
 
 

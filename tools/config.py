@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.dialects import ScriptDialect, dialect_of_url, script_dialect
 from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
 
 if TYPE_CHECKING:
@@ -24,25 +25,6 @@ DEFAULT_CONFIG = "alembic.ini"
 ENV_SECTION_PREFIX = "schemactl.env."
 # Environment used by an Alembic project that has no [schemactl.env.*] sections.
 IMPLICIT_ENV = "default"
-# Tables schemactl itself owns in a managed database; never part of the models.
-AUDIT_TABLE = "schemactl_audit"
-TOOL_TABLES = frozenset({AUDIT_TABLE})
-
-# The dialects schemactl renders for, and the driver each uses when a URL names none.
-DEFAULT_DRIVERS: dict[str, str] = {
-    "postgresql": "psycopg",
-    "mariadb": "pymysql",
-    "mysql": "pymysql",
-    "sqlite": "pysqlite",
-}
-# MariaDB speaks MySQL's protocol: either URL scheme reaches either server.
-_FAMILY = {"mariadb": "mysql", "mysql": "mysql", "postgresql": "postgresql", "sqlite": "sqlite"}
-_EXAMPLE_URL = {
-    "postgresql": "postgresql://USER@HOST:5432/DBNAME",
-    "mariadb": "mariadb://USER@HOST:3306/DBNAME",
-    "mysql": "mysql://USER@HOST:3306/DBNAME",
-    "sqlite": "sqlite:///PATH/TO/FILE.db",
-}
 
 
 @dataclass(frozen=True)
@@ -56,6 +38,11 @@ class Environment:
     # Script settings for this environment, e.g. lock_timeout = 5s (PostgreSQL).
     settings: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def kind(self) -> ScriptDialect:
+        """Everything this environment's kind of database knows (tools.dialects)."""
+        return script_dialect(self.dialect, self.settings)
+
     def url(self, environ: Mapping[str, str] | None = None) -> URL:
         """The database URL, from ``url_env`` or the default; the driver filled in if missing."""
         from sqlalchemy.engine import make_url
@@ -65,9 +52,10 @@ class Environment:
         raw = environ.get(self.url_env) if self.url_env else None
         source = f"${self.url_env}" if raw else "alembic.ini"
         raw = raw or self.default_url
+        kind = self.kind
         if not raw:
             if self.url_env:
-                raise MissingDatabaseUrl(self.name, self.url_env, _EXAMPLE_URL[self.dialect])
+                raise MissingDatabaseUrl(self.name, self.url_env, kind.example_url)
             raise ConfigError(
                 f"environment {self.name!r} has no database URL; set sqlalchemy.url or "
                 "url_env in alembic.ini"
@@ -78,19 +66,15 @@ class Environment:
             # The message would echo the URL, password included.
             raise ConfigError(
                 f"the database URL in {source} for environment {self.name!r} is not a valid "
-                f"SQLAlchemy URL; expected something like {_EXAMPLE_URL[self.dialect]}"
+                f"SQLAlchemy URL; expected something like {kind.example_url}"
             ) from None
-        backend = url.get_backend_name()
-        if _FAMILY.get(backend) != _FAMILY[self.dialect]:
+        if not kind.accepts(url):
             raise ConfigError(
                 f"environment {self.name!r} is {self.dialect} but the URL in {source} is for "
-                f"{backend}; point {source} at a {self.dialect} database"
+                f"{url.get_backend_name()}; point {source} at a {self.dialect} database"
             )
-        if "+" not in url.drivername:
-            url = url.set(drivername=f"{backend}+{DEFAULT_DRIVERS[backend]}")
-        if backend == "sqlite" and url.database not in (None, "", ":memory:"):
-            # "created on demand": the file appears on first connect, its folder must exist.
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        url = kind.complete(url)
+        kind.prepare(url)
         return url
 
 
@@ -116,17 +100,41 @@ class Project:
         except KeyError:
             raise UnknownEnvironment(name, sorted(self.environments)) from None
 
-    def alembic_config(self, environment: Environment | None = None) -> Config:
-        """A fresh Alembic ``Config`` for this project, bound to ``environment`` if given.
+    def alembic_config(
+        self,
+        environment: Environment | None = None,
+        *,
+        url: URL | None = None,
+        quiet: bool = False,
+        plain_operations: bool = False,
+    ) -> Config:
+        """A fresh Alembic ``Config`` for this project: the one way schemactl builds one.
 
-        env.py reads the environment from ``config.attributes``, so URLs (and their passwords)
-        never pass through the ini parser or a command line.
+        ``environment`` and ``url`` tell env.py which database to use; ours reads them from
+        ``config.attributes``, a foreign env.py from ``sqlalchemy.url``, which is set with
+        its ``%`` escaped for the ini parser (a path or password may hold one). ``quiet``
+        keeps Alembic's own chatter out of sight: schemactl reports what it did itself.
+        ``plain_operations`` asks autogenerate for plain operations rather than SQLite batch
+        ones: they render offline on every dialect.
         """
+        import argparse
+        import io
+
         from alembic.config import Config
 
         cfg = Config(str(self.config_path))
         if environment is not None:
             cfg.attributes["schemactl.environment"] = environment
+        if url is not None:
+            cfg.attributes["schemactl.url"] = url
+            cfg.attributes["configure_logger"] = False
+            raw = url.render_as_string(hide_password=False)
+            cfg.set_main_option("sqlalchemy.url", raw.replace("%", "%%"))
+        if quiet:
+            cfg.stdout = io.StringIO()
+            cfg.cmd_opts = argparse.Namespace(quiet=True)  # Alembic writes those to sys.stdout
+        if plain_operations:
+            cfg.attributes["schemactl.render_as_batch"] = False
         return cfg
 
 
@@ -179,23 +187,22 @@ def project_from_alembic_config(cfg: Config) -> Project:
     return Project(path, default_env, environments, sql_out, template)
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout")
 
 
 def _environment(name: str, section: Mapping[str, str]) -> Environment:
-    if not _ENV_NAME.match(name):
+    if not _ENV_NAME.fullmatch(name):
         # The name becomes a folder under sql_out/ and appears in scripts.
         raise ConfigError(
             f"[schemactl.env.{name}]: an environment name is a letter followed by letters, "
             "digits, '_' or '-' (at most 40); rename the section"
         )
     dialect = section.get("dialect", "").strip()
-    if dialect not in DEFAULT_DRIVERS:
-        raise ConfigError(
-            f"[schemactl.env.{name}] has dialect = {dialect or '(missing)'}; use one of: "
-            + ", ".join(sorted(DEFAULT_DRIVERS))
-        )
+    try:
+        script_dialect(dialect)
+    except ConfigError as err:
+        raise ConfigError(f"[schemactl.env.{name}]: {err}") from None
     return Environment(
         name=name,
         dialect=dialect,
@@ -217,12 +224,16 @@ def _implicit_environment(cfg: Config) -> Environment:
             "nor sqlalchemy.url; add one of them"
         )
     try:
-        dialect = make_url(raw).get_backend_name()
+        url = make_url(raw)
     except ArgumentError:
         raise ConfigError("sqlalchemy.url in the Alembic config is not a valid URL") from None
-    if dialect not in DEFAULT_DRIVERS:
-        raise ConfigError(f"sqlalchemy.url is for {dialect}, which schemactl does not support")
-    return Environment(name=IMPLICIT_ENV, dialect=dialect, default_url=raw)
+    try:
+        kind = dialect_of_url(url)
+    except ConfigError:
+        raise ConfigError(
+            f"sqlalchemy.url is for {url.get_backend_name()}, which schemactl does not support"
+        ) from None
+    return Environment(name=IMPLICIT_ENV, dialect=kind.name, default_url=raw)
 
 
 def redact(url: URL) -> str:

@@ -12,18 +12,17 @@ The analysis only reports; the caller decides (merge refuses unless --force).
 from __future__ import annotations
 
 import itertools
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
+    from tools.capture import Operation
     from tools.config import Project
     from tools.graph import Graph, RevisionId
-    from tools.render import Operation
+    from tools.snapshot import Schema
 
 # How many heads are compared in every order (n! scratch databases); beyond it, two orders.
 _ALL_ORDERS_UP_TO = 3
@@ -99,7 +98,8 @@ def _overlap(a: Touch, b: Touch) -> str | None:
 def analyse(
     project: Project, heads: tuple[RevisionId, ...], *, check_order: bool = True
 ) -> Analysis:
-    from tools.render import capture_operations, load_history
+    from tools.capture import capture_operations
+    from tools.history import load_history
 
     history = load_history(project)
     graph = history.graph
@@ -122,6 +122,16 @@ def analyse(
         analysis.raw_sql += [
             rev for rev, ops in operations.items() if any(op.name == "execute_sql" for op in ops)
         ]
+    analysis.conflicts = overlapping(graph, touched)
+    if check_order:
+        analysis.order_problems, analysis.order_skipped = _order_problems(
+            project, graph, base, heads
+        )
+    return analysis
+
+
+def overlapping(graph: Graph, touched: dict[str, dict[RevisionId, list[Touch]]]) -> list[Conflict]:
+    """The objects that revisions on more than one line touch (line -> revision -> touches)."""
     conflicts: dict[str, dict[str, set[RevisionId]]] = defaultdict(lambda: defaultdict(set))
     for left, right in itertools.combinations(sorted(touched), 2):
         for left_rev, left_touches in touched[left].items():
@@ -132,17 +142,12 @@ def analyse(
                         if shared:
                             conflicts[shared][left].add(left_rev)
                             conflicts[shared][right].add(right_rev)
-    analysis.conflicts = [
+    return [
         Conflict(
             obj, {line: tuple(r for r in graph.order if r in revs) for line, revs in by.items()}
         )
         for obj, by in sorted(conflicts.items())
     ]
-    if check_order:
-        analysis.order_problems, analysis.order_skipped = _order_problems(
-            project, graph, base, heads
-        )
-    return analysis
 
 
 def _line_name(graph: Graph, head: RevisionId) -> str:
@@ -160,43 +165,47 @@ def _order_problems(
 ) -> tuple[list[str], str | None]:
     """Problems found by applying the heads in each order; or why that could not be done.
 
-    The scratch databases are SQLite: when the branches fail there in every order alike
-    (an ALTER SQLite lacks, say), the outcome says nothing about order, so the check is
-    reported as skipped rather than as a problem.
+    The scratch databases are embedded (SQLite): when the branches fail there in every order
+    alike (an ALTER SQLite lacks, say), the outcome says nothing about order, so the check
+    is reported as skipped rather than as a problem.
     """
-    from sqlalchemy import create_engine, pool
+    from tools import scratch
+    from tools.dialects import embedded
 
-    from tools.config import TOOL_TABLES
-    from tools.revisions import scratch_config, upgrade_scratch
-    from tools.snapshot import differences, snapshot
-
-    results: list[tuple[str, dict[str, object]]] = []
+    kind = embedded()
+    results: list[tuple[str, Schema]] = []
     failures: list[tuple[str, str]] = []
     for order in _orders(heads):
         described = " then ".join(_line_name(graph, h) for h in order)
-        with tempfile.TemporaryDirectory(prefix="schemactl-order-") as folder:
-            cfg = scratch_config(project, Path(folder))
+        with scratch.scratch_database(kind, prefix="schemactl_order") as url:
+            cfg = scratch.scratch_config(project, kind, url)
             try:
                 for target in (*base, *order):
-                    upgrade_scratch(cfg, target)
+                    scratch.upgrade(cfg, target)
             except SchemactlError as err:
                 failures.append((described, str(err)))
                 continue
-            engine = create_engine(cfg.attributes["schemactl.url"], poolclass=pool.NullPool)
-            try:
-                with engine.connect() as connection:
-                    ignore = {"alembic_version", *TOOL_TABLES}
-                    results.append((described, snapshot(connection, ignore=ignore)))
-            finally:
-                engine.dispose()
+            results.append((described, scratch.schema_of(url)))
     if failures and not results:
-        return [], f"the branches do not apply to a scratch SQLite database: {failures[0][1]}"
+        return [], f"the branches do not apply to a scratch {kind.title} database: {failures[0][1]}"
+    return order_differences(results, failures), None
+
+
+def order_differences(
+    results: list[tuple[str, Schema]], failures: list[tuple[str, str]]
+) -> list[str]:
+    """What differs between the schemas each order gave (the first order is the reference)."""
+    from tools.snapshot import compare
+
     problems = [f"applying {described} fails: {error}" for described, error in failures]
+    if not results:
+        return problems
     first_order, first = results[0]
     for described, other in results[1:]:
-        diff = differences(first, other)
+        diff = compare(first, other)
         if diff:
             problems.append(
-                f"{first_order} and {described} give different schemas: {'; '.join(diff)}"
+                f"{first_order} and {described} give different schemas: "
+                + "; ".join(str(d) for d in diff)
             )
-    return problems, None
+    return problems

@@ -1,6 +1,11 @@
-"""Everything dialect-specific in a DBA script: the guard, transactions, timeouts, stamping.
+"""Everything a kind of database knows, in one object per kind.
 
-The rest of schemactl asks a ScriptDialect for SQL text and never writes dialect SQL itself.
+A ScriptDialect knows its DBA scripts (guard, transactions, timeouts, stamping), its URLs (the
+default driver, which URL schemes reach it, an example for error messages), its command-line
+client, how a throwaway database is made and dropped on it, its name in sqlglot, and which
+lint rules only it needs. The rest of schemactl asks it and never compares a dialect name or
+writes dialect SQL itself. Adding a kind of database means a class here, a driver pin and tests.
+
 Version and audit statements are SQLAlchemy Core compiled with literal values; only the
 guards, which need each server's procedural dialect, are written out here by hand.
 """
@@ -14,17 +19,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tools.config import AUDIT_TABLE
-from tools.errors import SchemactlError
+from tools.errors import ConfigError, SchemactlError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Dialect
+    from pathlib import Path
+
+    from sqlalchemy.engine import URL, Dialect
     from sqlalchemy.sql import ClauseElement
 
 VERSION_TABLE = "alembic_version"
+# Tables schemactl itself owns in a managed database; never part of the models.
+AUDIT_TABLE = "schemactl_audit"
+TOOL_TABLES = frozenset({AUDIT_TABLE})
 # What a revision id may look like to be written into SQL (Alembic's are hex; others are
 # identifiers): anything else could close a string literal.
-_SAFE_REVISION = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+_SAFE_REVISION = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _PARAMETER = re.compile(r":(old|new|revision|direction|sha)\b")
 
 
@@ -44,7 +53,8 @@ def _identifier(name: str) -> str:
 
 
 def safe_revision(revision: str) -> str:
-    if not _SAFE_REVISION.match(revision):
+    # fullmatch: `$` would also match before a trailing newline.
+    if not isinstance(revision, str) or not _SAFE_REVISION.fullmatch(revision):
         raise UnsafeRevisionId(revision)
     return revision
 
@@ -54,9 +64,22 @@ class ScriptDialect:
     """How one kind of database is guarded, stamped and applied."""
 
     name: ClassVar[str]
+    title: ClassVar[str]  # the name people write: PostgreSQL
     client: ClassVar[str]
     # All or nothing: the whole script in one transaction.
     transactional: ClassVar[bool]
+    # The driver a URL without one gets, and the URL schemes (backends) that reach this kind.
+    driver: ClassVar[str]
+    family: ClassVar[frozenset[str]]
+    example_url: ClassVar[str]
+    # The dialect's name in sqlglot, which lint parses raw SQL with.
+    sqlglot: ClassVar[str]
+    # Lint rules that only make sense on this kind of database (the others apply everywhere).
+    lint_rules: ClassVar[frozenset[str]] = frozenset()
+    # Whether autogenerate writes batch operations (a table rebuild) by default.
+    batch_by_default: ClassVar[bool] = False
+    # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
+    needs_server: ClassVar[bool] = True
     settings: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
@@ -78,6 +101,39 @@ class ScriptDialect:
             .compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True})
             .string
         )
+
+    # -- URLs ---------------------------------------------------------------------------------
+
+    def accepts(self, url: URL) -> bool:
+        """Whether a URL reaches this kind of database (MariaDB and MySQL share a protocol)."""
+        return url.get_backend_name() in self.family
+
+    def complete(self, url: URL) -> URL:
+        """The URL with this repo's driver when it names none."""
+        if "+" in url.drivername:
+            return url
+        return url.set(drivername=f"{url.get_backend_name()}+{self.driver}")
+
+    def prepare(self, url: URL) -> None:
+        """Whatever must exist before the first connection (nothing, for a server)."""
+
+    # -- the command-line client ---------------------------------------------------------------
+
+    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
+        """The client's command line applying ``script`` to ``url``, and whether the script
+        goes to its standard input (else the command line names it)."""
+        raise NotImplementedError
+
+    # -- throwaway databases -------------------------------------------------------------------
+
+    def scratch_url(self, server: URL | None, name: str, folder: Path) -> URL:
+        """Where a throwaway database called ``name`` lives: on ``server``, or in ``folder``."""
+        if server is None:
+            raise ConfigError(
+                f"a throwaway {self.name} database needs a server to create it on; "
+                f"give a {self.name} URL, e.g. {self.example_url}"
+            )
+        return self.complete(server).set(database=name)
 
     # -- what the template calls -------------------------------------------------------------
 
@@ -173,11 +229,11 @@ class ScriptDialect:
         """Whether a statement refuses to run inside a transaction."""
         return False
 
-    # Scratch databases (verify builds the expected schema in one, next to the live one).
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str) -> str | None:
+        """The statement that makes a throwaway database (None: nothing to run)."""
         return f"CREATE DATABASE {_identifier(name)}"
 
-    def drop_database(self, name: str) -> str:
+    def drop_database(self, name: str) -> str | None:
         return f"DROP DATABASE IF EXISTS {_identifier(name)}"
 
 
@@ -188,14 +244,34 @@ def _guard_message(expected: Sequence[str]) -> str:
 @dataclass(frozen=True)
 class PostgreSQL(ScriptDialect):
     name: ClassVar[str] = "postgresql"
+    title: ClassVar[str] = "PostgreSQL"
     client: ClassVar[str] = "psql"
     transactional: ClassVar[bool] = True
+    driver: ClassVar[str] = "psycopg"
+    family: ClassVar[frozenset[str]] = frozenset({"postgresql"})
+    example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
+    sqlglot: ClassVar[str] = "postgres"
+    lint_rules: ClassVar[frozenset[str]] = frozenset({"postgresql-locks", "enum-lifecycle"})
     _CONCURRENTLY: ClassVar[re.Pattern[str]] = re.compile(
         r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
     )
 
     def apply_command(self, path: str) -> str:
         return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
+
+    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
+        libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return [
+            self.client,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--dbname",
+            libpq,
+            "-f",
+            str(script),
+        ], False
 
     def preamble(self) -> list[str]:
         # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
@@ -246,12 +322,25 @@ $schemactl_guard$;"""
 @dataclass(frozen=True)
 class MariaDB(ScriptDialect):
     name: ClassVar[str] = "mariadb"
+    title: ClassVar[str] = "MariaDB"
     client: ClassVar[str] = "mariadb"
     # MariaDB commits every DDL statement: a script cannot be all or nothing.
     transactional: ClassVar[bool] = False
+    driver: ClassVar[str] = "pymysql"
+    family: ClassVar[frozenset[str]] = frozenset({"mariadb", "mysql"})
+    example_url: ClassVar[str] = "mariadb://USER@HOST:3306/DBNAME"
+    sqlglot: ClassVar[str] = "mysql"
 
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
+
+    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
+        args = [self.client, f"--host={url.host}", f"--port={url.port or 3306}"]
+        if url.username:
+            args.append(f"--user={url.username}")
+        if url.password:
+            args.append(f"--password={url.password}")
+        return [*args, str(url.database)], True
 
     def preamble(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))
@@ -287,7 +376,9 @@ DELIMITER ;"""
 class MySQL(MariaDB):
     # Rendered as for MariaDB (the guard uses MariaDB's BEGIN NOT ATOMIC); tested on MariaDB.
     name: ClassVar[str] = "mysql"
+    title: ClassVar[str] = "MySQL"
     client: ClassVar[str] = "mysql"
+    example_url: ClassVar[str] = "mysql://USER@HOST:3306/DBNAME"
 
     def apply_command(self, path: str) -> str:
         return f"mysql --database=DBNAME < {path}"
@@ -296,11 +387,40 @@ class MySQL(MariaDB):
 @dataclass(frozen=True)
 class SQLite(ScriptDialect):
     name: ClassVar[str] = "sqlite"
+    title: ClassVar[str] = "SQLite"
     client: ClassVar[str] = "sqlite3"
     transactional: ClassVar[bool] = True
+    driver: ClassVar[str] = "pysqlite"
+    family: ClassVar[frozenset[str]] = frozenset({"sqlite"})
+    example_url: ClassVar[str] = "sqlite:///PATH/TO/FILE.db"
+    sqlglot: ClassVar[str] = "sqlite"
+    # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
+    batch_by_default: ClassVar[bool] = True
+    needs_server: ClassVar[bool] = False
 
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
+
+    def prepare(self, url: URL) -> None:
+        # "Created on demand": the file appears on first connect, but its folder must exist.
+        from pathlib import Path
+
+        if url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
+        return [self.client, "-bail", str(url.database)], True
+
+    def scratch_url(self, server: URL | None, name: str, folder: Path) -> URL:
+        from sqlalchemy.engine import URL
+
+        return URL.create(f"{self.name}+{self.driver}", database=str(folder / f"{name}.db"))
+
+    def create_database(self, name: str) -> str | None:
+        return None  # the file appears on first connect
+
+    def drop_database(self, name: str) -> str | None:
+        return None  # the file goes with its folder
 
     def guard(self, expected: Sequence[str]) -> str:
         # SQLite has no procedural SQL and RAISE() takes only a literal: the found revisions
@@ -329,7 +449,40 @@ DIALECTS: dict[str, type[ScriptDialect]] = {d.name: d for d in (PostgreSQL, Mari
 
 
 def script_dialect(name: str, settings: Mapping[str, str] | None = None) -> ScriptDialect:
-    return DIALECTS[name](settings=dict(settings or {}))
+    try:
+        kind = DIALECTS[name]
+    except KeyError:
+        raise UnknownDialect(name) from None
+    return kind(settings=dict(settings or {}))
+
+
+def embedded() -> ScriptDialect:
+    """The kind of database whose throwaway databases need no server: a file will do."""
+    return next(kind() for kind in DIALECTS.values() if not kind.needs_server)
+
+
+def rule_applies(kind: ScriptDialect, rule: str) -> bool:
+    """Whether a lint rule judges this kind of database: rules no kind claims apply to all."""
+    return rule in kind.lint_rules or not any(rule in k.lint_rules for k in DIALECTS.values())
+
+
+def dialect_of_url(url: URL) -> ScriptDialect:
+    """The kind of database a URL reaches (a MySQL URL is rendered for as MySQL)."""
+    return script_dialect(url.get_backend_name())
+
+
+class UnknownDialect(ConfigError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"dialect {name or '(missing)'} is not one schemactl renders for; use one of: "
+            + ", ".join(sorted(DIALECTS))
+        )
+
+
+def driver_hint() -> str:
+    """Which driver each kind of database is reached with, for an error message."""
+    return ", ".join(f"+{kind.driver} ({kind.name})" for kind in DIALECTS.values())
 
 
 @functools.cache

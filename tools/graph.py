@@ -1,26 +1,20 @@
 """The revision graph: which revisions exist, in what order they apply, where it branches.
 
-A read-only view over Alembic's ScriptDirectory. It loads the revision files once and
-answers questions about them; it never touches a database.
+Pure: built from revision headers (id, parents, labels, message, file name), it touches no
+file and no database. Loading the files is tools.history's job.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
-from tools.errors import RevisionError, SchemactlError
+from tools.errors import SchemactlError
 from tools.text import comment, mermaid_label
-
-if TYPE_CHECKING:
-    from alembic.config import Config
-    from alembic.script import Script, ScriptDirectory
 
 RevisionId: TypeAlias = str
 
@@ -206,106 +200,57 @@ def mermaid(
     return lines
 
 
-def script_directory(cfg: Config) -> ScriptDirectory:
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the graph needs of one revision file: its header, not its code."""
 
-    try:
-        return ScriptDirectory.from_config(cfg)
-    except CommandError as err:
-        raise HistoryError(f"{err}; check script_location in the Alembic config") from err
-
-
-def load_graph(cfg: Config) -> Graph:
-    """Load every revision file named by the Alembic config into a Graph."""
-    return graph_from_scripts(script_directory(cfg))
+    revision: RevisionId
+    down_revision: tuple[RevisionId, ...]
+    branch_labels: tuple[str, ...]
+    message: str
+    path: str  # the file; its name breaks ties in the apply order
 
 
-def graph_from_scripts(scripts: ScriptDirectory) -> Graph:
-    return graph_from_loaded(load_scripts(scripts))
-
-
-def graph_from_loaded(loaded: dict[RevisionId, Script]) -> Graph:
-    """The graph of Alembic Script objects, checked: no lost parent, no cycle."""
-    children: dict[RevisionId, list[RevisionId]] = {rev: [] for rev in loaded}
-    for rev, script in loaded.items():
-        for parent in _as_tuple(script.down_revision):
-            if parent not in loaded:
+def build_graph(headers: Iterable[Header]) -> Graph:
+    """The graph of some revision headers, checked: no id twice, no lost parent, no cycle."""
+    found: dict[RevisionId, Header] = {}
+    for header in headers:
+        if header.revision in found:
+            first = os.path.basename(found[header.revision].path)
+            raise HistoryError(
+                f"revision {header.revision} is defined twice, in {first} and "
+                f"{os.path.basename(header.path)}; give one of them a new revision id"
+            )
+        found[header.revision] = header
+    children: dict[RevisionId, list[RevisionId]] = {rev: [] for rev in found}
+    for rev, header in found.items():
+        for parent in header.down_revision:
+            if parent not in found:
                 raise HistoryError(
-                    f"Revision {parent} referenced from {os.path.basename(script.path)} "
+                    f"Revision {parent} referenced from {os.path.basename(header.path)} "
                     f"({rev}) is not present; fix that down_revision or restore the missing file"
                 )
             children[parent].append(rev)
-    order = _apply_order(loaded, children)
+    order = _apply_order(found, children)
     depth: dict[RevisionId, int] = {}
     revisions: dict[RevisionId, Revision] = {}
     for rev in order:
-        script = loaded[rev]
-        parents = _as_tuple(script.down_revision)
-        depth[rev] = 1 + max((depth[p] for p in parents), default=0)
+        header = found[rev]
+        depth[rev] = 1 + max((depth[p] for p in header.down_revision), default=0)
         revisions[rev] = Revision(
             id=rev,
-            parents=parents,
-            children=tuple(sorted(children[rev], key=lambda c: _sort_key(loaded[c]))),
-            message=(script.doc or "").strip(),
-            labels=_as_tuple(getattr(script.module, "branch_labels", None)),
-            path=Path(script.path),
+            parents=header.down_revision,
+            children=tuple(sorted(children[rev], key=lambda c: _sort_key(found[c]))),
+            message=header.message,
+            labels=header.branch_labels,
+            path=Path(header.path),
             depth=depth[rev],
         )
     return Graph(revisions, tuple(order))
 
 
-def load_scripts(scripts: ScriptDirectory) -> dict[RevisionId, Script]:
-    """Every revision file, loaded by Alembic, keyed by revision id.
-
-    Alembic's revision map is not built here: building it spreads every branch label over
-    every related revision, which grows with labels x revisions (on a 10,000-revision
-    history, half of all the time spent). Its file loader is used directly, and the graph
-    does its own checking; the public map stays as the fallback.
-    """
-    try:
-        load = getattr(scripts, "_load_revisions", None)
-        found: list[Script] = list(load()) if load is not None else _from_map(scripts)
-    except SyntaxError as err:
-        where = f"{Path(err.filename or '?').name}, line {err.lineno}"
-        raise HistoryError(
-            f"revision file {where} is not valid Python ({err.msg}); fix or remove it"
-        ) from err
-    except (ImportError, NameError, AttributeError, TypeError, ValueError) as err:
-        raise HistoryError(
-            f"a revision file failed to load ({type(err).__name__}: {err}); fix or remove it"
-        ) from err
-    loaded: dict[RevisionId, Script] = {}
-    for script in found:
-        if script.revision in loaded:
-            first = os.path.basename(loaded[script.revision].path)
-            raise HistoryError(
-                f"revision {script.revision} is defined twice, in {first} and "
-                f"{os.path.basename(script.path)}; give one of them a new revision id"
-            )
-        loaded[script.revision] = script
-    return loaded
-
-
-def _from_map(scripts: ScriptDirectory) -> list[Script]:
-    from alembic.script.revision import RevisionError as AlembicRevisionError
-    from alembic.util import CommandError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("error", message="Revision .* is not present")
-            return list(scripts.walk_revisions("base", "heads"))
-    except UserWarning as err:
-        raise HistoryError(
-            f"{' '.join(str(err).split())}; fix that down_revision or restore the missing file"
-        ) from err
-    except (AlembicRevisionError, CommandError) as err:
-        raise HistoryError(
-            f"the revision history is broken: {err}; fix the revision files"
-        ) from err
-
-
-def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Alembic's str-or-sequence-or-None fields as a tuple."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -313,27 +258,27 @@ def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _sort_key(script: Script) -> tuple[str, str]:
+def _sort_key(header: Header) -> tuple[str, str]:
     # os.path, not pathlib: this runs for every comparison of a sort over the whole history.
-    return (os.path.basename(script.path), script.revision)
+    return (os.path.basename(header.path), header.revision)
 
 
 def _apply_order(
-    scripts: dict[RevisionId, Script], children: dict[RevisionId, list[RevisionId]]
+    headers: dict[RevisionId, Header], children: dict[RevisionId, list[RevisionId]]
 ) -> list[RevisionId]:
     # Kahn's algorithm with a stack: once a branch starts it is followed to its end before
     # its sibling, and ties break on file name, so the order is stable and reads naturally.
-    waiting = {rev: len(_as_tuple(s.down_revision)) for rev, s in scripts.items()}
-    ready = sorted((r for r, n in waiting.items() if n == 0), key=lambda r: _sort_key(scripts[r]))
+    waiting = {rev: len(h.down_revision) for rev, h in headers.items()}
+    ready = sorted((r for r, n in waiting.items() if n == 0), key=lambda r: _sort_key(headers[r]))
     ready.reverse()
     order: list[RevisionId] = []
     while ready:
         rev = ready.pop()
         order.append(rev)
         freed = [c for c in children[rev] if _release(waiting, c)]
-        ready.extend(sorted(freed, key=lambda r: _sort_key(scripts[r]), reverse=True))
-    if len(order) != len(scripts):
-        stuck = sorted(set(scripts) - set(order))
+        ready.extend(sorted(freed, key=lambda r: _sort_key(headers[r]), reverse=True))
+    if len(order) != len(headers):
+        stuck = sorted(set(headers) - set(order))
         raise HistoryError(
             f"the revision history is broken: revisions {', '.join(stuck)} depend on each "
             "other in a cycle; fix their down_revision"
@@ -344,36 +289,3 @@ def _apply_order(
 def _release(waiting: dict[RevisionId, int], revision: RevisionId) -> bool:
     waiting[revision] -= 1
     return waiting[revision] == 0
-
-
-_KEYWORDS = frozenset({"base", "head", "heads"})
-_RELATIVE = re.compile(r"^(?P<name>.*?)(?P<step>[+-]\d+)?$")
-
-
-def check_target(scripts: ScriptDirectory, target: str) -> None:
-    """Refuse a target naming a revision or branch label that does not exist.
-
-    Targets are what Alembic accepts: 'heads', 'base', '-1', a revision (or unique prefix),
-    a label, 'label@head', 'label@-1', 'rev+2'. Alembic checks most of these itself, but
-    trips over an unknown label in a relative downgrade, so every name is checked here.
-    """
-    for part in target.split("@") if target else [""]:
-        name = _RELATIVE.match(part.strip()).group("name")  # type: ignore[union-attr]
-        if not name or name in _KEYWORDS:
-            continue
-        _lookup(scripts, name)
-
-
-def _lookup(scripts: ScriptDirectory, name: str) -> None:
-    from alembic.script.revision import RevisionError as AlembicRevisionError
-
-    try:
-        found = scripts.revision_map.get_revisions(name)
-    except AlembicRevisionError as err:
-        raise RevisionError(
-            f"{err}; run `schemactl status` to see the revisions and branch labels"
-        ) from err
-    if not found:
-        raise RevisionError(
-            f"no revision or branch label {name!r}; run `schemactl status` to see them"
-        )

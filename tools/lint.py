@@ -25,13 +25,14 @@ from tools.errors import SchemactlError
 if TYPE_CHECKING:
     from sqlglot import exp
 
+    from tools.capture import Operation, Statement
+    from tools.dialects import ScriptDialect
     from tools.graph import Revision
-    from tools.render import History, Operation, Range, Statement
+    from tools.history import History, Range
 
 ERROR = "error"
 WARNING = "warning"
 _SILENCE = re.compile(r"#\s*schemactl:\s*allow\s+([a-z0-9-]+)\s*:?\s*(.*)$")
-_SQLGLOT_DIALECT = {"postgresql": "postgres", "mariadb": "mysql", "mysql": "mysql"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Facts:
     """What a rule gets to look at for one revision in one direction."""
 
     revision: Revision
-    dialect: str
+    dialect: ScriptDialect
     direction: str
     operations: tuple[Operation, ...]
     raw_sql: tuple[tuple[Statement, exp.Expression | None], ...]  # op.execute, parsed
@@ -194,8 +195,6 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
     """On PostgreSQL these statements hold locks that stop writes (or everything) to a busy
     table for as long as they run: a plain CREATE INDEX, a foreign key or check that is
     validated at once, a type change that rewrites the table."""
-    if facts.dialect != "postgresql":
-        return
     for op in facts.operations:
         source = op.source
         if op.name == "create_index" and facts.existing(op.table):
@@ -288,13 +287,13 @@ def data_rewrites(facts: Facts) -> Iterator[Hit]:
 def offline_unsafe(facts: Facts) -> Iterator[Hit]:
     """A revision that reads from the database cannot become a DBA script: the script is
     written before anyone connects."""
-    from tools.render import IrreversibleRevision
+    from tools.capture import IrreversibleRevision, RenderError
 
     error = facts.render_error
     if error is not None and not isinstance(error, IrreversibleRevision):
         yield Hit(
             ERROR,
-            str(error).split("; ")[0],
+            error.summary if isinstance(error, RenderError) else str(error),
             None,
             "schemactl renders scripts offline; a revision that queries cannot be rendered",
             "write data changes as SQL that reads nothing (op.execute, op.bulk_insert)",
@@ -304,7 +303,7 @@ def offline_unsafe(facts: Facts) -> Iterator[Hit]:
 def irreversible(facts: Facts) -> Iterator[Hit]:
     """A rollback script is only as good as every downgrade in it: a revision that changes
     something must undo it."""
-    from tools.render import IrreversibleRevision
+    from tools.capture import IrreversibleRevision
 
     if facts.direction != "upgrade":
         return
@@ -325,11 +324,13 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
 def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
     """On PostgreSQL an enum is a type of its own: dropping the table leaves it behind, and
     the next upgrade's CREATE TYPE then fails."""
-    if facts.dialect != "postgresql" or facts.direction != "upgrade":
+    if facts.direction != "upgrade":
         return
     created = {e for op in facts.operations for e in op.enums if op.name in _CREATES}
     dropped = {
-        name for statement in facts.reverse_statements for name in _dropped_types(statement.sql)
+        name
+        for statement in facts.reverse_statements
+        for name in _dropped_types(statement.sql, facts.dialect)
     }
     for enum in sorted(created - dropped):
         line = next((op.line for op in facts.operations if enum in op.enums), None)
@@ -366,12 +367,12 @@ def _short(statement: Statement) -> str:
     return comment(statement.sql, limit=80)
 
 
-def _parse(sql: str, dialect: str) -> exp.Expression | None:
+def _parse(sql: str, dialect: ScriptDialect) -> exp.Expression | None:
     import sqlglot
     from sqlglot.errors import ParseError
 
     try:
-        return sqlglot.parse_one(sql.rstrip(";"), read=_SQLGLOT_DIALECT.get(dialect, dialect))
+        return sqlglot.parse_one(sql.rstrip(";"), read=dialect.sqlglot)
     except ParseError:
         return None
 
@@ -402,10 +403,10 @@ def _raw_kind(parsed: exp.Expression | None) -> str | None:
     return None
 
 
-def _dropped_types(sql: str) -> list[str]:
+def _dropped_types(sql: str, dialect: ScriptDialect) -> list[str]:
     from sqlglot import exp
 
-    parsed = _parse(sql, "postgresql")
+    parsed = _parse(sql, dialect)
     if isinstance(parsed, exp.Drop) and str(parsed.args.get("kind") or "").upper() == "TYPE":
         # sqlglot files the dropped names under 'tables', whatever kind of object they are
         return [table.name for table in parsed.args.get("tables") or []]
@@ -461,17 +462,19 @@ def silences(path: Path) -> dict[str, str]:
 # -- running ------------------------------------------------------------------------------------
 
 
-def facts_for(history: History, dialect: str, rev: str, direction: str = "upgrade") -> Facts:
-    from tools.render import capture_revisions
+def facts_for(
+    history: History, dialect: ScriptDialect, rev: str, direction: str = "upgrade"
+) -> Facts:
+    from tools.capture import capture_revisions
 
     revision = history.graph[rev]
     reverse = "downgrade" if direction == "upgrade" else "upgrade"
     try:
-        captured = capture_revisions(history, dialect, [rev], direction)[rev]
+        captured = capture_revisions(history, dialect.name, [rev], direction)[rev]
     except SchemactlError as err:
         return Facts(revision, dialect, direction, (), (), frozenset(), render_error=err)
     try:
-        back = capture_revisions(history, dialect, [rev], reverse)[rev]
+        back = capture_revisions(history, dialect.name, [rev], reverse)[rev]
         reverse_operations, reverse_statements = back.operations, back.statements
         reverse_error = None
     except SchemactlError as err:
@@ -497,12 +500,16 @@ def facts_for(history: History, dialect: str, rev: str, direction: str = "upgrad
 
 
 def lint_revision(
-    history: History, dialect: str, rev: str, direction: str = "upgrade"
+    history: History, dialect: ScriptDialect, rev: str, direction: str = "upgrade"
 ) -> list[Finding]:
+    from tools.dialects import rule_applies
+
     facts = facts_for(history, dialect, rev, direction)
     allowed = silences(facts.revision.path)
     findings = []
     for name, rule in RULES.items():
+        if not rule_applies(dialect, name):
+            continue
         for hit in rule(facts):
             findings.append(
                 Finding(
@@ -536,7 +543,7 @@ def lint_revision(
 
 
 def lint_range(
-    history: History, dialect: str, revisions: tuple[str, ...], direction: str = "upgrade"
+    history: History, dialect: ScriptDialect, revisions: tuple[str, ...], direction: str = "upgrade"
 ) -> list[Finding]:
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
     return [f for rev in order for f in lint_revision(history, dialect, rev, direction)]
@@ -551,7 +558,7 @@ def lint(
     project: Any, env: str | None = None, span: str | None = None
 ) -> tuple[Range, list[Finding]]:
     """Lint the revisions of ``span`` ('FROM:TO', default base:heads) for the environment."""
-    from tools.render import load_history, plan, resolve_heads
+    from tools.history import load_history, plan, resolve_heads
 
     environment = project.environment(env)
     history = load_history(project)
@@ -561,4 +568,4 @@ def lint(
         resolve_heads(history, start or "base"),
         resolve_heads(history, end or "heads"),
     )
-    return chosen, lint_range(history, environment.dialect, chosen.revisions)
+    return chosen, lint_range(history, environment.kind, chosen.revisions)

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.config import redact
+from tools.dialects import VERSION_TABLE, driver_hint
 from tools.errors import DatabaseError, RevisionError, SchemactlError
-from tools.graph import Graph, RevisionId, check_target, load_graph, script_directory
+from tools.graph import Graph, RevisionId
+from tools.history import check_target, load_graph, load_history
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import URL
 
     from tools.config import Environment, Project
-
-VERSION_TABLE = "alembic_version"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def upgrade(project: Project, env: str | None = None, target: str = "heads") -> 
 
     environment = project.environment(env)
     url = environment.url()
-    check_target(script_directory(project.alembic_config()), target)
+    check_target(load_history(project), target)
     upgrade_url(project, environment, url, target)
     return status(project, environment.name)
 
@@ -73,7 +73,7 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     environment = project.environment(env)
     url = environment.url()
     cfg = _online_config(project, environment, url)
-    check_target(script_directory(cfg), target)
+    check_target(load_history(project), target)
     with translate_errors(url):
         try:
             command.downgrade(cfg, target)
@@ -153,14 +153,7 @@ def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
 
 
 def _online_config(project: Project, environment: Environment, url: URL) -> Config:
-    cfg = project.alembic_config(environment)
-    cfg.attributes["schemactl.url"] = url
-    cfg.attributes["configure_logger"] = False
-    # A foreign env.py reads sqlalchemy.url; '%' is the ini parser's escape character.
-    cfg.set_main_option(
-        "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
-    )
-    return cfg
+    return project.alembic_config(environment, url=url)
 
 
 @contextmanager
@@ -183,6 +176,5 @@ def translate_errors(url: URL) -> Iterator[None]:
         raise DatabaseError(f"{redact(url)}: {reason}") from err
     except NoSuchModuleError as err:
         raise DatabaseError(
-            f"no driver for {url.drivername}; use a URL with +psycopg (PostgreSQL) "
-            "or +pymysql (MariaDB/MySQL)"
+            f"no driver for {url.drivername}; use a URL with {driver_hint()}"
         ) from err

@@ -15,18 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.errors import RevisionError, SchemactlError
-from tools.render import (
+from tools.errors import SchemactlError
+from tools.history import (
     History,
+    NothingToRender,
     Range,
-    Script,
     load_history,
     plan,
-    render_script,
-    render_scripts,
     resolve_heads,
     sha256_of,
 )
+from tools.render import Script, render_script, render_scripts
 from tools.review import render_review
 
 if TYPE_CHECKING:
@@ -109,6 +108,17 @@ def shown_path(project: Project, path: Path) -> str:
         return path.resolve().relative_to(project.root).as_posix()
     except ValueError:
         return path.name
+
+
+def released_revisions(project: Project) -> dict[RevisionId, str]:
+    """Every revision some recorded release contains, with that release's path."""
+    found: dict[RevisionId, str] = {}
+    for environment in project.environments.values():
+        for rel in read_manifest(project, environment).releases:
+            where = shown_path(project, env_dir(project, environment) / rel.name)
+            for rev in rel.revisions:
+                found.setdefault(rev, where)
+    return found
 
 
 def read_manifest(project: Project, environment: Environment) -> Manifest:
@@ -214,8 +224,8 @@ def _render_release(
         project, environment, history, span, out_dir=shown_path(project, folder)
     )
     if findings is None:
-        findings = lint_range(history, environment.dialect, span.revisions, "upgrade")
-    rollback_findings = lint_range(history, environment.dialect, span.revisions, "downgrade")
+        findings = lint_range(history, environment.kind, span.revisions, "upgrade")
+    rollback_findings = lint_range(history, environment.kind, span.revisions, "downgrade")
     review = render_review(
         name, span, upgrade, rollback, history.graph, findings, rollback_findings
     )
@@ -235,11 +245,9 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
 
     try:
         environment, history, span = _range_for(project, env, None, target)
-    except RevisionError as err:
-        if str(err).startswith("nothing to render"):
-            return None
-        raise
-    findings = lint_range(history, environment.dialect, span.revisions)
+    except NothingToRender:
+        return None
+    findings = lint_range(history, environment.kind, span.revisions)
     errors = blocking(findings)
     if errors:
         raise ReleaseError(

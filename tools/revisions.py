@@ -7,19 +7,17 @@ revision template escapes them, and file names use only a slug of [a-z0-9_].
 
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import io
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.config import Environment
 from tools.errors import SchemactlError
-from tools.graph import Graph, HistoryError, RevisionId, load_graph
+from tools.graph import Graph, RevisionId
+from tools.history import load_graph
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,7 +26,7 @@ if TYPE_CHECKING:
 
     from tools.config import Project
 
-_LABEL = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LABEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class BranchError(SchemactlError):
@@ -63,15 +61,6 @@ def _written(project: Project, script: Any, slug: str) -> Written:
     return Written(script.revision, path, graph[script.revision].message)
 
 
-def _quiet_config(project: Project) -> Config:
-    """The project's Alembic config with its "Generating ... done" chatter kept out of sight:
-    schemactl reports what it wrote itself."""
-    cfg = project.alembic_config()
-    cfg.stdout = io.StringIO()
-    cfg.cmd_opts = argparse.Namespace(quiet=True)  # Alembic writes those to sys.stdout
-    return cfg
-
-
 def _revision_command(cfg: Config, **kw: Any) -> Any:
     from alembic import command
     from alembic.util import CommandError
@@ -89,7 +78,7 @@ def _revision_command(cfg: Config, **kw: Any) -> Any:
 
 
 def check_label(graph: Graph, name: str) -> None:
-    if not _LABEL.match(name):
+    if not _LABEL.fullmatch(name):
         raise BranchError(
             f"{name!r} is not a branch name; use a lowercase identifier: a letter, then letters, "
             "digits or '_' (at most 40)"
@@ -102,7 +91,7 @@ def check_label(graph: Graph, name: str) -> None:
 
 def start_branch(project: Project, name: str) -> Written:
     """A revision labelled ``name`` on the trunk head: where the feature's work will go."""
-    cfg = _quiet_config(project)
+    cfg = project.alembic_config(quiet=True)
     graph = load_graph(cfg)
     check_label(graph, name)
     trunk = graph.trunk_tip()
@@ -128,7 +117,8 @@ class BranchInfo:
 
 
 def list_branches(project: Project) -> list[BranchInfo]:
-    from tools.render import capture_operations, load_history
+    from tools.capture import capture_operations
+    from tools.history import load_history
 
     history = load_history(project)
     graph = history.graph
@@ -168,9 +158,12 @@ def makemigrations(
 ) -> Written | None:
     """Autogenerate a revision from the models onto ``branch@head`` (default: the trunk head).
 
-    The models are compared with a scratch SQLite database upgraded to every head, so work
-    on other branches is not offered again. Returns None when nothing changed.
+    The models are compared with a scratch embedded (SQLite) database upgraded to every
+    head, so work on other branches is not offered again. Returns None when nothing changed.
     """
+    from tools import scratch
+    from tools.dialects import embedded
+
     cfg = project.alembic_config()
     graph = load_graph(cfg)
     head = _head_for(graph, branch)
@@ -184,9 +177,10 @@ def makemigrations(
         elif not message:
             script.message = _message_from(found)
 
-    with tempfile.TemporaryDirectory(prefix="schemactl-") as scratch:
-        scratch_cfg = scratch_config(project, Path(scratch))
-        upgrade_scratch(scratch_cfg, "heads")
+    kind = embedded()
+    with scratch.scratch_database(kind) as url:
+        scratch_cfg = scratch.scratch_config(project, kind, url, plain=True)
+        scratch.upgrade(scratch_cfg, "heads")
         script = _revision_command(
             scratch_cfg,
             message=message,
@@ -214,41 +208,6 @@ def _head_for(graph: Graph, branch: str | None) -> str:
             f"branch {branch!r} is merged; put new work on the trunk or start a new branch"
         )
     return f"{branch}@head"
-
-
-def scratch_config(project: Project, folder: Path) -> Config:
-    scratch = Environment(
-        name="scratch", dialect="sqlite", default_url=f"sqlite:///{folder / 'scratch.db'}"
-    )
-    url = scratch.url()
-    cfg = project.alembic_config(scratch)
-    cfg.stdout = io.StringIO()  # Alembic's chatter about the scratch database is not news
-    cfg.cmd_opts = argparse.Namespace(quiet=True)
-    cfg.attributes["schemactl.url"] = url
-    cfg.attributes["configure_logger"] = False
-    # Plain operations, not SQLite batch ones: they render offline on every dialect.
-    cfg.attributes["schemactl.render_as_batch"] = False
-    cfg.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False))
-    return cfg
-
-
-def upgrade_scratch(cfg: Config, target: str) -> None:
-    from alembic import command
-    from alembic.util import CommandError
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        command.upgrade(cfg, target)
-    except (CommandError, DBAPIError) as err:
-        raise HistoryError(
-            f"the history does not apply to a scratch SQLite database ({_first_line(err)}); "
-            "fix the failing revision first"
-        ) from err
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(getattr(err, "orig", None) or err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _flatten(operations: list[MigrateOperation]) -> list[MigrateOperation]:
@@ -307,7 +266,7 @@ def write_merge(project: Project, heads: tuple[RevisionId, ...], message: str | 
     """The merge revision joining ``heads``; its message names the branches it joins."""
     from alembic import command
 
-    cfg = _quiet_config(project)
+    cfg = project.alembic_config(quiet=True)
     graph = load_graph(cfg)
     names = [graph.line_of(h) or h for h in heads]
     title = f"Merge {' and '.join(names)}" + (f": {message}" if message else "")
@@ -319,19 +278,6 @@ def write_merge(project: Project, heads: tuple[RevisionId, ...], message: str | 
 # -- rebase ---------------------------------------------------------------------------------------
 
 
-def released_revisions(project: Project) -> dict[RevisionId, str]:
-    """Every revision some recorded release contains, with that release's path."""
-    from tools.release import env_dir, read_manifest, shown_path
-
-    found: dict[RevisionId, str] = {}
-    for environment in project.environments.values():
-        for rel in read_manifest(project, environment).releases:
-            where = shown_path(project, env_dir(project, environment) / rel.name)
-            for rev in rel.revisions:
-                found.setdefault(rev, where)
-    return found
-
-
 def rebase(project: Project, name: str) -> list[Written]:
     """Move unmerged, unreleased branch ``name`` onto the current trunk head."""
     cfg = project.alembic_config()
@@ -341,6 +287,8 @@ def rebase(project: Project, name: str) -> list[Written]:
     members = graph.line_revisions(name)
     if graph.is_merged(name):
         raise BranchError(f"branch {name!r} is merged: merged history is never rewritten")
+    from tools.release import released_revisions
+
     released = released_revisions(project)
     shipped = [rev for rev in members if rev in released]
     if shipped:
@@ -385,36 +333,3 @@ def _set_down_revision(path: Path, new: RevisionId) -> None:
         raise BranchError(f"{path.name} has no down_revision assignment to rewrite")
     text = re.sub(r"^Revises: .*$", f"Revises: {new}", text, count=1, flags=re.MULTILINE)
     path.write_text(text)
-
-
-def merge_heads(
-    project: Project,
-    heads: list[str] | None = None,
-    *,
-    message: str | None = None,
-    force: bool = False,
-    check_order: bool = True,
-) -> tuple[Any, Written | None]:
-    """Analyse the heads for conflicts; write the merge revision if there are none (or force).
-
-    Returns the analysis and the revision written (None when conflicts stopped it).
-    """
-    from tools.conflicts import analyse
-    from tools.render import load_history, resolve_heads
-
-    history = load_history(project)
-    graph = history.graph
-    chosen = resolve_heads(history, heads) if heads else graph.heads
-    not_heads = [rev for rev in chosen if not graph[rev].is_head]
-    if not_heads:
-        raise BranchError(
-            f"{', '.join(not_heads)} is not a head; merge heads only (see `schemactl graph`)"
-        )
-    if len(chosen) < 2:
-        raise BranchError(
-            f"nothing to merge: there is one head ({', '.join(chosen)}); a merge joins two or more"
-        )
-    analysis = analyse(project, tuple(chosen), check_order=check_order)
-    if not analysis.ok and not force:
-        return analysis, None
-    return analysis, write_merge(project, tuple(chosen), message)

@@ -1,59 +1,191 @@
-"""A database's reflected schema as plain data, so two databases compare with ==."""
+"""A database's reflected schema as typed data, and the one comparer of two of them.
+
+verify compares a live database with a scratch one built to the same revision; merge
+analysis compares the schemas two orders of the same branches give. Both ask ``compare``,
+which says each difference in the words a DBA uses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Inspector
 
 
-def snapshot(connection: Connection, ignore: Collection[str] = ()) -> dict[str, Any]:
-    """Tables with their columns (name, type, nullability), keys, indexes and constraints.
+@dataclass(frozen=True, order=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
 
-    Columns are compared by name, not position: two branches that each add a column to one
-    table give the same schema in either order, only the columns' order differs.
+    def describe(self) -> str:
+        return f"{self.type}, {'nullable' if self.nullable else 'NOT NULL'}"
+
+
+@dataclass(frozen=True, order=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+
+
+@dataclass(frozen=True, order=True)
+class Unique:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, order=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    referred_table: str
+
+
+_Named = Index | Unique | ForeignKey
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table. Columns are kept sorted by name, not position: two branches that each add a
+    column to one table give the same schema in either order, only the columns' order differs.
     """
+
+    name: str
+    columns: tuple[Column, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    uniques: tuple[Unique, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    tables: tuple[Table, ...] = ()
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+
+def snapshot(connection: Connection, ignore: Collection[str] = ()) -> Schema:
+    """Tables with their columns (name, type, nullability), keys, indexes and constraints."""
     from sqlalchemy import inspect
 
     insp = inspect(connection)
-    return {
-        table: {
-            "columns": sorted(
-                (c["name"], str(c["type"]), bool(c["nullable"])) for c in insp.get_columns(table)
-            ),
-            "pk": insp.get_pk_constraint(table)["constrained_columns"],
-            "fks": sorted(
-                (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
-                for fk in insp.get_foreign_keys(table)
-            ),
-            "indexes": sorted(
-                (ix["name"] or "", tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
-                for ix in insp.get_indexes(table)
-            ),
-            "uniques": sorted(
-                (uq["name"] or "", tuple(uq["column_names"]))
-                for uq in insp.get_unique_constraints(table)
-            ),
-        }
-        for table in sorted(insp.get_table_names())
-        if table not in ignore
-    }
+    return Schema(
+        tuple(_table(insp, name) for name in sorted(insp.get_table_names()) if name not in ignore)
+    )
 
 
-def differences(left: dict[str, Any], right: dict[str, Any]) -> list[str]:
-    """What differs between two snapshots, one line per table and aspect."""
-    found = []
-    for table in sorted(set(left) | set(right)):
-        if table not in right:
-            found.append(f"table {table} only in the first")
-        elif table not in left:
-            found.append(f"table {table} only in the second")
+def _table(insp: Inspector, name: str) -> Table:
+    return Table(
+        name=name,
+        columns=tuple(
+            sorted(
+                Column(c["name"], str(c["type"]), bool(c["nullable"]))
+                for c in insp.get_columns(name)
+            )
+        ),
+        primary_key=tuple(insp.get_pk_constraint(name)["constrained_columns"]),
+        foreign_keys=tuple(
+            sorted(
+                ForeignKey(fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in insp.get_foreign_keys(name)
+            )
+        ),
+        indexes=tuple(
+            sorted(
+                Index(ix["name"] or "", tuple(str(c) for c in ix["column_names"]), ix["unique"])
+                for ix in insp.get_indexes(name)
+            )
+        ),
+        uniques=tuple(
+            sorted(
+                Unique(uq["name"] or "", tuple(uq["column_names"]))
+                for uq in insp.get_unique_constraints(name)
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way ``actual`` differs from ``expected``."""
+
+    kind: str  # missing, extra, differs
+    what: str  # table, column, primary key, index, unique constraint, foreign key
+    table: str
+    name: str | None = None  # the column, index or constraint
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.what == "table":
+            return f"{self.kind} table {self.table}"
+        if self.what == "column":
+            where = f"{self.table}.{self.name}"
+            if self.kind == "extra":
+                return f"extra column {where} ({self.detail})"
+            if self.kind == "missing":
+                return f"missing column {where}"
+            return f"column {where} {self.detail}"
+        if self.what == "primary key":
+            return f"primary key of {self.table} is {self.detail}"
+        if self.kind == "differs":
+            return f"{self.what} {self.name} on {self.table} differs"
+        return f"{self.kind} {self.what} {self.name} on {self.table}"
+
+
+def compare(expected: Schema, actual: Schema) -> list[Difference]:
+    """Each way ``actual`` differs from ``expected``, table by table, in a stable order."""
+    found: list[Difference] = []
+    want = {t.name: t for t in expected.tables}
+    have = {t.name: t for t in actual.tables}
+    for name in sorted(set(want) | set(have)):
+        if name not in have:
+            found.append(Difference("missing", "table", name))
+        elif name not in want:
+            found.append(Difference("extra", "table", name))
         else:
-            for aspect in ("columns", "pk", "fks", "indexes", "uniques"):
-                if left[table][aspect] != right[table][aspect]:
-                    found.append(
-                        f"{table}.{aspect}: {left[table][aspect]} vs {right[table][aspect]}"
-                    )
+            found.extend(_compare_tables(want[name], have[name]))
     return found
+
+
+def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
+    table = want.name
+    want_columns = {c.name: c for c in want.columns}
+    have_columns = {c.name: c for c in have.columns}
+    for name in sorted(set(want_columns) | set(have_columns)):
+        if name not in have_columns:
+            yield Difference("missing", "column", table, name)
+        elif name not in want_columns:
+            yield Difference("extra", "column", table, name, have_columns[name].describe())
+        else:
+            old, new = want_columns[name], have_columns[name]
+            if old.type != new.type:
+                yield Difference(
+                    "differs", "column", table, name, f"is {new.type}, expected {old.type}"
+                )
+            if old.nullable != new.nullable:
+                should = "nullable" if old.nullable else "NOT NULL"
+                yield Difference("differs", "column", table, name, f"should be {should}")
+    if want.primary_key != have.primary_key:
+        detail = f"{list(have.primary_key)}, expected {list(want.primary_key)}"
+        yield Difference("differs", "primary key", table, None, detail)
+    aspects: tuple[tuple[str, tuple[_Named, ...], tuple[_Named, ...]], ...] = (
+        ("index", want.indexes, have.indexes),
+        ("unique constraint", want.uniques, have.uniques),
+        ("foreign key", want.foreign_keys, have.foreign_keys),
+    )
+    for what, wanted, had in aspects:
+        want_items = {item.name: item for item in wanted}
+        have_items = {item.name: item for item in had}
+        for name in sorted(set(want_items) | set(have_items)):
+            if name not in have_items:
+                yield Difference("missing", what, table, name)
+            elif name not in want_items:
+                yield Difference("extra", what, table, name)
+            elif want_items[name] != have_items[name]:
+                yield Difference("differs", what, table, name)

@@ -16,7 +16,8 @@ from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
 
 from schema import metadata as target_metadata
-from tools.config import TOOL_TABLES, project_from_alembic_config
+from tools.config import project_from_alembic_config
+from tools.dialects import TOOL_TABLES
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
@@ -42,13 +43,15 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name in TOOL_TABLES)
 
 
-def _configure_options(dialect: str) -> dict[str, object]:
+def _configure_options(environment: Environment) -> dict[str, object]:
+    batch = environment.kind.batch_by_default
     return {
         "target_metadata": target_metadata,
         "include_name": include_name,
-        # SQLite cannot ALTER most things in place: autogenerate writes batch operations,
-        # unless schemactl asks for plain ones (they render offline on every dialect).
-        "render_as_batch": config.attributes.get("schemactl.render_as_batch", dialect == "sqlite"),
+        # Where the database cannot ALTER most things in place (SQLite), autogenerate writes
+        # batch operations, unless schemactl asks for plain ones (they render offline on
+        # every dialect).
+        "render_as_batch": config.attributes.get("schemactl.render_as_batch", batch),
         "compare_type": True,
     }
 
@@ -57,7 +60,7 @@ def run_migrations_offline(environment: Environment) -> None:
     context.configure(
         dialect_name=environment.dialect,
         literal_binds=True,
-        **_configure_options(environment.dialect),
+        **_configure_options(environment),
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -66,7 +69,7 @@ def run_migrations_offline(environment: Environment) -> None:
 def run_migrations_online(environment: Environment) -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, **_configure_options(environment.dialect))
+        context.configure(connection=connection, **_configure_options(environment))
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -74,7 +77,7 @@ def run_migrations_online(environment: Environment) -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, **_configure_options(environment.dialect))
+            context.configure(connection=connection, **_configure_options(environment))
             with context.begin_transaction():
                 context.run_migrations()
     finally:

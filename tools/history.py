@@ -1,0 +1,310 @@
+"""The history on disk: load the revision files, resolve the names users give, plan ranges.
+
+Loading goes through Alembic's ScriptDirectory, so a project's own file layout, version
+locations and revision templates all count; the graph itself (tools.graph) is pure. Every
+name a user types (a revision, a prefix, a branch label, 'label@head', 'heads', 'base') is
+resolved by one lookup with one error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.errors import RevisionError
+from tools.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+    from alembic.script.revision import RevisionMap
+
+    from tools.config import Project
+
+
+class UnknownRevision(RevisionError):
+    """A name that is no revision, prefix or branch label of the history."""
+
+    def __init__(self, name: str, reason: str | None = None) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"{reason}; run `schemactl status` to see the revisions and branch labels"
+            if reason
+            else f"no revision or branch label {name!r}; run `schemactl status` to see them"
+        )
+
+
+class NothingToRender(RevisionError):
+    """A range whose start already contains its target."""
+
+    def __init__(self, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> None:
+        self.start = tuple(start)
+        self.target = tuple(target)
+        super().__init__(
+            f"nothing to render: a database at {','.join(sorted(start)) or 'base'} already "
+            f"has {','.join(sorted(target)) or 'base'}; choose a later --to"
+        )
+
+
+class OverlappingHeads(RevisionError):
+    """A set of heads that names a revision together with one built on it."""
+
+    def __init__(self, option: str, inner: Sequence[RevisionId]) -> None:
+        self.option = option
+        self.inner = tuple(inner)
+        super().__init__(
+            f"{option} names {', '.join(inner)} together with a later revision on the same "
+            "line; a database sits on heads only, so name just the later one"
+        )
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def script_directory(cfg: Config) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(cfg)
+    except CommandError as err:
+        raise HistoryError(f"{err}; check script_location in the Alembic config") from err
+
+
+def load_scripts(scripts: ScriptDirectory) -> dict[RevisionId, Script]:
+    """Every revision file, loaded by Alembic, keyed by revision id.
+
+    Alembic's revision map is not built here: building it spreads every branch label over
+    every related revision, which grows with labels x revisions (on a 10,000-revision
+    history, half of all the time spent). Its file loader is used directly, and the graph
+    does its own checking; the public map stays as the fallback.
+    """
+    try:
+        load = getattr(scripts, "_load_revisions", None)
+        found: list[Script] = list(load()) if load is not None else _from_map(scripts)
+    except SyntaxError as err:
+        where = f"{Path(err.filename or '?').name}, line {err.lineno}"
+        raise HistoryError(
+            f"revision file {where} is not valid Python ({err.msg}); fix or remove it"
+        ) from err
+    except (ImportError, NameError, AttributeError, TypeError, ValueError) as err:
+        raise HistoryError(
+            f"a revision file failed to load ({type(err).__name__}: {err}); fix or remove it"
+        ) from err
+    loaded: dict[RevisionId, Script] = {}
+    for script in found:
+        if script.revision in loaded:
+            first = os.path.basename(loaded[script.revision].path)
+            raise HistoryError(
+                f"revision {script.revision} is defined twice, in {first} and "
+                f"{os.path.basename(script.path)}; give one of them a new revision id"
+            )
+        loaded[script.revision] = script
+    return loaded
+
+
+def _from_map(scripts: ScriptDirectory) -> list[Script]:
+    from alembic.script.revision import RevisionError as AlembicRevisionError
+    from alembic.util import CommandError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Revision .* is not present")
+            return list(scripts.walk_revisions("base", "heads"))
+    except UserWarning as err:
+        raise HistoryError(
+            f"{' '.join(str(err).split())}; fix that down_revision or restore the missing file"
+        ) from err
+    except (AlembicRevisionError, CommandError) as err:
+        raise HistoryError(
+            f"the revision history is broken: {err}; fix the revision files"
+        ) from err
+
+
+def header_of(script: Script) -> Header:
+    return Header(
+        revision=script.revision,
+        down_revision=as_tuple(script.down_revision),
+        branch_labels=as_tuple(getattr(script.module, "branch_labels", None)),
+        message=(script.doc or "").strip(),
+        path=script.path,
+    )
+
+
+def graph_of(loaded: dict[RevisionId, Script]) -> Graph:
+    return build_graph(header_of(script) for script in loaded.values())
+
+
+def load_graph(cfg: Config) -> Graph:
+    """Load every revision file named by the Alembic config into a Graph."""
+    return graph_of(load_scripts(script_directory(cfg)))
+
+
+@dataclass(frozen=True)
+class History:
+    """The revision files, loaded once: Alembic's view (for the code) and ours (the graph)."""
+
+    graph: Graph
+    scripts: ScriptDirectory | None = field(default=None, repr=False)
+    loaded: dict[RevisionId, Any] = field(default_factory=dict, repr=False)  # id -> Script
+
+    def module(self, revision: RevisionId) -> Any:
+        return self.loaded[revision].module
+
+    def find(self, name: str) -> tuple[RevisionId, ...]:
+        """The revisions one name stands for, in apply order.
+
+        'base', 'heads', 'head' (when there is one) and full ids come from the graph; the
+        rest (prefixes, branch labels, 'label@head', relative forms) from Alembic's revision
+        map, so they mean exactly what they mean to Alembic. The map is built only then.
+        """
+        from alembic.script.revision import RevisionError as AlembicRevisionError
+
+        graph = self.graph
+        if name == "base":
+            return ()
+        if name == "heads" or (name == "head" and len(graph.heads) == 1):
+            return graph.heads
+        if name in graph.revisions:
+            return (name,)
+        try:
+            revisions = self._revision_map.get_revisions(name)
+        except AlembicRevisionError as err:
+            raise UnknownRevision(name, str(err)) from err
+        if not revisions:
+            raise UnknownRevision(name)
+        found = {r.revision for r in revisions if r is not None}
+        return tuple(r for r in graph.order if r in found)
+
+    @cached_property
+    def _revision_map(self) -> RevisionMap:
+        if self.scripts is not None:
+            return self.scripts.revision_map
+        return revision_map(self.graph)
+
+
+def revision_map(graph: Graph) -> RevisionMap:
+    """Alembic's revision map of a graph, built in memory (no files)."""
+    from alembic.script.revision import Revision as AlembicRevision
+    from alembic.script.revision import RevisionMap
+
+    def revisions() -> list[AlembicRevision]:
+        return [
+            AlembicRevision(
+                rev,
+                graph[rev].parents or None,
+                branch_labels=graph[rev].labels or None,
+            )
+            for rev in graph.order
+        ]
+
+    return RevisionMap(revisions)
+
+
+def load_history(project: Project) -> History:
+    scripts = script_directory(project.alembic_config())
+    loaded = load_scripts(scripts)
+    return History(graph_of(loaded), scripts, loaded)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- names --------------------------------------------------------------------------------------
+
+
+def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[RevisionId, ...]:
+    """The set of revisions a --from/--to value names: 'base', 'heads', ids, labels, 'x@head'."""
+    if spec is None:
+        return ()
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    names = [p.strip() for part in parts for p in part.split(",") if p.strip()]
+    found: set[RevisionId] = set()
+    for name in names:
+        found.update(history.find(name))
+    return tuple(r for r in history.graph.order if r in found)
+
+
+_KEYWORDS = frozenset({"base", "head", "heads"})
+_RELATIVE = re.compile(r"(?P<name>.*?)(?P<step>[+-]\d+)?")
+
+
+def check_target(history: History, target: str) -> None:
+    """Refuse a target naming a revision or branch label that does not exist.
+
+    Targets are what Alembic accepts: 'heads', 'base', '-1', a revision (or unique prefix),
+    a label, 'label@head', 'label@-1', 'rev+2'. Alembic checks most of these itself, but
+    trips over an unknown label in a relative downgrade, so every name is checked here.
+    """
+    for part in target.split("@") if target else [""]:
+        name = _RELATIVE.fullmatch(part.strip()).group("name")  # type: ignore[union-attr]
+        if not name or name in _KEYWORDS:
+            continue
+        history.find(name)
+
+
+# -- ranges -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a pair of scripts covers: from a set of heads to a set of heads."""
+
+    start: tuple[RevisionId, ...]
+    end: tuple[RevisionId, ...]
+    revisions: tuple[RevisionId, ...]  # apply order
+
+    @property
+    def start_label(self) -> str:
+        return ",".join(self.start) or "base"
+
+    @property
+    def end_label(self) -> str:
+        return ",".join(self.end) or "base"
+
+
+def plan(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> Range:
+    """The revisions that take a database at ``start`` to ``target``, in apply order."""
+    start_set, target_set = set(start), set(target)
+    for heads, what in ((start_set, "--from"), (target_set, "--to")):
+        inner = sorted(r for r in heads if graph.ancestors(heads - {r}) & {r})
+        if inner:
+            raise OverlappingHeads(what, inner)
+    have = graph.ancestors(start_set)
+    want = graph.ancestors(target_set)
+    todo = tuple(r for r in graph.order if r in want and r not in have)
+    if not todo:
+        raise NothingToRender(tuple(start_set), tuple(target_set))
+    end = heads_of(graph, have | want)
+    return Range(tuple(r for r in graph.order if r in start_set), end, todo)
+
+
+def version_moves(
+    graph: Graph, span: Range
+) -> dict[RevisionId, tuple[list[RevisionId], list[RevisionId]]]:
+    """For each revision of ``span``: the heads applying it removes from alembic_version, and
+    the one it adds. A rollback undoes the revisions in exactly the reverse order, so each of
+    its moves is the inverse of the upgrade's: one pass serves both."""
+    heads = set(span.start)
+    moves = {}
+    for rev in span.revisions:
+        removed = [p for p in graph[rev].parents if p in heads]
+        heads = (heads - set(removed)) | {rev}
+        moves[rev] = (removed, [rev])
+    return moves
+
+
+def heads_of(graph: Graph, revisions: set[RevisionId]) -> tuple[RevisionId, ...]:
+    """The revisions of a set that no other revision of it builds on, in apply order."""
+    return tuple(
+        r for r in graph.order if r in revisions and not set(graph[r].children) & revisions
+    )
