@@ -175,9 +175,13 @@ def repo_copy(tmp_path: Path) -> Path:
     return dest
 
 
-def schemactl(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """schemactl in a fresh interpreter inside ``repo``, so it imports that copy's models."""
+def schemactl(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """schemactl in a fresh interpreter inside ``repo``, so it imports that copy's models;
+    ``env`` adds environment variables to a clean environment."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))}
+    environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "tools", *args],
         cwd=repo,

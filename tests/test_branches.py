@@ -359,3 +359,34 @@ def test_check_fails_on_a_downgrade_that_undoes_nothing(repo_copy):
         "     228dfcf7a7c0 (0002_228dfcf7a7c0_add_users_phone.py) changes the schema but its "
         "downgrade does nothing"
     ) in result.stdout.splitlines()
+
+
+def test_a_percent_in_tmpdir_breaks_no_scratch_database(repo_copy, tmp_path):
+    """Scratch databases live under $TMPDIR; their URL reaches Alembic's ini parser, where
+    '%' is the escape character.
+
+    0010 (68cf) ─┬─ 0011 a1a1 (invoicing) ─┐
+                 └─ 0011 b1b1 (loyalty) ───┴─ 0012 merge (written here)
+    """
+    odd = tmp_path / "t%mp 50%"
+    odd.mkdir()
+    environ = {"TMPDIR": str(odd)}
+    checked = schemactl(repo_copy, "check", env=environ)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    made = schemactl(repo_copy, "makemigrations", env=environ)
+    assert (made.returncode, made.stdout, made.stderr) == (0, "No changes detected\n", "")
+    with_scenario(repo_copy, "two_features")
+    merged = schemactl(repo_copy, "merge", env=environ)
+    assert merged.returncode == 0, merged.stderr
+    assert [n for n in versions(repo_copy) if n.startswith("0012_")]
+    assert list(odd.iterdir()) == []  # every scratch database is gone again
+
+
+def test_graph_takes_the_environment_from_the_global_option_and_the_variable(repo_copy):
+    marked = schemactl(repo_copy, "--env", "dev", "graph")
+    assert marked.returncode == 0, marked.stderr
+    assert marked.stdout.splitlines()[0].startswith("[ ] ab251de0ab93")
+    from_variable = schemactl(repo_copy, "graph", env={"SCHEMACTL_ENV": "dev"})
+    assert from_variable.stdout == marked.stdout
+    plain = schemactl(repo_copy, "graph")
+    assert plain.stdout.splitlines()[0].startswith("o ab251de0ab93")

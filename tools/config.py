@@ -62,7 +62,8 @@ class Environment:
             )
         try:
             url = make_url(raw)
-        except ArgumentError:
+            url.port  # noqa: B018 - a port that is not a number fails here, not later
+        except (ArgumentError, ValueError):
             # The message would echo the URL, password included.
             raise ConfigError(
                 f"the database URL in {source} for environment {self.name!r} is not a valid "
@@ -157,7 +158,13 @@ def project_from_alembic_config(cfg: Config) -> Project:
     if cfg.config_file_name is None:
         raise ConfigError("the Alembic config has no file; pass -c PATH/TO/alembic.ini")
     path = Path(cfg.config_file_name).resolve()
-    parser = cfg.file_config
+    try:
+        parser = cfg.file_config
+    except (configparser.Error, UnicodeDecodeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(
+            f"{path.name} cannot be read ({first}); fix the file or pass -c PATH/TO/alembic.ini"
+        ) from err
     try:
         environments = {
             section[len(ENV_SECTION_PREFIX) :]: _environment(
@@ -225,7 +232,7 @@ def _implicit_environment(cfg: Config) -> Environment:
         )
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigError("sqlalchemy.url in the Alembic config is not a valid URL") from None
     try:
         kind = dialect_of_url(url)

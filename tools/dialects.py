@@ -71,6 +71,8 @@ class ScriptDialect:
     # The driver a URL without one gets, and the URL schemes (backends) that reach this kind.
     driver: ClassVar[str]
     family: ClassVar[frozenset[str]]
+    # Other names of a backend that clients accept (libpq's postgres://), and SQLAlchemy's.
+    aliases: ClassVar[dict[str, str]] = {}
     example_url: ClassVar[str]
     # The dialect's name in sqlglot, which lint parses raw SQL with.
     sqlglot: ClassVar[str]
@@ -106,13 +108,16 @@ class ScriptDialect:
 
     def accepts(self, url: URL) -> bool:
         """Whether a URL reaches this kind of database (MariaDB and MySQL share a protocol)."""
-        return url.get_backend_name() in self.family
+        return url.get_backend_name() in self.family or url.get_backend_name() in self.aliases
 
     def complete(self, url: URL) -> URL:
-        """The URL with this repo's driver when it names none."""
-        if "+" in url.drivername:
+        """The URL as SQLAlchemy names it, with this repo's driver when it names none."""
+        backend = url.get_backend_name()
+        canonical = self.aliases.get(backend, backend)
+        if canonical == backend and "+" in url.drivername:
             return url
-        return url.set(drivername=f"{url.get_backend_name()}+{self.driver}")
+        driver = url.get_driver_name() if "+" in url.drivername else self.driver
+        return url.set(drivername=f"{canonical}+{driver}")
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection (nothing, for a server)."""
@@ -249,6 +254,7 @@ class PostgreSQL(ScriptDialect):
     transactional: ClassVar[bool] = True
     driver: ClassVar[str] = "psycopg"
     family: ClassVar[frozenset[str]] = frozenset({"postgresql"})
+    aliases: ClassVar[dict[str, str]] = {"postgres": "postgresql"}
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     sqlglot: ClassVar[str] = "postgres"
     lint_rules: ClassVar[frozenset[str]] = frozenset({"postgresql-locks", "enum-lifecycle"})
@@ -468,7 +474,11 @@ def rule_applies(kind: ScriptDialect, rule: str) -> bool:
 
 def dialect_of_url(url: URL) -> ScriptDialect:
     """The kind of database a URL reaches (a MySQL URL is rendered for as MySQL)."""
-    return script_dialect(url.get_backend_name())
+    backend = url.get_backend_name()
+    for kind in DIALECTS.values():
+        if backend in kind.aliases:
+            return kind()
+    return script_dialect(backend)
 
 
 class UnknownDialect(ConfigError):

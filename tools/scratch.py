@@ -73,7 +73,7 @@ def scratch_database(
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise DatabaseError(
                 f"cannot create a scratch database on {redact(server)} ({reason}); schemactl "
-                "needs the CREATE DATABASE privilege there"
+                "needs the privilege to create databases there"
             ) from err
         try:
             yield url

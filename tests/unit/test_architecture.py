@@ -1,0 +1,120 @@
+"""The shape of tools/: one concern per module, dependencies one way, and everything a kind of
+database knows in tools/dialects.py."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+# Module -> the only tools modules it may import: the foundations depend on nothing above them.
+FOUNDATIONS = {
+    "tools.errors": set(),
+    "tools.text": set(),
+    "tools.dialects": {"tools.errors"},
+    "tools.config": {"tools.dialects", "tools.errors"},
+    "tools.graph": {"tools.errors", "tools.text"},
+}
+DIALECT_NAMES = re.compile(
+    r"^(postgres|postgresql|mariadb|mysql|sqlite|sqlite3|psql|psycopg|pymysql|pysqlite)$", re.I
+)
+DIALECT_TEXT = re.compile(
+    r"(://|\+(psycopg|pymysql|pysqlite)\b|\b(CREATE|DROP)\s+DATABASE\b|\bPRAGMA\b|"
+    r"\b(pg_|information_schema|sqlite_master)\w*)",
+    re.I,
+)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(TOOLS.rglob("*.py")):
+        parts = path.relative_to(TOOLS.parent).with_suffix("").parts
+        found[".".join(p for p in parts if p != "__init__")] = path
+    return found
+
+
+def imports(path: Path) -> set[str]:
+    """Every tools module a file imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(n for n in names if n in modules())
+    return found
+
+
+def test_no_import_cycle_in_tools():
+    graph = {name: imports(path) - {name} for name, path in modules().items()}
+    # Depth-first search; a module seen again while still on the stack closes a cycle.
+    state: dict[str, str] = {}
+    cycles = []
+
+    def visit(name: str, stack: list[str]) -> None:
+        state[name] = "open"
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                cycles.append(" -> ".join([*stack[stack.index(other) :], other]))
+            elif other not in state:
+                visit(other, [*stack, other])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_foundations_import_nothing_above_them_and_nothing_imports_the_cli():
+    for name, path in modules().items():
+        mine = imports(path) - {name}
+        if name in FOUNDATIONS:
+            assert mine <= FOUNDATIONS[name], (name, mine - FOUNDATIONS[name])
+        if name not in ("tools.cli", "tools.__main__"):
+            assert "tools.cli" not in mine, name
+
+
+def _strings(tree: ast.AST) -> list[ast.Constant]:
+    """String constants that are not docstrings: what the code compares, maps and emits."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            value = body[0].value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                docstrings.add(id(value))
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]  # fmt: skip
+
+
+def test_only_dialects_knows_dialect_names_sql_and_urls():
+    """No module but tools/dialects.py compares a dialect name, maps one, or holds
+    dialect-specific SQL (CREATE DATABASE, PRAGMA, catalog tables) or URLs."""
+    found = []
+    for name, path in modules().items():
+        if name == "tools.dialects":
+            continue
+        for node in _strings(ast.parse(path.read_text())):
+            if DIALECT_NAMES.match(node.value) or DIALECT_TEXT.search(node.value):
+                found.append(f"{path.relative_to(TOOLS.parent)}:{node.lineno}: {node.value!r}")
+    assert found == []
+
+
+def test_the_check_itself_catches_what_it_looks_for(tmp_path):
+    sample = ast.parse(
+        'def f(d):\n    """Docs may say postgresql."""\n    return d == "sqlite" or "x://y"\n'
+    )
+    hits = [
+        n.value
+        for n in _strings(sample)
+        if DIALECT_NAMES.match(n.value) or DIALECT_TEXT.search(n.value)
+    ]
+    assert sorted(hits) == ["sqlite", "x://y"]

@@ -1,0 +1,157 @@
+"""alembic.ini and its [schemactl] sections: what is accepted, what is refused, and that no
+password ever reaches a message."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tools.config import Environment, load_project, redact
+from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
+
+SECRET = "s3cr%t@pa:ss"
+ENCODED = "s3cr%25t%40pa%3Ass"
+
+
+def ini(tmp_path, body: str, name: str = "alembic.ini"):
+    path = tmp_path / name
+    path.write_text("[alembic]\nscript_location = %(here)s/migrations\n" + body)
+    return path
+
+
+def test_environments_settings_and_defaults(tmp_path):
+    project = load_project(
+        ini(
+            tmp_path,
+            "[schemactl]\ndefault_env = live\n"
+            "[schemactl.env.live]\ndialect = postgresql\nurl_env = LIVE_URL\nlock_timeout = 2s\n"
+            "[schemactl.env.local]\ndialect = sqlite\ndefault_url = sqlite:///%(here)s/x.db\n",
+        )
+    )
+    assert project.default_env == "live"
+    assert sorted(project.environments) == ["live", "local"]
+    live = project.environment()
+    assert (live.dialect, live.url_env, dict(live.settings)) == (
+        "postgresql",
+        "LIVE_URL",
+        {"lock_timeout": "2s"},
+    )
+    assert project.sql_out == tmp_path / "sql_out" and project.template is None
+    with pytest.raises(UnknownEnvironment, match="choose one of: live, local"):
+        project.environment("prod")
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("[schemactl.env.9bad]\ndialect = sqlite\n", "an environment name is a letter"),
+        ("[schemactl.env.bad\\nname]\ndialect = sqlite\n", "an environment name is a letter"),
+        ("[schemactl.env.x]\ndialect = oracle\n", "dialect oracle is not one schemactl"),
+        ("[schemactl.env.x]\n", r"dialect \(missing\)"),
+        ("[schemactl]\ndefault_env = y\n[schemactl.env.x]\ndialect = sqlite\n", "default_env = y"),
+        (
+            "[schemactl]\ntemplate = /nonexistent.mako\n[schemactl.env.x]\ndialect = sqlite\n",
+            "is not a file",
+        ),
+        ("", "has neither \\[schemactl.env.NAME\\] sections nor sqlalchemy.url"),
+        ("sqlalchemy.url = oracle://u@h/db\n", "is for oracle, which schemactl does not support"),
+        ("sqlalchemy.url = ::not a url::\n", "is not a valid URL"),
+        ("[schemactl\n", "cannot be read"),
+    ],
+    ids=[
+        "name",
+        "name-newline",
+        "dialect",
+        "no-dialect",
+        "default-env",
+        "template",
+        "nothing",
+        "implicit-dialect",
+        "implicit-url",
+        "unparsable",
+    ],
+)
+def test_bad_configs_are_one_line_errors(tmp_path, body, error):
+    if body.startswith("[schemactl\n"):
+        path = tmp_path / "alembic.ini"
+        path.write_text("[alembic]\nscript_location = x\n" + body)
+    else:
+        path = ini(tmp_path, body)
+    with pytest.raises(ConfigError, match=error) as err:
+        load_project(path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_missing_config_names_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match="pass -c PATH/TO/alembic.ini"):
+        load_project(tmp_path / "nope.ini")
+
+
+def test_a_plain_alembic_project_gets_one_environment(tmp_path):
+    project = load_project(ini(tmp_path, "sqlalchemy.url = postgresql://u@h/db\n"))
+    assert list(project.environments) == ["default"]
+    assert project.environment().dialect == "postgresql"
+
+
+def test_urls_get_the_driver_and_must_fit_the_dialect(tmp_path):
+    pg = Environment("prod", "postgresql", url_env="PROD_URL")
+    url = pg.url({"PROD_URL": "postgres://u@h/db"})
+    assert url.drivername == "postgresql+psycopg"
+    maria = Environment("m", "mariadb", url_env="M_URL")
+    assert maria.url({"M_URL": "mysql://u@h/db"}).drivername == "mysql+pymysql"
+    assert maria.url({"M_URL": "mariadb+pymysql://u@h/db"}).drivername == "mariadb+pymysql"
+    with pytest.raises(ConfigError, match="is postgresql but the URL in \\$PROD_URL is for sqlite"):
+        pg.url({"PROD_URL": "sqlite:///x.db"})
+
+
+def test_an_sqlite_file_gets_its_folder(tmp_path):
+    env = Environment("dev", "sqlite", default_url=f"sqlite:///{tmp_path}/deep/er/dev.db")
+    assert env.url({}).drivername == "sqlite+pysqlite"
+    assert (tmp_path / "deep" / "er").is_dir()
+
+
+def test_missing_urls_say_what_to_export():
+    with pytest.raises(MissingDatabaseUrl) as err:
+        Environment("prod", "postgresql", url_env="PROD_URL").url({})
+    assert str(err.value) == (
+        "environment 'prod' takes its database URL from $PROD_URL, which is not set; "
+        "export PROD_URL=postgresql://USER@HOST:5432/DBNAME"
+    )
+    with pytest.raises(ConfigError, match="has no database URL"):
+        Environment("x", "sqlite").url({})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"postgresql://user:{ENCODED}@host:notaport/db",
+        f"postgresql://user:{SECRET}@host/db?x",
+        f"::postgresql://user:{SECRET}@host/db",
+    ],
+)
+def test_an_invalid_url_never_shows_its_password(raw):
+    env = Environment("prod", "postgresql", url_env="PROD_URL")
+    try:
+        url = env.url({"PROD_URL": raw})
+    except ConfigError as err:
+        message = str(err)
+    else:
+        message = redact(url)
+    for secret in (SECRET, ENCODED, "s3cr", "pa:ss"):
+        assert secret not in message
+
+
+def test_redact_hides_any_password():
+    url = make_url(f"postgresql+psycopg://user:{ENCODED}@host/db")
+    assert url.password == SECRET
+    assert redact(url) == "postgresql+psycopg://user:***@host/db"
+
+
+def test_the_one_config_builder_escapes_percent_for_the_ini_parser(tmp_path):
+    project = load_project(ini(tmp_path, "[schemactl.env.x]\ndialect = sqlite\n"))
+    url = make_url(f"sqlite:///{tmp_path}/a%b/x.db")
+    cfg = project.alembic_config(project.environment(), url=url, quiet=True, plain_operations=True)
+    assert make_url(cfg.get_main_option("sqlalchemy.url")).database == f"{tmp_path}/a%b/x.db"
+    assert cfg.attributes["schemactl.url"] is url
+    assert cfg.attributes["schemactl.render_as_batch"] is False
+    assert cfg.attributes["configure_logger"] is False

@@ -1,0 +1,109 @@
+"""What each kind of database knows: ids safe in SQL, stamps, clients, throwaway databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tools.dialects import (
+    DIALECTS,
+    UnknownDialect,
+    UnsafeRevisionId,
+    dialect_of_url,
+    driver_hint,
+    embedded,
+    rule_applies,
+    safe_revision,
+    script_dialect,
+)
+from tools.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "revision",
+    [
+        "abc123def456\n",
+        "abc123def456\nDROP TABLE users;",
+        "abc'; DROP TABLE users; --",
+        "",
+        "a" * 33,
+        "abc def",
+        "abc\u202e",
+        "abc\x00",
+    ],
+)
+def test_unsafe_revision_ids_are_refused(revision):
+    with pytest.raises(UnsafeRevisionId) as err:
+        safe_revision(revision)
+    assert err.value.revision == revision
+    assert "\n" not in str(err.value).replace(repr(revision), "")
+
+
+@pytest.mark.parametrize("revision", ["abc123def456", "0001_initial", "a-b", "A" * 32])
+def test_safe_revision_ids_pass(revision):
+    assert safe_revision(revision) == revision
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_stamps_move_the_version_and_refuse_unsafe_ids(name):
+    kind = script_dialect(name)
+    (update,) = kind.stamp(["aaa"], ["bbb"])
+    assert "UPDATE alembic_version SET version_num='bbb'" in update
+    assert update.endswith("WHERE alembic_version.version_num = 'aaa';")
+    assert kind.stamp(["a", "b"], ["m"]) == [
+        "DELETE FROM alembic_version WHERE alembic_version.version_num = 'a';",
+        "DELETE FROM alembic_version WHERE alembic_version.version_num = 'b';",
+        "INSERT INTO alembic_version (version_num) VALUES ('m');",
+    ]
+    with pytest.raises(UnsafeRevisionId):
+        kind.stamp(["aaa"], ["bbb\n"])
+    with pytest.raises(UnsafeRevisionId):
+        kind.audit("x'y", "upgrade", "0" * 64)
+
+
+def test_the_client_command_line_of_each_kind(tmp_path):
+    script = tmp_path / "upgrade.sql"
+    pg = script_dialect("postgresql").client_args(
+        make_url("postgresql+psycopg://u:p%40ss@h:5433/db"), script
+    )
+    assert pg == (
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", "postgresql://u:p%40ss@h:5433/db", "-f", str(script)],
+        False,
+    )  # fmt: skip
+    maria = script_dialect("mariadb").client_args(make_url("mariadb+pymysql://root@h/db"), script)
+    assert maria == (["mariadb", "--host=h", "--port=3306", "--user=root", "db"], True)
+    lite = script_dialect("sqlite").client_args(make_url("sqlite:///x.db"), script)
+    assert lite == (["sqlite3", "-bail", "x.db"], True)
+
+
+def test_throwaway_databases(tmp_path):
+    lite = embedded()
+    assert not lite.needs_server and lite.create_database("x") is None
+    assert lite.scratch_url(None, "t1", tmp_path).database == str(tmp_path / "t1.db")
+    pg = script_dialect("postgresql")
+    server = make_url("postgresql://postgres@h/postgres")
+    assert pg.scratch_url(server, "t1", Path()).render_as_string() == (
+        "postgresql+psycopg://postgres@h/t1"
+    )
+    assert pg.create_database("t1") == "CREATE DATABASE t1"
+    assert pg.drop_database("t1") == "DROP DATABASE IF EXISTS t1 WITH (FORCE)"
+    with pytest.raises(ValueError, match="not a plain identifier"):
+        pg.create_database("t1; DROP DATABASE prod")
+    with pytest.raises(ConfigError, match="needs a server"):
+        pg.scratch_url(None, "t1", Path())
+
+
+def test_names_urls_and_rules():
+    assert dialect_of_url(make_url("postgres://h/db")).name == "postgresql"
+    assert dialect_of_url(make_url("mysql+pymysql://h/db")).name == "mysql"
+    with pytest.raises(UnknownDialect, match="use one of: mariadb, mysql, postgresql, sqlite"):
+        script_dialect("oracle")
+    assert "+psycopg (postgresql)" in driver_hint() and "+pymysql (mariadb)" in driver_hint()
+    pg, maria = script_dialect("postgresql"), script_dialect("mariadb")
+    assert rule_applies(pg, "postgresql-locks") and not rule_applies(maria, "postgresql-locks")
+    assert rule_applies(maria, "destructive") and rule_applies(pg, "destructive")
+    assert script_dialect("postgresql").complete(
+        make_url("postgres+psycopg://h/db")
+    ).drivername == ("postgresql+psycopg")
