@@ -83,7 +83,7 @@ def test_bad_configs_are_one_line_errors(tmp_path, body, error):
 
 
 def test_a_missing_config_names_the_fix(tmp_path):
-    with pytest.raises(ConfigError, match="pass -c PATH/TO/alembic.ini"):
+    with pytest.raises(ConfigError, match=r"pass -c PATH/TO/alembic\.ini"):
         load_project(tmp_path / "nope.ini")
 
 
