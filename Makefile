@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test unit coverage lint bench venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
@@ -33,6 +33,17 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/schemactl check
 	$(BIN)/pytest
+
+# The unit tests alone: pure logic in memory, no server, a few seconds.
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+# Branch coverage of tools/, schemactl subprocesses included; per-module figures.
+coverage: $(STAMP)
+	rm -rf var/coverage && mkdir -p var/coverage
+	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report
 
 # schemactl against plain Alembic on 1,000 / 3,000 / 10,000 synthetic revisions (~5 min).
 bench: $(STAMP)

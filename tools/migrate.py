@@ -6,6 +6,7 @@ driver exceptions are translated here, once, into SchemactlError with a fix in t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,24 +69,50 @@ def upgrade_url(project: Project, environment: Environment, url: URL, target: st
 def downgrade(project: Project, env: str | None, target: str) -> Status:
     """Downgrade the environment's database to ``target`` ('-1', a revision, or 'base')."""
     from alembic import command
-    from alembic.util import CommandError
 
     environment = project.environment(env)
     url = environment.url()
     cfg = _online_config(project, environment, url)
-    check_target(load_history(project), target)
+    history = load_history(project)
+    check_target(history, target)
+    check_steps_back(history.graph, current_heads(url), target)
     with translate_errors(url):
-        try:
-            command.downgrade(cfg, target)
-        except CommandError as err:
-            if "Ambiguous walk" not in str(err):
-                raise
-            # Alembic cannot count steps back through a merge: it has two parents.
-            raise RevisionError(
-                f"downgrade {target!r} is ambiguous because it crosses a merge revision; name "
-                "the revision to go back to instead (see `schemactl status`)"
-            ) from err
+        command.downgrade(cfg, target)
     return status(project, environment.name)
+
+
+class AmbiguousDowngrade(RevisionError):
+    """A relative downgrade that would step back through a merge revision."""
+
+    def __init__(self, target: str, merge: RevisionId, parents: tuple[RevisionId, ...]) -> None:
+        self.target = target
+        self.merge = merge
+        self.parents = parents
+        super().__init__(
+            f"downgrade {target!r} would step back through the merge revision {merge}, which "
+            f"has {len(parents)} parents ({', '.join(parents)}), so a count is ambiguous; "
+            f"name the revision instead: `schemactl downgrade {parents[0]}` undoes just the "
+            f"merge and leaves the database on {' and '.join(parents)}"
+        )
+
+
+_STEPS_BACK = re.compile(r"-(\d+)")
+
+
+def check_steps_back(graph: Graph, current: tuple[RevisionId, ...], target: str) -> None:
+    """Refuse '-N' when counting N steps back from ``current`` crosses a merge revision:
+    Alembic cannot count through one (which parent is one step back?)."""
+    match = _STEPS_BACK.fullmatch(target.strip())
+    if match is None:
+        return
+    heads = [rev for rev in current if rev in graph.revisions]
+    for _ in range(int(match.group(1))):
+        if len(heads) != 1:
+            return  # several heads: Alembic decides (and explains) itself
+        revision = graph[heads[0]]
+        if revision.is_merge:
+            raise AmbiguousDowngrade(target, revision.id, revision.parents)
+        heads = list(revision.parents)
 
 
 def status(project: Project, env: str | None = None) -> Status:

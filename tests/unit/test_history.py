@@ -122,3 +122,20 @@ def test_a_set_of_heads_may_not_name_a_revision_and_one_built_on_it():
     with pytest.raises(OverlappingHeads) as err:
         plan(graph, ("bbb1", "bbb2"), ("ddd2",))
     assert (err.value.option, err.value.inner) == ("--from", ("bbb1",))
+
+
+def test_counting_back_through_a_merge_names_the_revisions_to_use():
+    """A count back from ddd2 crosses the merge ddd1 at its second step."""
+    from tools.migrate import AmbiguousDowngrade, check_steps_back
+
+    graph = two_features().graph
+    check_steps_back(graph, ("ddd2",), "-1")
+    check_steps_back(graph, ("ddd2",), "ccc1")  # a name, not a count: Alembic's to walk
+    check_steps_back(graph, ("bbb2", "ccc1"), "-1")  # two heads: Alembic explains itself
+    with pytest.raises(AmbiguousDowngrade) as err:
+        check_steps_back(graph, ("ddd2",), "-2")
+    assert (err.value.merge, err.value.parents) == ("ddd1", ("bbb2", "ccc1"))
+    assert str(err.value).endswith(
+        "`schemactl downgrade bbb2` undoes just the merge and leaves the database on bbb2 and ccc1"
+    )
+    check_steps_back(two_features(merged=False).graph, ("bbb2",), "-5")  # runs out at base
