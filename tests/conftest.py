@@ -22,7 +22,8 @@ from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
 from tools.dialects import TOOL_TABLES, ScriptDialect, script_dialect
-from tools.scratch import scratch_database
+from tools.scratch import schema_of, scratch_database
+from tools.snapshot import Schema
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -90,18 +91,9 @@ def admin_url(dialect: str) -> URL:
     return url
 
 
-def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> dict[str, object]:
-    """The reflected schema as plain data, so two databases can be compared with ==."""
-    from sqlalchemy import pool
-
-    from tools.snapshot import snapshot
-
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return snapshot(connection, ignore)
-    finally:
-        engine.dispose()
+def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> Schema:
+    """The reflected schema as typed data, so two databases can be compared with ==."""
+    return schema_of(url, ignore)
 
 
 def model_diff(url: URL) -> list[object]:

@@ -9,7 +9,6 @@ resolved by one lookup with one error.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import warnings
 from collections.abc import Sequence
@@ -79,8 +78,8 @@ def script_directory(cfg: Config) -> ScriptDirectory:
         raise HistoryError(f"{err}; check script_location in the Alembic config") from err
 
 
-def load_scripts(scripts: ScriptDirectory) -> dict[RevisionId, Script]:
-    """Every revision file, loaded by Alembic, keyed by revision id.
+def load_scripts(scripts: ScriptDirectory) -> list[Script]:
+    """Every revision file, loaded by Alembic (the graph checks them: ids, parents, cycles).
 
     Alembic's revision map is not built here: building it spreads every branch label over
     every related revision, which grows with labels x revisions (on a 10,000-revision
@@ -99,16 +98,7 @@ def load_scripts(scripts: ScriptDirectory) -> dict[RevisionId, Script]:
         raise HistoryError(
             f"a revision file failed to load ({type(err).__name__}: {err}); fix or remove it"
         ) from err
-    loaded: dict[RevisionId, Script] = {}
-    for script in found:
-        if script.revision in loaded:
-            first = os.path.basename(loaded[script.revision].path)
-            raise HistoryError(
-                f"revision {script.revision} is defined twice, in {first} and "
-                f"{os.path.basename(script.path)}; give one of them a new revision id"
-            )
-        loaded[script.revision] = script
-    return loaded
+    return found
 
 
 def _from_map(scripts: ScriptDirectory) -> list[Script]:
@@ -139,8 +129,8 @@ def header_of(script: Script) -> Header:
     )
 
 
-def graph_of(loaded: dict[RevisionId, Script]) -> Graph:
-    return build_graph(header_of(script) for script in loaded.values())
+def graph_of(loaded: list[Script]) -> Graph:
+    return build_graph(header_of(script) for script in loaded)
 
 
 def load_graph(cfg: Config) -> Graph:
@@ -212,7 +202,7 @@ def revision_map(graph: Graph) -> RevisionMap:
 def load_history(project: Project) -> History:
     scripts = script_directory(project.alembic_config())
     loaded = load_scripts(scripts)
-    return History(graph_of(loaded), scripts, loaded)
+    return History(graph_of(loaded), scripts, {script.revision: script for script in loaded})
 
 
 def sha256_of(path: Path) -> str:
