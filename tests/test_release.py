@@ -110,9 +110,22 @@ def test_a_hostile_message_in_the_review(repo_copy):
     [
         (
             '    op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()',
-            "upgrade cannot render offline (AttributeError: 'NoneType' object has no attribute "
-            "'scalar'); it probably reads from the database: write data changes as SQL that "
+            "upgrade reads from the database (0011_0123456789ab_extra.py:13: it uses the "
+            "result of a query, which offline has no rows); write data changes as SQL that "
             "reads nothing (op.execute with an UPDATE ... SELECT, op.bulk_insert)",
+        ),
+        (
+            "    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))\n"
+            "    raise KeyError('missing setting')",
+            "upgrade fails offline with KeyError: 'missing setting' "
+            "(0011_0123456789ab_extra.py:14); fix the revision (offline, "
+            "`context.is_offline_mode()` is true and `op.get_bind()` executes nothing)",
+        ),
+        (
+            "    op.execute('COMMIT')",
+            "upgrade runs COMMIT itself, which would end the script's transaction; run "
+            "statements that cannot be in a transaction inside "
+            "`with op.get_context().autocommit_block():`",
         ),
         (
             "    op.bulk_insert(sa.table('users', sa.column('prefs', sa.JSON())), "
@@ -128,7 +141,7 @@ def test_a_hostile_message_in_the_review(repo_copy):
             "as a literal?); write such data with an SQL expression, e.g. decode('...', 'hex')",
         ),
     ],
-    ids=["reads-from-the-database", "json-value", "raw-bytes"],
+    ids=["reads-from-the-database", "fails", "raw-commit", "json-value", "raw-bytes"],
 )
 def test_a_revision_that_cannot_render_offline(repo_copy, upgrade, reason):
     """One line naming the revision and the reason; nothing written."""

@@ -22,6 +22,8 @@ from tools.errors import SchemactlError
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
 
+    from tools.config import Environment
+    from tools.dialects import ScriptDialect
     from tools.graph import Revision, RevisionId
     from tools.history import History
 
@@ -66,6 +68,10 @@ class IrreversibleRevision(RevisionRenderError):
     """A revision whose downgrade (or upgrade) refuses to run: it raises NotImplementedError."""
 
 
+class RevisionFailed(RevisionRenderError):
+    """The revision's own code raised offline (not a read from the database)."""
+
+
 @dataclass(frozen=True)
 class Operation:
     """One Alembic operation a revision performs, e.g. ('add_column', 'users', 'phone')."""
@@ -88,26 +94,141 @@ class Statement:
     sql: str
     line: int | None  # the line of the revision file that caused it
     operation: str | None  # the Alembic operation that emitted it (None: direct use of the bind)
+    # Inside `op.get_context().autocommit_block()`: it must run outside a transaction.
+    autocommit: bool = False
+
+
+class ReadsFromDatabase(Exception):
+    """A revision asked an offline bind for rows: there are none to give."""
+
+
+class _NoRows:
+    """What an offline bind's execute() returns: using it is reading from the database."""
+
+    def _refuse(self, *args: object, **kw: object) -> Any:
+        raise ReadsFromDatabase("it uses the result of a query, which offline has no rows")
+
+    __getattr__ = __iter__ = __len__ = __getitem__ = __bool__ = _refuse
+
+
+class _OfflineBind:
+    """``op.get_bind()`` offline: statements are written out; results have no rows."""
+
+    def __init__(self, mock: Any) -> None:
+        self._mock = mock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mock, name)
+
+    def execute(self, *args: Any, **kw: Any) -> _NoRows:
+        self._mock.execute(*args, **kw)
+        return _NoRows()
+
+    def exec_driver_sql(self, statement: str, *args: Any, **kw: Any) -> _NoRows:
+        from sqlalchemy import text
+
+        self._mock.execute(text(statement))
+        return _NoRows()
+
+    def scalar(self, *args: Any, **kw: Any) -> Any:
+        raise ReadsFromDatabase("it asks the database for a value (bind.scalar)")
+
+    scalars = scalar
+
+
+def _register_inspection() -> None:
+    from sqlalchemy import inspection
+
+    def refuse(bind: _OfflineBind) -> Any:
+        raise ReadsFromDatabase("it inspects the live database (sqlalchemy.inspect)")
+
+    if _OfflineBind not in inspection._registrars:
+        inspection._inspects(_OfflineBind)(refuse)
+
+
+@dataclass(frozen=True)
+class Captured:
+    statements: tuple[Statement, ...]
+    operations: tuple[Operation, ...]
+
+
+Request = tuple["RevisionId", str]  # (revision, 'upgrade' or 'downgrade')
+
+
+@dataclass
+class Session:
+    """What one offline run of the project's env.py captured.
+
+    ``results`` holds, for each requested (revision, direction), what it rendered or why it
+    could not; ``version_table`` and ``version_table_schema`` are what env.py configured.
+    """
+
+    dialect: str
+    results: dict[Request, Captured | RenderError] = field(default_factory=dict)
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+
+    def get(self, revision: RevisionId, direction: str) -> Captured:
+        """The capture of one revision; its RenderError raised if it could not render."""
+        found = self.results[(revision, direction)]
+        if isinstance(found, RenderError):
+            raise found
+        return found
+
+
+class EnvironmentFailed(RenderError):
+    """The project's env.py could not set up an offline context."""
 
 
 class Capture:
-    """An offline Alembic context whose output is collected statement by statement."""
+    """Runs revisions inside the offline context the project's env.py configures, the way
+    `alembic upgrade --sql` runs them, and collects their output statement by statement."""
 
-    def __init__(self, dialect: str) -> None:
-        from alembic.migration import MigrationContext
-
+    def __init__(self, context: Any, kind: ScriptDialect) -> None:
+        self.context = context
+        self.kind = kind
         self.statements: list[Statement] = []
         self.path = ""
         self.operation: str | None = None
-        self.context = MigrationContext.configure(
-            dialect_name=dialect,
-            opts={"as_sql": True, "literal_binds": True, "output_buffer": io.StringIO()},
-        )
-        # Each statement arrives here whole, terminator included.
-        self.context.impl.static_output = self._collect  # type: ignore[method-assign]
+        self.autocommit = False
 
     def _collect(self, text: str) -> None:
-        self.statements.append(Statement(text, revision_line(self.path), self.operation))
+        if self.kind.controls_transaction(text):
+            raise _TransactionControl(text.strip().rstrip(";").strip())
+        self.statements.append(
+            Statement(text, revision_line(self.path), self.operation, self.autocommit)
+        )
+
+    @contextmanager
+    def _autocommit_block(self) -> Iterator[None]:
+        # Alembic writes COMMIT and BEGIN around the block offline; the script lays out its
+        # own transactions, so the block's statements are only marked as running outside one.
+        outer, self.autocommit = self.autocommit, True
+        try:
+            yield
+        finally:
+            self.autocommit = outer
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Take over the context's output, bind and autocommit_block while capturing."""
+        from alembic import op
+
+        context, impl = self.context, self.context.impl
+        bind = context.connection
+        previous = getattr(op, "_proxy", None)
+        _register_inspection()
+        impl.static_output = self._collect
+        context.connection = impl.connection = _OfflineBind(bind)
+        context.autocommit_block = self._autocommit_block
+        try:
+            yield
+        finally:
+            del impl.static_output
+            del context.autocommit_block
+            context.connection = impl.connection = bind
+            if previous is not None:
+                previous._install_proxy()
 
     def run(
         self, fn: Callable[[], None], revision: Revision, direction: str
@@ -117,12 +238,27 @@ class Capture:
         operations = _recording_operations(self.context, self)
         self.statements.clear()
         self.path = str(revision.path)
+        self.autocommit = False
         where = (revision.id, revision.path.name, direction)
         operations._install_proxy()
         try:
             fn()
         except SchemactlError:
             raise
+        except _TransactionControl as err:
+            raise UnrenderableValue(
+                *where,
+                f"runs {err} itself, which would end the script's transaction",
+                "run statements that cannot be in a transaction inside "
+                "`with op.get_context().autocommit_block():`",
+            ) from None
+        except ReadsFromDatabase as err:
+            raise OfflineUnsafe(
+                *where,
+                f"reads from the database ({_revision_frame(err, self.path)}: {err})",
+                "write data changes as SQL that reads nothing (op.execute with an "
+                "UPDATE ... SELECT, op.bulk_insert)",
+            ) from err
         except CompileError as err:
             raise UnrenderableValue(
                 *where,
@@ -136,12 +272,13 @@ class Capture:
                 + (f" ({_first_line(err)})" if str(err) else ""),
                 None,
             ) from err
-        except Exception as err:
-            raise OfflineUnsafe(
+        except Exception as err:  # the revision's own code failed: report it as it is
+            raise RevisionFailed(
                 *where,
-                f"cannot render offline ({type(err).__name__}: {_first_line(err)})",
-                "it probably reads from the database: write data changes as SQL that reads "
-                "nothing (op.execute with an UPDATE ... SELECT, op.bulk_insert)",
+                f"fails offline with {type(err).__name__}: {_first_line(err)} "
+                f"({_revision_frame(err, self.path)})",
+                "fix the revision (offline, `context.is_offline_mode()` is true and "
+                "`op.get_bind()` executes nothing)",
             ) from err
         finally:
             operations._remove_proxy()
@@ -154,6 +291,23 @@ class Capture:
                 "write such data with an SQL expression, e.g. decode('...', 'hex')",
             )
         return tuple(self.statements), tuple(operations.recorded)
+
+
+class _TransactionControl(Exception):
+    pass
+
+
+def _revision_frame(err: BaseException, path: str) -> str:
+    """Where in the revision file (or else the deepest frame) the exception came from."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(err.__traceback__)
+    mine = [f for f in frames if f.filename == path]
+    frame = (mine or frames or [None])[-1]
+    if frame is None:
+        return "no traceback"
+    return f"{os.path.basename(frame.filename)}:{frame.lineno}"
 
 
 def revision_line(path: str) -> int | None:
@@ -268,25 +422,116 @@ def _is_named_enum(type_: object) -> bool:
     return isinstance(type_, Enum) and bool(type_.name)
 
 
-@dataclass(frozen=True)
-class Captured:
-    statements: tuple[Statement, ...]
-    operations: tuple[Operation, ...]
+# -- running the project's env.py offline ---------------------------------------------------------
+
+
+def capture_session(
+    history: History,
+    dialect: str,
+    requests: Sequence[Request],
+    *,
+    environment: Environment | None = None,
+) -> Session:
+    """Run the project's env.py offline, as `alembic upgrade --sql` does, and capture each
+    requested revision on its own inside the context it configures.
+
+    env.py decides what it decides for `--sql`: the version table and its schema, literal
+    binds, `-x` arguments, whatever `context.config` holds. Its sqlalchemy.url is a
+    placeholder of the dialect rendered for (no server, no connection), and the environment
+    is passed in ``config.attributes`` for an env.py that reads it (this repo's does).
+    """
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.util import CommandError
+
+    from tools.config import Environment
+    from tools.dialects import script_dialect
+
+    project, scripts = history.project, history.scripts
+    if project is None or scripts is None:
+        raise RenderError("this history has no files to run", "load it with load_history")
+    kind = script_dialect(dialect)
+    environment = environment or Environment(name=f"offline-{kind.name}", dialect=kind.name)
+    cfg = project.alembic_config(environment, url=kind.placeholder_url(), quiet=True)
+    session = Session(kind.name)
+    calls: list[Any] = []
+
+    def run(heads: object, context: Any) -> list[Any]:
+        calls.append(context)
+        if len(calls) == 1:  # an env.py for several databases runs more than once
+            _capture_in(context, kind, history, requests, session)
+        return []  # nothing for Alembic itself to run
+
+    try:
+        with EnvironmentContext(
+            cfg,
+            scripts,
+            fn=run,
+            as_sql=True,
+            starting_rev=None,
+            destination_rev="heads",
+            output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
+        ):
+            scripts.run_env()
+    except SchemactlError:
+        raise
+    except CommandError as err:
+        if isinstance(err.__cause__, SchemactlError):
+            raise err.__cause__ from err
+        raise EnvironmentFailed(f"env.py failed offline ({_first_line(err)})", _ENV_FIX) from err
+    except Exception as err:  # the project's env.py failed: report it as it is
+        raise EnvironmentFailed(
+            f"env.py failed offline with {type(err).__name__}: {_first_line(err)} "
+            f"({_revision_frame(err, '')})",
+            _ENV_FIX,
+        ) from err
+    if not calls:
+        raise EnvironmentFailed(
+            "env.py ran no migrations offline",
+            "its offline branch must call context.run_migrations(), as Alembic's template does",
+        )
+    return session
+
+
+_ENV_FIX = (
+    "it must run offline as for `alembic upgrade --sql`; pass what it needs with "
+    "`schemactl -x KEY=VALUE`"
+)
+
+
+def _capture_in(
+    context: Any,
+    kind: ScriptDialect,
+    history: History,
+    requests: Sequence[Request],
+    session: Session,
+) -> None:
+    if not kind.matches(context.dialect):
+        raise EnvironmentFailed(
+            f"env.py set up its offline context for {context.dialect.name}, not {kind.name}",
+            "make its offline branch use sqlalchemy.url (schemactl sets it to the dialect "
+            "it renders for)",
+        )
+    session.version_table = context.version_table
+    session.version_table_schema = context.version_table_schema
+    capture = Capture(context, kind)
+    with capture.installed():
+        for rev, direction in requests:
+            revision = history.graph[rev]
+            function = getattr(history.module(rev), direction)
+            try:
+                statements, operations = capture.run(function, revision, direction)
+            except RenderError as err:
+                session.results[(rev, direction)] = err
+            else:
+                session.results[(rev, direction)] = Captured(statements, operations)
 
 
 def capture_revisions(
     history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
 ) -> dict[RevisionId, Captured]:
     """What each revision renders and does, offline; RenderError for one that cannot render."""
-    capture = Capture(dialect)
-    found = {}
-    for rev in revisions:
-        revision = history.graph[rev]
-        statements, operations = capture.run(
-            getattr(history.module(rev), direction), revision, direction
-        )
-        found[rev] = Captured(statements, operations)
-    return found
+    session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
+    return {rev: session.get(rev, direction) for rev in revisions}
 
 
 def capture_operations(

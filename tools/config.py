@@ -89,6 +89,8 @@ class Project:
     sql_out: Path
     # A Mako template of the project's own for DBA scripts; None means schemactl's.
     template: Path | None = None
+    # `-x KEY=VALUE` arguments for env.py, as `alembic -x` passes them.
+    x_arguments: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -131,9 +133,10 @@ class Project:
             cfg.attributes["configure_logger"] = False
             raw = url.render_as_string(hide_password=False)
             cfg.set_main_option("sqlalchemy.url", raw.replace("%", "%%"))
+        # What `alembic -x` leaves in cmd_opts, for env.py's context.get_x_argument().
+        cfg.cmd_opts = argparse.Namespace(x=list(self.x_arguments), quiet=quiet)
         if quiet:
             cfg.stdout = io.StringIO()
-            cfg.cmd_opts = argparse.Namespace(quiet=True)  # Alembic writes those to sys.stdout
         if plain_operations:
             cfg.attributes["schemactl.render_as_batch"] = False
         return cfg

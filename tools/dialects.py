@@ -34,6 +34,9 @@ TOOL_TABLES = frozenset({AUDIT_TABLE})
 # What a revision id may look like to be written into SQL (Alembic's are hex; others are
 # identifiers): anything else could close a string literal.
 _SAFE_REVISION = re.compile(r"[A-Za-z0-9_\-]{1,32}")
+_TRANSACTION_CONTROL = re.compile(
+    r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
+)
 _PARAMETER = re.compile(r":(old|new|revision|direction|sha)\b")
 
 
@@ -83,6 +86,9 @@ class ScriptDialect:
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
     needs_server: ClassVar[bool] = True
     settings: Mapping[str, str] = field(default_factory=dict)
+    # The version table as the project's env.py configures it (Alembic's default otherwise).
+    version_table: str = VERSION_TABLE
+    version_table_schema: str | None = None
 
     @cached_property
     def sa_dialect(self) -> Dialect:
@@ -121,6 +127,21 @@ class ScriptDialect:
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection (nothing, for a server)."""
+
+    def placeholder_url(self) -> URL:
+        """A URL that names only this kind of database: what an env.py run offline gets as
+        sqlalchemy.url, so it configures its context for this dialect (nothing connects)."""
+        from sqlalchemy.engine import make_url
+
+        return self.complete(make_url(f"{self.name}://"))
+
+    def matches(self, dialect: Dialect) -> bool:
+        """Whether a SQLAlchemy dialect is this kind of database."""
+        return dialect.name in self.family or dialect.name in self.aliases
+
+    def controls_transaction(self, statement: str) -> bool:
+        """Whether a statement begins or ends a transaction itself (a script lays out its own)."""
+        return bool(_TRANSACTION_CONTROL.match(statement))
 
     # -- the command-line client ---------------------------------------------------------------
 
@@ -162,7 +183,20 @@ class ScriptDialect:
         """Create the version and audit tables if this database has none yet."""
         from sqlalchemy.schema import CreateTable
 
-        return [self.compile(CreateTable(t, if_not_exists=True)) for t in _tables().values()]
+        return [self.compile(CreateTable(t, if_not_exists=True)) for t in self._tables.values()]
+
+    @cached_property
+    def _tables(self) -> dict[str, Any]:
+        return _tables(self.version_table, self.version_table_schema)
+
+    @cached_property
+    def version_name(self) -> str:
+        """The version table's name as SQL writes it: quoted where needed, schema first."""
+        return self.sa_dialect.identifier_preparer.format_table(self._tables[VERSION_TABLE])
+
+    def _in_string(self, name: str) -> str:
+        # A name inside an SQL string literal (dynamic SQL): quotes doubled.
+        return name.replace("'", "''")
 
     def stamp(self, remove: Sequence[str], add: Sequence[str]) -> list[str]:
         """Move alembic_version from the heads in ``remove`` to those in ``add``."""
@@ -187,8 +221,8 @@ class ScriptDialect:
     def _shapes(self) -> dict[str, str]:
         from sqlalchemy import bindparam, delete, insert, update
 
-        version = _tables()[VERSION_TABLE]
-        audit = _tables()[AUDIT_TABLE]
+        version = self._tables[VERSION_TABLE]
+        audit = self._tables[AUDIT_TABLE]
         shapes = {
             "update": update(version)
             .where(version.c.version_num == bindparam("old"))
@@ -301,9 +335,9 @@ class PostgreSQL(ScriptDialect):
 DECLARE
     found text := '';
 BEGIN
-    IF to_regclass('{VERSION_TABLE}') IS NOT NULL THEN
+    IF to_regclass({self.literal(self.version_name)}) IS NOT NULL THEN
         EXECUTE 'SELECT coalesce(string_agg(version_num, '','' ORDER BY version_num), '''') '
-             || 'FROM {VERSION_TABLE}' INTO found;
+             || 'FROM {self._in_string(self.version_name)}' INTO found;
     END IF;
     IF found IS DISTINCT FROM {want} THEN
         RAISE EXCEPTION 'schemactl guard: expected revision %, found %; nothing was changed',
@@ -355,13 +389,18 @@ class MariaDB(ScriptDialect):
     def guard(self, expected: Sequence[str]) -> str:
         want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
         shown = self.literal(_guard_message(sorted(expected)))
+        schema = (
+            self.literal(self.version_table_schema) if self.version_table_schema else "DATABASE()"
+        )
+        table = self.literal(self.version_table)
+        source = self._in_string(self.version_name)
         return f"""DELIMITER //
 BEGIN NOT ATOMIC
     DECLARE found TEXT DEFAULT '';
     IF EXISTS (SELECT 1 FROM information_schema.tables
-               WHERE table_schema = DATABASE() AND table_name = '{VERSION_TABLE}') THEN
+               WHERE table_schema = {schema} AND table_name = {table}) THEN
         EXECUTE IMMEDIATE CONCAT('SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY version_num ',
-            'SEPARATOR '',''), '''') INTO @schemactl_found FROM {VERSION_TABLE}');
+            'SEPARATOR '',''), '''') INTO @schemactl_found FROM {source}');
         SET found = @schemactl_found;
     END IF;
     IF found <> {want} THEN
@@ -438,7 +477,7 @@ class SQLite(ScriptDialect):
         )
         found = (
             "coalesce((SELECT group_concat(version_num, ',') FROM "
-            f"(SELECT version_num FROM {VERSION_TABLE} ORDER BY version_num)), 'base')"
+            f"(SELECT version_num FROM {self.version_name} ORDER BY version_num)), 'base')"
         )
         return f"""CREATE TEMP TABLE schemactl_guard (found TEXT);
 CREATE TEMP TRIGGER schemactl_guard_check BEFORE INSERT ON schemactl_guard
@@ -496,7 +535,8 @@ def driver_hint() -> str:
 
 
 @functools.cache
-def _tables() -> dict[str, Any]:
+def _tables(version_table: str, version_table_schema: str | None) -> dict[str, Any]:
+    """The version table (keyed VERSION_TABLE whatever its name) and the audit table."""
     from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table
     from sqlalchemy import text as sql_text
 
@@ -504,10 +544,11 @@ def _tables() -> dict[str, Any]:
     return {
         # Exactly Alembic's own definition, so online Alembic can carry on from a script.
         VERSION_TABLE: Table(
-            VERSION_TABLE,
+            version_table,
             metadata,
             Column("version_num", String(32), nullable=False),
-            PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+            PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
+            schema=version_table_schema,
         ),
         AUDIT_TABLE: Table(
             AUDIT_TABLE,

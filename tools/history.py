@@ -145,6 +145,7 @@ class History:
     graph: Graph
     scripts: ScriptDirectory | None = field(default=None, repr=False)
     loaded: dict[RevisionId, Any] = field(default_factory=dict, repr=False)  # id -> Script
+    project: Project | None = field(default=None, repr=False)
 
     def module(self, revision: RevisionId) -> Any:
         return self.loaded[revision].module
@@ -202,7 +203,9 @@ def revision_map(graph: Graph) -> RevisionMap:
 def load_history(project: Project) -> History:
     scripts = script_directory(project.alembic_config())
     loaded = load_scripts(scripts)
-    return History(graph_of(loaded), scripts, {script.revision: script for script in loaded})
+    return History(
+        graph_of(loaded), scripts, {script.revision: script for script in loaded}, project
+    )
 
 
 def sha256_of(path: Path) -> str:

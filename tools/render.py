@@ -7,11 +7,11 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.capture import Capture, Operation, RenderError
+from tools.capture import Operation, RenderError, Session, capture_session
 from tools.dialects import ScriptDialect, safe_revision
 from tools.history import History, Range, sha256_of, version_moves
 from tools.text import comment
@@ -73,22 +73,18 @@ class Script:
 
 
 def capture_steps(
-    history: History, dialect: ScriptDialect, span: Range, kind: str
+    history: History, dialect: ScriptDialect, span: Range, kind: str, session: Session
 ) -> tuple[Step, ...]:
-    """Each revision of ``span`` run offline, with the version-table moves around it."""
+    """Each revision of ``span`` as captured offline, with the version-table moves around it."""
     graph = history.graph
-    capture = Capture(dialect.name)
     moves = version_moves(graph, span)
-    order = span.revisions if kind == UPGRADE else tuple(reversed(span.revisions))
+    direction = _direction(kind)
     heads = set(span.start if kind == UPGRADE else span.end)
     steps = []
-    for rev in order:
+    for rev in _order(span, kind):
         revision = graph[safe_revision(rev)]
-        direction = "upgrade" if kind == UPGRADE else "downgrade"
-        captured, operations = capture.run(
-            getattr(history.module(rev), direction), revision, direction
-        )
-        statements = tuple(statement.sql for statement in captured)
+        captured = session.get(rev, direction)
+        statements = tuple(statement.sql for statement in captured.statements)
         removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
         heads = (heads - set(removed)) | set(added)
         sha = sha256_of(revision.path)
@@ -99,15 +95,25 @@ def capture_steps(
                 sha256=sha,
                 direction=direction,
                 statements=statements,
-                operations=operations,
+                operations=captured.operations,
                 stamp=tuple(dialect.stamp(removed, added)),
                 audit=dialect.audit(rev, direction, sha),
-                transactional=not any(dialect.non_transactional(s) for s in statements),
+                transactional=not any(
+                    s.autocommit or dialect.non_transactional(s.sql) for s in captured.statements
+                ),
             )
         )
     expected_end = set(span.end if kind == UPGRADE else span.start)
     assert heads == expected_end, (heads, expected_end)
     return tuple(steps)
+
+
+def _direction(kind: str) -> str:
+    return "upgrade" if kind == UPGRADE else "downgrade"
+
+
+def _order(span: Range, kind: str) -> tuple[RevisionId, ...]:
+    return span.revisions if kind == UPGRADE else tuple(reversed(span.revisions))
 
 
 # -- scripts ------------------------------------------------------------------------------------
@@ -138,7 +144,19 @@ def render_script(
     out_dir: str | None,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``."""
-    dialect = environment.kind
+    direction = _direction(kind)
+    session = capture_session(
+        history,
+        environment.dialect,
+        [(rev, direction) for rev in _order(span, kind)],
+        environment=environment,
+    )
+    # Guard and stamps go to the version table the project's env.py configures.
+    dialect = replace(
+        environment.kind,
+        version_table=session.version_table,
+        version_table_schema=session.version_table_schema,
+    )
     regenerate = (
         f"schemactl sql --env {environment.name} --from {span.start_label} "
         f"--to {span.end_label}" + (f" --out {out_dir}" if out_dir else " --stdout")
@@ -150,7 +168,7 @@ def render_script(
         dialect=dialect,
         expected=span.start if kind == UPGRADE else span.end,
         result=span.end if kind == UPGRADE else span.start,
-        steps=capture_steps(history, dialect, span, kind),
+        steps=capture_steps(history, dialect, span, kind, session),
         apply_command=dialect.apply_command(path),
         regenerate_command=regenerate,
     )
@@ -162,8 +180,6 @@ def _template(project: Project) -> Path:
 
 
 def _with_text(script: Script, template_path: Path) -> Script:
-    from dataclasses import replace
-
     from mako import exceptions
     from mako.template import Template
 

@@ -78,9 +78,11 @@ ${thin}
 --   ${step.message}
 --   ${comment(step.revision.path.name)}  sha256 ${step.sha256}
 ${thin}
-%   if not step.transactional and dialect.transactional:
+<%  outside = not step.transactional and dialect.transactional %>\
+%   if outside:
 
--- This revision cannot run in a transaction: commit what came before it.
+-- This revision cannot run in a transaction: commit what came before it. Its statements,
+-- then its version and audit rows, each commit on their own.
 %     for line in dialect.commit():
 ${line}
 %     endfor
@@ -93,17 +95,18 @@ ${line}
 
 ${statement}
 %   endfor
-%   if not step.transactional and dialect.transactional:
-
-%     for line in dialect.begin():
-${line}
-%     endfor
-%   endif
 
 %   for line in step.stamp:
 ${line}
 %   endfor
 ${step.audit}
+%   if outside:
+
+-- Back in a transaction for what follows.
+%     for line in dialect.begin():
+${line}
+%     endfor
+%   endif
 % endfor
 % for line in dialect.commit():
 
