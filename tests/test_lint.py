@@ -18,7 +18,7 @@ runner = CliRunner()
 REVISION = '''"""Lint case"""
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0123456789ab"
 down_revision = "68cfa590ad28"
@@ -116,6 +116,18 @@ CASES = {
         ),
         (
             "    op.execute(\"UPDATE users SET phone = NULL WHERE phone = ''\")",
+            "    op.execute(\"UPDATE users SET phone = '' WHERE id < 0\")",
+        ),
+    ),
+    "renders": (
+        (
+            '    op.add_column("users", sa.Column("nickname", sa.String(30)))\n'
+            "    raise KeyError('SETTING')",
+            '    op.drop_column("users", "nickname")',
+        ),
+        (
+            "    if context.is_offline_mode():\n"
+            "        op.execute(\"UPDATE users SET phone = NULL WHERE phone = ''\")",
             "    op.execute(\"UPDATE users SET phone = '' WHERE id < 0\")",
         ),
     ),

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tools.capture import capture_operations
+from tools.capture import capture_session
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
+    from tools.capture import Session
     from tools.config import Project
     from tools.history import History
 
@@ -78,34 +79,40 @@ def _describe_diff(diff: object) -> str:
 def renders_offline(project: Project, history: History) -> list[str]:
     """Every revision renders as plain SQL on every dialect the project deploys to, both ways:
     a DBA script cannot contain a revision that needs a live connection."""
-
     found = []
     for dialect in sorted({env.dialect for env in project.environments.values()}):
+        session = _session(history, dialect)
         for direction in ("upgrade", "downgrade"):
             for rev in history.graph.order:
-                try:
-                    capture_operations(history, dialect, [rev], direction)
-                except SchemactlError as err:
-                    found.append(f"{dialect}: {err}")
+                error = session.results[(rev, direction)]
+                if isinstance(error, SchemactlError):
+                    found.append(f"{dialect}: {error}")
     return found
 
 
 def downgrades_exist(project: Project, history: History) -> list[str]:
     """A revision that changes something has a downgrade that undoes something: otherwise a
-    rollback script silently leaves its changes behind."""
-
-    dialect = project.environment().dialect
+    rollback script silently leaves its changes behind. A revision that cannot be rendered
+    cannot be checked, and fails this check too."""
+    session = _session(history, project.environment().dialect)
     found = []
     for rev in history.graph.order:
+        path = history.graph[rev].path.name
         try:
-            up = capture_operations(history, dialect, [rev], "upgrade")[rev]
-            down = capture_operations(history, dialect, [rev], "downgrade")[rev]
-        except SchemactlError:
-            continue  # reported by renders_offline
+            up = session.get(rev, "upgrade").operations
+            down = session.get(rev, "downgrade").operations
+        except SchemactlError as err:
+            found.append(f"{rev} ({path}) cannot be checked: {err}")
+            continue
         if up and not down:
-            path = history.graph[rev].path.name
             found.append(f"{rev} ({path}) changes the schema but its downgrade does nothing")
     return found
+
+
+def _session(history: History, dialect: str) -> Session:
+    """Every revision captured both ways in one offline run of env.py."""
+    requests = [(rev, d) for rev in history.graph.order for d in ("upgrade", "downgrade")]
+    return capture_session(history, dialect, requests)
 
 
 def releases_current(project: Project, history: History) -> list[str]:

@@ -49,6 +49,7 @@ EnvOption = Annotated[
 class Options:
     config: Path | None
     env: str | None
+    x_arguments: tuple[str, ...] = ()
 
 
 @app.callback()
@@ -66,8 +67,18 @@ def _global_options(
         ),
     ] = None,
     env: EnvOption = None,
+    x_arguments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-x",
+            metavar="KEY=VALUE",
+            help="An argument for the project's env.py (context.get_x_argument()), as with "
+            "`alembic -x`; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Options(config=config, env=env)
+    ctx.obj = Options(config=config, env=env, x_arguments=tuple(x_arguments or ()))
 
 
 class _Progress(logging.Handler):
@@ -105,9 +116,11 @@ def _user_errors() -> Iterator[None]:
 
 
 def _project(ctx: typer.Context) -> Project:
+    from dataclasses import replace
+
     from tools.config import load_project
 
-    return load_project(ctx.obj.config)
+    return replace(load_project(ctx.obj.config), x_arguments=ctx.obj.x_arguments)
 
 
 def _env(ctx: typer.Context, env: str | None) -> str | None:

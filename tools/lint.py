@@ -25,7 +25,7 @@ from tools.errors import SchemactlError
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from tools.capture import Operation, Statement
+    from tools.capture import Operation, Session, Statement
     from tools.dialects import ScriptDialect
     from tools.graph import Revision
     from tools.history import History, Range
@@ -287,16 +287,32 @@ def data_rewrites(facts: Facts) -> Iterator[Hit]:
 def offline_unsafe(facts: Facts) -> Iterator[Hit]:
     """A revision that reads from the database cannot become a DBA script: the script is
     written before anyone connects."""
-    from tools.capture import IrreversibleRevision, RenderError
+    from tools.capture import OfflineUnsafe
 
     error = facts.render_error
-    if error is not None and not isinstance(error, IrreversibleRevision):
+    if isinstance(error, OfflineUnsafe):
+        yield Hit(
+            ERROR,
+            error.summary,
+            None,
+            "schemactl renders scripts offline; a revision that queries cannot be rendered",
+            "write data changes as SQL that reads nothing (op.execute, op.bulk_insert)",
+        )
+
+
+def renders(facts: Facts) -> Iterator[Hit]:
+    """A revision that fails while it is rendered (for any reason but reading from the
+    database, or a downgrade that refuses to run) cannot be part of a DBA script."""
+    from tools.capture import IrreversibleRevision, OfflineUnsafe, RenderError
+
+    error = facts.render_error
+    if error is not None and not isinstance(error, IrreversibleRevision | OfflineUnsafe):
         yield Hit(
             ERROR,
             error.summary if isinstance(error, RenderError) else str(error),
             None,
-            "schemactl renders scripts offline; a revision that queries cannot be rendered",
-            "write data changes as SQL that reads nothing (op.execute, op.bulk_insert)",
+            "the script is rendered offline; this revision does not render",
+            error.fix if isinstance(error, RenderError) and error.fix else "fix the revision",
         )
 
 
@@ -353,6 +369,7 @@ RULES: dict[str, Rule] = {
     "rename": renames,
     "data-rewrite": data_rewrites,
     "offline-unsafe": offline_unsafe,
+    "renders": renders,
     "irreversible": irreversible,
     "enum-lifecycle": enum_lifecycle,
 }
@@ -463,18 +480,25 @@ def silences(path: Path) -> dict[str, str]:
 
 
 def facts_for(
-    history: History, dialect: ScriptDialect, rev: str, direction: str = "upgrade"
+    history: History,
+    dialect: ScriptDialect,
+    rev: str,
+    direction: str = "upgrade",
+    session: Session | None = None,
 ) -> Facts:
-    from tools.capture import capture_revisions
+    """What the rules see of one revision; ``session`` holds it captured both ways."""
+    from tools.capture import capture_session
 
     revision = history.graph[rev]
     reverse = "downgrade" if direction == "upgrade" else "upgrade"
+    if session is None:
+        session = capture_session(history, dialect.name, [(rev, direction), (rev, reverse)])
     try:
-        captured = capture_revisions(history, dialect.name, [rev], direction)[rev]
+        captured = session.get(rev, direction)
     except SchemactlError as err:
         return Facts(revision, dialect, direction, (), (), frozenset(), render_error=err)
     try:
-        back = capture_revisions(history, dialect.name, [rev], reverse)[rev]
+        back = session.get(rev, reverse)
         reverse_operations, reverse_statements = back.operations, back.statements
         reverse_error = None
     except SchemactlError as err:
@@ -500,11 +524,15 @@ def facts_for(
 
 
 def lint_revision(
-    history: History, dialect: ScriptDialect, rev: str, direction: str = "upgrade"
+    history: History,
+    dialect: ScriptDialect,
+    rev: str,
+    direction: str = "upgrade",
+    session: Session | None = None,
 ) -> list[Finding]:
     from tools.dialects import rule_applies
 
-    facts = facts_for(history, dialect, rev, direction)
+    facts = facts_for(history, dialect, rev, direction, session)
     allowed = silences(facts.revision.path)
     findings = []
     for name, rule in RULES.items():
@@ -545,8 +573,14 @@ def lint_revision(
 def lint_range(
     history: History, dialect: ScriptDialect, revisions: tuple[str, ...], direction: str = "upgrade"
 ) -> list[Finding]:
+    from tools.capture import capture_session
+
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
-    return [f for rev in order for f in lint_revision(history, dialect, rev, direction)]
+    # One offline run of env.py captures every revision both ways.
+    session = capture_session(
+        history, dialect.name, [(rev, d) for rev in order for d in ("upgrade", "downgrade")]
+    )
+    return [f for rev in order for f in lint_revision(history, dialect, rev, direction, session)]
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:
