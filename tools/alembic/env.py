@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from alembic import context
 from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection, Engine
 
 from schema import metadata as target_metadata
 from tools.config import project_from_alembic_config
@@ -66,20 +67,29 @@ def run_migrations_offline(environment: Environment) -> None:
         context.run_migrations()
 
 
+def _migrate(connection: Connection, environment: Environment) -> None:
+    context.configure(connection=connection, **_configure_options(environment))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online(environment: Environment) -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(connection=connection, **_configure_options(environment))
-        with context.begin_transaction():
-            context.run_migrations()
+    # A caller may hand over its own Connection (Alembic's cookbook) or an Engine
+    # (pytest-alembic does): a Connection is used as it is, an Engine is connected.
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        _migrate(given, environment)
+        return
+    if isinstance(given, Engine):
+        with given.connect() as connection:
+            _migrate(connection, environment)
+            connection.commit()
         return
     url: URL = config.attributes.get("schemactl.url") or environment.url()
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, **_configure_options(environment))
-            with context.begin_transaction():
-                context.run_migrations()
+            _migrate(connection, environment)
     finally:
         engine.dispose()
 

@@ -1,0 +1,41 @@
+"""pytest-alembic's default tests against this repo on PostgreSQL, with env.py unchanged.
+
+pytest-alembic hands env.py an Engine in ``config.attributes["connection"]`` (Alembic's
+cookbook hands a Connection); env.py takes either.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest_alembic import Config
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from sqlalchemy import create_engine, pool
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.postgresql
+
+__all__ = [
+    "test_model_definitions_match_ddl",
+    "test_single_head_revision",
+    "test_up_down_consistency",
+    "test_upgrade",
+]
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return Config(config_options={"file": str(REPO / "alembic.ini")})
+
+
+@pytest.fixture
+def alembic_engine(throwaway_database):
+    database = throwaway_database("postgresql")
+    engine = create_engine(database.url, poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
