@@ -31,7 +31,7 @@ lint: $(STAMP)
 # The CI gate first: one head, models match migrations, every revision renders offline,
 # downgrades exist, and every committed release in sql_out/ re-renders byte for byte.
 test: lint
-	$(BIN)/schemactl check
+	$(BIN)/schemactl check --strict
 	$(BIN)/pytest
 
 # The unit tests alone: pure logic in memory, no server, a few seconds.

@@ -464,10 +464,15 @@ def rebase(
 def check(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail a check that cannot run here instead of skipping it."),
+    ] = False,
 ) -> None:
     """The CI gate: one head, models match migrations, everything renders, sql_out/ current.
 
-    Every problem is reported at once; the exit code is 1 if there is any.
+    Every problem is reported at once; the exit code is 1 if there is any. A check that
+    cannot run here (no scratch server, no target_metadata) is reported as skipped.
 
     Example: schemactl check
     Example: schemactl check --json
@@ -477,17 +482,21 @@ def check(
     from tools import checks
 
     with _user_errors():
-        findings = checks.run_checks(_project(ctx))
+        report = checks.run_checks(_project(ctx), strict=strict)
     if as_json:
-        report = {"ok": not findings, "problems": [f.as_json() for f in findings]}
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
-        for name in checks.CHECKS:
-            mine = [f for f in findings if f.check == name]
+        names = list(checks.CHECKS)
+        names += sorted({f.check for f in report.findings} - set(names))
+        for name in names:
+            mine = [f for f in report.findings if f.check == name]
+            if name in report.skipped:
+                typer.echo(f"skip {name}: {report.skipped[name]}")
+                continue
             typer.echo(f"{'FAIL' if mine else 'ok  '} {name}")
             for finding in mine:
                 typer.echo(f"     {finding.message}")
-    if findings:
+    if not report.ok:
         raise typer.Exit(code=1)
 
 

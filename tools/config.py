@@ -91,10 +91,43 @@ class Project:
     template: Path | None = None
     # `-x KEY=VALUE` arguments for env.py, as `alembic -x` passes them.
     x_arguments: tuple[str, ...] = ()
+    # Servers for throwaway databases, per dialect, from [schemactl] scratch_<dialect>_url.
+    scratch_urls: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
         return self.config_path.parent
+
+    def scratch_server(
+        self, kind: ScriptDialect, environ: Mapping[str, str] | None = None
+    ) -> URL | None:
+        """The server on which throwaway databases of ``kind`` may be created and dropped:
+        $SCHEMACTL_SCRATCH_<DIALECT>_URL, else ``scratch_<dialect>_url`` in [schemactl];
+        None when neither is set. A kind that needs no server gets None too."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if not kind.needs_server:
+            return None
+        environ = os.environ if environ is None else environ
+        variable = scratch_variable(kind)
+        raw = environ.get(variable) or self.scratch_urls.get(kind.name)
+        if not raw:
+            return None
+        try:
+            url = make_url(raw)
+            url.port  # noqa: B018 - a port that is not a number fails here, not later
+        except (ArgumentError, ValueError):
+            raise ConfigError(
+                f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url) is not "
+                f"a valid URL; expected something like {kind.example_url}"
+            ) from None
+        if not kind.accepts(url):
+            raise ConfigError(
+                f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url) is for "
+                f"{url.get_backend_name()}; point it at a {kind.name} server"
+            )
+        return kind.complete(url)
 
     def environment(self, name: str | None = None) -> Environment:
         name = name or self.default_env
@@ -180,6 +213,11 @@ def project_from_alembic_config(cfg: Config) -> Project:
         sql_out = Path(settings.get("sql_out") or path.parent / "sql_out")
         template = Path(settings["template"]) if settings.get("template") else None
         default_env = settings.get("default_env") or next(iter(environments), IMPLICIT_ENV)
+        scratch_urls = {
+            key.removeprefix("scratch_").removesuffix("_url"): value
+            for key, value in settings.items()
+            if key.startswith("scratch_") and key.endswith("_url") and value
+        }
     except configparser.Error as err:
         raise ConfigError(f"{path.name} cannot be read: {err}".splitlines()[0]) from err
     if not environments:
@@ -194,7 +232,12 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"template = {template} in {path.name} is not a file; fix the path or remove the "
             "setting to use schemactl's own template"
         )
-    return Project(path, default_env, environments, sql_out, template)
+    return Project(path, default_env, environments, sql_out, template, scratch_urls=scratch_urls)
+
+
+def scratch_variable(kind: ScriptDialect) -> str:
+    """The environment variable naming the scratch server of a kind of database."""
+    return f"SCHEMACTL_SCRATCH_{kind.name.upper()}_URL"
 
 
 _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,8 +190,9 @@ def sql(
     """
     environment, history, span = _range_for(project, env, start, target)
     out = out or default_out(project, environment)
+    option, shown = invocation(project, out)
     upgrade, rollback = render_scripts(
-        project, environment, history, span, out_dir=shown_path(project, out)
+        project, environment, history, span, out_dir=shown, config_option=option
     )
     write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
     return out, upgrade, rollback
@@ -206,7 +208,22 @@ def sql_one(
 ) -> Script:
     """Render just the upgrade or just the rollback script of a range (for --stdout)."""
     environment, history, span = _range_for(project, env, start, target)
-    return render_script(project, environment, history, span, kind, out_dir=None)
+    option, _ = invocation(project, None)
+    return render_script(
+        project, environment, history, span, kind, out_dir=None, config_option=option
+    )
+
+
+def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
+    """How the commands in a script's header reach the project from where schemactl runs:
+    the ``-c`` option it needs (none from the project's own folder) and the output folder.
+    Releases are always written as seen from the project's folder, so they stay the same
+    wherever they are rendered or checked from."""
+    here = Path.cwd().resolve()
+    if here == project.root and project.config_path.name == "alembic.ini":
+        return "", shown_path(project, out) if out is not None else None
+    config = os.path.relpath(project.config_path, here)
+    return f"-c {shlex.quote(config)} ", os.path.relpath(out, here) if out is not None else None
 
 
 def _render_release(

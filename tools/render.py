@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from tools.capture import Operation, RenderError, Session, capture_session
@@ -126,11 +127,28 @@ def render_scripts(
     span: Range,
     *,
     out_dir: str | None,
+    config_option: str = "",
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it."""
     return (
-        render_script(project, environment, history, span, UPGRADE, out_dir=out_dir),
-        render_script(project, environment, history, span, ROLLBACK, out_dir=out_dir),
+        render_script(
+            project,
+            environment,
+            history,
+            span,
+            UPGRADE,
+            out_dir=out_dir,
+            config_option=config_option,
+        ),
+        render_script(
+            project,
+            environment,
+            history,
+            span,
+            ROLLBACK,
+            out_dir=out_dir,
+            config_option=config_option,
+        ),
     )
 
 
@@ -142,8 +160,11 @@ def render_script(
     kind: str,
     *,
     out_dir: str | None,
+    config_option: str = "",
 ) -> Script:
-    """The upgrade (or rollback) script for ``span``."""
+    """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
+    commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
+    into the command that regenerates it, for a project that is not the current folder's."""
     direction = _direction(kind)
     session = capture_session(
         history,
@@ -158,10 +179,10 @@ def render_script(
         version_table_schema=session.version_table_schema,
     )
     regenerate = (
-        f"schemactl sql --env {environment.name} --from {span.start_label} "
-        f"--to {span.end_label}" + (f" --out {out_dir}" if out_dir else " --stdout")
+        f"schemactl {config_option}sql --env {environment.name} --from {span.start_label} "
+        f"--to {span.end_label}" + (f" --out {quote(out_dir)}" if out_dir else " --stdout")
     )
-    path = f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql"
+    path = quote(f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql")
     script = Script(
         kind=kind,
         environment=environment,

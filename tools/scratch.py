@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.dialects import TOOL_TABLES, VERSION_TABLE
-from tools.errors import DatabaseError
+from tools.errors import DatabaseError, SchemactlError
 from tools.graph import HistoryError
 
 if TYPE_CHECKING:
@@ -98,11 +98,50 @@ def upgrade(cfg: Config, target: str) -> None:
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
+    kind = cfg.attributes["schemactl.environment"].kind
     try:
         command.upgrade(cfg, target)
-    except (CommandError, DBAPIError) as err:
-        kind = cfg.attributes["schemactl.environment"].kind
+    except CommandError as err:
+        if isinstance(err.__cause__, SchemactlError):
+            raise err.__cause__ from err
         raise ScratchUpgradeFailed(kind.title, target, _first_line(err)) from err
+    except DBAPIError as err:
+        raise ScratchUpgradeFailed(kind.title, target, _first_line(err)) from err
+    except SchemactlError:
+        raise
+    except Exception as err:  # the project's env.py and revisions: report what they raised
+        reason = f"{type(err).__name__}: {_first_line(err)}"
+        raise ScratchUpgradeFailed(kind.title, target, reason) from err
+
+
+def model_differences(cfg: Config) -> list[object] | None:
+    """What autogenerate finds between the project's models and the scratch database, asked
+    through its env.py (its target_metadata, include rules, compare options); None when
+    env.py has no target_metadata."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    found: dict[str, Any] = {}
+
+    def probe(heads: object, context: Any) -> list[Any]:
+        metadata = context.opts.get("target_metadata")
+        if metadata is not None:
+            found["diffs"] = compare_metadata(context, metadata)
+        return []
+
+    try:
+        scripts = ScriptDirectory.from_config(cfg)
+        with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
+            scripts.run_env()
+    except SchemactlError:
+        raise
+    except Exception as err:  # the project's env.py: report what it raised
+        raise DatabaseError(
+            f"env.py failed against a scratch database ({type(err).__name__}: "
+            f"{_first_line(err)}); fix env.py"
+        ) from err
+    return found.get("diffs")
 
 
 def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:

@@ -24,9 +24,9 @@ ${rule}
 % endfor
 --
 -- Apply with (${dialect.client}):
---   ${script.apply_command}
+--   ${comment(script.apply_command, limit=100_000)}
 -- Regenerate with:
---   ${script.regenerate_command}
+--   ${comment(script.regenerate_command, limit=100_000)}
 --
 -- Before it changes anything, the script checks that ${"alembic_version"} holds exactly the
 -- from-state above, and stops with an error naming what it found otherwise.
