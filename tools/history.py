@@ -126,6 +126,7 @@ def header_of(script: Script) -> Header:
         branch_labels=as_tuple(getattr(script.module, "branch_labels", None)),
         message=(script.doc or "").strip(),
         path=script.path,
+        depends_on=as_tuple(getattr(script.module, "depends_on", None)),
     )
 
 

@@ -7,10 +7,17 @@ from tools.history import History
 
 
 def header(
-    rev: str, *parents: str, labels: tuple[str, ...] = (), message: str = "", name: str = ""
+    rev: str,
+    *parents: str,
+    labels: tuple[str, ...] = (),
+    message: str = "",
+    name: str = "",
+    depends_on: tuple[str, ...] = (),
 ) -> Header:
     """One revision; its file name sorts by the order revisions are written in a test."""
-    return Header(rev, tuple(parents), labels, message or f"revision {rev}", name or f"{rev}.py")
+    return Header(
+        rev, tuple(parents), labels, message or f"revision {rev}", name or f"{rev}.py", depends_on
+    )
 
 
 def graph_of(*headers: Header) -> Graph:
