@@ -18,13 +18,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tools import release
+from tools.cli import app
 from tools.config import load_project
 from tools.errors import SchemactlError
 from tools.history import load_graph, load_history
 
 from .conftest import DIALECTS, SCENARIOS, apply_script, schema_snapshot, schemactl
+
+runner = CliRunner()
 
 CORPUS = SCENARIOS / "corpus"
 PROJECTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -43,7 +47,9 @@ def project_copy(tmp_path: Path, name: str, dialect: str, url: str | None = None
     shutil.copytree(CORPUS / name, dest, ignore=shutil.ignore_patterns("__pycache__"))
     ini = dest / "alembic.ini"
     text = ini.read_text().splitlines()
-    wanted = (url or PLACEHOLDER[dialect]).replace("%", "%%")
+    wanted = (url or PLACEHOLDER[dialect].replace("app.db", str(dest / "app.db"))).replace(
+        "%", "%%"
+    )
     ini.write_text(
         "\n".join(
             f"sqlalchemy.url = {wanted}" if line.startswith("sqlalchemy.url") else line
@@ -196,12 +202,35 @@ def test_graph_status_and_branches_agree_with_alembic(tmp_path, name):
     for label in graph.labels:
         alembic = {r for r in graph.order if label in scripts.get_revision(r).branch_labels}
         assert graph.label_members(label) == alembic
-    status = schemactl(project, "-c", "alembic.ini", *X_ARGS.get(name, []), "status")
-    assert status.returncode == 0, status.stderr
+    config = ["-c", str(project / "alembic.ini"), *X_ARGS.get(name, [])]
+    status = runner.invoke(app, [*config, "status"])
+    assert status.exit_code == 0, status.output
     assert len(status.stdout.splitlines()) == 2 + len(graph.order)
-    drawn = schemactl(project, "-c", "alembic.ini", "graph")
-    assert drawn.returncode == 0 and drawn.stdout.count(" o ") + drawn.stdout.count("\no ") >= 1
-    listed = schemactl(project, "-c", "alembic.ini", "branch", "list")
-    assert listed.returncode == 0, listed.stderr
+    drawn = runner.invoke(app, [*config, "graph"])
+    assert drawn.exit_code == 0, drawn.output
+    listed = runner.invoke(app, [*config, "branch", "list"])
+    assert listed.exit_code == 0, listed.output
     for label in graph.labels:
         assert label in listed.stdout
+
+
+def test_the_regenerate_line_reaches_a_project_in_another_folder(tmp_path):
+    project = project_copy(tmp_path, "idioms", "postgresql")
+    command = ["-c", "idioms/alembic.ini", "-x", "tenant=globex", "sql", "--from", "base"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tools", *command, "--stdout"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    regenerate = lines[lines.index("-- Regenerate with:") + 1]
+    assert regenerate == (
+        "--   schemactl -c idioms/alembic.ini -x tenant=globex sql --env default --from base "
+        "--to d4d4d4d4d4d4 --stdout"
+    )
+    # The guard and stamps use the version table env.py chose for -x tenant=globex.
+    assert "to_regclass('globex_versions')" in result.stdout
+    assert "INSERT INTO globex_versions (version_num) VALUES ('a1a1a1a1a1a1');" in result.stdout
+    assert project.is_dir()

@@ -220,10 +220,12 @@ def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
     Releases are always written as seen from the project's folder, so they stay the same
     wherever they are rendered or checked from."""
     here = Path.cwd().resolve()
+    extra = "".join(f"-x {shlex.quote(x)} " for x in project.x_arguments)
     if here == project.root and project.config_path.name == "alembic.ini":
-        return "", shown_path(project, out) if out is not None else None
+        return extra, shown_path(project, out) if out is not None else None
     config = os.path.relpath(project.config_path, here)
-    return f"-c {shlex.quote(config)} ", os.path.relpath(out, here) if out is not None else None
+    folder = os.path.relpath(out, here) if out is not None else None
+    return f"-c {shlex.quote(config)} {extra}", folder
 
 
 def _render_release(

@@ -1,0 +1,16 @@
+"""b"""
+
+from alembic import op
+
+revision = "bbbbbbbbbbbb"
+down_revision = "r1r1r1r1r1r1"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SELECT 1")
+
+
+def downgrade():
+    op.execute("SELECT 1")

@@ -1,0 +1,16 @@
+"""b1"""
+
+from alembic import op
+
+revision = "b1b1b1b1b1b1"
+down_revision = "c1c1c1c1c1c1"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SELECT 1")
+
+
+def downgrade():
+    op.execute("SELECT 1")
