@@ -45,8 +45,6 @@ class Environment:
 
     def url(self, environ: Mapping[str, str] | None = None) -> URL:
         """The database URL, from ``url_env`` or the default; the driver filled in if missing."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
 
         environ = os.environ if environ is None else environ
         raw = environ.get(self.url_env) if self.url_env else None
@@ -60,21 +58,13 @@ class Environment:
                 f"environment {self.name!r} has no database URL; set sqlalchemy.url or "
                 "url_env in alembic.ini"
             )
-        try:
-            url = make_url(raw)
-            url.port  # noqa: B018 - a port that is not a number fails here, not later
-        except (ArgumentError, ValueError):
-            # The message would echo the URL, password included.
-            raise ConfigError(
-                f"the database URL in {source} for environment {self.name!r} is not a valid "
-                f"SQLAlchemy URL; expected something like {kind.example_url}"
-            ) from None
-        if not kind.accepts(url):
-            raise ConfigError(
-                f"environment {self.name!r} is {self.dialect} but the URL in {source} is for "
-                f"{url.get_backend_name()}; point {source} at a {self.dialect} database"
-            )
-        url = kind.complete(url)
+        url = parse_url(
+            raw,
+            kind,
+            f"the database URL in {source} for environment {self.name!r}",
+            f"environment {self.name!r} is {self.dialect} but the URL in {source} is for "
+            f"{{backend}}; point {source} at a {self.dialect} database",
+        )
         kind.prepare(url)
         return url
 
@@ -104,8 +94,6 @@ class Project:
         """The server on which throwaway databases of ``kind`` may be created and dropped:
         $SCHEMACTL_SCRATCH_<DIALECT>_URL, else ``scratch_<dialect>_url`` in [schemactl];
         None when neither is set. A kind that needs no server gets None too."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
 
         if not kind.needs_server:
             return None
@@ -114,20 +102,13 @@ class Project:
         raw = environ.get(variable) or self.scratch_urls.get(kind.name)
         if not raw:
             return None
-        try:
-            url = make_url(raw)
-            url.port  # noqa: B018 - a port that is not a number fails here, not later
-        except (ArgumentError, ValueError):
-            raise ConfigError(
-                f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url) is not "
-                f"a valid URL; expected something like {kind.example_url}"
-            ) from None
-        if not kind.accepts(url):
-            raise ConfigError(
-                f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url) is for "
-                f"{url.get_backend_name()}; point it at a {kind.name} server"
-            )
-        return kind.complete(url)
+        return parse_url(
+            raw,
+            kind,
+            f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url)",
+            f"the scratch {kind.name} URL (${variable} or scratch_{kind.name}_url) is for "
+            f"{{backend}}; point it at a {kind.name} server",
+        )
 
     def environment(self, name: str | None = None) -> Environment:
         name = name or self.default_env
@@ -233,6 +214,25 @@ def project_from_alembic_config(cfg: Config) -> Project:
             "setting to use schemactl's own template"
         )
     return Project(path, default_env, environments, sql_out, template, scratch_urls=scratch_urls)
+
+
+def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
+    """A URL for ``kind``, its driver filled in. ``what`` names it in an error, which never
+    shows the URL itself (it may hold a password); ``wrong_kind`` is the message for a URL of
+    another kind of database, with ``{backend}`` for the one it names."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw)
+        url.port  # noqa: B018 - a port that is not a number fails here, not later
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"{what} is not a valid SQLAlchemy URL; expected something like {kind.example_url}"
+        ) from None
+    if not kind.accepts(url):
+        raise ConfigError(wrong_kind.replace("{backend}", url.get_backend_name()))
+    return kind.complete(url)
 
 
 def scratch_variable(kind: ScriptDialect) -> str:
