@@ -72,8 +72,8 @@ def scratch_database(
             engine.dispose()
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
             raise DatabaseError(
-                f"cannot create a scratch database on {redact(server)} ({reason}); schemactl "
-                "needs the privilege to create databases there"
+                f"cannot create a scratch database on {redact(server)} ({reason}); check that "
+                "the server is up and that its user may create databases"
             ) from err
         try:
             yield url
