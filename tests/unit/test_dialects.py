@@ -107,3 +107,19 @@ def test_names_urls_and_rules():
     assert script_dialect("postgresql").complete(
         make_url("postgres+psycopg://h/db")
     ).drivername == ("postgresql+psycopg")
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_guard_and_stamps_follow_the_version_table_env_py_configures(name):
+    from dataclasses import replace
+
+    kind = replace(script_dialect(name), version_table="my_versions", version_table_schema="ops")
+    table = "ops.my_versions"
+    (update,) = kind.stamp(["aaa"], ["bbb"])
+    assert update.startswith(f"UPDATE {table} SET version_num='bbb'")
+    guard = kind.guard(["aaa"])
+    assert "alembic_version" not in guard
+    assert "my_versions" in guard
+    created = kind.ensure_tables()[0]
+    assert f"CREATE TABLE IF NOT EXISTS {table} (" in created
+    assert "CONSTRAINT my_versions_pkc PRIMARY KEY (version_num)" in created
