@@ -270,8 +270,8 @@ def test_release_check_finds_every_problem(repo_copy):
         "(a revision file, the template, or a pinned package)"
     )
     assert result.stderr.splitlines() == [
-        "FAIL sql_out/prod/0003_stray: not listed in manifest.json; remove it or render "
-        "releases with `schemactl release`",
+        "FAIL sql_out/prod/0003_stray: not listed in manifest.json: nothing but recorded "
+        "releases belongs here; remove it, or render releases with `schemactl release`",
         f"FAIL versions/0002_228dfcf7a7c0_add_users_phone.py: edited after release {first} "
         "contained it; released history must not change: restore the file from git and put "
         "the change in a new revision",

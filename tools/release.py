@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.errors import SchemactlError
+from tools.files import replace_folder, write_files
 from tools.history import (
     History,
     NothingToRender,
@@ -194,7 +194,9 @@ def sql(
     upgrade, rollback = render_scripts(
         project, environment, history, span, out_dir=shown, config_option=option
     )
-    write_files(out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text})
+    replace_folder(
+        out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}, shown=str(shown)
+    )
     return out, upgrade, rollback
 
 
@@ -221,11 +223,20 @@ def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
     wherever they are rendered or checked from."""
     here = Path.cwd().resolve()
     extra = "".join(f"-x {shlex.quote(x)} " for x in project.x_arguments)
+    folder = _as_seen_from(here, out) if out is not None else None
     if here == project.root and project.config_path.name == "alembic.ini":
-        return extra, shown_path(project, out) if out is not None else None
-    config = os.path.relpath(project.config_path, here)
-    folder = os.path.relpath(out, here) if out is not None else None
+        return extra, folder
+    config = _as_seen_from(here, project.config_path)
     return f"-c {shlex.quote(config)} {extra}", folder
+
+
+def _as_seen_from(here: Path, path: Path) -> str:
+    """A path relative to ``here`` when it lies below it, else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(here).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 def _render_release(
@@ -289,7 +300,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
             f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
             "or restore the manifest from git"
         )
-    write_files(folder, files)
+    replace_folder(folder, files, shown=shown_path(project, folder))
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
@@ -299,20 +310,6 @@ def _sha256_text(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write each file atomically: a reader sees the old bytes or the new, never a part."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-            os.replace(temp, folder / name)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
 
 
 # -- checking -----------------------------------------------------------------------------------
@@ -338,15 +335,26 @@ def _check_environment(
     problems = report.problems
     listed = {r.name for r in manifest.releases}
     if folder.is_dir():
-        for extra in sorted(p.name for p in folder.iterdir() if p.is_dir()):
-            if extra not in listed:
+        for extra in sorted(folder.iterdir()):
+            if extra.name not in listed and extra.name != MANIFEST:
                 problems.append(
                     Problem(
-                        shown_path(project, folder / extra),
-                        f"not listed in {MANIFEST}; remove it or render releases with "
-                        "`schemactl release`",
+                        shown_path(project, extra),
+                        f"not listed in {MANIFEST}: nothing but recorded releases belongs "
+                        "here; remove it, or render releases with `schemactl release`",
                     )
                 )
+        for rel in manifest.releases:
+            inside = folder / rel.name
+            for extra in sorted(inside.iterdir()) if inside.is_dir() else ():
+                if extra.name not in RELEASE_FILES:
+                    problems.append(
+                        Problem(
+                            shown_path(project, extra),
+                            f"not part of release {rel.name} ({', '.join(RELEASE_FILES)}); "
+                            "remove it",
+                        )
+                    )
     previous: tuple[RevisionId, ...] = ()
     for number, rel in enumerate(manifest.releases, 1):
         where = shown_path(project, folder / rel.name)
