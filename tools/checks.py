@@ -171,6 +171,7 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         history = load_history(project)
     except SchemactlError as err:
         report.findings.append(Finding("history", str(err)))
+        report.skipped = {name: "the history does not load" for name in CHECKS}
         return report
     for name, check in CHECKS.items():
         try:

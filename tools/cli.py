@@ -486,8 +486,8 @@ def check(
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
-        names = list(checks.CHECKS)
-        names += sorted({f.check for f in report.findings} - set(names))
+        names = sorted({f.check for f in report.findings} - set(checks.CHECKS))
+        names += list(checks.CHECKS)
         for name in names:
             mine = [f for f in report.findings if f.check == name]
             if name in report.skipped:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.dialects import ScriptDialect, dialect_of_url, script_dialect
+from tools.dialects import ScriptDialect, dialect_of_url, driver_hint, script_dialect
 from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
 
 if TYPE_CHECKING:
@@ -182,6 +182,11 @@ def project_from_alembic_config(cfg: Config) -> Project:
         raise ConfigError(
             f"{path.name} cannot be read ({first}); fix the file or pass -c PATH/TO/alembic.ini"
         ) from err
+    if not parser.has_section(cfg.config_ini_section):
+        raise ConfigError(
+            f"{path.name} has no [{cfg.config_ini_section}] section, so it is not an Alembic "
+            "config; pass -c PATH/TO/alembic.ini"
+        )
     try:
         environments = {
             section[len(ENV_SECTION_PREFIX) :]: _environment(
@@ -221,7 +226,7 @@ def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
     shows the URL itself (it may hold a password); ``wrong_kind`` is the message for a URL of
     another kind of database, with ``{backend}`` for the one it names."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
         url = make_url(raw)
@@ -230,9 +235,28 @@ def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
         raise ConfigError(
             f"{what} is not a valid SQLAlchemy URL; expected something like {kind.example_url}"
         ) from None
+    if "@" in (url.host or "") or "/" in (url.password or ""):
+        # An '@' left unencoded in a password splits it: part of it would show as the host.
+        raise ConfigError(
+            f"{what} has an unencoded '@' (or '/') in its password; percent-encode the "
+            "password: %40 for @, %2F for /, %25 for %"
+        )
     if not kind.accepts(url):
         raise ConfigError(wrong_kind.replace("{backend}", url.get_backend_name()))
-    return kind.complete(url)
+    url = kind.complete(url)
+    try:
+        url.get_dialect().import_dbapi()
+    except ImportError as err:
+        raise ConfigError(
+            f"{what} names the driver {url.get_driver_name()}, which is not installed; use "
+            f"{driver_hint()}"
+        ) from err
+    except NoSuchModuleError as err:
+        raise ConfigError(
+            f"{what} names the driver {url.get_driver_name()}, which SQLAlchemy does not know; "
+            f"use {driver_hint()}"
+        ) from err
+    return url
 
 
 def scratch_variable(kind: ScriptDialect) -> str:
@@ -252,8 +276,9 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
             "digits, '_' or '-' (at most 40); rename the section"
         )
     dialect = section.get("dialect", "").strip()
+    settings = {key: section[key] for key in _SCRIPT_SETTINGS if section.get(key)}
     try:
-        script_dialect(dialect)
+        script_dialect(dialect, settings).check_settings()
     except ConfigError as err:
         raise ConfigError(f"[schemactl.env.{name}]: {err}") from None
     return Environment(
@@ -261,7 +286,7 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
         dialect=dialect,
         url_env=section.get("url_env") or None,
         default_url=section.get("default_url") or None,
-        settings={key: section[key] for key in _SCRIPT_SETTINGS if section.get(key)},
+        settings=settings,
     )
 
 

@@ -85,6 +85,8 @@ class ScriptDialect:
     batch_by_default: ClassVar[bool] = False
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
     needs_server: ClassVar[bool] = True
+    # The script settings an environment may give (name -> (pattern, example)).
+    setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {}
     settings: Mapping[str, str] = field(default_factory=dict)
     # The version table as the project's env.py configures it (Alembic's default otherwise).
     version_table: str = VERSION_TABLE
@@ -127,6 +129,30 @@ class ScriptDialect:
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection (nothing, for a server)."""
+
+    def describe_error(self, error: BaseException) -> str:
+        """One line a person can read from a driver's exception."""
+        text = str(error).strip()
+        return text.splitlines()[0] if text else type(error).__name__
+
+    def check_settings(self) -> None:
+        """Refuse script settings this kind of database would reject (ConfigError)."""
+        unknown = sorted(set(self.settings) - set(self.setting_patterns))
+        if unknown:
+            raise ConfigError(
+                f"{', '.join(unknown)} is not a {self.title} setting; "
+                + (
+                    f"use {', '.join(sorted(self.setting_patterns))}"
+                    if self.setting_patterns
+                    else "remove it"
+                )
+            )
+        for key, (pattern, example) in self.setting_patterns.items():
+            value = self.settings.get(key)
+            if value is not None and not re.fullmatch(pattern, value.strip()):
+                raise ConfigError(
+                    f"{key} = {value!r} is not valid for {self.title}; write e.g. {key} = {example}"
+                )
 
     def placeholder_url(self) -> URL:
         """A URL that names only this kind of database: what an env.py run offline gets as
@@ -289,6 +315,10 @@ class PostgreSQL(ScriptDialect):
     driver: ClassVar[str] = "psycopg"
     family: ClassVar[frozenset[str]] = frozenset({"postgresql"})
     aliases: ClassVar[dict[str, str]] = {"postgres": "postgresql"}
+    setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
+        "lock_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "5s"),
+        "statement_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "15min"),
+    }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     sqlglot: ClassVar[str] = "postgres"
     lint_rules: ClassVar[frozenset[str]] = frozenset({"postgresql-locks", "enum-lifecycle"})
@@ -369,10 +399,20 @@ class MariaDB(ScriptDialect):
     driver: ClassVar[str] = "pymysql"
     family: ClassVar[frozenset[str]] = frozenset({"mariadb", "mysql"})
     example_url: ClassVar[str] = "mariadb://USER@HOST:3306/DBNAME"
+    setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
+        "lock_wait_timeout": (r"[1-9]\d{0,7}", "10"),
+    }
     sqlglot: ClassVar[str] = "mysql"
 
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
+
+    def describe_error(self, error: BaseException) -> str:
+        # PyMySQL's errors are (code, message) tuples: show the message, then the code.
+        args = getattr(error, "args", ())
+        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+            return f"{args[1]} (error {args[0]})"
+        return super().describe_error(error)
 
     def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
         args = [self.client, f"--host={url.host}", f"--port={url.port or 3306}"]

@@ -9,6 +9,7 @@ resolved by one lookup with one error.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import warnings
 from collections.abc import Sequence
@@ -94,11 +95,33 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
         raise HistoryError(
             f"revision file {where} is not valid Python ({err.msg}); fix or remove it"
         ) from err
-    except (ImportError, NameError, AttributeError, TypeError, ValueError) as err:
+    except HistoryError:
+        raise
+    except Exception as err:  # revision files are project code: report what they raised
         raise HistoryError(
-            f"a revision file failed to load ({type(err).__name__}: {err}); fix or remove it"
+            f"a revision file failed to load{_where(err)} ({type(err).__name__}: "
+            f"{_first_line(err)}); fix or remove it"
         ) from err
     return found
+
+
+def _where(err: BaseException) -> str:
+    """ " in FILE, line N" for the deepest frame outside Alembic and SQLAlchemy, if any."""
+    import traceback
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(err.__traceback__)
+        if not any(part in frame.filename for part in ("/alembic/", "/sqlalchemy/", "/tools/"))
+    ]
+    if not frames:
+        return ""
+    return f" in {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}"
+
+
+def _first_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text or type(err).__name__
 
 
 def _from_map(scripts: ScriptDirectory) -> list[Script]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.config import redact
-from tools.dialects import VERSION_TABLE, driver_hint
+from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
 from tools.errors import DatabaseError, RevisionError, SchemactlError
 from tools.graph import Graph, RevisionId
 from tools.history import check_target, load_graph, load_history
@@ -199,7 +199,8 @@ def translate_errors(url: URL) -> Iterator[None]:
     except DBAPIError as err:
         # str(err) holds the statement and parameters; the driver's own first line is enough,
         # and the URL is shown without its password.
-        reason = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        kind = dialect_of_url(url)
+        reason = kind.describe_error(err.orig) if err.orig else type(err).__name__
         raise DatabaseError(f"{redact(url)}: {reason}") from err
     except NoSuchModuleError as err:
         raise DatabaseError(

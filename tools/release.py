@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.dialects import safe_revision
 from tools.errors import SchemactlError
 from tools.files import replace_folder, write_files
 from tools.history import (
@@ -127,23 +129,42 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
     if not path.exists():
         return Manifest(environment.name, environment.dialect)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         releases = tuple(
             Release(
-                name=r["name"],
-                start=tuple(r["from"]),
-                end=tuple(r["to"]),
-                files=dict(r["files"]),
-                revisions=dict(r["revisions"]),
+                name=_text(r["name"]),
+                start=_ids(r["from"]),
+                end=_ids(r["to"]),
+                files={_text(k): _text(v) for k, v in r["files"].items()},
+                revisions={safe_revision(_text(k)): _text(v) for k, v in r["revisions"].items()},
             )
             for r in data["releases"]
         )
-    except (ValueError, KeyError, TypeError) as err:
+        bad = [r.name for r in releases if not RELEASE_NAME.fullmatch(r.name)]
+        if bad:
+            raise ValueError(f"release name {bad[0]!r} is not NNNN_<revisions>")
+    except (ValueError, KeyError, TypeError, AttributeError, SchemactlError) as err:
         raise ReleaseError(
             f"{shown_path(project, path)} is not a manifest schemactl wrote ({err}); restore it "
             "from git"
         ) from err
     return Manifest(data.get("environment", environment.name), environment.dialect, releases)
+
+
+RELEASE_NAME = re.compile(r"\d{4}_[A-Za-z0-9_]+")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {type(value).__name__}")
+    return value
+
+
+def _ids(value: object) -> tuple[RevisionId, ...]:
+    """A manifest's list of revision ids (a bare string is not a list of one)."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of revision ids, found {type(value).__name__}")
+    return tuple(safe_revision(_text(item)) for item in value)
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -371,10 +392,12 @@ def _check_environment(
             )
         previous = rel.end
         _check_files(project, folder / rel.name, rel, problems)
-        missing = [r for r in rel.revisions if r not in history.graph.revisions]
+        missing = [
+            r for r in (*rel.revisions, *rel.start, *rel.end) if r not in history.graph.revisions
+        ]
         if missing:
             problems.append(
-                Problem(where, f"contains revisions no longer in the history: {', '.join(missing)}")
+                Problem(where, f"names revisions that are not in the history: {', '.join(missing)}")
             )
             continue
         for rev, sha in rel.revisions.items():

@@ -1,0 +1,171 @@
+"""Bad input of every kind: one line that names the problem and the fix, exit 1, no
+traceback, nothing written, and never a password."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from tools.cli import app
+
+from .conftest import SCENARIOS
+
+runner = CliRunner()
+PASSWORD = "s3cr%t@pw"
+ENCODED = "s3cr%25t%40pw"
+
+
+def one_line(result, starts: str, ends: str = "") -> None:
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"Error: {starts}"), result.output
+    assert result.output.rstrip("\n").endswith(ends), result.output
+    for secret in (PASSWORD, ENCODED, "s3cr"):
+        assert secret not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "starts"),
+    [
+        (b"[other]\nx = 1\n", "alembic.ini has no [alembic] section"),
+        (
+            b"[alembic\nscript_location = x\n",
+            "alembic.ini cannot be read (File contains no section",
+        ),
+        (b"[alembic]\nscript_location = \xff\xfe\n", "alembic.ini cannot be read ('utf-8' codec"),
+        (
+            b"[alembic]\nscript_location = m\n[schemactl.env.m]\ndialect = mariadb\n"
+            b"lock_wait_timeout = ten\n",
+            "[schemactl.env.m]: lock_wait_timeout = 'ten' is not valid for MariaDB",
+        ),
+        (
+            b"[alembic]\nscript_location = m\n[schemactl.env.p]\ndialect = postgresql\n"
+            b"lock_timeout = 5 seconds\n",
+            "[schemactl.env.p]: lock_timeout = '5 seconds' is not valid for PostgreSQL",
+        ),
+    ],
+    ids=["no-alembic-section", "malformed", "not-utf8", "lock-wait-timeout", "lock-timeout"],
+)
+def test_a_config_that_cannot_be_used(tmp_path, content, starts):
+    (tmp_path / "alembic.ini").write_bytes(content)
+    one_line(runner.invoke(app, ["-c", str(tmp_path / "alembic.ini"), "status"]), starts)
+
+
+@pytest.mark.parametrize(
+    ("url", "starts"),
+    [
+        (f"postgresql://u:{ENCODED}@h:port/db", "the database URL in $BILLGEN_STAGING_URL"),
+        (f"postgresql://u:{PASSWORD}@h/db", "the database URL in $BILLGEN_STAGING_URL"),
+        (f"postgresql+nosuch://u:{ENCODED}@h/db", "the database URL in $BILLGEN_STAGING_URL"),
+        (f"postgresql+psycopg2://u:{ENCODED}@h/db", "the database URL in $BILLGEN_STAGING_URL"),
+    ],
+    ids=["bad-port", "raw-percent-and-at", "unknown-driver", "driver-not-installed"],
+)
+def test_a_url_that_cannot_be_used(monkeypatch, url, starts):
+    from .conftest import REPO
+
+    monkeypatch.setenv("BILLGEN_STAGING_URL", url)
+    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
+    one_line(result, starts)
+
+
+@pytest.mark.postgresql
+def test_a_bad_connection_option_shows_no_password(monkeypatch, throwaway_database):
+    from .conftest import REPO
+
+    database = throwaway_database("postgresql")
+    url = database.url.set(password=PASSWORD, query={"badopt": "1"})
+    monkeypatch.setenv("BILLGEN_STAGING_URL", url.render_as_string(hide_password=False))
+    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
+    one_line(
+        result, "postgresql+psycopg://postgres:***@127.0.0.1", 'invalid connection option "badopt"'
+    )
+
+
+@pytest.mark.mariadb
+def test_a_missing_mariadb_database_is_named(monkeypatch, throwaway_database):
+    from .conftest import REPO
+
+    database = throwaway_database("mariadb")
+    url = database.url.set(database="schemactl_no_such_database")
+    monkeypatch.setenv("BILLGEN_MARIADB_URL", url.render_as_string(hide_password=False))
+    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "mariadb", "status"])
+    one_line(
+        result, "mariadb+pymysql://", "Unknown database 'schemactl_no_such_database' (error 1049)"
+    )
+
+
+REVISION = '"""Broken"""\n{body}\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "starts"),
+    [
+        (
+            'down_revision = "2000000000bb"',
+            "a revision file failed to load (CommandError: Could not determine revision id",
+        ),
+        (
+            'revision = "3000000000cc"\ndown_revision = "3000000000cc"',
+            "a revision file failed to load (LoopDetected: Self-loop",
+        ),
+        (
+            'revision = "30-00"\ndown_revision = "2000000000bb"',
+            "a revision file failed to load (RevisionError: Character(s) '-' not allowed",
+        ),
+        (
+            'raise RuntimeError("boom")',
+            "a revision file failed to load in 0003_broken.py, line 2 (RuntimeError: boom)",
+        ),
+        (
+            'revision = "3000000000cc"\ndown_revision = "2000000000bb"\ndepends_on = "nosuch"',
+            "depends_on 'nosuch' in 0003_broken.py (3000000000cc) names no revision",
+        ),
+    ],
+    ids=["no-revision", "own-parent", "dash-in-id", "raises", "unknown-depends-on"],
+)
+@pytest.mark.parametrize("command", [["status"], ["graph"], ["sql", "--from", "base", "--stdout"]])
+def test_a_broken_revision_file(tmp_path, body, starts, command):
+    project = tmp_path / "p"
+    shutil.copytree(SCENARIOS / "plain_alembic", project)
+    (project / "migrations" / "versions" / "0003_broken.py").write_text(REVISION.format(body=body))
+    one_line(runner.invoke(app, ["-c", str(project / "alembic.ini"), *command]), starts)
+    checked = runner.invoke(app, ["-c", str(project / "alembic.ini"), "check"])
+    assert checked.exit_code == 1 and checked.output.startswith("FAIL history\n     ")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda r: r.update({"to": "9ecdc98b5e8a"}),
+            "is not a manifest schemactl wrote (expected a list",
+        ),
+        (lambda r: r.update({"to": ["0123456789ab"]}), ""),
+        (
+            lambda r: r.update({"name": "../../../etc"}),
+            "is not a manifest schemactl wrote (release name",
+        ),
+        (
+            lambda r: r.update({"from": ["x'; DROP TABLE users; --"]}),
+            "is not a manifest schemactl wrote (revision id",
+        ),
+    ],
+    ids=["to-is-a-string", "to-is-unknown", "name-is-a-path", "hostile-id"],
+)
+def test_a_manifest_that_cannot_be_used(repo_copy, change, expected):
+    manifest = repo_copy / "sql_out" / "prod" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    change(data["releases"][0])
+    manifest.write_text(json.dumps(data))
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "release", "--check"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    if expected:
+        one_line(result, "sql_out/prod/manifest.json " + expected)
+    else:
+        assert "names revisions that are not in the history: 0123456789ab" in result.output
