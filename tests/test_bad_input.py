@@ -32,11 +32,19 @@ def one_line(result, starts: str, ends: str = "") -> None:
     ("content", "starts"),
     [
         (b"[other]\nx = 1\n", "alembic.ini has no [alembic] section"),
+        (b"[alembic\nscript_location = x\n", "alembic.ini cannot be read (line 1 comes before"),
         (
-            b"[alembic\nscript_location = x\n",
-            "alembic.ini cannot be read (File contains no section",
+            b"[alembic]\nscript_location = \xff\xfe\n",
+            "alembic.ini cannot be read (it is not UTF-8 (byte 0xff at position 28))",
         ),
-        (b"[alembic]\nscript_location = \xff\xfe\n", "alembic.ini cannot be read ('utf-8' codec"),
+        (
+            b"[alembic]\nscript_location = m\nsqlalchemy.url = postgresql://u:s3cr%t@h/db\n",
+            "alembic.ini cannot be read (the value of sqlalchemy.url in [alembic] has a '%'",
+        ),
+        (
+            b"[alembic]\nscript_location = m\nsqlalchemy.url postgresql s3cr%t@h/db\n=x\n",
+            "alembic.ini cannot be read (lines 3, 4 are neither a [section] nor key = value)",
+        ),
         (
             b"[alembic]\nscript_location = m\n[schemactl.env.m]\ndialect = mariadb\n"
             b"lock_wait_timeout = ten\n",
@@ -48,7 +56,15 @@ def one_line(result, starts: str, ends: str = "") -> None:
             "[schemactl.env.p]: lock_timeout = '5 seconds' is not valid for PostgreSQL",
         ),
     ],
-    ids=["no-alembic-section", "malformed", "not-utf8", "lock-wait-timeout", "lock-timeout"],
+    ids=[
+        "no-alembic-section",
+        "malformed",
+        "not-utf8",
+        "percent-in-url",
+        "not-key-value",
+        "lock-wait-timeout",
+        "lock-timeout",
+    ],
 )
 def test_a_config_that_cannot_be_used(tmp_path, content, starts):
     (tmp_path / "alembic.ini").write_bytes(content)

@@ -178,9 +178,9 @@ def project_from_alembic_config(cfg: Config) -> Project:
     try:
         parser = cfg.file_config
     except (configparser.Error, UnicodeDecodeError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConfigError(
-            f"{path.name} cannot be read ({first}); fix the file or pass -c PATH/TO/alembic.ini"
+            f"{path.name} cannot be read ({_ini_problem(err)}); fix the file or pass "
+            "-c PATH/TO/alembic.ini"
         ) from err
     if not parser.has_section(cfg.config_ini_section):
         raise ConfigError(
@@ -205,7 +205,7 @@ def project_from_alembic_config(cfg: Config) -> Project:
             if key.startswith("scratch_") and key.endswith("_url") and value
         }
     except configparser.Error as err:
-        raise ConfigError(f"{path.name} cannot be read: {err}".splitlines()[0]) from err
+        raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
     if not environments:
         environments = {IMPLICIT_ENV: _implicit_environment(cfg)}
     if default_env not in environments:
@@ -292,10 +292,16 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
 
 def _implicit_environment(cfg: Config) -> Environment:
     """A plain Alembic project: one environment from sqlalchemy.url."""
+    import configparser
+
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    raw = cfg.get_main_option("sqlalchemy.url")
+    try:
+        raw = cfg.get_main_option("sqlalchemy.url")
+    except configparser.Error as err:
+        name = Path(str(cfg.config_file_name)).name
+        raise ConfigError(f"{name} cannot be read ({_ini_problem(err)})") from err
     if not raw:
         raise ConfigError(
             f"{Path(str(cfg.config_file_name)).name} has neither [schemactl.env.NAME] sections "
@@ -317,3 +323,26 @@ def _implicit_environment(cfg: Config) -> Environment:
 def redact(url: URL) -> str:
     """The URL as it may be shown to a person: never with its password."""
     return url.render_as_string(hide_password=True)
+
+
+def _ini_problem(err: BaseException) -> str:
+    """What is wrong with an ini file, without quoting its values (a URL may hold a password)."""
+    import configparser
+
+    if isinstance(err, configparser.InterpolationError):
+        return (
+            f"the value of {err.option} in [{err.section}] has a '%' the ini parser reads as a "
+            "substitution: write %% for each %"
+        )
+    if isinstance(err, configparser.MissingSectionHeaderError):
+        return f"line {err.lineno} comes before any [section]"
+    if isinstance(err, configparser.ParsingError):
+        numbers = [str(number) for number, _ in err.errors]
+        if len(numbers) == 1:
+            return f"line {numbers[0]} is neither a [section] nor key = value"
+        return f"lines {', '.join(numbers)} are neither a [section] nor key = value"
+    if isinstance(err, UnicodeDecodeError):
+        return f"it is not UTF-8 (byte {err.object[err.start]:#04x} at position {err.start})"
+    if isinstance(err, configparser.DuplicateSectionError | configparser.DuplicateOptionError):
+        return str(err).splitlines()[0]
+    return type(err).__name__
