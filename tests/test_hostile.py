@@ -1,0 +1,115 @@
+"""Property-based tests with hostile input: whatever a developer writes in a message, a branch
+label or an output folder name, the script runs exactly the statements it would run with
+harmless ones; whatever a password holds, no message shows it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tools import release
+from tools.config import Environment, load_project, redact
+from tools.dialects import UnsafeRevisionId, safe_revision
+from tools.errors import ConfigError
+from tools.text import comment
+
+REVISION = """{doc!r}
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = {labels!r}
+depends_on = None
+
+
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.String(30)))
+
+
+def downgrade():
+    op.drop_column("users", "nickname")
+"""
+# Text a developer could type, with the characters that end lines or hide text weighted in.
+HOSTILE = st.lists(
+    st.one_of(
+        st.characters(),
+        st.sampled_from(["\n", "\r", "\u2028", "\u2029", "\x00", "--", "*/", ";", "'", '"', "\\"]),
+        st.just("\nDROP TABLE users; --"),
+    ),
+    max_size=20,
+).map("".join)
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def statements(text: str) -> list[str]:
+    """What a client would run: every line that is not a comment, sha256 values masked."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("--")]
+    return [re.sub(r"[0-9a-f]{64}", "<sha256>", line) for line in lines]
+
+
+def render(repo, doc: str, labels: tuple[str, ...] | None, out_name: str = "out") -> str:
+    (repo / "versions" / "0011_0123456789ab_case.py").write_text(
+        REVISION.format(doc=doc, labels=labels)
+    )
+    project = load_project(repo / "alembic.ini")
+    out = repo / "var" / out_name
+    shutil.rmtree(out, ignore_errors=True)
+    release.sql(project, "prod", start="68cfa590ad28", out=out)
+    return (out / "upgrade.sql").read_text() + (out / "rollback.sql").read_text()
+
+
+@SETTINGS
+@given(message=HOSTILE, label=HOSTILE)
+def test_messages_and_labels_never_become_sql(repo_copy, message, label):
+    baseline = render(repo_copy, "Add users.nickname", None)
+    hostile = render(repo_copy, message, (label,) if label else None)
+    assert statements(hostile) == statements(baseline)
+
+
+@SETTINGS
+@given(name=HOSTILE.filter(lambda n: n.strip(". ") and "/" not in n and "\x00" not in n))
+def test_an_output_folder_name_never_becomes_sql(repo_copy, name):
+    baseline = render(repo_copy, "Add users.nickname", None)
+    assert statements(render(repo_copy, "Add users.nickname", None, name)) == statements(baseline)
+
+
+@given(text=HOSTILE)
+def test_a_comment_is_one_line(text):
+    shown = comment(text)
+    assert "\n" not in shown and "\r" not in shown and "\u2028" not in shown
+    assert len(shown) <= 120
+
+
+@given(revision=st.text(max_size=40))
+def test_a_revision_id_that_passes_is_plain(revision):
+    try:
+        assert safe_revision(revision) == revision
+    except UnsafeRevisionId:
+        assert not re.fullmatch(r"[A-Za-z0-9_\-]{1,32}", revision)
+    else:
+        assert re.fullmatch(r"[A-Za-z0-9_\-]{1,32}", revision)
+
+
+@given(password=st.text(min_size=1, max_size=30).filter(lambda p: p.strip()))
+def test_no_message_shows_a_password(password):
+    """Raw or percent-encoded, valid or not: the URL is accepted and shown redacted, or
+    refused in words that do not quote it."""
+    from urllib.parse import quote
+
+    for written in (password, quote(password, safe="")):
+        environment = Environment("prod", "postgresql", url_env="URL")
+        raw = f"postgresql://admin:{written}@db.example:5432/billing"
+        try:
+            shown = redact(environment.url({"URL": raw}))
+        except ConfigError as err:
+            shown = str(err)
+        if len(password) >= 4:
+            assert password not in shown and written not in shown
+        assert "\n" not in shown
