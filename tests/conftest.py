@@ -192,3 +192,20 @@ def apply_script(db: Database, script: Path) -> subprocess.CompletedProcess[str]
         return subprocess.run(args, capture_output=True, text=True)
     with script.open() as stdin:
         return subprocess.run(args, stdin=stdin, capture_output=True, text=True)
+
+
+def assert_agrees_with_alembic(history) -> None:
+    """Heads, branch points, the labels shown and label membership agree with Alembic's own
+    revision map of the same files."""
+    graph, scripts = history.graph, history.scripts
+    assert set(graph.heads) == set(scripts.get_heads())
+    assert {r for r in graph.order if graph[r].is_branch_point} == {
+        s.revision for s in scripts.walk_revisions() if s.is_branch_point
+    }
+    for rev in graph.order:
+        shown = graph.branch_of(rev)
+        assert shown is None or shown in scripts.get_revision(rev).branch_labels, rev
+    for label in graph.labels:
+        members = {r for r in graph.order if label in scripts.get_revision(r).branch_labels}
+        assert graph.label_members(label) == members
+        assert set(graph.line_revisions(label)) <= members

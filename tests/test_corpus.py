@@ -26,7 +26,14 @@ from tools.config import load_project
 from tools.errors import SchemactlError
 from tools.history import load_graph, load_history
 
-from .conftest import DIALECTS, SCENARIOS, apply_script, schema_snapshot, schemactl
+from .conftest import (
+    DIALECTS,
+    SCENARIOS,
+    apply_script,
+    assert_agrees_with_alembic,
+    schema_snapshot,
+    schemactl,
+)
 
 runner = CliRunner()
 
@@ -191,17 +198,8 @@ def test_check_reports_on_any_project(tmp_path, name, dialect):
 def test_graph_status_and_branches_agree_with_alembic(tmp_path, name):
     project = project_copy(tmp_path, name, "sqlite")
     history = load_history(load_project(project / "alembic.ini"))
-    graph, scripts = history.graph, history.scripts
-    assert set(graph.heads) == set(scripts.get_heads())
-    assert {r for r in graph.order if graph[r].is_branch_point} == {
-        s.revision for s in scripts.walk_revisions() if s.is_branch_point
-    }
-    for rev in graph.order:
-        labels = scripts.get_revision(rev).branch_labels
-        assert graph.branch_of(rev) is None or graph.branch_of(rev) in labels
-    for label in graph.labels:
-        alembic = {r for r in graph.order if label in scripts.get_revision(r).branch_labels}
-        assert graph.label_members(label) == alembic
+    assert_agrees_with_alembic(history)
+    graph = history.graph
     config = ["-c", str(project / "alembic.ini"), *X_ARGS.get(name, [])]
     status = runner.invoke(app, [*config, "status"])
     assert status.exit_code == 0, status.output

@@ -25,7 +25,7 @@ from tools.cli import app
 from tools.config import load_project
 from tools.history import load_history
 
-from .conftest import SCENARIOS, apply_script
+from .conftest import SCENARIOS, apply_script, assert_agrees_with_alembic
 
 runner = CliRunner()
 
@@ -43,18 +43,8 @@ def shape(request, tmp_path):
 
 def test_graph_agrees_with_alembic(shape):
     history = load_history(load_project(shape / "alembic.ini"))
-    graph, scripts = history.graph, history.scripts
-    assert set(graph.heads) == set(scripts.get_heads())
-    assert {r for r in graph.order if graph[r].is_branch_point} == {
-        s.revision for s in scripts.walk_revisions() if s.is_branch_point
-    }
-    for rev in graph.order:
-        shown = graph.branch_of(rev)
-        assert shown is None or shown in scripts.get_revision(rev).branch_labels, rev
-    for label in graph.labels:
-        members = {r for r in graph.order if label in scripts.get_revision(r).branch_labels}
-        assert graph.label_members(label) == members
-        assert set(graph.line_revisions(label)) <= members
+    assert_agrees_with_alembic(history)
+    graph = history.graph
     config = str(shape / "alembic.ini")
     for command in (["graph"], ["status"], ["branch", "list"]):
         result = runner.invoke(app, ["-c", config, *command])
