@@ -265,7 +265,7 @@ def scratch_variable(kind: ScriptDialect) -> str:
 
 
 _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
-_SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout")
+_SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout", "schema")
 
 
 def _environment(name: str, section: Mapping[str, str]) -> Environment:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Dialect
     from sqlalchemy.sql import ClauseElement
 
+# The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
+# `release --check` can render it again byte for byte after the format moves on.
+FORMAT = 2
+FORMATS = (1, 2)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -91,6 +95,7 @@ class ScriptDialect:
     # The version table as the project's env.py configures it (Alembic's default otherwise).
     version_table: str = VERSION_TABLE
     version_table_schema: str | None = None
+    format: int = FORMAT
 
     @cached_property
     def sa_dialect(self) -> Dialect:
@@ -205,6 +210,26 @@ class ScriptDialect:
     def guard(self, expected: Sequence[str]) -> str:
         raise NotImplementedError
 
+    def lock(self) -> list[str]:
+        """Format 2: what makes a second client applying a script at the same moment wait for
+        the first (its guard then finds the new state and stops)."""
+        return []
+
+    def unlock(self) -> list[str]:
+        return []
+
+    @cached_property
+    def lock_key(self) -> int:
+        """A stable 63-bit number naming this database's version table, for advisory locks."""
+        import hashlib
+
+        digest = hashlib.sha256(f"schemactl:{self.version_name}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") >> 1
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        """Format 2: a stamp that moves no row of the version table stops the script."""
+        return [statement]
+
     def ensure_tables(self) -> list[str]:
         """Create the version and audit tables if this database has none yet."""
         from sqlalchemy.schema import CreateTable
@@ -228,6 +253,13 @@ class ScriptDialect:
         """Move alembic_version from the heads in ``remove`` to those in ``add``."""
         remove = [safe_revision(r) for r in remove]
         add = [safe_revision(r) for r in add]
+        if self.format >= 2:
+            if len(remove) == 1 and len(add) == 1:
+                return self._verified(self._fill("update", old=remove[0], new=add[0]), remove[0])
+            deleted = [
+                line for r in remove for line in self._verified(self._fill("delete", old=r), r)
+            ]
+            return deleted + [self._fill("insert", new=a) for a in add]
         if len(remove) == 1 and len(add) == 1:
             return [self._fill("update", old=remove[0], new=add[0])]
         return [self._fill("delete", old=r) for r in remove] + [
@@ -318,6 +350,8 @@ class PostgreSQL(ScriptDialect):
     setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
         "lock_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "5s"),
         "statement_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "15min"),
+        # The schema the script works in (search_path), format 2 on.
+        "schema": (r"[A-Za-z_][A-Za-z0-9_$]{0,62}", "public"),
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     sqlglot: ClassVar[str] = "postgres"
@@ -345,7 +379,40 @@ class PostgreSQL(ScriptDialect):
 
     def preamble(self) -> list[str]:
         # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
-        return ["\\set ON_ERROR_STOP on", "SET client_encoding = 'UTF8';"]
+        lines = ["\\set ON_ERROR_STOP on", "SET client_encoding = 'UTF8';"]
+        if self.format >= 2:
+            # As pg_dump does: settings that change what a statement means are pinned.
+            schema = self.literal(self.settings.get("schema", "public"))
+            lines += [
+                "SET standard_conforming_strings = on;",
+                "SET client_min_messages = warning;",
+                f"SELECT pg_catalog.set_config('search_path', {schema}, false) \\g /dev/null",
+            ]
+        return lines
+
+    def lock(self) -> list[str]:
+        if self.format < 2:
+            return []
+        # Held for the session (across the COMMITs of steps that run outside a transaction);
+        # taken inside the first transaction, so lock_timeout bounds the wait.
+        return [f"SELECT pg_catalog.pg_advisory_lock({self.lock_key}) \\g /dev/null"]
+
+    def unlock(self) -> list[str]:
+        if self.format < 2:
+            return []
+        return [f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key}) \\g /dev/null"]
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        message = self.literal(
+            f"schemactl stamp: {self.version_name} did not hold {old}; stopped, nothing of "
+            "this step was kept"
+        )
+        return [
+            "DO $schemactl_stamp$\nBEGIN\n    "
+            + statement
+            + f"\n    IF NOT FOUND THEN\n        RAISE EXCEPTION {message};\n    END IF;\nEND\n"
+            "$schemactl_stamp$;"
+        ]
 
     def begin(self) -> list[str]:
         lock = self.literal(self.settings.get("lock_timeout", "5s"))
@@ -422,9 +489,50 @@ class MariaDB(ScriptDialect):
             args.append(f"--password={url.password}")
         return [*args, str(url.database)], True
 
+    # MariaDB 10.11's default sql_mode: without NO_BACKSLASH_ESCAPES, which would change what
+    # the literals in a script (written with backslash escapes) mean.
+    SQL_MODE: ClassVar[str] = (
+        "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"
+    )
+
     def preamble(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))
-        return ["SET NAMES utf8mb4;", f"SET SESSION lock_wait_timeout = {wait};"]
+        lines = ["SET NAMES utf8mb4;", f"SET SESSION lock_wait_timeout = {wait};"]
+        if self.format >= 2:
+            lines.append(f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};")
+        return lines
+
+    @property
+    def _lock_name(self) -> str:
+        return f"CONCAT('schemactl:', DATABASE(), ':', {self.literal(self.version_name)})"
+
+    def lock(self) -> list[str]:
+        if self.format < 2:
+            return []
+        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        message = self.literal(
+            "schemactl lock: another client is applying a script to this database; nothing "
+            "was changed"
+        )
+        return [
+            "DELIMITER //\nBEGIN NOT ATOMIC\n"
+            f"    IF GET_LOCK({self._lock_name}, {wait}) IS NOT TRUE THEN\n"
+            f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
+            "    END IF;\nEND //\nDELIMITER ;"
+        ]
+
+    def unlock(self) -> list[str]:
+        if self.format < 2:
+            return []
+        return [f"DO RELEASE_LOCK({self._lock_name});"]
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        message = self.literal(f"schemactl stamp: {self.version_name} did not hold {old}; stopped")
+        return [
+            "DELIMITER //\nBEGIN NOT ATOMIC\n    " + statement + "\n    IF ROW_COUNT() <> 1 THEN\n"
+            f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
+            "    END IF;\nEND //\nDELIMITER ;"
+        ]
 
     def guard(self, expected: Sequence[str]) -> str:
         want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
@@ -485,6 +593,45 @@ class SQLite(ScriptDialect):
 
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
+
+    def preamble(self) -> list[str]:
+        if self.format < 2:
+            return []
+        # .bail: stop at the first error even without -bail (and any other client stops at
+        # this very line). Foreign keys off before the transaction, so a table rebuild cannot
+        # cascade; they are checked before COMMIT instead.
+        return [".bail on", ".timeout 10000", "PRAGMA foreign_keys = OFF;"]
+
+    def begin(self) -> list[str]:
+        # IMMEDIATE: the write lock is taken at BEGIN, so a second client waits here.
+        return ["BEGIN IMMEDIATE;"] if self.format >= 2 else ["BEGIN;"]
+
+    def lock(self) -> list[str]:
+        if self.format < 2:
+            return []
+        return [
+            "CREATE TEMP TABLE IF NOT EXISTS schemactl_check (what TEXT, n INTEGER);",
+            "CREATE TEMP TRIGGER IF NOT EXISTS schemactl_check_stamp BEFORE INSERT ON "
+            "schemactl_check\nWHEN NEW.what = 'stamp' AND NEW.n <> 1\nBEGIN\n    SELECT "
+            "RAISE(ABORT, 'schemactl stamp: the version table did not hold the expected "
+            "revision; stopped, nothing was changed');\nEND;",
+            "CREATE TEMP TRIGGER IF NOT EXISTS schemactl_check_keys BEFORE INSERT ON "
+            "schemactl_check\nWHEN NEW.what = 'foreign keys' AND NEW.n > 0\nBEGIN\n    SELECT "
+            "RAISE(ABORT, 'schemactl: rows would break foreign keys (PRAGMA "
+            "foreign_key_check); nothing was changed');\nEND;",
+        ]
+
+    def commit(self) -> list[str]:
+        if self.format < 2:
+            return ["COMMIT;"]
+        return [
+            "INSERT INTO temp.schemactl_check SELECT 'foreign keys', count(*) "
+            "FROM pragma_foreign_key_check;",
+            "COMMIT;",
+        ]
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        return [statement, "INSERT INTO temp.schemactl_check SELECT 'stamp', changes();"]
 
     def prepare(self, url: URL) -> None:
         # "Created on demand": the file appears on first connect, but its folder must exist.

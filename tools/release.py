@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.dialects import safe_revision
+from tools.dialects import FORMAT, FORMATS, safe_revision
 from tools.errors import SchemactlError
 from tools.files import replace_folder, write_files
 from tools.history import (
@@ -51,15 +51,19 @@ class Release:
     end: tuple[RevisionId, ...]
     files: dict[str, str]  # file name -> sha256
     revisions: dict[RevisionId, str]  # revision -> sha256 of its file when released
+    format: int = 1  # the script format it was rendered with (tools.dialects.FORMAT)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "name": self.name,
             "from": list(self.start),
             "to": list(self.end),
             "files": self.files,
             "revisions": self.revisions,
         }
+        if self.format != 1:  # releases from before formats were recorded stay as written
+            data["format"] = self.format
+        return data
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
                 end=_ids(r["to"]),
                 files={_text(k): _text(v) for k, v in r["files"].items()},
                 revisions={safe_revision(_text(k)): _text(v) for k, v in r["revisions"].items()},
+                format=_format(r.get("format", 1)),
             )
             for r in data["releases"]
         )
@@ -158,6 +163,14 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, found {type(value).__name__}")
     return value
+
+
+def _format(value: object) -> int:
+    if value not in FORMATS or isinstance(value, bool):
+        raise ValueError(
+            f"format {value!r} is none schemactl knows ({', '.join(map(str, FORMATS))})"
+        )
+    return int(value)  # type: ignore[call-overload]
 
 
 def _ids(value: object) -> tuple[RevisionId, ...]:
@@ -267,12 +280,14 @@ def _render_release(
     span: Range,
     name: str,
     findings: list[Finding] | None = None,
+    *,
+    format: int = FORMAT,
 ) -> dict[str, str]:
     from tools.lint import lint_range
 
     folder = env_dir(project, environment) / name
     upgrade, rollback = render_scripts(
-        project, environment, history, span, out_dir=shown_path(project, folder)
+        project, environment, history, span, out_dir=shown_path(project, folder), format=format
     )
     if findings is None:
         findings = lint_range(history, environment.kind, span.revisions, "upgrade")
@@ -314,6 +329,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         end=span.end,
         files={f: _sha256_text(files[f]) for f in RELEASE_FILES},
         revisions={r: sha256_of(history.graph[r].path) for r in span.revisions},
+        format=FORMAT,
     )
     folder = env_dir(project, environment) / name
     if folder.exists():
@@ -413,7 +429,9 @@ def _check_environment(
                 )
         try:
             span = plan(history.graph, rel.start, rel.end)
-            fresh = _render_release(project, environment, history, span, rel.name)
+            fresh = _render_release(
+                project, environment, history, span, rel.name, format=rel.format
+            )
         except SchemactlError as err:
             problems.append(Problem(where, f"cannot be rendered again: {err}"))
             continue

@@ -13,7 +13,7 @@ from shlex import quote
 from typing import TYPE_CHECKING
 
 from tools.capture import Operation, RenderError, Session, capture_session
-from tools.dialects import ScriptDialect, safe_revision
+from tools.dialects import FORMAT, ScriptDialect, safe_revision
 from tools.history import History, Range, sha256_of, version_moves
 from tools.text import comment
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 UPGRADE = "upgrade"
 ROLLBACK = "rollback"
-DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "script.sql.mako"
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES / "script.sql.mako"
 
 
 class TemplateError(RenderError):
@@ -128,6 +129,7 @@ def render_scripts(
     *,
     out_dir: str | None,
     config_option: str = "",
+    format: int = FORMAT,
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it."""
     return (
@@ -139,6 +141,7 @@ def render_scripts(
             UPGRADE,
             out_dir=out_dir,
             config_option=config_option,
+            format=format,
         ),
         render_script(
             project,
@@ -148,6 +151,7 @@ def render_scripts(
             ROLLBACK,
             out_dir=out_dir,
             config_option=config_option,
+            format=format,
         ),
     )
 
@@ -161,6 +165,7 @@ def render_script(
     *,
     out_dir: str | None,
     config_option: str = "",
+    format: int = FORMAT,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
@@ -177,6 +182,7 @@ def render_script(
         environment.kind,
         version_table=session.version_table,
         version_table_schema=session.version_table_schema,
+        format=format,
     )
     regenerate = (
         f"schemactl {config_option}sql --env {environment.name} --from {span.start_label} "
@@ -193,11 +199,14 @@ def render_script(
         apply_command=dialect.apply_command(path),
         regenerate_command=regenerate,
     )
-    return _with_text(script, _template(project))
+    return _with_text(script, _template(project, format))
 
 
-def _template(project: Project) -> Path:
-    return project.template or DEFAULT_TEMPLATE
+def _template(project: Project, format: int) -> Path:
+    if project.template is not None:
+        return project.template
+    # Format 1 is frozen as it was: releases rendered with it must re-render byte for byte.
+    return DEFAULT_TEMPLATE if format == FORMAT else TEMPLATES / f"script.v{format}.sql.mako"
 
 
 def _with_text(script: Script, template_path: Path) -> Script:

@@ -28,8 +28,10 @@ ${rule}
 -- Regenerate with:
 --   ${comment(script.regenerate_command, limit=100_000)}
 --
--- Before it changes anything, the script checks that ${"alembic_version"} holds exactly the
--- from-state above, and stops with an error naming what it found otherwise.
+-- Before it changes anything, the script takes a lock (a second client applying a script to
+-- this database at the same moment waits for it) and checks that ${dialect.version_name}
+-- holds exactly the from-state above, stopping with an error naming what it found otherwise.
+-- Each step's version stamp must move exactly one row, or the script stops.
 % if script.transactional:
 -- All or nothing: everything runs in one transaction, and any error rolls all of it back.
 % elif dialect.transactional:
@@ -51,7 +53,7 @@ ${rule}
 -- the sha256 of its revision file.
 ${rule}
 
-% for line in dialect.preamble() + dialect.begin():
+% for line in dialect.preamble() + dialect.begin() + dialect.lock():
 ${line}
 % endfor
 % if dialect.transactional:
@@ -108,7 +110,7 @@ ${line}
 %     endfor
 %   endif
 % endfor
-% for line in dialect.commit():
 
+% for line in dialect.commit() + dialect.unlock():
 ${line}
 % endfor
