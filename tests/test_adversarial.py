@@ -1,0 +1,307 @@
+"""Scripts under an adversary, applied with the real clients: two clients at once, a stamp
+that finds nothing to move, the wrong kind of database, SQLite without -bail or with foreign
+keys on, server settings that change what a literal means, a second schema on search_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+
+from tools import release
+from tools.config import load_project
+from tools.dialects import script_dialect
+
+from .conftest import DIALECTS, REPO, apply_script
+
+BRANCH_POINT = "9ecdc98b5e8a"
+
+
+def script(tmp_path, env: str, *, start: str = "base", target: str = BRANCH_POINT, kind="upgrade"):
+    project = load_project(REPO / "alembic.ini")
+    rendered = release.sql_one(project, env, kind, start=start, target=target)
+    path = tmp_path / f"{env}-{kind}-{start}-{target}.sql"
+    path.write_text(rendered.text)
+    return path
+
+
+def scalar(database, sql: str):
+    engine = create_engine(database.url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def start_client(database, path) -> subprocess.Popen[str]:
+    args, from_stdin = database.kind.client_args(database.url, path)
+    if not from_stdin:
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with path.open() as stdin:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+
+class Holder:
+    """Another session holding the lock a script takes first, so clients queue behind it."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        kind = database.kind
+        if database.dialect == "sqlite":
+            self.connection = sqlite3.connect(database.url.database, isolation_level=None)
+            self.connection.execute("BEGIN IMMEDIATE")
+            return
+        self.engine = create_engine(database.url, poolclass=pool.NullPool)
+        self.connection = self.engine.connect()
+        if database.dialect == "postgresql":
+            self.connection.execute(text(f"SELECT pg_advisory_lock({kind.lock_key})"))
+        else:
+            name = f"schemactl:{database.url.database}:alembic_version"
+            self.connection.execute(text(f"SELECT GET_LOCK('{name}', 10)"))
+
+    def release(self) -> None:
+        if self.database.dialect == "sqlite":
+            self.connection.execute("COMMIT")
+        self.connection.close()
+        if self.database.dialect != "sqlite":
+            self.engine.dispose()
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_two_clients_at_once_apply_a_release_once(tmp_path, throwaway_database, database):
+    """Both clients start while another session holds the lock; when it lets go, one applies
+    the script and the other's guard finds the new state: the seed data goes in once."""
+    db = throwaway_database(database)
+    env = {"sqlite": "dev", "postgresql": "prod", "mariadb": "mariadb"}[database]
+    path = script(tmp_path, env)
+    if database == "sqlite":
+        sqlite3.connect(db.url.database).close()  # the file exists before the holder locks it
+    holder = Holder(db)
+    first, second = start_client(db, path), start_client(db, path)
+    time.sleep(1.0)
+    assert first.poll() is None and second.poll() is None  # both are waiting for the lock
+    holder.release()
+    results = [first.communicate(timeout=60), second.communicate(timeout=60)]
+    codes = sorted([first.returncode, second.returncode])
+    assert codes[0] == 0 and codes[1] != 0, results
+    loser = next(
+        out + err
+        for (out, err), code in zip(results, (first.returncode, second.returncode), strict=True)
+        if code
+    )
+    assert "schemactl guard: expected revision base (no revision)" in loser
+    assert "9ecdc98b5e8a" in loser
+    assert scalar(db, "SELECT count(*) FROM tax_rates") == 3
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit") == 6
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_a_stamp_that_moves_no_row_stops_the_script(tmp_path, throwaway_database, database):
+    db = throwaway_database(database)
+    kind = script_dialect(database)
+    (tmp_path / "setup.sql").write_text(
+        "\n".join(
+            kind.preamble()
+            + kind.begin()
+            + kind.lock()
+            + kind.ensure_tables()
+            + ["INSERT INTO alembic_version (version_num) VALUES ('zzz');"]
+            + kind.commit()
+        )
+        + "\n"
+    )
+    assert apply_script(db, tmp_path / "setup.sql").returncode == 0
+    (tmp_path / "stamp.sql").write_text(
+        "\n".join(
+            kind.preamble()
+            + kind.begin()
+            + kind.lock()
+            + kind.stamp(["aaa"], ["bbb"])
+            + kind.commit()
+        )
+        + "\n"
+    )
+    result = apply_script(db, tmp_path / "stamp.sql")
+    assert result.returncode != 0
+    assert "did not hold" in result.stderr
+    assert scalar(db, "SELECT version_num FROM alembic_version") == "zzz"
+
+
+CLIENT_FOR = {"dev": "sqlite", "prod": "postgresql", "mariadb": "mariadb"}
+
+
+@pytest.mark.parametrize(
+    ("env", "database"),
+    [
+        pytest.param(env, param.values[0], marks=param.marks, id=f"{env}-on-{param.id}")
+        for env in ("dev", "prod", "mariadb")
+        for param in DIALECTS
+        if CLIENT_FOR[env] != param.values[0]
+    ],
+)
+def test_a_script_for_another_kind_stops_at_its_first_line(
+    tmp_path, throwaway_database, env, database
+):
+    db = throwaway_database(database)
+    result = apply_script(db, script(tmp_path, env))
+    assert result.returncode != 0
+    engine = create_engine(db.url, poolclass=pool.NullPool)
+    from sqlalchemy import inspect
+
+    with engine.connect() as connection:
+        assert inspect(connection).get_table_names() == []
+    engine.dispose()
+
+
+def test_sqlite_without_bail_stops_at_the_guard(tmp_path, throwaway_database):
+    db = throwaway_database("sqlite")
+    assert apply_script(db, script(tmp_path, "dev")).returncode == 0
+    again = script(tmp_path, "dev", start=BRANCH_POINT, target="heads")
+    (tmp_path / "wrong.sql").write_text(
+        again.read_text().replace(f"'{BRANCH_POINT}'", "'ab251de0ab93'")
+    )
+    # The DBA forgot -bail and the database is at another revision.
+    with (tmp_path / "wrong.sql").open() as stdin:
+        result = subprocess.run(
+            ["sqlite3", str(db.url.database)], stdin=stdin, capture_output=True, text=True
+        )
+    assert result.returncode != 0 and "schemactl guard" in result.stdout + result.stderr
+    assert scalar(db, "SELECT version_num FROM alembic_version") == BRANCH_POINT
+    assert scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'payments'") == 0
+
+
+def test_sqlite_rebuilds_never_cascade_even_with_foreign_keys_on(tmp_path, throwaway_database):
+    """0005 rebuilds invoices; with PRAGMA foreign_keys=ON (from ~/.sqliterc) DROP TABLE used to
+    delete every invoice item. Rolled back to before 0005, the items are all still there."""
+    db = throwaway_database("sqlite")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".sqliterc").write_text("PRAGMA foreign_keys=ON;\n")
+    environ = {**os.environ, "HOME": str(home)}
+
+    def run(path):
+        with path.open() as stdin:
+            return subprocess.run(
+                ["sqlite3", "-bail", str(db.url.database)],
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+                env=environ,
+            )
+
+    assert run(script(tmp_path, "dev")).returncode == 0
+    with sqlite3.connect(db.url.database) as connection:
+        connection.executescript(
+            "INSERT INTO users (id, email, full_name, password_hash) VALUES (1, 'a@b', 'A', 'x');"
+            "INSERT INTO customers (id, owner_id, name) VALUES (1, 1, 'C');"
+            "INSERT INTO invoices (id, number, customer_id, issued_by_id, issue_date, total_amount)"
+            " VALUES (1, 'N1', 1, 1, '2026-01-01', 10);"
+            "INSERT INTO invoice_items (invoice_id, description, quantity, unit_price, line_total)"
+            " VALUES (1, 'x', 1, 10, 10), (1, 'y', 2, 5, 10);"
+        )
+    rollback = script(tmp_path, "dev", start="45c580e85327", kind="rollback")
+    result = run(rollback)
+    assert result.returncode == 0, result.stderr
+    assert scalar(db, "SELECT count(*) FROM invoice_items") == 2
+    assert scalar(db, "SELECT version_num FROM alembic_version") == "45c580e85327"
+
+
+SEED = '''"""Seed a path with backslashes"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+rates = sa.table("tax_rates", sa.column("code", sa.String), sa.column("name", sa.String))
+
+
+def upgrade():
+    # SQLAlchemy writes the literal for each dialect; the server must read it as written.
+    op.execute(rates.update().where(rates.c.code == "STD").values(name="C:\\\\temp\\\\new"))
+
+
+def downgrade():
+    op.execute(rates.update().where(rates.c.code == "STD").values(name="Standard rate"))
+'''
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+def test_server_settings_cannot_change_a_literal(repo_copy, tmp_path, throwaway_database, database):
+    db = throwaway_database(database)
+    (repo_copy / "versions" / "0011_0123456789ab_seed_path.py").write_text(SEED)
+    project = load_project(repo_copy / "alembic.ini")
+    env = "prod" if database == "postgresql" else "mariadb"
+    path = tmp_path / "up.sql"
+    path.write_text(release.sql_one(project, env, "upgrade", start="base").text)
+    if database == "postgresql":
+        engine = create_engine(db.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(
+                text(f"ALTER DATABASE {db.url.database} SET standard_conforming_strings = off")
+            )
+            connection.execute(text("CREATE SCHEMA evil"))
+            connection.execute(
+                text("CREATE TABLE evil.alembic_version (version_num varchar(32) PRIMARY KEY)")
+            )
+            connection.execute(
+                text(f"ALTER DATABASE {db.url.database} SET search_path = evil, public")
+            )
+        engine.dispose()
+        result = apply_script(db, path)
+    else:
+        args, _ = db.kind.client_args(db.url, path)
+        args.insert(1, "--init-command=SET sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        with path.open() as stdin:
+            result = subprocess.run(args, stdin=stdin, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    name = (
+        "SELECT name FROM public.tax_rates WHERE code = 'STD'"
+        if database == "postgresql"
+        else "SELECT name FROM tax_rates WHERE code = 'STD'"
+    )
+    assert scalar(db, name) == "C:\\temp\\new"
+    if database == "postgresql":
+        assert scalar(db, "SELECT count(*) FROM evil.alembic_version") == 0
+        assert scalar(db, "SELECT version_num FROM public.alembic_version") == "0123456789ab"
+
+
+def test_new_releases_record_format_2_and_old_ones_stay_as_written(repo_copy):
+    import json
+
+    from tools.dialects import FORMAT
+
+    manifest = repo_copy / "sql_out" / "prod" / "manifest.json"
+    before = json.loads(manifest.read_text())
+    (repo_copy / "versions" / "0011_0123456789ab_seed_path.py").write_text(SEED)
+    project = load_project(repo_copy / "alembic.ini")
+    made = release.release(project, "prod")
+    assert made is not None and made.format == FORMAT == 2
+    after = json.loads(manifest.read_text())
+    assert after["releases"][:2] == before["releases"]
+    assert after["releases"][2]["format"] == 2
+    assert "format" not in after["releases"][0]
+    report = release.check(project, "prod")
+    assert report.problems == [] and len(report.checked) == 3
+    upgrade = (repo_copy / "sql_out" / "prod" / made.name / "upgrade.sql").read_text()
+    assert "pg_advisory_lock" in upgrade
+    old = (repo_copy / "sql_out" / "prod" / "0001_9ecdc98b5e8a" / "upgrade.sql").read_text()
+    assert "pg_advisory_lock" not in old
+    assert shutil.which("psql")
