@@ -48,7 +48,9 @@ def test_safe_revision_ids_pass(revision):
 
 @pytest.mark.parametrize("name", sorted(DIALECTS))
 def test_stamps_move_the_version_and_refuse_unsafe_ids(name):
-    kind = script_dialect(name)
+    from dataclasses import replace
+
+    kind = replace(script_dialect(name), format=1)  # format 1: the bare statements
     (update,) = kind.stamp(["aaa"], ["bbb"])
     assert "UPDATE alembic_version SET version_num='bbb'" in update
     assert update.endswith("WHERE alembic_version.version_num = 'aaa';")
@@ -57,6 +59,10 @@ def test_stamps_move_the_version_and_refuse_unsafe_ids(name):
         "DELETE FROM alembic_version WHERE alembic_version.version_num = 'b';",
         "INSERT INTO alembic_version (version_num) VALUES ('m');",
     ]
+    # Format 2: each UPDATE and DELETE must move exactly one row, or the script stops.
+    current = script_dialect(name).stamp(["aaa"], ["bbb"])
+    assert update in "\n".join(current)
+    assert "did not hold aaa" in "\n".join(current) or "changes()" in current[-1]
     with pytest.raises(UnsafeRevisionId):
         kind.stamp(["aaa"], ["bbb\n"])
     with pytest.raises(UnsafeRevisionId):
@@ -115,8 +121,8 @@ def test_guard_and_stamps_follow_the_version_table_env_py_configures(name):
 
     kind = replace(script_dialect(name), version_table="my_versions", version_table_schema="ops")
     table = "ops.my_versions"
-    (update,) = kind.stamp(["aaa"], ["bbb"])
-    assert update.startswith(f"UPDATE {table} SET version_num='bbb'")
+    update = "\n".join(kind.stamp(["aaa"], ["bbb"]))
+    assert f"UPDATE {table} SET version_num='bbb'" in update
     guard = kind.guard(["aaa"])
     assert "alembic_version" not in guard
     assert "my_versions" in guard
