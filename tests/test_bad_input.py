@@ -141,8 +141,19 @@ REVISION = '"""Broken"""\n{body}\n\n\ndef upgrade():\n    pass\n\n\ndef downgrad
             'revision = "3000000000cc"\ndown_revision = "2000000000bb"\ndepends_on = "nosuch"',
             "depends_on 'nosuch' in 0003_broken.py (3000000000cc) names no revision",
         ),
+        (
+            'revision = "3000000000cc\\n"\ndown_revision = "2000000000bb"',
+            "revision id '3000000000cc\\n' cannot be written into SQL safely",
+        ),
     ],
-    ids=["no-revision", "own-parent", "dash-in-id", "raises", "unknown-depends-on"],
+    ids=[
+        "no-revision",
+        "own-parent",
+        "dash-in-id",
+        "raises",
+        "unknown-depends-on",
+        "newline-in-id",
+    ],
 )
 @pytest.mark.parametrize("command", [["status"], ["graph"], ["sql", "--from", "base", "--stdout"]])
 def test_a_broken_revision_file(tmp_path, body, starts, command):

@@ -113,3 +113,38 @@ def test_no_message_shows_a_password(password):
         if len(password) >= 4:
             assert password not in shown and written not in shown
         assert "\n" not in shown
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(message=HOSTILE, label=HOSTILE)
+def test_applied_by_sqlite3_a_hostile_script_does_only_its_work(
+    repo_copy, tmp_path, message, label
+):
+    """The script with a hostile message and label, applied with sqlite3, leaves exactly the
+    tables, columns and rows the harmless one leaves."""
+    import sqlite3
+    import subprocess
+    import uuid
+
+    def apply(doc: str, labels: tuple[str, ...] | None) -> list[tuple[object, ...]]:
+        render(repo_copy, doc, labels)
+        project = load_project(repo_copy / "alembic.ini")
+        script = release.sql_one(project, "dev", "upgrade", start="base")
+        database = tmp_path / f"{uuid.uuid4().hex}.db"
+        result = subprocess.run(
+            ["sqlite3", str(database)], input=script.text, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        with sqlite3.connect(database) as connection:
+            objects = connection.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+            ).fetchall()
+            rows = connection.execute("SELECT count(*) FROM tax_rates").fetchall()
+            audit = connection.execute(
+                "SELECT revision, direction FROM schemactl_audit ORDER BY id"
+            ).fetchall()
+        return [*objects, *rows, *audit]
+
+    assert apply(message, (label,) if label else None) == apply("Add users.nickname", None)

@@ -143,6 +143,11 @@ def _from_map(scripts: ScriptDirectory) -> list[Script]:
 
 
 def header_of(script: Script) -> Header:
+    from tools.dialects import safe_revision
+
+    # A revision id reaches SQL and file names: refuse one that is not plain (a trailing
+    # newline, a quote) before anything is drawn or rendered from it.
+    safe_revision(script.revision)
     return Header(
         revision=script.revision,
         down_revision=as_tuple(script.down_revision),
