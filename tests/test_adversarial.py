@@ -4,7 +4,6 @@ keys on, server settings that change what a literal means, a second schema on se
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -179,23 +178,15 @@ def test_sqlite_without_bail_stops_at_the_guard(tmp_path, throwaway_database):
 
 
 def test_sqlite_rebuilds_never_cascade_even_with_foreign_keys_on(tmp_path, throwaway_database):
-    """0005 rebuilds invoices; with PRAGMA foreign_keys=ON (from ~/.sqliterc) DROP TABLE used to
+    """0005 rebuilds invoices; with PRAGMA foreign_keys=ON (a common setting) DROP TABLE used to
     delete every invoice item. Rolled back to before 0005, the items are all still there."""
     db = throwaway_database("sqlite")
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".sqliterc").write_text("PRAGMA foreign_keys=ON;\n")
-    environ = {**os.environ, "HOME": str(home)}
 
     def run(path):
+        # As a DBA whose sqlite3 turns foreign keys on for every session (.sqliterc, -cmd).
+        args = ["sqlite3", "-bail", "-cmd", "PRAGMA foreign_keys=ON", str(db.url.database)]
         with path.open() as stdin:
-            return subprocess.run(
-                ["sqlite3", "-bail", str(db.url.database)],
-                stdin=stdin,
-                capture_output=True,
-                text=True,
-                env=environ,
-            )
+            return subprocess.run(args, stdin=stdin, capture_output=True, text=True)
 
     assert run(script(tmp_path, "dev")).returncode == 0
     with sqlite3.connect(db.url.database) as connection:
@@ -305,3 +296,48 @@ def test_new_releases_record_format_2_and_old_ones_stay_as_written(repo_copy):
     old = (repo_copy / "sql_out" / "prod" / "0001_9ecdc98b5e8a" / "upgrade.sql").read_text()
     assert "pg_advisory_lock" not in old
     assert shutil.which("psql")
+
+
+BUMP = '''"""Raise the standard rate by one point"""
+
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")
+
+
+def downgrade():
+    op.execute("UPDATE tax_rates SET rate = rate - 1 WHERE code = 'STD'")
+'''
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_two_clients_at_once_apply_a_data_revision_once(
+    repo_copy, tmp_path, throwaway_database, database
+):
+    """The adversary's case: a database at head takes a data revision from two DBAs at once.
+    Before, both passed the guard and the rate went 19 -> 21 with two audit rows."""
+    db = throwaway_database(database)
+    env = {"sqlite": "dev", "postgresql": "prod", "mariadb": "mariadb"}[database]
+    project = load_project(repo_copy / "alembic.ini")
+    (tmp_path / "base.sql").write_text(release.sql_one(project, env, "upgrade", start="base").text)
+    assert apply_script(db, tmp_path / "base.sql").returncode == 0
+    (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP)
+    project = load_project(repo_copy / "alembic.ini")
+    path = tmp_path / "bump.sql"
+    path.write_text(release.sql_one(project, env, "upgrade", start="68cfa590ad28").text)
+    holder = Holder(db)
+    first, second = start_client(db, path), start_client(db, path)
+    time.sleep(1.0)
+    holder.release()
+    outputs = [first.communicate(timeout=60), second.communicate(timeout=60)]
+    assert sorted([first.returncode, second.returncode])[0] == 0, outputs
+    assert sorted([first.returncode, second.returncode])[1] != 0, outputs
+    assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
