@@ -341,3 +341,13 @@ def test_two_clients_at_once_apply_a_data_revision_once(
     assert sorted([first.returncode, second.returncode])[1] != 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
+
+
+@pytest.mark.postgresql
+def test_a_postgresql_script_runs_without_notice_noise(tmp_path, throwaway_database):
+    """client_min_messages is pinned: IF NOT EXISTS on a second release says nothing."""
+    db = throwaway_database("postgresql")
+    assert apply_script(db, script(tmp_path, "prod")).returncode == 0
+    second = apply_script(db, script(tmp_path, "prod", start=BRANCH_POINT, target="heads"))
+    assert second.returncode == 0
+    assert second.stderr == "" and second.stdout == ""
