@@ -37,6 +37,8 @@ SHAPES = sorted(p.name for p in GRAPHS.iterdir() if p.is_dir() and not p.name.st
 def shape(request, tmp_path):
     project = tmp_path / request.param
     shutil.copytree(GRAPHS / "_project", project)
+    # The env.py `alembic init` writes, as the plain Alembic scenario has it.
+    shutil.copy(SCENARIOS / "plain_alembic" / "migrations" / "env.py", project / "env.py")
     shutil.copytree(GRAPHS / request.param / "versions", project / "versions")
     return project
 
