@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tools.errors import SchemactlError
+from tools.errors import SchemactlError, first_line, raised_at
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
@@ -255,28 +255,28 @@ class Capture:
         except ReadsFromDatabase as err:
             raise OfflineUnsafe(
                 *where,
-                f"reads from the database ({_revision_frame(err, self.path)}: {err})",
+                f"reads from the database ({_where(err, self.path)}: {err})",
                 "write data changes as SQL that reads nothing (op.execute with an "
                 "UPDATE ... SELECT, op.bulk_insert)",
             ) from err
         except CompileError as err:
             raise UnrenderableValue(
                 *where,
-                f"has a value that cannot be written as an SQL literal ({_first_line(err)})",
+                f"has a value that cannot be written as an SQL literal ({first_line(err)})",
                 "use a value of a plain SQL type",
             ) from err
         except NotImplementedError as err:
             raise IrreversibleRevision(
                 *where,
                 "cannot be run: it raises NotImplementedError"
-                + (f" ({_first_line(err)})" if str(err) else ""),
+                + (f" ({first_line(err)})" if str(err) else ""),
                 None,
             ) from err
         except Exception as err:  # the revision's own code failed: report it as it is
             raise RevisionFailed(
                 *where,
-                f"fails offline with {type(err).__name__}: {_first_line(err)} "
-                f"({_revision_frame(err, self.path)})",
+                f"fails offline with {type(err).__name__}: {first_line(err)} "
+                f"({_where(err, self.path)})",
                 "fix the revision (offline, `context.is_offline_mode()` is true and "
                 "`op.get_bind()` executes nothing)",
             ) from err
@@ -297,19 +297,6 @@ class _TransactionControl(Exception):
     pass
 
 
-def _revision_frame(err: BaseException, path: str) -> str:
-    """Where in the revision file (or else the deepest frame) the exception came from."""
-    import os
-    import traceback
-
-    frames = traceback.extract_tb(err.__traceback__)
-    mine = [f for f in frames if f.filename == path]
-    frame = (mine or frames or [None])[-1]
-    if frame is None:
-        return "no traceback"
-    return f"{os.path.basename(frame.filename)}:{frame.lineno}"
-
-
 def revision_line(path: str) -> int | None:
     """The line of the revision file ``path`` that the current call stack came from."""
     frame = sys._getframe(1)
@@ -318,11 +305,6 @@ def revision_line(path: str) -> int | None:
             return frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _recording_operations(context: Any, capture: Capture) -> Any:
@@ -477,11 +459,10 @@ def capture_session(
     except CommandError as err:
         if isinstance(err.__cause__, SchemactlError):
             raise err.__cause__ from err
-        raise EnvironmentFailed(f"env.py failed offline ({_first_line(err)})", _ENV_FIX) from err
+        raise EnvironmentFailed(f"env.py failed offline ({first_line(err)})", _ENV_FIX) from err
     except Exception as err:  # the project's env.py failed: report it as it is
         raise EnvironmentFailed(
-            f"env.py failed offline with {type(err).__name__}: {_first_line(err)} "
-            f"({_revision_frame(err, '')})",
+            f"env.py failed offline with {type(err).__name__}: {first_line(err)} ({_where(err)})",
             _ENV_FIX,
         ) from err
     if not calls:
@@ -540,3 +521,8 @@ def capture_operations(
     """What each revision does, captured offline; RenderError for one that cannot render."""
     captured = capture_revisions(history, dialect, revisions, direction)
     return {rev: c.operations for rev, c in captured.items()}
+
+
+def _where(err: BaseException, path: str | None = None) -> str:
+    at = raised_at(err, path)
+    return f"{at[0]}:{at[1]}" if at else "inside Alembic or SQLAlchemy"

@@ -42,3 +42,30 @@ class RevisionError(SchemactlError):
 
 class DatabaseError(SchemactlError):
     """The database could not be reached or refused a statement."""
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's text (a driver's own, for an SQLAlchemy wrapper, whose
+    text also holds the statement), or its type when it has none."""
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+_LIBRARIES = ("/alembic/", "/sqlalchemy/", "/tools/")
+
+
+def raised_at(err: BaseException, path: str | None = None) -> tuple[str, int] | None:
+    """The file name and line a project's code raised ``err`` at: the deepest frame in
+    ``path`` if given and present, else the deepest frame outside Alembic, SQLAlchemy and
+    schemactl; None when the error never passed through the project's code."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(err.__traceback__)
+    chosen = [f for f in frames if path is not None and f.filename == path] or [
+        f for f in frames if not any(part in f.filename for part in _LIBRARIES)
+    ]
+    frame = chosen[-1] if chosen else None
+    if frame is None or frame.lineno is None:
+        return None
+    return os.path.basename(frame.filename), frame.lineno

@@ -9,7 +9,6 @@ resolved by one lookup with one error.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import warnings
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.errors import RevisionError
+from tools.errors import RevisionError, first_line, raised_at
 from tools.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
 
 if TYPE_CHECKING:
@@ -100,28 +99,15 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
     except Exception as err:  # revision files are project code: report what they raised
         raise HistoryError(
             f"a revision file failed to load{_where(err)} ({type(err).__name__}: "
-            f"{_first_line(err)}); fix or remove it"
+            f"{first_line(err)}); fix or remove it"
         ) from err
     return found
 
 
 def _where(err: BaseException) -> str:
-    """ " in FILE, line N" for the deepest frame outside Alembic and SQLAlchemy, if any."""
-    import traceback
-
-    frames = [
-        frame
-        for frame in traceback.extract_tb(err.__traceback__)
-        if not any(part in frame.filename for part in ("/alembic/", "/sqlalchemy/", "/tools/"))
-    ]
-    if not frames:
-        return ""
-    return f" in {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}"
-
-
-def _first_line(err: BaseException) -> str:
-    text = " ".join(str(err).split())
-    return text or type(err).__name__
+    """ " in FILE, line N" where a revision file raised, if it can be told."""
+    at = raised_at(err)
+    return f" in {at[0]}, line {at[1]}" if at else ""
 
 
 def _from_map(scripts: ScriptDirectory) -> list[Script]:

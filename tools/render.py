@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tools.capture import Operation, RenderError, Session, capture_session
 from tools.dialects import FORMAT, ScriptDialect, safe_revision
+from tools.errors import first_line
 from tools.history import History, Range, sha256_of, version_moves
 from tools.text import comment
 
@@ -227,14 +228,9 @@ def _with_text(script: Script, template_path: Path) -> Script:
             "an unknown line",
         )
         raise TemplateError(
-            template_path, where, f"{type(err).__name__}: {_first_line(err)}"
+            template_path, where, f"{type(err).__name__}: {first_line(err)}"
         ) from err
     # Exactly one trailing newline. Lines are left as rendered: a statement's text (string
     # literals included) reaches the database byte for byte as the revision wrote it.
     text = text.rstrip("\n") + "\n"
     return replace(script, text=text)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.dialects import TOOL_TABLES, VERSION_TABLE
-from tools.errors import DatabaseError, SchemactlError
+from tools.errors import DatabaseError, SchemactlError, first_line
 from tools.graph import HistoryError
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def scratch_database(
                 connection.execute(text(create))
         except SQLAlchemyError as err:
             engine.dispose()
-            reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+            reason = first_line(err)
             raise DatabaseError(
                 f"cannot create a scratch database on {redact(server)} ({reason}); check that "
                 "the server is up and that its user may create databases"
@@ -104,13 +104,13 @@ def upgrade(cfg: Config, target: str) -> None:
     except CommandError as err:
         if isinstance(err.__cause__, SchemactlError):
             raise err.__cause__ from err
-        raise ScratchUpgradeFailed(kind.title, target, _first_line(err)) from err
+        raise ScratchUpgradeFailed(kind.title, target, first_line(err)) from err
     except DBAPIError as err:
-        raise ScratchUpgradeFailed(kind.title, target, _first_line(err)) from err
+        raise ScratchUpgradeFailed(kind.title, target, first_line(err)) from err
     except SchemactlError:
         raise
     except Exception as err:  # the project's env.py and revisions: report what they raised
-        reason = f"{type(err).__name__}: {_first_line(err)}"
+        reason = f"{type(err).__name__}: {first_line(err)}"
         raise ScratchUpgradeFailed(kind.title, target, reason) from err
 
 
@@ -139,7 +139,7 @@ def model_differences(cfg: Config) -> list[object] | None:
     except Exception as err:  # the project's env.py: report what it raised
         raise DatabaseError(
             f"env.py failed against a scratch database ({type(err).__name__}: "
-            f"{_first_line(err)}); fix env.py"
+            f"{first_line(err)}); fix env.py"
         ) from err
     return found.get("diffs")
 
@@ -156,8 +156,3 @@ def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
             return snapshot(connection, ignore)
     finally:
         engine.dispose()
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(getattr(err, "orig", None) or err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
