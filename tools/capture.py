@@ -507,20 +507,12 @@ def _capture_in(
                 session.results[(rev, direction)] = Captured(statements, operations)
 
 
-def capture_revisions(
-    history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
-) -> dict[RevisionId, Captured]:
-    """What each revision renders and does, offline; RenderError for one that cannot render."""
-    session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
-    return {rev: session.get(rev, direction) for rev in revisions}
-
-
 def capture_operations(
     history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
 ) -> dict[RevisionId, tuple[Operation, ...]]:
     """What each revision does, captured offline; RenderError for one that cannot render."""
-    captured = capture_revisions(history, dialect, revisions, direction)
-    return {rev: c.operations for rev, c in captured.items()}
+    session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
+    return {rev: session.get(rev, direction).operations for rev in revisions}
 
 
 def _where(err: BaseException, path: str | None = None) -> str:

@@ -607,6 +607,8 @@ class SQLite(ScriptDialect):
         return ["BEGIN IMMEDIATE;"] if self.format >= 2 else ["BEGIN;"]
 
     def lock(self) -> list[str]:
+        # The lock itself is BEGIN IMMEDIATE (begin()); here the checks that stamps and
+        # foreign keys report into: a temp table whose triggers abort on a bad count.
         if self.format < 2:
             return []
         return [

@@ -49,21 +49,14 @@ class Status:
 
 def upgrade(project: Project, env: str | None = None, target: str = "heads") -> Status:
     """Upgrade the environment's database to ``target`` (default: every head)."""
+    from alembic import command
 
     environment = project.environment(env)
     url = environment.url()
     check_target(load_history(project), target)
-    upgrade_url(project, environment, url, target)
-    return status(project, environment.name)
-
-
-def upgrade_url(project: Project, environment: Environment, url: URL, target: str) -> None:
-    """Upgrade the database at ``url`` (treated as ``environment``) to ``target``."""
-    from alembic import command
-
-    cfg = _online_config(project, environment, url)
     with translate_errors(url):
-        command.upgrade(cfg, target)
+        command.upgrade(_online_config(project, environment, url), target)
+    return status(project, environment.name)
 
 
 def downgrade(project: Project, env: str | None, target: str) -> Status:
