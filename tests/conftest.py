@@ -91,6 +91,32 @@ def admin_url(dialect: str) -> URL:
     return url
 
 
+def scratch_env(*dialects: str) -> dict[str, str]:
+    """The variables that give schemactl its scratch servers (for proving releases and
+    running the stairway) on the test servers; skip (fail in CI) when one is down."""
+    from tools.config import scratch_variable
+
+    return {
+        scratch_variable(script_dialect(d)): admin_url(d).render_as_string(hide_password=False)
+        for d in dialects
+        if script_dialect(d).needs_server
+    }
+
+
+@pytest.fixture
+def scratch_servers(monkeypatch: pytest.MonkeyPatch):
+    """A factory: scratch_servers(*dialects) points schemactl (in this process too) at the
+    test servers for its scratch databases, and returns the variables for a subprocess."""
+
+    def point(*dialects: str) -> dict[str, str]:
+        found = scratch_env(*dialects)
+        for key, value in found.items():
+            monkeypatch.setenv(key, value)
+        return found
+
+    return point
+
+
 def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> Schema:
     """The reflected schema as typed data, so two databases can be compared with ==."""
     return schema_of(url, ignore)
@@ -185,13 +211,14 @@ def schemactl(
 
 def apply_script(db: Database, script: Path) -> subprocess.CompletedProcess[str]:
     """Apply a rendered script with the database's real command-line client, as a DBA would."""
-    args, from_stdin = db.kind.client_args(db.url, script)
-    if shutil.which(args[0]) is None:
-        server_unavailable(f"the {args[0]} client is not installed")
-    if not from_stdin:
-        return subprocess.run(args, capture_output=True, text=True)
-    with script.open() as stdin:
-        return subprocess.run(args, stdin=stdin, capture_output=True, text=True)
+    command = db.kind.client_command(db.url, script)
+    if shutil.which(command.args[0]) is None:
+        server_unavailable(f"the {command.args[0]} client is not installed")
+    env = {**os.environ, **command.env}
+    if command.stdin is None:
+        return subprocess.run(command.args, capture_output=True, text=True, env=env)
+    with command.stdin.open() as stdin:
+        return subprocess.run(command.args, stdin=stdin, capture_output=True, text=True, env=env)
 
 
 def assert_agrees_with_alembic(history) -> None:

@@ -4,6 +4,7 @@ keys on, server settings that change what a literal means, a second schema on se
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -39,12 +40,20 @@ def scalar(database, sql: str):
 
 
 def start_client(database, path) -> subprocess.Popen[str]:
-    args, from_stdin = database.kind.client_args(database.url, path)
-    if not from_stdin:
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with path.open() as stdin:  # the child keeps its own copy of the descriptor
+    command = database.kind.client_command(database.url, path)
+    env = {**os.environ, **command.env}
+    if command.stdin is None:
         return subprocess.Popen(
-            args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+    with command.stdin.open() as stdin:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command.args,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
 
 
@@ -258,10 +267,13 @@ def test_server_settings_cannot_change_a_literal(repo_copy, tmp_path, throwaway_
         engine.dispose()
         result = apply_script(db, path)
     else:
-        args, _ = db.kind.client_args(db.url, path)
-        args.insert(1, "--init-command=SET sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        command = db.kind.client_command(db.url, path)
+        args = list(command.args)
+        args.insert(2, "--init-command=SET sql_mode = 'NO_BACKSLASH_ESCAPES'")
         with path.open() as stdin:
-            result = subprocess.run(args, stdin=stdin, capture_output=True, text=True)
+            result = subprocess.run(
+                args, stdin=stdin, capture_output=True, text=True, env={**os.environ, **command.env}
+            )
     assert result.returncode == 0, result.stderr
     name = (
         "SELECT name FROM public.tax_rates WHERE code = 'STD'"
@@ -274,9 +286,10 @@ def test_server_settings_cannot_change_a_literal(repo_copy, tmp_path, throwaway_
         assert scalar(db, "SELECT version_num FROM public.alembic_version") == "0123456789ab"
 
 
-def test_new_releases_record_format_2_and_old_ones_stay_as_written(repo_copy):
+def test_new_releases_record_format_2_and_old_ones_stay_as_written(repo_copy, scratch_servers):
     import json
 
+    scratch_servers("postgresql")
     from tools.dialects import FORMAT
 
     manifest = repo_copy / "sql_out" / "prod" / "manifest.json"

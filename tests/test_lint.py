@@ -215,7 +215,8 @@ def test_raw_sql_is_parsed(repo_copy):
     }
 
 
-def test_a_silenced_rule_keeps_its_reason_and_does_not_block(repo_copy):
+def test_a_silenced_rule_keeps_its_reason_and_does_not_block(repo_copy, scratch_servers):
+    scratch_servers("postgresql")
     add_case(
         repo_copy,
         '    op.drop_column("users", "phone")',

@@ -7,7 +7,7 @@ them all together and decides the exit code. One broken thing never hides anothe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tools.capture import capture_session
@@ -135,6 +135,31 @@ def releases_current(project: Project, history: History) -> list[str]:
     return [str(problem) for problem in check(project).problems]
 
 
+def migrations_run(dialect: str) -> Callable[[Project, History], list[str]]:
+    """Every revision no release contains yet goes up, down and up again on a scratch
+    database of ``dialect`` (tools.stairway): a downgrade one server refuses is caught before
+    a release is cut."""
+
+    def check(project: Project, history: History) -> list[str]:
+        from tools import stairway
+        from tools.config import scratch_variable
+        from tools.dialects import script_dialect
+
+        kind = script_dialect(dialect)
+        server = project.scratch_server(kind)
+        if kind.needs_server and server is None:
+            if not stairway.pending(project, history):
+                return []  # nothing unreleased: nothing to run
+            raise Skipped(
+                f"no scratch {kind.title} server: set ${scratch_variable(kind)} (or "
+                f"scratch_{kind.name}_url in [schemactl]) to a server where schemactl may "
+                "create and drop databases"
+            )
+        return stairway.stairway(project, history, kind, server)
+
+    return check
+
+
 CHECKS: dict[str, Callable[[Project, History], list[str]]] = {
     "single-head": single_head,
     "models-match-migrations": models_match_migrations,
@@ -144,10 +169,21 @@ CHECKS: dict[str, Callable[[Project, History], list[str]]] = {
 }
 
 
+def checks_for(project: Project) -> dict[str, Callable[[Project, History], list[str]]]:
+    """The checks to run for a project, in order: migrations-run:DIALECT for each dialect its
+    environments name comes before sql-out-current."""
+    chosen = {name: check for name, check in CHECKS.items() if name != "sql-out-current"}
+    for dialect in sorted({env.dialect for env in project.environments.values()}):
+        chosen[f"migrations-run:{dialect}"] = migrations_run(dialect)
+    chosen["sql-out-current"] = CHECKS["sql-out-current"]
+    return chosen
+
+
 @dataclass
 class Report:
     findings: list[Finding]
     skipped: dict[str, str]  # check -> why it could not run
+    checks: list[str] = field(default_factory=list)  # every check, in the order run
 
     @property
     def ok(self) -> bool:
@@ -166,14 +202,16 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
     stops the others. ``strict``: a skipped check fails instead."""
     from tools.history import load_history
 
-    report = Report([], {})
+    chosen = checks_for(project)
+    report = Report([], {}, list(chosen))
     try:
         history = load_history(project)
     except SchemactlError as err:
         report.findings.append(Finding("history", str(err)))
-        report.skipped = {name: "the history does not load" for name in CHECKS}
+        report.checks.insert(0, "history")
+        report.skipped = {name: "the history does not load" for name in chosen}
         return report
-    for name, check in CHECKS.items():
+    for name, check in chosen.items():
         try:
             messages = check(project, history)
         except Skipped as skip:

@@ -261,25 +261,52 @@ def release_command(
             "unless --env is given.",
         ),
     ] = False,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove",
+            help="Prove every recorded release again, writing nothing: apply the scripts "
+            "in order with the real client to a scratch database (upgrade, compare, rollback, "
+            "compare, upgrade again). All environments with releases unless --env is given.",
+        ),
+    ] = False,
     env: EnvOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
 
-    A release goes from the environment's last release (or base) to --to. Commit the folder:
-    the scripts are what the DBA reviews and applies.
+    A release goes from the environment's last release (or base) to --to. Before anything is
+    written the release is proven: on a scratch database of the environment's kind (from
+    $SCHEMACTL_SCRATCH_<DIALECT>_URL or scratch_<dialect>_url in [schemactl]; SQLite needs
+    none), brought to the release's start by the earlier releases' upgrade scripts, the new
+    upgrade.sql, rollback.sql and upgrade.sql again are applied with the real client (psql,
+    mariadb, sqlite3) and the schema compared each time. Commit the folder: the scripts are
+    what the DBA reviews and applies.
 
     Example: schemactl release --env prod
     Example: schemactl release --check
+    Example: schemactl release --prove --env prod
     """
     from tools import release
 
+    if check and prove:
+        typer.echo(
+            "Error: --check and --prove are two gates; run them one after the other", err=True
+        )
+        raise typer.Exit(code=2)
     with _user_errors():
         project = _project(ctx)
-        if check:
+        if prove:
+            proven = release.prove_recorded(project, _env(ctx, env))
+        elif check:
             report = release.check(project, _env(ctx, env))
         else:
             made = release.release(project, _env(ctx, env), target=target)
             environment = project.environment(_env(ctx, env))
+    if prove:
+        for where, on in proven:
+            typer.echo(f"proven {where}  ({on})")
+        typer.echo(f"{len(proven)} release(s) proven: upgrade, rollback and upgrade again apply")
+        return
     if check:
         for problem in report.problems:
             typer.echo(f"FAIL {problem}", err=True)
@@ -301,6 +328,8 @@ def release_command(
     )
     for name in release.RELEASE_FILES:
         typer.echo(f"  {name}")
+    if made.proven:
+        typer.echo(f"proven on {made.proven['client']}, {made.proven['server']}")
 
 
 branch_app = typer.Typer(
@@ -469,10 +498,15 @@ def check(
         typer.Option("--strict", help="Fail a check that cannot run here instead of skipping it."),
     ] = False,
 ) -> None:
-    """The CI gate: one head, models match migrations, everything renders, sql_out/ current.
+    """The CI gate: one head, models match migrations, everything renders, the migrations
+    run, sql_out/ current.
 
-    Every problem is reported at once; the exit code is 1 if there is any. A check that
-    cannot run here (no scratch server, no target_metadata) is reported as skipped.
+    migrations-run:DIALECT takes every revision no release contains yet up, down and up
+    again on a scratch database of each kind the environments name (servers from
+    $SCHEMACTL_SCRATCH_<DIALECT>_URL or scratch_<dialect>_url in [schemactl]; SQLite needs
+    none). Every problem is reported at once; the exit code is 1 if there is any. A check
+    that cannot run here (no scratch server, no target_metadata) is reported as skipped;
+    with --strict it fails.
 
     Example: schemactl check
     Example: schemactl check --json
@@ -486,9 +520,7 @@ def check(
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
-        names = sorted({f.check for f in report.findings} - set(checks.CHECKS))
-        names += list(checks.CHECKS)
-        for name in names:
+        for name in report.checks:
             mine = [f for f in report.findings if f.check == name]
             if name in report.skipped:
                 typer.echo(f"skip {name}: {report.skipped[name]}")

@@ -67,6 +67,17 @@ def safe_revision(revision: str) -> str:
 
 
 @dataclass(frozen=True)
+class ClientCommand:
+    """A command-line client run: its arguments, the environment variables it needs on top
+    of the caller's (a password), and the script for its standard input (None: the
+    arguments name the script)."""
+
+    args: tuple[str, ...]
+    env: Mapping[str, str]
+    stdin: Path | None
+
+
+@dataclass(frozen=True)
 class ScriptDialect:
     """How one kind of database is guarded, stamped and applied."""
 
@@ -176,10 +187,26 @@ class ScriptDialect:
 
     # -- the command-line client ---------------------------------------------------------------
 
-    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
-        """The client's command line applying ``script`` to ``url``, and whether the script
-        goes to its standard input (else the command line names it)."""
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        """How the command-line client applies ``script`` to ``url``, as a DBA would run it.
+        A password goes in the client's environment variable, never on the command line."""
         raise NotImplementedError
+
+    def client_error(self, output: str) -> tuple[int | None, str]:
+        """The script line the client reports an error at (None if it names none) and the
+        server's error, read from what the client printed."""
+        for line in output.splitlines():
+            match = self._CLIENT_ERROR.search(line)
+            if match:
+                number = match.group("line")
+                return (int(number) if number else None), match.group("error").strip()
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        return None, (lines[-1] if lines else "the client stopped without saying why")
+
+    # What the client prints for an error: groups 'line' (optional) and 'error'.
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(r"(?P<line>)(?P<error>ERROR.*)")
+    # A query answering the server's version, as recorded with a proven release.
+    server_version_sql: ClassVar[str] = "SELECT version()"
 
     # -- throwaway databases -------------------------------------------------------------------
 
@@ -363,19 +390,20 @@ class PostgreSQL(ScriptDialect):
     def apply_command(self, path: str) -> str:
         return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
 
-    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
-        libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return [
-            self.client,
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--dbname",
-            libpq,
-            "-f",
-            str(script),
-        ], False
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        from sqlalchemy.engine import URL
+
+        bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
+        libpq = bare.update_query_dict(dict(url.query)).render_as_string(hide_password=False)
+        env = {"PGPASSWORD": url.password} if url.password else {}
+        args = [self.client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", libpq]
+        return ClientCommand((*args, "-f", str(script)), env, None)
+
+    # psql:FILE:LINE: ERROR:  text   (LINE is where the failing statement ends)
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
+        r"^psql:.*?:(?P<line>\d+): (?P<error>(?:ERROR|FATAL|PANIC):.*)$"
+    )
+    server_version_sql: ClassVar[str] = "SHOW server_version"
 
     def preamble(self) -> list[str]:
         # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
@@ -481,13 +509,27 @@ class MariaDB(ScriptDialect):
             return f"{args[1]} (error {args[0]})"
         return super().describe_error(error)
 
-    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
-        args = [self.client, f"--host={url.host}", f"--port={url.port or 3306}"]
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        # --no-defaults: no option file of the machine's changes how the script runs.
+        args = [self.client, "--no-defaults"]
+        if url.host:
+            args += [f"--host={url.host}", f"--port={url.port or 3306}"]
         if url.username:
             args.append(f"--user={url.username}")
-        if url.password:
-            args.append(f"--password={url.password}")
-        return [*args, str(url.database)], True
+        env = {"MYSQL_PWD": url.password} if url.password else {}
+        return ClientCommand((*args, str(url.database)), env, script)
+
+    # ERROR 1553 (HY000) at line 57: text   (the line where the failing statement starts)
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(?P<error>ERROR \d+ \(\w+\)) at line (?P<line>\d+): (?P<message>.*)$"
+    )
+
+    def client_error(self, output: str) -> tuple[int | None, str]:
+        for line in output.splitlines():
+            match = self._CLIENT_ERROR.search(line)
+            if match:
+                return int(match.group("line")), f"{match.group('error')}: {match.group('message')}"
+        return super().client_error(output)
 
     # MariaDB 10.11's default sql_mode: without NO_BACKSLASH_ESCAPES, which would change what
     # the literals in a script (written with backslash escapes) mean.
@@ -642,8 +684,24 @@ class SQLite(ScriptDialect):
         if url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
-    def client_args(self, url: URL, script: Path) -> tuple[list[str], bool]:
-        return [self.client, "-bail", str(url.database)], True
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        return ClientCommand((self.client, "-bail", str(url.database)), {}, script)
+
+    # Parse error near line 8: text   /   Runtime error near line 8: text   /   Error: ...
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(?:(?:Parse|Runtime) error|Error:) near line (?P<line>\d+): (?P<error>.*)$"
+        r"|^Error: (?P<other>.*)$"
+    )
+    server_version_sql: ClassVar[str] = "SELECT sqlite_version()"
+
+    def client_error(self, output: str) -> tuple[int | None, str]:
+        for line in output.splitlines():
+            match = self._CLIENT_ERROR.search(line)
+            if match and match.group("line"):
+                return int(match.group("line")), match.group("error").strip()
+            if match:
+                return None, match.group("other").strip()
+        return super().client_error(output)
 
     def scratch_url(self, server: URL | None, name: str, folder: Path) -> URL:
         from sqlalchemy.engine import URL

@@ -28,6 +28,7 @@ from tools.history import (
     resolve_heads,
     sha256_of,
 )
+from tools.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
 from tools.render import Script, render_script, render_scripts
 from tools.review import render_review
 
@@ -52,6 +53,8 @@ class Release:
     files: dict[str, str]  # file name -> sha256
     revisions: dict[RevisionId, str]  # revision -> sha256 of its file when released
     format: int = 1  # the script format it was rendered with (tools.dialects.FORMAT)
+    # The client and server its scripts were proven with when it was written (tools.prove).
+    proven: dict[str, str] | None = None
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -63,6 +66,8 @@ class Release:
         }
         if self.format != 1:  # releases from before formats were recorded stay as written
             data["format"] = self.format
+        if self.proven is not None:
+            data["proven"] = self.proven
         return data
 
 
@@ -142,6 +147,7 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
                 files={_text(k): _text(v) for k, v in r["files"].items()},
                 revisions={safe_revision(_text(k)): _text(v) for k, v in r["revisions"].items()},
                 format=_format(r.get("format", 1)),
+                proven=_proven(r.get("proven")),
             )
             for r in data["releases"]
         )
@@ -171,6 +177,14 @@ def _format(value: object) -> int:
             f"format {value!r} is none schemactl knows ({', '.join(map(str, FORMATS))})"
         )
     return int(value)  # type: ignore[call-overload]
+
+
+def _proven(value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"client", "server"}:
+        raise ValueError("'proven' must name the client and the server")
+    return {key: _text(item) for key, item in value.items()}
 
 
 def _ids(value: object) -> tuple[RevisionId, ...]:
@@ -322,7 +336,25 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         )
     manifest = read_manifest(project, environment)
     name = release_name(len(manifest.releases) + 1, span.end)
+    folder = env_dir(project, environment) / name
+    if folder.exists():
+        raise ReleaseError(
+            f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
+            "or restore the manifest from git"
+        )
     files = _render_release(project, environment, history, span, name, findings)
+    candidate = ReleaseScripts(
+        shown_path(project, folder),
+        span.start,
+        span.end,
+        files["upgrade.sql"],
+        files["rollback.sql"],
+    )
+    earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
+    try:
+        proven = prove(project, environment, earlier, [candidate])
+    except ProofFailed as err:
+        raise ReleaseError(f"release not written: {err}") from err
     new = Release(
         name=name,
         start=span.start,
@@ -330,17 +362,48 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         files={f: _sha256_text(files[f]) for f in RELEASE_FILES},
         revisions={r: sha256_of(history.graph[r].path) for r in span.revisions},
         format=FORMAT,
+        proven=proven.as_json(),
     )
-    folder = env_dir(project, environment) / name
-    if folder.exists():
-        raise ReleaseError(
-            f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
-            "or restore the manifest from git"
-        )
     replace_folder(folder, files, shown=shown_path(project, folder))
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
+
+
+def _recorded_scripts(project: Project, environment: Environment, rel: Release) -> ReleaseScripts:
+    """A recorded release's scripts as they are on disk: what a DBA applies."""
+    folder = env_dir(project, environment) / rel.name
+    texts = {}
+    for name in ("upgrade.sql", "rollback.sql"):
+        path = folder / name
+        if not path.is_file():
+            raise ReleaseError(f"{shown_path(project, path)} is missing; restore it from git")
+        texts[name] = path.read_text(encoding="utf-8")
+    return ReleaseScripts(
+        shown_path(project, folder), rel.start, rel.end, texts["upgrade.sql"], texts["rollback.sql"]
+    )
+
+
+def prove_recorded(project: Project, env: str | None = None) -> list[tuple[str, ProvenOn]]:
+    """Prove every recorded release of ``env`` (default: every environment that has
+    releases) again, in order on one scratch database each: what CI runs for sql_out/.
+    Returns each environment's folder and what it was proven on; raises ProofFailed."""
+    names = [env] if env else sorted(project.environments)
+    proven = []
+    for name in names:
+        environment = project.environment(name)
+        releases = read_manifest(project, environment).releases
+        if not releases:
+            if env:
+                raise ReleaseError(
+                    f"environment {name} has no recorded releases to prove; render one with "
+                    f"`schemactl release --env {name}`"
+                )
+            continue
+        scripts = [_recorded_scripts(project, environment, rel) for rel in releases]
+        on = prove(project, environment, [], scripts)
+        proven += [(s.where, on) for s in scripts]
+    return proven
 
 
 def _sha256_text(text: str) -> str:

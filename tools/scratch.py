@@ -114,6 +114,63 @@ def upgrade(cfg: Config, target: str) -> None:
         raise ScratchUpgradeFailed(kind.title, target, reason) from err
 
 
+def step(cfg: Config, revision: str, direction: str) -> None:
+    """Run exactly one revision's upgrade or downgrade on the scratch database ``cfg`` points
+    at, whatever else it holds: Alembic's own targets ('rev-1', a revision) can take other
+    branches along, or refuse, when a database sits on several heads."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import RevisionStep
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import DBAPIError
+
+    kind = cfg.attributes["schemactl.environment"].kind
+    scripts = ScriptDirectory.from_config(cfg)
+    up = direction == "upgrade"
+
+    def steps(heads: object, context: Any) -> list[Any]:
+        return [RevisionStep(scripts.revision_map, scripts.get_revision(revision), up)]
+
+    try:
+        with EnvironmentContext(cfg, scripts, fn=steps):
+            scripts.run_env()
+    except SchemactlError:
+        raise
+    except DBAPIError as err:
+        raise ScratchStepFailed(kind, revision, direction, kind.describe_error(err.orig)) from err
+    except Exception as err:  # the project's env.py and revisions: report what they raised
+        reason = f"{type(err).__name__}: {first_line(err)}"
+        raise ScratchStepFailed(kind, revision, direction, reason) from err
+
+
+class ScratchStepFailed(HistoryError):
+    """One revision's upgrade or downgrade failed on a scratch database."""
+
+    def __init__(self, kind: ScriptDialect, revision: str, direction: str, reason: str) -> None:
+        self.dialect = kind.title
+        self.revision = revision
+        self.direction = direction
+        self.reason = reason
+        super().__init__(f"the {direction} of {revision} fails on {kind.title}: {reason}")
+
+
+def ignored_tables(cfg: Config) -> frozenset[str]:
+    """What a schema comparison of databases migrated through ``cfg`` leaves out: schemactl's
+    tables and the version table the project's env.py configures (Alembic's by default)."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    found: set[str] = set()
+
+    def probe(heads: object, context: Any) -> list[Any]:
+        found.add(context.opts.get("version_table") or VERSION_TABLE)
+        return []
+
+    scripts = ScriptDirectory.from_config(cfg)
+    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
+        scripts.run_env()
+    return IGNORED | found
+
+
 def model_differences(cfg: Config) -> list[object] | None:
     """What autogenerate finds between the project's models and the scratch database, asked
     through its env.py (its target_metadata, include rules, compare options); None when

@@ -71,17 +71,51 @@ def test_stamps_move_the_version_and_refuse_unsafe_ids(name):
 
 def test_the_client_command_line_of_each_kind(tmp_path):
     script = tmp_path / "upgrade.sql"
-    pg = script_dialect("postgresql").client_args(
-        make_url("postgresql+psycopg://u:p%40ss@h:5433/db"), script
+    pg = script_dialect("postgresql").client_command(
+        make_url("postgresql+psycopg://u%40x:p%40ss%25@h:5433/db"), script
     )
-    assert pg == (
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", "postgresql://u:p%40ss@h:5433/db", "-f", str(script)],
-        False,
+    # The password travels in the client's environment, never on its command line (ps shows it).
+    assert pg.args == (
+        "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", "postgresql://u%40x@h:5433/db", "-f", str(script),
     )  # fmt: skip
-    maria = script_dialect("mariadb").client_args(make_url("mariadb+pymysql://root@h/db"), script)
-    assert maria == (["mariadb", "--host=h", "--port=3306", "--user=root", "db"], True)
-    lite = script_dialect("sqlite").client_args(make_url("sqlite:///x.db"), script)
-    assert lite == (["sqlite3", "-bail", "x.db"], True)
+    assert pg.env == {"PGPASSWORD": "p@ss%"} and pg.stdin is None
+    maria = script_dialect("mariadb").client_command(
+        make_url("mariadb+pymysql://root:s%40cret@h/db"), script
+    )
+    assert maria.args == (
+        "mariadb",
+        "--no-defaults",
+        "--host=h",
+        "--port=3306",
+        "--user=root",
+        "db",
+    )
+    assert maria.env == {"MYSQL_PWD": "s@cret"} and maria.stdin == script
+    lite = script_dialect("sqlite").client_command(make_url("sqlite:///x.db"), script)
+    assert lite.args == ("sqlite3", "-bail", "x.db") and lite.env == {} and lite.stdin == script
+
+
+def test_each_client_error_names_the_line_and_the_server_error():
+    pg = script_dialect("postgresql").client_error(
+        'psql:upgrade.sql:6: ERROR:  type "nosuchtype" does not exist\nLINE 3:   b nosuchtype\n'
+    )
+    assert pg == (6, 'ERROR:  type "nosuchtype" does not exist')
+    maria = script_dialect("mariadb").client_error(
+        "--------------\nDROP INDEX ix ON c\n--------------\n\n"
+        "ERROR 1553 (HY000) at line 90: Cannot drop index 'ix': needed in a foreign key constraint\n"
+    )
+    assert maria == (
+        90,
+        "ERROR 1553 (HY000): Cannot drop index 'ix': needed in a foreign key constraint",
+    )
+    lite = script_dialect("sqlite")
+    assert lite.client_error("Parse error near line 8: no such table: nosuch\n") == (
+        8,
+        "no such table: nosuch",
+    )
+    assert lite.client_error("Runtime error near line 3: stopped (19)") == (3, "stopped (19)")
+    assert lite.client_error("Error: unable to open database") == (None, "unable to open database")
+    assert lite.client_error("") == (None, "the client stopped without saying why")
 
 
 def test_throwaway_databases(tmp_path):
