@@ -1,9 +1,9 @@
 """Fixtures: the repo's project, and a fresh throwaway database per test on a real server.
 
 PostgreSQL and MariaDB are reached through admin URLs (override with SCHEMACTL_TEST_PG_URL /
-SCHEMACTL_TEST_MARIADB_URL). When a server is missing the test skips with the reason, except
-in CI (CI=true), where it fails: CI must never go green by skipping the real databases.
-"""
+SCHEMACTL_TEST_MARIADB_URL, else the SCHEMACTL_SCRATCH_*_URL that .ci/run exports). When a
+server is missing the test skips with the reason, except in CI (CI=true), where it fails: CI
+must never go green by skipping the real databases."""
 
 from __future__ import annotations
 
@@ -29,13 +29,16 @@ REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 ADMIN_URLS = {
-    "postgresql": os.environ.get(
-        "SCHEMACTL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    ),
-    "mariadb": os.environ.get(
-        "SCHEMACTL_TEST_MARIADB_URL", "mariadb+pymysql://root@127.0.0.1:3306"
-    ),
+    "postgresql": os.environ.get("SCHEMACTL_TEST_PG_URL")
+    or os.environ.get("SCHEMACTL_SCRATCH_POSTGRESQL_URL")
+    or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mariadb": os.environ.get("SCHEMACTL_TEST_MARIADB_URL")
+    or os.environ.get("SCHEMACTL_SCRATCH_MARIADB_URL")
+    or "mariadb+pymysql://root@127.0.0.1:3306",
 }
+# Each test says itself whether schemactl has scratch servers (the scratch_servers fixture).
+for _variable in [name for name in os.environ if name.startswith("SCHEMACTL_SCRATCH_")]:
+    del os.environ[_variable]
 # Which of the repo's environments tests each dialect, and the variable holding its URL.
 ENV_FOR_DIALECT = {
     "sqlite": ("dev", "BILLGEN_DEV_URL"),

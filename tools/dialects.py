@@ -498,6 +498,7 @@ class MariaDB(ScriptDialect):
         "lock_wait_timeout": (r"[1-9]\d{0,7}", "10"),
     }
     sqlglot: ClassVar[str] = "mysql"
+    lint_rules: ClassVar[frozenset[str]] = frozenset({"index-needed-by-foreign-key"})
 
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
     from tools.graph import Revision
     from tools.history import History, Range
+    from tools.shapes import Shapes
 
 ERROR = "error"
 WARNING = "warning"
@@ -82,6 +83,9 @@ class Facts:
     reverse_operations: tuple[Operation, ...] | None = None  # the other direction
     reverse_statements: tuple[Statement, ...] = ()
     reverse_error: SchemactlError | None = None
+    # The tables' indexes and foreign keys before this step, replayed from the revisions
+    # before it in apply order (None when not replayed: only rules that need it ask).
+    shapes: Shapes | None = None
 
     def existing(self, table: str | None) -> bool:
         return table is not None and table not in self.new_tables
@@ -361,6 +365,38 @@ def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
 
 _CREATES = ("create_table", "add_column", "alter_column")
 
+
+def index_needed_by_foreign_key(facts: Facts) -> Iterator[Hit]:
+    """MariaDB and MySQL keep a foreign key on an index whose leading columns are its own:
+    dropping that index fails (error 1553) until the foreign key is gone, and a script
+    stops halfway, its earlier statements already committed. Judged for the downgrade too
+    when linting an upgrade: a rollback that cannot run is found before the release."""
+    if facts.shapes is None:
+        return
+    shapes = facts.shapes.copy()
+    yield from _needed_indexes(facts, shapes, facts.operations, "")
+    if facts.direction == "upgrade" and facts.reverse_operations:
+        yield from _needed_indexes(facts, shapes, facts.reverse_operations, "its downgrade ")
+
+
+def _needed_indexes(
+    facts: Facts, shapes: Shapes, operations: tuple[Operation, ...], which: str
+) -> Iterator[Hit]:
+    for op in operations:
+        if op.name == "drop_index" and op.target:
+            needing = shapes.foreign_key_needing(op.table, op.target)
+            if needing:
+                yield Hit(
+                    ERROR,
+                    f"{which}drops index {op.target}, which foreign key {needing} of "
+                    f"{op.table} needs",
+                    op.line,
+                    f"{facts.dialect.title} refuses (error 1553) and the script stops halfway",
+                    "drop the foreign key first; or, if the table goes too, just drop the table",
+                )
+        shapes.apply(op.source)
+
+
 RULES: dict[str, Rule] = {
     "destructive": destructive,
     "not-null-without-default": not_null_without_default,
@@ -372,6 +408,7 @@ RULES: dict[str, Rule] = {
     "renders": renders,
     "irreversible": irreversible,
     "enum-lifecycle": enum_lifecycle,
+    "index-needed-by-foreign-key": index_needed_by_foreign_key,
 }
 
 
@@ -485,6 +522,7 @@ def facts_for(
     rev: str,
     direction: str = "upgrade",
     session: Session | None = None,
+    shapes: Shapes | None = None,
 ) -> Facts:
     """What the rules see of one revision; ``session`` holds it captured both ways."""
     from tools.capture import capture_session
@@ -520,6 +558,7 @@ def facts_for(
         reverse_operations=reverse_operations,
         reverse_statements=reverse_statements,
         reverse_error=reverse_error,
+        shapes=shapes,
     )
 
 
@@ -529,10 +568,11 @@ def lint_revision(
     rev: str,
     direction: str = "upgrade",
     session: Session | None = None,
+    shapes: Shapes | None = None,
 ) -> list[Finding]:
     from tools.dialects import rule_applies
 
-    facts = facts_for(history, dialect, rev, direction, session)
+    facts = facts_for(history, dialect, rev, direction, session, shapes)
     allowed = silences(facts.revision.path)
     findings = []
     for name, rule in RULES.items():
@@ -574,13 +614,47 @@ def lint_range(
     history: History, dialect: ScriptDialect, revisions: tuple[str, ...], direction: str = "upgrade"
 ) -> list[Finding]:
     from tools.capture import capture_session
+    from tools.dialects import rule_applies
 
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
+    requests = [(rev, d) for rev in order for d in ("upgrade", "downgrade")]
+    replay = rule_applies(dialect, "index-needed-by-foreign-key") and bool(revisions)
+    if replay:  # the revisions before the range too, to know the tables they run against
+        last = max(history.graph.order.index(rev) for rev in revisions)
+        requests += [(rev, "upgrade") for rev in history.graph.order[: last + 1]]
     # One offline run of env.py captures every revision both ways.
-    session = capture_session(
-        history, dialect.name, [(rev, d) for rev in order for d in ("upgrade", "downgrade")]
-    )
-    return [f for rev in order for f in lint_revision(history, dialect, rev, direction, session)]
+    session = capture_session(history, dialect.name, list(dict.fromkeys(requests)))
+    shapes = _replayed(history, session, set(revisions), direction) if replay else {}
+    return [
+        f
+        for rev in order
+        for f in lint_revision(history, dialect, rev, direction, session, shapes.get(rev))
+    ]
+
+
+def _replayed(
+    history: History, session: Session, wanted: set[str], direction: str
+) -> dict[str, Shapes]:
+    """For each wanted revision, the shapes its step runs against: before its upgrade, or
+    after it for its downgrade (a rollback script undoes revisions in reverse order)."""
+    from tools.shapes import Shapes
+
+    shapes, found = Shapes(), {}
+    for rev in history.graph.order:
+        if rev in wanted and direction == "upgrade":
+            found[rev] = shapes.copy()
+        if (rev, "upgrade") not in session.results:
+            break
+        try:
+            for op in session.get(rev, "upgrade").operations:
+                shapes.apply(op.source)
+        except SchemactlError:
+            pass  # a revision that does not render: lint reports it; replay goes on without
+        if rev in wanted and direction != "upgrade":
+            found[rev] = shapes.copy()
+        if len(found) == len(wanted):
+            break
+    return found
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:

@@ -163,6 +163,7 @@ def makemigrations(
     """
     from tools import scratch
     from tools.dialects import embedded
+    from tools.directives import make_portable
 
     cfg = project.alembic_config()
     graph = load_graph(cfg)
@@ -171,6 +172,7 @@ def makemigrations(
 
     def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
         script: MigrationScript = directives[0]
+        make_portable(script)  # downgrades (and upgrades) that run on every dialect
         found.extend(script.upgrade_ops.ops)
         if not empty and script.upgrade_ops.is_empty():
             directives.clear()  # Alembic writes no file
