@@ -8,7 +8,7 @@ SQLAlchemy nor Alembic.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -208,10 +208,15 @@ def sql(
         ),
     ] = None,
     stdout: Annotated[
-        bool, typer.Option("--stdout", help="Print the upgrade script instead of writing files.")
+        bool,
+        typer.Option(
+            "--stdout",
+            help="Print the script from --from to --to instead of writing files.",
+        ),
     ] = False,
     rollback: Annotated[
-        bool, typer.Option("--rollback", help="With --stdout: print the rollback script.")
+        bool,
+        typer.Option("--rollback", help="With --stdout: print the script that goes back."),
     ] = False,
     env: EnvOption = None,
 ) -> None:
@@ -219,10 +224,13 @@ def sql(
 
     Needs only the environment's dialect: no database URL, no server. The scripts guard
     against the wrong database, record an audit row per revision, and are byte-identical
-    each time they are rendered.
+    each time they are rendered. A --to behind --from goes back: for a database whose
+    script stopped midway (at the revision alembic_version records), rollback.sql takes it
+    back to where that script started.
 
     Example: schemactl sql --env prod --from 9ecdc98b5e8a --to heads --stdout
     Example: schemactl sql --env staging --from fa4621c62bf9,fcac57c435d7
+    Example: schemactl sql --env mariadb --from fcac57c435d7 --to 9ecdc98b5e8a
     """
     from tools import release
 
@@ -240,10 +248,15 @@ def sql(
         typer.echo(script.text, nl=False)
         return
     shown = release.shown_path(project, folder)
-    typer.echo(
-        f"{shown}/upgrade.sql    {len(upgrade.steps)} revisions, to {_heads(upgrade.result)}"
-    )
-    typer.echo(f"{shown}/rollback.sql   back to {_heads(down.result)}")
+    if upgrade.kind == "upgrade":
+        typer.echo(f"{shown}/upgrade.sql    {_count(upgrade.steps)}, to {_heads(upgrade.result)}")
+        typer.echo(f"{shown}/rollback.sql   back to {_heads(down.result)}")
+    else:  # --to is behind --from: the way there is the rollback script
+        typer.echo(
+            f"{shown}/rollback.sql   {_count(upgrade.steps)} undone, from "
+            f"{_heads(upgrade.expected)} back to {_heads(upgrade.result)}"
+        )
+        typer.echo(f"{shown}/upgrade.sql    the way forward again, to {_heads(down.result)}")
 
 
 @app.command("release")
@@ -323,9 +336,7 @@ def release_command(
         )
         return
     folder = release.shown_path(project, release.env_dir(project, environment) / made.name)
-    typer.echo(
-        f"{folder}/  {len(made.revisions)} revisions, {_heads(made.start)} -> {_heads(made.end)}"
-    )
+    typer.echo(f"{folder}/  {_count(made.revisions)}, {_heads(made.start)} -> {_heads(made.end)}")
     for name in release.RELEASE_FILES:
         typer.echo(f"  {name}")
     if made.proven:
@@ -530,6 +541,10 @@ def check(
                 typer.echo(f"     {finding.message}")
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+def _count(revisions: Sized) -> str:
+    return f"{len(revisions)} revision{'' if len(revisions) == 1 else 's'}"
 
 
 def _shown(project: Project, path: Path) -> str:

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 # The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
 # `release --check` can render it again byte for byte after the format moves on.
-FORMAT = 2
-FORMATS = (1, 2)
+FORMAT = 3
+FORMATS = (1, 2, 3)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"

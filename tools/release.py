@@ -29,7 +29,7 @@ from tools.history import (
     sha256_of,
 )
 from tools.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
-from tools.render import Script, render_script, render_scripts
+from tools.render import ROLLBACK, UPGRADE, Script, render_script, render_scripts
 from tools.review import render_review
 
 if TYPE_CHECKING:
@@ -198,10 +198,18 @@ def _ids(value: object) -> tuple[RevisionId, ...]:
 
 
 def _range_for(
-    project: Project, env: str | None, start: str | None, target: str | None
-) -> tuple[Environment, History, Range]:
-    """The environment, the loaded history, and the range a --from/--to pair names; --from
-    defaults to where the environment's last release ends, --to to every head."""
+    project: Project,
+    env: str | None,
+    start: str | None,
+    target: str | None,
+    *,
+    backwards: bool = False,
+) -> tuple[Environment, History, Range, bool]:
+    """The environment, the loaded history, the range a --from/--to pair names, and whether
+    it runs backwards (``backwards`` allows --to behind --from: a database stopped midway
+    going back to where its script started); --from defaults to where the environment's last
+    release ends, --to to every head. A backwards range is returned the way round its
+    upgrade runs: its rollback script is the one from --from to --to."""
     environment = project.environment(env)
     history = load_history(project)
     begin = (
@@ -209,11 +217,11 @@ def _range_for(
         if start is not None
         else read_manifest(project, environment).end
     )
-    return (
-        environment,
-        history,
-        plan(history.graph, begin, resolve_heads(history, target or "heads")),
-    )
+    end = resolve_heads(history, target or "heads")
+    graph = history.graph
+    if backwards and graph.ancestors(set(end)) < graph.ancestors(set(begin)):
+        return environment, history, plan(graph, end, begin), True
+    return environment, history, plan(graph, begin, end), False
 
 
 def default_out(project: Project, environment: Environment) -> Path:
@@ -229,14 +237,16 @@ def sql(
     target: str | None = None,
     out: Path | None = None,
 ) -> tuple[Path, Script, Script]:
-    """Render the upgrade and rollback scripts for one range and write them to ``out``
-    (default: var/sql/ENV/). Returns the folder and both scripts.
+    """Render the scripts for one range and write them to ``out`` (default: var/sql/ENV/)
+    as upgrade.sql and rollback.sql. Returns the folder, the script that takes a database
+    from ``start`` to ``target``, and the one that goes back.
 
     The range starts at ``start`` (a revision, several comma-separated heads, or 'base'),
     by default where the environment's last release ends, and goes to ``target`` (default:
-    every head).
+    every head). A ``target`` behind ``start`` is a way back: the first script returned is
+    then rollback.sql.
     """
-    environment, history, span = _range_for(project, env, start, target)
+    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
     out = out or default_out(project, environment)
     option, shown = invocation(project, out)
     upgrade, rollback = render_scripts(
@@ -245,7 +255,7 @@ def sql(
     replace_folder(
         out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}, shown=str(shown)
     )
-    return out, upgrade, rollback
+    return (out, rollback, upgrade) if backwards else (out, upgrade, rollback)
 
 
 def sql_one(
@@ -256,8 +266,12 @@ def sql_one(
     start: str | None = None,
     target: str | None = None,
 ) -> Script:
-    """Render just the upgrade or just the rollback script of a range (for --stdout)."""
-    environment, history, span = _range_for(project, env, start, target)
+    """Render one script of a range (for --stdout): ``kind`` 'upgrade' is the one that
+    takes a database from ``start`` to ``target`` (a rollback script when ``target`` is
+    behind ``start``), 'rollback' the one that goes back."""
+    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
+    if backwards:
+        kind = ROLLBACK if kind == UPGRADE else UPGRADE
     option, _ = invocation(project, None)
     return render_script(
         project, environment, history, span, kind, out_dir=None, config_option=option
@@ -324,7 +338,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     from tools.lint import blocking, lint_range
 
     try:
-        environment, history, span = _range_for(project, env, None, target)
+        environment, history, span, _ = _range_for(project, env, None, target)
     except NothingToRender:
         return None
     findings = lint_range(history, environment.kind, span.revisions)

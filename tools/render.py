@@ -68,6 +68,8 @@ class Script:
     steps: tuple[Step, ...]
     apply_command: str
     regenerate_command: str
+    # `schemactl ... sql --env ENV`: what the header's advice to resume or back out starts with.
+    sql_command: str = ""
     text: str = field(default="", repr=False)
 
     @property
@@ -185,9 +187,9 @@ def render_script(
         version_table_schema=session.version_table_schema,
         format=format,
     )
-    regenerate = (
-        f"schemactl {config_option}sql --env {environment.name} --from {span.start_label} "
-        f"--to {span.end_label}" + (f" --out {quote(out_dir)}" if out_dir else " --stdout")
+    sql_command = f"schemactl {config_option}sql --env {environment.name}"
+    regenerate = f"{sql_command} --from {span.start_label} --to {span.end_label}" + (
+        f" --out {quote(out_dir)}" if out_dir else " --stdout"
     )
     path = quote(f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql")
     script = Script(
@@ -199,6 +201,7 @@ def render_script(
         steps=capture_steps(history, dialect, span, kind, session),
         apply_command=dialect.apply_command(path),
         regenerate_command=regenerate,
+        sql_command=sql_command,
     )
     return _with_text(script, _template(project, format))
 

@@ -11,6 +11,14 @@
     def heads(revisions):
         return ", ".join(revisions) or "base (no revision)"
     out_of_transaction = [s for s in script.steps if not s.transactional]
+    # What to render if the script stops: on to its end, or back to its start.
+    command = comment(script.sql_command, limit=100_000)
+    resume = [
+        f"--   on to {heads(script.result)}:",
+        f"--     {command} --from REVISION --to {','.join(script.result) or 'base'}",
+        f"--   back to {heads(script.expected)}:",
+        f"--     {command} --from REVISION --to {','.join(script.expected) or 'base'}",
+    ]
 %>\
 ${rule}
 -- schemactl ${script.kind} script for environment ${env.name} (${dialect.name})
@@ -40,14 +48,20 @@ ${rule}
 %   for step in out_of_transaction:
 --   ${step.revision.id}  ${step.message}
 %   endfor
--- If the script stops, alembic_version names the last revision that completed: render a
--- new script from there (schemactl sql --env ${env.name} --from REVISION).
+-- If the script stops, ${dialect.version_name} names the last revision that completed
+-- (REVISION below); render a script from there, either way:
+%   for line in resume:
+${line}
+%   endfor
 % else:
 -- NOT all or nothing: ${dialect.name} commits every DDL statement. Each revision records
--- itself in alembic_version right after its statements, so if the script stops, the
--- database is at the last revision recorded there (plus any statements the failed
--- revision ran before its error: check them by hand). To resume, render a script from
--- the recorded revision: schemactl sql --env ${env.name} --from REVISION
+-- itself in ${dialect.version_name} right after its statements, so if the script stops,
+-- the database is at the last revision recorded there (REVISION below), plus whatever
+-- statements the failed revision ran before its error: check them by hand and undo them.
+-- Then render a script from there, either way:
+%   for line in resume:
+${line}
+%   endfor
 % endif
 -- Every revision is recorded in schemactl_audit: revision, direction, when, by whom, and
 -- the sha256 of its revision file.
