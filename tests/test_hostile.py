@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -113,6 +114,22 @@ def test_no_message_shows_a_password(password):
         if len(password) >= 4:
             assert password not in shown and written not in shown
         assert "\n" not in shown
+
+
+@given(password=st.text(min_size=1, max_size=30))
+def test_a_percent_encoded_password_is_taken_as_it_is(password):
+    """Whatever a password holds (%, @, /, :), percent-encoded it is accepted and reaches the
+    driver and the client unchanged."""
+    from urllib.parse import quote
+
+    from tools.config import parse_url
+    from tools.dialects import script_dialect
+
+    raw = f"mariadb://sc:{quote(password, safe='')}@127.0.0.1:3306"
+    kind = script_dialect("mariadb")
+    url = parse_url(raw, kind, "the scratch URL", "not {backend}")
+    assert url.password == password and url.host == "127.0.0.1"
+    assert kind.client_command(url, Path("x.sql")).env == {"MYSQL_PWD": password}
 
 
 @settings(

@@ -235,11 +235,12 @@ def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
         raise ConfigError(
             f"{what} is not a valid SQLAlchemy URL; expected something like {kind.example_url}"
         ) from None
-    if "@" in (url.host or "") or "/" in (url.password or ""):
+    if "@" in (url.host or ""):
         # An '@' left unencoded in a password splits it: part of it would show as the host.
+        # (A '/' parses as it is; encoded, it decodes to the same password.)
         raise ConfigError(
-            f"{what} has an unencoded '@' (or '/') in its password; percent-encode the "
-            "password: %40 for @, %2F for /, %25 for %"
+            f"{what} has an unencoded '@' in its password; percent-encode the password: "
+            "%40 for @, %25 for %"
         )
     if not kind.accepts(url):
         raise ConfigError(wrong_kind.replace("{backend}", url.get_backend_name()))

@@ -360,6 +360,16 @@ class ScriptDialect:
     def drop_database(self, name: str) -> str | None:
         return f"DROP DATABASE IF EXISTS {_identifier(name)}"
 
+    def scratch_setup(self) -> list[str]:
+        """Statements that make a fresh throwaway database like one of this environment's,
+        for its scripts to be proven on (PostgreSQL: the schema they work in)."""
+        return []
+
+    def session_url(self, url: URL) -> URL:
+        """``url`` with the environment's session settings, so what migrations create and
+        what is reflected is where its scripts work (PostgreSQL: search_path)."""
+        return url
+
 
 def _guard_message(expected: Sequence[str]) -> str:
     return ",".join(expected) or "base (no revision)"
@@ -482,6 +492,21 @@ $schemactl_guard$;"""
     def drop_database(self, name: str) -> str:
         # A connection the scratch run left open must not keep the database alive.
         return f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)"
+
+    def _schema(self) -> str | None:
+        schema = self.settings.get("schema", "public").strip()
+        return None if schema == "public" else schema
+
+    def scratch_setup(self) -> list[str]:
+        schema = self._schema()
+        quoted = self.sa_dialect.identifier_preparer.quote_identifier
+        return [f"CREATE SCHEMA IF NOT EXISTS {quoted(schema)}"] if schema else []
+
+    def session_url(self, url: URL) -> URL:
+        schema = self._schema()
+        if schema is None:
+            return url
+        return url.update_query_dict({"options": f"-csearch_path={schema}"})
 
 
 @dataclass(frozen=True)

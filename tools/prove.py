@@ -106,13 +106,18 @@ def prove(
         raise ConfigError(_no_server(kind))
     client = client_version(kind)
     with (
-        scratch.scratch_database(kind, server, prefix="schemactl_prove") as url,
-        scratch.scratch_database(kind, server, prefix="schemactl_expect") as expected_url,
+        scratch.scratch_database(kind, server, prefix="schemactl_prove") as raw_url,
+        scratch.scratch_database(kind, server, prefix="schemactl_expect") as raw_expected,
     ):
+        scratch.run_statements(raw_url, kind.scratch_setup())
+        scratch.run_statements(raw_expected, kind.scratch_setup())
+        # The client applies scripts to the database as it is; migrations run and schemas
+        # are read with the environment's session settings (the schema scripts work in).
+        url, expected_url = kind.session_url(raw_url), kind.session_url(raw_expected)
         expected = scratch.scratch_config(project, kind, expected_url)
         ignore = scratch.ignored_tables(expected)
         for release in earlier:
-            apply_script(kind, url, release.upgrade, f"{release.where}/upgrade.sql")
+            apply_script(kind, raw_url, release.upgrade, f"{release.where}/upgrade.sql")
         for release in proving:
             upgrade, rollback = f"{release.where}/upgrade.sql", f"{release.where}/rollback.sql"
             before = scratch.schema_of(url, ignore)
@@ -121,11 +126,11 @@ def prove(
             after = scratch.schema_of(expected_url, ignore)
             end = f"what the migrations give at {', '.join(release.end)}"
             start = f"the from-state ({', '.join(release.start) or 'base'})"
-            apply_script(kind, url, release.upgrade, upgrade)
+            apply_script(kind, raw_url, release.upgrade, upgrade)
             _same(after, scratch.schema_of(url, ignore), upgrade, end)
-            apply_script(kind, url, release.rollback, rollback)
+            apply_script(kind, raw_url, release.rollback, rollback)
             _same(before, scratch.schema_of(url, ignore), rollback, start)
-            apply_script(kind, url, release.upgrade, f"{upgrade} (applied again)")
+            apply_script(kind, raw_url, release.upgrade, f"{upgrade} (applied again)")
             _same(after, scratch.schema_of(url, ignore), f"{upgrade} (applied again)", end)
         return ProvenOn(client, server_version(kind, url))
 

@@ -70,7 +70,8 @@ def scratch_database(
                 connection.execute(text(create))
         except SQLAlchemyError as err:
             engine.dispose()
-            reason = first_line(err)
+            orig = getattr(err, "orig", None)
+            reason = kind.describe_error(orig) if orig is not None else first_line(err)
             raise DatabaseError(
                 f"cannot create a scratch database on {redact(server)} ({reason}); check that "
                 "the server is up and that its user may create databases"
@@ -81,6 +82,21 @@ def scratch_database(
             with engine.connect() as connection:
                 connection.execute(text(drop))
             engine.dispose()
+
+
+def run_statements(url: URL, statements: list[str]) -> None:
+    """Run setup statements (a dialect's, not a user's) on a scratch database."""
+    from sqlalchemy import create_engine, pool, text
+
+    if not statements:
+        return
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def scratch_config(

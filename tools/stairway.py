@@ -63,6 +63,7 @@ def stairway(
                         f"the downgrade of {where} does not undo its upgrade on {kind.title} "
                         f"({_shown(undone)}); fix its downgrade"
                     )
+                    break
                 scratch.step(cfg, rev, "upgrade")
                 redone = compare(after, scratch.schema_of(url, ignore))
                 if redone:
