@@ -503,9 +503,9 @@ $schemactl_guard$;"""
         return [f"CREATE SCHEMA IF NOT EXISTS {quoted(schema)}"] if schema else []
 
     def session_url(self, url: URL) -> URL:
-        schema = self._schema()
-        if schema is None:
-            return url
+        # Pinned, as the scripts pin it: a role's own search_path must not decide where
+        # the migrations' tables go or which of them are read back.
+        schema = self._schema() or "public"
         return url.update_query_dict({"options": f"-csearch_path={schema}"})
 
 

@@ -49,7 +49,12 @@ class ScriptFailed(ProofFailed):
         self.step = step  # e.g. 'downgrade ab12cd34ef56 (0011_ab12cd34ef56_x.py)'
         where = f"{script}, line {line}" if line else script
         shown = f" at `{statement}`" if statement else ""
-        fix = f"fix the {step}" if step else "fix the revision it comes from"
+        fix = (
+            f"fix the {step}"
+            if step
+            else "the statement is the script's own, not a revision's: check what the "
+            "scratch server's settings (search_path, sql_mode) make of it"
+        )
         super().__init__(f"{where} failed{shown}: {comment(error, limit=300)}; {fix}")
 
 
