@@ -33,6 +33,7 @@ from .conftest import (
     assert_agrees_with_alembic,
     schema_snapshot,
     schemactl,
+    scratch_env,
 )
 
 runner = CliRunner()
@@ -232,3 +233,31 @@ def test_the_regenerate_line_reaches_a_project_in_another_folder(tmp_path):
     assert "to_regclass('globex_versions')" in result.stdout
     assert "INSERT INTO globex_versions (version_num) VALUES ('a1a1a1a1a1a1');" in result.stdout
     assert project.is_dir()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("name", [*PROJECTS, "../plain_alembic"])
+def test_release_proves_any_project(tmp_path, name, dialect):
+    """A release of a foreign project is proven with the real client, or refused in one line
+    naming the revision: idioms' b2 cannot render offline on SQLite (nor can Alembic), and its
+    d4 binds a string to a jsonb column, which PostgreSQL refuses when Alembic runs it."""
+    project = project_copy(tmp_path, name, dialect)
+    servers = scratch_env(dialect)
+    result = schemactl(project, "-c", "alembic.ini", *X_ARGS.get(name, []), "release", env=servers)
+    assert "Traceback" not in result.stderr and "WARNING" not in result.stderr, result.stderr
+    refused = {
+        ("idioms", "sqlite"): "Error: revision b2b2b2b2b2b2 (b2_plan.py) downgrade fails offline",
+        ("idioms", "postgresql"): "Error: the history does not apply to a scratch PostgreSQL "
+        'database at d4_settings.py:15 (column "settings" is of type jsonb',
+    }
+    if (name, dialect) in refused:
+        assert result.returncode == 1
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith(refused[(name, dialect)]), result.stderr
+        assert not (project / "sql_out").exists()
+        return
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(next((project / "sql_out").glob("*/manifest.json")).read_text())
+    assert manifest["releases"][0]["proven"]["server"].startswith(
+        {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mariadb": "MariaDB"}[dialect]
+    )

@@ -54,6 +54,14 @@ def first_line(err: BaseException) -> str:
 _LIBRARIES = ("/alembic/", "/sqlalchemy/", "/tools/")
 
 
+def _installed() -> tuple[str, ...]:
+    """Where the standard library and installed packages (drivers among them) live."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple({paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
 def raised_at(err: BaseException, path: str | None = None) -> tuple[str, int] | None:
     """The file name and line a project's code raised ``err`` at: the deepest frame in
     ``path`` if given and present, else the deepest frame outside Alembic, SQLAlchemy and
@@ -63,7 +71,11 @@ def raised_at(err: BaseException, path: str | None = None) -> tuple[str, int] | 
 
     frames = traceback.extract_tb(err.__traceback__)
     chosen = [f for f in frames if path is not None and f.filename == path] or [
-        f for f in frames if not any(part in f.filename for part in _LIBRARIES)
+        f
+        for f in frames
+        if not any(part in f.filename for part in _LIBRARIES)
+        and not f.filename.startswith(_installed())
+        and not f.filename.startswith("<")  # code a library generated (Alembic's op proxies)
     ]
     frame = chosen[-1] if chosen else None
     if frame is None or frame.lineno is None:

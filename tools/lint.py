@@ -422,13 +422,20 @@ def _short(statement: Statement) -> str:
 
 
 def _parse(sql: str, dialect: ScriptDialect) -> exp.Expression | None:
+    import logging
+
     import sqlglot
     from sqlglot.errors import ParseError
 
+    # sqlglot warns on stderr about syntax it keeps as a plain command; lint reads the result.
+    logger = logging.getLogger("sqlglot")
+    level, logger.level = logger.level, logging.ERROR
     try:
         return sqlglot.parse_one(sql.rstrip(";"), read=dialect.sqlglot)
     except ParseError:
         return None
+    finally:
+        logger.setLevel(level)
 
 
 def _raw_kind(parsed: exp.Expression | None) -> str | None:

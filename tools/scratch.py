@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.dialects import TOOL_TABLES, VERSION_TABLE
-from tools.errors import DatabaseError, SchemactlError, first_line
+from tools.errors import DatabaseError, SchemactlError, first_line, raised_at
 from tools.graph import HistoryError
 
 if TYPE_CHECKING:
@@ -35,16 +35,23 @@ IGNORED = frozenset({VERSION_TABLE, *TOOL_TABLES})
 
 
 class ScratchUpgradeFailed(HistoryError):
-    """The history does not apply to a scratch database."""
+    """The history does not apply to a scratch database (run online, as `alembic upgrade`)."""
 
-    def __init__(self, dialect: str, target: str, reason: str) -> None:
+    def __init__(self, dialect: str, target: str, reason: str, where: str | None = None) -> None:
         self.dialect = dialect
         self.target = target
         self.reason = reason
+        self.where = where  # the revision file and line it failed at, when known
+        at = f" at {where}" if where else ""
         super().__init__(
-            f"the history does not apply to a scratch {dialect} database ({reason}); "
+            f"the history does not apply to a scratch {dialect} database{at} ({reason}); "
             "fix the failing revision first"
         )
+
+
+def _failed_at(err: BaseException) -> str | None:
+    found = raised_at(err)
+    return f"{found[0]}:{found[1]}" if found else None
 
 
 @contextmanager
@@ -120,14 +127,14 @@ def upgrade(cfg: Config, target: str) -> None:
     except CommandError as err:
         if isinstance(err.__cause__, SchemactlError):
             raise err.__cause__ from err
-        raise ScratchUpgradeFailed(kind.title, target, first_line(err)) from err
+        raise ScratchUpgradeFailed(kind.title, target, first_line(err), _failed_at(err)) from err
     except DBAPIError as err:
-        raise ScratchUpgradeFailed(kind.title, target, first_line(err)) from err
+        raise ScratchUpgradeFailed(kind.title, target, first_line(err), _failed_at(err)) from err
     except SchemactlError:
         raise
     except Exception as err:  # the project's env.py and revisions: report what they raised
         reason = f"{type(err).__name__}: {first_line(err)}"
-        raise ScratchUpgradeFailed(kind.title, target, reason) from err
+        raise ScratchUpgradeFailed(kind.title, target, reason, _failed_at(err)) from err
 
 
 def step(cfg: Config, revision: str, direction: str) -> None:
