@@ -77,7 +77,7 @@ def test_a_failing_revision_names_the_database_kind_and_the_error(tmp_path, data
             with pytest.raises(scratch.ScratchUpgradeFailed) as err:
                 scratch.upgrade(cfg, "heads")
         assert err.value.dialect == kind.title and err.value.target == "heads"
-        assert err.value.where == "0003_3000000000cc_broken.py:11"
+        assert err.value.where == "0003_3000000000cc_broken.py:10"  # the body of upgrade()
         assert expected in str(err.value)
         assert str(err.value).endswith("fix the failing revision first")
 
