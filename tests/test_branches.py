@@ -79,7 +79,8 @@ def test_two_branches_altering_one_column_conflict(repo_copy):
     # Plain ALTER COLUMN does not run on SQLite: the order check says so instead of guessing.
     assert result.stdout.splitlines()[-1] == (
         "Order check skipped: the branches do not apply to a scratch SQLite database: the "
-        'history does not apply to a scratch SQLite database (near "ALTER": syntax error); '
+        "history does not apply to a scratch SQLite database at "
+        '0011_a2a2a2a2a2a2_widen_customers_email.py:13 (near "ALTER": syntax error); '
         "fix the failing revision first"
     )
 

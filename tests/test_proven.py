@@ -214,7 +214,26 @@ def test_release_prove_names_the_statement_of_a_broken_rollback(repo_copy, scrat
 
 
 def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
-    (repo_copy / "versions" / FILE).write_text(REMINDERS.format(downgrade=CORRECT, silence=""))
+    add_reminders(repo_copy, CORRECT)
+    ini = repo_copy / "alembic.ini"
+    committed = ini.read_text()
+    listing = sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir())
+    # A server that is not there: one line, the URL without its password.
+    down = {"SCHEMACTL_SCRATCH_POSTGRESQL_URL": "postgresql://ops:s3cr%40t@127.0.0.1:9/postgres"}
+    released = schemactl(repo_copy, "release", "--env", "prod", env=down)
+    assert released.returncode == 1
+    (message,) = released.stderr.splitlines()
+    assert message.startswith(
+        "Error: cannot create a scratch database on postgresql+psycopg://ops:***@127.0.0.1:9/"
+        "postgres ("
+    ), message
+    assert "s3cr" not in message and message.endswith(
+        "check that the server is up and that its user may create databases"
+    )
+    # No server at all: alembic.ini without its scratch URLs, and no variable.
+    ini.write_text(
+        "\n".join(line for line in committed.splitlines() if not line.startswith("scratch_"))
+    )
     released = schemactl(repo_copy, "release", "--env", "prod")
     assert released.returncode == 1
     assert released.stderr.splitlines() == [
@@ -222,11 +241,18 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
         "$SCHEMACTL_SCRATCH_POSTGRESQL_URL (or scratch_postgresql_url in [schemactl]) to a "
         "server where schemactl may create and drop databases"
     ]
-    assert sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir()) == [
-        "0001_9ecdc98b5e8a",
-        "0002_68cfa590ad28",
-        "manifest.json",
-    ]
+    assert sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir()) == listing
+    # check skips what it cannot run here, and says why; --strict fails instead.
+    ini.write_text(committed)
+    checked = schemactl(repo_copy, "check", env=down)
+    assert checked.returncode == 0, checked.stdout
+    assert (
+        "skip migrations-run:postgresql: cannot create a scratch database on "
+        "postgresql+psycopg://ops:***@127.0.0.1:9/postgres ("
+    ) in checked.stdout
+    strict = schemactl(repo_copy, "check", "--strict", env=down)
+    assert strict.returncode == 1
+    assert "FAIL migrations-run:postgresql" in strict.stdout and "s3cr" not in strict.stdout
 
 
 def test_a_sqlite_release_is_proven_with_sqlite3(repo_copy):

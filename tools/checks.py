@@ -211,14 +211,17 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         report.checks.insert(0, "history")
         report.skipped = {name: "the history does not load" for name in chosen}
         return report
+    from tools.scratch import ScratchUnavailable
+
     for name, check in chosen.items():
         try:
             messages = check(project, history)
-        except Skipped as skip:
+        except (Skipped, ScratchUnavailable) as skip:  # no scratch server here, or not up
+            reason = str(skip)
             if strict:
-                messages = [f"cannot run ({skip.reason}); --strict requires every check"]
+                messages = [f"cannot run ({reason}); --strict requires every check"]
             else:
-                report.skipped[name] = skip.reason
+                report.skipped[name] = reason
                 continue
         except SchemactlError as err:
             messages = [str(err)]

@@ -54,6 +54,10 @@ def _failed_at(err: BaseException) -> str | None:
     return f"{found[0]}:{found[1]}" if found else None
 
 
+class ScratchUnavailable(DatabaseError):
+    """The scratch server cannot be reached, or will not make a database."""
+
+
 @contextmanager
 def scratch_database(
     kind: ScriptDialect, server: URL | None = None, *, prefix: str = "schemactl"
@@ -79,7 +83,7 @@ def scratch_database(
             engine.dispose()
             orig = getattr(err, "orig", None)
             reason = kind.describe_error(orig) if orig is not None else first_line(err)
-            raise DatabaseError(
+            raise ScratchUnavailable(
                 f"cannot create a scratch database on {redact(server)} ({reason}); check that "
                 "the server is up and that its user may create databases"
             ) from err
