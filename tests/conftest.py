@@ -36,7 +36,8 @@ ADMIN_URLS = {
     or os.environ.get("SCHEMACTL_SCRATCH_MARIADB_URL")
     or "mariadb+pymysql://root@127.0.0.1:3306",
 }
-# Each test says itself whether schemactl has scratch servers (the scratch_servers fixture).
+# schemactl finds its scratch servers in the copied alembic.ini, or where a test puts them
+# (the scratch_servers fixture): never in the variables CI happens to export.
 for _variable in [name for name in os.environ if name.startswith("SCHEMACTL_SCRATCH_")]:
     del os.environ[_variable]
 # Which of the repo's environments tests each dialect, and the variable holding its URL.
