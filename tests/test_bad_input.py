@@ -181,8 +181,12 @@ def test_a_broken_revision_file(tmp_path, body, starts, command):
             lambda r: r.update({"from": ["x'; DROP TABLE users; --"]}),
             "is not a manifest schemactl wrote (revision id",
         ),
+        (
+            lambda r: r.update({"proven": "psql"}),
+            "is not a manifest schemactl wrote ('proven' must name the client and the server)",
+        ),
     ],
-    ids=["to-is-a-string", "to-is-unknown", "name-is-a-path", "hostile-id"],
+    ids=["to-is-a-string", "to-is-unknown", "name-is-a-path", "hostile-id", "proven-is-text"],
 )
 def test_a_manifest_that_cannot_be_used(repo_copy, change, expected):
     manifest = repo_copy / "sql_out" / "prod" / "manifest.json"
@@ -196,3 +200,25 @@ def test_a_manifest_that_cannot_be_used(repo_copy, change, expected):
         one_line(result, "sql_out/prod/manifest.json " + expected)
     else:
         assert "names revisions that are not in the history: 0123456789ab" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["sql", "--from", "base", "--rollback"],
+            "Error: --rollback picks the script --stdout prints; without --stdout both "
+            "upgrade.sql and rollback.sql are written\n",
+        ),
+        (
+            ["release", "--check", "--prove"],
+            "Error: --check and --prove are two gates; run them one after the other\n",
+        ),
+    ],
+    ids=["rollback-without-stdout", "check-and-prove"],
+)
+def test_options_that_do_not_go_together(repo_copy, args, message):
+    before = sorted(p.relative_to(repo_copy) for p in repo_copy.rglob("*"))
+    result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), *args])
+    assert (result.exit_code, result.output) == (2, message)
+    assert sorted(p.relative_to(repo_copy) for p in repo_copy.rglob("*")) == before

@@ -234,6 +234,13 @@ def sql(
     """
     from tools import release
 
+    if rollback and not stdout:
+        typer.echo(
+            "Error: --rollback picks the script --stdout prints; without --stdout both "
+            "upgrade.sql and rollback.sql are written",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     with _user_errors():
         project = _project(ctx)
         environment = project.environment(_env(ctx, env))
