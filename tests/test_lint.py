@@ -311,3 +311,142 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
                     risky.add(rev)
     assert risky == {"a66186b7cc1d", "fcac57c435d7", "68cfa590ad28"}
     assert risky <= flagged
+
+
+# The blind spots found against squawk: each revision is risky, and lint must say so with
+# the rule, the severity and the words given (a dropped constraint is not a dropped column).
+BLIND_SPOTS = {
+    "foreign-key-on-existing-table": (
+        '    op.create_foreign_key("fk_users_id_customers", "users", "customers", ["id"], ["id"])',
+        "postgresql-locks",
+        "warning",
+        "adds foreign key fk_users_id_customers on existing table users and validates it at once",
+    ),
+    "two-statements-in-one-execute": (
+        '    op.execute("ALTER TABLE users ADD COLUMN x int; DROP TABLE discounts")',
+        "destructive",
+        "error",
+        "raw SQL drop table: DROP TABLE discounts",
+    ),
+    "the-binds-own-execute": (
+        '    op.get_bind().execute(sa.text("DROP TABLE discounts"))',
+        "destructive",
+        "error",
+        "raw SQL drop table: DROP TABLE discounts",
+    ),
+    "raw-alter-type": (
+        '    op.execute("ALTER TABLE users ALTER COLUMN full_name TYPE text")',
+        "postgresql-locks",
+        "warning",
+        "raw SQL changes a column's type",
+    ),
+    "raw-add-not-null": (
+        '    op.execute("ALTER TABLE users ADD COLUMN tier int NOT NULL")',
+        "not-null-without-default",
+        "error",
+        "raw SQL adds a NOT NULL column without a default",
+    ),
+    "raw-set-not-null": (
+        '    op.execute("ALTER TABLE users ALTER COLUMN phone SET NOT NULL")',
+        "not-null-without-default",
+        "warning",
+        "raw SQL sets NOT NULL",
+    ),
+    "raw-drop-index": (
+        '    op.execute("DROP INDEX ix_payments_paid_at")',
+        "destructive",
+        "warning",
+        "raw SQL drop index",
+    ),
+    "raw-truncate": (
+        '    op.execute("TRUNCATE payments CASCADE")',
+        "destructive",
+        "error",
+        "raw SQL truncate",
+    ),
+    "raw-drop-database": (
+        '    op.execute("DROP DATABASE billing")',
+        "destructive",
+        "error",
+        "raw SQL drop database",
+    ),
+    "volatile-default": (
+        '    op.add_column("users", sa.Column("token", sa.String(36), server_default=sa.text("gen_random_uuid()")))',
+        "postgresql-locks",
+        "warning",
+        "adds users.token with a volatile default",
+    ),
+    "raw-volatile-default": (
+        '    op.execute("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()")',
+        "postgresql-locks",
+        "warning",
+        "raw SQL adds a column with a volatile default",
+    ),
+    "drop-not-null": (
+        '    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=True, existing_nullable=False)',
+        "constraint-change",
+        "warning",
+        "lets users.full_name hold NULL",
+    ),
+    "raw-drop-not-null": (
+        '    op.execute("ALTER TABLE users ALTER COLUMN full_name DROP NOT NULL")',
+        "constraint-change",
+        "warning",
+        "raw SQL drops NOT NULL",
+    ),
+    "drop-primary-key": (
+        '    op.drop_constraint("pk_discounts", "discounts", type_="primary")',
+        "constraint-change",
+        "error",
+        "drops the primary key pk_discounts of discounts",
+    ),
+    "raw-drop-constraint": (
+        '    op.execute("ALTER TABLE users DROP CONSTRAINT uq_users_email")',
+        "constraint-change",
+        "warning",
+        "raw SQL drops a constraint",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BLIND_SPOTS))
+def test_a_blind_spot_is_seen(repo_copy, case):
+    upgrade, rule, severity, message = BLIND_SPOTS[case]
+    add_case(
+        repo_copy,
+        upgrade,
+        '    op.execute("SELECT 1")\n    op.execute("UPDATE users SET id = id WHERE id < 0")',
+    )
+    _, found = findings(repo_copy)
+    mine = [f for f in found if f["rule"] == rule and f["message"].startswith(message)]
+    assert mine and mine[0]["severity"] == severity, found
+    assert mine[0]["file"].startswith("versions/0011_0123456789ab_lint_case.py:")
+    # A dropped constraint is not a dropped column.
+    assert not any("drop column" in f["message"] for f in found if "COLUMN" not in upgrade)
+
+
+def test_a_downgrade_that_only_selects_undoes_nothing(repo_copy):
+    add_case(
+        repo_copy,
+        '    op.add_column("users", sa.Column("nick", sa.String(9)))',
+        '    op.execute("SELECT 1")',
+    )
+    _, found = findings(repo_copy)
+    assert [f["rule"] for f in found if f["severity"] == "error"] == ["irreversible"]
+
+
+def test_no_advice_postgresql_rejects(repo_copy):
+    """NOT VALID does not exist for UNIQUE; CONCURRENTLY cannot run in a transaction."""
+    add_case(
+        repo_copy,
+        '    op.create_unique_constraint("uq_users_full_name", "users", ["full_name"])\n'
+        '    op.create_index("ix_users_phone", "users", ["phone"])\n'
+        '    op.execute("ALTER TABLE users ADD CONSTRAINT uq_users_phone UNIQUE (phone)")',
+        '    op.drop_constraint("uq_users_full_name", "users", type_="unique")',
+    )
+    _, found = findings(repo_copy)
+    locks = [f for f in found if f["rule"] == "postgresql-locks"]
+    assert len(locks) == 3
+    for finding in locks:
+        assert "NOT VALID" not in finding["fix"]
+        assert "autocommit_block" in finding["fix"]

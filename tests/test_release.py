@@ -277,15 +277,15 @@ def test_release_check_finds_every_problem(repo_copy):
         "the change in a new revision",
         f"FAIL sql_out/prod/{first}/upgrade.sql: {differs}",
         f"FAIL sql_out/prod/{first}/rollback.sql: {differs}",
-        f"FAIL sql_out/prod/{first}/review.md: {differs}",
         f"FAIL sql_out/prod/{second}: starts at a66186b7cc1d but the release before it ends at "
         "9ecdc98b5e8a: the chain has a gap",
         f"FAIL sql_out/prod/{second}/upgrade.sql: edited after it was rendered (its sha256 "
         "differs from manifest.json); restore it from git",
         f"FAIL sql_out/prod/{second}/upgrade.sql: {differs}",
         f"FAIL sql_out/prod/{second}/rollback.sql: {differs}",
-        f"FAIL sql_out/prod/{second}/review.md: {differs}",
-        "10 problem(s) in 2 release(s)",
+        # review.md is the review as it was (lint improves): its sha256 is checked, not a
+        # fresh render.
+        "8 problem(s) in 2 release(s)",
     ]
 
 

@@ -337,15 +337,22 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     def recording_batch(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
         if kw.get("copy_from") is not None:
             _in_stable_order(kw["copy_from"])
-        with batch_alter_table(table_name, *args, **kw) as batch:
-            batch_invoke = batch.invoke
+        outer = capture.operation
+        try:
+            with batch_alter_table(table_name, *args, **kw) as batch:
+                batch_invoke = batch.invoke
 
-            def invoke_in_batch(operation: MigrateOperation) -> Any:
-                described = dataclasses.replace(_describe(operation), table=table_name)
-                return run(operation, described, lambda: batch_invoke(operation))
+                def invoke_in_batch(operation: MigrateOperation) -> Any:
+                    described = dataclasses.replace(_describe(operation), table=table_name)
+                    return run(operation, described, lambda: batch_invoke(operation))
 
-            batch.invoke = invoke_in_batch
-            yield batch
+                batch.invoke = invoke_in_batch
+                yield batch
+                # The batch runs its operations as the block ends: their statements are the
+                # batch's, not raw SQL of the revision's own.
+                capture.operation = "batch_alter_table"
+        finally:
+            capture.operation = outer
 
     operations.invoke = recording_invoke
     operations.batch_alter_table = recording_batch
@@ -376,7 +383,8 @@ def _describe(operation: MigrateOperation) -> Operation:
     # CreateTableOp -> create_table, ExecuteSQLOp -> execute_sql
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op"))
     name = name.lower()
-    table = getattr(operation, "table_name", None)
+    # A foreign key names its table source_table.
+    table = getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
     if table is None and hasattr(operation, "table"):
         table = getattr(operation.table, "name", None)
     target = next(

@@ -12,6 +12,7 @@ The reason is kept and shown in the review. Errors stop `schemactl release` unle
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import tokenize
@@ -23,13 +24,12 @@ from typing import TYPE_CHECKING, Any
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
-    from sqlglot import exp
-
     from tools.capture import Operation, Session, Statement
     from tools.dialects import ScriptDialect
     from tools.graph import Revision
     from tools.history import History, Range
     from tools.shapes import Shapes
+    from tools.statements import RawStatement
 
 ERROR = "error"
 WARNING = "warning"
@@ -77,7 +77,8 @@ class Facts:
     dialect: ScriptDialect
     direction: str
     operations: tuple[Operation, ...]
-    raw_sql: tuple[tuple[Statement, exp.Expression | None], ...]  # op.execute, parsed
+    # SQL no Alembic operation describes (op.execute, the bind's execute), one statement each.
+    raw_sql: tuple[tuple[Statement, RawStatement], ...]
     new_tables: frozenset[str]  # created by this revision: no existing rows, no readers
     render_error: SchemactlError | None = None
     reverse_operations: tuple[Operation, ...] | None = None  # the other direction
@@ -134,10 +135,29 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                 "values that do not fit are truncated or make the statement fail",
                 "check the data fits first, or keep the wider type",
             )
-    for statement, parsed in facts.raw_sql:
-        kind = _raw_kind(parsed)
-        if kind in ("drop table", "drop column"):
-            yield Hit(ERROR, f"raw SQL {kind}: {_short(statement)}", statement.line, why, _FIX_DROP)
+    for statement, raw in facts.raw_sql:
+        for kind in raw.kinds:
+            if kind in _RAW_DESTRUCTIVE:
+                yield Hit(
+                    ERROR,
+                    f"raw SQL {kind.replace('-', ' ')}: {_short(statement)}",
+                    statement.line,
+                    why,
+                    _FIX_DROP,
+                )
+            elif kind == "drop-index":
+                yield Hit(
+                    WARNING,
+                    f"raw SQL drop index: {_short(statement)}",
+                    statement.line,
+                    "queries that used the index fall back to scanning the table",
+                    "check the running application no longer needs it",
+                )
+
+
+_RAW_DESTRUCTIVE = frozenset(
+    {"drop-table", "drop-column", "truncate", "drop-database", "drop-schema"}
+)
 
 
 _WHY_INDEX = "CREATE INDEX blocks every write to the table until the index is built"
@@ -175,9 +195,32 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
                 WARNING,
                 f"sets {op.table}.{op.target} NOT NULL",
                 op.line,
-                "fails if any row holds NULL, and the check scans the whole table",
-                "backfill the NULLs in an earlier revision",
+                _WHY_SET_NOT_NULL,
+                _FIX_SET_NOT_NULL,
             )
+    for statement, raw in facts.raw_sql:
+        if not facts.existing(raw.table):
+            continue
+        if "add-not-null-column" in raw.kinds:
+            yield Hit(
+                ERROR,
+                f"raw SQL adds a NOT NULL column without a default: {_short(statement)}",
+                statement.line,
+                "existing rows have no value for it: the ALTER fails where the table has rows",
+                "give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL",
+            )
+        if "set-not-null" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL sets NOT NULL: {_short(statement)}",
+                statement.line,
+                _WHY_SET_NOT_NULL,
+                _FIX_SET_NOT_NULL,
+            )
+
+
+_WHY_SET_NOT_NULL = "fails if any row holds NULL, and the check scans the whole table"
+_FIX_SET_NOT_NULL = "backfill the NULLs in an earlier revision"
 
 
 def unique_on_existing_table(facts: Facts) -> Iterator[Hit]:
@@ -197,22 +240,21 @@ def unique_on_existing_table(facts: Facts) -> Iterator[Hit]:
 
 def postgresql_locks(facts: Facts) -> Iterator[Hit]:
     """On PostgreSQL these statements hold locks that stop writes (or everything) to a busy
-    table for as long as they run: a plain CREATE INDEX, a foreign key or check that is
-    validated at once, a type change that rewrites the table."""
+    table for as long as they run: a plain CREATE INDEX, a constraint that is validated at
+    once, a type change or a volatile default that rewrites the table."""
     for op in facts.operations:
         source = op.source
-        if op.name == "create_index" and facts.existing(op.table):
-            if not source.kw.get("postgresql_concurrently"):
-                yield Hit(
-                    WARNING,
-                    f"creates index {op.target} on existing table {op.table} without CONCURRENTLY",
-                    op.line,
-                    _WHY_INDEX,
-                    "use postgresql_concurrently=True (the script runs it outside the transaction)",
-                )
-        elif op.name in ("create_foreign_key", "create_check_constraint") and facts.existing(
-            op.table
-        ):
+        if not facts.existing(op.table):
+            continue
+        if op.name == "create_index" and not source.kw.get("postgresql_concurrently"):
+            yield Hit(
+                WARNING,
+                f"creates index {op.target} on existing table {op.table} without CONCURRENTLY",
+                op.line,
+                _WHY_INDEX,
+                _FIX_CONCURRENTLY,
+            )
+        elif op.name in ("create_foreign_key", "create_check_constraint"):
             yield Hit(
                 WARNING,
                 f"adds {op.name.removeprefix('create_').replace('_', ' ')} {op.target} on "
@@ -221,25 +263,53 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 _WHY_VALIDATE,
                 "add it NOT VALID (op.execute) and VALIDATE CONSTRAINT in a later revision",
             )
-        elif op.name == "alter_column" and facts.existing(op.table) and _rewrites(op.source):
+        elif op.name in ("create_unique_constraint", "create_primary_key"):
+            yield Hit(
+                WARNING,
+                f"adds {'unique constraint' if 'unique' in op.name else 'primary key'} "
+                f"{op.target} on existing table {op.table}: its index is built under lock",
+                op.line,
+                _WHY_UNIQUE,
+                _FIX_UNIQUE,
+            )
+        elif op.name == "alter_column" and _rewrites(op.source):
             yield Hit(
                 WARNING,
                 f"changes the type of {op.table}.{op.target}: PostgreSQL rewrites the table",
                 op.line,
-                "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes until it is done",
+                _WHY_REWRITE,
                 "schedule it for a quiet moment, or add a new column, backfill, and switch over",
             )
-    for statement, parsed in facts.raw_sql:
-        kind = _raw_kind(parsed)
-        if kind == "create index" and not parsed.args.get("concurrently"):  # type: ignore[union-attr]
+        elif op.name == "add_column" and _volatile_default(source.column, facts.dialect):
+            yield Hit(
+                WARNING,
+                f"adds {op.table}.{op.target} with a volatile default: PostgreSQL rewrites the "
+                "table",
+                op.line,
+                _WHY_REWRITE,
+                _FIX_VOLATILE,
+            )
+    for statement, raw in facts.raw_sql:
+        if not facts.existing(raw.table):
+            continue
+        if "create-index" in raw.kinds and not raw.parsed.args.get("concurrently"):  # type: ignore[union-attr]
             yield Hit(
                 WARNING,
                 f"raw SQL creates an index without CONCURRENTLY: {_short(statement)}",
                 statement.line,
                 _WHY_INDEX,
-                "write CREATE INDEX CONCURRENTLY",
+                "write CREATE INDEX CONCURRENTLY, inside "
+                "`with op.get_context().autocommit_block():`",
             )
-        elif kind == "add constraint" and "NOT VALID" not in statement.sql.upper():
+        if "add-unique" in raw.kinds or "add-primary-key" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a unique constraint or primary key: {_short(statement)}",
+                statement.line,
+                _WHY_UNIQUE,
+                _FIX_UNIQUE,
+            )
+        elif "add-constraint" in raw.kinds and "NOT VALID" not in statement.sql.upper():
             yield Hit(
                 WARNING,
                 f"raw SQL adds a constraint without NOT VALID: {_short(statement)}",
@@ -247,6 +317,48 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 _WHY_VALIDATE,
                 "add NOT VALID, then VALIDATE CONSTRAINT in a later revision",
             )
+        if "alter-type" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL changes a column's type: {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                "add a new column, backfill, and switch over",
+            )
+        if "add-volatile-default" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a column with a volatile default: {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                _FIX_VOLATILE,
+            )
+
+
+_WHY_REWRITE = "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes until it is done"
+_WHY_UNIQUE = "building the unique index blocks every write to the table until it is done"
+# NOT VALID does not exist for UNIQUE or PRIMARY KEY: PostgreSQL builds the index first.
+_FIX_UNIQUE = (
+    "create a unique index with postgresql_concurrently=True inside "
+    "`with op.get_context().autocommit_block():`, then add the constraint USING INDEX "
+    "(op.execute) in a later revision"
+)
+_FIX_CONCURRENTLY = (
+    "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
+    "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
+)
+_FIX_VOLATILE = (
+    "add the column without a default (or with a constant one), backfill it in batches, "
+    "then set the default"
+)
+
+
+def _volatile_default(column: Any, dialect: ScriptDialect) -> bool:
+    from tools.statements import is_volatile_default
+
+    default = getattr(column, "server_default", None)
+    text = getattr(getattr(default, "arg", None), "text", None)
+    return isinstance(text, str) and is_volatile_default(text, dialect.sqlglot)
 
 
 def renames(facts: Facts) -> Iterator[Hit]:
@@ -263,8 +375,8 @@ def renames(facts: Facts) -> Iterator[Hit]:
                 _WHY_RENAME,
                 _FIX_RENAME,
             )
-    for statement, parsed in facts.raw_sql:
-        if _raw_kind(parsed) == "rename":
+    for statement, raw in facts.raw_sql:
+        if "rename" in raw.kinds:
             yield Hit(
                 ERROR,
                 f"raw SQL renames: {_short(statement)}",
@@ -274,11 +386,64 @@ def renames(facts: Facts) -> Iterator[Hit]:
             )
 
 
+def constraint_change(facts: Facts) -> Iterator[Hit]:
+    """Loosening or removing a constraint takes away a guarantee the running application and
+    its data rely on: a column that may now be NULL, a constraint gone, a primary key
+    replaced (which rebuilds the table's identity and every foreign key that points at it)."""
+    why = "the running application and other tables rely on the guarantee it gave"
+    for op in facts.operations:
+        source = op.source
+        if not facts.existing(op.table):
+            continue
+        if op.name == "drop_constraint" and getattr(source, "constraint_type", None) == "primary":
+            yield Hit(
+                ERROR,
+                f"drops the primary key {op.target} of {op.table}",
+                op.line,
+                "foreign keys and replication identify rows by it; without it they break",
+                "add the new key as a unique index beside the old one and switch over in "
+                "steps; silence this rule with the reason once that is done",
+            )
+        elif op.name == "drop_constraint":
+            yield Hit(
+                WARNING, f"drops constraint {op.target} of {op.table}", op.line, why, _FIX_LOOSEN
+            )
+        elif (
+            op.name == "alter_column"
+            and getattr(source, "modify_nullable", None) is True
+            and getattr(source, "existing_nullable", None) is False
+        ):
+            yield Hit(WARNING, f"lets {op.table}.{op.target} hold NULL", op.line, why, _FIX_LOOSEN)
+    for statement, raw in facts.raw_sql:
+        if not facts.existing(raw.table):
+            continue
+        if "drop-constraint" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL drops a constraint: {_short(statement)}",
+                statement.line,
+                why,
+                _FIX_LOOSEN,
+            )
+        if "drop-not-null" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL drops NOT NULL: {_short(statement)}",
+                statement.line,
+                why,
+                _FIX_LOOSEN,
+            )
+
+
+_FIX_LOOSEN = "check no reader relies on it, and silence this rule with the reason"
+
+
 def data_rewrites(facts: Facts) -> Iterator[Hit]:
     """An UPDATE or DELETE without WHERE touches every row: slow, lock-heavy, and its effect
     depends on data nobody reviewed."""
-    for statement, parsed in facts.raw_sql:
-        if _raw_kind(parsed) in ("update", "delete") and not parsed.args.get("where"):  # type: ignore[union-attr]
+    for statement, raw in facts.raw_sql:
+        changes = "update" in raw.kinds or "delete" in raw.kinds
+        if changes and not raw.parsed.args.get("where"):  # type: ignore[union-attr]
             yield Hit(
                 WARNING,
                 f"raw SQL changes every row: {_short(statement)}",
@@ -329,8 +494,8 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
         return
     if isinstance(facts.reverse_error, IrreversibleRevision) or (
         facts.operations
-        and facts.reverse_operations == ()
-        and not any(s.operation is None for s in facts.reverse_statements)
+        and facts.reverse_operations is not None
+        and not _does_something(facts.reverse_operations, facts.reverse_statements, facts)
     ):
         yield Hit(
             ERROR,
@@ -341,16 +506,34 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
         )
 
 
+def _does_something(
+    operations: tuple[Operation, ...], statements: tuple[Statement, ...], facts: Facts
+) -> bool:
+    """Whether a direction changes anything: an operation other than raw SQL, or raw SQL
+    that is more than a SELECT (a downgrade of `op.execute("SELECT 1")` undoes nothing)."""
+    from tools.statements import does_nothing
+
+    if any(op.name != "execute_sql" for op in operations):
+        return True
+    return any(
+        not does_nothing(s.sql, facts.dialect.sqlglot)
+        for s in statements
+        if s.operation in ("execute_sql", None)
+    )
+
+
 def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
     """On PostgreSQL an enum is a type of its own: dropping the table leaves it behind, and
     the next upgrade's CREATE TYPE then fails."""
     if facts.direction != "upgrade":
         return
+    from tools.statements import dropped_types
+
     created = {e for op in facts.operations for e in op.enums if op.name in _CREATES}
     dropped = {
         name
         for statement in facts.reverse_statements
-        for name in _dropped_types(statement.sql, facts.dialect)
+        for name in dropped_types(statement.sql, facts.dialect.sqlglot)
     }
     for enum in sorted(created - dropped):
         line = next((op.line for op in facts.operations if enum in op.enums), None)
@@ -403,6 +586,7 @@ RULES: dict[str, Rule] = {
     "unique-on-existing-table": unique_on_existing_table,
     "postgresql-locks": postgresql_locks,
     "rename": renames,
+    "constraint-change": constraint_change,
     "data-rewrite": data_rewrites,
     "offline-unsafe": offline_unsafe,
     "renders": renders,
@@ -419,59 +603,6 @@ def _short(statement: Statement) -> str:
     from tools.text import comment
 
     return comment(statement.sql, limit=80)
-
-
-def _parse(sql: str, dialect: ScriptDialect) -> exp.Expression | None:
-    import logging
-
-    import sqlglot
-    from sqlglot.errors import ParseError
-
-    # sqlglot warns on stderr about syntax it keeps as a plain command; lint reads the result.
-    logger = logging.getLogger("sqlglot")
-    level, logger.level = logger.level, logging.ERROR
-    try:
-        return sqlglot.parse_one(sql.rstrip(";"), read=dialect.sqlglot)
-    except ParseError:
-        return None
-    finally:
-        logger.setLevel(level)
-
-
-def _raw_kind(parsed: exp.Expression | None) -> str | None:
-    """What a parsed raw statement does, in the words the rules use."""
-    from sqlglot import exp
-
-    if parsed is None:
-        return None
-    if isinstance(parsed, exp.Drop):
-        kind = str(parsed.args.get("kind") or "").lower()
-        return f"drop {kind}" if kind else "drop"
-    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "INDEX":
-        return "create index"
-    if isinstance(parsed, exp.Alter):
-        actions = parsed.args.get("actions") or []
-        if any(isinstance(a, exp.Drop) for a in actions):
-            return "drop column"
-        if any(isinstance(a, exp.RenameColumn | exp.AlterRename) for a in actions):
-            return "rename"
-        if any(isinstance(a, exp.AddConstraint) for a in actions):
-            return "add constraint"
-    if isinstance(parsed, exp.Update):
-        return "update"
-    if isinstance(parsed, exp.Delete):
-        return "delete"
-    return None
-
-
-def _dropped_types(sql: str, dialect: ScriptDialect) -> list[str]:
-    from sqlglot import exp
-
-    parsed = _parse(sql, dialect)
-    if isinstance(parsed, exp.Drop) and str(parsed.args.get("kind") or "").upper() == "TYPE":
-        # sqlglot files the dropped names under 'tables', whatever kind of object they are
-        return [table.name for table in parsed.args.get("tables") or []]
-    return []
 
 
 def _narrows(source: Any) -> bool:
@@ -533,6 +664,7 @@ def facts_for(
 ) -> Facts:
     """What the rules see of one revision; ``session`` holds it captured both ways."""
     from tools.capture import capture_session
+    from tools.statements import split
 
     revision = history.graph[rev]
     reverse = "downgrade" if direction == "upgrade" else "upgrade"
@@ -553,7 +685,10 @@ def facts_for(
         op.table for op in captured.operations if op.name == "create_table" and op.table
     )
     raw = tuple(
-        (s, _parse(s.sql, dialect)) for s in captured.statements if s.operation == "execute_sql"
+        (dataclasses.replace(s, sql=piece.sql), piece)
+        for s in captured.statements
+        if s.operation in ("execute_sql", None)  # op.execute, or the bind's own execute
+        for piece in split(s.sql, dialect.sqlglot)
     )
     return Facts(
         revision,

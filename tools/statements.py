@@ -1,0 +1,180 @@
+"""What raw SQL does, read with sqlglot (never by hand): split into statements, and named.
+
+Lint judges the SQL a script will run that no Alembic operation describes (``op.execute``,
+``op.get_bind().execute(...)``). One string may hold several statements; each is judged on
+its own. A statement sqlglot cannot read is kept, unparsed, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+# Functions whose value differs per row: a column added with one as its default makes
+# PostgreSQL rewrite the whole table (a constant default does not, since PostgreSQL 11).
+VOLATILE = frozenset(
+    {
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v4",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RawStatement:
+    sql: str  # the statement's own text (one of several, when a string held more)
+    parsed: exp.Expression | None  # None: sqlglot could not read it
+    kinds: tuple[str, ...]  # what it does, e.g. ('drop-column', 'set-not-null')
+    table: str | None = None  # the table an ALTER TABLE, CREATE INDEX or UPDATE is about
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # sqlglot warns on stderr about syntax it keeps as a plain command; lint reads the result.
+    logger = logging.getLogger("sqlglot")
+    level, logger.level = logger.level, logging.ERROR
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def parse_one(sql: str, dialect: str) -> exp.Expression | None:
+    """One statement parsed, or None when sqlglot cannot read it."""
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    with _quiet():
+        try:
+            return sqlglot.parse_one(sql.rstrip().rstrip(";"), read=dialect)
+        except ParseError:
+            return None
+
+
+def split(sql: str, dialect: str) -> list[RawStatement]:
+    """Every statement of ``sql`` (``dialect`` as sqlglot names it), each with what it does."""
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    with _quiet():
+        try:
+            parsed = [e for e in sqlglot.parse(sql, read=dialect) if e is not None]
+        except ParseError:
+            return [RawStatement(sql.strip(), None, ())]
+    if len(parsed) <= 1:
+        one = parsed[0] if parsed else None
+        return [RawStatement(sql.strip(), one, kinds(one), table_of(one))]
+    return [RawStatement(e.sql(dialect=dialect), e, kinds(e), table_of(e)) for e in parsed]
+
+
+def table_of(parsed: exp.Expression | None) -> str | None:
+    from sqlglot import exp
+
+    if isinstance(parsed, exp.Alter | exp.Update | exp.Delete | exp.TruncateTable):
+        table = parsed.find(exp.Table)
+        return table.name if table is not None else None
+    if isinstance(parsed, exp.Create):
+        table = parsed.find(exp.Table)
+        return table.name if table is not None else None
+    return None
+
+
+def kinds(parsed: exp.Expression | None) -> tuple[str, ...]:
+    """What a parsed statement does, in the words lint's rules use."""
+    from sqlglot import exp
+
+    if parsed is None:
+        return ()
+    if isinstance(parsed, exp.Drop):
+        kind = str(parsed.args.get("kind") or "").lower()
+        return (f"drop-{kind}" if kind else "drop",)
+    if isinstance(parsed, exp.TruncateTable):
+        return ("truncate",)
+    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "INDEX":
+        return ("create-index",)
+    if isinstance(parsed, exp.Update):
+        return ("update",)
+    if isinstance(parsed, exp.Delete):
+        return ("delete",)
+    if isinstance(parsed, exp.Alter):
+        return tuple(k for action in parsed.args.get("actions") or [] for k in _action(action))
+    return ()
+
+
+def _action(action: exp.Expression) -> Iterator[str]:
+    from sqlglot import exp
+
+    if isinstance(action, exp.Drop):
+        kind = str(action.args.get("kind") or "column").lower()
+        yield f"drop-{kind}"
+    elif isinstance(action, exp.RenameColumn | exp.AlterRename):
+        yield "rename"
+    elif isinstance(action, exp.AlterColumn):
+        if action.args.get("dtype") is not None:
+            yield "alter-type"
+        if action.args.get("allow_null") is False:
+            yield "set-not-null"
+        if action.args.get("allow_null") is True and action.args.get("drop"):
+            yield "drop-not-null"
+    elif isinstance(action, exp.ColumnDef):
+        constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
+        defaults = [c for c in constraints if isinstance(c, exp.DefaultColumnConstraint)]
+        if any(isinstance(c, exp.NotNullColumnConstraint) for c in constraints) and not defaults:
+            yield "add-not-null-column"
+        if any(_volatile(d) for d in defaults):
+            yield "add-volatile-default"
+    elif isinstance(action, exp.AddConstraint):
+        if action.find(exp.PrimaryKey) is not None:
+            yield "add-primary-key"
+        elif action.find(exp.UniqueColumnConstraint) is not None:
+            yield "add-unique"
+        else:
+            yield "add-constraint"
+
+
+def _volatile(default: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    for function in default.find_all(exp.Func):
+        name = (
+            function.name if isinstance(function, exp.Anonymous) else function.sql_name()
+        ).lower()
+        if name in VOLATILE or isinstance(function, exp.Rand | exp.Uuid):
+            return True
+    return False
+
+
+def is_volatile_default(sql: str, dialect: str) -> bool:
+    """Whether a server default written as SQL (``sa.text('gen_random_uuid()')``) is one."""
+    parsed = parse_one(f"SELECT {sql}", dialect)
+    return parsed is not None and _volatile(parsed)
+
+
+def dropped_types(sql: str, dialect: str) -> list[str]:
+    """The types a DROP TYPE statement drops."""
+    from sqlglot import exp
+
+    parsed = parse_one(sql, dialect)
+    if isinstance(parsed, exp.Drop) and str(parsed.args.get("kind") or "").upper() == "TYPE":
+        # sqlglot files the dropped names under 'tables', whatever kind of object they are
+        return [table.name for table in parsed.args.get("tables") or []]
+    return []
+
+
+def does_nothing(sql: str, dialect: str) -> bool:
+    """Whether a statement changes nothing: a plain SELECT (a downgrade of 'SELECT 1')."""
+    from sqlglot import exp
+
+    return isinstance(parse_one(sql, dialect), exp.Select)
