@@ -450,3 +450,40 @@ def test_no_advice_postgresql_rejects(repo_copy):
     for finding in locks:
         assert "NOT VALID" not in finding["fix"]
         assert "autocommit_block" in finding["fix"]
+
+
+def test_squawk_judges_every_statement_on_postgresql(repo_copy):
+    """What only squawk knows comes with the revision's file:line and silences like ours;
+    what both know is said once; style rules wait for lint_include in alembic.ini."""
+    add_case(
+        repo_copy,
+        '    op.execute("REINDEX TABLE users")\n'
+        '    op.create_index("ix_users_full_name", "users", ["full_name"])\n'
+        '    op.add_column("users", sa.Column("motto", sa.String(80)))',
+        '    op.drop_column("users", "motto")\n    op.drop_index("ix_users_full_name", "users")',
+    )
+    _, found = findings(repo_copy)
+    (reindex,) = [f for f in found if f["rule"] == "require-concurrent-reindex"]
+    assert reindex["file"] == "versions/0011_0123456789ab_lint_case.py:13"
+    assert reindex["message"].endswith(": REINDEX TABLE users;")
+    assert "autocommit_block" in reindex["fix"] and reindex["silenced"] is None
+    assert [f["rule"] for f in found if f["file"].endswith(":14")] == ["postgresql-locks"]
+    assert not any(f["rule"] == "prefer-text-field" for f in found)
+    assert not any(f["rule"].startswith("require-") and "timeout" in f["rule"] for f in found)
+    # Not on MariaDB: squawk reads PostgreSQL.
+    assert not any(
+        f["rule"] == "require-concurrent-reindex" for f in findings(repo_copy, "mariadb")[1]
+    )
+
+    path = repo_copy / "versions" / "0011_0123456789ab_lint_case.py"
+    path.write_text(
+        "# schemactl: allow require-concurrent-reindex: the table has 12 rows\n" + path.read_text()
+    )
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[schemactl]\n", "[schemactl]\nlint_include = prefer-text-field\n")
+    )
+    _, found = findings(repo_copy)
+    (reindex,) = [f for f in found if f["rule"] == "require-concurrent-reindex"]
+    assert reindex["silenced"] == "the table has 12 rows"
+    assert [f["rule"] for f in found if f["rule"] == "prefer-text-field"] == ["prefer-text-field"]

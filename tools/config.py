@@ -83,6 +83,8 @@ class Project:
     x_arguments: tuple[str, ...] = ()
     # Servers for throwaway databases, per dialect, from [schemactl] scratch_<dialect>_url.
     scratch_urls: Mapping[str, str] = field(default_factory=dict)
+    # Linter rules that are off by default and turned on ([schemactl] lint_include).
+    lint_include: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -204,6 +206,9 @@ def project_from_alembic_config(cfg: Config) -> Project:
             for key, value in settings.items()
             if key.startswith("scratch_") and key.endswith("_url") and value
         }
+        lint_include = tuple(
+            name.strip() for name in (settings.get("lint_include") or "").split(",") if name.strip()
+        )
     except configparser.Error as err:
         raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
     if not environments:
@@ -218,7 +223,15 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"template = {template} in {path.name} is not a file; fix the path or remove the "
             "setting to use schemactl's own template"
         )
-    return Project(path, default_env, environments, sql_out, template, scratch_urls=scratch_urls)
+    return Project(
+        path,
+        default_env,
+        environments,
+        sql_out,
+        template,
+        scratch_urls=scratch_urls,
+        lint_include=lint_include,
+    )
 
 
 def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:

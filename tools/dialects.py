@@ -228,6 +228,10 @@ class ScriptDialect:
         """Session settings before anything else runs."""
         return []
 
+    def timeouts(self) -> list[str]:
+        """The timeouts a script sets before its statements (for a linter to know)."""
+        return []
+
     def begin(self) -> list[str]:
         return ["BEGIN;"] if self.transactional else []
 
@@ -392,7 +396,10 @@ class PostgreSQL(ScriptDialect):
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     sqlglot: ClassVar[str] = "postgres"
-    lint_rules: ClassVar[frozenset[str]] = frozenset({"postgresql-locks", "enum-lifecycle"})
+    # squawk: its statement rules, on every statement a script runs (tools.squawk).
+    lint_rules: ClassVar[frozenset[str]] = frozenset(
+        {"postgresql-locks", "enum-lifecycle", "squawk"}
+    )
     _CONCURRENTLY: ClassVar[re.Pattern[str]] = re.compile(
         r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
     )
@@ -453,12 +460,14 @@ class PostgreSQL(ScriptDialect):
         ]
 
     def begin(self) -> list[str]:
-        lock = self.literal(self.settings.get("lock_timeout", "5s"))
-        statement = self.literal(self.settings.get("statement_timeout", "15min"))
+        return ["BEGIN;", *self.timeouts()]
+
+    def timeouts(self) -> list[str]:
         # A DDL statement waiting for a lock queues every later writer behind it: better to
         # fail fast, and retry at a quieter moment, than to stall the application.
+        lock = self.literal(self.settings.get("lock_timeout", "5s"))
+        statement = self.literal(self.settings.get("statement_timeout", "15min"))
         return [
-            "BEGIN;",
             f"SET LOCAL lock_timeout = {lock};",
             f"SET LOCAL statement_timeout = {statement};",
         ]

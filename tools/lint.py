@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tools.graph import Revision
     from tools.history import History, Range
     from tools.shapes import Shapes
+    from tools.squawk import Hit as SquawkHit
     from tools.statements import RawStatement
 
 ERROR = "error"
@@ -87,6 +88,8 @@ class Facts:
     # The tables' indexes and foreign keys before this step, replayed from the revisions
     # before it in apply order (None when not replayed: only rules that need it ask).
     shapes: Shapes | None = None
+    # squawk's findings on this step's statements, judged with the whole range's.
+    squawk: tuple[tuple[Statement, SquawkHit], ...] = ()
 
     def existing(self, table: str | None) -> bool:
         return table is not None and table not in self.new_tables
@@ -711,10 +714,14 @@ def lint_revision(
     direction: str = "upgrade",
     session: Session | None = None,
     shapes: Shapes | None = None,
+    squawked: tuple[tuple[Statement, SquawkHit], ...] = (),
 ) -> list[Finding]:
+    from tools import squawk
     from tools.dialects import rule_applies
 
-    facts = facts_for(history, dialect, rev, direction, session, shapes)
+    facts = dataclasses.replace(
+        facts_for(history, dialect, rev, direction, session, shapes), squawk=squawked
+    )
     allowed = silences(facts.revision.path)
     findings = []
     for name, rule in RULES.items():
@@ -734,8 +741,10 @@ def lint_revision(
                     silenced=allowed.get(name),
                 )
             )
+    findings += _from_squawk(facts, findings, allowed)
+    known = set(RULES) | squawk.RULES
     for name, reason in allowed.items():
-        if name not in RULES or not reason:
+        if name not in known or not reason:
             findings.append(
                 Finding(
                     rule="silence",
@@ -744,12 +753,101 @@ def lint_revision(
                     path=facts.revision.path,
                     line=None,
                     message=f"'# schemactl: allow {name}' "
-                    + ("names no rule" if name not in RULES else "gives no reason"),
+                    + ("names no rule" if name not in known else "gives no reason"),
                     why="a silenced rule must say which rule and why, for the reviewer",
-                    fix=f"write '# schemactl: allow RULE: reason' with one of: {', '.join(RULES)}",
+                    fix="write '# schemactl: allow RULE: reason' with one of: "
+                    f"{', '.join(RULES)}, or a squawk rule (see `schemactl lint`)",
                 )
             )
     return findings
+
+
+# squawk's rules that say what one of schemactl's says: one finding, not two, on a line.
+_SAME_AS = {
+    "ban-drop-column": "destructive",
+    "ban-drop-table": "destructive",
+    "ban-drop-database": "destructive",
+    "ban-truncate-cascade": "destructive",
+    "require-concurrent-index-deletion": "destructive",
+    "adding-required-field": "not-null-without-default",
+    "adding-not-nullable-field": "not-null-without-default",
+    "renaming-column": "rename",
+    "renaming-table": "rename",
+    "ban-drop-not-null": "constraint-change",
+    "ban-drop-constraint": "constraint-change",
+    "require-concurrent-index-creation": "postgresql-locks",
+    "constraint-missing-not-valid": "postgresql-locks",
+    "adding-foreign-key-constraint": "postgresql-locks",
+    "changing-column-type": "postgresql-locks",
+    "adding-field-with-default": "postgresql-locks",
+    "disallowed-unique-constraint": "postgresql-locks",
+    "adding-primary-key-constraint": "postgresql-locks",
+    "adding-serial-primary-key-field": "postgresql-locks",
+}
+
+
+def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> list[Finding]:
+    """squawk's findings on this step, less those one of ours already makes on the line."""
+    said = {(f.rule, f.line) for f in ours}
+    rules = {f.rule for f in ours}
+    found: dict[tuple[str, int | None], Finding] = {}
+    for statement, hit in facts.squawk:
+        same = _SAME_AS.get(hit.rule)
+        # A batch runs its operations at the end of its block: its statements carry the
+        # block's line, its operations their own.
+        batch = statement.operation == "batch_alter_table"
+        if (same, statement.line) in said or (batch and same in rules):
+            continue
+        found.setdefault(
+            (hit.rule, statement.line),
+            Finding(
+                rule=hit.rule,
+                severity=hit.level,
+                revision=facts.revision.id,
+                path=facts.revision.path,
+                line=statement.line,
+                message=f"{hit.message.rstrip('.')}: {_short(statement)}",
+                why="squawk, the PostgreSQL migration linter, flags it",
+                fix=hit.fix,
+                silenced=allowed.get(hit.rule),
+            ),
+        )
+    return list(found.values())
+
+
+def _squawked(
+    history: History,
+    dialect: ScriptDialect,
+    session: Session,
+    order: tuple[str, ...],
+    direction: str,
+) -> dict[str, tuple[tuple[Statement, SquawkHit], ...]]:
+    """squawk run once over every statement the range's script runs, in order, after the
+    timeouts the script sets; its findings given back to each revision."""
+    from tools import squawk
+
+    statements: list[str] = []
+    owners: list[tuple[str, Statement]] = []
+    outside: set[int] = set()
+    for rev in order:
+        try:
+            captured = session.get(rev, direction)
+        except SchemactlError:
+            continue  # a revision that does not render: its own rule says so
+        for statement in captured.statements:
+            if statement.autocommit or dialect.non_transactional(statement.sql):
+                outside.add(len(statements))
+            statements.append(statement.sql)
+            owners.append((rev, statement))
+    project = history.project
+    include = project.lint_include if project is not None else ()
+    grouped: dict[str, list[tuple[Statement, SquawkHit]]] = {}
+    for hit in squawk.run(
+        statements, preamble=dialect.timeouts(), outside_transaction=outside, include=include
+    ):
+        rev, statement = owners[hit.statement]
+        grouped.setdefault(rev, []).append((statement, hit))
+    return {rev: tuple(hits) for rev, hits in grouped.items()}
 
 
 def lint_range(
@@ -767,10 +865,17 @@ def lint_range(
     # One offline run of env.py captures every revision both ways.
     session = capture_session(history, dialect.name, list(dict.fromkeys(requests)))
     shapes = _replayed(history, session, set(revisions), direction) if replay else {}
+    squawked = (
+        _squawked(history, dialect, session, order, direction)
+        if rule_applies(dialect, "squawk")
+        else {}
+    )
     return [
         f
         for rev in order
-        for f in lint_revision(history, dialect, rev, direction, session, shapes.get(rev))
+        for f in lint_revision(
+            history, dialect, rev, direction, session, shapes.get(rev), squawked.get(rev, ())
+        )
     ]
 
 
