@@ -532,7 +532,9 @@ class MariaDB(ScriptDialect):
         "lock_wait_timeout": (r"[1-9]\d{0,7}", "10"),
     }
     sqlglot: ClassVar[str] = "mysql"
-    lint_rules: ClassVar[frozenset[str]] = frozenset({"index-needed-by-foreign-key"})
+    lint_rules: ClassVar[frozenset[str]] = frozenset(
+        {"index-needed-by-foreign-key", "table-copy", "implicit-commit"}
+    )
 
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
@@ -667,6 +669,7 @@ class SQLite(ScriptDialect):
     # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
     batch_by_default: ClassVar[bool] = True
     needs_server: ClassVar[bool] = False
+    lint_rules: ClassVar[frozenset[str]] = frozenset({"table-rebuild", "alter-column-unsupported"})
 
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"

@@ -78,6 +78,7 @@ class Facts:
     dialect: ScriptDialect
     direction: str
     operations: tuple[Operation, ...]
+    statements: tuple[Statement, ...]  # every statement this step renders
     # SQL no Alembic operation describes (op.execute, the bind's execute), one statement each.
     raw_sql: tuple[tuple[Statement, RawStatement], ...]
     new_tables: frozenset[str]  # created by this revision: no existing rows, no readers
@@ -552,6 +553,127 @@ def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
 _CREATES = ("create_table", "add_column", "alter_column")
 
 
+def table_copy(facts: Facts) -> Iterator[Hit]:
+    """MariaDB and MySQL run most ALTERs instantly or in place; a column type change, a
+    column redefined with MODIFY/CHANGE, or a new or dropped primary key copies the table
+    (ALGORITHM=COPY): every row rewritten while writes to it wait."""
+    why = "the copy rewrites every row, and writes to the table wait until it is done"
+    fix = "add a new column, backfill it in batches, switch readers, drop the old one"
+    for op in facts.operations:
+        if not facts.existing(op.table):
+            continue
+        source = op.source
+        if op.name == "alter_column" and getattr(source, "modify_type", None) is not None:
+            yield Hit(
+                WARNING,
+                f"changes the type of {op.table}.{op.target}: {_copies(facts)}",
+                op.line,
+                why,
+                fix,
+            )
+        elif op.name == "create_primary_key" or (
+            op.name == "drop_constraint" and getattr(source, "constraint_type", None) == "primary"
+        ):
+            yield Hit(
+                WARNING,
+                f"changes the primary key of {op.table}: {_copies(facts)}",
+                op.line,
+                why,
+                "schedule it for a quiet moment (or build the new table beside it)",
+            )
+    for statement, raw in facts.raw_sql:
+        if facts.existing(raw.table) and ({"alter-type", "modify-column"} & set(raw.kinds)):
+            yield Hit(
+                WARNING,
+                f"raw SQL redefines a column: {_copies(facts)}: {_short(statement)}",
+                statement.line,
+                why,
+                fix,
+            )
+
+
+def _copies(facts: Facts) -> str:
+    return f"{facts.dialect.title} copies the table"
+
+
+def implicit_commit(facts: Facts) -> Iterator[Hit]:
+    """MariaDB and MySQL commit before and after every DDL statement: in a revision that
+    changes data and schema, the data changes are committed as they go, and a failure
+    later in the revision leaves them applied with the revision not recorded."""
+    data = [s for s, raw in facts.raw_sql if {"insert", "update", "delete"} & set(raw.kinds)]
+    data += [s for s in facts.statements if s.operation == "bulk_insert"]
+    schema = [op for op in facts.operations if op.name not in ("execute_sql", "bulk_insert")]
+    schema_sql = [s for s, raw in facts.raw_sql if raw.parsed is not None and _is_ddl(raw)]
+    if data and (schema or schema_sql):
+        first = min((s.line for s in data if s.line), default=None)
+        yield Hit(
+            WARNING,
+            "changes data and schema in one revision: each DDL statement commits the data "
+            "changes before it",
+            first,
+            "if the revision fails after its first DDL statement, its data changes stay",
+            "put the data changes in a revision of their own",
+        )
+
+
+def _is_ddl(raw: RawStatement) -> bool:
+    from sqlglot import exp
+
+    return isinstance(raw.parsed, exp.Alter | exp.Create | exp.Drop | exp.TruncateTable)
+
+
+def table_rebuild(facts: Facts) -> Iterator[Hit]:
+    """SQLite changes most of a table by rebuilding it (op.batch_alter_table): a new table,
+    every row copied, the old one dropped. The whole database is locked meanwhile, and
+    foreign keys are off for the copy (the script checks them before it commits)."""
+    for statement in facts.statements:
+        if statement.operation != "batch_alter_table":
+            continue
+        created = _rebuilt(statement.sql, facts.dialect)
+        if created and facts.existing(created):
+            yield Hit(
+                WARNING,
+                f"rebuilds table {created}: every row is copied",
+                statement.line,
+                "the database is locked for the copy; a big table makes it long",
+                "fine for a small table; for a big one, schedule it for a quiet moment",
+            )
+
+
+def _rebuilt(sql: str, dialect: ScriptDialect) -> str | None:
+    """The table a batch's CREATE TABLE _alembic_tmp_<name> rebuilds."""
+    from sqlglot import exp
+
+    from tools.statements import parse_one
+
+    parsed = parse_one(sql, dialect.sqlglot)
+    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "TABLE":
+        table = parsed.find(exp.Table)
+        if table is not None and table.name.startswith("_alembic_tmp_"):
+            return table.name.removeprefix("_alembic_tmp_")
+    return None
+
+
+def alter_column_unsupported(facts: Facts) -> Iterator[Hit]:
+    """SQLite has no ALTER COLUMN: outside a batch (a table rebuild), op.alter_column
+    renders a statement the database rejects."""
+    from tools.statements import split
+
+    for statement in facts.statements:
+        if statement.operation == "batch_alter_table":
+            continue
+        kinds = {k for raw in split(statement.sql, facts.dialect.sqlglot) for k in raw.kinds}
+        if kinds & {"alter-type", "set-not-null", "drop-not-null"}:
+            yield Hit(
+                ERROR,
+                f"{facts.dialect.title} has no ALTER COLUMN: {_short(statement)}",
+                statement.line,
+                "the statement fails when the script runs",
+                "write it inside `with op.batch_alter_table(TABLE) as batch_op:` "
+                "(batch_op.alter_column rebuilds the table)",
+            )
+
+
 def index_needed_by_foreign_key(facts: Facts) -> Iterator[Hit]:
     """MariaDB and MySQL keep a foreign key on an index whose leading columns are its own:
     dropping that index fails (error 1553) until the foreign key is gone, and a script
@@ -596,6 +718,10 @@ RULES: dict[str, Rule] = {
     "irreversible": irreversible,
     "enum-lifecycle": enum_lifecycle,
     "index-needed-by-foreign-key": index_needed_by_foreign_key,
+    "table-copy": table_copy,
+    "implicit-commit": implicit_commit,
+    "table-rebuild": table_rebuild,
+    "alter-column-unsupported": alter_column_unsupported,
 }
 
 
@@ -676,7 +802,7 @@ def facts_for(
     try:
         captured = session.get(rev, direction)
     except SchemactlError as err:
-        return Facts(revision, dialect, direction, (), (), frozenset(), render_error=err)
+        return Facts(revision, dialect, direction, (), (), (), frozenset(), render_error=err)
     try:
         back = session.get(rev, reverse)
         reverse_operations, reverse_statements = back.operations, back.statements
@@ -698,6 +824,7 @@ def facts_for(
         dialect,
         direction,
         captured.operations,
+        captured.statements,
         raw,
         new_tables,
         reverse_operations=reverse_operations,

@@ -106,6 +106,8 @@ def kinds(parsed: exp.Expression | None) -> tuple[str, ...]:
         return ("create-index",)
     if isinstance(parsed, exp.Update):
         return ("update",)
+    if isinstance(parsed, exp.Insert):
+        return ("insert",)
     if isinstance(parsed, exp.Delete):
         return ("delete",)
     if isinstance(parsed, exp.Alter):
@@ -128,6 +130,8 @@ def _action(action: exp.Expression) -> Iterator[str]:
             yield "set-not-null"
         if action.args.get("allow_null") is True and action.args.get("drop"):
             yield "drop-not-null"
+    elif isinstance(action, exp.ModifyColumn):  # MariaDB/MySQL MODIFY or CHANGE: a new definition
+        yield "modify-column"
     elif isinstance(action, exp.ColumnDef):
         constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
         defaults = [c for c in constraints if isinstance(c, exp.DefaultColumnConstraint)]
