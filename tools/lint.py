@@ -598,22 +598,34 @@ def _copies(facts: Facts) -> str:
 
 def implicit_commit(facts: Facts) -> Iterator[Hit]:
     """MariaDB and MySQL commit before and after every DDL statement: in a revision that
-    changes data and schema, the data changes are committed as they go, and a failure
+    changes data and then schema, the data changes are committed by the DDL, and a failure
     later in the revision leaves them applied with the revision not recorded."""
-    data = [s for s, raw in facts.raw_sql if {"insert", "update", "delete"} & set(raw.kinds)]
-    data += [s for s in facts.statements if s.operation == "bulk_insert"]
-    schema = [op for op in facts.operations if op.name not in ("execute_sql", "bulk_insert")]
-    schema_sql = [s for s, raw in facts.raw_sql if raw.parsed is not None and _is_ddl(raw)]
-    if data and (schema or schema_sql):
-        first = min((s.line for s in data if s.line), default=None)
-        yield Hit(
-            WARNING,
-            "changes data and schema in one revision: each DDL statement commits the data "
-            "changes before it",
-            first,
-            "if the revision fails after its first DDL statement, its data changes stay",
-            "put the data changes in a revision of their own",
+    from tools.statements import split
+
+    first_data: Statement | None = None
+    for statement in facts.statements:
+        pieces = split(statement.sql, facts.dialect.sqlglot)
+        data = statement.operation == "bulk_insert" or any(
+            {"insert", "update", "delete"} & set(raw.kinds) for raw in pieces
         )
+        if data and first_data is None:
+            first_data = statement
+        elif not data and first_data is not None and _changes_schema(statement, pieces):
+            yield Hit(
+                WARNING,
+                "changes data, then schema, in one revision: the DDL statement commits the "
+                "data changes before it",
+                first_data.line,
+                "if the revision fails after that DDL statement, its data changes stay",
+                "put the data changes in a revision of their own",
+            )
+            return
+
+
+def _changes_schema(statement: Statement, pieces: list[RawStatement]) -> bool:
+    if statement.operation not in ("execute_sql", None):
+        return True  # an Alembic schema operation
+    return any(raw.parsed is not None and _is_ddl(raw) for raw in pieces)
 
 
 def _is_ddl(raw: RawStatement) -> bool:
@@ -925,6 +937,8 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
         batch = statement.operation == "batch_alter_table"
         if (same, statement.line) in said or (batch and same in rules):
             continue
+        if hit.rule == "changing-column-type" and _only_widens(facts, statement.line):
+            continue  # a wider VARCHAR is a catalog change: no rewrite, no reader breaks
         found.setdefault(
             (hit.rule, statement.line),
             Finding(
@@ -940,6 +954,11 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
             ),
         )
     return list(found.values())
+
+
+def _only_widens(facts: Facts, line: int | None) -> bool:
+    changes = [op for op in facts.operations if op.line == line and op.name == "alter_column"]
+    return bool(changes) and not any(_rewrites(op.source) for op in changes)
 
 
 def _squawked(
