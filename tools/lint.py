@@ -265,7 +265,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 f"existing table {op.table} and validates it at once",
                 op.line,
                 _WHY_VALIDATE,
-                "add it NOT VALID (op.execute) and VALIDATE CONSTRAINT in a later revision",
+                _FIX_NOT_VALID,
             )
         elif op.name in ("create_unique_constraint", "create_primary_key"):
             yield Hit(
@@ -319,7 +319,7 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 f"raw SQL adds a constraint without NOT VALID: {_short(statement)}",
                 statement.line,
                 _WHY_VALIDATE,
-                "add NOT VALID, then VALIDATE CONSTRAINT in a later revision",
+                _FIX_NOT_VALID,
             )
         if "alter-type" in raw.kinds:
             yield Hit(
@@ -339,6 +339,11 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
             )
 
 
+_FIX_NOT_VALID = (
+    "add it NOT VALID (op.execute), and VALIDATE CONSTRAINT in a later revision inside "
+    "`with op.get_context().autocommit_block():` (validated in the transaction that added it, "
+    "it blocks as before)"
+)
 _WHY_REWRITE = "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes until it is done"
 _WHY_UNIQUE = "building the unique index blocks every write to the table until it is done"
 # NOT VALID does not exist for UNIQUE or PRIMARY KEY: PostgreSQL builds the index first.
@@ -497,7 +502,7 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
     if facts.direction != "upgrade":
         return
     if isinstance(facts.reverse_error, IrreversibleRevision) or (
-        facts.operations
+        _does_something(facts.operations, facts.statements, facts)
         and facts.reverse_operations is not None
         and not _does_something(facts.reverse_operations, facts.reverse_statements, facts)
     ):
@@ -514,7 +519,8 @@ def _does_something(
     operations: tuple[Operation, ...], statements: tuple[Statement, ...], facts: Facts
 ) -> bool:
     """Whether a direction changes anything: an operation other than raw SQL, or raw SQL
-    that is more than a SELECT (a downgrade of `op.execute("SELECT 1")` undoes nothing)."""
+    that is more than a SELECT (a downgrade of `op.execute("SELECT 1")` undoes nothing) or
+    the validation of a constraint (which has nothing to undo)."""
     from tools.statements import does_nothing
 
     if any(op.name != "execute_sql" for op in operations):
@@ -681,8 +687,9 @@ def alter_column_unsupported(facts: Facts) -> Iterator[Hit]:
                 f"{facts.dialect.title} has no ALTER COLUMN: {_short(statement)}",
                 statement.line,
                 "the statement fails when the script runs",
-                "write it inside `with op.batch_alter_table(TABLE) as batch_op:` "
-                "(batch_op.alter_column rebuilds the table)",
+                "write it inside `with op.batch_alter_table(TABLE, copy_from=TABLE_DEFINITION) "
+                "as batch_op:` (batch_op.alter_column rebuilds the table; offline, the "
+                "rebuild needs the whole table's definition as a sa.Table)",
             )
 
 

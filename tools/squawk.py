@@ -28,7 +28,11 @@ _CONCURRENTLY = (
     "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
     "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
 )
-_NOT_VALID = "add it NOT VALID (op.execute) and VALIDATE CONSTRAINT in a later revision"
+_NOT_VALID = (
+    "add it NOT VALID (op.execute), and VALIDATE CONSTRAINT in a later revision inside "
+    "`with op.get_context().autocommit_block():` (validated in the transaction that added it, "
+    "it blocks as before)"
+)
 _UNIQUE = (
     "create a unique index with postgresql_concurrently=True inside "
     "`with op.get_context().autocommit_block():`, then add the constraint USING INDEX "
@@ -86,7 +90,9 @@ STYLE = frozenset(
 )
 RULES = frozenset(FIXES) | STYLE
 # What schemactl's scripts do themselves: these statements run outside the transaction.
-OUTSIDE_TRANSACTION = frozenset({"ban-concurrent-index-creation-in-transaction"})
+OUTSIDE_TRANSACTION = frozenset(
+    {"ban-concurrent-index-creation-in-transaction", "constraint-missing-not-valid"}
+)
 
 
 class SquawkUnavailable(ConfigError):

@@ -178,7 +178,12 @@ def dropped_types(sql: str, dialect: str) -> list[str]:
 
 
 def does_nothing(sql: str, dialect: str) -> bool:
-    """Whether a statement changes nothing: a plain SELECT (a downgrade of 'SELECT 1')."""
+    """Whether a statement changes no schema and no data: a plain SELECT (a downgrade of
+    'SELECT 1'), or validating a constraint added NOT VALID (there is nothing to undo)."""
     from sqlglot import exp
 
-    return isinstance(parse_one(sql, dialect), exp.Select)
+    parsed = parse_one(sql, dialect)
+    if isinstance(parsed, exp.Command) and str(parsed.this).upper() == "ALTER":
+        # sqlglot keeps ALTER TABLE ... VALIDATE CONSTRAINT as a plain command
+        return " VALIDATE CONSTRAINT " in f" {' '.join(str(parsed.expression).upper().split())} "
+    return isinstance(parsed, exp.Select)
