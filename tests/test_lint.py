@@ -487,3 +487,38 @@ def test_squawk_judges_every_statement_on_postgresql(repo_copy):
     (reindex,) = [f for f in found if f["rule"] == "require-concurrent-reindex"]
     assert reindex["silenced"] == "the table has 12 rows"
     assert [f["rule"] for f in found if f["rule"] == "prefer-text-field"] == ["prefer-text-field"]
+
+
+def test_a_table_created_earlier_in_the_range_is_new(repo_copy):
+    """Within a release, a table an earlier revision creates has no rows and no readers yet;
+    once that revision is behind the range's start, it is an existing table."""
+    add_case(
+        repo_copy,
+        '    op.create_table("notes", sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("body", sa.Text))',
+        '    op.drop_table("notes")',
+    )
+    (repo_copy / "versions" / "0012_0123456789ac_index_notes.py").write_text(
+        REVISION.format(
+            upgrade='    op.create_index("ix_notes_body", "notes", ["body"])',
+            downgrade='    op.drop_index("ix_notes_body", table_name="notes")',
+            header="",
+        )
+        .replace('revision = "0123456789ab"', 'revision = "0123456789ac"')
+        .replace('down_revision = "68cfa590ad28"', 'down_revision = "0123456789ab"')
+    )
+    _, found = findings(repo_copy)
+    assert [f for f in found if "ix_notes_body" in f["message"]] == []
+    later = runner.invoke(
+        app,
+        [
+            "-c",
+            str(repo_copy / "alembic.ini"),
+            "lint",
+            "0123456789ab:heads",
+            "--env",
+            "prod",
+            "--json",
+        ],
+    )
+    rules = {f["rule"] for f in json.loads(later.stdout)["findings"]}
+    assert "postgresql-locks" in rules

@@ -861,13 +861,15 @@ def lint_revision(
     session: Session | None = None,
     shapes: Shapes | None = None,
     squawked: tuple[tuple[Statement, SquawkHit], ...] = (),
+    created: frozenset[str] = frozenset(),
 ) -> list[Finding]:
+    """One revision's findings; ``created``: tables revisions before it in the same range
+    created (new to the database the script runs on: no rows, no readers)."""
     from tools import squawk
     from tools.dialects import rule_applies
 
-    facts = dataclasses.replace(
-        facts_for(history, dialect, rev, direction, session, shapes), squawk=squawked
-    )
+    facts = facts_for(history, dialect, rev, direction, session, shapes)
+    facts = dataclasses.replace(facts, squawk=squawked, new_tables=facts.new_tables | created)
     allowed = silences(facts.revision.path)
     findings = []
     for name, rule in RULES.items():
@@ -1023,13 +1025,26 @@ def lint_range(
         if rule_applies(dialect, "squawk")
         else {}
     )
-    return [
-        f
-        for rev in order
-        for f in lint_revision(
-            history, dialect, rev, direction, session, shapes.get(rev), squawked.get(rev, ())
+    found: list[Finding] = []
+    created: set[str] = set()  # by the range's revisions so far (an upgrade's only)
+    for rev in order:
+        found += lint_revision(
+            history,
+            dialect,
+            rev,
+            direction,
+            session,
+            shapes.get(rev),
+            squawked.get(rev, ()),
+            frozenset(created),
         )
-    ]
+        if direction == "upgrade" and not isinstance(session.results[(rev, direction)], Exception):
+            created |= {
+                op.table
+                for op in session.get(rev, direction).operations
+                if op.name == "create_table" and op.table
+            }
+    return found
 
 
 def _replayed(

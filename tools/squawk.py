@@ -44,7 +44,8 @@ FIXES: dict[str, str] = {
     "backfill it in batches, then set the default",
     "adding-foreign-key-constraint": _NOT_VALID,
     "adding-not-nullable-field": "add a CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a "
-    "later revision, then SET NOT NULL (PostgreSQL 12+ uses the check, no scan)",
+    "later revision inside `with op.get_context().autocommit_block():`, then SET NOT NULL "
+    "(PostgreSQL 12+ uses the check instead of scanning)",
     "adding-required-field": "give it a server_default, or add it nullable, backfill, then "
     "set NOT NULL",
     "adding-serial-primary-key-field": _UNIQUE,
