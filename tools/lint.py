@@ -157,6 +157,14 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                     "queries that used the index fall back to scanning the table",
                     "check the running application no longer needs it",
                 )
+            elif kind == "drop-type":
+                yield Hit(
+                    WARNING,
+                    f"raw SQL drop type: {_short(statement)}",
+                    statement.line,
+                    "it fails while a column still uses the type, and a rollback stops there",
+                    "drop it after the tables that use it (in a downgrade: after drop_table)",
+                )
 
 
 _RAW_DESTRUCTIVE = frozenset(
