@@ -956,6 +956,8 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
             continue
         if hit.rule == "changing-column-type" and _only_widens(facts, statement.line):
             continue  # a wider VARCHAR is a catalog change: no rewrite, no reader breaks
+        if _table_of(statement, facts.dialect) in facts.new_tables:
+            continue  # created earlier in this script: no rows to lock, no readers yet
         found.setdefault(
             (hit.rule, statement.line),
             Finding(
@@ -971,6 +973,13 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
             ),
         )
     return list(found.values())
+
+
+def _table_of(statement: Statement, dialect: ScriptDialect) -> str | None:
+    from tools.statements import split
+
+    tables = {raw.table for raw in split(statement.sql, dialect.sqlglot)}
+    return tables.pop() if len(tables) == 1 else None
 
 
 def _only_widens(facts: Facts, line: int | None) -> bool:

@@ -44,3 +44,9 @@ def test_style_rules_only_when_asked():
     assert (1, "prefer-text-field") in rules(asked)
     assert not any(hit.rule in squawk.STYLE for hit in squawk.run(STATEMENTS, preamble=TIMEOUTS))
     assert squawk.run([]) == []
+
+
+def test_a_statement_squawk_cannot_read_is_said_never_blocks():
+    (hit,) = squawk.run(["CREATE TABLE x (id int", "SELECT 1"], preamble=TIMEOUTS)
+    assert (hit.statement, hit.rule, hit.level) == (0, "syntax-error", "warning")
+    assert hit.message.startswith("squawk could not read this statement (")
