@@ -134,6 +134,17 @@ FIXES = {
             )
         ],
     ),
+    "reindex-concurrently": (
+        "postgresql",
+        {"require-concurrent-reindex", "irreversible"},
+        [
+            (
+                "    with op.get_context().autocommit_block():\n"
+                '        op.execute("REINDEX TABLE CONCURRENTLY users")',
+                "    pass",
+            )
+        ],
+    ),
     "mariadb-foreign-key-before-its-index": (
         "mariadb",
         {"index-needed-by-foreign-key"},

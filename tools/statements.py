@@ -179,11 +179,14 @@ def dropped_types(sql: str, dialect: str) -> list[str]:
 
 def does_nothing(sql: str, dialect: str) -> bool:
     """Whether a statement changes no schema and no data: a plain SELECT (a downgrade of
-    'SELECT 1'), or validating a constraint added NOT VALID (there is nothing to undo)."""
+    'SELECT 1'), ANALYZE, REINDEX, or validating a constraint added NOT VALID (there is
+    nothing to undo)."""
     from sqlglot import exp
 
     parsed = parse_one(sql, dialect)
     if isinstance(parsed, exp.Command) and str(parsed.this).upper() == "ALTER":
         # sqlglot keeps ALTER TABLE ... VALIDATE CONSTRAINT as a plain command
         return " VALIDATE CONSTRAINT " in f" {' '.join(str(parsed.expression).upper().split())} "
-    return isinstance(parsed, exp.Select)
+    if isinstance(parsed, exp.Command) and str(parsed.this).upper() == "REINDEX":
+        return True  # rebuilds an index as it was
+    return isinstance(parsed, exp.Select | exp.Analyze)
