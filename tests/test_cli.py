@@ -272,3 +272,59 @@ def test_progress_output_ends_with_its_command(repo_copy, monkeypatch, tmp_path)
     result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), "upgrade", "ab251de0ab93"])
     assert "Running upgrade  -> ab251de0ab93" in result.stderr
     assert logger.handlers == before
+
+
+def tables_of(database) -> set[str]:
+    from sqlalchemy import inspect
+
+    engine = database.engine()
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_status_check_and_plans_change_nothing(database):
+    """`status --check` exits 1 while revisions are pending; `--plan` shows what upgrade or
+    downgrade would run, in Alembic's order, with each revision's operations, and runs none."""
+    pending = invoke("--env", database.env, "status", "--check")
+    assert pending.exit_code == 1
+    assert pending.stderr == (
+        f"12 revisions pending; run `schemactl --env {database.env} upgrade` (or apply the "
+        "release's script)\n"
+    )
+    assert invoke("--env", database.env, "upgrade", "9ecdc98b5e8a").exit_code == 0
+    before = tables_of(database)
+
+    planned = invoke("--env", database.env, "upgrade", "--plan")
+    assert planned.exit_code == 0, planned.output
+    lines = planned.stdout.splitlines()
+    assert lines[1] == "Database at 9ecdc98b5e8a; upgrade would run 6 revisions, in this order:"
+    assert lines[2:5] == [
+        "   1. upgrade 466a3e31682b  [discounts] Start the discounts feature: create discounts",
+        "        create_table discounts",
+        "   2. upgrade fa4621c62bf9  [discounts] Add invoices.discount_total",
+    ]
+    assert lines[-1] == "Nothing was changed (--plan)."
+    assert [line.split()[2] for line in lines if line[:4].strip().rstrip(".").isdigit()] == [
+        "466a3e31682b", "fa4621c62bf9", "83a14815e175", "fcac57c435d7", "e58b81ed3f5b",
+        "68cfa590ad28",
+    ]  # fmt: skip
+    assert tables_of(database) == before
+    still = invoke("--env", database.env, "status", "--check")
+    assert still.exit_code == 1 and still.stderr.startswith("6 revisions pending")
+
+    assert invoke("--env", database.env, "upgrade").exit_code == 0
+    assert invoke("--env", database.env, "status", "--check").exit_code == 0
+    back = invoke("--env", database.env, "downgrade", "-1", "--plan")
+    assert back.exit_code == 0, back.output
+    assert back.stdout.splitlines()[2:5] == [
+        "   1. downgrade 68cfa590ad28  Add customers.tax_id",
+        "        drop_index customers.ix_customers_tax_id",
+        "        drop_column customers.tax_id",
+    ]
+    assert invoke("--env", database.env, "status", "--check").exit_code == 0
+    assert invoke("--env", database.env, "upgrade", "--plan").stdout == (
+        f"Nothing to run: {database.env} ({database.dialect}) at 68cfa590ad28 is already there.\n"
+    )

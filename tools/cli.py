@@ -21,7 +21,7 @@ from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
     from tools.config import Project
-    from tools.migrate import Status
+    from tools.migrate import Plan, Status
 
 app = typer.Typer(
     name="schemactl",
@@ -31,6 +31,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+PlanOption = Annotated[
+    bool,
+    typer.Option(
+        "--plan",
+        help="Show what would run, in order, with each revision's operations; change nothing.",
+    ),
+]
 EnvOption = Annotated[
     str | None,
     typer.Option(
@@ -128,18 +135,38 @@ def _env(ctx: typer.Context, env: str | None) -> str | None:
 
 
 @app.command()
-def status(ctx: typer.Context, env: EnvOption = None) -> None:
+def status(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 1 while revisions are pending (Django's migrate --check), 0 when the "
+            "database has every revision.",
+        ),
+    ] = False,
+) -> None:
     """Show every revision in apply order, [X] where the environment's database has it.
 
     Like Django's showmigrations: branch labels, the branch point, merges and heads are marked.
 
     Example: schemactl --env staging status
+    Example: schemactl status --check    # in a deploy script: exit 1 while revisions are pending
     """
     from tools import migrate
 
     with _user_errors():
         report = migrate.status(_project(ctx), _env(ctx, env))
     typer.echo(format_status(report))
+    pending = len(report.rows) - report.applied_count
+    if check and pending:
+        typer.echo(
+            f"{_count(range(pending))} pending; run `schemactl --env "
+            f"{report.environment.name} upgrade` (or apply the release's script)",
+            err=True,
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -150,14 +177,21 @@ def upgrade(
         typer.Argument(help="Revision, branch label, 'label@head', or 'heads' for everything."),
     ] = "heads",
     env: EnvOption = None,
+    show_plan: PlanOption = False,
 ) -> None:
     """Upgrade the environment's database to TARGET (default: all heads).
 
     Example: schemactl upgrade            # dev, to head
     Example: schemactl --env staging upgrade payments@head
+    Example: schemactl upgrade --plan     # what would run, changing nothing
     """
     from tools import migrate
 
+    if show_plan:
+        with _user_errors():
+            planned = migrate.plan(_project(ctx), _env(ctx, env), target, "upgrade")
+        typer.echo(format_plan(planned))
+        return
     with _user_errors(), _progress():
         report = migrate.upgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
@@ -170,14 +204,21 @@ def downgrade(
         str, typer.Argument(help="Revision, relative step such as -1, or 'base' for empty.")
     ],
     env: EnvOption = None,
+    show_plan: PlanOption = False,
 ) -> None:
     """Downgrade the environment's database to TARGET.
 
     Example: schemactl downgrade -1
     Example: schemactl --env staging downgrade base
+    Example: schemactl downgrade -1 --plan    # what would run, changing nothing
     """
     from tools import migrate
 
+    if show_plan:
+        with _user_errors():
+            planned = migrate.plan(_project(ctx), _env(ctx, env), target, "downgrade")
+        typer.echo(format_plan(planned))
+        return
     with _user_errors(), _progress():
         report = migrate.downgrade(_project(ctx), _env(ctx, env), target)
     typer.echo(_now_at(report))
@@ -701,6 +742,27 @@ def _now_at(report: Status) -> str:
     at = ", ".join(report.current) or "base (empty)"
     env = report.environment
     return f"{env.name} ({env.dialect}) is now at {at}"
+
+
+def format_plan(planned: Plan) -> str:
+    env = planned.environment
+    at = ", ".join(planned.current) or "base (empty)"
+    if not planned.steps:
+        return f"Nothing to run: {env.name} ({env.dialect}) at {at} is already there."
+    direction = planned.steps[0].direction
+    lines = [
+        f"Plan for {env.name} ({env.dialect}): {planned.url}",
+        f"Database at {at}; {direction} would run {_count(planned.steps)}, in this order:",
+    ]
+    for number, step in enumerate(planned.steps, 1):
+        branch = f"[{step.branch}] " if step.branch else ""
+        lines.append(f"  {number:2d}. {step.direction} {step.revision}  {branch}{step.message}")
+        if step.operations is None:
+            lines.append("        (cannot be shown offline: it reads from the database)")
+        for operation in step.operations or ():
+            lines.append(f"        {operation}")
+    lines.append("Nothing was changed (--plan).")
+    return "\n".join(lines)
 
 
 def format_status(report: Status) -> str:

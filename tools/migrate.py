@@ -74,6 +74,80 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     return status(project, environment.name)
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    revision: RevisionId
+    direction: str  # 'upgrade' or 'downgrade'
+    branch: str | None
+    message: str
+    # What the revision does, as captured offline ('add_column users.phone'); None when it
+    # cannot be rendered offline (it reads from the database, say).
+    operations: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: Environment
+    url: str  # redacted
+    current: tuple[RevisionId, ...]
+    steps: tuple[PlannedStep, ...]
+
+
+def plan(project: Project, env: str | None, target: str, direction: str) -> Plan:
+    """What `upgrade TARGET` (or `downgrade TARGET`) would run on the environment's database,
+    in order, with each revision's operations. Reads alembic_version; changes nothing. The
+    steps are Alembic's own, as the command would compute them."""
+    from alembic.script import ScriptDirectory
+
+    from tools.capture import capture_session
+    from tools.errors import SchemactlError
+
+    environment = project.environment(env)
+    url = environment.url()
+    history = load_history(project)
+    check_target(history, target)
+    current = current_heads(url)
+    if direction == "downgrade":
+        check_steps_back(history.graph, current, target)
+    scripts = ScriptDirectory.from_config(project.alembic_config(environment, url=url))
+    with translate_errors(url):
+        if direction == "upgrade":
+            steps = scripts._upgrade_revs(target, current)
+        else:
+            steps = scripts._downgrade_revs(target, current)
+    order = [step.revision.revision for step in steps]
+    session = capture_session(
+        history, environment.dialect, [(rev, direction) for rev in order], environment=environment
+    )
+    planned = []
+    for rev in order:
+        try:
+            captured = session.get(rev, direction)
+            operations: tuple[str, ...] | None = tuple(
+                " ".join(x for x in (op.name, _on(op.table, op.target)) if x)
+                for op in captured.operations
+            )
+        except SchemactlError:
+            operations = None
+        revision = history.graph[rev]
+        planned.append(
+            PlannedStep(
+                rev,
+                direction,
+                history.graph.branch_of(rev),
+                revision.message.splitlines()[0] if revision.message else "",
+                operations,
+            )
+        )
+    return Plan(environment, redact(url), current, tuple(planned))
+
+
+def _on(table: str | None, target: str | None) -> str:
+    if table and target and target != table:
+        return f"{table}.{target}"
+    return table or target or ""
+
+
 class AmbiguousDowngrade(RevisionError):
     """A relative downgrade that would step back through a merge revision."""
 
