@@ -91,3 +91,40 @@ def test_verify_without_audit_table_still_compares_the_schema(project, database)
         "No audit table: revision file checksums not compared.",
         "1 problem(s)",
     ]
+
+
+def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, database, tmp_path):
+    """A release applied, its rollback applied, then the version moved without a script (here
+    an online upgrade, which writes no audit rows): the schema matches the version table, but
+    the audit's last rows undo revisions alembic_version has."""
+    from tools import migrate
+
+    project = load_project(repo_copy / "alembic.ini")
+    release.sql(project, database.env, start="base", out=tmp_path / "all")
+    release.sql(project, database.env, start="9ecdc98b5e8a", out=tmp_path / "last")
+    for script in (tmp_path / "all" / "upgrade.sql", tmp_path / "last" / "rollback.sql"):
+        applied = apply_script(database, script)
+        assert applied.returncode == 0, applied.stderr
+    clean = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+    )
+    assert clean.exit_code == 0, clean.output
+    migrate.upgrade(project, database.env)
+
+    result = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env, "--json"]
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["drift"] == [] and report["edited"] == []
+    undone = [line.split(":")[0] for line in report["audit_disagrees"]]
+    assert undone == [
+        "466a3e31682b", "fa4621c62bf9", "83a14815e175", "fcac57c435d7", "e58b81ed3f5b",
+        "68cfa590ad28",
+    ]  # fmt: skip
+    assert "the audit's last row undoes it" in report["audit_disagrees"][0]
+    shown = runner.invoke(
+        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+    )
+    assert shown.stdout.splitlines()[-1] == "6 problem(s)"
+    assert sum(line.startswith("AUDIT 466a3e31682b: ") for line in shown.stdout.splitlines()) == 1

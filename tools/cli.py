@@ -657,8 +657,8 @@ def verify(
 
     Builds the expected schema in a scratch database on the same server (dropped afterwards)
     and reports missing or extra tables, columns, types, nullability, indexes and
-    constraints, and revision files edited after the audit table says they were applied.
-    Exit 1 on any of them.
+    constraints, revision files edited after the audit table says they were applied, and
+    revisions whose last audit row disagrees with alembic_version. Exit 1 on any of them.
 
     Example: schemactl verify --env staging
     Example: schemactl verify --env prod --json
@@ -680,12 +680,14 @@ def verify(
             typer.echo(f"DRIFT {drift}")
         for edited in report.edited:
             typer.echo(f"EDITED {edited}")
+        for disagree in report.disagree:
+            typer.echo(f"AUDIT {disagree}")
         if report.audit_rows is None:
             typer.echo("No audit table: revision file checksums not compared.")
         if report.ok:
             typer.echo("No drift: the database matches its revision exactly.")
         else:
-            typer.echo(f"{len(report.drift) + len(report.edited)} problem(s)")
+            typer.echo(f"{report.problems} problem(s)")
     if not report.ok:
         raise typer.Exit(code=1)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
-from tools.dialects import AUDIT_TABLE
+from tools.dialects import AUDIT_TABLE, VERSION_TABLE
 
 if TYPE_CHECKING:
     from tools.config import Project
@@ -26,11 +26,18 @@ class Verification:
     current: tuple[RevisionId, ...]
     drift: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
+    # Where the audit's record and alembic_version disagree (a script's rollback, then a
+    # version moved by hand: the schema may match a revision the audit says was undone).
+    disagree: list[str] = field(default_factory=list)
     audit_rows: int | None = None  # None: no audit table (migrated online, not by scripts)
 
     @property
     def ok(self) -> bool:
-        return not self.drift and not self.edited
+        return not self.drift and not self.edited and not self.disagree
+
+    @property
+    def problems(self) -> int:
+        return len(self.drift) + len(self.edited) + len(self.disagree)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -39,6 +46,7 @@ class Verification:
             "ok": self.ok,
             "drift": self.drift,
             "edited": self.edited,
+            "audit_disagrees": self.disagree,
             "audit_rows": self.audit_rows,
         }
 
@@ -76,6 +84,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
         for revision, direction, sha, applied_at in audit:
             if direction == "upgrade":
                 applied[revision] = (sha, applied_at)
+        report.disagree = _disagreements(graph, have, audit)
         for rev in graph.order:
             if rev in have and rev in applied:
                 sha, when = applied[rev]
@@ -86,6 +95,33 @@ def verify(project: Project, env: str | None = None) -> Verification:
                         f"(applied {when}: sha256 {sha[:12]}..., now {now[:12]}...)"
                     )
     return report
+
+
+def _disagreements(
+    graph: Any, have: set[RevisionId], audit: list[tuple[str, str, str, object]]
+) -> list[str]:
+    """Each revision whose last audit row says one thing and alembic_version another. A
+    revision with no audit row at all went in some other way (online, before the audit
+    table): nothing to compare."""
+    last: dict[str, tuple[str, object]] = {}
+    for revision, direction, _sha, applied_at in audit:
+        last[revision] = (direction, applied_at)
+    found = []
+    for rev in graph.order:
+        if rev not in last:
+            continue
+        direction, when = last[rev]
+        if direction == "downgrade" and rev in have:
+            found.append(
+                f"{rev}: the audit's last row undoes it ({when}) but {VERSION_TABLE} has it; "
+                "something moved the version without a script (alembic stamp?)"
+            )
+        elif direction == "upgrade" and rev not in have:
+            found.append(
+                f"{rev}: the audit's last row applies it ({when}) but {VERSION_TABLE} does not "
+                "have it; something moved the version without a script (alembic stamp?)"
+            )
+    return found
 
 
 def _audit(connection: Any) -> list[tuple[str, str, str, object]] | None:
