@@ -43,7 +43,7 @@ for _variable in [name for name in os.environ if name.startswith("SCHEMACTL_SCRA
 # Which of the repo's environments tests each dialect, and the variable holding its URL.
 ENV_FOR_DIALECT = {
     "sqlite": ("dev", "BILLGEN_DEV_URL"),
-    "postgresql": ("prod", "BILLGEN_PROD_URL"),
+    "postgresql": ("staging", "BILLGEN_STAGING_URL"),
     "mariadb": ("mariadb", "BILLGEN_MARIADB_URL"),
 }
 DIALECTS = [

@@ -254,11 +254,11 @@ def test_a_password_with_percent_signs_reaches_the_driver(throwaway_database, mo
     """'%' is the ini parser's escape: a URL must reach Alembic and the driver intact."""
     db = throwaway_database("postgresql")
     url = db.url.set(password="p%40ss%w0rd")
-    monkeypatch.setenv("BILLGEN_PROD_URL", url.render_as_string(hide_password=False))
-    result = invoke("--env", "prod", "upgrade", "ab251de0ab93")
+    monkeypatch.setenv("BILLGEN_STAGING_URL", url.render_as_string(hide_password=False))
+    result = invoke("--env", "staging", "upgrade", "ab251de0ab93")
     assert result.exit_code == 0, result.output
     assert "p%40ss" not in result.output
-    assert result.stdout == "prod (postgresql) is now at ab251de0ab93\n"
+    assert result.stdout == "staging (postgresql) is now at ab251de0ab93\n"
 
 
 def test_progress_output_ends_with_its_command(repo_copy, monkeypatch, tmp_path):
@@ -327,4 +327,40 @@ def test_status_check_and_plans_change_nothing(database):
     assert invoke("--env", database.env, "status", "--check").exit_code == 0
     assert invoke("--env", database.env, "upgrade", "--plan").stdout == (
         f"Nothing to run: {database.env} ({database.dialect}) at 68cfa590ad28 is already there.\n"
+    )
+
+
+def test_an_environment_marked_offline_refuses_online_commands(repo_copy, database):
+    """online = false (this repo sets it for prod): upgrade and downgrade refuse in one line
+    and touch nothing; --plan, status and status --check still read the database."""
+    ini = repo_copy / "alembic.ini"
+    section = f"[schemactl.env.{database.env}]\n"
+    ini.write_text(ini.read_text().replace(section, f"{section}online = false\n"))
+
+    def run(*args):
+        return runner.invoke(app, ["-c", str(ini), "--env", database.env, *args])
+
+    for args in (["upgrade"], ["downgrade", "base"]):
+        refused = run(*args)
+        assert refused.exit_code == 1
+        assert refused.output == (
+            f"Error: environment {database.env} is online = false: `{args[0]}` does not run "
+            f"there; render a release (`schemactl release --env {database.env}`) for the DBA to "
+            "apply, or see what it would do with --plan\n"
+        )
+    assert tables_of(database) == set()
+    assert run("upgrade", "--plan").exit_code == 0
+    assert run("status").exit_code == 0
+    assert run("status", "--check").exit_code == 1
+    assert tables_of(database) <= {"alembic_version"}
+
+
+def test_online_must_be_true_or_false(repo_copy):
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(ini.read_text().replace("online = false", "online = maybe"))
+    result = runner.invoke(app, ["-c", str(ini), "status"])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: [schemactl.env.prod]: online = 'maybe' is not true or false; write online = "
+        "false to keep online commands off this environment\n",
     )

@@ -170,7 +170,7 @@ FIXES = {
         ],
     ),
 }
-ENV = {"postgresql": "prod", "mariadb": "mariadb", "sqlite": "dev"}
+ENV = {"postgresql": "staging", "mariadb": "mariadb", "sqlite": "dev"}
 MARKS = {"postgresql": [pytest.mark.postgresql], "mariadb": [pytest.mark.mariadb], "sqlite": []}
 
 

@@ -37,6 +37,17 @@ class Environment:
     default_url: str | None = None
     # Script settings for this environment, e.g. lock_timeout = 5s (PostgreSQL).
     settings: Mapping[str, str] = field(default_factory=dict)
+    # False: online commands (upgrade, downgrade) refuse; changes go through releases.
+    online: bool = True
+
+    def check_online(self, command: str) -> None:
+        """Refuse an online command on an environment that takes only reviewed scripts."""
+        if not self.online:
+            raise OnlineRefused(
+                f"environment {self.name} is online = false: `{command}` does not run there; "
+                f"render a release (`schemactl release --env {self.name}`) for the DBA to "
+                "apply, or see what it would do with --plan"
+            )
 
     @property
     def kind(self) -> ScriptDialect:
@@ -273,6 +284,10 @@ def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
     return url
 
 
+class OnlineRefused(ConfigError):
+    """An online command on an environment marked online = false."""
+
+
 def scratch_variable(kind: ScriptDialect) -> str:
     """The environment variable naming the scratch server of a kind of database."""
     return f"SCHEMACTL_SCRATCH_{kind.name.upper()}_URL"
@@ -295,13 +310,24 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
         script_dialect(dialect, settings).check_settings()
     except ConfigError as err:
         raise ConfigError(f"[schemactl.env.{name}]: {err}") from None
+    online = (section.get("online") or "true").strip().lower()
+    if online not in _BOOLEANS:
+        raise ConfigError(
+            f"[schemactl.env.{name}]: online = {online!r} is not true or false; write "
+            "online = false to keep online commands off this environment"
+        )
     return Environment(
         name=name,
         dialect=dialect,
         url_env=section.get("url_env") or None,
         default_url=section.get("default_url") or None,
         settings=settings,
+        online=_BOOLEANS[online],
     )
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
 def _implicit_environment(cfg: Config) -> Environment:

@@ -52,6 +52,7 @@ def upgrade(project: Project, env: str | None = None, target: str = "heads") -> 
     from alembic import command
 
     environment = project.environment(env)
+    environment.check_online("upgrade")
     url = environment.url()
     check_target(load_history(project), target)
     with translate_errors(url):
@@ -64,6 +65,7 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     from alembic import command
 
     environment = project.environment(env)
+    environment.check_online("downgrade")
     url = environment.url()
     cfg = _online_config(project, environment, url)
     history = load_history(project)
