@@ -331,8 +331,8 @@ def test_status_check_and_plans_change_nothing(database):
 
 
 def test_an_environment_marked_offline_refuses_online_commands(repo_copy, database):
-    """online = false (this repo sets it for prod): upgrade and downgrade refuse in one line
-    and touch nothing; --plan, status and status --check still read the database."""
+    """online = false (this repo sets it for prod): upgrade, downgrade and stamp refuse in one
+    line and touch nothing; --plan, status and status --check still read the database."""
     ini = repo_copy / "alembic.ini"
     section = f"[schemactl.env.{database.env}]\n"
     ini.write_text(ini.read_text().replace(section, f"{section}online = false\n"))
@@ -340,7 +340,7 @@ def test_an_environment_marked_offline_refuses_online_commands(repo_copy, databa
     def run(*args):
         return runner.invoke(app, ["-c", str(ini), "--env", database.env, *args])
 
-    for args in (["upgrade"], ["downgrade", "base"]):
+    for args in (["upgrade"], ["downgrade", "base"], ["stamp", "heads"]):
         refused = run(*args)
         assert refused.exit_code == 1
         assert refused.output == (
@@ -364,3 +364,36 @@ def test_online_must_be_true_or_false(repo_copy):
         "Error: [schemactl.env.prod]: online = 'maybe' is not true or false; write online = "
         "false to keep online commands off this environment\n",
     )
+
+
+def test_stamp_sets_the_version_and_records_it(database):
+    """A dev database left on a revision of another git branch (unknown to this checkout) is
+    stamped to head: the version table holds head alone, nothing ran, and the audit says so;
+    verify then counts the stamp as deliberate."""
+    from sqlalchemy import text
+
+    assert invoke("--env", database.env, "upgrade").exit_code == 0
+    engine = database.engine()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
+    engine.dispose()
+    before = tables_of(database)
+    assert invoke("--env", database.env, "status").exit_code == 1  # unknown revision
+
+    stamped = invoke("--env", database.env, "stamp", "heads")
+    assert stamped.exit_code == 0, stamped.output
+    assert stamped.stdout == (
+        f"{database.env} ({database.dialect}) is now stamped at 68cfa590ad28\n"
+    )
+    assert tables_of(database) == before | {"schemactl_audit"}
+    engine = database.engine()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT revision, direction FROM schemactl_audit ORDER BY id")
+        ).all()
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("68cfa590ad28", "stamp")]
+    assert [tuple(v) for v in versions] == [("68cfa590ad28",)]
+    assert invoke("--env", database.env, "status", "--check").exit_code == 0
+    assert invoke("--env", database.env, "stamp", "nosuchrev").exit_code == 1

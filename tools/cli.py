@@ -225,6 +225,30 @@ def downgrade(
 
 
 @app.command()
+def stamp(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="Revision, branch label, 'label@head', 'heads' or 'base'.")
+    ],
+    env: EnvOption = None,
+) -> None:
+    """Set the database's version to TARGET without running any revision.
+
+    For a database that already has the schema (adopting it), or a dev database left on a
+    revision of another git branch: whatever alembic_version held is replaced (like
+    `alembic stamp --purge`), and schemactl_audit gets a 'stamp' row.
+
+    Example: schemactl stamp heads
+    Example: schemactl --env staging stamp 9ecdc98b5e8a
+    """
+    from tools import migrate
+
+    with _user_errors():
+        report = migrate.stamp(_project(ctx), _env(ctx, env), target)
+    typer.echo(_now_at(report).replace(" is now at ", " is now stamped at "))
+
+
+@app.command()
 def sql(
     ctx: typer.Context,
     start: Annotated[

@@ -150,6 +150,37 @@ def _on(table: str | None, target: str | None) -> str:
     return table or target or ""
 
 
+def stamp(project: Project, env: str | None, target: str) -> Status:
+    """Set the environment's version table to ``target`` without running anything (adopting
+    an existing database, or recovering after switching git branches over one dev database:
+    what it held before, known to this checkout or not, is replaced), and record a 'stamp'
+    audit row per revision it now holds."""
+    from alembic import command
+    from sqlalchemy import create_engine, pool
+
+    from tools.history import sha256_of
+
+    environment = project.environment(env)
+    environment.check_online("stamp")
+    url = environment.url()
+    history = load_history(project)
+    check_target(history, target)
+    with translate_errors(url):
+        command.stamp(_online_config(project, environment, url), target, purge=True)
+    kind = environment.kind
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with translate_errors(url), engine.begin() as connection:
+            for statement in kind.ensure_tables():
+                connection.exec_driver_sql(statement)
+            for rev in current_heads(url):
+                sha = sha256_of(history.graph[rev].path)
+                connection.exec_driver_sql(kind.audit(rev, "stamp", sha))
+    finally:
+        engine.dispose()
+    return status(project, environment.name)
+
+
 class AmbiguousDowngrade(RevisionError):
     """A relative downgrade that would step back through a merge revision."""
 

@@ -105,6 +105,8 @@ def _disagreements(
     table): nothing to compare."""
     last: dict[str, tuple[str, object]] = {}
     for revision, direction, _sha, applied_at in audit:
+        if direction == "stamp":
+            last.clear()  # a stamp sets the version on purpose: what came before is settled
         last[revision] = (direction, applied_at)
     found = []
     for rev in graph.order:
