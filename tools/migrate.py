@@ -19,10 +19,13 @@ from tools.graph import Graph, RevisionId
 from tools.history import check_target, load_graph, load_history
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from alembic.config import Config
     from sqlalchemy.engine import URL
 
     from tools.config import Environment, Project
+    from tools.dialects import ScriptDialect
 
 
 @dataclass(frozen=True)
@@ -165,9 +168,10 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
+    cfg = _online_config(project, environment, url)
     with translate_errors(url):
-        command.stamp(_online_config(project, environment, url), target, purge=True)
-    kind = environment.kind
+        command.stamp(cfg, target, purge=True)
+    kind = _with_version_table(environment.kind, cfg)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.begin() as connection:
@@ -179,6 +183,29 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     finally:
         engine.dispose()
     return status(project, environment.name)
+
+
+def _with_version_table(kind: ScriptDialect, cfg: Config) -> ScriptDialect:
+    """The dialect writing to the version table the project's env.py configures."""
+    from dataclasses import replace
+
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    found: dict[str, Any] = {}
+
+    def probe(heads: object, context: Any) -> list[Any]:
+        found.update(context.opts)
+        return []
+
+    scripts = ScriptDirectory.from_config(cfg)
+    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
+        scripts.run_env()
+    return replace(
+        kind,
+        version_table=found.get("version_table") or VERSION_TABLE,
+        version_table_schema=found.get("version_table_schema"),
+    )
 
 
 class AmbiguousDowngrade(RevisionError):
