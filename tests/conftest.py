@@ -69,6 +69,17 @@ class Database:
 
         return create_engine(self.url, poolclass=pool.NullPool)
 
+    def tables(self) -> set[str]:
+        """The names of the tables the database holds now."""
+        from sqlalchemy import inspect
+
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return set(inspect(connection).get_table_names())
+        finally:
+            engine.dispose()
+
 
 def server_unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":

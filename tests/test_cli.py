@@ -274,17 +274,6 @@ def test_progress_output_ends_with_its_command(repo_copy, monkeypatch, tmp_path)
     assert logger.handlers == before
 
 
-def tables_of(database) -> set[str]:
-    from sqlalchemy import inspect
-
-    engine = database.engine()
-    try:
-        with engine.connect() as connection:
-            return set(inspect(connection).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def test_status_check_and_plans_change_nothing(database):
     """`status --check` exits 1 while revisions are pending; `--plan` shows what upgrade or
     downgrade would run, in Alembic's order, with each revision's operations, and runs none."""
@@ -295,7 +284,7 @@ def test_status_check_and_plans_change_nothing(database):
         "release's script)\n"
     )
     assert invoke("--env", database.env, "upgrade", "9ecdc98b5e8a").exit_code == 0
-    before = tables_of(database)
+    before = database.tables()
 
     planned = invoke("--env", database.env, "upgrade", "--plan")
     assert planned.exit_code == 0, planned.output
@@ -311,7 +300,7 @@ def test_status_check_and_plans_change_nothing(database):
         "466a3e31682b", "fa4621c62bf9", "83a14815e175", "fcac57c435d7", "e58b81ed3f5b",
         "68cfa590ad28",
     ]  # fmt: skip
-    assert tables_of(database) == before
+    assert database.tables() == before
     still = invoke("--env", database.env, "status", "--check")
     assert still.exit_code == 1 and still.stderr.startswith("6 revisions pending")
 
@@ -348,11 +337,11 @@ def test_an_environment_marked_offline_refuses_online_commands(repo_copy, databa
             f"there; render a release (`schemactl release --env {database.env}`) for the DBA to "
             "apply, or see what it would do with --plan\n"
         )
-    assert tables_of(database) == set()
+    assert database.tables() == set()
     assert run("upgrade", "--plan").exit_code == 0
     assert run("status").exit_code == 0
     assert run("status", "--check").exit_code == 1
-    assert tables_of(database) <= {"alembic_version"}
+    assert database.tables() <= {"alembic_version"}
 
 
 def test_online_must_be_true_or_false(repo_copy):
@@ -377,7 +366,7 @@ def test_stamp_sets_the_version_and_records_it(database):
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
     engine.dispose()
-    before = tables_of(database)
+    before = database.tables()
     assert invoke("--env", database.env, "status").exit_code == 1  # unknown revision
 
     stamped = invoke("--env", database.env, "stamp", "heads")
@@ -385,7 +374,7 @@ def test_stamp_sets_the_version_and_records_it(database):
     assert stamped.stdout == (
         f"{database.env} ({database.dialect}) is now stamped at 68cfa590ad28\n"
     )
-    assert tables_of(database) == before | {"schemactl_audit"}
+    assert database.tables() == before | {"schemactl_audit"}
     engine = database.engine()
     with engine.connect() as connection:
         rows = connection.execute(

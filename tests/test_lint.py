@@ -15,13 +15,13 @@ from tools.cli import app
 
 runner = CliRunner()
 
-REVISION = '''"""Lint case"""
+REVISION = '''"""{message}"""
 
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0123456789ab"
-down_revision = "68cfa590ad28"
+revision = "{revision}"
+down_revision = "{down_revision}"
 branch_labels = None
 depends_on = None
 {header}
@@ -35,9 +35,30 @@ def downgrade():
 '''
 
 
-def add_case(repo, upgrade, downgrade="    pass", header=""):
-    path = repo / "versions" / "0011_0123456789ab_lint_case.py"
-    path.write_text(REVISION.format(upgrade=upgrade, downgrade=downgrade, header=header))
+def add_case(
+    repo,
+    upgrade,
+    downgrade="    pass",
+    header="",
+    *,
+    revision="0123456789ab",
+    down_revision="68cfa590ad28",
+    depth=11,
+    message="Lint case",
+):
+    """A revision on top of head (or of ``down_revision``), its file named as schemactl
+    names them."""
+    path = repo / "versions" / f"{depth:04d}_{revision}_lint_case.py"
+    path.write_text(
+        REVISION.format(
+            message=message,
+            revision=revision,
+            down_revision=down_revision,
+            upgrade=upgrade,
+            downgrade=downgrade,
+            header=header,
+        )
+    )
     return path
 
 
@@ -510,14 +531,13 @@ def test_a_table_created_earlier_in_the_range_is_new(repo_copy):
         '    op.create_table("notes", sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("body", sa.Text))',
         '    op.drop_table("notes")',
     )
-    (repo_copy / "versions" / "0012_0123456789ac_index_notes.py").write_text(
-        REVISION.format(
-            upgrade='    op.create_index("ix_notes_body", "notes", ["body"])',
-            downgrade='    op.drop_index("ix_notes_body", table_name="notes")',
-            header="",
-        )
-        .replace('revision = "0123456789ab"', 'revision = "0123456789ac"')
-        .replace('down_revision = "68cfa590ad28"', 'down_revision = "0123456789ab"')
+    add_case(
+        repo_copy,
+        '    op.create_index("ix_notes_body", "notes", ["body"])',
+        '    op.drop_index("ix_notes_body", table_name="notes")',
+        revision="0123456789ac",
+        down_revision="0123456789ab",
+        depth=12,
     )
     _, found = findings(repo_copy)
     assert [f for f in found if "ix_notes_body" in f["message"]] == []

@@ -16,27 +16,10 @@ from typer.testing import CliRunner
 from tools.cli import app
 
 from .conftest import apply_script, schemactl
+from .test_lint import add_case
 
 runner = CliRunner()
 
-HEADER = '''"""Fix {name} {n}"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{rev}"
-down_revision = "{down}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{upgrade}
-
-
-def downgrade():
-{downgrade}
-'''
 USERS = (
     'sa.Table("users", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True), '
     'sa.Column("email", sa.String(255), nullable=False), sa.Column("full_name", sa.String(120), '
@@ -178,10 +161,15 @@ def write_fix(repo, name, steps) -> None:
     down = "68cfa590ad28"
     for n, (upgrade, downgrade) in enumerate(steps, 1):
         rev = f"f1f1f1f1f1f{n}"
-        text = HEADER.format(
-            name=name, n=n, rev=rev, down=down, upgrade=upgrade, downgrade=downgrade
+        add_case(
+            repo,
+            upgrade,
+            downgrade,
+            revision=rev,
+            down_revision=down,
+            depth=10 + n,
+            message=f"Fix {name} {n}",
         )
-        (repo / "versions" / f"{10 + n:04d}_{rev}_fix.py").write_text(text)
         down = rev
 
 

@@ -10,22 +10,13 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from tools import migrate
 from tools.dialects import VERSION_TABLE
 from tools.history import load_graph
 
 from .conftest import model_diff, schema_snapshot
-
-
-def _tables(db) -> set[str]:
-    engine = db.engine()
-    try:
-        with engine.connect() as connection:
-            return set(inspect(connection).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def test_stairway(project, database):
@@ -59,7 +50,7 @@ def test_head_matches_models(project, database):
 def test_downgrade_to_base_leaves_only_the_version_table(project, database):
     migrate.upgrade(project, database.env)
     migrate.downgrade(project, database.env, "base")
-    assert _tables(database) == {"alembic_version"}
+    assert database.tables() == {"alembic_version"}
     if database.dialect == "postgresql":
         engine = database.engine()
         with engine.connect() as connection:

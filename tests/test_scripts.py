@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy import create_engine, pool, text
 
 from tools import migrate, release
 from tools.dialects import AUDIT_TABLE
@@ -37,17 +37,8 @@ def query(db, sql):
         engine.dispose()
 
 
-def tables(db):
-    engine = create_engine(db.url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return set(inspect(connection).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def versions(db):
-    if "alembic_version" not in tables(db):
+    if "alembic_version" not in db.tables():
         return []
     return sorted(row[0] for row in query(db, "SELECT version_num FROM alembic_version"))
 
@@ -75,7 +66,7 @@ def test_script_equals_online_upgrade_and_rolls_back_to_base(
 
     undone = apply_script(database, rollback)
     assert undone.returncode == 0, undone.stderr
-    assert tables(database) == {"alembic_version", AUDIT_TABLE}
+    assert database.tables() == {"alembic_version", AUDIT_TABLE}
     assert versions(database) == []
     if database.dialect == "postgresql":
         assert query(database, "SELECT typname FROM pg_type WHERE typtype = 'e'") == []

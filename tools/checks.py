@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tools.capture import capture_session
 from tools.errors import SchemactlError
+from tools.text import listing
 
 if TYPE_CHECKING:
     from tools.capture import Session
@@ -51,16 +52,9 @@ def models_match_migrations(project: Project, history: History) -> list[str]:
     target_metadata and include rules), against a scratch database of the default
     environment's kind, upgraded to every head."""
     from tools import scratch
-    from tools.config import scratch_variable
 
     kind = project.environment().kind
-    server = project.scratch_server(kind)
-    if kind.needs_server and server is None:
-        raise Skipped(
-            f"no scratch {kind.title} server: set ${scratch_variable(kind)} (or "
-            f"scratch_{kind.name}_url in [schemactl]) to a server where schemactl may create "
-            "and drop databases"
-        )
+    server = project.require_scratch_server(kind)
     with scratch.scratch_database(kind, server, prefix="schemactl_check") as url:
         cfg = scratch.scratch_config(project, kind, url)
         scratch.upgrade(cfg, "heads")
@@ -69,7 +63,7 @@ def models_match_migrations(project: Project, history: History) -> list[str]:
         raise Skipped("no target_metadata: env.py gives autogenerate no models to compare")
     if not diffs:
         return []
-    shown = "; ".join(_describe_diff(d) for d in diffs[:5]) + ("; ..." if len(diffs) > 5 else "")
+    shown = listing(_describe_diff(d) for d in diffs)
     return [f"the models differ from the migrations ({shown}); run `schemactl makemigrations`"]
 
 
@@ -142,19 +136,12 @@ def migrations_run(dialect: str) -> Callable[[Project, History], list[str]]:
 
     def check(project: Project, history: History) -> list[str]:
         from tools import stairway
-        from tools.config import scratch_variable
         from tools.dialects import script_dialect
 
+        if not stairway.pending(project, history):
+            return []  # nothing unreleased: nothing to run, no server needed
         kind = script_dialect(dialect)
-        server = project.scratch_server(kind)
-        if kind.needs_server and server is None:
-            if not stairway.pending(project, history):
-                return []  # nothing unreleased: nothing to run
-            raise Skipped(
-                f"no scratch {kind.title} server: set ${scratch_variable(kind)} (or "
-                f"scratch_{kind.name}_url in [schemactl]) to a server where schemactl may "
-                "create and drop databases"
-            )
+        server = project.require_scratch_server(kind)
         return stairway.stairway(project, history, kind, server)
 
     return check
@@ -211,12 +198,13 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         report.checks.insert(0, "history")
         report.skipped = {name: "the history does not load" for name in chosen}
         return report
+    from tools.config import NoScratchServer
     from tools.scratch import ScratchUnavailable
 
     for name, check in chosen.items():
         try:
             messages = check(project, history)
-        except (Skipped, ScratchUnavailable) as skip:  # no scratch server here, or not up
+        except (Skipped, NoScratchServer, ScratchUnavailable) as skip:  # no server, or not up
             reason = str(skip)
             if strict:
                 messages = [f"cannot run ({reason}); --strict requires every check"]

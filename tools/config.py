@@ -123,6 +123,18 @@ class Project:
             f"{{backend}}; point it at a {kind.name} server",
         )
 
+    def require_scratch_server(self, kind: ScriptDialect) -> URL | None:
+        """The scratch server of ``kind`` (None for a kind that needs none); NoScratchServer
+        when it needs one and none is set."""
+        server = self.scratch_server(kind)
+        if kind.needs_server and server is None:
+            raise NoScratchServer(
+                f"no scratch {kind.title} server: set ${scratch_variable(kind)} (or "
+                f"scratch_{kind.name}_url in [schemactl]) to a server where schemactl may "
+                "create and drop databases"
+            )
+        return server
+
     def environment(self, name: str | None = None) -> Environment:
         name = name or self.default_env
         try:
@@ -282,6 +294,10 @@ def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:
             f"use {driver_hint()}"
         ) from err
     return url
+
+
+class NoScratchServer(ConfigError):
+    """A throwaway database is needed on a server, and no scratch server is set."""
 
 
 class OnlineRefused(ConfigError):

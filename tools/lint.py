@@ -12,6 +12,7 @@ The reason is kept and shown in the review. Errors stop `schemactl release` unle
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import re
@@ -837,9 +838,7 @@ def facts_for(
     except SchemactlError as err:
         reverse_operations, reverse_statements, reverse_error = None, (), err
     # A table this step creates has no rows and no readers yet, in either direction.
-    new_tables = frozenset(
-        op.table for op in captured.operations if op.name == "create_table" and op.table
-    )
+    new_tables = _created(captured.operations)
     raw = tuple(
         (dataclasses.replace(s, sql=piece.sql), piece)
         for s in captured.statements
@@ -1055,13 +1054,15 @@ def lint_range(
             squawked.get(rev, ()),
             frozenset(created),
         )
-        if direction == "upgrade" and not isinstance(session.results[(rev, direction)], Exception):
-            created |= {
-                op.table
-                for op in session.get(rev, direction).operations
-                if op.name == "create_table" and op.table
-            }
+        if direction == "upgrade":
+            with contextlib.suppress(SchemactlError):  # one that does not render says so
+                created |= _created(session.get(rev, direction).operations)
     return found
+
+
+def _created(operations: tuple[Operation, ...]) -> frozenset[str]:
+    """The tables these operations create."""
+    return frozenset(op.table for op in operations if op.name == "create_table" and op.table)
 
 
 def _replayed(

@@ -19,8 +19,6 @@ from tools.graph import Graph, RevisionId
 from tools.history import check_target, load_graph, load_history
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from alembic.config import Config
     from sqlalchemy.engine import URL
 
@@ -189,22 +187,13 @@ def _with_version_table(kind: ScriptDialect, cfg: Config) -> ScriptDialect:
     """The dialect writing to the version table the project's env.py configures."""
     from dataclasses import replace
 
-    from alembic.runtime.environment import EnvironmentContext
-    from alembic.script import ScriptDirectory
+    from tools.scratch import env_options
 
-    found: dict[str, Any] = {}
-
-    def probe(heads: object, context: Any) -> list[Any]:
-        found.update(context.opts)
-        return []
-
-    scripts = ScriptDirectory.from_config(cfg)
-    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
-        scripts.run_env()
+    options = env_options(cfg)
     return replace(
         kind,
-        version_table=found.get("version_table") or VERSION_TABLE,
-        version_table_schema=found.get("version_table_schema"),
+        version_table=options.get("version_table") or VERSION_TABLE,
+        version_table_schema=options.get("version_table_schema"),
     )
 
 

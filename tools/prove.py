@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.errors import ConfigError, DatabaseError, SchemactlError
-from tools.text import comment
+from tools.text import comment, listing
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -62,7 +62,7 @@ class SchemaMismatch(ProofFailed):
     def __init__(self, script: str, state: str, differences: Sequence[object]) -> None:
         self.script = script
         self.differences = tuple(str(d) for d in differences)
-        shown = "; ".join(self.differences[:5]) + ("; ..." if len(differences) > 5 else "")
+        shown = listing(self.differences)
         super().__init__(
             f"{script} applied, but the schema differs from {state} ({shown}); fix the "
             "revision whose SQL does not do what its migration does"
@@ -106,9 +106,7 @@ def prove(
     from tools import scratch
 
     kind = environment.kind
-    server = project.scratch_server(kind)
-    if kind.needs_server and server is None:
-        raise ConfigError(_no_server(kind))
+    server = project.require_scratch_server(kind)
     client = client_version(kind)
     with (
         scratch.scratch_database(kind, server, prefix="schemactl_prove") as raw_url,
@@ -146,16 +144,6 @@ def _same(expected: Schema, actual: Schema, script: str, state: str) -> None:
     differences = compare(expected, actual)
     if differences:
         raise SchemaMismatch(script, state, differences)
-
-
-def _no_server(kind: ScriptDialect) -> str:
-    from tools.config import scratch_variable
-
-    return (
-        f"no scratch {kind.title} server to prove the scripts on: set "
-        f"${scratch_variable(kind)} (or scratch_{kind.name}_url in [schemactl]) to a server "
-        "where schemactl may create and drop databases"
-    )
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -199,7 +187,7 @@ def apply_script(kind: ScriptDialect, url: URL, text: str, shown: str) -> None:
     statement and the server's error when the client stops."""
     kind.prepare(url)
     with tempfile.TemporaryDirectory(prefix="schemactl-prove-") as folder:
-        path = Path(folder) / Path(shown.split(" ")[0]).name
+        path = Path(folder) / "script.sql"  # errors are reported as ``shown``, not this path
         path.write_text(text, encoding="utf-8")
         command = kind.client_command(url, path)
         result = subprocess.run(

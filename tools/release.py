@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.config import NoScratchServer
 from tools.dialects import FORMAT, FORMATS, safe_revision
 from tools.errors import SchemactlError
 from tools.files import replace_folder, write_files
@@ -371,6 +372,10 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         proven = prove(project, environment, earlier, [candidate])
     except ProofFailed as err:
         raise ReleaseError(f"release not written: {err}") from err
+    except NoScratchServer as err:
+        raise ReleaseError(
+            f"release not written: it is proven on a scratch database first, and there is {err}"
+        ) from err
     new = Release(
         name=name,
         start=span.start,

@@ -180,22 +180,28 @@ class ScratchStepFailed(HistoryError):
         super().__init__(f"the {direction} of {revision} fails on {kind.title}: {reason}")
 
 
-def ignored_tables(cfg: Config) -> frozenset[str]:
-    """What a schema comparison of databases migrated through ``cfg`` leaves out: schemactl's
-    tables and the version table the project's env.py configures (Alembic's by default)."""
+def env_options(cfg: Config) -> dict[str, Any]:
+    """What the project's env.py configures its migration context with (version_table,
+    version_table_schema, ...), asked by running it against ``cfg``'s database: nothing runs."""
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
-    found: set[str] = set()
+    found: dict[str, Any] = {}
 
     def probe(heads: object, context: Any) -> list[Any]:
-        found.add(context.opts.get("version_table") or VERSION_TABLE)
+        found.update(context.opts)
         return []
 
     scripts = ScriptDirectory.from_config(cfg)
     with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
         scripts.run_env()
-    return IGNORED | found
+    return found
+
+
+def ignored_tables(cfg: Config) -> frozenset[str]:
+    """What a schema comparison of databases migrated through ``cfg`` leaves out: schemactl's
+    tables and the version table the project's env.py configures (Alembic's by default)."""
+    return IGNORED | {env_options(cfg).get("version_table") or VERSION_TABLE}
 
 
 def model_differences(cfg: Config) -> list[object] | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tools import scratch
 from tools.history import heads_of
 from tools.snapshot import compare
+from tools.text import listing
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -56,27 +57,24 @@ def stairway(
                 before = scratch.schema_of(url, ignore)
                 scratch.step(cfg, rev, "upgrade")
                 after = scratch.schema_of(url, ignore)
-                scratch.step(cfg, rev, "downgrade")
-                undone = compare(before, scratch.schema_of(url, ignore))
-                if undone:
-                    problems.append(
-                        f"the downgrade of {where} does not undo its upgrade on {kind.title} "
-                        f"({_shown(undone)}); fix its downgrade"
-                    )
-                    break
-                scratch.step(cfg, rev, "upgrade")
-                redone = compare(after, scratch.schema_of(url, ignore))
-                if redone:
-                    problems.append(
-                        f"upgrading {where} again after its downgrade gives another schema on "
-                        f"{kind.title} ({_shown(redone)}); fix its downgrade"
-                    )
+                # Down must give the schema from before the upgrade, up again the one after.
+                for direction, expected, what in (
+                    ("downgrade", before, f"the downgrade of {where} does not undo its upgrade"),
+                    (
+                        "upgrade",
+                        after,
+                        f"upgrading {where} again after its downgrade gives another schema",
+                    ),
+                ):
+                    scratch.step(cfg, rev, direction)
+                    differs = compare(expected, scratch.schema_of(url, ignore))
+                    if differs:
+                        problems.append(
+                            f"{what} on {kind.title} ({listing(differs)}); fix its downgrade"
+                        )
+                        break
             except scratch.ScratchStepFailed as err:
                 problems.append(f"{err}; fix it in versions/{graph[rev].path.name}")
             if problems:
                 break  # what follows stands on a database in an unknown state
         return problems
-
-
-def _shown(differences: list[object]) -> str:
-    return "; ".join(str(d) for d in differences[:5]) + ("; ..." if len(differences) > 5 else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Characters that could end a comment line or disguise text: control characters, line and
 # paragraph separators, zero-width and bidirectional-override characters.
@@ -13,6 +14,12 @@ def comment(value: object, limit: int = 120) -> str:
     """Text that is safe on one SQL comment line: it cannot end the line or become SQL."""
     text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def listing(items: Iterable[object], limit: int = 5) -> str:
+    """The first few of ``items`` on one line, '; ...' when there are more."""
+    shown = [str(item) for item in items]
+    return "; ".join(shown[:limit]) + ("; ..." if len(shown) > limit else "")
 
 
 def markdown_cell(value: object) -> str:
