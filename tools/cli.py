@@ -8,7 +8,7 @@ SQLAlchemy nor Alembic.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -159,10 +159,9 @@ def status(
     with _user_errors():
         report = migrate.status(_project(ctx), _env(ctx, env))
     typer.echo(format_status(report))
-    pending = len(report.rows) - report.applied_count
-    if check and pending:
+    if check and report.pending:
         typer.echo(
-            f"{_count(range(pending))} pending; run `schemactl --env "
+            f"{_count(report.pending)} pending; run `schemactl --env "
             f"{report.environment.name} upgrade` (or apply the release's script)",
             err=True,
         )
@@ -245,7 +244,7 @@ def stamp(
 
     with _user_errors():
         report = migrate.stamp(_project(ctx), _env(ctx, env), target)
-    typer.echo(_now_at(report).replace(" is now at ", " is now stamped at "))
+    typer.echo(_now_at(report, "stamped at"))
 
 
 @app.command()
@@ -321,11 +320,13 @@ def sql(
         return
     shown = release.shown_path(project, folder)
     if upgrade.kind == "upgrade":
-        typer.echo(f"{shown}/upgrade.sql    {_count(upgrade.steps)}, to {_heads(upgrade.result)}")
+        typer.echo(
+            f"{shown}/upgrade.sql    {_count(len(upgrade.steps))}, to {_heads(upgrade.result)}"
+        )
         typer.echo(f"{shown}/rollback.sql   back to {_heads(down.result)}")
     else:  # --to is behind --from: the way there is the rollback script
         typer.echo(
-            f"{shown}/rollback.sql   {_count(upgrade.steps)} undone, from "
+            f"{shown}/rollback.sql   {_count(len(upgrade.steps))} undone, from "
             f"{_heads(upgrade.expected)} back to {_heads(upgrade.result)}"
         )
         typer.echo(f"{shown}/upgrade.sql    the way forward again, to {_heads(down.result)}")
@@ -408,7 +409,9 @@ def release_command(
         )
         return
     folder = release.shown_path(project, release.env_dir(project, environment) / made.name)
-    typer.echo(f"{folder}/  {_count(made.revisions)}, {_heads(made.start)} -> {_heads(made.end)}")
+    typer.echo(
+        f"{folder}/  {_count(len(made.revisions))}, {_heads(made.start)} -> {_heads(made.end)}"
+    )
     for name in release.RELEASE_FILES:
         typer.echo(f"  {name}")
     if made.proven:
@@ -615,8 +618,8 @@ def check(
         raise typer.Exit(code=1)
 
 
-def _count(revisions: Sized) -> str:
-    return f"{len(revisions)} revision{'' if len(revisions) == 1 else 's'}"
+def _count(number: int) -> str:
+    return f"{number} revision{'' if number == 1 else 's'}"
 
 
 def _shown(project: Project, path: Path) -> str:
@@ -764,10 +767,10 @@ def _heads(revisions: tuple[str, ...]) -> str:
     return ",".join(revisions) or "base"
 
 
-def _now_at(report: Status) -> str:
+def _now_at(report: Status, where: str = "at") -> str:
     at = ", ".join(report.current) or "base (empty)"
     env = report.environment
-    return f"{env.name} ({env.dialect}) is now at {at}"
+    return f"{env.name} ({env.dialect}) is now {where} {at}"
 
 
 def format_plan(planned: Plan) -> str:
@@ -778,7 +781,7 @@ def format_plan(planned: Plan) -> str:
     direction = planned.steps[0].direction
     lines = [
         f"Plan for {env.name} ({env.dialect}): {planned.url}",
-        f"Database at {at}; {direction} would run {_count(planned.steps)}, in this order:",
+        f"Database at {at}; {direction} would run {_count(len(planned.steps))}, in this order:",
     ]
     for number, step in enumerate(planned.steps, 1):
         branch = f"[{step.branch}] " if step.branch else ""

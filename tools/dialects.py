@@ -198,13 +198,15 @@ class ScriptDialect:
         for line in output.splitlines():
             match = self._CLIENT_ERROR.search(line)
             if match:
-                number = match.group("line")
-                return (int(number) if number else None), match.group("error").strip()
+                found = match.groupdict()
+                error = ": ".join(found[k].strip() for k in ("error", "message") if found.get(k))
+                return (int(found["line"]) if found.get("line") else None), error
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         return None, (lines[-1] if lines else "the client stopped without saying why")
 
-    # What the client prints for an error: groups 'line' (optional) and 'error'.
-    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(r"(?P<line>)(?P<error>ERROR.*)")
+    # What the client prints for an error: group 'error', and 'line' and 'message' (joined
+    # to the error with ': ') when it prints them.
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(r"(?P<error>\bERROR\b.*)")
     # A query answering the server's version, as recorded with a proven release.
     server_version_sql: ClassVar[str] = "SELECT version()"
 
@@ -561,13 +563,6 @@ class MariaDB(ScriptDialect):
         r"^(?P<error>ERROR \d+ \(\w+\)) at line (?P<line>\d+): (?P<message>.*)$"
     )
 
-    def client_error(self, output: str) -> tuple[int | None, str]:
-        for line in output.splitlines():
-            match = self._CLIENT_ERROR.search(line)
-            if match:
-                return int(match.group("line")), f"{match.group('error')}: {match.group('message')}"
-        return super().client_error(output)
-
     # MariaDB 10.11's default sql_mode: without NO_BACKSLASH_ESCAPES, which would change what
     # the literals in a script (written with backslash escapes) mean.
     SQL_MODE: ClassVar[str] = (
@@ -727,19 +722,9 @@ class SQLite(ScriptDialect):
 
     # Parse error near line 8: text   /   Runtime error near line 8: text   /   Error: ...
     _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
-        r"^(?:(?:Parse|Runtime) error|Error:) near line (?P<line>\d+): (?P<error>.*)$"
-        r"|^Error: (?P<other>.*)$"
+        r"^(?:(?:Parse|Runtime) error |Error: )(?:near line (?P<line>\d+): )?(?P<error>.*)$"
     )
     server_version_sql: ClassVar[str] = "SELECT sqlite_version()"
-
-    def client_error(self, output: str) -> tuple[int | None, str]:
-        for line in output.splitlines():
-            match = self._CLIENT_ERROR.search(line)
-            if match and match.group("line"):
-                return int(match.group("line")), match.group("error").strip()
-            if match:
-                return None, match.group("other").strip()
-        return super().client_error(output)
 
     def scratch_url(self, server: URL | None, name: str, folder: Path) -> URL:
         from sqlalchemy.engine import URL

@@ -47,6 +47,10 @@ class Status:
     def applied_count(self) -> int:
         return sum(row.applied for row in self.rows)
 
+    @property
+    def pending(self) -> int:
+        return len(self.rows) - self.applied_count
+
 
 def upgrade(project: Project, env: str | None = None, target: str = "heads") -> Status:
     """Upgrade the environment's database to ``target`` (default: every head)."""
