@@ -22,6 +22,7 @@ from tools.errors import SchemactlError
 if TYPE_CHECKING:
     from tools.config import Project
     from tools.migrate import Plan, Status
+    from tools.online import StepDone
 
 app = typer.Typer(
     name="schemactl",
@@ -89,25 +90,44 @@ def _global_options(
 
 
 class _Progress(logging.Handler):
-    """Alembic's 'Running upgrade a -> b, message' lines on stderr, without its chatter."""
+    """Alembic's 'Running upgrade a -> b, message' lines on stderr, without its chatter, each
+    finished with the step's duration as the audit recorded it (as Django's migrate -v2)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = False  # a 'Running' line waits for its duration
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("Running "):
+            self.close()
             # sys.stderr at emit time, not at creation: callers (and tests) may swap it.
-            typer.echo(message, err=True)
+            typer.echo(message, err=True, nl=False)
+            self.open = True
+
+    def done(self, step: StepDone) -> None:
+        if self.open:
+            took = "" if step.duration_ms is None else f" ({step.duration_ms:,.1f} ms)"
+            typer.echo(f" ... done{took}", err=True)
+            self.open = False
+
+    def close(self) -> None:
+        if self.open:
+            typer.echo("", err=True)
+            self.open = False
 
 
 @contextmanager
-def _progress() -> Iterator[None]:
+def _progress() -> Iterator[_Progress]:
     """Show Alembic's progress lines while one command runs, and only then."""
     logger = logging.getLogger("alembic.runtime.migration")
     handler, level = _Progress(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        yield
+        yield handler
     finally:
+        handler.close()
         logger.removeHandler(handler)
         logger.setLevel(level)
 
@@ -191,8 +211,8 @@ def upgrade(
             planned = migrate.plan(_project(ctx), _env(ctx, env), target, "upgrade")
         typer.echo(format_plan(planned))
         return
-    with _user_errors(), _progress():
-        report = migrate.upgrade(_project(ctx), _env(ctx, env), target)
+    with _user_errors(), _progress() as progress:
+        report = migrate.upgrade(_project(ctx), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
 
@@ -218,8 +238,8 @@ def downgrade(
             planned = migrate.plan(_project(ctx), _env(ctx, env), target, "downgrade")
         typer.echo(format_plan(planned))
         return
-    with _user_errors(), _progress():
-        report = migrate.downgrade(_project(ctx), _env(ctx, env), target)
+    with _user_errors(), _progress() as progress:
+        report = migrate.downgrade(_project(ctx), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
 

@@ -29,19 +29,31 @@ if TYPE_CHECKING:
 
 # The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
 # `release --check` can render it again byte for byte after the format moves on.
-FORMAT = 3
-FORMATS = (1, 2, 3)
+FORMAT = 4
+FORMATS = (1, 2, 3, 4)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
-TOOL_TABLES = frozenset({AUDIT_TABLE})
+# SQLite keeps the audit's step timings (format 4 on) in a table of their own: a script cannot
+# add a column only where it is missing there (see SQLite._upgrade_audit).
+AUDIT_TIMING_TABLE = "schemactl_audit_timing"
+TOOL_TABLES = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
+# The audit's release_name for a step run by an online command rather than a script.
+ONLINE = "online"
+# The audit table's layouts, each the one before plus what its upgrade adds; never a column
+# renamed or dropped, so a database holding any layout is brought up to date in place and a
+# script of an earlier format still writes its rows into a later layout.
+#   1 (formats 1-3): id, revision, direction, revision_sha256, applied_at, applied_by
+#   2 (format 4):    + started_at, finished_at, duration_ms, release_name
+TIMING_COLUMNS = ("started_at", "finished_at", "duration_ms", "release_name")
+TIMED_AUDIT_TABLE = f"{AUDIT_TABLE} (layout 2)"  # a key of _tables(), not a name in SQL
 # What a revision id may look like to be written into SQL (Alembic's are hex; others are
 # identifiers): anything else could close a string literal.
 _SAFE_REVISION = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _TRANSACTION_CONTROL = re.compile(
     r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
 )
-_PARAMETER = re.compile(r":(old|new|revision|direction|sha)\b")
+_PARAMETER = re.compile(r":(old|new|revision|direction|sha|release)\b")
 
 
 class UnsafeRevisionId(SchemactlError):
@@ -264,10 +276,52 @@ class ScriptDialect:
         return [statement]
 
     def ensure_tables(self) -> list[str]:
-        """Create the version and audit tables if this database has none yet."""
+        """Create the version and audit tables if this database has none yet, and (format 4
+        on) bring an audit table of an earlier layout up to this one, keeping its rows."""
         from sqlalchemy.schema import CreateTable
 
-        return [self.compile(CreateTable(t, if_not_exists=True)) for t in self._tables.values()]
+        created = [
+            self.compile(CreateTable(self._tables[name], if_not_exists=True))
+            for name in (VERSION_TABLE, AUDIT_TABLE)
+        ]
+        return created + (self._upgrade_audit() if self.format >= 4 else [])
+
+    def _upgrade_audit(self) -> list[str]:
+        """Statements that add what layout 2 adds to the audit table wherever it is missing,
+        and do nothing where it is there: columns added in place, no row touched."""
+        compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
+        audit = self._tables[TIMED_AUDIT_TABLE]
+        added = ",\n    ".join(
+            f"ADD COLUMN IF NOT EXISTS {compiler.get_column_specification(audit.c[name])}"
+            for name in TIMING_COLUMNS
+        )
+        return [f"ALTER TABLE {AUDIT_TABLE}\n    {added};"]
+
+    def online_session(self) -> list[str]:
+        """What an online command runs first on its connection: the scripts' timeouts, for
+        the session, and their lock (released when the connection closes)."""
+        return []
+
+    def last_duration_sql(self) -> str:
+        """The duration of the audit row this session wrote last (format 4)."""
+        return f"SELECT duration_ms FROM {AUDIT_TABLE} ORDER BY id DESC LIMIT 1"
+
+    def clock_setup(self) -> list[str]:
+        """Format 4: what a session needs once before clock_start() (SQLite: a temp table)."""
+        return []
+
+    def clock_start(self) -> list[str]:
+        """Format 4: note the server's clock as a step starts, for its audit row."""
+        raise NotImplementedError
+
+    # Format 4, in the audit row: the step's start as clock_start() noted it, and now, both
+    # by the server's clock; the duration in milliseconds between two such values.
+    _clock_started: ClassVar[str]
+    _clock_now: ClassVar[str]
+    _timed_shape: ClassVar[str] = "timed audit"
+
+    def _duration_ms(self, started: str, finished: str) -> str:
+        raise NotImplementedError
 
     @cached_property
     def _tables(self) -> dict[str, Any]:
@@ -299,10 +353,18 @@ class ScriptDialect:
             self._fill("insert", new=a) for a in add
         ]
 
-    def audit(self, revision: str, direction: str, sha256: str) -> str:
-        return self._fill(
-            "audit", revision=safe_revision(revision), direction=direction, sha=sha256
-        )
+    def audit(self, revision: str, direction: str, sha256: str, release: str | None = None) -> str:
+        """The audit row of one step, as the script writes it (format 4 on: timed, from the
+        clock_start() before the step's statements, and naming ``release``)."""
+        return "\n".join(self.audit_statements(revision, direction, sha256, release))
+
+    def audit_statements(
+        self, revision: str, direction: str, sha256: str, release: str | None = None
+    ) -> list[str]:
+        values = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
+        if self.format < 4:
+            return [self._fill("audit", **values)]
+        return [self._fill(self._timed_shape, **values, release=_release(release))]
 
     # A script has one stamp and one audit row per revision: compiling each through
     # SQLAlchemy cost more than Alembic's whole render on long histories. Each shape is
@@ -330,6 +392,8 @@ class ScriptDialect:
             # The id comes from the server; nothing to fetch back (no RETURNING clause).
             .inline(),
         }
+        if self.format >= 4:
+            shapes[self._timed_shape] = self._timed_audit()
         from sqlalchemy.engine.interfaces import BindTyping
 
         named = type(self.sa_dialect)(paramstyle="named")
@@ -347,8 +411,37 @@ class ScriptDialect:
         assert quote is not None
         return quote
 
-    def _fill(self, shape: str, **values: str) -> str:
-        return _PARAMETER.sub(lambda m: self._quote(values[m.group(1)]), self._shapes[shape])
+    def _fill(self, shape: str, **values: str | None) -> str:
+        def value(match: re.Match[str]) -> str:
+            found = values[match.group(1)]
+            return "NULL" if found is None else self._quote(found)
+
+        return _PARAMETER.sub(value, self._shapes[shape])
+
+    def _timed_audit(self) -> ClauseElement:
+        """Format 4's audit row: who and what as before, plus the step's start (noted by
+        clock_start()), its end and duration by the server's clock, and the release."""
+        from sqlalchemy import bindparam, insert, literal_column, select
+
+        audit = self._tables[TIMED_AUDIT_TABLE]
+        clock = select(
+            literal_column(self._clock_started).label("started_at"),
+            literal_column(self._clock_now).label("finished_at"),
+        ).subquery("clock")
+        row = select(
+            bindparam("revision").label("revision"),
+            bindparam("direction").label("direction"),
+            bindparam("sha").label("revision_sha256"),
+            self.applied_by().label("applied_by"),
+            clock.c.started_at,
+            clock.c.finished_at,
+            literal_column(self._duration_ms("clock.started_at", "clock.finished_at")).label(
+                "duration_ms"
+            ),
+            bindparam("release").label("release_name"),
+        )
+        columns = ["revision", "direction", "revision_sha256", "applied_by", *TIMING_COLUMNS]
+        return insert(audit).from_select(columns, row)
 
     def applied_by(self) -> ClauseElement:
         from sqlalchemy import null
@@ -375,6 +468,11 @@ class ScriptDialect:
         """``url`` with the environment's session settings, so what migrations create and
         what is reflected is where its scripts work (PostgreSQL: search_path)."""
         return url
+
+
+def _release(name: str | None) -> str | None:
+    # What the audit's release_name column (VARCHAR(100)) holds.
+    return None if name is None else name[:100]
 
 
 def _guard_message(expected: Sequence[str]) -> str:
@@ -497,6 +595,27 @@ $schemactl_guard$;"""
 
         return literal_column("session_user")
 
+    # The start is kept in a setting of the session (it outlives the COMMIT a step that runs
+    # outside a transaction needs), as seconds since the epoch: no DateStyle can misread it.
+    def clock_start(self) -> list[str]:
+        return [
+            "DO $schemactl_clock$ BEGIN PERFORM pg_catalog.set_config('schemactl.step_started', "
+            "extract(epoch FROM pg_catalog.clock_timestamp())::text, false); END $schemactl_clock$;"
+        ]
+
+    _clock_started: ClassVar[str] = (
+        "pg_catalog.to_timestamp(pg_catalog.current_setting('schemactl.step_started')::float8)"
+    )
+    _clock_now: ClassVar[str] = "pg_catalog.clock_timestamp()"
+
+    def online_session(self) -> list[str]:
+        # SET, not SET LOCAL: an env.py may run each revision in a transaction of its own.
+        timeouts = [line.replace("SET LOCAL ", "SET ", 1) for line in self.timeouts()]
+        return [*timeouts, f"SELECT pg_catalog.pg_advisory_lock({self.lock_key})"]
+
+    def _duration_ms(self, started: str, finished: str) -> str:
+        return f"round((extract(epoch FROM {finished}) - extract(epoch FROM {started})) * 1000, 3)"
+
     def non_transactional(self, statement: str) -> bool:
         return bool(self._CONCURRENTLY.match(statement))
 
@@ -583,17 +702,27 @@ class MariaDB(ScriptDialect):
     def lock(self) -> list[str]:
         if self.format < 2:
             return []
-        wait = int(self.settings.get("lock_wait_timeout", "10"))
         message = self.literal(
             "schemactl lock: another client is applying a script to this database; nothing "
             "was changed"
         )
-        return [
-            "DELIMITER //\nBEGIN NOT ATOMIC\n"
+        return ["DELIMITER //\n" + self._lock_block(message) + " //\nDELIMITER ;"]
+
+    def _lock_block(self, message: str) -> str:
+        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        return (
+            "BEGIN NOT ATOMIC\n"
             f"    IF GET_LOCK({self._lock_name}, {wait}) IS NOT TRUE THEN\n"
             f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
-            "    END IF;\nEND //\nDELIMITER ;"
-        ]
+            "    END IF;\nEND"
+        )
+
+    def online_session(self) -> list[str]:
+        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        message = self.literal(
+            "schemactl lock: another client is migrating this database; nothing was changed"
+        )
+        return [f"SET SESSION lock_wait_timeout = {wait}", self._lock_block(message)]
 
     def unlock(self) -> list[str]:
         if self.format < 2:
@@ -637,6 +766,17 @@ DELIMITER ;"""
         from sqlalchemy import literal_column
 
         return literal_column("USER()")
+
+    # SYSDATE(6), not NOW(6): the moment it runs, not the statement's start. Kept in a user
+    # variable, whose value a statement-based replica receives with the INSERT.
+    def clock_start(self) -> list[str]:
+        return ["SET @schemactl_started = SYSDATE(6);"]
+
+    _clock_started: ClassVar[str] = "CAST(@schemactl_started AS DATETIME(6))"
+    _clock_now: ClassVar[str] = "SYSDATE(6)"
+
+    def _duration_ms(self, started: str, finished: str) -> str:
+        return f"ROUND(TIMESTAMPDIFF(MICROSECOND, {started}, {finished}) / 1000, 3)"
 
 
 @dataclass(frozen=True)
@@ -709,6 +849,60 @@ class SQLite(ScriptDialect):
 
     def _verified(self, statement: str, old: str) -> list[str]:
         return [statement, "INSERT INTO temp.schemactl_check SELECT 'stamp', changes();"]
+
+    def _upgrade_audit(self) -> list[str]:
+        # SQLite cannot add a column only where it is missing, and a script cannot ask: the
+        # step timings get a table of their own, keyed by the audit row's id.
+        from sqlalchemy.schema import CreateTable
+
+        timing = self._tables[AUDIT_TIMING_TABLE]
+        return [self.compile(CreateTable(timing, if_not_exists=True))]
+
+    # The start is kept in a temp table, as a Julian day: SQLite's clock counts milliseconds.
+    def clock_setup(self) -> list[str]:
+        return [
+            "CREATE TEMP TABLE IF NOT EXISTS schemactl_clock "
+            "(id INTEGER PRIMARY KEY CHECK (id = 1), started REAL NOT NULL);"
+        ]
+
+    def clock_start(self) -> list[str]:
+        return ["INSERT OR REPLACE INTO temp.schemactl_clock VALUES (1, julianday('now'));"]
+
+    def last_duration_sql(self) -> str:
+        return f"SELECT duration_ms FROM {AUDIT_TIMING_TABLE} ORDER BY audit_id DESC LIMIT 1"
+
+    def audit_statements(
+        self, revision: str, direction: str, sha256: str, release: str | None = None
+    ) -> list[str]:
+        if self.format < 4:
+            return super().audit_statements(revision, direction, sha256)
+        row = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
+        return [self._fill("audit", **row), self._fill("timing", release=_release(release))]
+
+    _timed_shape: ClassVar[str] = "timing"
+
+    def _timed_audit(self) -> ClauseElement:
+        # The audit row as in layout 1, then its timing: this is the second statement.
+        from sqlalchemy import bindparam, column, insert, literal_column, select, table
+
+        timing = self._tables[AUDIT_TIMING_TABLE]
+        # Six digits of fraction, as SQLAlchemy writes and reads SQLite's DATETIME.
+        iso = "strftime('%Y-%m-%d %H:%M:%f', {}) || '000'"
+        clock = (
+            select(column("started"), literal_column("julianday('now')").label("finished"))
+            .select_from(table("schemactl_clock", schema="temp"))
+            .subquery("clock")
+        )
+        row = select(
+            literal_column("last_insert_rowid()").label("audit_id"),
+            literal_column(iso.format("clock.started")).label("started_at"),
+            literal_column(iso.format("clock.finished")).label("finished_at"),
+            literal_column("round((clock.finished - clock.started) * 86400000)").label(
+                "duration_ms"
+            ),
+            bindparam("release").label("release_name"),
+        ).select_from(clock)
+        return insert(timing).from_select(["audit_id", *TIMING_COLUMNS], row)
 
     def prepare(self, url: URL) -> None:
         # "Created on demand": the file appears on first connect, but its folder must exist.
@@ -806,21 +1000,34 @@ def driver_hint() -> str:
 
 @functools.cache
 def _tables(version_table: str, version_table_schema: str | None) -> dict[str, Any]:
-    """The version table (keyed VERSION_TABLE whatever its name) and the audit table."""
-    from sqlalchemy import Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table
+    """The version table (keyed VERSION_TABLE whatever its name), the audit table in layout 1
+    (AUDIT_TABLE) and layout 2 (TIMED_AUDIT_TABLE), and SQLite's table of step timings."""
+    from sqlalchemy import (
+        Column,
+        DateTime,
+        Integer,
+        MetaData,
+        Numeric,
+        PrimaryKeyConstraint,
+        String,
+        Table,
+    )
     from sqlalchemy import text as sql_text
+    from sqlalchemy.dialects import mysql
 
-    metadata = MetaData()
-    return {
-        # Exactly Alembic's own definition, so online Alembic can carry on from a script.
-        VERSION_TABLE: Table(
-            version_table,
-            metadata,
-            Column("version_num", String(32), nullable=False),
-            PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
-            schema=version_table_schema,
-        ),
-        AUDIT_TABLE: Table(
+    # Microseconds: MariaDB's DATETIME keeps whole seconds unless asked.
+    timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+    def timing() -> list[Column[Any]]:
+        return [
+            Column("started_at", timestamp),
+            Column("finished_at", timestamp),
+            Column("duration_ms", Numeric(12, 3)),
+            Column("release_name", String(100)),
+        ]
+
+    def layout_1(metadata: MetaData, *extra: Column[Any]) -> Table:
+        return Table(
             AUDIT_TABLE,
             metadata,
             Column("id", Integer, primary_key=True, autoincrement=True),
@@ -834,5 +1041,28 @@ def _tables(version_table: str, version_table_schema: str | None) -> dict[str, A
                 nullable=False,
             ),
             Column("applied_by", String(128)),
+            *extra,
+        )
+
+    metadata = MetaData()
+    audit = layout_1(metadata)
+    return {
+        # Exactly Alembic's own definition, so online Alembic can carry on from a script.
+        VERSION_TABLE: Table(
+            version_table,
+            metadata,
+            Column("version_num", String(32), nullable=False),
+            PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
+            schema=version_table_schema,
+        ),
+        AUDIT_TABLE: audit,
+        TIMED_AUDIT_TABLE: layout_1(MetaData(), *timing()),
+        AUDIT_TIMING_TABLE: Table(
+            AUDIT_TIMING_TABLE,
+            metadata,
+            # The audit row's id; no foreign key: pruning old audit rows must not make every
+            # later script's foreign-key check fail.
+            Column("audit_id", Integer, primary_key=True, autoincrement=False),
+            *timing(),
         ),
     }

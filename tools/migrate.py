@@ -7,11 +7,12 @@ driver exceptions are translated here, once, into SchemactlError with a fix in t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tools import online
 from tools.config import redact
 from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
 from tools.errors import DatabaseError, RevisionError, SchemactlError
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from tools.config import Environment, Project
     from tools.dialects import ScriptDialect
+    from tools.online import StepDone
 
 
 @dataclass(frozen=True)
@@ -52,23 +54,34 @@ class Status:
         return len(self.rows) - self.applied_count
 
 
-def upgrade(project: Project, env: str | None = None, target: str = "heads") -> Status:
-    """Upgrade the environment's database to ``target`` (default: every head)."""
-    from alembic import command
-
+def upgrade(
+    project: Project,
+    env: str | None = None,
+    target: str = "heads",
+    report: Callable[[StepDone], None] | None = None,
+) -> Status:
+    """Upgrade the environment's database to ``target`` (default: every head), with the
+    scripts' timeouts and lock and a timed audit row per revision (``report`` hears of each
+    as it finishes)."""
     environment = project.environment(env)
     environment.check_online("upgrade")
     url = environment.url()
     check_target(load_history(project), target)
     with translate_errors(url):
-        command.upgrade(_online_config(project, environment, url), target)
+        online.run(
+            _online_config(project, environment, url), environment.kind, target, "upgrade", report
+        )
     return status(project, environment.name)
 
 
-def downgrade(project: Project, env: str | None, target: str) -> Status:
-    """Downgrade the environment's database to ``target`` ('-1', a revision, or 'base')."""
-    from alembic import command
-
+def downgrade(
+    project: Project,
+    env: str | None,
+    target: str,
+    report: Callable[[StepDone], None] | None = None,
+) -> Status:
+    """Downgrade the environment's database to ``target`` ('-1', a revision, or 'base'), as
+    upgrade() does."""
     environment = project.environment(env)
     environment.check_online("downgrade")
     url = environment.url()
@@ -77,7 +90,7 @@ def downgrade(project: Project, env: str | None, target: str) -> Status:
     check_target(history, target)
     check_steps_back(history.graph, current_heads(url), target)
     with translate_errors(url):
-        command.downgrade(cfg, target)
+        online.run(cfg, environment.kind, target, "downgrade", report)
     return status(project, environment.name)
 
 
@@ -163,8 +176,6 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     from alembic import command
     from sqlalchemy import create_engine, pool
 
-    from tools.history import sha256_of
-
     environment = project.environment(env)
     environment.check_online("stamp")
     url = environment.url()
@@ -174,14 +185,14 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     with translate_errors(url):
         command.stamp(cfg, target, purge=True)
     kind = _with_version_table(environment.kind, cfg)
+    stamped = current_heads(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.begin() as connection:
-            for statement in kind.ensure_tables():
+            for statement in kind.clock_setup() + kind.ensure_tables() + kind.clock_start():
                 connection.exec_driver_sql(statement)
-            for rev in current_heads(url):
-                sha = sha256_of(history.graph[rev].path)
-                connection.exec_driver_sql(kind.audit(rev, "stamp", sha))
+            for rev in stamped:
+                online.write_audit(connection, kind, rev, "stamp", history.graph[rev].path)
     finally:
         engine.dispose()
     return status(project, environment.name)

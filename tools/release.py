@@ -318,7 +318,13 @@ def _render_release(
 
     folder = env_dir(project, environment) / name
     upgrade, rollback = render_scripts(
-        project, environment, history, span, out_dir=shown_path(project, folder), format=format
+        project,
+        environment,
+        history,
+        span,
+        out_dir=shown_path(project, folder),
+        format=format,
+        release=name,
     )
     if findings is None:
         findings = lint_range(history, environment.kind, span.revisions, "upgrade")
@@ -515,7 +521,13 @@ def _check_environment(
             span = plan(history.graph, rel.start, rel.end)
             folder_shown = shown_path(project, folder / rel.name)
             upgrade, rollback = render_scripts(
-                project, environment, history, span, out_dir=folder_shown, format=rel.format
+                project,
+                environment,
+                history,
+                span,
+                out_dir=folder_shown,
+                format=rel.format,
+                release=rel.name,
             )
         except SchemactlError as err:
             problems.append(Problem(where, f"cannot be rendered again: {err}"))

@@ -70,6 +70,8 @@ class Script:
     regenerate_command: str
     # `schemactl ... sql --env ENV`: what the header's advice to resume or back out starts with.
     sql_command: str = ""
+    # The release the script belongs to (its folder name), recorded with each audit row.
+    release: str | None = None
     text: str = field(default="", repr=False)
 
     @property
@@ -78,7 +80,12 @@ class Script:
 
 
 def capture_steps(
-    history: History, dialect: ScriptDialect, span: Range, kind: str, session: Session
+    history: History,
+    dialect: ScriptDialect,
+    span: Range,
+    kind: str,
+    session: Session,
+    release: str | None = None,
 ) -> tuple[Step, ...]:
     """Each revision of ``span`` as captured offline, with the version-table moves around it."""
     graph = history.graph
@@ -102,7 +109,7 @@ def capture_steps(
                 statements=statements,
                 operations=captured.operations,
                 stamp=tuple(dialect.stamp(removed, added)),
-                audit=dialect.audit(rev, direction, sha),
+                audit=dialect.audit(rev, direction, sha, release),
                 transactional=not any(
                     s.autocommit or dialect.non_transactional(s.sql) for s in captured.statements
                 ),
@@ -133,6 +140,7 @@ def render_scripts(
     out_dir: str | None,
     config_option: str = "",
     format: int = FORMAT,
+    release: str | None = None,
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it."""
     return (
@@ -145,6 +153,7 @@ def render_scripts(
             out_dir=out_dir,
             config_option=config_option,
             format=format,
+            release=release,
         ),
         render_script(
             project,
@@ -155,6 +164,7 @@ def render_scripts(
             out_dir=out_dir,
             config_option=config_option,
             format=format,
+            release=release,
         ),
     )
 
@@ -169,10 +179,12 @@ def render_script(
     out_dir: str | None,
     config_option: str = "",
     format: int = FORMAT,
+    release: str | None = None,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
-    into the command that regenerates it, for a project that is not the current folder's."""
+    into the command that regenerates it, for a project that is not the current folder's.
+    ``release`` names the release the script belongs to in its audit rows (format 4 on)."""
     direction = _direction(kind)
     session = capture_session(
         history,
@@ -198,10 +210,11 @@ def render_script(
         dialect=dialect,
         expected=span.start if kind == UPGRADE else span.end,
         result=span.end if kind == UPGRADE else span.start,
-        steps=capture_steps(history, dialect, span, kind, session),
+        steps=capture_steps(history, dialect, span, kind, session, release),
         apply_command=dialect.apply_command(path),
         regenerate_command=regenerate,
         sql_command=sql_command,
+        release=release,
     )
     return _with_text(script, _template(project, format))
 

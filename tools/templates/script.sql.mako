@@ -63,11 +63,13 @@ ${line}
 ${line}
 %   endfor
 % endif
--- Every revision is recorded in schemactl_audit: revision, direction, when, by whom, and
--- the sha256 of its revision file.
+-- Every revision is recorded in schemactl_audit: revision, direction, its start, end and
+-- duration by the server's clock, the release${" (%s)" % comment(script.release) if script.release else ""}, by whom, and the sha256 of its
+-- revision file. An audit table of an earlier layout gets the new columns first; no row of
+-- it is changed.
 ${rule}
 
-% for line in dialect.preamble() + dialect.begin() + dialect.lock():
+% for line in dialect.preamble() + dialect.begin() + dialect.lock() + dialect.clock_setup():
 ${line}
 % endfor
 % if dialect.transactional:
@@ -103,6 +105,10 @@ ${thin}
 ${line}
 %     endfor
 %   endif
+
+%   for line in dialect.clock_start():
+${line}
+%   endfor
 %   if not step.statements:
 
 -- (no schema change: this revision only moves the version)

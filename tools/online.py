@@ -1,0 +1,124 @@
+"""Online runs with the safety of the scripts: what `schemactl upgrade` and `downgrade` run.
+
+Alembic computes and runs the steps, through the project's own env.py, as `alembic upgrade`
+does. Around them, on env.py's connection, come what a DBA script does around its steps:
+the timeouts and the lock first (a script and an online run at once: one waits for the other),
+the tool's tables brought to their layout, and after each revision its audit row, timed by
+the server's clock, with 'online' as its release. Each step's duration is reported as it
+finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.dialects import ONLINE
+from tools.errors import DatabaseError
+from tools.history import sha256_of
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext, MigrationInfo
+    from sqlalchemy.engine import Connection
+
+    from tools.dialects import ScriptDialect
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """One revision run online, as its audit row records it."""
+
+    revision: str
+    direction: str  # 'upgrade' or 'downgrade'
+    duration_ms: float | None
+
+
+class MovedWhileWaiting(DatabaseError):
+    def __init__(self, before: Sequence[str], after: Sequence[str]) -> None:
+        super().__init__(
+            "another client moved the database while this one waited for its lock (from "
+            f"{', '.join(before) or 'base'} to {', '.join(after) or 'base'}); nothing was run: "
+            "check `schemactl status` and run the command again"
+        )
+
+
+def run(
+    cfg: Config,
+    kind: ScriptDialect,
+    target: str,
+    direction: str,
+    report: Callable[[StepDone], None] | None = None,
+) -> None:
+    """Upgrade (or downgrade) the database ``cfg`` points at to ``target``, as Alembic's
+    command would, with ``kind``'s timeouts, lock and a timed audit row per revision."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(cfg)
+    up = direction == "upgrade"
+
+    def steps(heads: Sequence[str], context: MigrationContext) -> list[Any]:
+        dialect = _writing_to(kind, context)
+        connection = context.connection
+        assert connection is not None
+        for statement in dialect.online_session() + dialect.clock_setup():
+            connection.exec_driver_sql(statement)
+        # Read again under the lock: the heads Alembic read before may be gone.
+        now = context.get_current_heads()
+        if set(now) != set(heads):
+            raise MovedWhileWaiting(sorted(heads), sorted(now))
+        for statement in dialect.ensure_tables():
+            connection.exec_driver_sql(statement)
+        if up:
+            planned = scripts._upgrade_revs(target, heads)
+        else:
+            planned = scripts._downgrade_revs(target, heads)
+
+        def record(*, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+            rev = step.up_revision_id
+            path = Path(scripts.get_revision(rev).path)
+            done = write_audit(connection, dialect, rev, direction, path)
+            if report is not None:
+                report(done)
+
+        context.on_version_apply_callbacks = (*context.on_version_apply_callbacks, record)
+        if planned:
+            for statement in dialect.clock_start():
+                connection.exec_driver_sql(statement)
+        return list(planned)
+
+    with EnvironmentContext(
+        cfg,
+        scripts,
+        fn=steps,
+        as_sql=False,
+        starting_rev=None,
+        destination_rev=target,
+        tag=None,
+    ):
+        scripts.run_env()
+
+
+def write_audit(
+    connection: Connection, kind: ScriptDialect, revision: str, direction: str, path: Path
+) -> StepDone:
+    """The audit row of a step that has just run, timed from the last clock_start(); the
+    clock starts again for the next one."""
+    for statement in kind.audit_statements(revision, direction, sha256_of(path), ONLINE):
+        connection.exec_driver_sql(statement)
+    duration = connection.exec_driver_sql(kind.last_duration_sql()).scalar()
+    for statement in kind.clock_start():
+        connection.exec_driver_sql(statement)
+    return StepDone(revision, direction, None if duration is None else float(duration))
+
+
+def _writing_to(kind: ScriptDialect, context: MigrationContext) -> ScriptDialect:
+    """The dialect writing to the version table this migration context uses."""
+    return replace(
+        kind,
+        version_table=context.version_table,
+        version_table_schema=context.version_table_schema,
+    )
