@@ -20,6 +20,7 @@ import typer
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
+    from tools.audit import AuditReport
     from tools.config import Project
     from tools.migrate import Plan, Status
     from tools.online import StepDone
@@ -638,8 +639,8 @@ def check(
         raise typer.Exit(code=1)
 
 
-def _count(number: int) -> str:
-    return f"{number} revision{'' if number == 1 else 's'}"
+def _count(number: int, noun: str = "revision") -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _shown(project: Project, path: Path) -> str:
@@ -737,6 +738,105 @@ def verify(
             typer.echo(f"{report.problems} problem(s)")
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Show who applied what to the environment's database, when, and how long it took.
+
+    Every row of schemactl_audit, oldest first (as Flyway's info): revision, direction, the
+    step's start by the server's clock, its duration, the release it came from (or
+    'online'), who ran it, and whether the revision file still has the sha256 it had then.
+    Then the slowest steps and the time per release. Rows written before script format 4
+    have no start or duration. Reads only; exit 0.
+
+    Example: schemactl audit --env staging
+    Example: schemactl audit --env prod --json
+    """
+    import json
+
+    from tools.audit import audit as read
+
+    with _user_errors():
+        report = read(_project(ctx), _env(ctx, env))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        typer.echo(format_audit(report))
+
+
+def format_audit(report: AuditReport) -> str:
+    env_ = report.environment
+    lines = [f"Audit of {env_.name} ({env_.dialect}): {report.url}"]
+    if report.rows is None:
+        lines.append("No audit table: nothing was applied here by schemactl.")
+        return "\n".join(lines)
+    if not report.rows:
+        lines.append("The audit table is empty.")
+        return "\n".join(lines)
+    table = [
+        (
+            str(row.id),
+            row.revision,
+            row.direction,
+            row.started_at or row.applied_at,
+            _ms(row.duration_ms),
+            row.release or "-",
+            row.applied_by or "-",
+            row.file,
+        )
+        for row in report.rows
+    ]
+    head = ("#", "revision", "direction", "started (server clock)", "took", "release", "by", "file")
+    lines += _columns([head, *table], right=frozenset({0, 4}))
+    if report.slowest:
+        lines.append("")
+        lines.append("Slowest steps:")
+        for row in report.slowest:
+            lines.append(
+                f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
+                f"(#{row.id}, {row.release or '-'})"
+            )
+    lines.append("")
+    lines.append("Time per release:")
+    lines += [
+        "  " + line
+        for line in _columns(
+            [
+                (r.release or "-", r.direction, _count(r.steps, "step"), _ms(r.total_ms))
+                for r in report.per_release
+            ],
+            right=frozenset({2, 3}),
+        )
+    ]
+    if report.edited:
+        revisions = sorted({row.revision for row in report.edited})
+        lines.append("")
+        lines.append(
+            f"EDITED since applied: {', '.join(revisions)} (the revision file's sha256 differs "
+            "from the one recorded; `schemactl verify` says whether the schema differs too)"
+        )
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} ms"
+
+
+def _columns(rows: list[tuple[str, ...]], right: frozenset[int] = frozenset()) -> list[str]:
+    """Rows laid out in aligned columns (those in ``right`` aligned right)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
 
 
 class GraphFormat(StrEnum):

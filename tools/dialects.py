@@ -24,7 +24,7 @@ from tools.errors import ConfigError, SchemactlError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import URL, Dialect
+    from sqlalchemy.engine import URL, Dialect, Inspector
     from sqlalchemy.sql import ClauseElement
 
 # The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
@@ -301,6 +301,21 @@ class ScriptDialect:
         """What an online command runs first on its connection: the scripts' timeouts, for
         the session, and their lock (released when the connection closes)."""
         return []
+
+    def audit_layout(self, inspector: Inspector) -> int | None:
+        """The layout of the database's audit table (None: it has none)."""
+        if AUDIT_TABLE not in inspector.get_table_names():
+            return None
+        columns = {column["name"] for column in inspector.get_columns(AUDIT_TABLE)}
+        return 2 if set(TIMING_COLUMNS) <= columns else 1
+
+    def audit_rows_sql(self, layout: int) -> str:
+        """Every audit row, oldest first, with the timing columns (NULL before layout 2)."""
+        timing = TIMING_COLUMNS if layout >= 2 else [f"NULL AS {c}" for c in TIMING_COLUMNS]
+        return (
+            "SELECT id, revision, direction, revision_sha256, applied_at, applied_by, "
+            f"{', '.join(timing)} FROM {AUDIT_TABLE} ORDER BY id"
+        )
 
     def last_duration_sql(self) -> str:
         """The duration of the audit row this session wrote last (format 4)."""
@@ -870,6 +885,22 @@ class SQLite(ScriptDialect):
 
     def last_duration_sql(self) -> str:
         return f"SELECT duration_ms FROM {AUDIT_TIMING_TABLE} ORDER BY audit_id DESC LIMIT 1"
+
+    def audit_layout(self, inspector: Inspector) -> int | None:
+        tables = set(inspector.get_table_names())
+        if AUDIT_TABLE not in tables:
+            return None
+        return 2 if AUDIT_TIMING_TABLE in tables else 1
+
+    def audit_rows_sql(self, layout: int) -> str:
+        if layout < 2:
+            return super().audit_rows_sql(layout)
+        timing = ", ".join(f"t.{c}" for c in TIMING_COLUMNS)
+        return (
+            "SELECT a.id, a.revision, a.direction, a.revision_sha256, a.applied_at, "
+            f"a.applied_by, {timing} FROM {AUDIT_TABLE} AS a "
+            f"LEFT JOIN {AUDIT_TIMING_TABLE} AS t ON t.audit_id = a.id ORDER BY a.id"
+        )
 
     def audit_statements(
         self, revision: str, direction: str, sha256: str, release: str | None = None

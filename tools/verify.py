@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
-from tools.dialects import AUDIT_TABLE, VERSION_TABLE
+from tools.dialects import VERSION_TABLE
 
 if TYPE_CHECKING:
     from tools.config import Project
@@ -55,6 +55,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
     from sqlalchemy import create_engine, pool
 
     from tools import migrate, scratch
+    from tools.audit import read as read_audit
     from tools.history import load_graph, sha256_of
     from tools.snapshot import compare, snapshot
 
@@ -68,7 +69,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
     try:
         with migrate.translate_errors(url), engine.connect() as connection:
             live = snapshot(connection, scratch.IGNORED)
-            audit = _audit(connection)
+            rows = read_audit(connection, environment.kind)
     finally:
         engine.dispose()
     kind = environment.kind
@@ -78,7 +79,8 @@ def verify(project: Project, env: str | None = None) -> Verification:
             scratch.upgrade(cfg, head)
         expected = scratch.schema_of(scratch_url)
     report.drift = [str(difference) for difference in compare(expected, live)]
-    if audit is not None:
+    if rows is not None:
+        audit = [(r.revision, r.direction, r.sha256, r.started_at or r.applied_at) for r in rows]
         report.audit_rows = len(audit)
         applied: dict[str, tuple[str, object]] = {}
         for revision, direction, sha, applied_at in audit:
@@ -124,17 +126,3 @@ def _disagreements(
                 "have it; something moved the version without a script (alembic stamp?)"
             )
     return found
-
-
-def _audit(connection: Any) -> list[tuple[str, str, str, object]] | None:
-    from sqlalchemy import inspect, text
-
-    if AUDIT_TABLE not in inspect(connection).get_table_names():
-        return None
-    rows = connection.execute(
-        text(
-            f"SELECT revision, direction, revision_sha256, applied_at FROM {AUDIT_TABLE} "
-            "ORDER BY id"
-        )
-    )
-    return [tuple(row) for row in rows]
