@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from tools import release
 from tools.cli import app
 from tools.config import load_project
+from tools.dialects import TOOL_TABLES
 from tools.errors import SchemactlError
 from tools.history import load_graph, load_history
 
@@ -157,7 +158,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
     (tmp_path / "upgrade.sql").write_text(upgrade.text)
     applied = apply_script(ours_db, tmp_path / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
-    ignore = {"schemactl_audit"}
+    ignore = TOOL_TABLES
     assert schema_snapshot(ours_db.url, ignore) == schema_snapshot(theirs_db.url, ignore)
     if upgrade.dialect.version_table != "alembic_version":
         assert "alembic_version" not in {t.name for t in schema_snapshot(ours_db.url).tables}
@@ -171,7 +172,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
     rolled = apply_script(ours_db, tmp_path / "rollback.sql")
     assert rolled.returncode == 0, rolled.stderr
     left = {t.name for t in schema_snapshot(ours_db.url).tables}
-    assert left == {upgrade.dialect.version_table, "schemactl_audit"}
+    assert left == {upgrade.dialect.version_table, *upgrade.dialect.tool_tables}
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])

@@ -13,7 +13,7 @@ from alembic import command
 from sqlalchemy import text
 
 from tools import migrate
-from tools.dialects import VERSION_TABLE
+from tools.dialects import TOOL_TABLES, VERSION_TABLE
 from tools.history import load_graph
 
 from .conftest import model_diff, schema_snapshot
@@ -27,16 +27,16 @@ def test_stairway(project, database):
     graph = load_graph(project.alembic_config())
     for rev in graph.order:
         before = migrate.status(project, database.env).current
-        before_schema = schema_snapshot(database.url, ignore={VERSION_TABLE})
+        before_schema = schema_snapshot(database.url, ignore={VERSION_TABLE, *TOOL_TABLES})
         assert rev in migrate.upgrade(project, database.env, rev).current
         revision = graph[rev]
         # Undo exactly this revision: Alembic counts '@-1' along its branch, but cannot
         # count back through a merge, which is undone by going back to one of its parents.
         back = revision.parents[0] if revision.is_merge else f"{rev}@-1"
         assert migrate.downgrade(project, database.env, back).current == before
-        assert schema_snapshot(database.url, ignore={VERSION_TABLE}) == before_schema, (
-            f"{rev} downgrade left changes"
-        )
+        assert (
+            schema_snapshot(database.url, ignore={VERSION_TABLE, *TOOL_TABLES}) == before_schema
+        ), f"{rev} downgrade left changes"
         assert rev in migrate.upgrade(project, database.env, rev).current
     assert migrate.status(project, database.env).current == graph.heads
 
@@ -47,10 +47,10 @@ def test_head_matches_models(project, database):
     assert model_diff(database.url) == []
 
 
-def test_downgrade_to_base_leaves_only_the_version_table(project, database):
+def test_downgrade_to_base_leaves_only_the_version_and_audit_tables(project, database):
     migrate.upgrade(project, database.env)
     migrate.downgrade(project, database.env, "base")
-    assert database.tables() == {"alembic_version"}
+    assert database.tables() == {"alembic_version", *database.kind.tool_tables}
     if database.dialect == "postgresql":
         engine = database.engine()
         with engine.connect() as connection:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from tools import migrate, release
-from tools.dialects import AUDIT_TABLE
+from tools.dialects import AUDIT_TABLE, TOOL_TABLES
 from tools.history import load_graph
 
 from .conftest import REPO, apply_script, model_diff, schema_snapshot
@@ -61,12 +61,12 @@ def test_script_equals_online_upgrade_and_rolls_back_to_base(
     online = throwaway_database(database.dialect)
     monkeypatch.setenv(online.url_var, online.url.render_as_string(hide_password=False))
     migrate.upgrade(project, online.env)
-    ignore = {AUDIT_TABLE}
+    ignore = TOOL_TABLES
     assert schema_snapshot(database.url, ignore) == schema_snapshot(online.url, ignore)
 
     undone = apply_script(database, rollback)
     assert undone.returncode == 0, undone.stderr
-    assert database.tables() == {"alembic_version", AUDIT_TABLE}
+    assert database.tables() == {"alembic_version", *database.kind.tool_tables}
     assert versions(database) == []
     if database.dialect == "postgresql":
         assert query(database, "SELECT typname FROM pg_type WHERE typtype = 'e'") == []

@@ -79,10 +79,16 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
         assert left == []
 
 
-def test_verify_without_audit_table_still_compares_the_schema(project, database):
-    from tools import migrate
+def plain_alembic_upgrade(project, database, target: str = "heads") -> None:
+    """What `alembic upgrade` does: no audit row, no audit table."""
+    from alembic import command
 
-    migrate.upgrade(project, database.env, "9ecdc98b5e8a")
+    environment = project.environment(database.env)
+    command.upgrade(project.alembic_config(environment, url=database.url), target)
+
+
+def test_verify_without_audit_table_still_compares_the_schema(project, database):
+    plain_alembic_upgrade(project, database, "9ecdc98b5e8a")
     execute(database, "ALTER TABLE users DROP COLUMN phone")
     result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "verify", "--env", database.env])
     assert result.exit_code == 1
@@ -95,10 +101,8 @@ def test_verify_without_audit_table_still_compares_the_schema(project, database)
 
 def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, database, tmp_path):
     """A release applied, its rollback applied, then the version moved without a script (here
-    an online upgrade, which writes no audit rows): the schema matches the version table, but
-    the audit's last rows undo revisions alembic_version has."""
-    from tools import migrate
-
+    plain `alembic upgrade`, which writes no audit rows): the schema matches the version
+    table, but the audit's last rows undo revisions alembic_version has."""
     project = load_project(repo_copy / "alembic.ini")
     release.sql(project, database.env, start="base", out=tmp_path / "all")
     release.sql(project, database.env, start="9ecdc98b5e8a", out=tmp_path / "last")
@@ -109,7 +113,7 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
         app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
     )
     assert clean.exit_code == 0, clean.output
-    migrate.upgrade(project, database.env)
+    plain_alembic_upgrade(project, database)
 
     result = runner.invoke(
         app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env, "--json"]

@@ -38,7 +38,7 @@ class AuditRow:
     started_at: str | None  # layout 2 on: the step's start and end by the server's clock
     finished_at: str | None
     duration_ms: float | None
-    release: str | None  # the release folder, or 'online'
+    release: str | None  # the release folder, 'online', or None (a `schemactl sql` script)
     file: str = UNKNOWN  # SAME, EDITED or UNKNOWN
 
     def as_json(self) -> dict[str, object]:
@@ -55,6 +55,12 @@ class AuditRow:
             "revision_sha256": self.sha256,
             "file": self.file,
         }
+
+    @property
+    def source(self) -> str:
+        """Where the step came from, for people: the release, 'online', or 'script' (one
+        rendered by `schemactl sql`, not a release); '-' before rows were timed."""
+        return self.release or ("script" if self.started_at else "-")
 
 
 @dataclass(frozen=True)

@@ -785,7 +785,7 @@ def format_audit(report: AuditReport) -> str:
             row.direction,
             row.started_at or row.applied_at,
             _ms(row.duration_ms),
-            row.release or "-",
+            row.source,
             row.applied_by or "-",
             row.file,
         )
@@ -799,7 +799,7 @@ def format_audit(report: AuditReport) -> str:
         for row in report.slowest:
             lines.append(
                 f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
-                f"(#{row.id}, {row.release or '-'})"
+                f"(#{row.id}, {row.source})"
             )
     lines.append("")
     lines.append("Time per release:")
@@ -807,7 +807,12 @@ def format_audit(report: AuditReport) -> str:
         "  " + line
         for line in _columns(
             [
-                (r.release or "-", r.direction, _count(r.steps, "step"), _ms(r.total_ms))
+                (
+                    r.release or "(not a release)",
+                    r.direction,
+                    _count(r.steps, "step"),
+                    _ms(r.total_ms),
+                )
                 for r in report.per_release
             ],
             right=frozenset({2, 3}),

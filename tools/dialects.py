@@ -112,6 +112,8 @@ class ScriptDialect:
     batch_by_default: ClassVar[bool] = False
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
     needs_server: ClassVar[bool] = True
+    # The tables of schemactl's own a database of this kind gets (its audit).
+    tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE})
     # The script settings an environment may give (name -> (pattern, example)).
     setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {}
     settings: Mapping[str, str] = field(default_factory=dict)
@@ -626,7 +628,17 @@ $schemactl_guard$;"""
     def online_session(self) -> list[str]:
         # SET, not SET LOCAL: an env.py may run each revision in a transaction of its own.
         timeouts = [line.replace("SET LOCAL ", "SET ", 1) for line in self.timeouts()]
-        return [*timeouts, f"SELECT pg_catalog.pg_advisory_lock({self.lock_key})"]
+        message = self.literal(
+            "schemactl lock: another client is migrating this database (waited lock_timeout); "
+            "nothing was changed"
+        )
+        lock = (
+            "DO $schemactl_lock$\nBEGIN\n"
+            f"    PERFORM pg_catalog.pg_advisory_lock({self.lock_key});\n"
+            f"EXCEPTION WHEN lock_not_available THEN\n    RAISE EXCEPTION {message};\n"
+            "END\n$schemactl_lock$"
+        )
+        return [*timeouts, lock]
 
     def _duration_ms(self, started: str, finished: str) -> str:
         return f"round((extract(epoch FROM {finished}) - extract(epoch FROM {started})) * 1000, 3)"
@@ -820,6 +832,7 @@ class SQLite(ScriptDialect):
     batch_by_default: ClassVar[bool] = True
     needs_server: ClassVar[bool] = False
     lint_rules: ClassVar[frozenset[str]] = frozenset({"table-rebuild", "alter-column-unsupported"})
+    tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
 
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"

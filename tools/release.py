@@ -253,7 +253,12 @@ def sql(
     out = out or default_out(project, environment)
     option, shown = invocation(project, out)
     upgrade, rollback = render_scripts(
-        project, environment, history, span, out_dir=shown, config_option=option
+        project,
+        environment,
+        history,
+        span,
+        out_dir=shown,
+        config_option=option,
     )
     replace_folder(
         out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}, shown=str(shown)

@@ -1,0 +1,348 @@
+"""The audit records each step's start, end and duration by the server's clock, and the
+release it came from, for scripts (applied with the real client) and online commands alike;
+`schemactl audit` shows it; an audit table of the layout before (scripts of format 3) is
+brought up to date in place by the next script, every row kept; online commands take the
+scripts' timeouts and lock."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import DIALECTS, apply_script, schemactl, scratch_env
+from tests.test_lint import add_case
+from tools.config import load_project
+from tools.dialects import AUDIT_TABLE, TIMING_COLUMNS, script_dialect
+from tools.history import load_history, plan
+from tools.render import render_scripts
+
+HEAD = "68cfa590ad28"
+SHORT, LONG = "5a1e00000001", "5a1e00000002"
+# Heavy enough on SQLite to be measured (it has no sleep): a recursive count.
+HEAVY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT count(*) FROM c"
+SQLITE_ROWS = {SHORT: 1_500_000, LONG: 3_000_000}
+SLEEP = {SHORT: 0.3, LONG: 0.6}
+
+SLOW_REVISION = """
+    name = op.get_context().dialect.name
+    if name == "postgresql":
+        op.execute("SELECT pg_sleep({seconds})")
+    elif name in ("mysql", "mariadb"):
+        op.execute("DO SLEEP({seconds})")
+    else:
+        op.execute("{heavy}")"""
+
+
+def add_slow_revisions(repo: Path) -> None:
+    """Two revisions on top of head that take about 0.3 s and 0.6 s."""
+    for depth, (rev, down) in enumerate(((SHORT, HEAD), (LONG, SHORT)), start=11):
+        body = SLOW_REVISION.format(seconds=SLEEP[rev], heavy=HEAVY.format(n=SQLITE_ROWS[rev]))
+        add_case(
+            repo, body, body, revision=rev, down_revision=down, depth=depth, message=f"slow {rev}"
+        )
+
+
+def sqlite_truth(rows: int) -> float:
+    """How long the heavy query takes in the sqlite3 client, in ms (median of three)."""
+    runs = []
+    for _ in range(3):
+        done = subprocess.run(
+            ["sqlite3", ":memory:"],
+            input=".timer on\n" + HEAVY.format(n=rows) + ";\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(float(re.search(r"Run Time: real ([\d.]+)", done.stdout).group(1)) * 1000)
+    return statistics.median(runs)
+
+
+def truth(dialect: str) -> dict[str, float]:
+    if dialect == "sqlite":
+        return {rev: sqlite_truth(rows) for rev, rows in SQLITE_ROWS.items()}
+    return {rev: seconds * 1000 for rev, seconds in SLEEP.items()}
+
+
+def audit_json(repo: Path, db) -> dict:
+    shown = schemactl(repo, "--env", db.env, "audit", "--json", env={db.url_var: str_url(db)})
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def str_url(db) -> str:
+    return db.url.render_as_string(hide_password=False)
+
+
+def check_timed(rows: list[dict], dialect: str, release: str) -> None:
+    want = truth(dialect)
+    timed = {row["revision"]: row for row in rows if row["revision"] in want}
+    assert set(timed) == set(want)
+    for rev, expected in want.items():
+        row = timed[rev]
+        assert row["release"] == release
+        assert row["direction"] == "upgrade"
+        assert abs(row["duration_ms"] - expected) <= 0.2 * expected, (rev, row, expected)
+        took = _at(row["finished_at"]) - _at(row["started_at"])
+        assert abs(took.total_seconds() * 1000 - row["duration_ms"]) < 2, row
+    # Distinct starts, in apply order, the second after the first one's end.
+    first, second = timed[SHORT], timed[LONG]
+    assert _at(first["started_at"]) < _at(first["finished_at"]) <= _at(second["started_at"])
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_a_script_records_each_steps_time_by_the_servers_clock(repo_copy, database):
+    add_slow_revisions(repo_copy)
+    out = repo_copy / "out"
+    rendered = schemactl(
+        repo_copy, "sql", "--env", database.env, "--from", "base", "--out", str(out)
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    applied = apply_script(database, out / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+
+    report = audit_json(repo_copy, database)
+    assert len(report["rows"]) == 14
+    check_timed(report["rows"], database.dialect, release=None)
+    assert {row["file"] for row in report["rows"]} == {"same"}
+    assert report["slowest"][0] == report["rows"][-1]["id"]  # the 0.6 s one
+    (upgrades,) = [r for r in report["releases"] if r["direction"] == "upgrade"]
+    assert upgrades["steps"] == 14 and upgrades["release"] is None  # not a release
+    assert upgrades["total_ms"] >= sum(truth(database.dialect).values()) * 0.8
+
+    # The text report says the same; a revision file edited since shows as edited.
+    path = next((repo_copy / "versions").glob(f"*_{SHORT}_*.py"))
+    path.write_text(path.read_text() + "\n# edited after it was applied\n")
+    shown = schemactl(
+        repo_copy, "--env", database.env, "audit", env={database.url_var: str_url(database)}
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].split() == [
+        "#",
+        "revision",
+        "direction",
+        "started",
+        "(server",
+        "clock)",
+        "took",
+        "release",
+        "by",
+        "file",
+    ]
+    short_line = next(line for line in lines if f" {SHORT} " in line and "upgrade" in line)
+    assert short_line.rstrip().endswith("edited")
+    assert f"EDITED since applied: {SHORT}" in shown.stdout
+    assert "Slowest steps:" in shown.stdout and "Time per release:" in shown.stdout
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_online_upgrade_records_and_prints_each_steps_time(repo_copy, database):
+    add_slow_revisions(repo_copy)
+    env = {database.url_var: str_url(database)}
+    upgraded = schemactl(repo_copy, "--env", database.env, "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    report = audit_json(repo_copy, database)
+    assert len(report["rows"]) == 14
+    check_timed(report["rows"], database.dialect, release="online")
+    # Each 'Running' line ends with the duration its audit row holds.
+    for row in report["rows"][-2:]:
+        line = next(
+            line for line in upgraded.stderr.splitlines() if f"-> {row['revision']}," in line
+        )
+        assert line.endswith(f" ... done ({row['duration_ms']:,.1f} ms)"), line
+
+    downgraded = schemactl(repo_copy, "--env", database.env, "downgrade", "-1", env=env)
+    assert downgraded.returncode == 0, downgraded.stderr
+    last = audit_json(repo_copy, database)["rows"][-1]
+    assert (last["revision"], last["direction"], last["release"]) == (LONG, "downgrade", "online")
+    assert (
+        abs(last["duration_ms"] - truth(database.dialect)[LONG])
+        <= 0.2 * truth(database.dialect)[LONG]
+    )
+
+
+def render_range(repo: Path, env: str, start: str, end: str, out: Path, format: int) -> None:
+    project = load_project(repo / "alembic.ini")
+    environment = project.environment(env)
+    history = load_history(project)
+    span = plan(history.graph, tuple(start.split(",")) if start else (), tuple(end.split(",")))
+    upgrade, rollback = render_scripts(
+        project, environment, history, span, out_dir=out.name, format=format, release=out.name
+    )
+    out.mkdir()
+    (out / "upgrade.sql").write_text(upgrade.text)
+    (out / "rollback.sql").write_text(rollback.text)
+
+
+def audit_rows(db) -> list[tuple]:
+    engine = db.engine()
+    try:
+        with engine.connect() as connection:
+            return [
+                tuple(row)
+                for row in connection.execute(text(f"SELECT * FROM {AUDIT_TABLE} ORDER BY id"))
+            ]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_the_audit_of_format_3_scripts_is_upgraded_in_place(repo_copy, database, monkeypatch):
+    """Format 3 releases, then a format 4 one: the old rows stay as they were, the new
+    columns (SQLite: the timing table) appear, and the format 3 rollback still applies."""
+    monkeypatch.chdir(repo_copy)
+    add_slow_revisions(repo_copy)
+    first, second, third = (repo_copy / name for name in ("r1", "r2", "r3"))
+    render_range(repo_copy, database.env, "", "9ecdc98b5e8a", first, format=3)
+    render_range(repo_copy, database.env, "9ecdc98b5e8a", HEAD, second, format=3)
+    for folder in (first, second):
+        applied = apply_script(database, folder / "upgrade.sql")
+        assert applied.returncode == 0, applied.stderr
+    before = audit_rows(database)
+    assert len(before) == 12 and len(before[0]) == 6  # layout 1
+
+    render_range(repo_copy, database.env, HEAD, LONG, third, format=4)
+    applied = apply_script(database, third / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    report = audit_json(repo_copy, database)
+    rows = report["rows"]
+    kept = audit_rows(database)[:12]
+    assert [row[:6] for row in kept] == before  # every old row as it was
+    assert all(r["started_at"] is None and r["release"] is None for r in rows[:12])
+    check_timed(rows, database.dialect, release="r3")
+    if database.dialect != "sqlite":
+        assert len(kept[0]) == 6 + len(TIMING_COLUMNS)
+
+    # Back again: the format 4 rollback is timed; the format 3 one writes untimed rows.
+    for folder in (third, second):
+        applied = apply_script(database, folder / "rollback.sql")
+        assert applied.returncode == 0, applied.stderr
+    rows = audit_json(repo_copy, database)["rows"]
+    assert [(r["revision"], r["release"]) for r in rows[14:16]] == [(LONG, "r3"), (SHORT, "r3")]
+    assert all(r["duration_ms"] is not None for r in rows[14:16])
+    assert rows[16]["direction"] == "downgrade" and rows[16]["duration_ms"] is None
+
+
+@pytest.mark.postgresql
+def test_a_database_at_prod_release_0002_takes_the_next_release_keeping_its_audit(
+    repo_copy, throwaway_database
+):
+    db = throwaway_database("postgresql")
+    releases = repo_copy / "sql_out" / "prod"
+    for name in ("0001_9ecdc98b5e8a", "0002_68cfa590ad28"):
+        applied = apply_script(db, releases / name / "upgrade.sql")
+        assert applied.returncode == 0, applied.stderr
+    before = audit_rows(db)
+    assert len(before) == 12
+
+    add_case(
+        repo_copy,
+        '    op.add_column("users", sa.Column("nickname", sa.String(30)))',
+        '    op.drop_column("users", "nickname")',
+        revision="0a0d17000001",
+    )
+    released = schemactl(repo_copy, "release", "--env", "prod", env=scratch_env("postgresql"))
+    assert released.returncode == 0, released.stderr
+    third = releases / "0003_0a0d17000001"
+    assert json.loads((releases / "manifest.json").read_text())["releases"][2]["format"] == 4
+    applied = apply_script(db, third / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    after = audit_rows(db)
+    assert [row[:6] for row in after[:12]] == before
+    assert all(value is None for row in after[:12] for value in row[6:])
+    new = dict(
+        zip(
+            ("id", "revision", "direction", "sha", "at", "by", *TIMING_COLUMNS),
+            after[12],
+            strict=True,
+        )
+    )
+    assert (new["revision"], new["direction"], new["release_name"]) == (
+        "0a0d17000001",
+        "upgrade",
+        third.name,
+    )
+    assert new["duration_ms"] is not None and new["started_at"] <= new["finished_at"]
+    # The whole chain back down: the new rollback, then the released format 3 ones.
+    for name in (third.name, "0002_68cfa590ad28", "0001_9ecdc98b5e8a"):
+        applied = apply_script(db, releases / name / "rollback.sql")
+        assert applied.returncode == 0, applied.stderr
+    assert len(audit_rows(db)) == 12 + 1 + 1 + 12
+    checked = schemactl(repo_copy, "release", "--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+SETTINGS_PROBE = {
+    "postgresql": (
+        "CREATE TABLE probe AS SELECT current_setting('lock_timeout') AS a, "
+        "current_setting('statement_timeout') AS b",
+        ("5s", "15min"),
+    ),
+    "mariadb": (
+        "CREATE TABLE probe AS SELECT @@SESSION.lock_wait_timeout AS a, 'x' AS b",
+        ("10", "x"),
+    ),
+}
+
+
+@pytest.mark.parametrize("database", DIALECTS[1:], indirect=True)
+def test_online_commands_run_with_the_scripts_timeouts(repo_copy, database):
+    statement, expected = SETTINGS_PROBE[database.dialect]
+    add_case(repo_copy, f'    op.execute("{statement}")', '    op.execute("DROP TABLE probe")')
+    upgraded = schemactl(
+        repo_copy, "--env", database.env, "upgrade", env={database.url_var: str_url(database)}
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    engine = database.engine()
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT a, b FROM probe")).one()
+    finally:
+        engine.dispose()
+    assert tuple(str(v) for v in found) == expected
+
+
+@pytest.mark.parametrize("database", DIALECTS[1:], indirect=True)
+def test_online_upgrade_waits_for_a_script_holding_the_lock_and_then_stops(repo_copy, database):
+    """A client holding the scripts' lock (a DBA applying a script): the online command
+    waits for it as long as the timeout allows, then stops with nothing changed."""
+    config = repo_copy / "alembic.ini"
+    setting = {"postgresql": "lock_timeout = 5s", "mariadb": "lock_wait_timeout = 10"}[
+        database.dialect
+    ]
+    short = {"postgresql": "lock_timeout = 1s", "mariadb": "lock_wait_timeout = 1"}[
+        database.dialect
+    ]
+    config.write_text(config.read_text().replace(setting, short, 1))
+    kind = script_dialect(database.dialect)
+    hold = {
+        "postgresql": f"SELECT pg_advisory_lock({kind.lock_key})",
+        "mariadb": "SELECT GET_LOCK(CONCAT('schemactl:', DATABASE(), ':', 'alembic_version'), 0)",
+    }[database.dialect]
+    env = {database.url_var: str_url(database)}
+    engine = database.engine()
+    try:
+        with engine.connect() as holder:
+            holder.execute(text(hold))
+            blocked = schemactl(repo_copy, "--env", database.env, "upgrade", env=env)
+        assert blocked.returncode == 1
+        assert blocked.stderr.count("\n") == 1 and blocked.stderr.startswith("Error: "), (
+            blocked.stderr
+        )
+        assert "lock" in blocked.stderr
+        assert database.tables() <= {"alembic_version", AUDIT_TABLE}
+    finally:
+        engine.dispose()
+    upgraded = schemactl(repo_copy, "--env", database.env, "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
