@@ -346,3 +346,32 @@ def test_online_upgrade_waits_for_a_script_holding_the_lock_and_then_stops(repo_
         engine.dispose()
     upgraded = schemactl(repo_copy, "--env", database.env, "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
+
+
+def test_online_commands_on_a_foreign_project_use_its_version_table(tmp_path):
+    """A project whose env.py names its own version table (globex_versions): status, the
+    audit rows of upgrade, downgrade and stamp, and status --check all read that table."""
+    from tests.test_corpus import project_copy
+
+    project = project_copy(tmp_path, "idioms", "sqlite")
+    args = ("-c", "alembic.ini", "-x", "tenant=globex")
+    upgraded = schemactl(project, *args, "upgrade", "c3c3c3c3c3c3")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout == "default (sqlite) is now at c3c3c3c3c3c3\n"
+    status = schemactl(project, *args, "status", "--check")
+    assert status.returncode == 1
+    assert "[X] 0003 c3c3c3c3c3c3" in status.stdout and "[ ] 0004 d4d4d4d4d4d4" in status.stdout
+    back = schemactl(project, *args, "downgrade", "-1")
+    assert back.stdout == "default (sqlite) is now at b2b2b2b2b2b2\n", back.stderr
+    stamped = schemactl(project, *args, "stamp", "heads")
+    assert stamped.returncode == 0, stamped.stderr
+    assert schemactl(project, *args, "status", "--check").returncode == 0
+    shown = schemactl(project, *args, "audit", "--json")
+    rows = [(r["revision"], r["direction"], r["release"]) for r in json.loads(shown.stdout)["rows"]]
+    assert rows == [
+        ("a1a1a1a1a1a1", "upgrade", "online"),
+        ("b2b2b2b2b2b2", "upgrade", "online"),
+        ("c3c3c3c3c3c3", "upgrade", "online"),
+        ("c3c3c3c3c3c3", "downgrade", "online"),
+        ("d4d4d4d4d4d4", "stamp", "online"),
+    ]

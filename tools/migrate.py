@@ -88,7 +88,7 @@ def downgrade(
     cfg = _online_config(project, environment, url)
     history = load_history(project)
     check_target(history, target)
-    check_steps_back(history.graph, current_heads(url), target)
+    check_steps_back(history.graph, current_heads(url, project, environment), target)
     with translate_errors(url):
         online.run(cfg, environment.kind, target, "downgrade", report)
     return status(project, environment.name)
@@ -126,7 +126,7 @@ def plan(project: Project, env: str | None, target: str, direction: str) -> Plan
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
-    current = current_heads(url)
+    current = current_heads(url, project, environment)
     if direction == "downgrade":
         check_steps_back(history.graph, current, target)
     scripts = ScriptDirectory.from_config(project.alembic_config(environment, url=url))
@@ -185,7 +185,7 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     with translate_errors(url):
         command.stamp(cfg, target, purge=True)
     kind = _with_version_table(environment.kind, cfg)
-    stamped = current_heads(url)
+    stamped = current_heads(url, project, environment)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.begin() as connection:
@@ -251,7 +251,7 @@ def status(project: Project, env: str | None = None) -> Status:
     environment = project.environment(env)
     graph = load_graph(project.alembic_config())
     url = environment.url()
-    current = current_heads(url)
+    current = current_heads(url, project, environment)
     have = _applied(graph, environment, current)
     rows = tuple(
         StatusRow(
@@ -271,7 +271,8 @@ def applied(project: Project, env: str | None) -> set[RevisionId]:
     """Every revision the environment's database has (its heads and all they stand on)."""
     environment = project.environment(env)
     graph = load_graph(project.alembic_config())
-    return _applied(graph, environment, current_heads(environment.url()))
+    url = environment.url()
+    return _applied(graph, environment, current_heads(url, project, environment))
 
 
 def _applied(
@@ -286,15 +287,24 @@ def _applied(
     return graph.ancestors(current)
 
 
-def current_heads(url: URL) -> tuple[RevisionId, ...]:
-    """The revisions the database's version table holds (none when it has no version table)."""
+def current_heads(
+    url: URL, project: Project | None = None, environment: Environment | None = None
+) -> tuple[RevisionId, ...]:
+    """The revisions the database's version table holds (none when it has no version table):
+    the table the project's env.py configures, when ``project`` is given, else Alembic's."""
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine, pool
 
+    opts: dict[str, object] = {"version_table": VERSION_TABLE}
+    if project is not None and environment is not None:
+        kind = _with_version_table(environment.kind, _online_config(project, environment, url))
+        opts = {"version_table": kind.version_table}
+        if kind.version_table_schema:
+            opts["version_table_schema"] = kind.version_table_schema
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            context = MigrationContext.configure(connection, opts=opts)
             return tuple(sorted(context.get_current_heads()))
     finally:
         engine.dispose()

@@ -63,7 +63,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
     url = environment.url()
     graph = load_graph(project.alembic_config())
     have = migrate.applied(project, environment.name)  # refuses revisions it does not know
-    current = migrate.current_heads(url)
+    current = migrate.current_heads(url, project, environment)
     report = Verification(environment, redact(url), current)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
