@@ -375,3 +375,37 @@ def test_online_commands_on_a_foreign_project_use_its_version_table(tmp_path):
         ("c3c3c3c3c3c3", "downgrade", "online"),
         ("d4d4d4d4d4d4", "stamp", "online"),
     ]
+
+
+@pytest.mark.parametrize("database", DIALECTS[1:], indirect=True)
+def test_a_script_does_not_wait_for_readers_of_an_audit_table_already_in_layout(
+    repo_copy, database, tmp_path
+):
+    """Someone reading the audit in an open transaction (a DBA's session, `schemactl audit`)
+    does not stop a script: the layout upgrade alters the table only when a column is
+    missing, so nothing waits for their lock."""
+    env = {database.url_var: str_url(database)}
+    upgraded = schemactl(repo_copy, "--env", database.env, "upgrade", "9ecdc98b5e8a", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    rendered = schemactl(
+        repo_copy,
+        "sql",
+        "--env",
+        database.env,
+        "--from",
+        "9ecdc98b5e8a",
+        "--out",
+        str(tmp_path / "s"),
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    engine = database.engine()
+    try:
+        with engine.connect() as reader:
+            reader.execute(text(f"SELECT count(*) FROM {AUDIT_TABLE}")).scalar()
+            assert reader.in_transaction()
+            applied = apply_script(database, tmp_path / "s" / "upgrade.sql")
+            assert applied.returncode == 0, applied.stderr
+            reader.rollback()
+    finally:
+        engine.dispose()
+    assert len(audit_rows(database)) == 12

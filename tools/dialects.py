@@ -277,27 +277,33 @@ class ScriptDialect:
         """Format 2: a stamp that moves no row of the version table stops the script."""
         return [statement]
 
-    def ensure_tables(self) -> list[str]:
+    def ensure_tables(self, *, online: bool = False) -> list[str]:
         """Create the version and audit tables if this database has none yet, and (format 4
-        on) bring an audit table of an earlier layout up to this one, keeping its rows."""
+        on) bring an audit table of an earlier layout up to this one, keeping its rows.
+        ``online``: for a driver rather than the command-line client."""
         from sqlalchemy.schema import CreateTable
 
         created = [
             self.compile(CreateTable(self._tables[name], if_not_exists=True))
             for name in (VERSION_TABLE, AUDIT_TABLE)
         ]
-        return created + (self._upgrade_audit() if self.format >= 4 else [])
+        return created + (self._upgrade_audit(online) if self.format >= 4 else [])
 
-    def _upgrade_audit(self) -> list[str]:
-        """Statements that add what layout 2 adds to the audit table wherever it is missing,
-        and do nothing where it is there: columns added in place, no row touched."""
+    def _upgrade_audit(self, online: bool) -> list[str]:
+        """Statements that add what layout 2 adds to the audit table where it is missing,
+        and do nothing (not even lock the table) where it is there: columns added in place,
+        no row touched."""
+        raise NotImplementedError
+
+    def _add_timing_columns(self) -> str:
+        # ALTER TABLE schemactl_audit ADD COLUMN IF NOT EXISTS ..., one clause per column.
         compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
         audit = self._tables[TIMED_AUDIT_TABLE]
-        added = ",\n    ".join(
+        added = ",\n            ".join(
             f"ADD COLUMN IF NOT EXISTS {compiler.get_column_specification(audit.c[name])}"
             for name in TIMING_COLUMNS
         )
-        return [f"ALTER TABLE {AUDIT_TABLE}\n    {added};"]
+        return f"ALTER TABLE {AUDIT_TABLE}\n            {added};"
 
     def online_session(self) -> list[str]:
         """What an online command runs first on its connection: the scripts' timeouts, for
@@ -612,6 +618,18 @@ $schemactl_guard$;"""
 
         return literal_column("session_user")
 
+    def _upgrade_audit(self, online: bool) -> list[str]:
+        names = ", ".join(self.literal(name) for name in TIMING_COLUMNS)
+        table = self.literal(AUDIT_TABLE)
+        return [
+            "DO $schemactl_audit$\nBEGIN\n"
+            "    IF (SELECT count(*) FROM pg_catalog.pg_attribute\n"
+            f"        WHERE attrelid = {table}::regclass AND NOT attisdropped\n"
+            f"          AND attname IN ({names})) < {len(TIMING_COLUMNS)} THEN\n"
+            f"        {self._add_timing_columns()}\n"
+            "    END IF;\nEND\n$schemactl_audit$;"
+        ]
+
     # The start is kept in a setting of the session (it outlives the COMMIT a step that runs
     # outside a transaction needs), as seconds since the epoch: no DateStyle can misread it.
     def clock_start(self) -> list[str]:
@@ -794,6 +812,21 @@ DELIMITER ;"""
 
         return literal_column("USER()")
 
+    def _upgrade_audit(self, online: bool) -> list[str]:
+        # ALTER TABLE waits for every open transaction that read the table (a metadata
+        # lock), and commits: only when a column is missing.
+        names = ", ".join(self.literal(name) for name in TIMING_COLUMNS)
+        table = self.literal(AUDIT_TABLE)
+        block = (
+            "BEGIN NOT ATOMIC\n"
+            "    IF (SELECT COUNT(*) FROM information_schema.columns\n"
+            f"        WHERE table_schema = DATABASE() AND table_name = {table}\n"
+            f"          AND column_name IN ({names})) < {len(TIMING_COLUMNS)} THEN\n"
+            f"        {self._add_timing_columns()}\n"
+            "    END IF;\nEND"
+        )
+        return [block] if online else ["DELIMITER //\n" + block + " //\nDELIMITER ;"]
+
     # SYSDATE(6), not NOW(6): the moment it runs, not the statement's start. Kept in a user
     # variable, whose value a statement-based replica receives with the INSERT.
     def clock_start(self) -> list[str]:
@@ -878,7 +911,7 @@ class SQLite(ScriptDialect):
     def _verified(self, statement: str, old: str) -> list[str]:
         return [statement, "INSERT INTO temp.schemactl_check SELECT 'stamp', changes();"]
 
-    def _upgrade_audit(self) -> list[str]:
+    def _upgrade_audit(self, online: bool) -> list[str]:
         # SQLite cannot add a column only where it is missing, and a script cannot ask: the
         # step timings get a table of their own, keyed by the audit row's id.
         from sqlalchemy.schema import CreateTable

@@ -189,7 +189,9 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.begin() as connection:
-            for statement in kind.clock_setup() + kind.ensure_tables() + kind.clock_start():
+            for statement in (
+                kind.clock_setup() + kind.ensure_tables(online=True) + kind.clock_start()
+            ):
                 connection.exec_driver_sql(statement)
             for rev in stamped:
                 online.write_audit(connection, kind, rev, "stamp", history.graph[rev].path)

@@ -70,7 +70,7 @@ def run(
         now = context.get_current_heads()
         if set(now) != set(heads):
             raise MovedWhileWaiting(sorted(heads), sorted(now))
-        for statement in dialect.ensure_tables():
+        for statement in dialect.ensure_tables(online=True):
             connection.exec_driver_sql(statement)
         if up:
             planned = scripts._upgrade_revs(target, heads)
