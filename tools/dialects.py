@@ -432,7 +432,11 @@ class ScriptDialect:
 
         quote = String().literal_processor(dialect=self.sa_dialect)
         assert quote is not None
-        return quote
+        if self.literal("\\") == quote("\\"):
+            return quote
+        # The compiler escapes more than the type does (MySQL's backslashes, which its
+        # default sql_mode reads as escapes): let it, for the values where that matters.
+        return lambda value: self.literal(value) if "\\" in value else quote(value)
 
     def _fill(self, shape: str, **values: str | None) -> str:
         def value(match: re.Match[str]) -> str:

@@ -163,3 +163,33 @@ def test_guard_and_stamps_follow_the_version_table_env_py_configures(name):
     created = kind.ensure_tables()[0]
     assert f"CREATE TABLE IF NOT EXISTS {table} (" in created
     assert "CONSTRAINT my_versions_pkc PRIMARY KEY (version_num)" in created
+
+
+@pytest.mark.parametrize("name", ["postgresql", "mariadb", "sqlite"])
+def test_a_hostile_release_name_stays_one_literal_in_the_timed_audit_row(name):
+    """Format 4 writes the release's name into SQL: quotes and comment markers in it stay
+    inside one string literal; format 3 and earlier write the row as before."""
+    import sqlglot
+
+    kind = script_dialect(name)
+    hostile = "0003_x'); DROP TABLE users; -- \\' */"
+    statements = kind.audit_statements("abc123", "upgrade", "f" * 64, hostile)
+    assert len(statements) == (2 if name == "sqlite" else 1)
+    parsed = sqlglot.parse(statements[-1], read=kind.sqlglot)
+    assert len(parsed) == 1 and isinstance(parsed[0], sqlglot.exp.Insert)
+    literals = {lit.this for lit in parsed[0].find_all(sqlglot.exp.Literal) if lit.is_string}
+    assert hostile in literals
+    assert not list(parsed[0].find_all(sqlglot.exp.Drop))
+    # No release (a `schemactl sql` script): NULL, not a string.
+    assert "NULL AS release_name" in kind.audit_statements("abc123", "upgrade", "f" * 64)[-1]
+    from dataclasses import replace
+
+    old = replace(kind, format=3)
+    assert old.audit("abc123", "upgrade", "f" * 64, hostile) == old.audit(
+        "abc123", "upgrade", "f" * 64
+    )
+    assert "release_name" not in old.audit("abc123", "upgrade", "f" * 64)
+    assert [s.split("(")[0] for s in old.ensure_tables()] == [
+        "CREATE TABLE IF NOT EXISTS alembic_version ",
+        "CREATE TABLE IF NOT EXISTS schemactl_audit ",
+    ]
