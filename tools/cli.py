@@ -107,10 +107,11 @@ class _Progress(logging.Handler):
             self.open = True
 
     def done(self, step: StepDone) -> None:
-        if self.open:
-            took = "" if step.duration_ms is None else f" ({step.duration_ms:,.1f} ms)"
-            typer.echo(f" ... done{took}", err=True)
-            self.open = False
+        took = "" if step.duration_ms is None else f" ({step.duration_ms:,.1f} ms)"
+        # Without its 'Running' line (an env.py that silenced Alembic's log): a line of its own.
+        start = "" if self.open else f"Ran {step.direction} {step.revision}"
+        typer.echo(f"{start} ... done{took}", err=True)
+        self.open = False
 
     def close(self) -> None:
         if self.open:
