@@ -211,6 +211,10 @@ def test_the_audit_of_format_3_scripts_is_upgraded_in_place(repo_copy, database,
         assert applied.returncode == 0, applied.stderr
     before = audit_rows(database)
     assert len(before) == 12 and len(before[0]) == 6  # layout 1
+    untimed = audit_json(repo_copy, database)["rows"]
+    assert [(r["release"], r["duration_ms"], r["file"]) for r in untimed] == [
+        (None, None, "same")
+    ] * 12
 
     render_range(repo_copy, database.env, HEAD, LONG, third, format=4)
     applied = apply_script(database, third / "upgrade.sql")

@@ -387,7 +387,13 @@ class ScriptDialect:
         values = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
         if self.format < 4:
             return [self._fill("audit", **values)]
-        return [self._fill(self._timed_shape, **values, release=_release(release))]
+        timed = self._fill(self._timed_shape, **values, release=_release(release))
+        return [*self._clock_stop(), timed]
+
+    def _clock_stop(self) -> list[str]:
+        """Format 4: what notes a step's end before its audit row (nothing: the row asks
+        the clock itself)."""
+        return []
 
     # A script has one stamp and one audit row per revision: compiling each through
     # SQLAlchemy cost more than Alembic's whole render on long histories. Each shape is
@@ -831,13 +837,17 @@ DELIMITER ;"""
         )
         return [block] if online else ["DELIMITER //\n" + block + " //\nDELIMITER ;"]
 
-    # SYSDATE(6), not NOW(6): the moment it runs, not the statement's start. Kept in a user
-    # variable, whose value a statement-based replica receives with the INSERT.
+    # SYSDATE(6), not NOW(6): the moment it runs, not the statement's start. Both ends are
+    # kept in user variables, whose values a statement-based replica receives with the
+    # INSERT (SYSDATE() in the INSERT itself would be read again on the replica).
     def clock_start(self) -> list[str]:
         return ["SET @schemactl_started = SYSDATE(6);"]
 
+    def _clock_stop(self) -> list[str]:
+        return ["SET @schemactl_finished = SYSDATE(6);"]
+
     _clock_started: ClassVar[str] = "CAST(@schemactl_started AS DATETIME(6))"
-    _clock_now: ClassVar[str] = "SYSDATE(6)"
+    _clock_now: ClassVar[str] = "CAST(@schemactl_finished AS DATETIME(6))"
 
     def _duration_ms(self, started: str, finished: str) -> str:
         return f"ROUND(TIMESTAMPDIFF(MICROSECOND, {started}, {finished}) / 1000, 3)"

@@ -172,31 +172,15 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     """Set the environment's version table to ``target`` without running anything (adopting
     an existing database, or recovering after switching git branches over one dev database:
     what it held before, known to this checkout or not, is replaced), and record a 'stamp'
-    audit row per revision it now holds."""
-    from alembic import command
-    from sqlalchemy import create_engine, pool
-
+    audit row per revision it now holds, in the same transaction where the database has
+    one, with the timeouts and lock of upgrade()."""
     environment = project.environment(env)
     environment.check_online("stamp")
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
-    cfg = _online_config(project, environment, url)
     with translate_errors(url):
-        command.stamp(cfg, target, purge=True)
-    kind = _with_version_table(environment.kind, cfg)
-    stamped = current_heads(url, project, environment)
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        with translate_errors(url), engine.begin() as connection:
-            for statement in (
-                kind.clock_setup() + kind.ensure_tables(online=True) + kind.clock_start()
-            ):
-                connection.exec_driver_sql(statement)
-            for rev in stamped:
-                online.write_audit(connection, kind, rev, "stamp", history.graph[rev].path)
-    finally:
-        engine.dispose()
+        online.run(_online_config(project, environment, url), environment.kind, target, "stamp")
     return status(project, environment.name)
 
 
@@ -299,7 +283,8 @@ def current_heads(
 
     opts: dict[str, object] = {"version_table": VERSION_TABLE}
     if project is not None and environment is not None:
-        kind = _with_version_table(environment.kind, _online_config(project, environment, url))
+        with translate_errors(url):  # env.py connects to ask: a bad URL fails here
+            kind = _with_version_table(environment.kind, _online_config(project, environment, url))
         opts = {"version_table": kind.version_table}
         if kind.version_table_schema:
             opts["version_table_schema"] = kind.version_table_schema

@@ -32,7 +32,7 @@ class StepDone:
     """One revision run online, as its audit row records it."""
 
     revision: str
-    direction: str  # 'upgrade' or 'downgrade'
+    direction: str  # 'upgrade', 'downgrade' or 'stamp'
     duration_ms: float | None
 
 
@@ -52,13 +52,13 @@ def run(
     direction: str,
     report: Callable[[StepDone], None] | None = None,
 ) -> None:
-    """Upgrade (or downgrade) the database ``cfg`` points at to ``target``, as Alembic's
-    command would, with ``kind``'s timeouts, lock and a timed audit row per revision."""
+    """Upgrade, downgrade or stamp (``direction``) the database ``cfg`` points at to
+    ``target``, as Alembic's command would, with ``kind``'s timeouts, lock and a timed audit
+    row per revision (a stamp: per revision it sets)."""
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(cfg)
-    up = direction == "upgrade"
 
     def steps(heads: Sequence[str], context: MigrationContext) -> list[Any]:
         dialect = _writing_to(kind, context)
@@ -72,10 +72,12 @@ def run(
             raise MovedWhileWaiting(sorted(heads), sorted(now))
         for statement in dialect.ensure_tables(online=True):
             connection.exec_driver_sql(statement)
-        if up:
+        if direction == "upgrade":
             planned = scripts._upgrade_revs(target, heads)
-        else:
+        elif direction == "downgrade":
             planned = scripts._downgrade_revs(target, heads)
+        else:  # a stamp, on a version table Alembic has just emptied (purge)
+            planned = scripts._stamp_revs((target,), heads)
 
         def record(*, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
             rev = step.up_revision_id
@@ -90,14 +92,17 @@ def run(
                 connection.exec_driver_sql(statement)
         return list(planned)
 
+    stamp = direction == "stamp"
     with EnvironmentContext(
         cfg,
         scripts,
         fn=steps,
         as_sql=False,
         starting_rev=None,
-        destination_rev=target,
+        destination_rev=(target,) if stamp else target,
         tag=None,
+        # A stamp replaces whatever the version table holds (alembic stamp --purge).
+        purge=stamp,
     ):
         scripts.run_env()
 
