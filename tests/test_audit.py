@@ -413,3 +413,18 @@ def test_a_script_does_not_wait_for_readers_of_an_audit_table_already_in_layout(
     finally:
         engine.dispose()
     assert len(audit_rows(database)) == 12
+
+
+def test_audit_of_a_database_without_an_audit_table_and_of_an_unset_url(repo_copy, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    shown = schemactl(repo_copy, "audit", env={"BILLGEN_DEV_URL": url})
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[1] == "No audit table: nothing was applied here by schemactl."
+    as_json = json.loads(
+        schemactl(repo_copy, "audit", "--json", env={"BILLGEN_DEV_URL": url}).stdout
+    )
+    assert as_json["audit_table"] is False and as_json["rows"] == []
+    unset = schemactl(repo_copy, "--env", "staging", "audit")
+    assert unset.returncode == 1 and unset.stdout == ""
+    assert unset.stderr.startswith("Error: ") and "BILLGEN_STAGING_URL" in unset.stderr
+    assert unset.stderr.count("\n") == 1
