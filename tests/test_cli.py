@@ -218,7 +218,7 @@ def test_another_alembic_project_with_c(tmp_path):
 def test_commands_have_help_with_an_example():
     top = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert top.exit_code == 0
-    assert "(a [schemactl.env.NAME] section of alembic.ini)" in top.output
+    assert "(a [schemactl.env.NAME] section of alembic.ini)" in " ".join(top.output.split())
     commands = [[c.name or c.callback.__name__] for c in app.registered_commands]
     for group in app.registered_groups:
         assert group.name in top.output
@@ -232,6 +232,31 @@ def test_commands_have_help_with_an_example():
         result = runner.invoke(app, [*words, "--help"])
         assert result.exit_code == 0, words
         assert "Example:" in result.output, words
+        assert "<bool>" not in result.output, words  # a flag takes no value
+
+
+def test_help_rewraps_its_prose_and_keeps_examples_whole():
+    """Paragraphs are rewrapped to the terminal (not cut where the docstring's lines end);
+    each Example stays on a line of its own; a flag shows no type."""
+    result = runner.invoke(app, ["makemigrations", "--help"])
+    assert result.output == (
+        "Usage: schemactl makemigrations [OPTIONS]\n"
+        "\n"
+        "  Autogenerate a revision from the models, like Django's makemigrations.\n"
+        "\n"
+        "  The file is named NNNN_<rev>_<slug>.py and formatted by ruff; without -m, the\n"
+        "  slug and message come from what changed (add_invoices_discount).\n"
+        "\n"
+        '  Example: schemactl makemigrations --branch invoicing -m "Add invoices.discount"\n'
+        "\n"
+        "Options:\n"
+        "  -m, --message <str>  The revision's message.\n"
+        "  -b, --branch <str>   Branch to add the revision to (default: the trunk).\n"
+        "  --empty              Write a revision even with no model changes.\n"
+        "  --help               Show this message and exit.\n"
+    )
+    bad = runner.invoke(app, ["--bogus"])
+    assert bad.exit_code == 2 and bad.output.splitlines()[-1] == "Error: No such option: --bogus"
 
 
 def test_help_imports_neither_sqlalchemy_nor_alembic():

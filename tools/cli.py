@@ -31,6 +31,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: paragraphs rewrapped, flags without a type; 80 columns whatever the
+    # terminal, so help reads (and diffs) the same everywhere.
+    rich_markup_mode=None,
+    context_settings={"terminal_width": 80, "max_content_width": 80},
 )
 
 PlanOption = Annotated[
@@ -46,7 +50,7 @@ EnvOption = Annotated[
         "--env",
         "-e",
         # Rich reads [..] as markup: the bracket is escaped to be shown.
-        help="Environment to work on (a \\[schemactl.env.NAME] section of alembic.ini). "
+        help="Environment to work on (a [schemactl.env.NAME] section of alembic.ini). "
         "Default: $SCHEMACTL_ENV, else the config's default_env (dev).",
         envvar="SCHEMACTL_ENV",
         show_default=False,
@@ -441,7 +445,9 @@ def release_command(
 
 
 branch_app = typer.Typer(
-    help="Feature branches: Alembic branch labels off the trunk head.", no_args_is_help=True
+    help="Feature branches: Alembic branch labels off the trunk head.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(branch_app, name="branch")
 
@@ -934,6 +940,23 @@ def format_status(report: Status) -> str:
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
         lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
     return "\n".join(lines)
+
+
+def _help(doc: str | None) -> str | None:
+    """A command's docstring as its --help shows it: prose paragraphs rewrapped to the
+    terminal; a paragraph of 'Example:' lines kept line for line (Click's \\b marker)."""
+    import inspect
+
+    if doc is None:
+        return None
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join("\b\n" + p if p.lstrip().startswith("Example:") else p for p in paragraphs)
+
+
+for _typer in (app, branch_app):
+    for _command in _typer.registered_commands:
+        if _command.help is None and _command.callback is not None:
+            _command.help = _help(_command.callback.__doc__)
 
 
 def main() -> None:
