@@ -417,3 +417,26 @@ def test_stamp_sets_the_version_and_records_it(database):
     assert [tuple(v) for v in versions] == [("68cfa590ad28",)]
     assert invoke("--env", database.env, "status", "--check").exit_code == 0
     assert invoke("--env", database.env, "stamp", "nosuchrev").exit_code == 1
+
+
+def test_the_lint_summary_says_what_stops_a_release():
+    from tools.cli import lint_summary
+    from tools.lint import Finding
+
+    def finding(severity: str, silenced: str | None = None) -> Finding:
+        return Finding(
+            rule="r", severity=severity, revision="abc", path=REPO / "x.py", line=3,
+            message="m", why="w", fix="f", silenced=silenced,
+        )  # fmt: skip
+
+    assert lint_summary([], []) == "No findings."
+    warning = finding("warning")
+    assert lint_summary([warning], []) == "1 finding: 0 errors, 1 warning; nothing stops a release"
+    silenced, loud = finding("error", "reviewed"), finding("error")
+    assert lint_summary([silenced, warning], []) == (
+        "2 findings: 1 error (1 silenced), 1 warning; nothing stops a release"
+    )
+    assert lint_summary([silenced, loud, warning], [loud]) == (
+        "3 findings: 2 errors (1 silenced), 1 warning; 1 error not silenced: lint fails and "
+        "release refuses"
+    )

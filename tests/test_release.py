@@ -212,11 +212,17 @@ def test_sql_to_stdout_and_bad_ranges(repo_copy):
     )
     assert "DROP TABLE users;" in down.output
 
+    # Nothing to render is not an error (as for `release`): exit 0, nothing printed where the
+    # script would be, nothing written.
     same = cli(repo_copy, "sql", "--env", "prod", "--from", HEAD, "--stdout")
-    assert same.exit_code == 1
-    assert same.output == (
-        f"Error: nothing to render: a database at {HEAD} already has {HEAD}; choose a later --to\n"
+    assert same.exit_code == 0 and same.stdout == ""
+    assert same.stderr == (
+        f"Nothing to render: a database at {HEAD} already has {HEAD}; nothing was written.\n"
     )
+    out = repo_copy / "out"
+    files = cli(repo_copy, "sql", "--env", "prod", "--from", HEAD, "--out", str(out))
+    assert files.exit_code == 0 and files.stdout == same.stderr
+    assert not out.exists()
     inner = cli(
         repo_copy, "sql", "--env", "prod", "--from", "ab251de0ab93,228dfcf7a7c0", "--stdout"
     )

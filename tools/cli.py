@@ -22,6 +22,7 @@ from tools.errors import SchemactlError
 if TYPE_CHECKING:
     from tools.audit import AuditReport
     from tools.config import Project
+    from tools.lint import Finding
     from tools.migrate import Plan, Status
     from tools.online import StepDone
 
@@ -331,16 +332,31 @@ def sql(
             err=True,
         )
         raise typer.Exit(code=2)
+    from tools.history import NothingToRender
+
     with _user_errors():
         project = _project(ctx)
         environment = project.environment(_env(ctx, env))
-        if stdout:
-            kind = "rollback" if rollback else "upgrade"
-            script = release.sql_one(project, environment.name, kind, start=start, target=target)
-        else:
-            folder, upgrade, down = release.sql(
-                project, environment.name, start=start, target=target, out=out
+        try:
+            if stdout:
+                kind = "rollback" if rollback else "upgrade"
+                script = release.sql_one(
+                    project, environment.name, kind, start=start, target=target
+                )
+            else:
+                folder, upgrade, down = release.sql(
+                    project, environment.name, start=start, target=target, out=out
+                )
+        except NothingToRender as nothing:
+            # Not an error, as for `release`: the range is empty. Nothing is written (and
+            # with --stdout nothing is printed where a script would be).
+            start_at = ",".join(sorted(nothing.start)) or "base"
+            typer.echo(
+                f"Nothing to render: a database at {start_at} already has "
+                f"{','.join(sorted(nothing.target)) or 'base'}; nothing was written.",
+                err=stdout,
             )
+            return
     if stdout:
         typer.echo(script.text, nl=False)
         return
@@ -692,12 +708,7 @@ def lint_command(
             typer.echo(str(finding))
             typer.echo(f"    why: {finding.why}")
             typer.echo(f"    fix: {finding.fix}")
-        errors = sum(f.severity == "error" for f in findings)
-        typer.echo(
-            f"{len(findings)} finding(s): {errors} error(s), {len(blocking)} not silenced"
-            if findings
-            else "No findings."
-        )
+        typer.echo(lint_summary(findings, blocking))
     if blocking:
         raise typer.Exit(code=1)
 
@@ -833,6 +844,24 @@ def format_audit(report: AuditReport) -> str:
             "from the one recorded; `schemactl verify` says whether the schema differs too)"
         )
     return "\n".join(lines)
+
+
+def lint_summary(findings: list[Finding], blocking: list[Finding]) -> str:
+    """'3 findings: 2 errors (1 silenced), 1 warning; 1 error stops a release' and the like."""
+    if not findings:
+        return "No findings."
+    errors = [f for f in findings if f.severity == "error"]
+    silenced = len(errors) - len(blocking)
+    parts = [_count(len(errors), "error") + (f" ({silenced} silenced)" if silenced else "")]
+    others = len(findings) - len(errors)
+    if others:
+        parts.append(_count(others, "warning"))
+    verdict = (
+        f"{_count(len(blocking), 'error')} not silenced: lint fails and release refuses"
+        if blocking
+        else "nothing stops a release"
+    )
+    return f"{_count(len(findings), 'finding')}: {', '.join(parts)}; {verdict}"
 
 
 def _ms(value: float | None) -> str:
