@@ -394,6 +394,17 @@ def test_stamp_sets_the_version_and_records_it(database):
     engine.dispose()
     before = database.tables()
     assert invoke("--env", database.env, "status").exit_code == 1  # unknown revision
+    # After switching git branches: upgrade, downgrade and --plan say why, and both ways out.
+    for args in (("upgrade",), ("downgrade", "-1"), ("upgrade", "--plan")):
+        refused = invoke("--env", database.env, *args)
+        assert refused.exit_code == 1 and refused.stdout == ""
+        assert refused.stderr == (
+            f"Error: the {database.env} database is at revision deadbeef0000, which is not in "
+            "this checkout's history (written from another git branch?); check out the code "
+            "that wrote it (or `git pull`), or, if this checkout's schema is what you want "
+            f"there, `schemactl --env {database.env} stamp REVISION` to set the version by "
+            "hand\n"
+        )
 
     stamped = invoke("--env", database.env, "stamp", "heads")
     assert stamped.exit_code == 0, stamped.output

@@ -66,7 +66,9 @@ def upgrade(
     environment = project.environment(env)
     environment.check_online("upgrade")
     url = environment.url()
-    check_target(load_history(project), target)
+    history = load_history(project)
+    check_target(history, target)
+    _check_known(history.graph, environment, current_heads(url, project, environment))
     with translate_errors(url):
         online.run(
             _online_config(project, environment, url), environment.kind, target, "upgrade", report
@@ -88,7 +90,9 @@ def downgrade(
     cfg = _online_config(project, environment, url)
     history = load_history(project)
     check_target(history, target)
-    check_steps_back(history.graph, current_heads(url, project, environment), target)
+    current = current_heads(url, project, environment)
+    _check_known(history.graph, environment, current)
+    check_steps_back(history.graph, current, target)
     with translate_errors(url):
         online.run(cfg, environment.kind, target, "downgrade", report)
     return status(project, environment.name)
@@ -127,6 +131,7 @@ def plan(project: Project, env: str | None, target: str, direction: str) -> Plan
     history = load_history(project)
     check_target(history, target)
     current = current_heads(url, project, environment)
+    _check_known(history.graph, environment, current)
     if direction == "downgrade":
         check_steps_back(history.graph, current, target)
     scripts = ScriptDirectory.from_config(project.alembic_config(environment, url=url))
@@ -264,13 +269,28 @@ def applied(project: Project, env: str | None) -> set[RevisionId]:
 def _applied(
     graph: Graph, environment: Environment, current: tuple[RevisionId, ...]
 ) -> set[RevisionId]:
+    _check_known(graph, environment, current)
+    return graph.ancestors(current)
+
+
+def _check_known(graph: Graph, environment: Environment, current: tuple[RevisionId, ...]) -> None:
+    """Refuse a database at revisions this checkout does not have (its code is on another
+    git branch, or not pulled yet), saying both ways out."""
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
-        raise RevisionError(
-            f"the {environment.name} database is at revision {', '.join(unknown)}, which is not "
-            "in this checkout's history; check out the code that wrote it (or `git pull`)"
+        raise UnknownDatabaseRevision(environment, tuple(unknown))
+
+
+class UnknownDatabaseRevision(RevisionError):
+    def __init__(self, environment: Environment, unknown: tuple[RevisionId, ...]) -> None:
+        self.unknown = unknown
+        at = ", ".join(unknown)
+        super().__init__(
+            f"the {environment.name} database is at revision {at}, which is not in this "
+            "checkout's history (written from another git branch?); check out the code that "
+            f"wrote it (or `git pull`), or, if this checkout's schema is what you want there, "
+            f"`schemactl --env {environment.name} stamp REVISION` to set the version by hand"
         )
-    return graph.ancestors(current)
 
 
 def current_heads(
