@@ -451,3 +451,38 @@ def test_the_lint_summary_says_what_stops_a_release():
         "3 findings: 2 errors (1 silenced), 1 warning; 1 error not silenced: lint fails and "
         "release refuses"
     )
+
+
+def test_read_only_commands_create_no_database(repo_copy, tmp_path):
+    """status, --plan, audit and graph --env on a SQLite database that does not exist yet
+    report it empty and create nothing (neither the file nor its folder); verify says there
+    is none; upgrade creates it, as plain `alembic upgrade` does."""
+    from tests.conftest import schemactl as run
+
+    var = repo_copy / "var"
+    assert not var.exists()
+    for args in (
+        ("status",),
+        ("status", "--check"),
+        ("upgrade", "--plan"),
+        ("audit",),
+        ("graph", "--env", "dev"),
+    ):
+        result = run(repo_copy, *args)
+        assert result.returncode in (0, 1) and "Traceback" not in result.stderr, args
+        assert not var.exists(), args
+    verified = run(repo_copy, "verify")
+    assert verified.returncode == 1 and not var.exists()
+    assert verified.stderr.endswith(
+        "/var/dev.db: no database there (the file does not exist); check the URL, or create "
+        "it with `schemactl --env dev upgrade`\n"
+    )
+    upgraded = run(repo_copy, "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (var / "dev.db").is_file()
+    plain = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", "env=dev", "current"],
+        cwd=repo_copy, capture_output=True, text=True,
+        env={**os.environ, "BILLGEN_DEV_URL": f"sqlite:///{tmp_path}/new/fresh.db"},
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr

@@ -137,6 +137,8 @@ def audit(project: Project, env: str | None = None) -> AuditReport:
     environment = project.environment(env)
     url = environment.url()
     graph = load_graph(project.alembic_config())
+    if not environment.kind.exists(url):  # no database yet: reading must not create one
+        return AuditReport(environment, redact(url), None)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.connect() as connection:

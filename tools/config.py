@@ -55,7 +55,8 @@ class Environment:
         return script_dialect(self.dialect, self.settings)
 
     def url(self, environ: Mapping[str, str] | None = None) -> URL:
-        """The database URL, from ``url_env`` or the default; the driver filled in if missing."""
+        """The database URL, from ``url_env`` or the default; the driver filled in if missing.
+        Nothing is created: a command that writes calls ``kind.prepare(url)`` first."""
 
         environ = os.environ if environ is None else environ
         raw = environ.get(self.url_env) if self.url_env else None
@@ -76,7 +77,6 @@ class Environment:
             f"environment {self.name!r} is {self.dialect} but the URL in {source} is for "
             f"{{backend}}; point {source} at a {self.dialect} database",
         )
-        kind.prepare(url)
         return url
 
 

@@ -158,7 +158,13 @@ class ScriptDialect:
         return url.set(drivername=f"{canonical}+{driver}")
 
     def prepare(self, url: URL) -> None:
-        """Whatever must exist before the first connection (nothing, for a server)."""
+        """Whatever must exist before the first connection that may write (nothing, for a
+        server)."""
+
+    def exists(self, url: URL) -> bool:
+        """Whether there is a database at ``url`` to read, without creating one (a server's
+        database: assumed, the connection says)."""
+        return True
 
     def describe_error(self, error: BaseException) -> str:
         """One line a person can read from a driver's exception."""
@@ -1001,6 +1007,12 @@ class SQLite(ScriptDialect):
 
         if url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+    def exists(self, url: URL) -> bool:
+        # Connecting would create the file: read-only commands must not.
+        from pathlib import Path
+
+        return url.database in (None, "", ":memory:") or Path(url.database).exists()
 
     def client_command(self, url: URL, script: Path) -> ClientCommand:
         return ClientCommand((self.client, "-bail", str(url.database)), {}, script)

@@ -69,6 +69,7 @@ def upgrade(
     history = load_history(project)
     check_target(history, target)
     _check_known(history.graph, environment, current_heads(url, project, environment))
+    environment.kind.prepare(url)
     with translate_errors(url):
         online.run(
             _online_config(project, environment, url), environment.kind, target, "upgrade", report
@@ -93,6 +94,7 @@ def downgrade(
     current = current_heads(url, project, environment)
     _check_known(history.graph, environment, current)
     check_steps_back(history.graph, current, target)
+    environment.kind.prepare(url)
     with translate_errors(url):
         online.run(cfg, environment.kind, target, "downgrade", report)
     return status(project, environment.name)
@@ -184,6 +186,7 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
+    environment.kind.prepare(url)
     with translate_errors(url):
         online.run(_online_config(project, environment, url), environment.kind, target, "stamp")
     return status(project, environment.name)
@@ -301,6 +304,8 @@ def current_heads(
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine, pool
 
+    if not dialect_of_url(url).exists(url):
+        return ()  # no database yet (a SQLite file): reading it must not create it
     opts: dict[str, object] = {"version_table": VERSION_TABLE}
     if project is not None and environment is not None:
         with translate_errors(url):  # env.py connects to ask: a bad URL fails here

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.dialects import VERSION_TABLE
+from tools.errors import DatabaseError
 
 if TYPE_CHECKING:
     from tools.config import Project
@@ -61,6 +62,11 @@ def verify(project: Project, env: str | None = None) -> Verification:
 
     environment = project.environment(env)
     url = environment.url()
+    if not environment.kind.exists(url):
+        raise DatabaseError(
+            f"{redact(url)}: no database there (the file does not exist); check the URL, or "
+            f"create it with `schemactl --env {environment.name} upgrade`"
+        )
     graph = load_graph(project.alembic_config())
     have = migrate.applied(project, environment.name)  # refuses revisions it does not know
     current = migrate.current_heads(url, project, environment)

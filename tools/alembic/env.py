@@ -86,6 +86,7 @@ def run_migrations_online(environment: Environment) -> None:
             connection.commit()
         return
     url: URL = config.attributes.get("schemactl.url") or environment.url()
+    environment.kind.prepare(url)  # the dev SQLite file's folder, on a fresh checkout
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
