@@ -98,7 +98,7 @@ def test_a_bad_connection_option_shows_no_password(monkeypatch, throwaway_databa
     monkeypatch.setenv("BILLGEN_STAGING_URL", url.render_as_string(hide_password=False))
     result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
     one_line(
-        result, "postgresql+psycopg://postgres:***@127.0.0.1", 'invalid connection option "badopt"'
+        result, "postgresql://postgres:***@127.0.0.1", 'invalid connection option "badopt"'
     )
 
 
@@ -111,7 +111,7 @@ def test_a_missing_mariadb_database_is_named(monkeypatch, throwaway_database):
     monkeypatch.setenv("BILLGEN_MARIADB_URL", url.render_as_string(hide_password=False))
     result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "mariadb", "status"])
     one_line(
-        result, "mariadb+pymysql://", "Unknown database 'schemactl_no_such_database' (error 1049)"
+        result, "mariadb://", "Unknown database 'schemactl_no_such_database' (error 1049)"
     )
 
 

@@ -224,7 +224,7 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     assert released.returncode == 1
     (message,) = released.stderr.splitlines()
     assert message.startswith(
-        "Error: cannot create a scratch database on postgresql+psycopg://ops:***@127.0.0.1:9/"
+        "Error: cannot create a scratch database on postgresql://ops:***@127.0.0.1:9/"
         "postgres ("
     ), message
     assert "s3cr" not in message and message.endswith(
@@ -248,7 +248,7 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     assert checked.returncode == 0, checked.stdout
     assert (
         "skip migrations-run:postgresql: cannot create a scratch database on "
-        "postgresql+psycopg://ops:***@127.0.0.1:9/postgres ("
+        "postgresql://ops:***@127.0.0.1:9/postgres ("
     ) in checked.stdout
     strict = schemactl(repo_copy, "check", "--strict", env=down)
     assert strict.returncode == 1

@@ -377,8 +377,9 @@ def _implicit_environment(cfg: Config) -> Environment:
 
 
 def redact(url: URL) -> str:
-    """The URL as it may be shown to a person: never with its password."""
-    return url.render_as_string(hide_password=True)
+    """The URL as it may be shown to a person: never with its password, and without
+    SQLAlchemy's driver (postgresql://, as psql and libpq take it, not postgresql+psycopg://)."""
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
 def _ini_problem(err: BaseException) -> str:
