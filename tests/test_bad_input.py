@@ -97,9 +97,7 @@ def test_a_bad_connection_option_shows_no_password(monkeypatch, throwaway_databa
     url = database.url.set(password=PASSWORD, query={"badopt": "1"})
     monkeypatch.setenv("BILLGEN_STAGING_URL", url.render_as_string(hide_password=False))
     result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
-    one_line(
-        result, "postgresql://postgres:***@127.0.0.1", 'invalid connection option "badopt"'
-    )
+    one_line(result, "postgresql://postgres:***@127.0.0.1", 'invalid connection option "badopt"')
 
 
 @pytest.mark.mariadb
@@ -110,9 +108,7 @@ def test_a_missing_mariadb_database_is_named(monkeypatch, throwaway_database):
     url = database.url.set(database="schemactl_no_such_database")
     monkeypatch.setenv("BILLGEN_MARIADB_URL", url.render_as_string(hide_password=False))
     result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "mariadb", "status"])
-    one_line(
-        result, "mariadb://", "Unknown database 'schemactl_no_such_database' (error 1049)"
-    )
+    one_line(result, "mariadb://", "Unknown database 'schemactl_no_such_database' (error 1049)")
 
 
 REVISION = '"""Broken"""\n{body}\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n'

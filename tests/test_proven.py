@@ -224,8 +224,7 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     assert released.returncode == 1
     (message,) = released.stderr.splitlines()
     assert message.startswith(
-        "Error: cannot create a scratch database on postgresql://ops:***@127.0.0.1:9/"
-        "postgres ("
+        "Error: cannot create a scratch database on postgresql://ops:***@127.0.0.1:9/postgres ("
     ), message
     assert "s3cr" not in message and message.endswith(
         "check that the server is up and that its user may create databases"

@@ -197,7 +197,10 @@ def test_sql_to_stdout_and_bad_ranges(repo_copy):
     assert up.exit_code == 0
     assert up.output.startswith("-- ====")
     assert "-- schemactl upgrade script for environment prod (postgresql)" in up.output
-    assert 'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f upgrade.sql' in up.output
+    assert (
+        "-- Apply with (psql):\n--   psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f upgrade.sql\n"
+        in (up.output)
+    )
     down = cli(
         repo_copy,
         "sql",
@@ -350,3 +353,29 @@ def test_create_index_concurrently_runs_outside_the_transaction(
     engine.dispose()
     assert "ix_invoices_due_date" not in names
     assert version == HEAD
+
+
+@pytest.mark.postgresql
+def test_the_apply_command_in_the_header_can_be_pasted(repo_copy, throwaway_database, tmp_path):
+    """The header's command, pasted into a shell with the database's name for DBNAME and the
+    server where psql looks for it (PGHOST, PGUSER), applies the script."""
+    db = throwaway_database("postgresql")
+    out = tmp_path / "release"
+    rendered = cli(repo_copy, "sql", "--env", "prod", "--from", "base", "--out", str(out))
+    assert rendered.exit_code == 0, rendered.output
+    text = (out / "upgrade.sql").read_text()
+    command = text.split("-- Apply with (psql):\n--   ", 1)[1].split("\n", 1)[0]
+    assert command == f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {out}/upgrade.sql"
+    env = {**os.environ, "PGHOST": db.url.host, "PGPORT": str(db.url.port or 5432)}
+    env["PGUSER"] = db.url.username
+    if db.url.password:
+        env["PGPASSWORD"] = db.url.password
+    pasted = subprocess.run(
+        command.replace("DBNAME", db.url.database),
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert pasted.returncode == 0, pasted.stderr
+    assert "alembic_version" in db.tables()

@@ -544,7 +544,11 @@ class PostgreSQL(ScriptDialect):
     )
 
     def apply_command(self, path: str) -> str:
-        return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
+        if self.format < 4:
+            return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
+        # As the MariaDB and SQLite ones: the database named where DBNAME stands, the server
+        # and user as psql finds them (PGHOST, PGUSER, ~/.pgpass, -h, -U).
+        return f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {path}"
 
     def client_command(self, url: URL, script: Path) -> ClientCommand:
         from sqlalchemy.engine import URL
