@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tools.cli import app
+from tools.history import sha256_of
 
 from .conftest import REPO, apply_script
 
@@ -379,3 +380,18 @@ def test_the_apply_command_in_the_header_can_be_pasted(repo_copy, throwaway_data
     )
     assert pasted.returncode == 0, pasted.stderr
     assert "alembic_version" in db.tables()
+
+
+def test_the_review_names_what_each_operation_changes_and_whole_sha256s(repo_copy):
+    """Changes per table name the column or index ('add_column nickname'), and the sha256 of
+    each revision file is whole, as the audit records it."""
+    add_revision(repo_copy)
+    result = cli(repo_copy, "release", "--env", "dev")
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in (repo_copy / "sql_out" / "dev").iterdir() if p.is_dir()]
+    review = (folder / "review.md").read_text()
+    upgrade = review.split("## Changes per table (upgrade)")[1].split("##")[0]
+    assert "|  | 0123456789ab | add_column nickname |  |" in upgrade.splitlines()  # under users
+    assert "|  | 68cfa590ad28 | create_index ix_customers_tax_id |  |" in upgrade.splitlines()
+    sha = sha256_of(next((repo_copy / "versions").glob("*_0123456789ab_*.py")))
+    assert f"| `{sha}` |" in review

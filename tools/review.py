@@ -62,7 +62,10 @@ def _per_table(
         for operation in step.operations:
             table = operation.table or "(raw SQL: see the script)"
             mark = marks.get((step.revision.id, operation.line), "")
-            changes[table].append((step.revision.id, operation.name, mark))
+            # What the operation is about, where it names more than its table.
+            about = operation.target if operation.target not in (None, operation.table) else None
+            shown = f"{operation.name} {about}" if about else operation.name
+            changes[table].append((step.revision.id, shown, mark))
     return sorted(changes.items())
 
 
