@@ -215,6 +215,22 @@ def test_narrowing_a_type_is_destructive(repo_copy):
     ]
 
 
+def test_a_revision_that_fails_offline_is_flagged_at_its_line(repo_copy):
+    """offline-unsafe and renders point at the line of the revision that failed, not line 1."""
+    add_case(
+        repo_copy,
+        '    op.add_column("users", sa.Column("n", sa.String(9)))\n'
+        '    count = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()',
+    )
+    _, found = findings(repo_copy)
+    (unsafe,) = [f for f in found if f["rule"] == "offline-unsafe"]
+    assert unsafe["file"] == "versions/0011_0123456789ab_lint_case.py:14"
+    add_case(repo_copy, '    pass\n    raise KeyError("missing setting")')
+    _, found = findings(repo_copy)
+    (failed,) = [f for f in found if f["rule"] == "renders"]
+    assert failed["file"] == "versions/0011_0123456789ab_lint_case.py:14"
+
+
 def test_postgresql_lock_rules_only_for_postgresql(repo_copy):
     add_case(repo_copy, *CASES["postgresql-locks"][0])
     _, found = findings(repo_copy, env="dev")

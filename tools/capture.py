@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -47,12 +48,19 @@ class RevisionRenderError(RenderError):
     """One revision's function failed while it was captured offline."""
 
     def __init__(
-        self, revision: RevisionId, file: str, direction: str, problem: str, fix: str | None
+        self,
+        revision: RevisionId,
+        file: str,
+        direction: str,
+        problem: str,
+        fix: str | None,
+        line: int | None = None,
     ) -> None:
         self.revision = revision
         self.file = file
         self.direction = direction
         self.problem = problem
+        self.line = line  # where in the revision file it failed, when known
         super().__init__(f"revision {revision} ({file}) {direction} {problem}", fix)
 
 
@@ -258,6 +266,7 @@ class Capture:
                 f"reads from the database ({_where(err, self.path)}: {err})",
                 "write data changes as SQL that reads nothing (op.execute with an "
                 "UPDATE ... SELECT, op.bulk_insert)",
+                _line(err, self.path),
             ) from err
         except CompileError as err:
             raise UnrenderableValue(
@@ -279,6 +288,7 @@ class Capture:
                 f"({_where(err, self.path)})",
                 "fix the revision (offline, `context.is_offline_mode()` is true and "
                 "`op.get_bind()` executes nothing)",
+                _line(err, self.path),
             ) from err
         finally:
             operations._remove_proxy()
@@ -521,6 +531,12 @@ def capture_operations(
     """What each revision does, captured offline; RenderError for one that cannot render."""
     session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
     return {rev: session.get(rev, direction).operations for rev in revisions}
+
+
+def _line(err: BaseException, path: str | None) -> int | None:
+    """The line of the revision file itself that raised ``err`` (None: not raised there)."""
+    at = raised_at(err, path)
+    return at[1] if at and path is not None and at[0] == os.path.basename(path) else None
 
 
 def _where(err: BaseException, path: str | None = None) -> str:

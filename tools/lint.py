@@ -481,7 +481,7 @@ def offline_unsafe(facts: Facts) -> Iterator[Hit]:
         yield Hit(
             ERROR,
             error.summary,
-            None,
+            error.line,
             "schemactl renders scripts offline; a revision that queries cannot be rendered",
             "write data changes as SQL that reads nothing (op.execute, op.bulk_insert)",
         )
@@ -497,7 +497,7 @@ def renders(facts: Facts) -> Iterator[Hit]:
         yield Hit(
             ERROR,
             error.summary if isinstance(error, RenderError) else str(error),
-            None,
+            getattr(error, "line", None),
             "the script is rendered offline; this revision does not render",
             error.fix if isinstance(error, RenderError) and error.fix else "fix the revision",
         )
