@@ -7,7 +7,10 @@ its graph is drawn in the test's docstring.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -242,7 +245,22 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
     assert made.returncode == 0, made.stderr
     (first,) = [n for n in versions(repo_copy) if n.startswith("0012_")]
     assert first.endswith("_add_invoices_reminder_count.py")
-    assert made.stdout.splitlines() == [f"versions/{first}", "  Add invoices.reminder_count"]
+    assert made.stdout.splitlines() == [
+        f"versions/{first}",
+        "  Add invoices.reminder_count",
+        "    + Add column reminder_count to invoices",
+    ]
+    # Two branches open: without --branch, makemigrations asks where rather than making a
+    # third head on the trunk.
+    billing.write_text(billing.read_text().replace("reminder_count", "reminder_total"))
+    unsaid = schemactl(repo_copy, "makemigrations")
+    assert unsaid.returncode == 1 and unsaid.stdout == ""
+    assert unsaid.stderr == (
+        "Error: branches invoicing, loyalty are open: say where the revision goes, --branch "
+        "invoicing (or --branch trunk: the trunk then has a head of its own, to merge with "
+        "theirs later)\n"
+    )
+    billing.write_text(billing.read_text().replace("reminder_total", "reminder_count"))
     assert schemactl(repo_copy, "makemigrations", "--branch", "invoicing").stdout == (
         "No changes detected\n"
     )
@@ -321,6 +339,18 @@ def test_makemigrations_empty_and_on_an_unknown_branch(repo_copy):
     assert empty.exit_code == 0, empty.output
     path = repo_copy / empty.stdout.splitlines()[0]
     assert path.name.startswith("0011_") and path.name.endswith("_backfill_invoice_numbers.py")
+    assert empty.stdout.splitlines()[1:] == [
+        "  Backfill invoice numbers",
+        "    (no operations: write its upgrade() and downgrade())",
+    ]
+    # The start of a data migration keeps what it will need; the formatter leaves it, and
+    # ruff (as CI runs it) is content.
+    assert "from alembic import op\n" in path.read_text()
+    assert "import sqlalchemy as sa\n" in path.read_text()
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", str(path)], cwd=repo_copy, capture_output=True
+    )
+    assert linted.returncode == 0, linted.stdout
     body = path.read_text().split("def upgrade() -> None:\n", 1)[1].split("\n\n", 1)[0]
     assert [line.strip() for line in body.splitlines() if not line.strip().startswith("#")] == [
         "pass"
@@ -395,3 +425,52 @@ def test_graph_takes_the_environment_from_the_global_option_and_the_variable(rep
     assert from_variable.stdout == marked.stdout
     plain = schemactl(repo_copy, "graph")
     assert plain.stdout.splitlines()[0].startswith("o ab251de0ab93")
+
+
+def test_makemigrations_names_every_change_and_writes_server_defaults_portably(repo_copy):
+    """A new table (with its index) and a new column: the message and file name name both,
+    whole words only; each operation is listed as Django lists them; func.now() is written
+    as sa.func.now(), so the PostgreSQL script says now(), not SQLite's (CURRENT_TIMESTAMP)."""
+    billing = repo_copy / "schema" / "billing.py"
+    text = billing.read_text().replace(
+        '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n',
+        '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
+        '    reminder_count: Mapped[int] = mapped_column(server_default=text("0"))\n',
+    )
+    billing.write_text(
+        text.replace("from sqlalchemy import ", "from sqlalchemy import func, ", 1)
+        + "\n\nclass InvoiceReminder(Base):\n"
+        '    __tablename__ = "invoice_reminders"\n\n'
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        '    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)\n'
+        "    sent_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())\n"
+    )
+    made = schemactl(repo_copy, "makemigrations")
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert re.fullmatch(
+        r"versions/0011_[0-9a-f]{12}_create_invoice_reminders_and_add_invoices_reminder_count\.py",
+        lines[0],
+    )
+    assert lines[1:] == [
+        "  Create invoice_reminders and add invoices.reminder_count",
+        "    + Create table invoice_reminders",
+        "    + Create index ix_invoice_reminders_invoice_id on invoice_reminders",
+        "    + Add column reminder_count to invoices",
+    ]
+    body = (repo_copy / lines[0]).read_text()
+    assert "server_default=sa.func.now()" in body and "CURRENT_TIMESTAMP" not in body
+    script = schemactl(repo_copy, "sql", "--env", "prod", "--from", "68cfa590ad28", "--stdout")
+    assert "sent_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL" in script.stdout
+
+
+def test_slugs_are_cut_between_words():
+    from tools.revisions import slugify
+
+    assert slugify("Create invoice_reminders and add invoices.reminder_count") == (
+        "create_invoice_reminders_and_add_invoices_reminder_count"
+    )
+    long = slugify("add " + "abcdefghij_" * 10)
+    assert len(long) <= 80 and long.endswith("abcdefghij") and long.startswith("add_")
+    assert slugify("x" * 100) == "x" * 80  # one word longer than the limit: cut, once
+    assert slugify("!!!") == "revision"

@@ -252,7 +252,8 @@ def test_help_rewraps_its_prose_and_keeps_examples_whole():
         "\n"
         "Options:\n"
         "  -m, --message <str>  The revision's message.\n"
-        "  -b, --branch <str>   Branch to add the revision to (default: the trunk).\n"
+        "  -b, --branch <str>   Branch to add the revision to, or 'trunk' (the default\n"
+        "                       while no branch is open).\n"
         "  --empty              Write a revision even with no model changes.\n"
         "  --help               Show this message and exit.\n"
     )

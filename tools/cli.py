@@ -523,7 +523,7 @@ def makemigrations(
         typer.Option(
             "--branch",
             "-b",
-            help="Branch to add the revision to (default: the trunk).",
+            help="Branch to add the revision to, or 'trunk' (the default while no branch is open).",
             show_default=False,
         ),
     ] = None,
@@ -546,7 +546,11 @@ def makemigrations(
     if written is None:
         typer.echo("No changes detected")
         return
-    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
+    lines = [_shown(project, written.path), f"  {written.message.splitlines()[0]}"]
+    lines += [f"    {line}" for line in written.operations] or [
+        "    (no operations: write its upgrade() and downgrade())"
+    ]
+    typer.echo("\n".join(lines))
 
 
 @app.command()
@@ -594,7 +598,11 @@ def merge(
             "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
         )
         raise typer.Exit(code=1)
-    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
+    lines = [_shown(project, written.path), f"  {written.message.splitlines()[0]}"]
+    lines += [f"    {line}" for line in written.operations] or [
+        "    (no operations: write its upgrade() and downgrade())"
+    ]
+    typer.echo("\n".join(lines))
 
 
 @app.command()

@@ -8,14 +8,35 @@ table needs (error 1553), and the rollback stops halfway. So, in each direction:
   DROP TABLE takes its indexes with it;
 - on one table, foreign keys are dropped before indexes (an index a foreign key needs can
   only go once the foreign key has).
+
+And a server default that is an SQL function (``server_default=func.now()``) is written as
+that function (``sa.func.now()``), not as the SQL one dialect compiles it to: autogenerate
+compares with a scratch SQLite database, whose ``(CURRENT_TIMESTAMP)`` would otherwise reach
+the PostgreSQL and MariaDB scripts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
     from alembic.operations.ops import MigrateOperation, MigrationScript, OpContainer
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Autogenerate's render_item hook: a server default that calls an SQL function without
+    arguments is written as the function, which every dialect then renders its own way."""
+    from sqlalchemy.schema import DefaultClause
+    from sqlalchemy.sql.functions import FunctionElement
+
+    if type_ == "server_default" and isinstance(obj, DefaultClause):
+        call = obj.arg
+        name = getattr(call, "name", None)
+        bare = isinstance(call, FunctionElement) and not call.clauses.clauses
+        if bare and name and name.isidentifier():
+            return f"sa.func.{name}()"
+    return False  # Alembic renders everything else as usual
 
 
 def make_portable(script: MigrationScript) -> None:

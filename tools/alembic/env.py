@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from schema import metadata as target_metadata
 from tools.config import project_from_alembic_config
 from tools.dialects import TOOL_TABLES
+from tools.directives import render_item
 from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def _configure_options(environment: Environment) -> dict[str, object]:
         # every dialect).
         "render_as_batch": config.attributes.get("schemactl.render_as_batch", batch),
         "compare_type": True,
+        # Server defaults such as func.now() written portably, not in SQLite's words.
+        "render_item": render_item,
     }
 
 
