@@ -46,12 +46,19 @@ def test_merge_of_independent_features(repo_copy):
     with_scenario(repo_copy, "two_features")
     result = cli(repo_copy, "merge")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[:3] == [
-        f"Merging a1a1a1a1a1a1, b1b1b1b1b1b1 (common ancestor: {HEAD})",
-        "  invoicing: 1 revision(s)",
-        "  loyalty: 1 revision(s)",
-    ]
     (merge_file,) = [n for n in versions(repo_copy) if n.startswith("0012_")]
+    # It says what it checked, then what it wrote.
+    assert result.stdout.splitlines() == [
+        f"Merging a1a1a1a1a1a1, b1b1b1b1b1b1 (common ancestor: {HEAD})",
+        "  invoicing: 1 revision",
+        "  loyalty: 1 revision",
+        "Checked: no table, column, index, constraint, enum or table data is changed by more "
+        "than one branch.",
+        "Checked: invoicing then loyalty, and loyalty then invoicing give the same schema "
+        "(scratch SQLite).",
+        f"versions/{merge_file}",
+        "  Merge invoicing and loyalty",
+    ]
     assert merge_file.endswith("_merge_invoicing_and_loyalty.py")
     text = (repo_copy / "versions" / merge_file).read_text()
     assert text.startswith('"""Merge invoicing and loyalty\n')
@@ -73,18 +80,23 @@ def test_two_branches_altering_one_column_conflict(repo_copy):
     before = versions(repo_copy)
     result = cli(repo_copy, "merge")
     assert result.exit_code == 1
+    # The conflict, which files to edit, and what to run then.
     assert result.stderr.splitlines() == [
         "CONFLICT column customers.email is changed by require_email: b2b2b2b2b2b2; "
         "widen_email: a2a2a2a2a2a2",
+        "  to resolve: edit or drop the change to column customers.email in one of "
+        "versions/0011_b2b2b2b2b2b2_require_customers_email.py (require_email), "
+        "versions/0011_a2a2a2a2a2a2_widen_customers_email.py (widen_email), so that one branch "
+        "makes it or both changes agree; then run `schemactl merge` again",
         "Nothing written: resolve the conflicts (or merge anyway with --force).",
     ]
     assert versions(repo_copy) == before
-    # Plain ALTER COLUMN does not run on SQLite: the order check says so instead of guessing.
+    # Plain ALTER COLUMN does not run on SQLite: the order check says so, once, instead of
+    # guessing.
     assert result.stdout.splitlines()[-1] == (
-        "Order check skipped: the branches do not apply to a scratch SQLite database: the "
-        "history does not apply to a scratch SQLite database at "
-        '0011_a2a2a2a2a2a2_widen_customers_email.py:13 (near "ALTER": syntax error); '
-        "fix the failing revision first"
+        "Order check skipped: SQLite cannot apply the branches "
+        '(0011_a2a2a2a2a2a2_widen_customers_email.py:13: near "ALTER": syntax error), so '
+        "their orders were not compared."
     )
 
     forced = cli(repo_copy, "merge", "--force", "-m", "email rules")
@@ -114,6 +126,15 @@ def test_branches_whose_order_changes_the_schema(repo_copy):
     assert order == (
         "ORDER archive then nickname and nickname then archive give different schemas: "
         "extra column users_archive.nickname (TEXT, nullable)"
+    )
+    assert result.stderr.splitlines()[-2] == (
+        "  to resolve: change the revision whose result depends on the other branch so that "
+        "it no longer does (raw SQL, as in a3a3a3a3a3a3, is the usual cause); then run "
+        "`schemactl merge` again"
+    )
+    assert (
+        "Checked: no table, column, index, constraint, enum or table data is changed by more "
+        "than one branch (raw SQL aside)." in result.stdout.splitlines()
     )
     assert not any(n.startswith("0012_") for n in versions(repo_copy))
 

@@ -582,27 +582,42 @@ def merge(
     analysis, written = result.analysis, result.written
     typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
     for line, revs in analysis.lines.items():
-        typer.echo(f"  {line}: {len(revs)} revision(s)")
+        typer.echo(f"  {line}: {_count(len(revs))}")
     if analysis.raw_sql:
         typer.echo(
             f"Raw SQL not analysed (the order check covers it): {', '.join(analysis.raw_sql)}"
         )
+    if not analysis.conflicts:
+        aside = " (raw SQL aside)" if analysis.raw_sql else ""
+        typer.echo(
+            "Checked: no table, column, index, constraint, enum or table data is changed by "
+            f"more than one branch{aside}."
+        )
     if analysis.order_skipped:
-        typer.echo(f"Order check skipped: {analysis.order_skipped}")
+        typer.echo(f"Order check skipped: {analysis.order_skipped}.")
+    elif analysis.orders and not analysis.order_problems:
+        typer.echo(
+            f"Checked: {', and '.join(analysis.orders)} give the same schema (scratch SQLite)."
+        )
     for conflict in analysis.conflicts:
         typer.echo(f"CONFLICT {conflict}", err=True)
+        typer.echo(f"  {conflict.advice}", err=True)
     for problem in analysis.order_problems:
         typer.echo(f"ORDER {problem}", err=True)
+    if analysis.order_problems:
+        suspects = f" (raw SQL, as in {', '.join(analysis.raw_sql)}, is the usual cause)"
+        typer.echo(
+            "  to resolve: change the revision whose result depends on the other branch so "
+            f"that it no longer does{suspects if analysis.raw_sql else ''}; then run "
+            "`schemactl merge` again",
+            err=True,
+        )
     if written is None:
         typer.echo(
             "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
         )
         raise typer.Exit(code=1)
-    lines = [_shown(project, written.path), f"  {written.message.splitlines()[0]}"]
-    lines += [f"    {line}" for line in written.operations] or [
-        "    (no operations: write its upgrade() and downgrade())"
-    ]
-    typer.echo("\n".join(lines))
+    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
 
 
 @app.command()

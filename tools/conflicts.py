@@ -45,10 +45,25 @@ class Conflict:
     object: str
     # line of history -> the revisions on it that touch the object
     lines: dict[str, tuple[RevisionId, ...]]
+    # revision -> its file, for the advice
+    files: dict[RevisionId, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         who = "; ".join(f"{line}: {', '.join(revs)}" for line, revs in sorted(self.lines.items()))
         return f"{self.object} is changed by {who}"
+
+    @property
+    def advice(self) -> str:
+        """How to resolve it: which revisions to edit or drop, then what to run."""
+        where = ", ".join(
+            f"versions/{self.files.get(rev, rev)} ({line})"
+            for line, revs in sorted(self.lines.items())
+            for rev in revs
+        )
+        return (
+            f"to resolve: edit or drop the change to {self.object} in one of {where}, so that "
+            "one branch makes it or both changes agree; then run `schemactl merge` again"
+        )
 
 
 @dataclass
@@ -60,6 +75,7 @@ class Analysis:
     order_problems: list[str] = field(default_factory=list)
     raw_sql: list[RevisionId] = field(default_factory=list)  # op.execute: not analysed
     order_skipped: str | None = None  # why the order check could not run, if it could not
+    orders: list[str] = field(default_factory=list)  # the orders applied and compared
 
     @property
     def ok(self) -> bool:
@@ -124,7 +140,7 @@ def analyse(
         ]
     analysis.conflicts = overlapping(graph, touched)
     if check_order:
-        analysis.order_problems, analysis.order_skipped = _order_problems(
+        analysis.order_problems, analysis.order_skipped, analysis.orders = _order_problems(
             project, graph, base, heads
         )
     return analysis
@@ -144,7 +160,9 @@ def overlapping(graph: Graph, touched: dict[str, dict[RevisionId, list[Touch]]])
                             conflicts[shared][right].add(right_rev)
     return [
         Conflict(
-            obj, {line: tuple(r for r in graph.order if r in revs) for line, revs in by.items()}
+            obj,
+            {line: tuple(r for r in graph.order if r in revs) for line, revs in by.items()},
+            {rev: graph[rev].path.name for revs in by.values() for rev in revs},
         )
         for obj, by in sorted(conflicts.items())
     ]
@@ -162,8 +180,9 @@ def _orders(heads: tuple[RevisionId, ...]) -> list[tuple[RevisionId, ...]]:
 
 def _order_problems(
     project: Project, graph: Graph, base: tuple[RevisionId, ...], heads: tuple[RevisionId, ...]
-) -> tuple[list[str], str | None]:
-    """Problems found by applying the heads in each order; or why that could not be done.
+) -> tuple[list[str], str | None, list[str]]:
+    """Problems found by applying the heads in each order, or why that could not be done,
+    and the orders that were compared.
 
     The scratch databases are embedded (SQLite): when the branches fail there in every order
     alike (an ALTER SQLite lacks, say), the outcome says nothing about order, so the check
@@ -182,13 +201,22 @@ def _order_problems(
             try:
                 for target in (*base, *order):
                     scratch.upgrade(cfg, target)
+            except scratch.ScratchUpgradeFailed as err:
+                at = f"{err.where}: " if err.where else ""
+                failures.append((described, f"{at}{err.reason}"))
+                continue
             except SchemactlError as err:
                 failures.append((described, str(err)))
                 continue
             results.append((described, scratch.schema_of(url)))
     if failures and not results:
-        return [], f"the branches do not apply to a scratch {kind.title} database: {failures[0][1]}"
-    return order_differences(results, failures), None
+        return (
+            [],
+            f"{kind.title} cannot apply the branches ({failures[0][1]}), so their orders were "
+            "not compared",
+            [],
+        )
+    return order_differences(results, failures), None, [described for described, _ in results]
 
 
 def order_differences(
