@@ -79,7 +79,7 @@ def test_a_failing_revision_names_the_database_kind_and_the_error(tmp_path, data
         assert err.value.dialect == kind.title and err.value.target == "heads"
         assert err.value.where == "0003_3000000000cc_broken.py:10"  # the body of upgrade()
         assert expected in str(err.value)
-        assert str(err.value).endswith("fix the failing revision first")
+        assert str(err.value).endswith("; fix 0003_3000000000cc_broken.py:10 first")
 
 
 def test_merge_refuses_what_is_not_a_set_of_heads():

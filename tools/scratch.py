@@ -43,9 +43,9 @@ class ScratchUpgradeFailed(HistoryError):
         self.reason = reason
         self.where = where  # the revision file and line it failed at, when known
         at = f" at {where}" if where else ""
+        fix = f"fix {where} first" if where else f"fix the revision on the way to {target} first"
         super().__init__(
-            f"the history does not apply to a scratch {dialect} database{at} ({reason}); "
-            "fix the failing revision first"
+            f"the history does not apply to a scratch {dialect} database{at} ({reason}); {fix}"
         )
 
 
