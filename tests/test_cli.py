@@ -488,3 +488,17 @@ def test_read_only_commands_create_no_database(repo_copy, tmp_path):
         env={**os.environ, "BILLGEN_DEV_URL": f"sqlite:///{tmp_path}/new/fresh.db"},
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr
+
+
+def test_status_of_another_project_with_c_creates_nothing(tmp_path):
+    """`schemactl -c other/alembic.ini status` on a project whose SQLite file does not exist."""
+    from tests.conftest import schemactl as run
+    from tests.test_corpus import project_copy
+
+    project = project_copy(tmp_path, "online_ops", "sqlite")
+    before = sorted(p.name for p in project.iterdir())
+    for args in (("status",), ("upgrade", "--plan"), ("audit",)):
+        result = run(tmp_path, "-c", str(project / "alembic.ini"), *args)
+        assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in project.iterdir()) == before
+    assert not (project / "app.db").exists()
