@@ -299,10 +299,10 @@ def test_new_releases_record_the_current_format_and_old_ones_stay_as_written(
     (repo_copy / "versions" / "0011_0123456789ab_seed_path.py").write_text(SEED)
     project = load_project(repo_copy / "alembic.ini")
     made = release.release(project, "prod")
-    assert made is not None and made.format == FORMAT == 4
+    assert made is not None and made.format == FORMAT == 5
     after = json.loads(manifest.read_text())
     assert after["releases"][:2] == before["releases"]
-    assert after["releases"][2]["format"] == 4
+    assert after["releases"][2]["format"] == FORMAT
     assert "format" not in after["releases"][0]
     report = release.check(project, "prod")
     assert report.problems == [] and len(report.checked) == 3

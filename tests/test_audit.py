@@ -19,7 +19,7 @@ from sqlalchemy import text
 from tests.conftest import DIALECTS, apply_script, schemactl, scratch_env
 from tests.test_lint import add_case
 from tools.config import load_project
-from tools.dialects import AUDIT_TABLE, TIMING_COLUMNS, script_dialect
+from tools.dialects import AUDIT_TABLE, FORMAT, TIMING_COLUMNS, script_dialect
 from tools.history import load_history, plan
 from tools.render import render_scripts
 
@@ -259,7 +259,7 @@ def test_a_database_at_prod_release_0002_takes_the_next_release_keeping_its_audi
     released = schemactl(repo_copy, "release", "--env", "prod", env=scratch_env("postgresql"))
     assert released.returncode == 0, released.stderr
     third = releases / "0003_0a0d17000001"
-    assert json.loads((releases / "manifest.json").read_text())["releases"][2]["format"] == 4
+    assert json.loads((releases / "manifest.json").read_text())["releases"][2]["format"] == FORMAT
     applied = apply_script(db, third / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
     after = audit_rows(db)

@@ -39,6 +39,8 @@ class Environment:
     settings: Mapping[str, str] = field(default_factory=dict)
     # False: online commands (upgrade, downgrade) refuse; changes go through releases.
     online: bool = True
+    # False (backup = off): scripts keep no copy of what destructive steps drop.
+    backup: bool = True
 
     def check_online(self, command: str) -> None:
         """Refuse an online command on an environment that takes only reviewed scripts."""
@@ -326,20 +328,30 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
         script_dialect(dialect, settings).check_settings()
     except ConfigError as err:
         raise ConfigError(f"[schemactl.env.{name}]: {err}") from None
-    online = (section.get("online") or "true").strip().lower()
-    if online not in _BOOLEANS:
-        raise ConfigError(
-            f"[schemactl.env.{name}]: online = {online!r} is not true or false; write "
-            "online = false to keep online commands off this environment"
-        )
+    online = _switch(name, section, "online", "to keep online commands off this environment")
+    backup = _switch(
+        name, section, "backup", "to keep scripts from copying what destructive steps drop"
+    )
     return Environment(
         name=name,
         dialect=dialect,
         url_env=section.get("url_env") or None,
         default_url=section.get("default_url") or None,
         settings=settings,
-        online=_BOOLEANS[online],
+        online=online,
+        backup=backup,
     )
+
+
+def _switch(env: str, section: Mapping[str, str], key: str, purpose: str) -> bool:
+    """An on/off setting of an environment (on unless set): true/false, yes/no, on/off."""
+    value = (section.get(key) or "true").strip().lower()
+    if value not in _BOOLEANS:
+        raise ConfigError(
+            f"[schemactl.env.{env}]: {key} = {value!r} is not true or false; write "
+            f"{key} = false {purpose}"
+        )
+    return _BOOLEANS[value]
 
 
 _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}

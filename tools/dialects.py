@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 # The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
 # `release --check` can render it again byte for byte after the format moves on.
-FORMAT = 4
-FORMATS = (1, 2, 3, 4)
+FORMAT = 5
+FORMATS = (1, 2, 3, 4, 5)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -38,6 +38,15 @@ AUDIT_TABLE = "schemactl_audit"
 # add a column only where it is missing there (see SQLite._upgrade_audit).
 AUDIT_TIMING_TABLE = "schemactl_audit_timing"
 TOOL_TABLES = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
+# Backup tables (format 5) where a database has no schema of their own for them.
+BACKUP_PREFIX = "schemactl_backup_"
+
+
+def is_tool_table(name: str) -> bool:
+    """Whether a table is schemactl's own (audit, backups): never part of the models."""
+    return name in TOOL_TABLES or name.startswith(BACKUP_PREFIX)
+
+
 # The audit's release_name for a step run by an online command rather than a script.
 ONLINE = "online"
 # The audit table's layouts, each the one before plus what its upgrade adds; never a column
@@ -330,6 +339,74 @@ class ScriptDialect:
             "SELECT id, revision, direction, revision_sha256, applied_at, applied_by, "
             f"{', '.join(timing)} FROM {AUDIT_TABLE} ORDER BY id"
         )
+
+    # -- backups (format 5: tools.backup decides what is kept, these say it in SQL) --------
+
+    # Where backup tables live: a schema of their own (PostgreSQL), else a name prefix.
+    backup_schema: ClassVar[str | None] = None
+    backup_prefix: ClassVar[str] = BACKUP_PREFIX
+
+    def backup_table(self, name: str) -> str:
+        """A backup table's name as SQL writes it."""
+        quote = self.sa_dialect.identifier_preparer.quote
+        if self.backup_schema:
+            return f"{quote(self.backup_schema)}.{quote(name)}"
+        return quote(self.backup_prefix + name)
+
+    def backup_statements(self, name: str, table: str, columns: Sequence[str] | None) -> list[str]:
+        """Copy ``columns`` of ``table`` (None: every column) into backup table ``name``."""
+        quote = self.sa_dialect.identifier_preparer.quote
+        selected = ", ".join(quote(c) for c in columns) if columns else "*"
+        return [f"CREATE TABLE {self.backup_table(name)} AS SELECT {selected} FROM {quote(table)};"]
+
+    def backup_setup(self) -> list[str]:
+        """What a script runs once before its first backup (PostgreSQL: the schema)."""
+        return []
+
+    def dump_command(self, table: str) -> str:
+        """The client command that writes one table (structure and rows) to a file."""
+        raise NotImplementedError
+
+    def _kept(self, name: str, columns: Sequence[str]) -> Any:
+        from sqlalchemy import column, table
+
+        schema = self.backup_schema
+        full = name if schema else self.backup_prefix + name
+        return table(full, *(column(c) for c in columns), schema=schema).alias("b")
+
+    def restore_by_key(self, name: str, table: str, key: Sequence[str], column: str) -> list[str]:
+        """Put ``column``'s values back into ``table`` from backup ``name``, row by ``key``."""
+        from sqlalchemy import and_, update
+        from sqlalchemy import column as sql_column
+        from sqlalchemy import table as sql_table
+
+        names = (*key, column)
+        target = sql_table(table, *(sql_column(c) for c in names))
+        kept = self._kept(name, names)
+        statement = (
+            update(target)
+            .values({column: kept.c[column]})
+            .where(and_(*(target.c[k] == kept.c[k] for k in key)))
+        )
+        return [self.compile(statement)]
+
+    def restore_rows(self, name: str, table: str, columns: Sequence[str]) -> list[str]:
+        """Put the whole rows of backup ``name`` back into the rebuilt ``table``."""
+        from sqlalchemy import column as sql_column
+        from sqlalchemy import insert, select
+        from sqlalchemy import table as sql_table
+
+        target = sql_table(table, *(sql_column(c) for c in columns))
+        kept = self._kept(name, columns)
+        statement = insert(target).from_select(list(columns), select(*(kept.c[c] for c in columns)))
+        return [self.compile(statement), *self._after_restore(table)]
+
+    def drop_backup(self, name: str) -> list[str]:
+        return [f"DROP TABLE {self.backup_table(name)};"]
+
+    def _after_restore(self, table: str) -> list[str]:
+        """What a table needs after its rows were put back (PostgreSQL: its sequences)."""
+        return []
 
     def last_duration_sql(self) -> str:
         """The duration of the audit row this session wrote last (format 4)."""
@@ -662,6 +739,29 @@ $schemactl_guard$;"""
         "pg_catalog.to_timestamp(pg_catalog.current_setting('schemactl.step_started')::float8)"
     )
     _clock_now: ClassVar[str] = "pg_catalog.clock_timestamp()"
+    backup_schema: ClassVar[str | None] = "schemactl_backup"
+
+    def backup_setup(self) -> list[str]:
+        return ["CREATE SCHEMA IF NOT EXISTS schemactl_backup;"]
+
+    def dump_command(self, table: str) -> str:
+        return f"pg_dump --dbname=DBNAME --table={table} --file={table}.before.sql"
+
+    def _after_restore(self, table: str) -> list[str]:
+        # Rows put back with their ids: a serial or identity column's sequence must move past
+        # them, or the application's next INSERT collides.
+        table = self.literal(table)
+        return [
+            "DO $schemactl_restore$\nDECLARE\n    found record;\nBEGIN\n"
+            "    FOR found IN SELECT a.attname, pg_catalog.pg_get_serial_sequence("
+            f"{table}, a.attname) AS seq\n"
+            f"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = {table}::regclass\n"
+            "          AND a.attnum > 0 AND NOT a.attisdropped LOOP\n"
+            "        IF found.seq IS NOT NULL THEN\n"
+            "            EXECUTE format('SELECT pg_catalog.setval(%L, coalesce(max(%I), 0) + 1, "
+            f"false) FROM %I', found.seq, found.attname, {table});\n"
+            "        END IF;\n    END LOOP;\nEND\n$schemactl_restore$;"
+        ]
 
     def online_session(self) -> list[str]:
         # SET, not SET LOCAL: an env.py may run each revision in a transaction of its own.
@@ -724,6 +824,9 @@ class MariaDB(ScriptDialect):
 
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
+
+    def dump_command(self, table: str) -> str:
+        return f"mariadb-dump --single-transaction DBNAME {table} > {table}.before.sql"
 
     def describe_error(self, error: BaseException) -> str:
         # PyMySQL's errors are (code, message) tuples: show the message, then the code.
@@ -874,6 +977,9 @@ class MySQL(MariaDB):
     def apply_command(self, path: str) -> str:
         return f"mysql --database=DBNAME < {path}"
 
+    def dump_command(self, table: str) -> str:
+        return f"mysqldump --single-transaction DBNAME {table} > {table}.before.sql"
+
 
 @dataclass(frozen=True)
 class SQLite(ScriptDialect):
@@ -893,6 +999,9 @@ class SQLite(ScriptDialect):
 
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
+
+    def dump_command(self, table: str) -> str:
+        return f'sqlite3 DATABASE_FILE ".dump {table}" > {table}.before.sql'
 
     def preamble(self) -> list[str]:
         if self.format < 2:

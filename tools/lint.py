@@ -131,7 +131,7 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                 "queries that used the index fall back to scanning the table",
                 "check the running application no longer needs it",
             )
-        elif op.name == "alter_column" and _narrows(op.source):
+        elif op.name == "alter_column" and narrows(op.source):
             old, new = op.source.existing_type, op.source.modify_type
             yield Hit(
                 ERROR,
@@ -762,7 +762,7 @@ def _short(statement: Statement) -> str:
     return comment(statement.sql, limit=80)
 
 
-def _narrows(source: Any) -> bool:
+def narrows(source: Any) -> bool:
     """Whether an alter_column makes a type smaller (length, precision, integer width)."""
     from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text
 

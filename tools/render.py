@@ -7,11 +7,14 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from shlex import quote
 from typing import TYPE_CHECKING
 
+from tools.backup import Backup, backup_sql, restore_sql
+from tools.backup import plan as plan_backups
 from tools.capture import Operation, RenderError, Session, capture_session
 from tools.dialects import FORMAT, ScriptDialect, safe_revision
 from tools.errors import first_line
@@ -52,6 +55,10 @@ class Step:
     audit: str
     # False when a statement cannot run inside a transaction (CREATE INDEX CONCURRENTLY).
     transactional: bool
+    # Format 5: what this step keeps before it destroys (upgrade), or puts back after its
+    # downgrade rebuilt the structure (rollback), and the SQL for it.
+    backups: tuple[Backup, ...] = ()
+    backup_sql: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -72,11 +79,19 @@ class Script:
     sql_command: str = ""
     # The release the script belongs to (its folder name), recorded with each audit row.
     release: str | None = None
+    # Format 5: False when the environment says backup = off (nothing destroyed comes back).
+    backup: bool = True
     text: str = field(default="", repr=False)
 
     @property
     def transactional(self) -> bool:
         return self.dialect.transactional and all(step.transactional for step in self.steps)
+
+    @property
+    def backups(self) -> tuple[Backup, ...]:
+        """Every backup the range's destructive steps take, in apply order."""
+        steps = self.steps if self.kind == UPGRADE else tuple(reversed(self.steps))
+        return tuple(b for step in steps for b in step.backups)
 
 
 def capture_steps(
@@ -86,6 +101,8 @@ def capture_steps(
     kind: str,
     session: Session,
     release: str | None = None,
+    backups: Mapping[RevisionId, tuple[Backup, ...]] | None = None,
+    backup: bool = True,
 ) -> tuple[Step, ...]:
     """Each revision of ``span`` as captured offline, with the version-table moves around it."""
     graph = history.graph
@@ -113,11 +130,20 @@ def capture_steps(
                 transactional=not any(
                     s.autocommit or dialect.non_transactional(s.sql) for s in captured.statements
                 ),
+                backups=(backups or {}).get(rev, ()),
+                backup_sql=_backup_sql(dialect, (backups or {}).get(rev, ()), kind)
+                if backup
+                else (),
             )
         )
     expected_end = set(span.end if kind == UPGRADE else span.start)
     assert heads == expected_end, (heads, expected_end)
     return tuple(steps)
+
+
+def _backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...], kind: str) -> tuple[str, ...]:
+    """A step's backups (upgrade) or restores (rollback), in SQL."""
+    return backup_sql(dialect, backups) if kind == UPGRADE else restore_sql(dialect, backups)
 
 
 def _direction(kind: str) -> str:
@@ -199,6 +225,17 @@ def render_script(
         version_table_schema=session.version_table_schema,
         format=format,
     )
+    # Format 5: what the range's destructive steps keep (listed even with backup = off).
+    backups = (
+        plan_backups(
+            history,
+            environment.dialect,
+            span.revisions,
+            upgrades=session if kind == UPGRADE else None,
+        )
+        if format >= 5
+        else {}
+    )
     sql_command = f"schemactl {config_option}sql --env {environment.name}"
     regenerate = f"{sql_command} --from {span.start_label} --to {span.end_label}" + (
         f" --out {quote(out_dir)}" if out_dir else " --stdout"
@@ -210,11 +247,14 @@ def render_script(
         dialect=dialect,
         expected=span.start if kind == UPGRADE else span.end,
         result=span.end if kind == UPGRADE else span.start,
-        steps=capture_steps(history, dialect, span, kind, session, release),
+        steps=capture_steps(
+            history, dialect, span, kind, session, release, backups, environment.backup
+        ),
         apply_command=dialect.apply_command(path),
         regenerate_command=regenerate,
         sql_command=sql_command,
         release=release,
+        backup=environment.backup,
     )
     return _with_text(script, _template(project, format))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.graph import mermaid
-from tools.text import markdown_cell
+from tools.text import markdown_cell, markdown_code
 
 if TYPE_CHECKING:
     from tools.graph import Graph
@@ -37,6 +37,7 @@ def render_review(
         autoescape=False,  # Markdown, not HTML: values go through the cell filter instead
     )
     jinja.filters["cell"] = markdown_cell
+    jinja.filters["code"] = markdown_code
     text = jinja.get_template(TEMPLATE.name).render(
         name=name,
         span=span,

@@ -11,6 +11,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tools.dialects import BACKUP_PREFIX
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Inspector
 
@@ -76,7 +78,11 @@ def snapshot(connection: Connection, ignore: Collection[str] = ()) -> Schema:
 
     insp = inspect(connection)
     return Schema(
-        tuple(_table(insp, name) for name in sorted(insp.get_table_names()) if name not in ignore)
+        tuple(
+            _table(insp, name)
+            for name in sorted(insp.get_table_names())
+            if name not in ignore and not name.startswith(BACKUP_PREFIX)  # schemactl's backups
+        )
     )
 
 

@@ -30,6 +30,16 @@ def markdown_cell(value: object) -> str:
     return text.replace("`", "'")
 
 
+def markdown_code(value: object) -> str:
+    """One line of text as a Markdown code span (outside tables): shown as it is, ``>`` and
+    all, and no backtick in it can end the span."""
+    text = comment(value, limit=300)
+    runs = [len(run) for run in re.findall("`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def mermaid_label(value: object) -> str:
     """Text for a quoted Mermaid node label."""
     return re.sub(r"[\"<>{}\[\]|`#;]", " ", comment(value, limit=60)).strip()

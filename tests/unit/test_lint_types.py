@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from tools.lint import _narrows, _rewrites
+from tools.lint import _rewrites, narrows
 
 
 def change(old, new):
@@ -15,7 +15,7 @@ def change(old, new):
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "narrows"),
+    ("old", "new", "expected"),
     [
         (sa.String(50), sa.String(20), True),
         (sa.String(20), sa.String(50), False),
@@ -33,8 +33,8 @@ def change(old, new):
         (sa.String(10), None, False),
     ],
 )
-def test_narrowing(old, new, narrows):
-    assert _narrows(change(old, new)) is narrows
+def test_narrowing(old, new, expected):
+    assert narrows(change(old, new)) is expected
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from schema import metadata as target_metadata
 from tools.config import project_from_alembic_config
-from tools.dialects import TOOL_TABLES
+from tools.dialects import is_tool_table
 from tools.directives import render_item
 from tools.errors import SchemactlError
 
@@ -42,7 +42,7 @@ def _environment() -> Environment:
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     # Tables the tool owns are not part of the model: autogenerate must not offer to drop them.
-    return not (type_ == "table" and name in TOOL_TABLES)
+    return not (type_ == "table" and name is not None and is_tool_table(name))
 
 
 def _configure_options(environment: Environment) -> dict[str, object]:

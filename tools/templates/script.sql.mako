@@ -63,6 +63,25 @@ ${line}
 ${line}
 %   endfor
 % endif
+% if script.backups and script.backup:
+-- Data these revisions destroy is kept: before each such step the upgrade copies it into a
+-- backup table the application never reads; the rollback, once the step's downgrade has
+-- rebuilt the structure, puts it back and drops the backup table:
+%   for b in script.backups:
+--   ${b.revision}  ${comment(b.what)} -> ${comment(dialect.backup_table(b.name))}
+%     if not b.restorable:
+--     NOT restored by the rollback: ${comment(b.problem)}; the backup table is kept.
+%     endif
+%   endfor
+% elif script.backups:
+-- backup = off for this environment: what these revisions destroy will NOT come back with
+-- the rollback script (the structure comes back, empty):
+%   for b in script.backups:
+--   ${b.revision}  ${comment(b.what)}
+%   endfor
+% elif not script.backup:
+-- backup = off for this environment: data a revision destroys would not be kept.
+% endif
 -- Every revision is recorded in schemactl_audit: revision, direction, its start, end and
 -- duration by the server's clock, the release${" (%s)" % comment(script.release) if script.release else ""}, by whom, and the sha256 of its
 -- revision file. An audit table of an earlier layout gets the new columns first; no row of
@@ -109,6 +128,13 @@ ${line}
 %   for line in dialect.clock_start():
 ${line}
 %   endfor
+%   if step.backup_sql and upgrade:
+
+-- Backup of what this revision destroys (the rollback script puts it back):
+%     for line in step.backup_sql:
+${line}
+%     endfor
+%   endif
 %   if not step.statements:
 
 -- (no schema change: this revision only moves the version)
@@ -117,6 +143,18 @@ ${line}
 
 ${statement}
 %   endfor
+%   if step.backups and not upgrade and script.backup:
+
+-- Put back what the upgrade kept, now that the structure is rebuilt; then drop the backup:
+%     for b in step.backups:
+%       if not b.restorable:
+-- NOT restored: ${comment(b.problem)}; ${comment(dialect.backup_table(b.name))} is kept.
+%       endif
+%     endfor
+%     for line in step.backup_sql:
+${line}
+%     endfor
+%   endif
 
 %   for line in step.stamp:
 ${line}

@@ -1,0 +1,202 @@
+"""Rollback that gives the data back: a release that drops a populated column, drops a
+populated table and narrows a populated column, applied with the real client and rolled
+back, leaves every table's rows as they were; with backup = off the header says they will
+not come back."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from tests.conftest import DIALECTS, apply_script, schemactl
+from tests.test_audit import str_url
+
+HEAD = "68cfa590ad28"
+REV = "de57c0de0001"
+DESTRUCTIVE = f'''"""Drop users.phone and discounts, round invoice totals
+
+Revision ID: {REV}
+Revises: {HEAD}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{REV}"
+down_revision = "{HEAD}"
+branch_labels = None
+depends_on = None
+
+# schemactl: allow destructive: the backups of the release bring the data back
+
+
+def _tax_rates(rate):
+    # SQLite rebuilds the table offline from this (batch "move and copy").
+    return sa.Table(
+        "tax_rates",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("rate", rate, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_tax_rates"),
+        sa.UniqueConstraint("code", name="uq_tax_rates_code"),
+    )
+
+
+def upgrade():
+    op.drop_column("users", "phone")
+    op.drop_table("discounts")
+    with op.batch_alter_table("tax_rates", copy_from=_tax_rates(sa.Numeric(5, 2))) as batch:
+        batch.alter_column(
+            "rate", type_=sa.Numeric(5, 0), existing_type=sa.Numeric(5, 2), existing_nullable=False
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("tax_rates", copy_from=_tax_rates(sa.Numeric(5, 0))) as batch:
+        batch.alter_column(
+            "rate", type_=sa.Numeric(5, 2), existing_type=sa.Numeric(5, 0), existing_nullable=False
+        )
+    op.create_table(
+        "discounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("percent_off", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discounts")),
+        sa.UniqueConstraint("code", name=op.f("uq_discounts_code")),
+    )
+    op.add_column("users", sa.Column("phone", sa.String(length=20), nullable=True))
+'''
+
+ROWS = [
+    "INSERT INTO users (id, email, full_name, password_hash, phone) VALUES "
+    "(1, 'a@x.test', 'Ann', 'h', '+32 1'), (2, 'b@x.test', 'Bob', 'h', NULL), "
+    "(3, 'c@x.test', 'Cy', 'h', '+1 555')",
+    "INSERT INTO customers (id, name, email, owner_id) VALUES (1, 'Acme', 'acme@x.test', 1)",
+    "INSERT INTO invoices (id, number, customer_id, issued_by_id, issue_date, total_amount) VALUES "
+    "(1, 'F-1', 1, 1, '2026-01-02', 10.55), (2, 'F-2', 1, 2, '2026-02-03', 99.99)",
+    "INSERT INTO tax_rates (id, code, name, rate) VALUES (10, 'HALF', 'Half rate', 5.50)",
+    "INSERT INTO discounts (id, code, percent_off, valid_from, valid_until) VALUES "
+    "(1, 'SPRING', 12.50, '2026-03-01', NULL), (2, 'VIP', 5.00, '2026-01-01', '2026-12-31')",
+]
+
+
+def checksums(db) -> dict[str, str]:
+    """A checksum of each table's rows, in primary-key order (tool tables aside)."""
+    engine = db.engine()
+    found = {}
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            for name in sorted(inspector.get_table_names()):
+                if name.startswith(("schemactl_", "alembic_")):
+                    continue
+                key = inspector.get_pk_constraint(name)["constrained_columns"] or ["1"]
+                rows = connection.execute(
+                    text(f"SELECT * FROM {name} ORDER BY {', '.join(key)}")
+                ).all()
+                found[name] = hashlib.sha256(
+                    repr([tuple(map(str, r)) for r in rows]).encode()
+                ).hexdigest()
+    finally:
+        engine.dispose()
+    return found
+
+
+def populate(db) -> None:
+    engine = db.engine()
+    try:
+        with engine.begin() as connection:
+            for statement in ROWS:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def release_pair(repo: Path, db, folder: Path) -> tuple[Path, Path]:
+    rendered = schemactl(
+        repo, "sql", "--env", db.env, "--from", HEAD, "--out", str(folder),
+        env={db.url_var: str_url(db)},
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    return folder / "upgrade.sql", folder / "rollback.sql"
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_a_destructive_release_rolled_back_gives_every_row_back(repo_copy, database, tmp_path):
+    (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
+    upgraded = schemactl(
+        repo_copy, "--env", database.env, "upgrade", HEAD, env={database.url_var: str_url(database)}
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    populate(database)
+    before = checksums(database)
+    upgrade, rollback = release_pair(repo_copy, database, tmp_path / "release")
+    header = upgrade.read_text().split("\n\n")[0]
+    assert f"--   {REV}  drops column users.phone -> " in header
+    assert f"--   {REV}  drops table discounts -> " in header
+    assert f"--   {REV}  narrows column tax_rates.rate -> " in header
+
+    applied = apply_script(database, upgrade)
+    assert applied.returncode == 0, applied.stderr
+    after = checksums(database)
+    assert "discounts" not in after and after["users"] != before["users"]
+    if database.dialect != "sqlite":  # SQLite keeps 5.5 in a NUMERIC(5, 0) column
+        assert after["tax_rates"] != before["tax_rates"]  # 5.50 became 6
+    backups = [n for n in _all_tables(database) if "r" + REV in n]
+    assert len(backups) == 3, backups
+
+    rolled = apply_script(database, rollback)
+    assert rolled.returncode == 0, rolled.stderr
+    assert checksums(database) == before
+    assert [n for n in _all_tables(database) if "r" + REV in n] == []  # backups dropped
+    if database.dialect == "postgresql":  # the restored table's sequence moved past its rows
+        engine = database.engine()
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO discounts (code, percent_off, valid_from) VALUES ('NEW', 1, '2026-05-05')"
+                )
+            )
+        engine.dispose()
+
+
+def _all_tables(db) -> list[str]:
+    engine = db.engine()
+    try:
+        with engine.connect() as connection:
+            if db.dialect == "postgresql":
+                return [r[0] for r in connection.execute(text(
+                    "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                ))]  # fmt: skip
+            return inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_with_backup_off_the_header_says_the_data_will_not_come_back(repo_copy, tmp_path):
+    (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[schemactl.env.dev]\n", "[schemactl.env.dev]\nbackup = off\n")
+    )
+    rendered = schemactl(
+        repo_copy, "sql", "--env", "dev", "--from", HEAD, "--out", str(tmp_path / "o")
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    for name in ("upgrade.sql", "rollback.sql"):
+        script = (tmp_path / "o" / name).read_text()
+        header = script.split("\n\n")[0]
+        assert (
+            "-- backup = off for this environment: what these revisions destroy will NOT come back "
+            "with\n-- the rollback script (the structure comes back, empty):\n"
+            f"--   {REV}  drops column users.phone\n"
+        ) in header
+        assert "schemactl_backup" not in script

@@ -1,0 +1,214 @@
+"""Backups: what a release's destructive steps drop, kept so its rollback gives it back.
+
+For each revision of a range, the operations its upgrade performs (captured offline) say
+what it destroys: a dropped column, a dropped table, a column narrowed to a smaller type.
+The upgrade script copies that first into a backup table the application never reads (the
+primary key with the values, or the whole table), named after the revision, table and
+column; the rollback script, once the revision's
+downgrade has rebuilt the structure, puts the values back (by primary key, or whole rows) and
+drops the backup. The primary key of each table is known offline by replaying the history's
+operations (tools.shapes); the columns of a table the downgrade recreates, from that
+downgrade. What cannot be restored faithfully is named (``problem``), never skipped silently:
+its backup is kept for a DBA to use by hand.
+
+The SQL is the dialect's (tools.dialects); this module decides what is kept and where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tools.errors import SchemactlError
+
+if TYPE_CHECKING:
+    from tools.capture import Operation, Session
+    from tools.dialects import ScriptDialect
+    from tools.graph import RevisionId
+    from tools.history import History
+
+COLUMN, TABLE = "column", "table"
+# Backup table names: [a-z0-9_], short enough for every kind of database (PostgreSQL: 63).
+_NAME_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One copy an upgrade takes before a destructive step, and how its rollback restores it."""
+
+    revision: RevisionId
+    kind: str  # COLUMN: key + the column's values; TABLE: whole rows
+    table: str
+    column: str | None  # the dropped or narrowed column (COLUMN)
+    what: str  # 'drops column users.phone', as the header and review say it
+    key: tuple[str, ...]  # the table's primary key (COLUMN); () when it has none
+    name: str  # the backup table's own name, as the dialect places it
+    # TABLE: the columns of the table the downgrade recreates, restored in that order
+    columns: tuple[str, ...] = ()
+    # Why the rollback cannot put it back faithfully (the backup is then kept); None: it can.
+    problem: str | None = None
+
+    @property
+    def restorable(self) -> bool:
+        return self.problem is None
+
+
+def backup_name(revision: RevisionId, table: str, column: str | None) -> str:
+    """The backup table's name: after the revision and the table (and column), so that any
+    script undoing the revision finds it, whichever release or `schemactl sql` range it was
+    rendered as; a hash keeps a long one unique within the length every database takes."""
+    raw = "_".join(p for p in ("r" + revision[:12], table, column) if p)
+    name = re.sub(r"[^a-z0-9_]+", "_", raw.lower())
+    if len(name) > _NAME_LIMIT:
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
+        name = f"{name[: _NAME_LIMIT - 9]}_{digest}"
+    return name
+
+
+def plan(
+    history: History,
+    dialect: str,
+    revisions: tuple[RevisionId, ...],
+    upgrades: Session | None = None,
+) -> dict[RevisionId, tuple[Backup, ...]]:
+    """The backups of each revision of a range that destroys something (in apply order).
+    ``upgrades``: a session that already holds the range's upgrades (else they are captured)."""
+    from tools.capture import capture_session
+
+    if upgrades is None or not all((rev, "upgrade") in upgrades.results for rev in revisions):
+        upgrades = capture_session(history, dialect, [(rev, "upgrade") for rev in revisions])
+    destroying = {}
+    for rev in revisions:
+        try:
+            found = [op for op in upgrades.get(rev, "upgrade").operations if _destroys(op)]
+        except SchemactlError:
+            continue  # a revision that does not render stops the render anyway
+        if found:
+            destroying[rev] = found
+    if not destroying:
+        return {}
+    # The history up to the last destroying revision (for primary keys), and the downgrades
+    # that rebuild what was destroyed (for the columns of a recreated table): one offline run.
+    order = history.graph.order
+    last = max(order.index(rev) for rev in destroying)
+    requests = [(rev, "upgrade") for rev in order[: last + 1]]
+    requests += [(rev, "downgrade") for rev in destroying]
+    session = capture_session(history, dialect, requests)
+    keys = _primary_keys(history, session, set(destroying))
+    return {
+        rev: tuple(_backup(rev, op, keys[rev], session) for op in ops)
+        for rev, ops in destroying.items()
+    }
+
+
+def _destroys(op: Operation) -> bool:
+    from tools.lint import narrows
+
+    return op.name in ("drop_column", "drop_table") or (
+        op.name == "alter_column" and narrows(op.source)
+    )
+
+
+def _primary_keys(
+    history: History, session: Session, wanted: set[RevisionId]
+) -> dict[RevisionId, dict[str, tuple[str, ...]]]:
+    """For each wanted revision, each table's primary key just before its upgrade."""
+    from tools.shapes import Shapes
+
+    shapes, found = Shapes(), {}
+    for rev in history.graph.order:
+        if rev in wanted:
+            found[rev] = {name: t.primary_key for name, t in shapes.tables.items()}
+        if len(found) == len(wanted):
+            break
+        try:
+            for op in session.get(rev, "upgrade").operations:
+                shapes.apply(op.source)
+        except SchemactlError:
+            pass  # a revision that does not render: the render reports it
+    return found
+
+
+def _backup(
+    rev: RevisionId,
+    op: Operation,
+    keys: dict[str, tuple[str, ...]],
+    session: Session,
+) -> Backup:
+    table = str(op.table)
+    if op.name == "drop_table":
+        recreated = _recreated_columns(session, rev, table)
+        return Backup(
+            rev,
+            TABLE,
+            table,
+            None,
+            f"drops table {table}",
+            keys.get(table, ()),
+            backup_name(rev, table, None),
+            recreated or (),
+            None
+            if recreated
+            else f"the downgrade of {rev} does not recreate table {table}, so its rows cannot "
+            "be put back",
+        )
+    column = str(op.target)
+    verb = "drops" if op.name == "drop_column" else "narrows"
+    key = keys.get(table, ())
+    return Backup(
+        rev,
+        COLUMN,
+        table,
+        column,
+        f"{verb} column {table}.{column}",
+        key,
+        backup_name(rev, table, column),
+        problem=None
+        if key
+        else f"table {table} has no primary key, so the values of {column} cannot be matched "
+        "to their rows: the backup holds the whole table",
+    )
+
+
+def _recreated_columns(session: Session, rev: RevisionId, table: str) -> tuple[str, ...] | None:
+    try:
+        operations = session.get(rev, "downgrade").operations
+    except SchemactlError:
+        return None
+    from sqlalchemy import Column
+
+    for op in operations:
+        if op.name == "create_table" and op.table == table and op.source is not None:
+            return tuple(c.name for c in op.source.columns if isinstance(c, Column))
+    return None
+
+
+def backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[str, ...]:
+    """What an upgrade step runs first: a copy of everything it is about to destroy."""
+    if not backups:
+        return ()
+    copies = [
+        line
+        for b in backups
+        for line in dialect.backup_statements(
+            b.name, b.table, (*b.key, b.column) if b.kind == COLUMN and b.key and b.column else None
+        )
+    ]
+    return (*dialect.backup_setup(), *copies)
+
+
+def restore_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[str, ...]:
+    """What a rollback step runs after its downgrade: each backup put back, then dropped (one
+    that cannot be restored faithfully is kept for a DBA)."""
+    found: list[str] = []
+    for b in backups:
+        if not b.restorable:
+            continue
+        if b.kind == COLUMN and b.column:
+            found += dialect.restore_by_key(b.name, b.table, b.key, b.column)
+        else:
+            found += dialect.restore_rows(b.name, b.table, b.columns)
+        found += dialect.drop_backup(b.name)
+    return tuple(found)
