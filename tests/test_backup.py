@@ -6,6 +6,7 @@ not come back."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,8 @@ ROWS = [
     "INSERT INTO users (id, email, full_name, password_hash, phone) VALUES "
     "(1, 'a@x.test', 'Ann', 'h', '+32 1'), (2, 'b@x.test', 'Bob', 'h', NULL), "
     "(3, 'c@x.test', 'Cy', 'h', '+1 555')",
-    "INSERT INTO customers (id, name, email, owner_id) VALUES (1, 'Acme', 'acme@x.test', 1)",
+    "INSERT INTO customers (id, name, email, owner_id, billing_address) "
+    "VALUES (1, 'Acme', 'acme@x.test', 1, '1 Main St')",
     "INSERT INTO invoices (id, number, customer_id, issued_by_id, issue_date, total_amount) VALUES "
     "(1, 'F-1', 1, 1, '2026-01-02', 10.55), (2, 'F-2', 1, 2, '2026-02-03', 99.99)",
     "INSERT INTO tax_rates (id, code, name, rate) VALUES (10, 'HALF', 'Half rate', 5.50)",
@@ -200,3 +202,95 @@ def test_with_backup_off_the_header_says_the_data_will_not_come_back(repo_copy, 
             f"--   {REV}  drops column users.phone\n"
         ) in header
         assert "schemactl_backup" not in script
+
+
+REV2 = "de57c0de0002"
+SECOND = f'''"""Drop customers.billing_address"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{REV2}"
+down_revision = "{REV}"
+branch_labels = None
+depends_on = None
+
+# schemactl: allow destructive: kept by the release's backup
+
+
+def upgrade():
+    op.drop_column("customers", "billing_address")
+
+
+def downgrade():
+    op.add_column("customers", sa.Column("billing_address", sa.Text(), nullable=True))
+'''
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, database):
+    """Three releases; the second and third destroy data. `backups` lists what each kept;
+    the purge script for releases before 0003 drops the second's backups and no other, and
+    the second's rollback still applies afterwards (its data does not come back)."""
+    from tests.conftest import scratch_env
+
+    servers = scratch_env(database.dialect)
+    env = {database.url_var: str_url(database), **servers}
+    first = schemactl(repo_copy, "release", "--env", database.env, "--to", HEAD, env=env)
+    assert first.returncode == 0, first.stderr
+    folder = repo_copy / "sql_out" / database.env
+    (folder_1,) = folder.glob("0001_*")
+    assert apply_script(database, folder_1 / "upgrade.sql").returncode == 0
+    populate(database)
+    (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
+    second = schemactl(repo_copy, "release", "--env", database.env, env=env)
+    assert second.returncode == 0, second.stderr
+    (repo_copy / "versions" / f"0012_{REV2}_drop_billing_address.py").write_text(SECOND)
+    third = schemactl(repo_copy, "release", "--env", database.env, env=env)
+    assert third.returncode == 0, third.stderr
+    (folder_2,), (folder_3,) = folder.glob("0002_*"), folder.glob("0003_*")
+    for release in (folder_2, folder_3):
+        applied = apply_script(database, release / "upgrade.sql")
+        assert applied.returncode == 0, applied.stderr
+
+    listed = schemactl(repo_copy, "--env", database.env, "backups", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    kept = {b["name"]: (b["release"], b["rows"]) for b in json.loads(listed.stdout)["backups"]}
+    assert kept == {
+        f"r{REV}_discounts": (folder_2.name, 2),
+        f"r{REV}_tax_rates_rate": (folder_2.name, 4),
+        f"r{REV}_users_phone": (folder_2.name, 3),
+        f"r{REV2}_customers_billing_address": (folder_3.name, 1),
+    }
+    shown = schemactl(repo_copy, "--env", database.env, "backups", env=env)
+    assert shown.stdout.splitlines()[1].split() == ["backup", "table", "release", "rows", "size"]
+
+    purge = repo_copy / "purge.sql"
+    rendered = schemactl(
+        repo_copy, "--env", database.env, "backups", "--purge-before", "3", "--out", str(purge)
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout == "purge.sql   drops 3 backup tables\n"
+    assert apply_script(database, purge).returncode == 0
+    listed = schemactl(repo_copy, "--env", database.env, "backups", "--json", env=env)
+    assert [b["name"] for b in json.loads(listed.stdout)["backups"]] == [
+        f"r{REV2}_customers_billing_address"
+    ]
+
+    # Back down: the third gives its column back; the second's data was purged, so its
+    # rollback rebuilds the structure empty (and still applies).
+    before_third = checksums(database)
+    for release in (folder_3, folder_2):
+        rolled = apply_script(database, release / "rollback.sql")
+        assert rolled.returncode == 0, rolled.stderr
+    after = checksums(database)
+    assert after["customers"] != before_third.get("customers")  # billing_address is back
+    engine = database.engine()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM discounts")).scalar() == 0
+        assert connection.execute(text("SELECT count(phone) FROM users")).scalar() == 0
+        assert (
+            connection.execute(text("SELECT billing_address FROM customers")).scalar()
+            == "1 Main St"
+        )
+    engine.dispose()

@@ -206,9 +206,12 @@ def restore_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[st
     for b in backups:
         if not b.restorable:
             continue
+        # A backup purged since (or never taken: backup = off then) restores nothing.
         if b.kind == COLUMN and b.column:
+            found += dialect.ensure_backup(b.name, b.table, (*b.key, b.column))
             found += dialect.restore_by_key(b.name, b.table, b.key, b.column)
         else:
+            found += dialect.ensure_backup(b.name, b.table, b.columns)
             found += dialect.restore_rows(b.name, b.table, b.columns)
         found += dialect.drop_backup(b.name)
-    return tuple(found)
+    return (*dialect.backup_setup(), *found) if found else ()

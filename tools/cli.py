@@ -810,6 +810,79 @@ def audit(
         typer.echo(format_audit(report))
 
 
+@app.command()
+def backups(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    purge_before: Annotated[
+        int | None,
+        typer.Option(
+            "--purge-before",
+            metavar="N",
+            help="Render the script that drops the backups of releases numbered below N "
+            "(offline; the DBA applies it like any other script).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="With --purge-before: write the script here (default: print it)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the listing as JSON.")] = False,
+) -> None:
+    """List the backup tables of the environment's database, or render the script that
+    drops old ones.
+
+    A release's destructive steps (dropping a column or table, narrowing a type) keep what
+    they drop in backup tables, which its rollback script puts back and drops. This lists
+    those still there, with the release that took each, its rows and its size.
+
+    Example: schemactl backups --env staging
+    Example: schemactl backups --env prod --purge-before 5 --out purge.sql
+    """
+    import json
+
+    from tools import backups as kept
+
+    with _user_errors():
+        project = _project(ctx)
+        if purge_before is not None:
+            script, names = kept.purge_script(project, _env(ctx, env), purge_before)
+            if out is None:
+                typer.echo(script, nl=False)
+                return
+            from tools.files import write_files
+
+            write_files(out.parent, {out.name: script})
+            typer.echo(f"{_shown(project, out)}   drops {_count(len(names), 'backup table')}")
+            return
+        listing = kept.list_backups(project, _env(ctx, env))
+    if as_json:
+        report = {
+            "environment": listing.environment.name,
+            "backups": [b.as_json() for b in listing.backups],
+        }
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    env_ = listing.environment
+    typer.echo(f"Backups in {env_.name} ({env_.dialect}): {listing.url}")
+    if not listing.backups:
+        typer.echo("None: every destructive step kept here was rolled back, or none ran.")
+        return
+    rows = [
+        (
+            b.table,
+            b.release or "-",
+            _count(b.rows, "row"),
+            "-" if b.size is None else f"{b.size:,} bytes",
+        )
+        for b in listing.backups
+    ]
+    typer.echo("\n".join(_columns([("backup table", "release", "rows", "size"), *rows])))
+
+
 def format_audit(report: AuditReport) -> str:
     env_ = report.environment
     lines = [f"Audit of {env_.name} ({env_.dialect}): {report.url}"]

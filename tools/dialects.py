@@ -401,8 +401,27 @@ class ScriptDialect:
         statement = insert(target).from_select(list(columns), select(*(kept.c[c] for c in columns)))
         return [self.compile(statement), *self._after_restore(table)]
 
+    def ensure_backup(self, name: str, table: str, columns: Sequence[str]) -> list[str]:
+        """An empty backup table ``name`` where there is none (purged, or never taken), so a
+        rollback restores nothing rather than stop."""
+        quote = self.sa_dialect.identifier_preparer.quote
+        selected = ", ".join(quote(c) for c in columns)
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.backup_table(name)} AS SELECT {selected} "
+            f"FROM {quote(table)} WHERE 1 = 0;"
+        ]
+
     def drop_backup(self, name: str) -> list[str]:
         return [f"DROP TABLE {self.backup_table(name)};"]
+
+    def backups_sql(self) -> str:
+        """The backup tables a database holds: (name, bytes or NULL), by name."""
+        prefix, length = self.literal(self.backup_prefix), len(self.backup_prefix)
+        return (
+            "SELECT table_name, data_length + index_length FROM information_schema.tables "
+            f"WHERE table_schema = DATABASE() AND LEFT(table_name, {length}) = {prefix} "
+            "ORDER BY 1"
+        )
 
     def _after_restore(self, table: str) -> list[str]:
         """What a table needs after its rows were put back (PostgreSQL: its sequences)."""
@@ -747,6 +766,13 @@ $schemactl_guard$;"""
     def dump_command(self, table: str) -> str:
         return f"pg_dump --dbname=DBNAME --table={table} --file={table}.before.sql"
 
+    def backups_sql(self) -> str:
+        return (
+            "SELECT c.relname, pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'schemactl_backup' AND c.relkind = 'r' ORDER BY 1"
+        )
+
     def _after_restore(self, table: str) -> list[str]:
         # Rows put back with their ids: a serial or identity column's sequence must move past
         # them, or the application's next INSERT collides.
@@ -1002,6 +1028,13 @@ class SQLite(ScriptDialect):
 
     def dump_command(self, table: str) -> str:
         return f'sqlite3 DATABASE_FILE ".dump {table}" > {table}.before.sql'
+
+    def backups_sql(self) -> str:
+        prefix, length = self.literal(self.backup_prefix), len(self.backup_prefix)
+        return (
+            "SELECT name, NULL FROM sqlite_master WHERE type = 'table' "
+            f"AND substr(name, 1, {length}) = {prefix} ORDER BY 1"
+        )
 
     def preamble(self) -> list[str]:
         if self.format < 2:
