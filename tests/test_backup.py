@@ -294,3 +294,71 @@ def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, da
             == "1 Main St"
         )
     engine.dispose()
+
+
+NO_KEY = '''"""Log table without a primary key, then drop its note"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+# schemactl: allow destructive: a test of what cannot be restored
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+def test_what_cannot_be_restored_is_named_in_the_header_and_the_review(repo_copy):
+    """A column dropped from a table without a primary key: copied whole, kept, and named
+    as not restored; a dropped table the downgrade does not recreate: the same."""
+    versions = repo_copy / "versions"
+    (versions / "0011_ab0000000001_log.py").write_text(NO_KEY.format(
+        rev="ab0000000001", down=HEAD,
+        upgrade='    op.create_table("log", sa.Column("at", sa.Integer()), sa.Column("note", sa.Text()))\n'
+        '    op.create_table("pad", sa.Column("id", sa.Integer(), primary_key=True))',
+        downgrade='    op.drop_table("log")\n    op.execute("DROP TABLE IF EXISTS pad")',
+    ))  # fmt: skip
+    (versions / "0012_ab0000000002_drop.py").write_text(NO_KEY.format(
+        rev="ab0000000002", down="ab0000000001",
+        upgrade='    op.drop_column("log", "note")\n    op.drop_table("pad")',
+        downgrade='    op.add_column("log", sa.Column("note", sa.Text()))',
+    ))  # fmt: skip
+    released = schemactl(repo_copy, "release", "--env", "dev")
+    assert released.returncode == 0, released.stderr
+    (folder,) = (repo_copy / "sql_out" / "dev").glob("0001_*")
+    header = (folder / "upgrade.sql").read_text().split("\n\n")[0]
+    assert (
+        "--   ab0000000002  drops column log.note -> schemactl_backup_rab0000000002_log_note\n"
+        "--     NOT restored by the rollback: table log has no primary key, so the values of "
+        "note cannot be matched to their rows: the backup holds the whole table; the backup "
+        "table is kept (and a\n--     copy an earlier run kept is left as it was).\n"
+    ) in header
+    assert (
+        "--     NOT restored by the rollback: the downgrade of ab0000000002 does not recreate"
+        in header
+    )
+    upgrade = (folder / "upgrade.sql").read_text()
+    assert (
+        "CREATE TABLE IF NOT EXISTS schemactl_backup_rab0000000002_log_note AS SELECT * FROM log;"
+        in upgrade
+    )
+    review = (folder / "review.md").read_text()
+    assert (
+        "| ab0000000002 | drops column log.note | `schemactl_backup_rab0000000002_log_note` | "
+        "does **not** put it back: table log has no primary key"
+    ) in review
+    assert "`SELECT count(*) FROM schemactl_backup_rab0000000002_log_note;` |" in review
+    assert '- log: `sqlite3 DATABASE_FILE ".dump log" > log.before.sql`' in review
+    rollback = (folder / "rollback.sql").read_text()
+    assert "schemactl_backup_rab0000000002_log_note" in rollback.split("\n\n")[0]
+    assert "DROP TABLE schemactl_backup_rab0000000002_log_note" not in rollback  # kept

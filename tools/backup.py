@@ -189,11 +189,16 @@ def backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[str
     """What an upgrade step runs first: a copy of everything it is about to destroy."""
     if not backups:
         return ()
+    # One the rollback cannot restore is kept by it: applied again, the upgrade leaves that
+    # first copy for the DBA rather than replace it.
     copies = [
         line
         for b in backups
         for line in dialect.backup_statements(
-            b.name, b.table, (*b.key, b.column) if b.kind == COLUMN and b.key and b.column else None
+            b.name,
+            b.table,
+            (*b.key, b.column) if b.kind == COLUMN and b.key and b.column else None,
+            keep_existing=not b.restorable,
         )
     ]
     return (*dialect.backup_setup(), *copies)

@@ -353,11 +353,15 @@ class ScriptDialect:
             return f"{quote(self.backup_schema)}.{quote(name)}"
         return quote(self.backup_prefix + name)
 
-    def backup_statements(self, name: str, table: str, columns: Sequence[str] | None) -> list[str]:
-        """Copy ``columns`` of ``table`` (None: every column) into backup table ``name``."""
+    def backup_statements(
+        self, name: str, table: str, columns: Sequence[str] | None, *, keep_existing: bool = False
+    ) -> list[str]:
+        """Copy ``columns`` of ``table`` (None: every column) into backup table ``name``;
+        ``keep_existing``: where an earlier run left one, it stays as it is."""
         quote = self.sa_dialect.identifier_preparer.quote
         selected = ", ".join(quote(c) for c in columns) if columns else "*"
-        return [f"CREATE TABLE {self.backup_table(name)} AS SELECT {selected} FROM {quote(table)};"]
+        create = "CREATE TABLE IF NOT EXISTS" if keep_existing else "CREATE TABLE"
+        return [f"{create} {self.backup_table(name)} AS SELECT {selected} FROM {quote(table)};"]
 
     def backup_setup(self) -> list[str]:
         """What a script runs once before its first backup (PostgreSQL: the schema)."""

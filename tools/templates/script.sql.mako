@@ -70,7 +70,8 @@ ${line}
 %   for b in script.backups:
 --   ${b.revision}  ${comment(b.what)} -> ${comment(dialect.backup_table(b.name))}
 %     if not b.restorable:
---     NOT restored by the rollback: ${comment(b.problem)}; the backup table is kept.
+--     NOT restored by the rollback: ${comment(b.problem, limit=300)}; the backup table is kept (and a
+--     copy an earlier run kept is left as it was).
 %     endif
 %   endfor
 % elif script.backups:
@@ -148,7 +149,7 @@ ${statement}
 -- Put back what the upgrade kept, now that the structure is rebuilt; then drop the backup:
 %     for b in step.backups:
 %       if not b.restorable:
--- NOT restored: ${comment(b.problem)}; ${comment(dialect.backup_table(b.name))} is kept.
+-- NOT restored: ${comment(b.problem, limit=300)}; ${comment(dialect.backup_table(b.name))} is kept.
 %       endif
 %     endfor
 %     for line in step.backup_sql:
