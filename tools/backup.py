@@ -157,6 +157,13 @@ def _backup(
     column = str(op.target)
     verb = "drops" if op.name == "drop_column" else "narrows"
     key = keys.get(table, ())
+    if column in key:  # its own key cannot find its rows again
+        return Backup(
+            rev, COLUMN, table, column, f"{verb} column {table}.{column}", (),
+            backup_name(rev, table, column),
+            problem=f"column {column} is part of the primary key of {table}, so its values "
+            "cannot be matched to their rows: the backup holds the whole table",
+        )  # fmt: skip
     return Backup(
         rev,
         COLUMN,

@@ -609,6 +609,18 @@ class ScriptDialect:
         return url
 
 
+def _shell(word: str) -> str:
+    # A table name in a shell command a DBA may paste: one word, whatever it holds.
+    import shlex
+
+    return shlex.quote(word)
+
+
+def _dump_file(table: str) -> str:
+    # The file a dump command writes: the table's name, made a plain file name.
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", table).lstrip(".") + ".before.sql"
+
+
 def _release(name: str | None) -> str | None:
     # What the audit's release_name column (VARCHAR(100)) holds.
     return None if name is None else name[:100]
@@ -768,7 +780,7 @@ $schemactl_guard$;"""
         return ["CREATE SCHEMA IF NOT EXISTS schemactl_backup;"]
 
     def dump_command(self, table: str) -> str:
-        return f"pg_dump --dbname=DBNAME --table={table} --file={table}.before.sql"
+        return f"pg_dump --dbname=DBNAME --table={_shell(table)} --file={_dump_file(table)}"
 
     def backups_sql(self) -> str:
         return (
@@ -856,7 +868,7 @@ class MariaDB(ScriptDialect):
         return f"mariadb --database=DBNAME < {path}"
 
     def dump_command(self, table: str) -> str:
-        return f"mariadb-dump --single-transaction DBNAME {table} > {table}.before.sql"
+        return f"mariadb-dump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"
 
     def describe_error(self, error: BaseException) -> str:
         # PyMySQL's errors are (code, message) tuples: show the message, then the code.
@@ -1008,7 +1020,7 @@ class MySQL(MariaDB):
         return f"mysql --database=DBNAME < {path}"
 
     def dump_command(self, table: str) -> str:
-        return f"mysqldump --single-transaction DBNAME {table} > {table}.before.sql"
+        return f"mysqldump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"
 
 
 @dataclass(frozen=True)
@@ -1031,7 +1043,7 @@ class SQLite(ScriptDialect):
         return f"sqlite3 -bail DATABASE_FILE < {path}"
 
     def dump_command(self, table: str) -> str:
-        return f'sqlite3 DATABASE_FILE ".dump {table}" > {table}.before.sql'
+        return f"sqlite3 DATABASE_FILE {_shell('.dump ' + table)} > {_dump_file(table)}"
 
     def backups_sql(self) -> str:
         prefix, length = self.literal(self.backup_prefix), len(self.backup_prefix)
