@@ -225,6 +225,9 @@ def load_history(project: Project) -> History:
 
 # Where `schemactl squash` keeps the files it replaced: <project root>/squashed/<REV>/.
 SQUASH_ARCHIVE = "squashed"
+# The line a squashing revision carries: a later squash may archive it, and the history as
+# releases saw it must then take the originals, not it.
+SQUASH_MARKER = "# schemactl squash: this revision replaces every revision from base to {rev}"
 
 
 def released_project(project: Project) -> Project:
@@ -247,9 +250,11 @@ def released_project(project: Project) -> Project:
     for rev in current.graph.order:
         if rev not in squashing:
             shutil.copy2(current.graph[rev].path, folder)
+    marker = SQUASH_MARKER.split("{", 1)[0]
     for squash in squashes:
         for path in squash.glob("*.py"):
-            shutil.copy2(path, folder)
+            if marker not in path.read_text(encoding="utf-8", errors="replace"):
+                shutil.copy2(path, folder)
     return replace(project, version_locations=str(folder))
 
 

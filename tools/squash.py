@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
-from tools.history import SQUASH_ARCHIVE
+from tools.history import SQUASH_ARCHIVE, SQUASH_MARKER
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tools.history import History
 
 ARCHIVE = SQUASH_ARCHIVE  # <project root>/squashed/<REV>/: the files a squash replaced
+MARKER = SQUASH_MARKER  # the line that marks a squashing revision file
 
 
 class SquashRefused(SchemactlError):
@@ -231,6 +232,7 @@ def _source(
         "import sqlalchemy as sa",
         "from alembic import op",
         "",
+        MARKER.format(rev=rev),
         f"revision = {rev!r}",
         "down_revision = None",
         f"branch_labels = {labels!r}" if labels else "branch_labels = None",
@@ -308,10 +310,10 @@ def write(project: Project, squash: SquashPlan) -> None:
 
 def _format(project: Project, path: Path) -> None:
     """Run the project's post-write hooks (ruff here) on the new file, as Alembic would."""
-    from alembic.script import write_hooks
-
     import contextlib
     import io
+
+    from alembic.script import write_hooks
 
     hooks = project.alembic_config().get_hooks_list()
     if hooks:
