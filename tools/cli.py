@@ -621,6 +621,58 @@ def merge(
 
 
 @app.command()
+def squash(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The last revision to squash: every environment's last release has it.",
+            show_default=False,
+        ),
+    ],
+    message: MessageOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan: the files that go, the new revision.")
+    ] = False,
+) -> None:
+    """Replace the history from base to a revision by one revision (Django's squashmigrations).
+
+    The new revision keeps the id of --to, so a database at it or later notices nothing; it
+    creates the schema at that revision (generated from it) and repeats the data changes of
+    the range, and its docstring lists what could not be carried over. The squashed files
+    move to squashed/REV/, where `release --check` still verifies every recorded release.
+    A database before --to is refused by upgrade, with the way to bring it there.
+
+    Example: schemactl squash --to 9ecdc98b5e8a --dry-run
+    Example: schemactl squash --to 9ecdc98b5e8a -m "Squash the 2025 history"
+    """
+    from tools import squash as squashing
+
+    with _user_errors():
+        project = _project(ctx)
+        planned = squashing.plan(project, target, message)
+        if not dry_run:
+            squashing.write(project, planned)
+    verb = "would move" if dry_run else "moved"
+    lines = [
+        f"Squash base .. {planned.target}: {_count(len(planned.squashed))} into one",
+        f"  {verb} to {_shown(project, planned.archive)}/:",
+        *(f"    {path.name}" for path in planned.files),
+        f"  {'would write' if dry_run else 'wrote'} {_shown(project, planned.path)}",
+    ]
+    if planned.checked:
+        releases = ", ".join(f"{env} {rel}" for env, rel in sorted(planned.checked.items()))
+        lines.append(f"  every environment's last release has it: {releases}")
+    if planned.not_carried:
+        lines.append("  not carried over (review, listed in its docstring):")
+        lines += [f"    {line}" for line in planned.not_carried]
+    typer.echo("\n".join(lines))
+    if dry_run:
+        typer.echo("\n" + planned.source, nl=False)
+
+
+@app.command()
 def rebase(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The branch to move onto the trunk head.")],

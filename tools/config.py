@@ -98,6 +98,9 @@ class Project:
     scratch_urls: Mapping[str, str] = field(default_factory=dict)
     # Linter rules that are off by default and turned on ([schemactl] lint_include).
     lint_include: tuple[str, ...] = ()
+    # Where the revision files are read from instead of alembic.ini's version_locations (the
+    # history as releases were rendered from, squashed files back in place: tools.history).
+    version_locations: str | None = None
 
     @property
     def root(self) -> Path:
@@ -180,6 +183,8 @@ class Project:
             cfg.stdout = io.StringIO()
         if plain_operations:
             cfg.attributes["schemactl.render_as_batch"] = False
+        if self.version_locations is not None:
+            cfg.set_main_option("version_locations", self.version_locations.replace("%", "%%"))
         return cfg
 
 

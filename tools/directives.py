@@ -28,10 +28,13 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     """Autogenerate's render_item hook: a server default that calls an SQL function without
     arguments is written as the function, which every dialect then renders its own way."""
     from sqlalchemy.schema import DefaultClause
+    from sqlalchemy.sql.elements import False_, True_
     from sqlalchemy.sql.functions import FunctionElement
 
     if type_ == "server_default" and isinstance(obj, DefaultClause):
         call = obj.arg
+        if isinstance(call, True_ | False_):  # SQLite would say 1 or 0, which PostgreSQL refuses
+            return "sa.true()" if isinstance(call, True_) else "sa.false()"
         name = getattr(call, "name", None)
         bare = isinstance(call, FunctionElement) and not call.clauses.clauses
         if bare and name and name.isidentifier():

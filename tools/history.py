@@ -223,6 +223,41 @@ def load_history(project: Project) -> History:
     )
 
 
+# Where `schemactl squash` keeps the files it replaced: <project root>/squashed/<REV>/.
+SQUASH_ARCHIVE = "squashed"
+# The line a squashing revision carries: a later squash may archive it, and the history as
+# releases saw it must then take the originals, not it.
+SQUASH_MARKER = "# schemactl squash: this revision replaces every revision from base to {rev}"
+
+
+def released_project(project: Project) -> Project:
+    """The project as its releases were rendered from: where a squash replaced revisions up
+    to REV by one, the replaced files back in REV's place, so recorded releases render (and
+    prove) byte for byte. The project itself when nothing was squashed."""
+    import atexit
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    archive = project.root / SQUASH_ARCHIVE
+    squashes = sorted(p for p in archive.iterdir() if p.is_dir()) if archive.is_dir() else []
+    if not squashes or project.version_locations is not None:
+        return project
+    current = load_history(project)
+    folder = Path(tempfile.mkdtemp(prefix="schemactl-released-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    squashing = {p.name for p in squashes}
+    for rev in current.graph.order:
+        if rev not in squashing:
+            shutil.copy2(current.graph[rev].path, folder)
+    marker = SQUASH_MARKER.split("{", 1)[0]
+    for squash in squashes:
+        for path in squash.glob("*.py"):
+            if marker not in path.read_text(encoding="utf-8", errors="replace"):
+                shutil.copy2(path, folder)
+    return replace(project, version_locations=str(folder))
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -68,7 +68,7 @@ def upgrade(
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
-    _check_known(history.graph, environment, current_heads(url, project, environment))
+    _check_known(history.graph, environment, current_heads(url, project, environment), project)
     environment.kind.prepare(url)
     with translate_errors(url):
         online.run(
@@ -92,7 +92,7 @@ def downgrade(
     history = load_history(project)
     check_target(history, target)
     current = current_heads(url, project, environment)
-    _check_known(history.graph, environment, current)
+    _check_known(history.graph, environment, current, project)
     check_steps_back(history.graph, current, target)
     environment.kind.prepare(url)
     with translate_errors(url):
@@ -133,7 +133,7 @@ def plan(project: Project, env: str | None, target: str, direction: str) -> Plan
     history = load_history(project)
     check_target(history, target)
     current = current_heads(url, project, environment)
-    _check_known(history.graph, environment, current)
+    _check_known(history.graph, environment, current, project)
     if direction == "downgrade":
         check_steps_back(history.graph, current, target)
     scripts = ScriptDirectory.from_config(project.alembic_config(environment, url=url))
@@ -246,7 +246,7 @@ def status(project: Project, env: str | None = None) -> Status:
     graph = load_graph(project.alembic_config())
     url = environment.url()
     current = current_heads(url, project, environment)
-    have = _applied(graph, environment, current)
+    have = _applied(graph, environment, current, project)
     rows = tuple(
         StatusRow(
             revision=rev,
@@ -266,28 +266,64 @@ def applied(project: Project, env: str | None) -> set[RevisionId]:
     environment = project.environment(env)
     graph = load_graph(project.alembic_config())
     url = environment.url()
-    return _applied(graph, environment, current_heads(url, project, environment))
+    return _applied(graph, environment, current_heads(url, project, environment), project)
 
 
 def _applied(
-    graph: Graph, environment: Environment, current: tuple[RevisionId, ...]
+    graph: Graph,
+    environment: Environment,
+    current: tuple[RevisionId, ...],
+    project: Project | None = None,
 ) -> set[RevisionId]:
-    _check_known(graph, environment, current)
+    _check_known(graph, environment, current, project)
     return graph.ancestors(current)
 
 
-def _check_known(graph: Graph, environment: Environment, current: tuple[RevisionId, ...]) -> None:
+def _check_known(
+    graph: Graph,
+    environment: Environment,
+    current: tuple[RevisionId, ...],
+    project: Project | None = None,
+) -> None:
     """Refuse a database at revisions this checkout does not have (its code is on another
-    git branch, or not pulled yet), saying both ways out."""
+    git branch, or not pulled yet, or a squash replaced them), saying the way out."""
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
-        raise UnknownDatabaseRevision(environment, tuple(unknown))
+        squashed = _squashed_into(project, unknown)
+        raise UnknownDatabaseRevision(environment, tuple(unknown), squashed)
+
+
+def _squashed_into(project: Project | None, revisions: list[RevisionId]) -> str:
+    """The revision a squash replaced one of ``revisions`` with (the archive's name), if any."""
+    from tools.history import SQUASH_ARCHIVE
+
+    archive = project.root / SQUASH_ARCHIVE if project is not None else None
+    if archive is None or not archive.is_dir():
+        return ""
+    assigned = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+    for squash in sorted(p for p in archive.iterdir() if p.is_dir()):
+        for path in squash.glob("*.py"):
+            found = assigned.search(path.read_text(encoding="utf-8", errors="replace"))
+            if found and found.group(1) in revisions:
+                return squash.name
+    return ""
 
 
 class UnknownDatabaseRevision(RevisionError):
-    def __init__(self, environment: Environment, unknown: tuple[RevisionId, ...]) -> None:
+    def __init__(
+        self, environment: Environment, unknown: tuple[RevisionId, ...], squashed_into: str = ""
+    ) -> None:
         self.unknown = unknown
         at = ", ".join(unknown)
+        if squashed_into:
+            super().__init__(
+                f"the {environment.name} database is at revision {at}, which `schemactl squash` "
+                f"replaced (with everything up to {squashed_into}); bring it to {squashed_into} "
+                f"first with the recorded release scripts in sql_out/{environment.name}/ (or "
+                f"`schemactl --env {environment.name} sql --from {unknown[0]} --to "
+                f"{squashed_into}` from a checkout before the squash), then upgrade"
+            )
+            return
         super().__init__(
             f"the {environment.name} database is at revision {at}, which is not in this "
             "checkout's history (written from another git branch?); check out the code that "

@@ -26,6 +26,7 @@ from tools.history import (
     Range,
     load_history,
     plan,
+    released_project,
     resolve_heads,
     sha256_of,
 )
@@ -380,7 +381,9 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     )
     earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
     try:
-        proven = prove(project, environment, earlier, [candidate])
+        # Earlier releases may end at revisions a squash replaced: prove on the history
+        # they were rendered from.
+        proven = prove(released_project(project), environment, earlier, [candidate])
     except ProofFailed as err:
         raise ReleaseError(f"release not written: {err}") from err
     except NoScratchServer as err:
@@ -433,7 +436,7 @@ def prove_recorded(project: Project, env: str | None = None) -> list[tuple[str, 
                 )
             continue
         scripts = [_recorded_scripts(project, environment, rel) for rel in releases]
-        on = prove(project, environment, [], scripts)
+        on = prove(released_project(project), environment, [], scripts)
         proven += [(s.where, on) for s in scripts]
     return proven
 
@@ -451,6 +454,7 @@ def check(project: Project, env: str | None = None) -> CheckReport:
     """Re-render every recorded release and report every difference, edit, gap or change."""
     report = CheckReport()
     names = [env] if env else sorted(project.environments)
+    project = released_project(project)  # squashed revisions back where releases had them
     history = load_history(project)
     for name in names:
         environment = project.environment(name)

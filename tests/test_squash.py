@@ -1,0 +1,139 @@
+"""`schemactl squash`: the trunk up to the branch point as one revision. A fresh database
+built through the squashed history equals one built through the original; a database at the
+squash point carries on; one before it is refused; check, release --check and makemigrations
+agree; plain Alembic works."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import DIALECTS, schema_snapshot, schemactl, scratch_env
+from tests.test_audit import str_url
+
+POINT = "9ecdc98b5e8a"  # the branch point: the trunk up to it is in prod's releases
+BEFORE = "228dfcf7a7c0"
+
+
+def rows(db, table: str) -> list[tuple]:
+    engine = db.engine()
+    try:
+        with engine.connect() as connection:
+            return [
+                tuple(map(str, r))
+                for r in connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+            ]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
+def test_a_squashed_history_builds_the_same_database(repo_copy, database, throwaway_database):
+    original = throwaway_database(database.dialect)
+    env = {database.url_var: str_url(original)}
+    built = schemactl(repo_copy, "--env", database.env, "upgrade", env=env)
+    assert built.returncode == 0, built.stderr
+    at_point = throwaway_database(database.dialect)
+    env_point = {database.url_var: str_url(at_point)}
+    assert (
+        schemactl(repo_copy, "--env", database.env, "upgrade", POINT, env=env_point).returncode == 0
+    )
+    before = throwaway_database(database.dialect)
+    env_before = {database.url_var: str_url(before)}
+    assert (
+        schemactl(repo_copy, "--env", database.env, "upgrade", BEFORE, env=env_before).returncode
+        == 0
+    )
+
+    squashed = schemactl(repo_copy, "squash", "--to", POINT)
+    assert squashed.returncode == 0, squashed.stderr
+    assert squashed.stdout.splitlines()[0] == f"Squash base .. {POINT}: 6 revisions into one"
+    assert sorted(p.name for p in (repo_copy / "squashed" / POINT).iterdir())[0] == (
+        "0001_ab251de0ab93_baseline.py"
+    )
+    assert not list((repo_copy / "versions").glob("0001_ab251de0ab93_*"))
+
+    fresh = schemactl(
+        repo_copy, "--env", database.env, "upgrade", env={database.url_var: str_url(database)}
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    ignore = {"alembic_version", "schemactl_audit", "schemactl_audit_timing"}
+    assert schema_snapshot(database.url, ignore) == schema_snapshot(original.url, ignore)
+    assert rows(database, "tax_rates") == rows(original, "tax_rates")
+
+    # At the squash point: its version is still valid; upgrading runs what it ran before.
+    carried = schemactl(repo_copy, "--env", database.env, "upgrade", env=env_point)
+    assert carried.returncode == 0, carried.stderr
+    assert f"Running upgrade {POINT} -> " in carried.stderr
+    assert schema_snapshot(at_point.url, ignore) == schema_snapshot(original.url, ignore)
+
+    # Before it: refused, with the way to get there.
+    refused = schemactl(repo_copy, "--env", database.env, "upgrade", env=env_before)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith(
+        f"Error: the {database.env} database is at revision {BEFORE}, which `schemactl squash` "
+        f"replaced (with everything up to {POINT}); bring it to {POINT} first with the "
+        f"recorded release scripts in sql_out/{database.env}/"
+    )
+
+
+def test_after_a_squash_check_release_check_makemigrations_and_plain_alembic_agree(
+    repo_copy, tmp_path
+):
+    squashed = schemactl(repo_copy, "squash", "--to", POINT, "-m", "Squash the trunk")
+    assert squashed.returncode == 0, squashed.stderr
+    (new,) = (repo_copy / "versions").glob(f"0001_{POINT}_*.py")
+    assert new.name == f"0001_{POINT}_squash_the_trunk.py"
+    body = new.read_text()
+    assert body.startswith('"""Squash the trunk\n')
+    assert "down_revision = None" in body and f'revision = "{POINT}"' in body
+    assert "Not carried over (review):\n  (nothing)" in body
+    assert "op.bulk_insert(" in body  # the seeded tax rates
+    servers = scratch_env("postgresql", "mariadb")
+    checked = schemactl(repo_copy, "check", env=servers)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert schemactl(repo_copy, "release", "--check").returncode == 0
+    proved = schemactl(repo_copy, "release", "--prove", "--env", "prod", env=servers)
+    assert proved.returncode == 0, proved.stderr
+    assert schemactl(repo_copy, "makemigrations").stdout == "No changes detected\n"
+    plain = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=repo_copy, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "BILLGEN_DEV_URL": f"sqlite:///{tmp_path}/plain.db"},
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", str(new)], capture_output=True)
+    assert lint.returncode == 0, lint.stdout
+
+
+def test_squash_refuses_what_it_cannot_do(repo_copy):
+    crossing = schemactl(repo_copy, "squash", "--to", "466a3e31682b")
+    assert crossing.returncode == 1
+    assert crossing.stderr == (
+        "Error: revision 83a14815e175 neither comes before 466a3e31682b nor builds on it (a "
+        "branch open across it); squash up to a revision every line passes through, or merge "
+        "first\n"
+    )
+    from tests.test_lint import add_case
+
+    add_case(
+        repo_copy,
+        '    op.add_column("users", sa.Column("nick", sa.String(9)))',
+        '    op.drop_column("users", "nick")',
+    )
+    unreleased = schemactl(repo_copy, "squash", "--to", "0123456789ab", "--dry-run")
+    assert unreleased.returncode == 1
+    assert unreleased.stderr == (
+        "Error: 0123456789ab is not in the last recorded release of prod (last release "
+        "0002_68cfa590ad28): squash only what every environment has; release it there first, "
+        "or squash up to an earlier revision\n"
+    )
+    before = sorted(p.name for p in (repo_copy / "versions").iterdir())
+    planned = schemactl(repo_copy, "squash", "--to", POINT, "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
+    assert not (repo_copy / "squashed").exists()
+    assert "  would write versions/0001_9ecdc98b5e8a_squashed.py" in planned.stdout

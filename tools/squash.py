@@ -1,0 +1,321 @@
+"""`schemactl squash --to REV`: the history up to REV as one revision (Django's squashmigrations).
+
+The new revision keeps REV's id, so a database at REV or later notices nothing: its version
+table still names revisions of the history. It starts from base and builds the schema at REV,
+its operations generated from that schema (the history's operations up to REV, captured
+offline, replayed into SQLAlchemy metadata, then compared with an empty database as
+autogenerate does), followed by the data changes of the squashed range in order. What cannot
+be carried over is listed in its docstring for review. The squashed files leave the version
+location for an archive folder, where `release --check` still finds them: released history is
+never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.errors import SchemactlError
+from tools.history import SQUASH_ARCHIVE, SQUASH_MARKER
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+    from tools.config import Project
+    from tools.graph import Graph, RevisionId
+    from tools.history import History
+
+ARCHIVE = SQUASH_ARCHIVE  # <project root>/squashed/<REV>/: the files a squash replaced
+MARKER = SQUASH_MARKER  # the line that marks a squashing revision file
+
+
+class SquashRefused(SchemactlError):
+    """A revision that cannot be squashed up to (yet)."""
+
+
+@dataclass
+class SquashPlan:
+    target: RevisionId
+    squashed: tuple[RevisionId, ...]  # base .. target, in apply order
+    files: tuple[Path, ...]  # the revision files that leave the version location
+    archive: Path
+    path: Path  # the new revision file
+    source: str  # its text
+    not_carried: list[str] = field(default_factory=list)
+    checked: dict[str, str] = field(default_factory=dict)  # environment -> its last release
+
+
+def plan(project: Project, target: str, message: str | None = None) -> SquashPlan:
+    """What squashing up to ``target`` would write and move; refuses what it cannot do."""
+    from tools.capture import capture_session
+    from tools.history import load_history, resolve_heads
+
+    history = load_history(project)
+    graph = history.graph
+    (rev,) = resolve_heads(history, [target])
+    squashed = tuple(r for r in graph.order if r in graph.ancestors([rev]))
+    _check_linear(graph, rev, set(squashed))
+    checked = _check_released(project, graph, rev)
+    later = [r for r in graph.order if r not in squashed]
+    leaning = [
+        r for r in later if set(history.scripts.get_revision(r).dependencies or ()) & set(squashed)
+    ]
+    if leaning:
+        raise SquashRefused(
+            f"revision {leaning[0]} depends_on a revision the squash replaces; point it at "
+            f"{rev} (or drop the dependency) first"
+        )
+    session = capture_session(history, "sqlite", [(r, "upgrade") for r in squashed])
+    metadata, data, not_carried = _replay(history, session, squashed)
+    source = _source(history, rev, squashed, metadata, data, not_carried, message)
+    folder = graph[rev].path.parent
+    slug = re.sub(r"[^a-z0-9]+", "_", (message or "squashed").lower()).strip("_")[:40] or "squashed"
+    return SquashPlan(
+        target=rev,
+        squashed=squashed,
+        files=tuple(graph[r].path for r in squashed),
+        archive=project.root / ARCHIVE / rev,
+        path=folder / f"0001_{rev}_{slug}.py",
+        source=source,
+        not_carried=not_carried,
+        checked=checked,
+    )
+
+
+def _check_linear(graph: Graph, rev: RevisionId, squashed: set[RevisionId]) -> None:
+    """Every revision is squashed, or stands on ``rev``: no branch crosses it."""
+    crossing = [r for r in graph.order if r not in squashed and rev not in graph.ancestors([r])]
+    if crossing:
+        raise SquashRefused(
+            f"revision {crossing[0]} neither comes before {rev} nor builds on it (a branch "
+            f"open across it); squash up to a revision every line passes through, or merge "
+            "first"
+        )
+
+
+def _check_released(project: Project, graph: Graph, rev: RevisionId) -> dict[str, str]:
+    """Each environment with recorded releases must have ``rev`` in its last one."""
+    from tools.release import read_manifest
+
+    checked, lacking = {}, []
+    for name, environment in sorted(project.environments.items()):
+        releases = read_manifest(project, environment).releases
+        if not releases:
+            continue
+        last = releases[-1]
+        if rev in graph.ancestors(list(last.end)):
+            checked[name] = last.name
+        else:
+            lacking.append(f"{name} (last release {last.name})")
+    if lacking:
+        raise SquashRefused(
+            f"{rev} is not in the last recorded release of {', '.join(lacking)}: squash only what "
+            "every environment has; release it there first, or squash up to an earlier revision"
+        )
+    return checked
+
+
+def _replay(
+    history: History, session: Any, squashed: tuple[RevisionId, ...]
+) -> tuple[MetaData, list[tuple[RevisionId, Any]], list[str]]:
+    """The schema at the end of ``squashed`` as metadata, the data changes in order, and what
+    could not be followed."""
+    from alembic.operations import ops
+    from sqlalchemy import Column, Index, MetaData
+
+    metadata = MetaData()
+    data: list[tuple[RevisionId, Any]] = []
+    not_carried: list[str] = []
+    for rev in squashed:
+        try:
+            captured = session.get(rev, "upgrade").operations
+        except SchemactlError as err:
+            raise SquashRefused(f"{rev} cannot be read offline ({err}); fix it first") from err
+        for operation in captured:
+            op = operation.source
+            tables = metadata.tables
+            if isinstance(op, ops.CreateTableOp):
+                op.to_table().to_metadata(metadata)
+            elif isinstance(op, ops.DropTableOp) and op.table_name in tables:
+                metadata.remove(tables[op.table_name])
+            elif isinstance(op, ops.AddColumnOp) and op.table_name in tables:
+                column = op.column
+                tables[op.table_name].append_column(
+                    Column(column.name, column.type, *column.constraints, **_column_kw(column))
+                )
+            elif isinstance(op, ops.AlterColumnOp) and op.table_name in tables:
+                column = tables[op.table_name].c[op.column_name]
+                if op.modify_type is not None:
+                    column.type = op.modify_type
+                if op.modify_nullable is not None:
+                    column.nullable = op.modify_nullable
+                if op.modify_name:
+                    not_carried.append(f"{rev}: rename of column {op.table_name}.{op.column_name}")
+            elif isinstance(op, ops.CreateIndexOp) and op.table_name in tables:
+                table = tables[op.table_name]
+                parts = [table.c[c] if isinstance(c, str) else c for c in op.columns]
+                Index(op.index_name, *parts, unique=bool(op.unique), **op.kw)
+            elif isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp):
+                data.append((rev, op))
+            else:
+                not_carried.append(f"{rev}: {operation.name} {operation.table or ''}".rstrip())
+    return metadata, data, not_carried
+
+
+def _column_kw(column: Any) -> dict[str, Any]:
+    return {
+        "nullable": column.nullable,
+        "server_default": column.server_default,
+        "primary_key": column.primary_key,
+        "index": column.index,
+        "unique": column.unique,
+    }
+
+
+def _source(
+    history: History,
+    rev: RevisionId,
+    squashed: tuple[RevisionId, ...],
+    metadata: MetaData,
+    data: list[tuple[RevisionId, Any]],
+    not_carried: list[str],
+    message: str | None,
+) -> str:
+    """The squashing revision's file: the schema at ``rev`` created, then the data changes."""
+    from alembic.autogenerate import produce_migrations, render_python_code
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from tools.directives import render_item
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"render_item": render_item})
+        script = produce_migrations(context, metadata)
+    engine.dispose()
+    options = {"render_as_batch": False, "render_item": render_item}
+    upgrade = render_python_code(script.upgrade_ops, **options).strip("\n").splitlines()
+    downgrade = render_python_code(script.downgrade_ops, **options).strip("\n").splitlines()
+    upgrade = [line for line in upgrade if "### " not in line]
+    downgrade = [line for line in downgrade if "### " not in line]
+    extra_imports: set[str] = set()
+    for source_rev, op in data:
+        code = _data_code(op, metadata, extra_imports)
+        if code is None:
+            not_carried.append(f"{source_rev}: a data change written as an SQL expression")
+            continue
+        upgrade += [f"    # data from {source_rev}", *code]
+    revision = history.graph[rev]
+    title = message or f"Squash of {len(squashed)} revisions, base to {rev}"
+    review = [f"  - {line}" for line in not_carried] or ["  (nothing)"]
+    labels = tuple(history.scripts.get_revision(rev).branch_labels or ())
+    lines = [
+        f'"""{_doc(title)}',
+        "",
+        f"Replaces {len(squashed)} revisions, in apply order (their files are kept in",
+        f"{ARCHIVE}/{rev}/):",
+        *_wrapped(squashed),
+        f"It keeps the id of {rev}, the last of them, so a database at it or later carries on",
+        "unchanged; one before it is refused.",
+        "",
+        "Not carried over (review):",
+        *review,
+        "",
+        f"Revision ID: {rev}",
+        "Revises:",
+        "",
+        '"""',
+        "",
+        *sorted(extra_imports),
+        "import sqlalchemy as sa",
+        "from alembic import op",
+        "",
+        MARKER.format(rev=rev),
+        f"revision = {rev!r}",
+        "down_revision = None",
+        f"branch_labels = {labels!r}" if labels else "branch_labels = None",
+        "depends_on = None",
+        "",
+        "",
+        "def upgrade() -> None:",
+        *upgrade,
+        "",
+        "",
+        "def downgrade() -> None:",
+        *downgrade,
+        "",
+    ]
+    del revision
+    return "\n".join(lines)
+
+
+def _wrapped(revisions: tuple[str, ...]) -> list[str]:
+    """Revision ids, a few to a line."""
+    return ["  " + ", ".join(revisions[i : i + 6]) for i in range(0, len(revisions), 6)]
+
+
+def _doc(text: str) -> str:
+    return " ".join(text.replace('"""', "'''").replace("\\", "/").split())
+
+
+def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | None:
+    """A data change as code for the squashing revision (None: it cannot be written so)."""
+    from alembic.operations import ops
+    from sqlalchemy.sql.elements import TextClause
+
+    if isinstance(op, ops.ExecuteSQLOp):
+        sql = op.sqltext
+        if isinstance(sql, str):
+            return [f"    op.execute({sql!r})"]
+        if isinstance(sql, TextClause):
+            return [f"    op.execute(sa.text({sql.text!r}))"]
+        return None
+    table = op.table
+    name = getattr(table, "name", None)
+    if name is None:
+        return None
+    known = metadata.tables.get(name)
+    columns = []
+    for column in table.c:
+        found = known is not None and column.name in known.c
+        type_ = known.c[column.name].type if found else column.type
+        columns.append(f"sa.column({column.name!r}, sa.{type_!r})")
+    rows = repr(list(op.rows))
+    if "Decimal(" in rows:
+        imports.add("from decimal import Decimal")
+    if "datetime." in rows:
+        imports.add("import datetime")
+    return [
+        f"    op.bulk_insert(sa.table({name!r}, {', '.join(columns)}), {rows})",
+    ]
+
+
+def write(project: Project, squash: SquashPlan) -> None:
+    """Move the squashed files to the archive and write the squashing revision."""
+    from tools.files import write_files
+
+    if squash.archive.exists():
+        raise SquashRefused(
+            f"{squash.archive.relative_to(project.root)} exists already: {squash.target} was "
+            "squashed before"
+        )
+    squash.archive.mkdir(parents=True)
+    for path in squash.files:
+        path.rename(squash.archive / path.name)
+    write_files(squash.path.parent, {squash.path.name: squash.source})
+    _format(project, squash.path)
+
+
+def _format(project: Project, path: Path) -> None:
+    """Run the project's post-write hooks (ruff here) on the new file, as Alembic would."""
+    import contextlib
+    import io
+
+    from alembic.script import write_hooks
+
+    hooks = project.alembic_config().get_hooks_list()
+    if hooks:
+        with contextlib.redirect_stdout(io.StringIO()):  # the hooks' chatter
+            write_hooks._run_hooks(str(path), hooks)
