@@ -50,6 +50,7 @@ class SquashPlan:
 def plan(project: Project, target: str, message: str | None = None) -> SquashPlan:
     """What squashing up to ``target`` would write and move; refuses what it cannot do."""
     from tools.capture import capture_session
+    from tools.dialects import embedded
     from tools.history import load_history, resolve_heads
 
     history = load_history(project)
@@ -67,7 +68,8 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
             f"revision {leaning[0]} depends_on a revision the squash replaces; point it at "
             f"{rev} (or drop the dependency) first"
         )
-    session = capture_session(history, "sqlite", [(r, "upgrade") for r in squashed])
+    # The operations are the same whatever the dialect rendered for: the embedded one will do.
+    session = capture_session(history, embedded().name, [(r, "upgrade") for r in squashed])
     metadata, data, not_carried = _replay(history, session, squashed)
     source = _source(history, rev, squashed, metadata, data, not_carried, message)
     folder = graph[rev].path.parent
@@ -188,13 +190,16 @@ def _source(
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
+    from tools.dialects import embedded
     from tools.directives import render_item
+    from tools.scratch import scratch_database
 
-    engine = create_engine("sqlite://")
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"render_item": render_item})
-        script = produce_migrations(context, metadata)
-    engine.dispose()
+    with scratch_database(embedded(), prefix="schemactl_squash") as url:
+        engine = create_engine(url)
+        with engine.connect() as connection:  # an empty database: everything is new
+            context = MigrationContext.configure(connection, opts={"render_item": render_item})
+            script = produce_migrations(context, metadata)
+        engine.dispose()
     options = {"render_as_batch": False, "render_item": render_item}
     upgrade = render_python_code(script.upgrade_ops, **options).strip("\n").splitlines()
     downgrade = render_python_code(script.downgrade_ops, **options).strip("\n").splitlines()
