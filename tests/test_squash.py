@@ -131,6 +131,11 @@ def test_squash_refuses_what_it_cannot_do(repo_copy):
         "0002_68cfa590ad28): squash only what every environment has; release it there first, "
         "or squash up to an earlier revision\n"
     )
+    nothing = schemactl(repo_copy, "squash", "--to", "base")
+    assert nothing.returncode == 1 and nothing.stderr == (
+        "Error: --to base names 0 revisions; name the one revision to squash up to (see "
+        "`schemactl graph`)\n"
+    )
     before = sorted(p.name for p in (repo_copy / "versions").iterdir())
     planned = schemactl(repo_copy, "squash", "--to", POINT, "--dry-run")
     assert planned.returncode == 0, planned.stderr

@@ -664,6 +664,8 @@ def squash(
     if planned.checked:
         releases = ", ".join(f"{env} {rel}" for env, rel in sorted(planned.checked.items()))
         lines.append(f"  every environment's last release has it: {releases}")
+    else:
+        lines.append("  no environment has recorded releases: nothing to check it against")
     if planned.not_carried:
         lines.append("  not carried over (review, listed in its docstring):")
         lines += [f"    {line}" for line in planned.not_carried]

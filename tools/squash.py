@@ -55,7 +55,13 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
 
     history = load_history(project)
     graph = history.graph
-    (rev,) = resolve_heads(history, [target])
+    found = resolve_heads(history, [target])
+    if len(found) != 1:
+        raise SquashRefused(
+            f"--to {target} names {len(found)} revisions; name the one revision to squash up "
+            "to (see `schemactl graph`)"
+        )
+    (rev,) = found
     squashed = tuple(r for r in graph.order if r in graph.ancestors([rev]))
     _check_linear(graph, rev, set(squashed))
     checked = _check_released(project, graph, rev)
