@@ -142,3 +142,82 @@ def test_squash_refuses_what_it_cannot_do(repo_copy):
     assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
     assert not (repo_copy / "squashed").exists()
     assert "  would write versions/0001_9ecdc98b5e8a_squashed.py" in planned.stdout
+
+
+WIDER = [
+    (
+        "5a0000000001",
+        "68cfa590ad28",
+        '    op.drop_column("customers", "billing_address")',
+        '    op.add_column("customers", sa.Column("billing_address", sa.Text(), nullable=True))',
+    ),
+    (
+        "5a0000000002",
+        "5a0000000001",
+        '    op.add_column("invoices", sa.Column("approved_by_id", sa.Integer(), nullable=True))\n'
+        '    op.create_foreign_key("fk_invoices_approved_by_id_users", "invoices", "users", '
+        '["approved_by_id"], ["id"])\n'
+        '    op.create_unique_constraint("uq_customers_tax_id", "customers", ["tax_id"])\n'
+        '    op.create_check_constraint("ck_invoices_total_positive", "invoices", "total_amount >= 0")',
+        '    op.drop_constraint("ck_invoices_total_positive", "invoices", type_="check")\n'
+        '    op.drop_constraint("uq_customers_tax_id", "customers", type_="unique")\n'
+        '    op.drop_constraint("fk_invoices_approved_by_id_users", "invoices", type_="foreignkey")\n'
+        '    op.drop_column("invoices", "approved_by_id")',
+    ),
+    (
+        "5a0000000003",
+        "5a0000000002",
+        '    op.drop_index("ix_customers_tax_id", table_name="customers")\n'
+        '    op.drop_constraint("uq_customers_tax_id", "customers", type_="unique")',
+        '    op.create_unique_constraint("uq_customers_tax_id", "customers", ["tax_id"])\n'
+        '    op.create_index("ix_customers_tax_id", "customers", ["tax_id"])',
+    ),
+]
+
+
+@pytest.mark.postgresql
+def test_a_squash_follows_dropped_columns_constraints_and_indexes(repo_copy, throwaway_database):
+    """A released history that drops a column, adds a foreign key, a unique and a check
+    constraint, then drops an index and the unique constraint: squashed, it builds the same
+    PostgreSQL schema (columns, defaults, indexes, constraints)."""
+    from tests.test_lint import add_case
+
+    for depth, (rev, down, upgrade, downgrade) in enumerate(WIDER, start=11):
+        header = "# schemactl: allow destructive: a test of squash\n"
+        add_case(
+            repo_copy, upgrade, downgrade, header, revision=rev, down_revision=down, depth=depth
+        )
+    servers = scratch_env("postgresql")
+    released = schemactl(repo_copy, "release", "--env", "prod", env=servers)
+    assert released.returncode == 0, released.stderr
+    original = throwaway_database("postgresql")
+    env = {original.url_var: str_url(original)}
+    assert schemactl(repo_copy, "--env", original.env, "upgrade", env=env).returncode == 0
+    squashed = schemactl(repo_copy, "squash", "--to", "5a0000000003")
+    assert squashed.returncode == 0, squashed.stderr
+    assert "not carried over" not in squashed.stdout
+    fresh = throwaway_database("postgresql")
+    env = {fresh.url_var: str_url(fresh)}
+    upgraded = schemactl(repo_copy, "--env", fresh.env, "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert _catalog(fresh) == _catalog(original)
+    assert schemactl(repo_copy, "release", "--check").returncode == 0
+
+
+def _catalog(db) -> dict[str, list[tuple]]:
+    engine = db.engine()
+    queries = {
+        "columns": "SELECT table_name, column_name, column_default, data_type, is_nullable "
+        "FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name NOT LIKE 'schemactl%' AND table_name <> 'alembic_version' ORDER BY 1, 2",
+        "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+        "AND tablename NOT LIKE 'schemactl%' AND tablename <> 'alembic_version' ORDER BY 1",
+        "constraints": "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT LIKE "
+        "'schemactl%' AND conrelid::regclass::text <> 'alembic_version' ORDER BY 1",
+    }
+    try:
+        with engine.connect() as connection:
+            return {k: [tuple(r) for r in connection.execute(text(q))] for k, q in queries.items()}
+    finally:
+        engine.dispose()

@@ -49,8 +49,6 @@ class SquashPlan:
 
 def plan(project: Project, target: str, message: str | None = None) -> SquashPlan:
     """What squashing up to ``target`` would write and move; refuses what it cannot do."""
-    from tools.capture import capture_session
-    from tools.dialects import embedded
     from tools.history import load_history, resolve_heads
 
     history = load_history(project)
@@ -74,8 +72,7 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
             f"revision {leaning[0]} depends_on a revision the squash replaces; point it at "
             f"{rev} (or drop the dependency) first"
         )
-    # The operations are the same whatever the dialect rendered for: the embedded one will do.
-    session = capture_session(history, embedded().name, [(r, "upgrade") for r in squashed])
+    session = _captured(project, history, squashed)
     metadata, data, not_carried = _replay(history, session, squashed)
     source = _source(history, rev, squashed, metadata, data, not_carried, message)
     folder = graph[rev].path.parent
@@ -90,6 +87,25 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
         not_carried=not_carried,
         checked=checked,
     )
+
+
+def _captured(project: Project, history: History, squashed: tuple[RevisionId, ...]) -> Any:
+    """The squashed revisions' upgrades captured offline. The operations are the same
+    whatever the dialect; some dialects cannot render some (SQLite: constraints), so each of
+    the project's dialects is tried, the embedded one last."""
+    from tools.capture import capture_session
+    from tools.dialects import embedded
+
+    names = sorted({e.dialect for e in project.environments.values()} | {embedded().name})
+    names.sort(key=lambda name: name == embedded().name)
+    requests = [(r, "upgrade") for r in squashed]
+    session = None
+    for name in names:
+        session = capture_session(history, name, requests)
+        failed = [r for r in squashed if isinstance(session.results.get((r, "upgrade")), Exception)]
+        if not failed:
+            return session
+    return session  # the embedded one's: _replay reports the revision that fails
 
 
 def _check_linear(graph: Graph, rev: RevisionId, squashed: set[RevisionId]) -> None:
@@ -131,7 +147,7 @@ def _replay(
     """The schema at the end of ``squashed`` as metadata, the data changes in order, and what
     could not be followed."""
     from alembic.operations import ops
-    from sqlalchemy import Column, Index, MetaData
+    from sqlalchemy import MetaData
 
     metadata = MetaData()
     data: list[tuple[RevisionId, Any]] = []
@@ -143,43 +159,75 @@ def _replay(
             raise SquashRefused(f"{rev} cannot be read offline ({err}); fix it first") from err
         for operation in captured:
             op = operation.source
-            tables = metadata.tables
-            if isinstance(op, ops.CreateTableOp):
-                op.to_table().to_metadata(metadata)
-            elif isinstance(op, ops.DropTableOp) and op.table_name in tables:
-                metadata.remove(tables[op.table_name])
-            elif isinstance(op, ops.AddColumnOp) and op.table_name in tables:
-                column = op.column
-                tables[op.table_name].append_column(
-                    Column(column.name, column.type, *column.constraints, **_column_kw(column))
-                )
-            elif isinstance(op, ops.AlterColumnOp) and op.table_name in tables:
-                column = tables[op.table_name].c[op.column_name]
-                if op.modify_type is not None:
-                    column.type = op.modify_type
-                if op.modify_nullable is not None:
-                    column.nullable = op.modify_nullable
-                if op.modify_name:
-                    not_carried.append(f"{rev}: rename of column {op.table_name}.{op.column_name}")
-            elif isinstance(op, ops.CreateIndexOp) and op.table_name in tables:
-                table = tables[op.table_name]
-                parts = [table.c[c] if isinstance(c, str) else c for c in op.columns]
-                Index(op.index_name, *parts, unique=bool(op.unique), **op.kw)
-            elif isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp):
+            if isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp):
                 data.append((rev, op))
-            else:
+            elif not _apply(metadata, op):
                 not_carried.append(f"{rev}: {operation.name} {operation.table or ''}".rstrip())
     return metadata, data, not_carried
 
 
-def _column_kw(column: Any) -> dict[str, Any]:
-    return {
-        "nullable": column.nullable,
-        "server_default": column.server_default,
-        "primary_key": column.primary_key,
-        "index": column.index,
-        "unique": column.unique,
-    }
+def _apply(metadata: MetaData, op: Any) -> bool:
+    """Follow one schema operation in ``metadata``; False for one it cannot follow."""
+    from alembic.operations import ops
+    from sqlalchemy import (
+        CheckConstraint,
+        ForeignKeyConstraint,
+        Index,
+        PrimaryKeyConstraint,
+        UniqueConstraint,
+    )
+
+    tables = metadata.tables
+    if isinstance(op, ops.CreateTableOp):
+        op.to_table().to_metadata(metadata)
+        return True
+    table = tables.get(getattr(op, "table_name", None) or getattr(op, "source_table", ""))
+    if table is None:
+        return False
+    if isinstance(op, ops.DropTableOp):
+        metadata.remove(table)
+    elif isinstance(op, ops.AddColumnOp):
+        table.append_column(op.column._copy())
+    elif isinstance(op, ops.DropColumnOp):
+        column = table.c[op.column_name]
+
+        def uses(thing: Any) -> bool:
+            return any(c is column for c in getattr(thing, "columns", ()))
+
+        for constraint in [c for c in table.constraints if uses(c)]:
+            if not isinstance(constraint, PrimaryKeyConstraint):
+                table.constraints.discard(constraint)
+        table.indexes.difference_update({i for i in table.indexes if uses(i)})
+        table._columns.remove(column)
+    elif isinstance(op, ops.AlterColumnOp):
+        if op.modify_name:
+            return False
+        column = table.c[op.column_name]
+        if op.modify_type is not None:
+            column.type = op.modify_type
+        if op.modify_nullable is not None:
+            column.nullable = op.modify_nullable
+    elif isinstance(op, ops.CreateIndexOp):
+        parts = [table.c[c] if isinstance(c, str) else c for c in op.columns]
+        Index(op.index_name, *parts, unique=bool(op.unique), **op.kw)
+    elif isinstance(op, ops.DropIndexOp):
+        table.indexes.difference_update({i for i in table.indexes if i.name == op.index_name})
+    elif isinstance(op, ops.CreateForeignKeyOp):
+        remote = [f"{op.referent_table}.{c}" for c in op.remote_cols]
+        table.append_constraint(
+            ForeignKeyConstraint(op.local_cols, remote, name=op.constraint_name, **op.kw)
+        )
+    elif isinstance(op, ops.CreateUniqueConstraintOp):
+        table.append_constraint(UniqueConstraint(*op.columns, name=op.constraint_name, **op.kw))
+    elif isinstance(op, ops.CreateCheckConstraintOp):
+        table.append_constraint(CheckConstraint(op.condition, name=op.constraint_name, **op.kw))
+    elif isinstance(op, ops.DropConstraintOp):
+        table.constraints.difference_update(
+            {c for c in table.constraints if c.name == op.constraint_name}
+        )
+    else:
+        return False
+    return True
 
 
 def _source(
