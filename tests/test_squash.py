@@ -221,3 +221,20 @@ def _catalog(db) -> dict[str, list[tuple]]:
             return {k: [tuple(r) for r in connection.execute(text(q))] for k, q in queries.items()}
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgresql
+def test_a_revision_that_branches_on_the_dialect_is_not_squashed(repo_copy):
+    """A revision doing different things per dialect cannot become one generated revision."""
+    from tests.test_audit import add_slow_revisions
+
+    add_slow_revisions(repo_copy)
+    released = schemactl(repo_copy, "release", "--env", "prod", env=scratch_env("postgresql"))
+    assert released.returncode == 0, released.stderr
+    refused = schemactl(repo_copy, "squash", "--to", "5a1e00000002", "--dry-run")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error: revision 5a1e00000001 does different things on mariadb, postgresql, sqlite (it "
+        "branches on the dialect), so one generated revision cannot replace it; squash up to a "
+        "revision before it\n"
+    )

@@ -90,22 +90,48 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
 
 
 def _captured(project: Project, history: History, squashed: tuple[RevisionId, ...]) -> Any:
-    """The squashed revisions' upgrades captured offline. The operations are the same
-    whatever the dialect; some dialects cannot render some (SQLite: constraints), so each of
-    the project's dialects is tried, the embedded one last."""
+    """The squashed revisions' upgrades captured offline, once per dialect of the project.
+    One revision must do the same on each (a revision that branches on the dialect cannot
+    become one generated revision for all); a dialect that cannot render some (SQLite:
+    constraint changes) is skipped, the embedded one tried last."""
     from tools.capture import capture_session
     from tools.dialects import embedded
 
     names = sorted({e.dialect for e in project.environments.values()} | {embedded().name})
     names.sort(key=lambda name: name == embedded().name)
     requests = [(r, "upgrade") for r in squashed]
-    session = None
+    chosen, seen = None, {}
     for name in names:
         session = capture_session(history, name, requests)
-        failed = [r for r in squashed if isinstance(session.results.get((r, "upgrade")), Exception)]
-        if not failed:
-            return session
-    return session  # the embedded one's: _replay reports the revision that fails
+        if any(isinstance(session.results.get(req), Exception) for req in requests):
+            chosen = chosen or (session if name == names[-1] else None)
+            continue
+        seen[name] = {r: _shape(session, r) for r in squashed}
+        chosen = chosen or session
+    for rev in squashed:
+        shapes = {name: found[rev] for name, found in seen.items()}
+        if len(set(shapes.values())) > 1:
+            differ = ", ".join(sorted(shapes))
+            raise SquashRefused(
+                f"revision {rev} does different things on {differ} (it branches on the "
+                "dialect), so one generated revision cannot replace it; squash up to a "
+                "revision before it"
+            )
+    return chosen
+
+
+def _shape(session: Any, rev: RevisionId) -> tuple[tuple[str, str | None, str | None, str], ...]:
+    """What a captured revision does, comparable across dialects."""
+    from alembic.operations import ops
+
+    shape = []
+    for operation in session.get(rev, "upgrade").operations:
+        op = operation.source
+        detail = ""
+        if isinstance(op, ops.ExecuteSQLOp):
+            detail = str(getattr(op.sqltext, "text", op.sqltext))
+        shape.append((operation.name, operation.table, operation.target, detail))
+    return tuple(shape)
 
 
 def _check_linear(graph: Graph, rev: RevisionId, squashed: set[RevisionId]) -> None:
