@@ -16,6 +16,8 @@ from tools.errors import SchemactlError
 from tools.text import comment
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tools.config import Environment, Project
 
 
@@ -44,6 +46,12 @@ class Listing:
     environment: Environment
     url: str  # redacted
     backups: tuple[Kept, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "environment": self.environment.name,
+            "backups": [b.as_json() for b in self.backups],
+        }
 
 
 def list_backups(project: Project, env: str | None) -> Listing:
@@ -132,3 +140,10 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
     body += [f"DROP TABLE IF EXISTS {kind.backup_table(n)};" for _, n in names]
     body += [*kind.commit(), *kind.unlock()]
     return "\n".join(lines + body) + "\n", [n for _, n in names]
+
+
+def write_purge(path: Path, script: str) -> None:
+    """Write a purge script whole (a reader sees the old file or the new)."""
+    from tools.files import write_files
+
+    write_files(path.parent, {path.name: script})

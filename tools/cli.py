@@ -38,6 +38,7 @@ app = typer.Typer(
     context_settings={"terminal_width": 80, "max_content_width": 80},
 )
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 PlanOption = Annotated[
     bool,
     typer.Option(
@@ -50,7 +51,6 @@ EnvOption = Annotated[
     typer.Option(
         "--env",
         "-e",
-        # Rich reads [..] as markup: the bracket is escaped to be shown.
         help="Environment to work on (a [schemactl.env.NAME] section of alembic.ini). "
         "Default: $SCHEMACTL_ENV, else the config's default_env (dev).",
         envvar="SCHEMACTL_ENV",
@@ -137,6 +137,13 @@ def _progress() -> Iterator[_Progress]:
         handler.close()
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def _echo_json(data: object) -> None:
+    """A report as JSON, keys sorted: the same bytes for the same report."""
+    import json
+
+    typer.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
 @contextmanager
@@ -699,7 +706,7 @@ def rebase(
 @app.command()
 def check(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOption = False,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Fail a check that cannot run here instead of skipping it."),
@@ -718,14 +725,13 @@ def check(
     Example: schemactl check
     Example: schemactl check --json
     """
-    import json
 
     from tools import checks
 
     with _user_errors():
         report = checks.run_checks(_project(ctx), strict=strict)
     if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+        _echo_json(report.as_json())
     else:
         for name in report.checks:
             mine = [f for f in report.findings if f.check == name]
@@ -759,7 +765,7 @@ def lint_command(
         ),
     ] = None,
     env: EnvOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Flag dangerous operations: drops, locks, renames, NOT NULL without default, and more.
 
@@ -770,7 +776,6 @@ def lint_command(
     Example: schemactl lint --env prod
     Example: schemactl lint 9ecdc98b5e8a:heads --env prod --json
     """
-    import json
 
     from tools import lint
 
@@ -779,7 +784,7 @@ def lint_command(
     blocking = lint.blocking(findings)
     if as_json:
         report = {"ok": not blocking, "findings": [f.as_json() for f in findings]}
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        _echo_json(report)
     else:
         for finding in findings:
             typer.echo(str(finding))
@@ -794,7 +799,7 @@ def lint_command(
 def verify(
     ctx: typer.Context,
     env: EnvOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Compare a live database with the schema its revision should have: report drift.
 
@@ -806,14 +811,13 @@ def verify(
     Example: schemactl verify --env staging
     Example: schemactl verify --env prod --json
     """
-    import json
 
     from tools.verify import verify as run
 
     with _user_errors():
         report = run(_project(ctx), _env(ctx, env))
     if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+        _echo_json(report.as_json())
     else:
         env_ = report.environment
         typer.echo(f"Environment {env_.name} ({env_.dialect}): {report.url}")
@@ -839,7 +843,7 @@ def verify(
 def audit(
     ctx: typer.Context,
     env: EnvOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show who applied what to the environment's database, when, and how long it took.
 
@@ -852,14 +856,13 @@ def audit(
     Example: schemactl audit --env staging
     Example: schemactl audit --env prod --json
     """
-    import json
 
     from tools.audit import audit as read
 
     with _user_errors():
         report = read(_project(ctx), _env(ctx, env))
     if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+        _echo_json(report.as_json())
     else:
         typer.echo(format_audit(report))
 
@@ -884,7 +887,7 @@ def backups(
             "--out", help="With --purge-before: write the script here (default: print it)."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the listing as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List the backup tables of the environment's database, or render the script that
     drops old ones.
@@ -896,7 +899,6 @@ def backups(
     Example: schemactl backups --env staging
     Example: schemactl backups --env prod --purge-before 5 --out purge.sql
     """
-    import json
 
     from tools import backups as kept
 
@@ -907,18 +909,12 @@ def backups(
             if out is None:
                 typer.echo(script, nl=False)
                 return
-            from tools.files import write_files
-
-            write_files(out.parent, {out.name: script})
+            kept.write_purge(out, script)
             typer.echo(f"{_shown(project, out)}   drops {_count(len(names), 'backup table')}")
             return
         listing = kept.list_backups(project, _env(ctx, env))
     if as_json:
-        report = {
-            "environment": listing.environment.name,
-            "backups": [b.as_json() for b in listing.backups],
-        }
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        _echo_json(listing.as_json())
         return
     env_ = listing.environment
     typer.echo(f"Backups in {env_.name} ({env_.dialect}): {listing.url}")
