@@ -287,41 +287,41 @@ def _names(operation: MigrateOperation) -> tuple[str, str, str | None]:
     return table, column or "", named
 
 
+# Each kind of operation, as a message phrase and as Django's makemigrations lists it
+# (+ adds, - removes, ~ alters); {table}, {column} and {named} are filled from the operation.
+_WORDING = {
+    "CreateTableOp": ("create {table}", "+ Create table {table}"),
+    "DropTableOp": ("delete {table}", "- Delete table {table}"),
+    "AddColumnOp": ("add {table}.{column}", "+ Add column {column} to {table}"),
+    "DropColumnOp": ("remove {table}.{column}", "- Remove column {column} from {table}"),
+    "AlterColumnOp": ("alter {table}.{column}", "~ Alter column {column} of {table}"),
+    "CreateIndexOp": ("add {named}", "+ Create index {named} on {table}"),
+    "DropIndexOp": ("remove {named}", "- Remove index {named} from {table}"),
+    "CreateUniqueConstraintOp": ("add {named}", "+ Add unique constraint {named} to {table}"),
+    "CreateForeignKeyOp": ("add {named}", "+ Add foreign key {named} to {table}"),
+    "CreateCheckConstraintOp": ("add {named}", "+ Add check constraint {named} to {table}"),
+    "DropConstraintOp": ("remove {named}", "- Remove constraint {named} from {table}"),
+}
+
+
+def _worded(operation: MigrateOperation, which: int) -> str | None:
+    wording = _WORDING.get(type(operation).__name__)
+    if wording is None:
+        return None
+    table, column, named = _names(operation)
+    return wording[which].format(table=table, column=column, named=named)
+
+
 def _phrase(operation: MigrateOperation) -> str:
     kind = type(operation).__name__
-    table, column, named = _names(operation)
-    return {
-        "CreateTableOp": f"create {table}",
-        "DropTableOp": f"delete {table}",
-        "AddColumnOp": f"add {table}.{column}",
-        "DropColumnOp": f"remove {table}.{column}",
-        "AlterColumnOp": f"alter {table}.{column}",
-        "CreateIndexOp": f"add {named}",
-        "DropIndexOp": f"remove {named}",
-        "CreateUniqueConstraintOp": f"add {named}",
-        "CreateForeignKeyOp": f"add {named}",
-        "CreateCheckConstraintOp": f"add {named}",
-        "DropConstraintOp": f"remove {named}",
-    }.get(kind, kind.removesuffix("Op").lower())
+    return _worded(operation, 0) or kind.removesuffix("Op").lower()
 
 
 def _line(operation: MigrateOperation) -> str:
-    """One operation as Django's makemigrations lists it: + adds, - removes, ~ alters."""
+    """One operation as Django's makemigrations lists it."""
     kind = type(operation).__name__
-    table, column, named = _names(operation)
-    return {
-        "CreateTableOp": f"+ Create table {table}",
-        "DropTableOp": f"- Delete table {table}",
-        "AddColumnOp": f"+ Add column {column} to {table}",
-        "DropColumnOp": f"- Remove column {column} from {table}",
-        "AlterColumnOp": f"~ Alter column {column} of {table}",
-        "CreateIndexOp": f"+ Create index {named} on {table}",
-        "DropIndexOp": f"- Remove index {named} from {table}",
-        "CreateUniqueConstraintOp": f"+ Add unique constraint {named} to {table}",
-        "CreateForeignKeyOp": f"+ Add foreign key {named} to {table}",
-        "CreateCheckConstraintOp": f"+ Add check constraint {named} to {table}",
-        "DropConstraintOp": f"- Remove constraint {named} from {table}",
-    }.get(kind, f"~ {kind.removesuffix('Op')} {table}".rstrip())
+    table = _names(operation)[0]
+    return _worded(operation, 1) or f"~ {kind.removesuffix('Op')} {table}".rstrip()
 
 
 # -- merge ----------------------------------------------------------------------------------------
