@@ -239,8 +239,7 @@ def released_project(project: Project) -> Project:
     import tempfile
     from dataclasses import replace
 
-    archive = project.root / SQUASH_ARCHIVE
-    squashes = sorted(p for p in archive.iterdir() if p.is_dir()) if archive.is_dir() else []
+    squashes = _squashes(project)
     if not squashes or project.version_locations is not None:
         return project
     current = load_history(project)
@@ -256,6 +255,22 @@ def released_project(project: Project) -> Project:
             if marker not in path.read_text(encoding="utf-8", errors="replace"):
                 shutil.copy2(path, folder)
     return replace(project, version_locations=str(folder))
+
+
+def _squashes(project: Project) -> list[Path]:
+    archive = project.root / SQUASH_ARCHIVE
+    return sorted(p for p in archive.iterdir() if p.is_dir()) if archive.is_dir() else []
+
+
+def squashed_into(project: Project, revisions: Sequence[RevisionId]) -> RevisionId | None:
+    """The revision a squash replaced one of ``revisions`` with (its archive's name), if any."""
+    assigned = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+    for squash in _squashes(project):
+        for path in squash.glob("*.py"):
+            found = assigned.search(path.read_text(encoding="utf-8", errors="replace"))
+            if found and found.group(1) in revisions:
+                return squash.name
+    return None
 
 
 def sha256_of(path: Path) -> str:

@@ -17,7 +17,7 @@ from tools.config import redact
 from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
 from tools.errors import DatabaseError, RevisionError, SchemactlError
 from tools.graph import Graph, RevisionId
-from tools.history import check_target, load_graph, load_history
+from tools.history import check_target, load_graph, load_history, squashed_into
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -289,39 +289,26 @@ def _check_known(
     git branch, or not pulled yet, or a squash replaced them), saying the way out."""
     unknown = [rev for rev in current if rev not in graph.revisions]
     if unknown:
-        squashed = _squashed_into(project, unknown)
+        squashed = squashed_into(project, unknown) if project is not None else None
         raise UnknownDatabaseRevision(environment, tuple(unknown), squashed)
-
-
-def _squashed_into(project: Project | None, revisions: list[RevisionId]) -> str:
-    """The revision a squash replaced one of ``revisions`` with (the archive's name), if any."""
-    from tools.history import SQUASH_ARCHIVE
-
-    archive = project.root / SQUASH_ARCHIVE if project is not None else None
-    if archive is None or not archive.is_dir():
-        return ""
-    assigned = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
-    for squash in sorted(p for p in archive.iterdir() if p.is_dir()):
-        for path in squash.glob("*.py"):
-            found = assigned.search(path.read_text(encoding="utf-8", errors="replace"))
-            if found and found.group(1) in revisions:
-                return squash.name
-    return ""
 
 
 class UnknownDatabaseRevision(RevisionError):
     def __init__(
-        self, environment: Environment, unknown: tuple[RevisionId, ...], squashed_into: str = ""
+        self,
+        environment: Environment,
+        unknown: tuple[RevisionId, ...],
+        squashed: RevisionId | None = None,
     ) -> None:
         self.unknown = unknown
         at = ", ".join(unknown)
-        if squashed_into:
+        if squashed:
             super().__init__(
                 f"the {environment.name} database is at revision {at}, which `schemactl squash` "
-                f"replaced (with everything up to {squashed_into}); bring it to {squashed_into} "
+                f"replaced (with everything up to {squashed}); bring it to {squashed} "
                 f"first with the recorded release scripts in sql_out/{environment.name}/ (or "
                 f"`schemactl --env {environment.name} sql --from {unknown[0]} --to "
-                f"{squashed_into}` from a checkout before the squash), then upgrade"
+                f"{squashed}` from a checkout before the squash), then upgrade"
             )
             return
         super().__init__(

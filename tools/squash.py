@@ -100,24 +100,22 @@ def _captured(project: Project, history: History, squashed: tuple[RevisionId, ..
     names = sorted({e.dialect for e in project.environments.values()} | {embedded().name})
     names.sort(key=lambda name: name == embedded().name)
     requests = [(r, "upgrade") for r in squashed]
-    chosen, seen = None, {}
+    rendered, session = {}, None
     for name in names:
         session = capture_session(history, name, requests)
-        if any(isinstance(session.results.get(req), Exception) for req in requests):
-            chosen = chosen or (session if name == names[-1] else None)
-            continue
-        seen[name] = {r: _shape(session, r) for r in squashed}
-        chosen = chosen or session
+        if not any(isinstance(session.results.get(req), Exception) for req in requests):
+            rendered[name] = session
+    if not rendered:
+        return session  # the embedded one's: _replay names the revision that fails
     for rev in squashed:
-        shapes = {name: found[rev] for name, found in seen.items()}
+        shapes = {name: _shape(found, rev) for name, found in rendered.items()}
         if len(set(shapes.values())) > 1:
-            differ = ", ".join(sorted(shapes))
             raise SquashRefused(
-                f"revision {rev} does different things on {differ} (it branches on the "
-                "dialect), so one generated revision cannot replace it; squash up to a "
-                "revision before it"
+                f"revision {rev} does different things on {', '.join(sorted(shapes))} (it "
+                "branches on the dialect), so one generated revision cannot replace it; squash "
+                "up to a revision before it"
             )
-    return chosen
+    return next(iter(rendered.values()))
 
 
 def _shape(session: Any, rev: RevisionId) -> tuple[tuple[str, str | None, str | None, str], ...]:
@@ -292,7 +290,6 @@ def _source(
             not_carried.append(f"{source_rev}: a data change written as an SQL expression")
             continue
         upgrade += [f"    # data from {source_rev}", *code]
-    revision = history.graph[rev]
     title = message or f"Squash of {len(squashed)} revisions, base to {rev}"
     review = [f"  - {line}" for line in not_carried] or ["  (nothing)"]
     labels = tuple(history.scripts.get_revision(rev).branch_labels or ())
@@ -332,7 +329,6 @@ def _source(
         *downgrade,
         "",
     ]
-    del revision
     return "\n".join(lines)
 
 
