@@ -259,8 +259,9 @@ class ScriptDialect:
         """Session settings before anything else runs."""
         return []
 
-    def timeouts(self) -> list[str]:
-        """The timeouts a script sets before its statements (for a linter to know)."""
+    def timeouts(self, scope: str = "LOCAL") -> list[str]:
+        """The timeouts a script sets before its statements (for a linter to know), for its
+        transaction (LOCAL) or a whole session (SESSION)."""
         return []
 
     def begin(self) -> list[str]:
@@ -717,14 +718,15 @@ class PostgreSQL(ScriptDialect):
     def begin(self) -> list[str]:
         return ["BEGIN;", *self.timeouts()]
 
-    def timeouts(self) -> list[str]:
+    def timeouts(self, scope: str = "LOCAL") -> list[str]:
         # A DDL statement waiting for a lock queues every later writer behind it: better to
-        # fail fast, and retry at a quieter moment, than to stall the application.
+        # fail fast, and retry at a quieter moment, than to stall the application. ``scope``:
+        # LOCAL for a script's transaction, SESSION for an online command's connection.
         lock = self.literal(self.settings.get("lock_timeout", "5s"))
         statement = self.literal(self.settings.get("statement_timeout", "15min"))
         return [
-            f"SET LOCAL lock_timeout = {lock};",
-            f"SET LOCAL statement_timeout = {statement};",
+            f"SET {scope} lock_timeout = {lock};",
+            f"SET {scope} statement_timeout = {statement};",
         ]
 
     def guard(self, expected: Sequence[str]) -> str:
@@ -806,8 +808,9 @@ $schemactl_guard$;"""
         ]
 
     def online_session(self) -> list[str]:
-        # SET, not SET LOCAL: an env.py may run each revision in a transaction of its own.
-        timeouts = [line.replace("SET LOCAL ", "SET ", 1) for line in self.timeouts()]
+        # For the session, not SET LOCAL: an env.py may run each revision in a transaction of
+        # its own.
+        timeouts = self.timeouts("SESSION")
         message = self.literal(
             "schemactl lock: another client is migrating this database (waited lock_timeout); "
             "nothing was changed"
