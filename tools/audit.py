@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tools.config import redact
@@ -55,6 +54,11 @@ class AuditRow:
             "revision_sha256": self.sha256,
             "file": self.file,
         }
+
+    @property
+    def when(self) -> str:
+        """When it ran, as precisely as the row says (its start, else the applied_at)."""
+        return self.started_at or self.applied_at
 
     @property
     def source(self) -> str:
@@ -169,7 +173,7 @@ def read(connection: Connection, kind: ScriptDialect) -> list[AuditRow] | None:
             applied_by=row.applied_by,
             started_at=_when(row.started_at),
             finished_at=_when(row.finished_at),
-            duration_ms=None if row.duration_ms is None else float(Decimal(str(row.duration_ms))),
+            duration_ms=None if row.duration_ms is None else float(row.duration_ms),
             release=row.release_name,
         )
         for row in result

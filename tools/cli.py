@@ -947,7 +947,7 @@ def format_audit(report: AuditReport) -> str:
             str(row.id),
             row.revision,
             row.direction,
-            row.started_at or row.applied_at,
+            row.when,
             _ms(row.duration_ms),
             row.source,
             row.applied_by or "-",

@@ -16,6 +16,7 @@ from tools.dialects import VERSION_TABLE
 from tools.errors import DatabaseError
 
 if TYPE_CHECKING:
+    from tools.audit import AuditRow
     from tools.config import Project
     from tools.graph import RevisionId
 
@@ -86,36 +87,30 @@ def verify(project: Project, env: str | None = None) -> Verification:
         expected = scratch.schema_of(scratch_url)
     report.drift = [str(difference) for difference in compare(expected, live)]
     if rows is not None:
-        audit = [(r.revision, r.direction, r.sha256, r.started_at or r.applied_at) for r in rows]
-        report.audit_rows = len(audit)
-        applied: dict[str, tuple[str, object]] = {}
-        for revision, direction, sha, applied_at in audit:
-            if direction == "upgrade":
-                applied[revision] = (sha, applied_at)
-        report.disagree = _disagreements(graph, have, audit)
+        report.audit_rows = len(rows)
+        applied = {row.revision: row for row in rows if row.direction == "upgrade"}
+        report.disagree = _disagreements(graph, have, rows)
         for rev in graph.order:
             if rev in have and rev in applied:
-                sha, when = applied[rev]
+                row = applied[rev]
                 now = sha256_of(graph[rev].path)
-                if now != sha:
+                if now != row.sha256:
                     report.edited.append(
                         f"versions/{graph[rev].path.name} changed after it was applied "
-                        f"(applied {when}: sha256 {sha[:12]}..., now {now[:12]}...)"
+                        f"(applied {row.when}: sha256 {row.sha256[:12]}..., now {now[:12]}...)"
                     )
     return report
 
 
-def _disagreements(
-    graph: Any, have: set[RevisionId], audit: list[tuple[str, str, str, object]]
-) -> list[str]:
+def _disagreements(graph: Any, have: set[RevisionId], rows: list[AuditRow]) -> list[str]:
     """Each revision whose last audit row says one thing and alembic_version another. A
-    revision with no audit row at all went in some other way (online, before the audit
-    table): nothing to compare."""
+    revision with no audit row at all went in some other way (before the audit table, or by
+    plain Alembic): nothing to compare."""
     last: dict[str, tuple[str, object]] = {}
-    for revision, direction, _sha, applied_at in audit:
-        if direction == "stamp":
+    for row in rows:
+        if row.direction == "stamp":
             last.clear()  # a stamp sets the version on purpose: what came before is settled
-        last[revision] = (direction, applied_at)
+        last[row.revision] = (row.direction, row.when)
     found = []
     for rev in graph.order:
         if rev not in last:
