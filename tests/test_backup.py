@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -110,14 +111,19 @@ def checksums(db) -> dict[str, str]:
     return found
 
 
-def populate(db) -> None:
-    engine = db.engine()
-    try:
-        with engine.begin() as connection:
-            for statement in ROWS:
-                connection.execute(text(statement))
-    finally:
-        engine.dispose()
+def first_release_with_rows(repo: Path, db) -> dict[str, str]:
+    """Release 0001 (to the current head) recorded, applied with the client, and filled with
+    ROWS; returns the variables later schemactl runs need (URL, scratch server)."""
+    from tests.conftest import scratch_env
+    from tools.scratch import run_statements
+
+    env = {db.url_var: str_url(db), **scratch_env(db.dialect)}
+    first = schemactl(repo, "release", "--env", db.env, "--to", HEAD, env=env)
+    assert first.returncode == 0, first.stderr
+    (folder,) = (repo / "sql_out" / db.env).glob("0001_*")
+    assert apply_script(db, folder / "upgrade.sql").returncode == 0
+    run_statements(db.url, ROWS)
+    return env
 
 
 @pytest.mark.parametrize("database", DIALECTS, indirect=True)
@@ -125,15 +131,8 @@ def test_a_destructive_release_rolled_back_gives_every_row_back(repo_copy, datab
     """Release 0001 (to the current head) applied and filled with rows; release 0002 drops a
     column, drops a table and narrows a column; its upgrade then its rollback, applied with
     the real client, leave every table's rows as they were."""
-    from tests.conftest import scratch_env
-
-    env = {database.url_var: str_url(database), **scratch_env(database.dialect)}
-    first = schemactl(repo_copy, "release", "--env", database.env, "--to", HEAD, env=env)
-    assert first.returncode == 0, first.stderr
+    env = first_release_with_rows(repo_copy, database)
     folder = repo_copy / "sql_out" / database.env
-    (folder_1,) = folder.glob("0001_*")
-    assert apply_script(database, folder_1 / "upgrade.sql").returncode == 0
-    populate(database)
     before = checksums(database)
     (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
     second = schemactl(repo_copy, "release", "--env", database.env, env=env)
@@ -232,16 +231,8 @@ def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, da
     """Three releases; the second and third destroy data. `backups` lists what each kept;
     the purge script for releases before 0003 drops the second's backups and no other, and
     the second's rollback still applies afterwards (its data does not come back)."""
-    from tests.conftest import scratch_env
-
-    servers = scratch_env(database.dialect)
-    env = {database.url_var: str_url(database), **servers}
-    first = schemactl(repo_copy, "release", "--env", database.env, "--to", HEAD, env=env)
-    assert first.returncode == 0, first.stderr
+    env = first_release_with_rows(repo_copy, database)
     folder = repo_copy / "sql_out" / database.env
-    (folder_1,) = folder.glob("0001_*")
-    assert apply_script(database, folder_1 / "upgrade.sql").returncode == 0
-    populate(database)
     (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
     second = schemactl(repo_copy, "release", "--env", database.env, env=env)
     assert second.returncode == 0, second.stderr
