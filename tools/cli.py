@@ -725,7 +725,6 @@ def check(
     Example: schemactl check
     Example: schemactl check --json
     """
-
     from tools import checks
 
     with _user_errors():
@@ -776,7 +775,6 @@ def lint_command(
     Example: schemactl lint --env prod
     Example: schemactl lint 9ecdc98b5e8a:heads --env prod --json
     """
-
     from tools import lint
 
     with _user_errors():
@@ -811,7 +809,6 @@ def verify(
     Example: schemactl verify --env staging
     Example: schemactl verify --env prod --json
     """
-
     from tools.verify import verify as run
 
     with _user_errors():
@@ -856,7 +853,6 @@ def audit(
     Example: schemactl audit --env staging
     Example: schemactl audit --env prod --json
     """
-
     from tools.audit import audit as read
 
     with _user_errors():
@@ -899,7 +895,6 @@ def backups(
     Example: schemactl backups --env staging
     Example: schemactl backups --env prod --purge-before 5 --out purge.sql
     """
-
     from tools import backups as kept
 
     with _user_errors():
