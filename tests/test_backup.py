@@ -348,7 +348,7 @@ def test_what_cannot_be_restored_is_named_in_the_header_and_the_review(repo_copy
         "| ab0000000002 | drops column log.note | `schemactl_backup_rab0000000002_log_note` | "
         "does **not** put it back: table log has no primary key"
     ) in review
-    assert "`SELECT count(*) FROM schemactl_backup_rab0000000002_log_note;` |" in review
+    assert "`SELECT count(*) AS kept FROM schemactl_backup_rab0000000002_log_note;` |" in review
     assert "- log: `sqlite3 DATABASE_FILE '.dump log' > log.before.sql`" in review
     rollback = (folder / "rollback.sql").read_text()
     assert "schemactl_backup_rab0000000002_log_note" in rollback.split("\n\n")[0]

@@ -74,7 +74,7 @@ def list_backups(project: Project, env: str | None) -> Listing:
             for name, size in connection.execute(text(kind.backups_sql())).all():
                 logical = str(name).removeprefix(kind.backup_prefix)
                 table = kind.backup_table(logical)
-                rows = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                rows = connection.exec_driver_sql(kind.count_backup(logical).rstrip(";")).scalar()
                 revision = logical[1:13] if logical.startswith("r") else None
                 release = next(
                     (
@@ -137,7 +137,7 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
         lines.append("--   (none: these releases destroy nothing, or predate backups)")
     lines += ["-- " + "=" * 77, ""]
     body = [*kind.preamble(), *kind.begin(), *kind.lock()]
-    body += [f"DROP TABLE IF EXISTS {kind.backup_table(n)};" for _, n in names]
+    body += [line for _, n in names for line in kind.drop_backup(n, if_exists=True)]
     body += [*kind.commit(), *kind.unlock()]
     return "\n".join(lines + body) + "\n", [n for _, n in names]
 

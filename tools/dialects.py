@@ -416,8 +416,18 @@ class ScriptDialect:
             f"FROM {quote(table)} WHERE 1 = 0;"
         ]
 
-    def drop_backup(self, name: str) -> list[str]:
-        return [f"DROP TABLE {self.backup_table(name)};"]
+    def drop_backup(self, name: str, *, if_exists: bool = False) -> list[str]:
+        drop = "DROP TABLE IF EXISTS" if if_exists else "DROP TABLE"
+        return [f"{drop} {self.backup_table(name)};"]
+
+    def count_backup(self, name: str) -> str:
+        """The query counting a backup table's rows (for a DBA, and for `schemactl backups`)."""
+        from sqlalchemy import func, select, table
+
+        schema = self.backup_schema
+        full = name if schema else self.backup_prefix + name
+        counted = select(func.count().label("kept")).select_from(table(full, schema=schema))
+        return " ".join(self.compile(counted).split())
 
     def backups_sql(self) -> str:
         """The backup tables a database holds: (name, bytes or NULL), by name."""
