@@ -67,6 +67,12 @@ def backup_name(revision: RevisionId, table: str, column: str | None) -> str:
     return name
 
 
+def revision_of(name: str) -> str | None:
+    """The (first 12 characters of the) revision a backup table's name says took it."""
+    found = re.match(r"r([0-9A-Za-z_-]{1,12}?)_", name)
+    return found.group(1) if found else None
+
+
 def plan(
     history: History,
     dialect: str,

@@ -58,6 +58,7 @@ def list_backups(project: Project, env: str | None) -> Listing:
     """The backup tables of the environment's database, by name."""
     from sqlalchemy import create_engine, pool, text
 
+    from tools.backup import revision_of
     from tools.migrate import translate_errors
     from tools.release import read_manifest
 
@@ -75,7 +76,7 @@ def list_backups(project: Project, env: str | None) -> Listing:
                 logical = str(name).removeprefix(kind.backup_prefix)
                 table = kind.backup_table(logical)
                 rows = connection.exec_driver_sql(kind.count_backup(logical).rstrip(";")).scalar()
-                revision = logical[1:13] if logical.startswith("r") else None
+                revision = revision_of(logical)
                 release = next(
                     (
                         r.name

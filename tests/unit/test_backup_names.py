@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tools.backup import backup_name
+from tools.backup import backup_name, revision_of
 from tools.dialects import script_dialect
 
 
@@ -16,6 +16,8 @@ def test_backup_names_are_plain_short_and_distinct():
     long_a = backup_name("9ecdc98b5e8a", "invoice_reminder_schedules", "last_reminded_at_a")
     long_b = backup_name("9ecdc98b5e8a", "invoice_reminder_schedules", "last_reminded_at_b")
     assert long_a != long_b and len(long_a) <= 40 and len(long_b) <= 40
+    assert revision_of(long_a) == "9ecdc98b5e8a"  # what `schemactl backups` maps to a release
+    assert revision_of("something_else") is None
     hostile = backup_name("9ecdc98b5e8a", 'we"ird; DROP', "x")
     assert re.fullmatch(r"[a-z0-9_]+", hostile)
 
