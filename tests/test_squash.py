@@ -5,6 +5,7 @@ agree; plain Alembic works."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -142,6 +143,16 @@ def test_squash_refuses_what_it_cannot_do(repo_copy):
     assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
     assert not (repo_copy / "squashed").exists()
     assert "  would write versions/0001_9ecdc98b5e8a_squashed.py" in planned.stdout
+    # A message is data: it cannot end the docstring and become code.
+    hostile = 'x"""\nimport os; os.system("id")\n"""\\'
+    shown = schemactl(repo_copy, "squash", "--to", POINT, "-m", hostile, "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    tree = ast.parse(shown.stdout.split("\n\n", 1)[1])
+    imported = {
+        a.name for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names
+    }
+    assert "os" not in imported and "os" not in {getattr(n, "module", None) for n in tree.body}
+    assert ast.get_docstring(tree).startswith("x'''")
 
 
 WIDER = [
