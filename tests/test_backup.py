@@ -353,3 +353,19 @@ def test_what_cannot_be_restored_is_named_in_the_header_and_the_review(repo_copy
     rollback = (folder / "rollback.sql").read_text()
     assert "schemactl_backup_rab0000000002_log_note" in rollback.split("\n\n")[0]
     assert "DROP TABLE schemactl_backup_rab0000000002_log_note" not in rollback  # kept
+
+
+def test_a_purge_asked_wrongly_is_one_line_and_writes_nothing(repo_copy):
+    cases = [
+        (("backups", "--purge-before", "1"), "Error: dev has no recorded releases, so no backups "
+         "to purge; releases are rendered with `schemactl release --env dev`\n"),
+        (("--env", "prod", "backups", "--purge-before", "9"), "Error: --purge-before 9: prod has "
+         "releases 1 to 2; give the number of the oldest release whose backups to keep\n"),
+        (("--env", "prod", "backups", "--purge-before", "2", "--out", "sql_out"),
+         "Error: sql_out is a folder; give --out the purge script's file name\n"),
+    ]  # fmt: skip
+    before = sorted(p.name for p in repo_copy.rglob("*"))
+    for args, said in cases:
+        result = schemactl(repo_copy, *args)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", said)
+    assert sorted(p.name for p in repo_copy.rglob("*")) == before

@@ -109,6 +109,11 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
 
     environment = project.environment(env)
     releases = read_manifest(project, environment).releases
+    if not releases:
+        raise NoSuchRelease(
+            f"{environment.name} has no recorded releases, so no backups to purge; releases "
+            f"are rendered with `schemactl release --env {environment.name}`"
+        )
     if before < 1 or before > len(releases) + 1:
         raise NoSuchRelease(
             f"--purge-before {before}: {environment.name} has releases 1 to {len(releases)}; "
@@ -145,6 +150,8 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
 
 def write_purge(path: Path, script: str) -> None:
     """Write a purge script whole (a reader sees the old file or the new)."""
-    from tools.files import write_files
+    from tools.files import OutputError, write_files
 
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give --out the purge script's file name")
     write_files(path.parent, {path.name: script})
