@@ -215,3 +215,23 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
             messages = [str(err)]
         report.findings += [Finding(name, message) for message in messages]
     return report
+
+
+def run_all(projects: list[Project], *, strict: bool = False) -> Report:
+    """``run_checks`` for each database of a project (``projects``: one per database). With
+    several, each check is named DATABASE/CHECK and its advice names the database."""
+    from tools.text import naming_database
+
+    if len(projects) == 1 and not projects[0].several:
+        return run_checks(projects[0], strict=strict)
+    merged = Report([], {})
+    for project in projects:
+        report = run_checks(project, strict=strict)
+        named = None if project.default_database else project.database
+        prefix = f"{project.database}/"
+        merged.checks += [prefix + name for name in report.checks]
+        merged.skipped |= {prefix + name: why for name, why in report.skipped.items()}
+        merged.findings += [
+            Finding(prefix + f.check, naming_database(f.message, named)) for f in report.findings
+        ]
+    return merged

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -57,6 +57,16 @@ EnvOption = Annotated[
         show_default=False,
     ),
 ]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        "-n",
+        help="Database to work on: an alembic.ini section with a script_location, as "
+        "`alembic -n NAME` picks one. Default: the first ([alembic]).",
+        show_default=False,
+    ),
+]
 
 
 @dataclass
@@ -64,6 +74,16 @@ class Options:
     config: Path | None
     env: str | None
     x_arguments: tuple[str, ...] = ()
+    database: str | None = None
+
+
+@dataclass
+class _Current:
+    # The database the running command works on when it is not the first (advice names it).
+    named: str | None = None
+
+
+_current = _Current()
 
 
 @app.callback()
@@ -81,6 +101,7 @@ def _global_options(
         ),
     ] = None,
     env: EnvOption = None,
+    database: DatabaseOption = None,
     x_arguments: Annotated[
         list[str] | None,
         typer.Option(
@@ -92,7 +113,10 @@ def _global_options(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = Options(config=config, env=env, x_arguments=tuple(x_arguments or ()))
+    _current.named = None
+    ctx.obj = Options(
+        config=config, env=env, x_arguments=tuple(x_arguments or ()), database=database
+    )
 
 
 class _Progress(logging.Handler):
@@ -152,16 +176,39 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except SchemactlError as err:
-        typer.echo(f"Error: {err}", err=True)
+        typer.echo(f"Error: {_for_database(str(err))}", err=True)
         raise typer.Exit(code=1) from None
 
 
-def _project(ctx: typer.Context) -> Project:
-    from dataclasses import replace
+def _for_database(text: str) -> str:
+    """Advice names the database worked on: `schemactl -n reporting ...` for any but the
+    first, so the command it suggests works on the same database."""
+    from tools.text import naming_database
 
+    return naming_database(text, _current.named)
+
+
+def _project(ctx: typer.Context, database: str | None = None) -> Project:
     from tools.config import load_project
 
-    return replace(load_project(ctx.obj.config), x_arguments=ctx.obj.x_arguments)
+    project = load_project(ctx.obj.config, _database(ctx, database))
+    if not project.default_database:
+        _current.named = project.database
+    return replace(project, x_arguments=ctx.obj.x_arguments)
+
+
+def _projects(ctx: typer.Context, database: str | None) -> list[Project]:
+    """The project for the database named with -n, else for every database (the first
+    first): what the gates (check, release --check and --prove, verify) cover."""
+    project = _project(ctx, database)
+    if _database(ctx, database) is not None:
+        return [project]
+    return [replace(p, x_arguments=project.x_arguments) for p in project.each_database()]
+
+
+def _database(ctx: typer.Context, database: str | None) -> str | None:
+    """The database named after the command (-n), else before it, else None (the first)."""
+    return database or ctx.obj.database
 
 
 def _env(ctx: typer.Context, env: str | None) -> str | None:
@@ -180,6 +227,7 @@ def status(
             "database has every revision.",
         ),
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Show every revision in apply order, [X] where the environment's database has it.
 
@@ -191,12 +239,14 @@ def status(
     from tools import migrate
 
     with _user_errors():
-        report = migrate.status(_project(ctx), _env(ctx, env))
+        report = migrate.status(_project(ctx, database), _env(ctx, env))
     typer.echo(format_status(report))
     if check and report.pending:
         typer.echo(
-            f"{_count(report.pending)} pending; run `schemactl --env "
-            f"{report.environment.name} upgrade` (or apply the release's script)",
+            _for_database(
+                f"{_count(report.pending)} pending; run `schemactl --env "
+                f"{report.environment.name} upgrade` (or apply the release's script)"
+            ),
             err=True,
         )
         raise typer.Exit(code=1)
@@ -211,6 +261,7 @@ def upgrade(
     ] = "heads",
     env: EnvOption = None,
     show_plan: PlanOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Upgrade the environment's database to TARGET (default: all heads).
 
@@ -222,11 +273,11 @@ def upgrade(
 
     if show_plan:
         with _user_errors():
-            planned = migrate.plan(_project(ctx), _env(ctx, env), target, "upgrade")
+            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "upgrade")
         typer.echo(format_plan(planned))
         return
     with _user_errors(), _progress() as progress:
-        report = migrate.upgrade(_project(ctx), _env(ctx, env), target, progress.done)
+        report = migrate.upgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
 
@@ -238,6 +289,7 @@ def downgrade(
     ],
     env: EnvOption = None,
     show_plan: PlanOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Downgrade the environment's database to TARGET.
 
@@ -249,11 +301,11 @@ def downgrade(
 
     if show_plan:
         with _user_errors():
-            planned = migrate.plan(_project(ctx), _env(ctx, env), target, "downgrade")
+            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "downgrade")
         typer.echo(format_plan(planned))
         return
     with _user_errors(), _progress() as progress:
-        report = migrate.downgrade(_project(ctx), _env(ctx, env), target, progress.done)
+        report = migrate.downgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
 
@@ -264,6 +316,7 @@ def stamp(
         str, typer.Argument(help="Revision, branch label, 'label@head', 'heads' or 'base'.")
     ],
     env: EnvOption = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Set the database's version to TARGET without running any revision.
 
@@ -277,7 +330,7 @@ def stamp(
     from tools import migrate
 
     with _user_errors():
-        report = migrate.stamp(_project(ctx), _env(ctx, env), target)
+        report = migrate.stamp(_project(ctx, database), _env(ctx, env), target)
     typer.echo(_now_at(report, "stamped at"))
 
 
@@ -317,6 +370,7 @@ def sql(
         typer.Option("--rollback", help="With --stdout: print the script that goes back."),
     ] = False,
     env: EnvOption = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Render the upgrade and rollback SQL scripts for a range, offline.
 
@@ -342,7 +396,7 @@ def sql(
     from tools.history import NothingToRender
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         environment = project.environment(_env(ctx, env))
         try:
             if stdout:
@@ -406,6 +460,7 @@ def release_command(
         ),
     ] = False,
     env: EnvOption = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
 
@@ -429,11 +484,11 @@ def release_command(
         )
         raise typer.Exit(code=2)
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         if prove:
-            proven = release.prove_recorded(project, _env(ctx, env))
+            proven = release.prove_all(_projects(ctx, database), _env(ctx, env))
         elif check:
-            report = release.check(project, _env(ctx, env))
+            report = release.check_all(_projects(ctx, database), _env(ctx, env))
         else:
             made = release.release(project, _env(ctx, env), target=target)
             environment = project.environment(_env(ctx, env))
@@ -484,6 +539,7 @@ MessageOption = Annotated[
 def branch_start(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The branch label: a lowercase identifier.")],
+    database: DatabaseOption = None,
 ) -> None:
     """Start a feature branch: a revision labelled NAME on the trunk head.
 
@@ -492,14 +548,21 @@ def branch_start(
     from tools import revisions
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         written = revisions.start_branch(project, name)
     typer.echo(f"Started branch {name}: {_shown(project, written.path)}")
-    typer.echo(f"Add revisions to it with: schemactl makemigrations --branch {name} -m MESSAGE")
+    typer.echo(
+        _for_database(
+            f"Add revisions to it with: `schemactl makemigrations --branch {name} -m MESSAGE`"
+        )
+    )
 
 
 @branch_app.command("list")
-def branch_list(ctx: typer.Context) -> None:
+def branch_list(
+    ctx: typer.Context,
+    database: DatabaseOption = None,
+) -> None:
     """List the branches: first and head revision, size, merged or open, tables touched.
 
     Example: schemactl branch list
@@ -507,9 +570,9 @@ def branch_list(ctx: typer.Context) -> None:
     from tools import revisions
 
     with _user_errors():
-        branches = revisions.list_branches(_project(ctx))
+        branches = revisions.list_branches(_project(ctx, database))
     if not branches:
-        typer.echo("No branches yet; start one with `schemactl branch start NAME`.")
+        typer.echo(_for_database("No branches yet; start one with `schemactl branch start NAME`."))
         return
     width = max(len("branch"), *(len(b.label) for b in branches))
     typer.echo(f"{'branch'.ljust(width)}  first         head          revs  state   tables")
@@ -537,6 +600,7 @@ def makemigrations(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write a revision even with no model changes.")
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Autogenerate a revision from the models, like Django's makemigrations.
 
@@ -548,7 +612,7 @@ def makemigrations(
     from tools import revisions
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         written = revisions.makemigrations(project, message=message, branch=branch, empty=empty)
     if written is None:
         typer.echo("No changes detected")
@@ -571,6 +635,7 @@ def merge(
     force: Annotated[
         bool, typer.Option("--force", help="Write the merge even when conflicts are found.")
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Merge heads into one, after checking that the branches do not conflict.
 
@@ -584,7 +649,7 @@ def merge(
     from tools.merge import merge_heads
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         result = merge_heads(project, heads, message=message, force=force)
     analysis, written = result.analysis, result.written
     typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
@@ -614,9 +679,11 @@ def merge(
     if analysis.order_problems:
         suspects = f" (raw SQL, as in {', '.join(analysis.raw_sql)}, is the usual cause)"
         typer.echo(
-            "  to resolve: change the revision whose result depends on the other branch so "
-            f"that it no longer does{suspects if analysis.raw_sql else ''}; then run "
-            "`schemactl merge` again",
+            _for_database(
+                "  to resolve: change the revision whose result depends on the other branch so "
+                f"that it no longer does{suspects if analysis.raw_sql else ''}; then run "
+                "`schemactl merge` again"
+            ),
             err=True,
         )
     if written is None:
@@ -642,6 +709,7 @@ def squash(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan: the files that go, the new revision.")
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Replace the history from base to a revision by one revision (Django's squashmigrations).
 
@@ -657,7 +725,7 @@ def squash(
     from tools import squash as squashing
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         planned = squashing.plan(project, target, message)
         if not dry_run:
             squashing.write(project, planned)
@@ -685,6 +753,7 @@ def squash(
 def rebase(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The branch to move onto the trunk head.")],
+    database: DatabaseOption = None,
 ) -> None:
     """Move an unmerged, unreleased branch onto the current trunk head.
 
@@ -696,7 +765,7 @@ def rebase(
     from tools import revisions
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         moved = revisions.rebase(project, name)
     typer.echo(f"Rebased {name} onto the trunk head:")
     for written in moved:
@@ -711,6 +780,7 @@ def check(
         bool,
         typer.Option("--strict", help="Fail a check that cannot run here instead of skipping it."),
     ] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """The CI gate: one head, models match migrations, everything renders, the migrations
     run, sql_out/ current.
@@ -728,7 +798,7 @@ def check(
     from tools import checks
 
     with _user_errors():
-        report = checks.run_checks(_project(ctx), strict=strict)
+        report = checks.run_all(_projects(ctx, database), strict=strict)
     if as_json:
         _echo_json(report.as_json())
     else:
@@ -765,6 +835,7 @@ def lint_command(
     ] = None,
     env: EnvOption = None,
     as_json: JsonOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Flag dangerous operations: drops, locks, renames, NOT NULL without default, and more.
 
@@ -778,7 +849,7 @@ def lint_command(
     from tools import lint
 
     with _user_errors():
-        _, findings = lint.lint(_project(ctx), _env(ctx, env), span)
+        _, findings = lint.lint(_project(ctx, database), _env(ctx, env), span)
     blocking = lint.blocking(findings)
     if as_json:
         report = {"ok": not blocking, "findings": [f.as_json() for f in findings]}
@@ -798,6 +869,7 @@ def verify(
     ctx: typer.Context,
     env: EnvOption = None,
     as_json: JsonOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Compare a live database with the schema its revision should have: report drift.
 
@@ -812,7 +884,7 @@ def verify(
     from tools.verify import verify as run
 
     with _user_errors():
-        report = run(_project(ctx), _env(ctx, env))
+        report = run(_project(ctx, database), _env(ctx, env))
     if as_json:
         _echo_json(report.as_json())
     else:
@@ -841,6 +913,7 @@ def audit(
     ctx: typer.Context,
     env: EnvOption = None,
     as_json: JsonOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Show who applied what to the environment's database, when, and how long it took.
 
@@ -856,7 +929,7 @@ def audit(
     from tools.audit import audit as read
 
     with _user_errors():
-        report = read(_project(ctx), _env(ctx, env))
+        report = read(_project(ctx, database), _env(ctx, env))
     if as_json:
         _echo_json(report.as_json())
     else:
@@ -884,6 +957,7 @@ def backups(
         ),
     ] = None,
     as_json: JsonOption = False,
+    database: DatabaseOption = None,
 ) -> None:
     """List the backup tables of the environment's database, or render the script that
     drops old ones.
@@ -898,7 +972,7 @@ def backups(
     from tools import backups as kept
 
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         if purge_before is not None:
             script, names = kept.purge_script(project, _env(ctx, env), purge_before)
             if out is None:
@@ -1042,6 +1116,7 @@ def graph(
             show_default=False,
         ),
     ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Show the revision graph: branch points, branches and their labels, merges, heads.
 
@@ -1055,7 +1130,7 @@ def graph(
 
     chosen = _env(ctx, env)
     with _user_errors():
-        project = _project(ctx)
+        project = _project(ctx, database)
         revisions = load_graph(project.alembic_config())
         have = migrate.applied(project, chosen) if chosen else None
     if form is GraphFormat.mermaid:
@@ -1099,7 +1174,8 @@ def format_plan(planned: Plan) -> str:
 def format_status(report: Status) -> str:
     env = report.environment
     lines = [
-        f"Environment {env.name} ({env.dialect}): {report.url}",
+        f"Environment {env.name} ({env.dialect})"
+        f"{f', database {env.database}' if env.database else ''}: {report.url}",
         f"Database at {', '.join(report.current) or 'base (empty)'}; "
         f"{report.applied_count} of {len(report.rows)} revisions applied",
     ]

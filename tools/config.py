@@ -18,6 +18,8 @@ from tools.dialects import ScriptDialect, dialect_of_url, driver_hint, script_di
 from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
 
 if TYPE_CHECKING:
+    import configparser
+
     from alembic.config import Config
     from sqlalchemy.engine import URL
 
@@ -41,6 +43,9 @@ class Environment:
     online: bool = True
     # False (backup = off): scripts keep no copy of what destructive steps drop.
     backup: bool = True
+    # The database of the project (an ini section, as `alembic -n NAME` names it) whose URL
+    # this is, when the project has several; None when it has one.
+    database: str | None = None
 
     def check_online(self, command: str) -> None:
         """Refuse an online command on an environment that takes only reviewed scripts."""
@@ -65,9 +70,15 @@ class Environment:
         source = f"${self.url_env}" if raw else "alembic.ini"
         raw = raw or self.default_url
         kind = self.kind
+        of = f" of database {self.database}" if self.database else ""
         if not raw:
             if self.url_env:
                 raise MissingDatabaseUrl(self.name, self.url_env, kind.example_url)
+            if self.database:
+                raise ConfigError(
+                    f"environment {self.name!r} has no URL for database {self.database}; set "
+                    f"{self.database}.url_env in [schemactl.env.{self.name}] of alembic.ini"
+                )
             raise ConfigError(
                 f"environment {self.name!r} has no database URL; set sqlalchemy.url or "
                 "url_env in alembic.ini"
@@ -75,8 +86,8 @@ class Environment:
         url = parse_url(
             raw,
             kind,
-            f"the database URL in {source} for environment {self.name!r}",
-            f"environment {self.name!r} is {self.dialect} but the URL in {source} is for "
+            f"the database URL{of} in {source} for environment {self.name!r}",
+            f"environment {self.name!r} is {self.dialect} but the URL{of} in {source} is for "
             f"{{backend}}; point {source} at a {self.dialect} database",
         )
         return url
@@ -101,10 +112,49 @@ class Project:
     # Where the revision files are read from instead of alembic.ini's version_locations (the
     # history as releases were rendered from, squashed files back in place: tools.history).
     version_locations: str | None = None
+    # The database worked on: the ini section Alembic reads (`alembic -n NAME`), and every
+    # database of the project, the default first.
+    database: str = "alembic"
+    databases: tuple[str, ...] = ("alembic",)
 
     @property
     def root(self) -> Path:
         return self.config_path.parent
+
+    @property
+    def several(self) -> bool:
+        """Whether the project has more than one database (then paths and commands name it)."""
+        return len(self.databases) > 1
+
+    @property
+    def default_database(self) -> bool:
+        """Whether this is the project's first database (the one plain `alembic` uses)."""
+        return self.database == self.databases[0]
+
+    def releases_dir(self, environment: Environment) -> Path:
+        """Where an environment's releases of this database live: sql_out/ENV/ for the first
+        database, sql_out/ENV/NAME/ for another one. (The first keeps its folder when a
+        database is added: a released script names its own path, and never changes.)"""
+        folder = self.sql_out / environment.name
+        return folder if self.default_database else folder / self.database
+
+    def work_dir(self, environment: Environment) -> Path:
+        """Where `schemactl sql` writes when not told: var/sql/ENV/[NAME/] (not committed)."""
+        folder = self.root / "var" / "sql" / environment.name
+        return folder if self.default_database else folder / self.database
+
+    def for_database(self, name: str) -> Project:
+        """The same project, working on another of its databases."""
+        from dataclasses import replace
+
+        if name == self.database:
+            return self
+        return replace(load_project(self.config_path, name), x_arguments=self.x_arguments)
+
+    def each_database(self, name: str | None = None) -> list[Project]:
+        """This project for every database (the default first), or for ``name`` only."""
+        names = [name] if name else list(self.databases)
+        return [self.for_database(database) for database in names]
 
     def scratch_server(
         self, kind: ScriptDialect, environ: Mapping[str, str] | None = None
@@ -169,7 +219,7 @@ class Project:
 
         from alembic.config import Config
 
-        cfg = Config(str(self.config_path))
+        cfg = Config(str(self.config_path), ini_section=self.database)
         if environment is not None:
             cfg.attributes["schemactl.environment"] = environment
         if url is not None:
@@ -188,8 +238,13 @@ class Project:
         return cfg
 
 
-def load_project(config_path: str | os.PathLike[str] | None = None) -> Project:
-    """Read alembic.ini (default: ./alembic.ini) and its [schemactl] sections."""
+def load_project(
+    config_path: str | os.PathLike[str] | None = None, database: str | None = None
+) -> Project:
+    """Read alembic.ini (default: ./alembic.ini) and its [schemactl] sections, for one of
+    its databases (an ini section, as `alembic -n NAME` picks it; default: the first)."""
+    import configparser
+
     from alembic.config import Config
 
     path = Path(config_path or DEFAULT_CONFIG)
@@ -197,7 +252,35 @@ def load_project(config_path: str | os.PathLike[str] | None = None) -> Project:
         hint = "run from the repository root" if config_path is None else "check the path"
         raise ConfigError(f"no Alembic config at {path}; {hint} or pass -c PATH/TO/alembic.ini")
     path = path.resolve()
-    return project_from_alembic_config(Config(str(path)))
+    if database is None:
+        try:
+            names = databases_of(Config(str(path)).file_config)
+        except (configparser.Error, UnicodeDecodeError):
+            names = ()  # reported, with the line at fault, by project_from_alembic_config
+        database = names[0] if names else MAIN_SECTION
+    return project_from_alembic_config(Config(str(path), ini_section=database))
+
+
+MAIN_SECTION = "alembic"
+# Sections of an Alembic ini that are never a database.
+_NOT_DATABASES = ("loggers", "handlers", "formatters", "post_write_hooks", "schemactl")
+
+
+def databases_of(parser: configparser.ConfigParser) -> tuple[str, ...]:
+    """The databases of a project: the sections of its ini that have a script_location
+    (`alembic -n NAME` picks one), [alembic] first when there is one, then in file order."""
+    if "script_location" in parser.defaults():
+        # Every section would seem to have one: only the main section is a database.
+        return (MAIN_SECTION,) if parser.has_section(MAIN_SECTION) else ()
+    names = [
+        section
+        for section in parser.sections()
+        if parser.has_option(section, "script_location")
+        and not section.startswith(_NOT_DATABASES)
+        and not section.startswith(("logger_", "handler_", "formatter_"))
+    ]
+    names.sort(key=lambda name: name != MAIN_SECTION)
+    return tuple(names)
 
 
 def project_from_alembic_config(cfg: Config) -> Project:
@@ -214,15 +297,30 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"{path.name} cannot be read ({_ini_problem(err)}); fix the file or pass "
             "-c PATH/TO/alembic.ini"
         ) from err
-    if not parser.has_section(cfg.config_ini_section):
+    database = cfg.config_ini_section
+    try:
+        databases = databases_of(parser)
+    except configparser.Error as err:
+        raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
+    if not parser.has_section(database) and database == MAIN_SECTION:
         raise ConfigError(
-            f"{path.name} has no [{cfg.config_ini_section}] section, so it is not an Alembic "
+            f"{path.name} has no [{database}] section, so it is not an Alembic "
             "config; pass -c PATH/TO/alembic.ini"
         )
+    if database not in databases:
+        listed = ", ".join(databases) or "none"
+        raise UnknownDatabase(
+            f"{path.name} has no database {database!r} (a section with a script_location, as "
+            f"`alembic -n NAME` picks one); its databases: {listed}"
+        )
+    several = len(databases) > 1
     try:
         environments = {
             section[len(ENV_SECTION_PREFIX) :]: _environment(
-                section[len(ENV_SECTION_PREFIX) :], parser[section]
+                section[len(ENV_SECTION_PREFIX) :],
+                parser[section],
+                database if several else None,
+                databases,
             )
             for section in parser.sections()
             if section.startswith(ENV_SECTION_PREFIX)
@@ -261,6 +359,8 @@ def project_from_alembic_config(cfg: Config) -> Project:
         template,
         scratch_urls=scratch_urls,
         lint_include=lint_include,
+        database=database,
+        databases=databases,
     )
 
 
@@ -311,6 +411,10 @@ class OnlineRefused(ConfigError):
     """An online command on an environment marked online = false."""
 
 
+class UnknownDatabase(ConfigError):
+    """-n/--name names no database of the project."""
+
+
 def scratch_variable(kind: ScriptDialect) -> str:
     """The environment variable naming the scratch server of a kind of database."""
     return f"SCHEMACTL_SCRATCH_{kind.name.upper()}_URL"
@@ -320,7 +424,12 @@ _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout", "schema")
 
 
-def _environment(name: str, section: Mapping[str, str]) -> Environment:
+def _environment(
+    name: str, section: Mapping[str, str], database: str | None, databases: tuple[str, ...]
+) -> Environment:
+    """An environment as ``database`` sees it (None: the project's only one). Its URL comes
+    from ``url_env``/``default_url``, or for a database other than the first from
+    ``NAME.url_env``/``NAME.default_url``, NAME being the database (its ini section)."""
     if not _ENV_NAME.fullmatch(name):
         # The name becomes a folder under sql_out/ and appears in scripts.
         raise ConfigError(
@@ -337,14 +446,32 @@ def _environment(name: str, section: Mapping[str, str]) -> Environment:
     backup = _switch(
         name, section, "backup", "to keep scripts from copying what destructive steps drop"
     )
+    for key in section:
+        prefix, dot, rest = key.partition(".")
+        # The ini parser lowercases keys: a database [Reporting] is reporting.url_env.
+        if dot and (
+            prefix not in {d.lower() for d in databases} or rest not in ("url_env", "default_url")
+        ):
+            raise ConfigError(
+                f"[schemactl.env.{name}]: {key} is not a setting; a database's URL is "
+                f"DATABASE.url_env or DATABASE.default_url, DATABASE one of "
+                f"{', '.join(databases) or 'none'}"
+            )
+    first = database is None or database == databases[0]
+    own = (database or "").lower()
+    url_env = section.get(f"{own}.url_env") or (section.get("url_env") if first else None)
+    default_url = section.get(f"{own}.default_url") or (
+        section.get("default_url") if first else None
+    )
     return Environment(
         name=name,
         dialect=dialect,
-        url_env=section.get("url_env") or None,
-        default_url=section.get("default_url") or None,
+        url_env=url_env or None,
+        default_url=default_url or None,
         settings=settings,
         online=online,
         backup=backup,
+        database=database,
     )
 
 

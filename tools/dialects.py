@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 # The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
 # `release --check` can render it again byte for byte after the format moves on.
-FORMAT = 5
-FORMATS = (1, 2, 3, 4, 5)
+FORMAT = 6
+FORMATS = (1, 2, 3, 4, 5, 6)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -130,6 +130,9 @@ class ScriptDialect:
     version_table: str = VERSION_TABLE
     version_table_schema: str | None = None
     format: int = FORMAT
+    # Format 6, in a project of several databases: the version tables of the others, each
+    # with its database. A script finding one of them was given the wrong database.
+    other_version_tables: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def sa_dialect(self) -> Dialect:
@@ -271,6 +274,25 @@ class ScriptDialect:
         return ["COMMIT;"] if self.transactional else []
 
     def guard(self, expected: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def database_guard(self, database: str) -> list[str]:
+        """Format 6: stop unless this database holds none of the other databases' version
+        tables (a script of database ``database`` was handed another one)."""
+        if not self.other_version_tables:
+            return []
+        found = ", ".join(
+            f"{table} (database {other})" for table, other in self.other_version_tables
+        )
+        message = (
+            f"schemactl guard: this database holds the version table of another database: "
+            f"{found}; this script is for database {database}: run it on that database. "
+            "Nothing was changed"
+        )
+        names = ", ".join(self.literal(table) for table, _ in self.other_version_tables)
+        return [self._database_guard(names, self.literal(message))]
+
+    def _database_guard(self, names: str, message: str) -> str:
         raise NotImplementedError
 
     def lock(self) -> list[str]:
@@ -757,6 +779,16 @@ BEGIN
 END
 $schemactl_guard$;"""
 
+    def _database_guard(self, names: str, message: str) -> str:
+        return f"""DO $schemactl_database$
+BEGIN
+    IF EXISTS (SELECT 1 FROM unnest(ARRAY[{names}]) AS other(name)
+               WHERE to_regclass(pg_catalog.quote_ident(other.name)) IS NOT NULL) THEN
+        RAISE EXCEPTION '%', {message};
+    END IF;
+END
+$schemactl_database$;"""
+
     def applied_by(self) -> ClauseElement:
         from sqlalchemy import literal_column
 
@@ -981,6 +1013,16 @@ BEGIN NOT ATOMIC
         SET @schemactl_message = CONCAT('schemactl guard: expected revision ', {shown},
             ', found ', IF(found = '', 'base (no revision)', found), '; nothing was changed');
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @schemactl_message;
+    END IF;
+END //
+DELIMITER ;"""
+
+    def _database_guard(self, names: str, message: str) -> str:
+        return f"""DELIMITER //
+BEGIN NOT ATOMIC
+    IF EXISTS (SELECT 1 FROM information_schema.tables
+               WHERE table_schema = DATABASE() AND table_name IN ({names})) THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};
     END IF;
 END //
 DELIMITER ;"""
@@ -1230,6 +1272,17 @@ END;
 SELECT 'schemactl guard: found ' || found FROM (SELECT {found} AS found) WHERE found IS NOT {want};
 INSERT INTO schemactl_guard SELECT {found};
 DROP TABLE temp.schemactl_guard;"""
+
+    def _database_guard(self, names: str, message: str) -> str:
+        # A row is inserted only for a version table of another database: its trigger aborts.
+        return f"""CREATE TEMP TABLE schemactl_database (other TEXT);
+CREATE TEMP TRIGGER schemactl_database_check BEFORE INSERT ON schemactl_database
+BEGIN
+    SELECT RAISE(ABORT, {message});
+END;
+INSERT INTO schemactl_database
+    SELECT name FROM main.sqlite_master WHERE type = 'table' AND name IN ({names});
+DROP TABLE temp.schemactl_database;"""
 
 
 DIALECTS: dict[str, type[ScriptDialect]] = {d.name: d for d in (PostgreSQL, MariaDB, MySQL, SQLite)}

@@ -115,7 +115,7 @@ class CheckReport:
 
 
 def env_dir(project: Project, environment: Environment) -> Path:
-    return project.sql_out / environment.name
+    return project.releases_dir(environment)
 
 
 def shown_path(project: Project, path: Path) -> str:
@@ -230,7 +230,7 @@ def _range_for(
 
 def default_out(project: Project, environment: Environment) -> Path:
     """Where `schemactl sql` writes when not told: var/sql/ENV/ (var/ is not committed)."""
-    return project.root / "var" / "sql" / environment.name
+    return project.work_dir(environment)
 
 
 def sql(
@@ -294,6 +294,8 @@ def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
     wherever they are rendered or checked from."""
     here = Path.cwd().resolve()
     extra = "".join(f"-x {shlex.quote(x)} " for x in project.x_arguments)
+    if not project.default_database:
+        extra = f"-n {shlex.quote(project.database)} {extra}"
     folder = _as_seen_from(here, out) if out is not None else None
     if here == project.root and project.config_path.name == "alembic.ini":
         return extra, folder
@@ -441,6 +443,36 @@ def prove_recorded(project: Project, env: str | None = None) -> list[tuple[str, 
     return proven
 
 
+def prove_all(projects: list[Project], env: str | None = None) -> list[tuple[str, ProvenOn]]:
+    """``prove_recorded`` for each database of a project (``projects``: one per database). A
+    database without releases in ``env`` is passed over, unless it is the only one asked."""
+    proven = []
+    for project in projects:
+        if (
+            len(projects) > 1
+            and env
+            and not read_manifest(project, project.environment(env)).releases
+        ):
+            continue
+        proven += prove_recorded(project, env)
+    if env and not proven:
+        raise ReleaseError(
+            f"environment {env} has no recorded releases to prove; render one with "
+            f"`schemactl release --env {env}`"
+        )
+    return proven
+
+
+def check_all(projects: list[Project], env: str | None = None) -> CheckReport:
+    """``check`` for each database of a project: one report, paths telling them apart."""
+    report = CheckReport()
+    for project in projects:
+        one = check(project, env)
+        report.checked += one.checked
+        report.problems += one.problems
+    return report
+
+
 def _sha256_text(text: str) -> str:
     import hashlib
 
@@ -471,7 +503,11 @@ def _check_environment(
     problems = report.problems
     listed = {r.name for r in manifest.releases}
     if folder.is_dir():
+        # The first database's folder also holds the other databases' folders.
+        others = set(project.databases) - {project.database} if project.default_database else ()
         for extra in sorted(folder.iterdir()):
+            if extra.name in others and extra.is_dir():
+                continue
             if extra.name not in listed and extra.name != MANIFEST:
                 problems.append(
                     Problem(
@@ -520,7 +556,7 @@ def _check_environment(
             if sha256_of(path) != sha:
                 problems.append(
                     Problem(
-                        f"versions/{path.name}",
+                        shown_path(project, path),
                         f"edited after release {rel.name} contained it; released history must "
                         "not change: restore the file from git and put the change in a new "
                         "revision",

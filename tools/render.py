@@ -224,6 +224,9 @@ def render_script(
         version_table=session.version_table,
         version_table_schema=session.version_table_schema,
         format=format,
+        other_version_tables=(
+            other_version_tables(project, environment, session.version_table) if format >= 6 else ()
+        ),
     )
     # Format 5: what the range's destructive steps keep (listed even with backup = off).
     backups = (
@@ -257,6 +260,30 @@ def render_script(
         backup=environment.backup,
     )
     return _with_text(script, _template(project, format))
+
+
+def other_version_tables(
+    project: Project, environment: Environment, own: str
+) -> tuple[tuple[str, str], ...]:
+    """The version tables of the project's other databases as their env.py configures them
+    for ``environment``'s dialect, each with its database; one named as ``own`` is left out
+    (two databases that both use alembic_version cannot be told apart by it)."""
+    from tools.history import load_history
+
+    found = []
+    for name in project.databases:
+        if name == project.database:
+            continue
+        other = project.for_database(name)
+        session = capture_session(
+            load_history(other),
+            environment.dialect,
+            [],
+            environment=other.environment(environment.name),
+        )
+        if session.version_table != own:
+            found.append((session.version_table, name))
+    return tuple(found)
 
 
 def _template(project: Project, format: int) -> Path:

@@ -104,6 +104,11 @@ def start_branch(project: Project, name: str) -> Written:
     cfg = project.alembic_config(quiet=True)
     graph = load_graph(cfg)
     check_label(graph, name)
+    if not graph.revisions:
+        raise BranchError(
+            "the history is empty: a branch starts from a trunk revision; make the first one "
+            "with `schemactl makemigrations -m MESSAGE`"
+        )
     trunk = graph.trunk_tip()
     script = _revision_command(
         cfg,
@@ -198,7 +203,7 @@ def makemigrations(
             message=message,
             autogenerate=True,
             head=head,
-            splice=branch in (None, TRUNK) and not graph[head].is_head,
+            splice=branch in (None, TRUNK) and head != BASE and not graph[head].is_head,
             process_revision_directives=collect,
         )
     if not script:  # Alembic returns no script (or an empty list) when none was written
@@ -208,6 +213,8 @@ def makemigrations(
 
 
 def _head_for(graph: Graph, branch: str | None) -> str:
+    if not graph.revisions and branch in (None, TRUNK):
+        return BASE  # the first revision of a new history
     if branch == TRUNK:
         return graph.trunk_tip()
     if branch is None:
@@ -232,6 +239,9 @@ def _head_for(graph: Graph, branch: str | None) -> str:
             f"branch {branch!r} is merged; put new work on the trunk or start a new branch"
         )
     return f"{branch}@head"
+
+
+BASE = "base"
 
 
 def _flatten(operations: list[MigrateOperation]) -> list[MigrateOperation]:

@@ -16,6 +16,12 @@ def comment(value: object, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def naming_database(text: str, database: str | None) -> str:
+    """Advice that names a database: every `schemactl ...` command in ``text`` gets
+    ``-n DATABASE``, so it works on the same database (None: the first, named by nothing)."""
+    return text.replace("`schemactl ", f"`schemactl -n {database} ") if database else text
+
+
 def listing(items: Iterable[object], limit: int = 5) -> str:
     """The first few of ``items`` on one line, '; ...' when there are more."""
     shown = [str(item) for item in items]

@@ -3,10 +3,15 @@
 Which database: schemactl passes the environment in ``config.attributes``; plain ``alembic``
 takes ``-x env=NAME``, else $SCHEMACTL_ENV, else the default environment of alembic.ini.
 Offline (``--sql``) needs only the environment's dialect: no URL, no driver, no server.
+
+Which models and version table: the database's own ini section (``alembic -n NAME`` picks
+it) names them as ``target_metadata = MODULE:ATTRIBUTE`` and ``version_table = NAME``;
+without them, ``schema:metadata`` and Alembic's ``alembic_version``.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from logging.config import fileConfig
 from typing import TYPE_CHECKING
@@ -16,13 +21,13 @@ from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, Engine
 
-from schema import metadata as target_metadata
 from tools.config import project_from_alembic_config
 from tools.dialects import is_tool_table
 from tools.directives import render_item
-from tools.errors import SchemactlError
+from tools.errors import ConfigError, SchemactlError
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import URL
 
     from tools.config import Environment
@@ -40,6 +45,22 @@ def _environment() -> Environment:
     return project_from_alembic_config(config).environment(name)
 
 
+def _target_metadata() -> MetaData:
+    """The models of this database: ``target_metadata = MODULE:ATTRIBUTE`` in its section."""
+    from sqlalchemy import MetaData
+
+    spec = config.get_main_option("target_metadata") or "schema:metadata"
+    module, _, attribute = spec.partition(":")
+    where = f"target_metadata = {spec} in [{config.config_ini_section}]"
+    try:
+        found = getattr(importlib.import_module(module), attribute or "metadata")
+    except (ImportError, AttributeError) as err:
+        raise ConfigError(f"{where} cannot be imported ({err}); write MODULE:ATTRIBUTE") from err
+    if not isinstance(found, MetaData):
+        raise ConfigError(f"{where} is not a SQLAlchemy MetaData; name the models' metadata")
+    return found
+
+
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     # Tables the tool owns are not part of the model: autogenerate must not offer to drop them.
     return not (type_ == "table" and name is not None and is_tool_table(name))
@@ -47,8 +68,11 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 def _configure_options(environment: Environment) -> dict[str, object]:
     batch = environment.kind.batch_by_default
+    table = config.get_main_option("version_table")
     return {
-        "target_metadata": target_metadata,
+        "target_metadata": _target_metadata(),
+        # A database of its own keeps its own version table (alembic_version by default).
+        **({"version_table": table} if table else {}),
         "include_name": include_name,
         # Where the database cannot ALTER most things in place (SQLite), autogenerate writes
         # batch operations, unless schemactl asks for plain ones (they render offline on

@@ -21,7 +21,7 @@
     ]
 %>\
 ${rule}
--- schemactl ${script.kind} script for environment ${env.name} (${dialect.name})
+-- schemactl ${script.kind} script for ${"database %s, " % comment(env.database) if env.database else ""}environment ${env.name} (${dialect.name})
 ${rule}
 -- From: ${heads(script.expected)}
 -- To:   ${heads(script.result)}
@@ -39,6 +39,10 @@ ${rule}
 -- Before it changes anything, the script takes a lock (a second client applying a script to
 -- this database at the same moment waits for it) and checks that ${dialect.version_name}
 -- holds exactly the from-state above, stopping with an error naming what it found otherwise.
+% if dialect.other_version_tables:
+-- It also stops if this database holds another database's version table (${", ".join(comment(t) for t, _ in dialect.other_version_tables)}):
+-- this script is for database ${comment(env.database)} only.
+% endif
 -- Each step's version stamp must move exactly one row, or the script stops.
 % if script.transactional:
 -- All or nothing: everything runs in one transaction, and any error rolls all of it back.
@@ -100,10 +104,20 @@ ${line}
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
 ${dialect.guard(script.expected)}
+%   for line in dialect.database_guard(env.database):
+
+-- Guard: stop if this is another database of the project (it holds their version table).
+${line}
+%   endfor
 % else:
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
 ${dialect.guard(script.expected)}
+%   for line in dialect.database_guard(env.database):
+
+-- Guard: stop if this is another database of the project (it holds their version table).
+${line}
+%   endfor
 %   for line in dialect.ensure_tables():
 
 ${line}
