@@ -197,13 +197,13 @@ def project() -> Project:
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    """A throwaway copy of this repo's project: config, tools, models, revisions, sql_out."""
+    """A throwaway copy of this repo's project: config, tools, models, both histories, sql_out."""
     dest = tmp_path / "repo"
     dest.mkdir()
     for name in ("alembic.ini", "pyproject.toml"):
         shutil.copy(REPO / name, dest / name)
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("tools", "schema", "versions", "sql_out"):
+    for folder in ("tools", "schema", "versions", "reporting", "sql_out"):
         shutil.copytree(REPO / folder, dest / folder, ignore=skip)
     return dest
 

@@ -1,0 +1,178 @@
+"""The app side: the example Flask app (example_app/) on this repo's models, against
+databases that schemactl migrated to head. The app has no model of its own and reads its
+URL where schemactl does, so app and repo cannot drift apart."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.orm import DeclarativeBase
+
+import example_app
+import schema
+from tests.conftest import REPO, schemactl
+from tools.dialects import TOOL_TABLES
+from tools.errors import MissingDatabaseUrl
+
+APP_DIALECTS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
+]
+
+
+@pytest.fixture(params=APP_DIALECTS)
+def migrated(request, throwaway_database, monkeypatch):
+    """A database of each dialect brought to head by `schemactl upgrade`, its environment's
+    variable pointing at it (for schemactl and the app alike)."""
+    db = throwaway_database(request.param)
+    url = db.url.render_as_string(hide_password=False)
+    monkeypatch.setenv(db.url_var, url)
+    done = schemactl(REPO, "--env", db.env, "upgrade", env={db.url_var: url})
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.fixture
+def client(migrated):
+    app = example_app.create_app(migrated.env)
+    app.config["TESTING"] = True
+    with app.test_client() as client:
+        yield client
+    with app.app_context():
+        example_app.db.engine.dispose()
+
+
+def _post(client, path: str, body: dict) -> dict:
+    response = client.post(path, json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_customer_invoice_payment_and_listing(client):
+    user = _post(
+        client,
+        "/users",
+        {"email": "ana@example.com", "full_name": "Ana", "password_hash": "x"},
+    )["id"]
+    customer = _post(client, "/customers", {"owner_id": user, "name": "Acme GmbH"})["id"]
+    invoice = _post(
+        client,
+        "/invoices",
+        {
+            "number": "INV-2026-0001",
+            "customer_id": customer,
+            "issued_by_id": user,
+            "items": [
+                {"description": "Consulting", "quantity": "3", "unit_price": "120.50"},
+                {"description": "Travel", "quantity": "1.5", "unit_price": "19.99"},
+            ],
+            "discount_total": "10.00",
+        },
+    )["id"]
+    # 3 x 120.50 + 1.5 x 19.99 (29.985 -> 29.99) - 10.00
+    listed = client.get("/invoices").get_json()
+    assert listed == [
+        {
+            "id": invoice,
+            "number": "INV-2026-0001",
+            "customer": "Acme GmbH",
+            "status": "sent",
+            "currency": "EUR",
+            "total_amount": "381.49",
+            "paid": "0.00",
+            "items": 2,
+        }
+    ]
+    _post(client, f"/invoices/{invoice}/payments", {"amount": "200", "method": "card"})
+    assert client.get("/invoices").get_json()[0]["status"] == "sent"
+    _post(
+        client,
+        f"/invoices/{invoice}/payments",
+        {"amount": "181.49", "method": "bank_transfer", "reference": "SEPA-1"},
+    )
+    after = client.get("/invoices").get_json()[0]
+    assert (after["status"], after["paid"]) == ("paid", "381.49")
+
+
+def test_bad_requests_are_answered_not_raised(client):
+    assert client.post("/customers", json={"name": "No owner"}).status_code == 400
+    assert client.post("/invoices", data="not json").status_code == 400
+    # A customer whose owner does not exist breaks the foreign key (SQLite enforces none).
+    missing = client.post("/invoices/999/payments", json={"amount": "1", "method": "cash"})
+    assert missing.status_code == 404
+    user = _post(
+        client, "/users", {"email": "b@example.com", "full_name": "B", "password_hash": "x"}
+    )
+    assert (
+        client.post(
+            "/users", json={"email": "b@example.com", "full_name": "B", "password_hash": "x"}
+        ).status_code
+        == 409
+    )
+    bad_method = client.post(
+        "/invoices",
+        json={
+            "number": "INV-1",
+            "customer_id": 1,
+            "issued_by_id": user["id"],
+            "items": [{"description": "x", "quantity": "NaN", "unit_price": "1"}],
+        },
+    )
+    assert bad_method.status_code == 400
+    assert "quantity" in bad_method.get_json()["error"]
+
+
+def test_the_app_tables_are_exactly_the_models(client, migrated):
+    """No drift between app and repo: the app's metadata is the models' own object, and the
+    database schemactl migrated holds exactly it (autogenerate finds nothing to change)."""
+    app = client.application
+    assert example_app.db.metadata is schema.metadata
+    with app.app_context():
+        with example_app.db.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, kind, _: (
+                        not (kind == "table" and name in TOOL_TABLES)
+                    ),
+                },
+            )
+            assert compare_metadata(context, example_app.db.metadata) == []
+        assert str(example_app.db.engine.url) == str(migrated.url)
+
+
+def test_the_app_has_no_model_of_its_own():
+    # type(value), not isinstance: Flask's request proxy must not be asked outside a request.
+    classes = [v for v in vars(example_app).values() if issubclass(type(v), type)]
+    own = [
+        cls
+        for cls in classes
+        if issubclass(cls, DeclarativeBase | example_app.db.Model)
+        and cls.__module__ == example_app.__name__
+    ]
+    assert own == []
+    assert example_app.db.Model.__subclasses__() == []
+    # Every mapped class the app uses is one of schema's.
+    used = [cls for cls in classes if "__mapper__" in dir(cls)]
+    assert used and all(cls.__module__.startswith("schema.") for cls in used)
+
+
+def test_the_app_reads_its_url_where_schemactl_does(monkeypatch, tmp_path):
+    """Same alembic.ini, same variables: a password with % and @ (percent-encoded, as the
+    README says) reaches the engine whole; an unset variable is schemactl's one-line error."""
+    monkeypatch.setenv("BILLGEN_STAGING_URL", "postgresql://app:p%25ss%40word@db.internal/billing")
+    uri = example_app.database_uri("staging")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    assert (url.password, url.host, url.database) == ("p%ss@word", "db.internal", "billing")
+    assert url.drivername == "postgresql+psycopg"
+    monkeypatch.delenv("BILLGEN_STAGING_URL")
+    with pytest.raises(MissingDatabaseUrl, match="BILLGEN_STAGING_URL"):
+        example_app.create_app("staging")
+    monkeypatch.setenv("SCHEMACTL_ENV", "dev")
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{tmp_path}/app.db")
+    assert example_app.database_uri() == f"sqlite+pysqlite:///{tmp_path}/app.db"
