@@ -314,6 +314,13 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"`alembic -n NAME` picks one); its databases: {listed}"
         )
     several = len(databases) > 1
+    for name in databases if several else ():
+        if not _ENV_NAME.fullmatch(name):
+            # The name becomes a folder under sql_out/ENV/ and appears in scripts.
+            raise ConfigError(
+                f"[{name}] in {path.name}: a database name is a letter followed by letters, "
+                "digits, '_' or '-' (at most 40); rename the section"
+            )
     try:
         environments = {
             section[len(ENV_SECTION_PREFIX) :]: _environment(

@@ -294,8 +294,6 @@ def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
     wherever they are rendered or checked from."""
     here = Path.cwd().resolve()
     extra = "".join(f"-x {shlex.quote(x)} " for x in project.x_arguments)
-    if not project.default_database:
-        extra = f"-n {shlex.quote(project.database)} {extra}"
     folder = _as_seen_from(here, out) if out is not None else None
     if here == project.root and project.config_path.name == "alembic.ini":
         return extra, folder

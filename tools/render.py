@@ -239,7 +239,9 @@ def render_script(
         if format >= 5
         else {}
     )
-    sql_command = f"schemactl {config_option}sql --env {environment.name}"
+    # Any database but the first is named, so the command renders the same database's script.
+    named = "" if project.default_database else f"-n {quote(project.database)} "
+    sql_command = f"schemactl {config_option}{named}sql --env {environment.name}"
     regenerate = f"{sql_command} --from {span.start_label} --to {span.end_label}" + (
         f" --out {quote(out_dir)}" if out_dir else " --stdout"
     )
