@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tools.lint import Finding
     from tools.migrate import Plan, Status
     from tools.online import StepDone
+    from tools.verify import Verification
 
 app = typer.Typer(
     name="schemactl",
@@ -877,6 +878,7 @@ def verify(
     and reports missing or extra tables, columns, types, nullability, indexes and
     constraints, revision files edited after the audit table says they were applied, and
     revisions whose last audit row disagrees with alembic_version. Exit 1 on any of them.
+    Every database of the project is verified unless -n names one.
 
     Example: schemactl verify --env staging
     Example: schemactl verify --env prod --json
@@ -884,28 +886,50 @@ def verify(
     from tools.verify import verify as run
 
     with _user_errors():
-        report = run(_project(ctx, database), _env(ctx, env))
+        projects = _projects(ctx, database)
+        if len(projects) == 1:
+            reports = [run(projects[0], _env(ctx, env))]
+    failed = False
+    if len(projects) > 1:
+        reports = []
+        for project in projects:
+            _current.named = None if project.default_database else project.database
+            try:
+                reports.append(run(project, _env(ctx, env)))
+            except SchemactlError as err:
+                # One database that cannot be verified does not hide the others.
+                message = _for_database(str(err))
+                typer.echo(f"Error: database {project.database}: {message}", err=True)
+                failed = True
     if as_json:
-        _echo_json(report.as_json())
-    else:
-        env_ = report.environment
-        typer.echo(f"Environment {env_.name} ({env_.dialect}): {report.url}")
-        at = ", ".join(report.current) or "base (empty)"
-        typer.echo(f"Database at {at}; compared with a scratch database upgraded to the same.")
-        for drift in report.drift:
-            typer.echo(f"DRIFT {drift}")
-        for edited in report.edited:
-            typer.echo(f"EDITED {edited}")
-        for disagree in report.disagree:
-            typer.echo(f"AUDIT {disagree}")
-        if report.audit_rows is None:
-            typer.echo("No audit table: revision file checksums not compared.")
-        if report.ok:
-            typer.echo("No drift: the database matches its revision exactly.")
+        if len(projects) == 1 and reports and not projects[0].several:
+            _echo_json(reports[0].as_json())
         else:
-            typer.echo(f"{report.problems} problem(s)")
-    if not report.ok:
+            _echo_json([report.as_json() for report in reports])
+    else:
+        typer.echo("\n\n".join(format_verification(report) for report in reports))
+    if failed or not all(report.ok for report in reports):
         raise typer.Exit(code=1)
+
+
+def format_verification(report: Verification) -> str:
+    env = report.environment
+    of = f", database {env.database}" if env.database else ""
+    at = ", ".join(report.current) or "base (empty)"
+    lines = [
+        f"Environment {env.name} ({env.dialect}){of}: {report.url}",
+        f"Database at {at}; compared with a scratch database upgraded to the same.",
+    ]
+    lines += [f"DRIFT {drift}" for drift in report.drift]
+    lines += [f"EDITED {edited}" for edited in report.edited]
+    lines += [f"AUDIT {disagree}" for disagree in report.disagree]
+    if report.audit_rows is None:
+        lines.append("No audit table: revision file checksums not compared.")
+    if report.ok:
+        lines.append("No drift: the database matches its revision exactly.")
+    else:
+        lines.append(f"{report.problems} problem(s)")
+    return "\n".join(lines)
 
 
 @app.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,8 @@ class Environment:
     # The database of the project (an ini section, as `alembic -n NAME` names it) whose URL
     # this is, when the project has several; None when it has one.
     database: str | None = None
+    # The other databases' URL settings in this environment: (database, url_env, default_url).
+    others: tuple[tuple[str, str | None, str | None], ...] = ()
 
     def check_online(self, command: str) -> None:
         """Refuse an online command on an environment that takes only reviewed scripts."""
@@ -90,7 +92,27 @@ class Environment:
             f"environment {self.name!r} is {self.dialect} but the URL{of} in {source} is for "
             f"{{backend}}; point {source} at a {self.dialect} database",
         )
+        self._check_own(url, environ, source)
         return url
+
+    def _check_own(self, url: URL, environ: Mapping[str, str], source: str) -> None:
+        """Two databases of a project never share one: each one's tables and history would
+        look like drift to the other (autogenerate would offer to drop them)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        for other, url_env, default_url in self.others:
+            raw = (environ.get(url_env) if url_env else None) or default_url
+            try:
+                theirs = self.kind.complete(make_url(raw)) if raw else None
+            except (ArgumentError, ValueError):
+                continue  # reported when that database is used
+            if theirs is not None and _same_database(theirs, url):
+                raise ConfigError(
+                    f"environment {self.name!r}: the URL in {source} for database "
+                    f"{self.database} is the one database {other} uses; each database of the "
+                    f"project needs its own: point {source} at another database"
+                )
 
 
 @dataclass(frozen=True)
@@ -145,8 +167,6 @@ class Project:
 
     def for_database(self, name: str) -> Project:
         """The same project, working on another of its databases."""
-        from dataclasses import replace
-
         if name == self.database:
             return self
         return replace(load_project(self.config_path, name), x_arguments=self.x_arguments)
@@ -347,7 +367,8 @@ def project_from_alembic_config(cfg: Config) -> Project:
     except configparser.Error as err:
         raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
     if not environments:
-        environments = {IMPLICIT_ENV: _implicit_environment(cfg)}
+        implicit = _implicit_environment(cfg)  # the section's own sqlalchemy.url
+        environments = {IMPLICIT_ENV: replace(implicit, database=database if several else None)}
     if default_env not in environments:
         raise ConfigError(
             f"default_env = {default_env} in {path.name} names no [schemactl.env.{default_env}] "
@@ -470,6 +491,17 @@ def _environment(
     default_url = section.get(f"{own}.default_url") or (
         section.get("default_url") if first else None
     )
+    others = tuple(
+        (
+            other,
+            section.get(f"{other.lower()}.url_env")
+            or (section.get("url_env") if other == databases[0] else None),
+            section.get(f"{other.lower()}.default_url")
+            or (section.get("default_url") if other == databases[0] else None),
+        )
+        for other in (databases if database is not None else ())
+        if other != database
+    )
     return Environment(
         name=name,
         dialect=dialect,
@@ -479,6 +511,7 @@ def _environment(
         online=online,
         backup=backup,
         database=database,
+        others=others,
     )
 
 
@@ -525,6 +558,18 @@ def _implicit_environment(cfg: Config) -> Environment:
             f"sqlalchemy.url is for {url.get_backend_name()}, which schemactl does not support"
         ) from None
     return Environment(name=IMPLICIT_ENV, dialect=kind.name, default_url=raw)
+
+
+def _same_database(one: URL, other: URL) -> bool:
+    """Whether two URLs name the same database (a file path is compared resolved)."""
+    if one.get_backend_name() != other.get_backend_name():
+        return False
+    if one.get_backend_name() == "sqlite":
+        if not one.database or not other.database or ":memory:" in (one.database, other.database):
+            return False
+        return Path(one.database).resolve() == Path(other.database).resolve()
+    where = (one.host or "", one.port, one.database)
+    return where == (other.host or "", other.port, other.database)
 
 
 def redact(url: URL) -> str:
