@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
+from tools.text import shown_file
 
 if TYPE_CHECKING:
     from tools.capture import Operation, Session, Statement
@@ -52,7 +53,7 @@ class Finding:
 
     @property
     def where(self) -> str:
-        return f"versions/{self.path.name}:{self.line or 1}"
+        return f"{shown_file(self.path)}:{self.line or 1}"
 
     def __str__(self) -> str:
         state = f" (silenced: {self.silenced})" if self.silenced else ""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tools import scratch
 from tools.history import heads_of
 from tools.snapshot import compare
-from tools.text import listing
+from tools.text import listing, shown_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -52,7 +52,7 @@ def stairway(
             scratch.upgrade(cfg, head)
         problems: list[str] = []
         for rev in todo:
-            where = f"{rev} (versions/{graph[rev].path.name})"
+            where = f"{rev} ({shown_file(graph[rev].path)})"
             try:
                 before = scratch.schema_of(url, ignore)
                 scratch.step(cfg, rev, "upgrade")
@@ -74,7 +74,7 @@ def stairway(
                         )
                         break
             except scratch.ScratchStepFailed as err:
-                problems.append(f"{err}; fix it in versions/{graph[rev].path.name}")
+                problems.append(f"{err}; fix it in {shown_file(graph[rev].path)}")
             if problems:
                 break  # what follows stands on a database in an unknown state
         return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 # Characters that could end a comment line or disguise text: control characters, line and
 # paragraph separators, zero-width and bidirectional-override characters.
@@ -20,6 +21,15 @@ def naming_database(text: str, database: str | None) -> str:
     """Advice that names a database: every `schemactl ...` command in ``text`` gets
     ``-n DATABASE``, so it works on the same database (None: the first, named by nothing)."""
     return text.replace("`schemactl ", f"`schemactl -n {database} ") if database else text
+
+
+def shown_file(path: Path) -> str:
+    """A revision file as a message names it: relative to the current folder when it lies
+    below it (so FILE:LINE opens in an editor), else its folder and name (versions/x.py)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
 
 
 def listing(items: Iterable[object], limit: int = 5) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tools.config import Environment, redact
 from tools.dialects import VERSION_TABLE
 from tools.errors import DatabaseError
+from tools.text import shown_file
 
 if TYPE_CHECKING:
     from tools.audit import AuditRow
@@ -97,7 +98,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
                 now = sha256_of(graph[rev].path)
                 if now != row.sha256:
                     report.edited.append(
-                        f"versions/{graph[rev].path.name} changed after it was applied "
+                        f"{shown_file(graph[rev].path)} changed after it was applied "
                         f"(applied {row.when}: sha256 {row.sha256[:12]}..., now {now[:12]}...)"
                     )
     return report
