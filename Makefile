@@ -18,11 +18,15 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 # The main job, on the embedded SQLite default: render the DBA scripts (base -> head) into
-# var/sql/dev/, bring the dev database (var/dev.db) to head, and show where it stands.
+# var/sql/dev/DATABASE/, bring the dev databases (var/dev.db, var/reporting.db) to head, and show
+# where they stand.
 run: $(STAMP)
 	$(BIN)/schemactl sql --env dev --from base
+	$(BIN)/schemactl -n reporting sql --env dev --from base
 	$(BIN)/schemactl upgrade
+	$(BIN)/schemactl -n reporting upgrade
 	$(BIN)/schemactl status
+	$(BIN)/schemactl -n reporting status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

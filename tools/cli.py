@@ -355,7 +355,8 @@ def sql(
         Path | None,
         typer.Option(
             "--out",
-            help="Folder for upgrade.sql and rollback.sql. Default: var/sql/ENV/.",
+            help="Folder for upgrade.sql and rollback.sql. Default: var/sql/ENV/ "
+            "(var/sql/ENV/NAME/ in a project of several databases).",
             show_default=False,
         ),
     ] = None,

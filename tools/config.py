@@ -161,9 +161,10 @@ class Project:
         return folder if self.default_database else folder / self.database
 
     def work_dir(self, environment: Environment) -> Path:
-        """Where `schemactl sql` writes when not told: var/sql/ENV/[NAME/] (not committed)."""
+        """Where `schemactl sql` writes when not told: var/sql/ENV/, or var/sql/ENV/NAME/ for
+        each database of a project of several (var/ is not committed)."""
         folder = self.root / "var" / "sql" / environment.name
-        return folder if self.default_database else folder / self.database
+        return folder / self.database if self.several else folder
 
     def for_database(self, name: str) -> Project:
         """The same project, working on another of its databases."""

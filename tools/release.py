@@ -229,7 +229,7 @@ def _range_for(
 
 
 def default_out(project: Project, environment: Environment) -> Path:
-    """Where `schemactl sql` writes when not told: var/sql/ENV/ (var/ is not committed)."""
+    """Where `schemactl sql` writes when not told (var/ is not committed)."""
     return project.work_dir(environment)
 
 
@@ -241,7 +241,7 @@ def sql(
     target: str | None = None,
     out: Path | None = None,
 ) -> tuple[Path, Script, Script]:
-    """Render the scripts for one range and write them to ``out`` (default: var/sql/ENV/)
+    """Render the scripts for one range and write them to ``out`` (default: var/sql/ENV/[NAME/])
     as upgrade.sql and rollback.sql. Returns the folder, the script that takes a database
     from ``start`` to ``target``, and the one that goes back.
 
