@@ -160,6 +160,13 @@ class Project:
         folder = self.sql_out / environment.name
         return folder if self.default_database else folder / self.database
 
+    @property
+    def squash_archive(self) -> Path:
+        """Where `schemactl squash` keeps the files it replaced, a folder per squash:
+        squashed/ for the first database, squashed/NAME/ for another."""
+        folder = self.root / "squashed"
+        return folder if self.default_database else folder / self.database
+
     def work_dir(self, environment: Environment) -> Path:
         """Where `schemactl sql` writes when not told: var/sql/ENV/, or var/sql/ENV/NAME/ for
         each database of a project of several (var/ is not committed)."""

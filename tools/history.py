@@ -223,8 +223,6 @@ def load_history(project: Project) -> History:
     )
 
 
-# Where `schemactl squash` keeps the files it replaced: <project root>/squashed/<REV>/.
-SQUASH_ARCHIVE = "squashed"
 # The line a squashing revision carries: a later squash may archive it, and the history as
 # releases saw it must then take the originals, not it.
 SQUASH_MARKER = "# schemactl squash: this revision replaces every revision from base to {rev}"
@@ -258,8 +256,13 @@ def released_project(project: Project) -> Project:
 
 
 def _squashes(project: Project) -> list[Path]:
-    archive = project.root / SQUASH_ARCHIVE
-    return sorted(p for p in archive.iterdir() if p.is_dir()) if archive.is_dir() else []
+    """The archive folders of this database's squashes (the first database's archive also
+    holds the other databases' archives, which are theirs)."""
+    archive = project.squash_archive
+    if not archive.is_dir():
+        return []
+    others = set(project.databases) - {project.database} if project.default_database else set()
+    return sorted(p for p in archive.iterdir() if p.is_dir() and p.name not in others)
 
 
 def squashed_into(project: Project, revisions: Sequence[RevisionId]) -> RevisionId | None:

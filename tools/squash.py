@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
-from tools.history import SQUASH_ARCHIVE, SQUASH_MARKER
+from tools.history import SQUASH_MARKER
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from tools.graph import Graph, RevisionId
     from tools.history import History
 
-ARCHIVE = SQUASH_ARCHIVE  # <project root>/squashed/<REV>/: the files a squash replaced
 MARKER = SQUASH_MARKER  # the line that marks a squashing revision file
 
 
@@ -81,7 +80,7 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
         target=rev,
         squashed=squashed,
         files=tuple(graph[r].path for r in squashed),
-        archive=project.root / ARCHIVE / rev,
+        archive=project.squash_archive / rev,
         path=folder / f"0001_{rev}_{slug}.py",
         source=source,
         not_carried=not_carried,
@@ -293,11 +292,13 @@ def _source(
     title = message or f"Squash of {len(squashed)} revisions, base to {rev}"
     review = [f"  - {line}" for line in not_carried] or ["  (nothing)"]
     labels = tuple(history.scripts.get_revision(rev).branch_labels or ())
+    project = history.project
+    archive = project.squash_archive.relative_to(project.root).as_posix() if project else "squashed"
     lines = [
         f'"""{_doc(title)}',
         "",
         f"Replaces {len(squashed)} revisions, in apply order (their files are kept in",
-        f"{ARCHIVE}/{rev}/):",
+        f"{archive}/{rev}/):",
         *_wrapped(squashed),
         f"It keeps the id of {rev}, the last of them, so a database at it or later carries on",
         "unchanged; one before it is refused.",
