@@ -200,16 +200,21 @@ def test_branch_names_are_checked(repo_copy, name, message):
 def test_check_passes_on_the_repo(repo_copy):
     result = cli(repo_copy, "check")
     assert result.exit_code == 0, result.output
+    # Every database of the repo, each check named DATABASE/CHECK.
     assert result.stdout.splitlines() == [
-        "ok   single-head",
-        "ok   models-match-migrations",
-        "ok   renders-offline",
-        "ok   downgrades",
-        # Nothing unreleased: no revision to run, so no scratch server is needed.
-        "ok   migrations-run:mariadb",
-        "ok   migrations-run:postgresql",
-        "ok   migrations-run:sqlite",
-        "ok   sql-out-current",
+        f"ok   {database}/{check}"
+        for database in ("alembic", "reporting")
+        for check in (
+            "single-head",
+            "models-match-migrations",
+            "renders-offline",
+            "downgrades",
+            # Nothing unreleased: no revision to run, so no scratch server is needed.
+            "migrations-run:mariadb",
+            "migrations-run:postgresql",
+            "migrations-run:sqlite",
+            "sql-out-current",
+        )
     ]
 
 
@@ -227,7 +232,7 @@ def test_check_fails_on_two_heads_and_reports_everything(repo_copy):
             'def upgrade():\n    op.get_bind().execute(sa.text("SELECT 1")).scalar()\n',
         )
     )
-    result = cli(repo_copy, "check", "--json")
+    result = cli(repo_copy, "-n", "alembic", "check", "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -399,8 +404,8 @@ def test_check_fails_on_a_model_change_without_a_revision(repo_copy):
     result = schemactl(repo_copy, "check")
     assert result.returncode == 1
     assert result.stdout.splitlines()[:3] == [
-        "ok   single-head",
-        "FAIL models-match-migrations",
+        "ok   alembic/single-head",
+        "FAIL alembic/models-match-migrations",
         "     the models differ from the migrations (add_column customers.vat_number); run "
         "`schemactl makemigrations`",
     ]
@@ -409,7 +414,7 @@ def test_check_fails_on_a_model_change_without_a_revision(repo_copy):
 def test_check_fails_on_a_downgrade_that_undoes_nothing(repo_copy):
     phone = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
     phone.write_text(phone.read_text().replace('    op.drop_column("users", "phone")', "    pass"))
-    result = cli(repo_copy, "check")
+    result = cli(repo_copy, "-n", "alembic", "check")
     assert result.exit_code == 1
     assert (
         "     228dfcf7a7c0 (0002_228dfcf7a7c0_add_users_phone.py) changes the schema but its "

@@ -255,6 +255,8 @@ def test_help_rewraps_its_prose_and_keeps_examples_whole():
         "  -b, --branch <str>   Branch to add the revision to, or 'trunk' (the default\n"
         "                       while no branch is open).\n"
         "  --empty              Write a revision even with no model changes.\n"
+        "  -n, --name <str>     Database to work on: an alembic.ini section, as with\n"
+        "                       `alembic -n NAME`. Default: the first ([alembic]).\n"
         "  --help               Show this message and exit.\n"
     )
     bad = runner.invoke(app, ["--bogus"])
@@ -475,10 +477,14 @@ def test_read_only_commands_create_no_database(repo_copy, tmp_path):
         assert not var.exists(), args
     verified = run(repo_copy, "verify")
     assert verified.returncode == 1 and not var.exists()
-    assert verified.stderr.endswith(
+    # Each database on a line of its own, each with the command that creates it.
+    first, second = verified.stderr.splitlines()
+    assert first.startswith("Error: database alembic: sqlite:///")
+    assert first.endswith(
         "/var/dev.db: no database there (the file does not exist); check the URL, or create "
-        "it with `schemactl --env dev upgrade`\n"
+        "it with `schemactl --env dev upgrade`"
     )
+    assert second.endswith("or create it with `schemactl -n reporting --env dev upgrade`")
     upgraded = run(repo_copy, "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert (var / "dev.db").is_file()

@@ -102,5 +102,5 @@ def test_release_check_flags_files_the_manifest_does_not_list(repo_copy):
         "releases belongs here; remove it, or render releases with `schemactl release`",
         "FAIL sql_out/prod/0001_9ecdc98b5e8a/.upgrade.sql.abc.tmp: not part of release "
         "0001_9ecdc98b5e8a (upgrade.sql, rollback.sql, review.md); remove it",
-        "2 problem(s) in 2 release(s)",
+        "2 problem(s) in 3 release(s)",
     ]

@@ -99,7 +99,7 @@ def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
     servers = scratch_servers("postgresql", "mariadb")
     add_reminders(repo_copy, BROKEN)
 
-    checked = schemactl(repo_copy, "check", env=servers)
+    checked = schemactl(repo_copy, "-n", "alembic", "check", env=servers)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     report = lines_of(checked)
     assert report["migrations-run:mariadb"][0] == "FAIL"
@@ -134,7 +134,7 @@ def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
 
     # The same feature with a downgrade that drops just the table: proven and written.
     add_reminders(repo_copy, CORRECT)
-    assert schemactl(repo_copy, "check", env=servers).returncode == 0
+    assert schemactl(repo_copy, "-n", "alembic", "check", env=servers).returncode == 0
     released = schemactl(repo_copy, "release", "--env", "mariadb", env=servers)
     assert released.returncode == 0, released.stderr
     assert "proven on mariadb" in released.stdout
@@ -147,7 +147,7 @@ def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
     again = schemactl(repo_copy, "release", "--prove", "--env", "mariadb", env=servers)
     assert again.returncode == 0, again.stderr
     # Once released, the revision is no longer run by check: no server needed for it.
-    assert "ok   migrations-run:mariadb" in schemactl(repo_copy, "check").stdout
+    assert "ok   migrations-run:mariadb" in schemactl(repo_copy, "-n", "alembic", "check").stdout
 
 
 @pytest.mark.mariadb
@@ -160,7 +160,7 @@ def test_makemigrations_writes_a_downgrade_mariadb_runs(repo_copy, scratch_serve
     (path,) = (repo_copy / "versions").glob("0011_*_invoice_reminders.py")
     downgrade = path.read_text().split("def downgrade")[1]
     assert "drop_index" not in downgrade and 'op.drop_table("invoice_reminders")' in downgrade
-    checked = schemactl(repo_copy, "check", env=servers)
+    checked = schemactl(repo_copy, "-n", "alembic", "check", env=servers)
     assert "ok   migrations-run:mariadb" in checked.stdout, checked.stdout
 
     # Removing the model again: the upgrade drops the table, its index with it.
@@ -170,7 +170,7 @@ def test_makemigrations_writes_a_downgrade_mariadb_runs(repo_copy, scratch_serve
     (path,) = (repo_copy / "versions").glob("0012_*_no_more_reminders.py")
     upgrade = path.read_text().split("def upgrade")[1].split("def downgrade")[0]
     assert "drop_index" not in upgrade and 'op.drop_table("invoice_reminders")' in upgrade
-    checked = schemactl(repo_copy, "check", env=servers)
+    checked = schemactl(repo_copy, "-n", "alembic", "check", env=servers)
     assert "ok   migrations-run:mariadb" in checked.stdout, checked.stdout
 
 
@@ -243,13 +243,13 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     assert sorted(p.name for p in (repo_copy / "sql_out" / "prod").iterdir()) == listing
     # check skips what it cannot run here, and says why; --strict fails instead.
     ini.write_text(committed)
-    checked = schemactl(repo_copy, "check", env=down)
+    checked = schemactl(repo_copy, "-n", "alembic", "check", env=down)
     assert checked.returncode == 0, checked.stdout
     assert (
         "skip migrations-run:postgresql: cannot create a scratch database on "
         "postgresql://ops:***@127.0.0.1:9/postgres ("
     ) in checked.stdout
-    strict = schemactl(repo_copy, "check", "--strict", env=down)
+    strict = schemactl(repo_copy, "-n", "alembic", "check", "--strict", env=down)
     assert strict.returncode == 1
     assert "FAIL migrations-run:postgresql" in strict.stdout and "s3cr" not in strict.stdout
 
@@ -351,8 +351,8 @@ def test_a_half_applied_mariadb_upgrade_goes_back_to_the_release_start(
         repo_copy, "sql", "--env", "mariadb", "--from", "7e57ab1e0001", "--to", HEAD
     )
     assert written.stdout.splitlines() == [
-        f"var/sql/mariadb/rollback.sql   1 revision undone, from 7e57ab1e0001 back to {HEAD}",
-        "var/sql/mariadb/upgrade.sql    the way forward again, to 7e57ab1e0001",
+        f"var/sql/mariadb/alembic/rollback.sql   1 revision undone, from 7e57ab1e0001 back to {HEAD}",
+        "var/sql/mariadb/alembic/upgrade.sql    the way forward again, to 7e57ab1e0001",
     ]
-    body = (repo_copy / "var/sql/mariadb/rollback.sql").read_text().split("\n\n", 1)[1]
+    body = (repo_copy / "var/sql/mariadb/alembic/rollback.sql").read_text().split("\n\n", 1)[1]
     assert body == back.stdout.split("\n\n", 1)[1]  # the same statements; only the header

@@ -192,9 +192,24 @@ def test_committed_prod_releases_apply_in_order(throwaway_database):
     db = throwaway_database("postgresql")
     folder = REPO / "sql_out" / "prod"
     names = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    assert names == ["0001_9ecdc98b5e8a", f"0002_{HEAD}"]
-    for name in names:
+    # The first database's releases, and the folder of the other database's.
+    assert names == ["0001_9ecdc98b5e8a", f"0002_{HEAD}", "reporting"]
+    for name in names[:2]:
         result = apply_script(db, folder / name / "upgrade.sql")
         assert result.returncode == 0, result.stderr
     assert versions(db) == [HEAD]
     assert no_diff(db)
+    # The reporting release takes its own empty database to reporting's models.
+    reporting = throwaway_database("postgresql")
+    [release] = (folder / "reporting").glob("0001_*")
+    result = apply_script(reporting, release / "upgrade.sql")
+    assert result.returncode == 0, result.stderr
+    assert reporting.tables() == {
+        "monthly_revenue",
+        "tax_summaries",
+        "reporting_alembic_version",
+        "schemactl_audit",
+    }
+    rollback = apply_script(reporting, release / "rollback.sql")
+    assert rollback.returncode == 0, rollback.stderr
+    assert reporting.tables() == {"reporting_alembic_version", "schemactl_audit"}

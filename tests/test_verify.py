@@ -38,7 +38,8 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     assert applied.returncode == 0, applied.stderr
 
     clean = runner.invoke(
-        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+        app,
+        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
     )
     assert clean.exit_code == 0, clean.output
     assert clean.stdout.splitlines()[1:] == [
@@ -55,7 +56,17 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     phone.write_text(phone.read_text() + "\n# edited after it reached the database\n")
 
     result = runner.invoke(
-        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env, "--json"]
+        app,
+        [
+            "-c",
+            str(repo_copy / "alembic.ini"),
+            "-n",
+            "alembic",
+            "verify",
+            "--env",
+            database.env,
+            "--json",
+        ],
     )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -90,7 +101,9 @@ def plain_alembic_upgrade(project, database, target: str = "heads") -> None:
 def test_verify_without_audit_table_still_compares_the_schema(project, database):
     plain_alembic_upgrade(project, database, "9ecdc98b5e8a")
     execute(database, "ALTER TABLE users DROP COLUMN phone")
-    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "verify", "--env", database.env])
+    result = runner.invoke(
+        app, ["-c", str(REPO / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env]
+    )
     assert result.exit_code == 1
     assert result.stdout.splitlines()[2:] == [
         "DRIFT missing column users.phone",
@@ -110,13 +123,24 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
         applied = apply_script(database, script)
         assert applied.returncode == 0, applied.stderr
     clean = runner.invoke(
-        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+        app,
+        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
     )
     assert clean.exit_code == 0, clean.output
     plain_alembic_upgrade(project, database)
 
     result = runner.invoke(
-        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env, "--json"]
+        app,
+        [
+            "-c",
+            str(repo_copy / "alembic.ini"),
+            "-n",
+            "alembic",
+            "verify",
+            "--env",
+            database.env,
+            "--json",
+        ],
     )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -128,7 +152,8 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
     ]  # fmt: skip
     assert "the audit's last row undoes it" in report["audit_disagrees"][0]
     shown = runner.invoke(
-        app, ["-c", str(repo_copy / "alembic.ini"), "verify", "--env", database.env]
+        app,
+        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
     )
     assert shown.stdout.splitlines()[-1] == "6 problem(s)"
     assert sum(line.startswith("AUDIT 466a3e31682b: ") for line in shown.stdout.splitlines()) == 1

@@ -218,17 +218,16 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
 
 
 def run_all(projects: list[Project], *, strict: bool = False) -> Report:
-    """``run_checks`` for each database of a project (``projects``: one per database). With
-    several, each check is named DATABASE/CHECK and its advice names the database."""
+    """``run_checks`` for each database of a project (``projects``: one per database, or the
+    one asked for). With several, each check is named DATABASE/CHECK; advice names the
+    database (but the first)."""
     from tools.text import naming_database
 
-    if len(projects) == 1 and not projects[0].several:
-        return run_checks(projects[0], strict=strict)
     merged = Report([], {})
     for project in projects:
         report = run_checks(project, strict=strict)
         named = None if project.default_database else project.database
-        prefix = f"{project.database}/"
+        prefix = f"{project.database}/" if len(projects) > 1 else ""
         merged.checks += [prefix + name for name in report.checks]
         merged.skipped |= {prefix + name: why for name, why in report.skipped.items()}
         merged.findings += [

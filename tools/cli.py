@@ -63,8 +63,8 @@ DatabaseOption = Annotated[
     typer.Option(
         "--name",
         "-n",
-        help="Database to work on: an alembic.ini section with a script_location, as "
-        "`alembic -n NAME` picks one. Default: the first ([alembic]).",
+        help="Database to work on: an alembic.ini section, as with `alembic -n NAME`. "
+        "Default: the first ([alembic]).",
         show_default=False,
     ),
 ]
@@ -879,7 +879,8 @@ def verify(
     and reports missing or extra tables, columns, types, nullability, indexes and
     constraints, revision files edited after the audit table says they were applied, and
     revisions whose last audit row disagrees with alembic_version. Exit 1 on any of them.
-    Every database of the project is verified unless -n names one.
+    Every database of the project is verified unless -n names one (--json: a list, one
+    report per database, then).
 
     Example: schemactl verify --env staging
     Example: schemactl verify --env prod --json
@@ -903,7 +904,7 @@ def verify(
                 typer.echo(f"Error: database {project.database}: {message}", err=True)
                 failed = True
     if as_json:
-        if len(projects) == 1 and reports and not projects[0].several:
+        if len(projects) == 1:  # one database asked (-n), or the project's only one
             _echo_json(reports[0].as_json())
         else:
             _echo_json([report.as_json() for report in reports])

@@ -44,7 +44,7 @@ class Environment:
     # False (backup = off): scripts keep no copy of what destructive steps drop.
     backup: bool = True
     # The database of the project (an ini section, as `alembic -n NAME` names it) whose URL
-    # this is, when the project has several; None when it has one.
+    # this is, when it is not the project's first (the one plain `alembic` uses); else None.
     database: str | None = None
     # The other databases' URL settings in this environment: (database, url_env, default_url).
     others: tuple[tuple[str, str | None, str | None], ...] = ()
@@ -107,11 +107,11 @@ class Environment:
                 theirs = self.kind.complete(make_url(raw)) if raw else None
             except (ArgumentError, ValueError):
                 continue  # reported when that database is used
-            if theirs is not None and _same_database(theirs, url):
+            if theirs is not None and self.kind.same_database(theirs, url):
                 raise ConfigError(
-                    f"environment {self.name!r}: the URL in {source} for database "
-                    f"{self.database} is the one database {other} uses; each database of the "
-                    f"project needs its own: point {source} at another database"
+                    f"environment {self.name!r}: the URL in {source} is the one database "
+                    f"{other} uses; each database of the project needs its own: point "
+                    f"{source} at another database"
                 )
 
 
@@ -376,7 +376,8 @@ def project_from_alembic_config(cfg: Config) -> Project:
         raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
     if not environments:
         implicit = _implicit_environment(cfg)  # the section's own sqlalchemy.url
-        environments = {IMPLICIT_ENV: replace(implicit, database=database if several else None)}
+        named = database if database != databases[0] else None
+        environments = {IMPLICIT_ENV: replace(implicit, database=named)}
     if default_env not in environments:
         raise ConfigError(
             f"default_env = {default_env} in {path.name} names no [schemactl.env.{default_env}] "
@@ -518,7 +519,8 @@ def _environment(
         settings=settings,
         online=online,
         backup=backup,
-        database=database,
+        # Only a database other than the first is named where the environment is shown.
+        database=None if first else database,
         others=others,
     )
 
@@ -566,18 +568,6 @@ def _implicit_environment(cfg: Config) -> Environment:
             f"sqlalchemy.url is for {url.get_backend_name()}, which schemactl does not support"
         ) from None
     return Environment(name=IMPLICIT_ENV, dialect=kind.name, default_url=raw)
-
-
-def _same_database(one: URL, other: URL) -> bool:
-    """Whether two URLs name the same database (a file path is compared resolved)."""
-    if one.get_backend_name() != other.get_backend_name():
-        return False
-    if one.get_backend_name() == "sqlite":
-        if not one.database or not other.database or ":memory:" in (one.database, other.database):
-            return False
-        return Path(one.database).resolve() == Path(other.database).resolve()
-    where = (one.host or "", one.port, one.database)
-    return where == (other.host or "", other.port, other.database)
 
 
 def redact(url: URL) -> str:

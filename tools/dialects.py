@@ -133,6 +133,8 @@ class ScriptDialect:
     # Format 6, in a project of several databases: the version tables of the others, each
     # with its database. A script finding one of them was given the wrong database.
     other_version_tables: tuple[tuple[str, str], ...] = ()
+    # ... and the database the script is for (its ini section).
+    database_name: str = ""
 
     @cached_property
     def sa_dialect(self) -> Dialect:
@@ -276,9 +278,9 @@ class ScriptDialect:
     def guard(self, expected: Sequence[str]) -> str:
         raise NotImplementedError
 
-    def database_guard(self, database: str) -> list[str]:
+    def database_guard(self) -> list[str]:
         """Format 6: stop unless this database holds none of the other databases' version
-        tables (a script of database ``database`` was handed another one)."""
+        tables (a script of database ``database_name`` was handed another one)."""
         if not self.other_version_tables:
             return []
         found = ", ".join(
@@ -286,14 +288,19 @@ class ScriptDialect:
         )
         message = (
             f"schemactl guard: this database holds the version table of another database: "
-            f"{found}; this script is for database {database}: run it on that database. "
-            "Nothing was changed"
+            f"{found}; this script is for database {self.database_name}: run it on that "
+            "database. Nothing was changed"
         )
         names = ", ".join(self.literal(table) for table, _ in self.other_version_tables)
         return [self._database_guard(names, self.literal(message))]
 
     def _database_guard(self, names: str, message: str) -> str:
         raise NotImplementedError
+
+    def same_database(self, one: URL, other: URL) -> bool:
+        """Whether two URLs of this kind name the same database."""
+        where = (one.host or "", one.port, one.database)
+        return where == (other.host or "", other.port, other.database)
 
     def lock(self) -> list[str]:
         """Format 2: what makes a second client applying a script at the same moment wait for
@@ -1272,6 +1279,15 @@ END;
 SELECT 'schemactl guard: found ' || found FROM (SELECT {found} AS found) WHERE found IS NOT {want};
 INSERT INTO schemactl_guard SELECT {found};
 DROP TABLE temp.schemactl_guard;"""
+
+    def same_database(self, one: URL, other: URL) -> bool:
+        """The same file, however the two paths are written (an in-memory one never is)."""
+        from pathlib import Path
+
+        names = (one.database, other.database)
+        if not all(names) or ":memory:" in names:
+            return False
+        return Path(str(one.database)).resolve() == Path(str(other.database)).resolve()
 
     def _database_guard(self, names: str, message: str) -> str:
         # A row is inserted only for a version table of another database: its trigger aborts.

@@ -227,6 +227,7 @@ def render_script(
         other_version_tables=(
             other_version_tables(project, environment, session.version_table) if format >= 6 else ()
         ),
+        database_name=project.database,
     )
     # Format 5: what the range's destructive steps keep (listed even with backup = off).
     backups = (

@@ -41,7 +41,7 @@ ${rule}
 -- holds exactly the from-state above, stopping with an error naming what it found otherwise.
 % if dialect.other_version_tables:
 -- It also stops if this database holds another database's version table (${", ".join(comment(t) for t, _ in dialect.other_version_tables)}):
--- this script is for database ${comment(env.database)} only.
+-- this script is for database ${comment(dialect.database_name)} only.
 % endif
 -- Each step's version stamp must move exactly one row, or the script stops.
 % if script.transactional:
@@ -104,7 +104,7 @@ ${line}
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
 ${dialect.guard(script.expected)}
-%   for line in dialect.database_guard(env.database):
+%   for line in dialect.database_guard():
 
 -- Guard: stop if this is another database of the project (it holds their version table).
 ${line}
@@ -113,7 +113,7 @@ ${line}
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
 ${dialect.guard(script.expected)}
-%   for line in dialect.database_guard(env.database):
+%   for line in dialect.database_guard():
 
 -- Guard: stop if this is another database of the project (it holds their version table).
 ${line}
