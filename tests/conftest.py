@@ -137,8 +137,9 @@ def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> Schema:
     return schema_of(url, ignore)
 
 
-def model_diff(url: URL) -> list[object]:
-    """What autogenerate would change to make the database match the models ([] = nothing)."""
+def model_diff(url: URL, metadata: object = None) -> list[object]:
+    """What autogenerate would change to make the database match the models ([] = nothing):
+    ``metadata``, by default billing's (schema.metadata)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import pool
@@ -157,7 +158,7 @@ def model_diff(url: URL) -> list[object]:
                     ),
                 },
             )
-            return compare_metadata(context, schema.metadata)
+            return compare_metadata(context, metadata or schema.metadata)
     finally:
         engine.dispose()
 

@@ -318,7 +318,10 @@ def test_a_foreign_project_in_the_cookbook_idiom(tmp_path):
     config = str(tmp_path / "alembic.ini")
     first = schemactl(tmp_path, "-c", config, "status")
     assert first.returncode == 0, first.stderr
-    assert "database engine1" in first.stdout and "aaaaaaaaaaaa" in first.stdout
+    assert first.stdout.startswith("Environment default (sqlite): sqlite:///")
+    assert "aaaaaaaaaaaa" in first.stdout
+    second = schemactl(tmp_path, "-c", config, "status", "-n", "engine2")
+    assert second.stdout.startswith("Environment default (sqlite), database engine2:")
     upgraded = schemactl(tmp_path, "-c", config, "-n", "engine2", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "two.db").exists() and not (tmp_path / "one.db").exists()

@@ -1,4 +1,5 @@
-"""pytest-alembic's default tests against this repo on PostgreSQL, with env.py unchanged.
+"""pytest-alembic's default tests against this repo's two databases on PostgreSQL, with
+env.py unchanged.
 
 pytest-alembic hands env.py an Engine in ``config.attributes["connection"]`` (Alembic's
 cookbook hands a Connection); env.py takes either.
@@ -28,9 +29,14 @@ __all__ = [
 ]
 
 
-@pytest.fixture
-def alembic_config() -> Config:
-    return Config(config_options={"file": str(REPO / "alembic.ini")})
+@pytest.fixture(params=["alembic", "reporting"])
+def alembic_config(request) -> Config:
+    """Each database of the repo: its ini section, as `alembic -n NAME` picks it."""
+    from alembic.config import Config as AlembicConfig
+
+    return Config(
+        alembic_config=AlembicConfig(str(REPO / "alembic.ini"), ini_section=request.param)
+    )
 
 
 @pytest.fixture

@@ -893,11 +893,12 @@ def verify(
             reports = [run(projects[0], _env(ctx, env))]
     failed = False
     if len(projects) > 1:
-        reports = []
+        reports, done = [], []
         for project in projects:
             _current.named = None if project.default_database else project.database
             try:
                 reports.append(run(project, _env(ctx, env)))
+                done.append(project.database)
             except SchemactlError as err:
                 # One database that cannot be verified does not hide the others.
                 message = _for_database(str(err))
@@ -907,7 +908,7 @@ def verify(
         if len(projects) == 1:  # one database asked (-n), or the project's only one
             _echo_json(reports[0].as_json())
         else:
-            _echo_json([report.as_json() for report in reports])
+            _echo_json([{"database": p, **r.as_json()} for p, r in zip(done, reports, strict=True)])
     else:
         typer.echo("\n\n".join(format_verification(report) for report in reports))
     if failed or not all(report.ok for report in reports):

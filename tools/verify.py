@@ -45,7 +45,6 @@ class Verification:
     def as_json(self) -> dict[str, object]:
         return {
             "environment": self.environment.name,
-            **({"database": self.environment.database} if self.environment.database else {}),
             "revisions": list(self.current),
             "ok": self.ok,
             "drift": self.drift,
