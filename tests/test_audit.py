@@ -88,12 +88,22 @@ def check_timed(rows: list[dict], dialect: str, release: str) -> None:
         row = timed[rev]
         assert row["release"] == release
         assert row["direction"] == "upgrade"
-        assert abs(row["duration_ms"] - expected) <= 0.2 * expected, (rev, row, expected)
+        assert close_to(row["duration_ms"], expected, dialect), (rev, row, expected)
         took = _at(row["finished_at"]) - _at(row["started_at"])
         assert abs(took.total_seconds() * 1000 - row["duration_ms"]) < 2, row
     # Distinct starts, in apply order, the second after the first one's end.
     first, second = timed[SHORT], timed[LONG]
     assert _at(first["started_at"]) < _at(first["finished_at"]) <= _at(second["started_at"])
+    # Twice the work (or the sleep) takes longer: each row holds its own step's time.
+    assert second["duration_ms"] > first["duration_ms"] * 1.2, (first, second)
+
+
+def close_to(measured: float, expected: float, dialect: str) -> bool:
+    if dialect == "sqlite":
+        # A query's time, measured apart in the client: on a shared machine either run can be
+        # slowed, so within a factor of two (check_timed also checks the steps' order).
+        return expected / 2 <= measured <= expected * 2
+    return abs(measured - expected) <= 0.2 * expected  # a server-side sleep: the truth itself
 
 
 def _at(value: str) -> datetime:
@@ -166,10 +176,7 @@ def test_online_upgrade_records_and_prints_each_steps_time(repo_copy, database):
     assert downgraded.returncode == 0, downgraded.stderr
     last = audit_json(repo_copy, database)["rows"][-1]
     assert (last["revision"], last["direction"], last["release"]) == (LONG, "downgrade", "online")
-    assert (
-        abs(last["duration_ms"] - truth(database.dialect)[LONG])
-        <= 0.2 * truth(database.dialect)[LONG]
-    )
+    assert close_to(last["duration_ms"], truth(database.dialect)[LONG], database.dialect)
 
 
 def render_range(repo: Path, env: str, start: str, end: str, out: Path, format: int) -> None:

@@ -187,8 +187,10 @@ def test_release_goes_under_the_database_and_proves(repo_copy, scratch_servers):
     assert checked.returncode == 0 and "4 release(s)" in checked.stdout
 
 
-def test_advice_names_the_database():
-    merge_back = schemactl(REPO, "-n", "reporting", "downgrade", "-1", "--plan")
+def test_advice_names_the_database(tmp_path):
+    env = {"BILLGEN_DEV_REPORTING_URL": f"sqlite:///{tmp_path}/reporting.db"}
+    assert schemactl(REPO, "-n", "reporting", "upgrade", env=env).returncode == 0
+    merge_back = schemactl(REPO, "-n", "reporting", "downgrade", "-1", "--plan", env=env)
     assert merge_back.returncode == 1
     assert "`schemactl -n reporting downgrade 5ed95bbd56e2`" in merge_back.stderr
 
