@@ -21,7 +21,7 @@ from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
     from tools.audit import AuditReport
-    from tools.config import Project
+    from tools.config import Environment, Project
     from tools.lint import Finding
     from tools.migrate import Plan, Status
     from tools.online import StepDone
@@ -916,11 +916,9 @@ def verify(
 
 
 def format_verification(report: Verification) -> str:
-    env = report.environment
-    of = f", database {env.database}" if env.database else ""
     at = ", ".join(report.current) or "base (empty)"
     lines = [
-        f"Environment {env.name} ({env.dialect}){of}: {report.url}",
+        f"Environment {_titled(report.environment)}: {report.url}",
         f"Database at {at}; compared with a scratch database upgraded to the same.",
     ]
     lines += [f"DRIFT {drift}" for drift in report.drift]
@@ -1013,7 +1011,7 @@ def backups(
         _echo_json(listing.as_json())
         return
     env_ = listing.environment
-    typer.echo(f"Backups in {env_.name} ({env_.dialect}): {listing.url}")
+    typer.echo(f"Backups in {_titled(env_)}: {listing.url}")
     if not listing.backups:
         typer.echo("None: every destructive step kept here was rolled back, or none ran.")
         return
@@ -1031,7 +1029,7 @@ def backups(
 
 def format_audit(report: AuditReport) -> str:
     env_ = report.environment
-    lines = [f"Audit of {env_.name} ({env_.dialect}): {report.url}"]
+    lines = [f"Audit of {_titled(env_)}: {report.url}"]
     if report.rows is None:
         lines.append("No audit table: nothing was applied here by schemactl.")
         return "\n".join(lines)
@@ -1173,18 +1171,17 @@ def _heads(revisions: tuple[str, ...]) -> str:
 
 def _now_at(report: Status, where: str = "at") -> str:
     at = ", ".join(report.current) or "base (empty)"
-    env = report.environment
-    return f"{env.name} ({env.dialect}) is now {where} {at}"
+    return f"{_titled(report.environment)} is now {where} {at}"
 
 
 def format_plan(planned: Plan) -> str:
     env = planned.environment
     at = ", ".join(planned.current) or "base (empty)"
     if not planned.steps:
-        return f"Nothing to run: {env.name} ({env.dialect}) at {at} is already there."
+        return f"Nothing to run: {_titled(env)} at {at} is already there."
     direction = planned.steps[0].direction
     lines = [
-        f"Plan for {env.name} ({env.dialect}): {planned.url}",
+        f"Plan for {_titled(env)}: {planned.url}",
         f"Database at {at}; {direction} would run {_count(len(planned.steps))}, in this order:",
     ]
     for number, step in enumerate(planned.steps, 1):
@@ -1198,11 +1195,16 @@ def format_plan(planned: Plan) -> str:
     return "\n".join(lines)
 
 
+def _titled(env: Environment) -> str:
+    """An environment as output names it: 'dev (sqlite)', and the database when it is not the
+    project's first: 'dev (sqlite), database reporting'."""
+    return f"{env.name} ({env.dialect})" + (f", database {env.database}" if env.database else "")
+
+
 def format_status(report: Status) -> str:
     env = report.environment
     lines = [
-        f"Environment {env.name} ({env.dialect})"
-        f"{f', database {env.database}' if env.database else ''}: {report.url}",
+        f"Environment {_titled(env)}: {report.url}",
         f"Database at {', '.join(report.current) or 'base (empty)'}; "
         f"{report.applied_count} of {len(report.rows)} revisions applied",
     ]
