@@ -5,6 +5,11 @@ two labelled feature branches off the trunk, joined again by a merge. Each revis
 table, adds a column, or adds an index. File names follow the repo's NNNN_<rev>_<slug>.py.
 
     python benchmarks/generate.py 1000 /tmp/history-1000
+    python benchmarks/generate.py 1000 /tmp/importing-1000 --import-cost-ms 10
+
+With --import-cost-ms N each revision file imports `bench_app` afresh, a module whose import
+costs about N ms of CPU: the cost real revision files pay when they import their
+application's models.
 """
 
 from __future__ import annotations
@@ -58,10 +63,27 @@ else:
 
 SCRIPT_MAKO = '"""${message}"""\n'
 
+# Stands for an application's models module: importing it costs ~N ms of CPU. Each revision
+# file imports it afresh, so each one pays.
+BENCH_APP = """\
+\"\"\"Costs about {ms} ms to import.\"\"\"
+import time
+
+_end = time.perf_counter() + {ms} / 1000
+while time.perf_counter() < _end:
+    pass
+"""
+IMPORT_APP = """\
+import sys
+
+sys.modules.pop("bench_app", None)  # imported afresh: ~{ms} ms, like an app's models
+import bench_app  # noqa: E402, F401
+"""
+
 REVISION = '''\
 """{message}"""
 
-import sqlalchemy as sa
+{imports}import sqlalchemy as sa
 from alembic import op
 
 revision = "{rev}"
@@ -80,8 +102,9 @@ def downgrade():
 
 
 class History:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, imports: str = "") -> None:
         self.folder = folder
+        self.imports = imports
         self.count = 0
         self.depth: dict[str, int] = {}
         self.tables: list[str] = []
@@ -96,6 +119,7 @@ class History:
         else:
             message, up, down_body = self._change(rev)
         body = REVISION.format(
+            imports=self.imports,
             message=message,
             rev=rev,
             down=down,
@@ -132,13 +156,21 @@ class History:
         )
 
 
-def generate(size: int, folder: Path) -> Path:
+def generate(size: int, folder: Path, import_cost_ms: int = 0) -> Path:
     (folder / "versions").mkdir(parents=True)
     (folder / "migrations").mkdir()
-    (folder / "alembic.ini").write_text(ALEMBIC_INI)
+    ini = ALEMBIC_INI
+    if import_cost_ms:
+        # The project folder on sys.path, as an app's own package would be.
+        ini = ini.replace(
+            "path_separator = os\n", "path_separator = os\nprepend_sys_path = %(here)s\n"
+        )
+        (folder / "bench_app.py").write_text(BENCH_APP.format(ms=import_cost_ms))
+    (folder / "alembic.ini").write_text(ini)
     (folder / "migrations" / "env.py").write_text(ENV_PY)
     (folder / "migrations" / "script.py.mako").write_text(SCRIPT_MAKO)
-    history = History(folder)
+    imports = IMPORT_APP.format(ms=import_cost_ms) if import_cost_ms else ""
+    history = History(folder, imports)
     head: str | None = None
     feature = 0
     while history.count < size:
@@ -161,8 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("size", type=int)
     parser.add_argument("folder", type=Path)
+    parser.add_argument("--import-cost-ms", type=int, default=0)
     args = parser.parse_args()
-    generate(args.size, args.folder)
+    generate(args.size, args.folder, args.import_cost_ms)
     print(f"{args.size} revisions in {args.folder}")
 
 

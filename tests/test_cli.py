@@ -506,5 +506,7 @@ def test_status_of_another_project_with_c_creates_nothing(tmp_path):
     for args in (("status",), ("upgrade", "--plan"), ("audit",)):
         result = run(tmp_path, "-c", str(project / "alembic.ini"), *args)
         assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in project.iterdir()) == before
+    # Nothing but the header cache, which git ignores (its own .gitignore says so).
+    assert sorted(p.name for p in project.iterdir()) == sorted([*before, ".schemactl_cache"])
+    assert (project / ".schemactl_cache" / ".gitignore").read_text().endswith("*\n")
     assert not (project / "app.db").exists()

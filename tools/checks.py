@@ -192,7 +192,8 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
     chosen = checks_for(project)
     report = Report([], {}, list(chosen))
     try:
-        history = load_history(project)
+        # Every file imported, so a broken one is reported as such, whichever range.
+        history = load_history(project, every_file=True)
     except SchemactlError as err:
         report.findings.append(Finding("history", str(err)))
         report.checks.insert(0, "history")

@@ -1242,6 +1242,13 @@ def main() -> None:
     # at exit, for nothing (they live until the process ends). Fewer collections while it
     # runs, and none at exit; every object is still finalised as usual.
     gc.set_threshold(50_000, 20, 100)
+    # What the library has to tell beside its result (a revision file read by importing
+    # it), on stderr, as a note.
+    notes = logging.StreamHandler()
+    notes.setFormatter(logging.Formatter("Note: %(message)s"))
+    library = logging.getLogger("schemactl")
+    library.addHandler(notes)
+    library.propagate = False
     try:
         app(prog_name="schemactl")
     finally:

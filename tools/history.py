@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -86,9 +87,17 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
     history, half of all the time spent). Its file loader is used directly, and the graph
     does its own checking; the public map stays as the fallback.
     """
-    try:
+    with loading_errors():
         load = getattr(scripts, "_load_revisions", None)
         found: list[Script] = list(load()) if load is not None else _from_map(scripts)
+    return found
+
+
+@contextmanager
+def loading_errors() -> Iterator[None]:
+    """What importing revision files raised, as one HistoryError naming the file."""
+    try:
+        yield
     except SyntaxError as err:
         where = f"{Path(err.filename or '?').name}, line {err.lineno}"
         raise HistoryError(
@@ -101,7 +110,6 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
             f"a revision file failed to load{_where(err)} ({type(err).__name__}: "
             f"{first_line(err)}); fix or remove it"
         ) from err
-    return found
 
 
 def _where(err: BaseException) -> str:
@@ -149,8 +157,43 @@ def graph_of(loaded: list[Script]) -> Graph:
 
 
 def load_graph(cfg: Config) -> Graph:
-    """Load every revision file named by the Alembic config into a Graph."""
-    return graph_of(load_scripts(script_directory(cfg)))
+    """The graph of every revision file the Alembic config names, from the files' headers
+    (read without running them, cached: tools.headers); a file whose header is not literal
+    is imported."""
+    return _read_graph(script_directory(cfg), cfg)
+
+
+def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
+    import logging
+
+    from tools import headers
+    from tools.dialects import safe_revision
+
+    def imported(path: str) -> Header:
+        """The header of a file that must run to be known: imported as Alembic does."""
+        from alembic.script.base import Script
+
+        with loading_errors():
+            script = Script._from_path(scripts, path)
+        if script is None:  # pragma: no cover - the listing filtered such names out
+            raise HistoryError(f"{path} is not a revision file")
+        return header_of(script)
+
+    root = Path(str(cfg.config_file_name)).parent
+    found = headers.read(scripts, root, cfg.config_ini_section, imported)
+    if found is None:  # compiled files only: imported, as Alembic does
+        return graph_of(load_scripts(scripts))
+    if found.newly_imported:
+        names = ", ".join(path.name for path in found.newly_imported)
+        logging.getLogger("schemactl").warning(
+            "%d revision file(s) read by importing them (their header is not literal strings): %s",
+            len(found.newly_imported),
+            names,
+        )
+    for header in found.headers:
+        # A revision id reaches SQL and file names: refuse one that is not plain.
+        safe_revision(header.revision)
+    return build_graph(found.headers)
 
 
 @dataclass(frozen=True)
@@ -161,8 +204,20 @@ class History:
     scripts: ScriptDirectory | None = field(default=None, repr=False)
     loaded: dict[RevisionId, Any] = field(default_factory=dict, repr=False)  # id -> Script
     project: Project | None = field(default=None, repr=False)
+    # Whether every file was imported (load_history); False: read from headers, each module
+    # imported when asked for (read_history).
+    complete: bool = True
 
     def module(self, revision: RevisionId) -> Any:
+        """A revision's module; a history read from headers imports it now, and just it."""
+        if revision not in self.loaded:
+            if self.scripts is None:
+                raise KeyError(revision)
+            from alembic.script.base import Script
+
+            with loading_errors():
+                script = Script._from_path(self.scripts, self.graph[revision].path)
+            self.loaded[revision] = script
         return self.loaded[revision].module
 
     def find(self, name: str) -> tuple[RevisionId, ...]:
@@ -192,9 +247,9 @@ class History:
 
     @cached_property
     def _revision_map(self) -> RevisionMap:
-        if self.scripts is not None:
+        if self.scripts is not None and self.complete:
             return self.scripts.revision_map
-        return revision_map(self.graph)
+        return revision_map(self.graph)  # in memory: nothing more is imported
 
 
 def revision_map(graph: Graph) -> RevisionMap:
@@ -207,6 +262,7 @@ def revision_map(graph: Graph) -> RevisionMap:
             AlembicRevision(
                 rev,
                 graph[rev].parents or None,
+                dependencies=graph[rev].dependencies or None,
                 branch_labels=graph[rev].labels or None,
             )
             for rev in graph.order
@@ -215,7 +271,20 @@ def revision_map(graph: Graph) -> RevisionMap:
     return RevisionMap(revisions)
 
 
-def load_history(project: Project) -> History:
+def read_history(project: Project) -> History:
+    """The history from the files' headers (tools.headers), no file imported: what status,
+    graph, name resolution and planning need. A revision's module is imported when it is
+    asked for, and just it: a command imports exactly the files it runs."""
+    cfg = project.alembic_config()
+    scripts = script_directory(cfg)
+    return History(_read_graph(scripts, cfg), scripts, {}, project, complete=False)
+
+
+def load_history(project: Project, *, every_file: bool = False) -> History:
+    """The history, its modules imported as they are run (read_history); ``every_file``:
+    every revision file imported now, as Alembic loads them (the CI gate checks them all)."""
+    if not every_file:
+        return read_history(project)
     scripts = script_directory(project.alembic_config())
     loaded = load_scripts(scripts)
     return History(

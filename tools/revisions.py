@@ -133,9 +133,11 @@ class BranchInfo:
 
 def list_branches(project: Project) -> list[BranchInfo]:
     from tools.capture import capture_operations
-    from tools.history import load_history
+    from tools.history import read_history
 
-    history = load_history(project)
+    # The graph from the files' headers; just the branches' files are imported (to capture
+    # the tables they touch).
+    history = read_history(project)
     graph = history.graph
     dialect = project.environment().dialect
     branches = []

@@ -1,0 +1,259 @@
+"""The graph from revision headers (ast, cached: tools.headers) against the graph from
+importing every file (Alembic's way): the same on every scenario folder, cold and warm; the
+cache changes file by file; what is not literal is imported and reported once; status and
+graph import no revision file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+
+import pytest
+
+from tests.conftest import REPO, SCENARIOS, schemactl
+from tools import headers
+from tools.config import load_project
+from tools.history import graph_of, load_graph, load_scripts, script_directory
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
+
+GRAPHS = SCENARIOS / "graphs"
+
+
+def _shape(name: str, tmp_path):
+    project = tmp_path / name
+    shutil.copytree(GRAPHS / "_project", project)
+    shutil.copy(SCENARIOS / "plain_alembic" / "migrations" / "env.py", project / "env.py")
+    shutil.copytree(GRAPHS / name / "versions", project / "versions")
+    return project / "alembic.ini"
+
+
+def _copy(folder, tmp_path):
+    shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns(".schemactl*"))
+    return tmp_path / folder.name / "alembic.ini"
+
+
+def _repo(tmp_path, scenario: str | None = None):
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    shutil.copy(REPO / "alembic.ini", dest)
+    for folder in ("tools", "schema", "versions", "reporting"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__py*"))
+    for path in sorted((SCENARIOS / scenario).glob("*.py")) if scenario else ():
+        shutil.copy(path, dest / "versions" / path.name)
+    return dest / "alembic.ini"
+
+
+def _generated(tmp_path, size: int, **options):
+    generate(size, tmp_path / f"history-{size}", **options)
+    return tmp_path / f"history-{size}" / "alembic.ini"
+
+
+PROJECTS = {
+    **{
+        f"graphs/{p.name}": (lambda tmp, name=p.name: _shape(name, tmp))
+        for p in sorted(GRAPHS.iterdir())
+        if p.is_dir() and not p.name.startswith("_")
+    },
+    **{
+        f"corpus/{p.name}": (lambda tmp, folder=p: _copy(folder, tmp))
+        for p in sorted((SCENARIOS / "corpus").iterdir())
+        if (p / "alembic.ini").is_file()
+    },
+    "plain_alembic": lambda tmp: _copy(SCENARIOS / "plain_alembic", tmp),
+    "repo": _repo,
+    "repo+two_features": lambda tmp: _repo(tmp, "two_features"),
+    "repo+stale_branch": lambda tmp: _repo(tmp, "stale_branch"),
+    "generated-300": lambda tmp: _generated(tmp, 300),
+    "generated-importing": lambda tmp: _generated(tmp, 120, import_cost_ms=1),
+}
+
+
+def _configs(ini):
+    """An Alembic Config per database of the project."""
+    project = load_project(ini)
+    return [project.for_database(name).alembic_config() for name in project.databases]
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_the_header_graph_is_the_import_graph(name, tmp_path):
+    for cfg in _configs(PROJECTS[name](tmp_path)):
+        imported = graph_of(load_scripts(script_directory(cfg)))
+        assert imported.order, name
+        cold = load_graph(cfg)
+        warm = load_graph(cfg)
+        assert cold == imported
+        assert warm == imported
+        assert [cold[r].message for r in cold.order] == [imported[r].message for r in cold.order]
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """The files read from source (not from the cache), in order."""
+    seen: list[str] = []
+    real = headers.literal_header
+
+    def spy(source: bytes, path: str):
+        seen.append(path.rsplit("/", 1)[-1])
+        return real(source, path)
+
+    monkeypatch.setattr(headers, "literal_header", spy)
+    return seen
+
+
+def test_editing_adding_or_removing_a_file_changes_just_its_entry(tmp_path, parses):
+    ini = _repo(tmp_path)
+    cfg = _configs(ini)[0]
+    versions = tmp_path / "repo" / "versions"
+    load_graph(cfg)
+    assert len(parses) == 12  # cold: every file
+    parses.clear()
+    load_graph(cfg)
+    assert parses == []  # warm: none
+    cache = json.loads(next((tmp_path / "repo" / ".schemactl_cache").glob("headers-*")).read_text())
+    before = cache["entries"]
+
+    edited = versions / "0010_68cfa590ad28_add_customers_tax_id.py"
+    edited.write_text(edited.read_text().replace('"""Add customers.tax_id', '"""Tax ids'))
+    graph = load_graph(cfg)
+    assert parses == [edited.name]
+    assert graph["68cfa590ad28"].message.startswith("Tax ids")
+
+    parses.clear()
+    for path in sorted((SCENARIOS / "two_features").glob("*.py"))[:1]:
+        shutil.copy(path, versions / path.name)
+        added = path.name
+    graph = load_graph(cfg)
+    assert parses == [added] and "a1a1a1a1a1a1" in graph.revisions
+
+    parses.clear()
+    (versions / added).unlink()
+    graph = load_graph(cfg)
+    assert parses == [] and "a1a1a1a1a1a1" not in graph.revisions
+    after = json.loads(
+        next((tmp_path / "repo" / ".schemactl_cache").glob("headers-*")).read_text()
+    )["entries"]
+    assert set(after) == set(before)
+    changed = {path for path in after if after[path]["sha256"] != before[path]["sha256"]}
+    assert changed == {str(edited.resolve())}
+
+
+NOT_LITERAL = '''"""Built, not written"""
+from alembic import op
+
+PARENTS = ["{parent}"]
+revision = "{rev}"
+down_revision = PARENTS[0]
+
+
+def upgrade():
+    op.execute("SELECT 1")
+
+
+def downgrade():
+    op.execute("SELECT 1")
+'''
+
+
+def test_a_header_that_is_not_literal_is_imported_and_said_once(tmp_path, caplog, parses):
+    ini = _repo(tmp_path)
+    odd = tmp_path / "repo" / "versions" / "0011_0dd000000001_built.py"
+    odd.write_text(NOT_LITERAL.format(parent="68cfa590ad28", rev="0dd000000001"))
+    cfg = _configs(ini)[0]
+    with caplog.at_level(logging.WARNING, logger="schemactl"):
+        graph = load_graph(cfg)
+        assert graph["0dd000000001"].parents == ("68cfa590ad28",)
+        assert graph == graph_of(load_scripts(script_directory(cfg)))
+        assert [r.getMessage() for r in caplog.records] == [
+            "1 revision file(s) read by importing them (their header is not literal strings): "
+            "0011_0dd000000001_built.py"
+        ]
+        caplog.clear()
+        again = load_graph(cfg)  # imported again (what it imports may change), not said again
+        assert again == graph and caplog.records == []
+    # Through the command line: a note on stderr, the first time only.
+    (tmp_path / "repo" / ".schemactl_cache").rename(tmp_path / "old-cache")
+    first = schemactl(tmp_path / "repo", "graph")
+    second = schemactl(tmp_path / "repo", "graph")
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert first.stderr == (
+        "Note: 1 revision file(s) read by importing them (their header is not literal "
+        "strings): 0011_0dd000000001_built.py\n"
+    )
+    assert second.stderr == "" and first.stdout == second.stdout
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_text("{not json"),
+        lambda path: path.write_text('{"schemactl_headers": 99, "entries": {}}'),
+        lambda path: path.write_text('{"other_tool": true}'),
+        lambda path: path.write_text(
+            path.read_text().replace('"down_revision": [', '"down_revision": 7, "x": [', 1)
+        ),
+        lambda path: path.write_bytes(b"\xff\xfe\x00garbage"),
+    ],
+    ids=["corrupt", "another-format", "foreign", "wrong-shape", "not-text"],
+)
+def test_a_damaged_cache_is_rebuilt_silently(tmp_path, caplog, damage):
+    ini = _repo(tmp_path)
+    cfg = _configs(ini)[0]
+    truth = load_graph(cfg)
+    [cache] = (tmp_path / "repo" / ".schemactl_cache").glob("headers-*")
+    damage(cache)
+    with caplog.at_level(logging.DEBUG):
+        assert load_graph(cfg) == truth
+    assert caplog.records == []
+    assert json.loads(cache.read_text())["schemactl_headers"] == headers.CACHE_FORMAT
+
+
+def test_a_cache_that_cannot_be_written_is_done_without(tmp_path):
+    ini = _repo(tmp_path)
+    (tmp_path / "repo" / ".schemactl_cache").write_text("a file where the folder would be")
+    cfg = _configs(ini)[0]
+    assert load_graph(cfg) == graph_of(load_scripts(script_directory(cfg)))
+
+
+def test_the_cache_ignores_itself_in_git(tmp_path):
+    load_graph(_configs(_repo(tmp_path))[0])
+    assert (tmp_path / "repo" / ".schemactl_cache" / ".gitignore").read_text().endswith("*\n")
+
+
+MARKER = """
+import pathlib as _marker
+_marker.Path(__file__).with_suffix(".imported").touch()
+"""
+
+
+def test_status_graph_and_branch_list_import_no_file_sql_imports_what_it_runs(tmp_path):
+    """Each revision file leaves a mark when it is imported: status and graph leave none,
+    branch list only its branches' files, sql those in its range."""
+    ini = _repo(tmp_path)
+    versions = tmp_path / "repo" / "versions"
+    for path in versions.glob("*.py"):
+        text = path.read_text()
+        head, sep, rest = text.partition("\ndef upgrade")
+        path.write_text(head + MARKER + sep + rest)
+
+    def marked():
+        found = sorted(p.stem.split("_")[1] for p in versions.glob("*.imported"))
+        for p in versions.glob("*.imported"):
+            p.unlink()
+        return found
+
+    env = {"BILLGEN_DEV_URL": f"sqlite:///{tmp_path}/dev.db"}
+    for command in (("status",), ("graph",), ("status",), ("-n", "alembic", "graph")):
+        done = schemactl(ini.parent, *command, env=env)
+        assert done.returncode == 0, done.stderr
+        assert marked() == [], command
+    listed = schemactl(ini.parent, "branch", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert marked() == sorted(["466a3e31682b", "fa4621c62bf9", "83a14815e175", "fcac57c435d7"])
+    assert "payments" in listed.stdout and "discounts, invoices" in listed.stdout
+    rendered = schemactl(ini.parent, "sql", "--env", "prod", "--from", "e58b81ed3f5b", "--stdout")
+    assert rendered.returncode == 0, rendered.stderr
+    assert marked() == ["68cfa590ad28"]
