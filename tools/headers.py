@@ -287,7 +287,6 @@ def read(
     newly: list[Path] = []
     racy = False
     for where in revision_files(scripts):
-        path = Path(where)
         info = os.stat(where)
         stat = [info.st_size, info.st_mtime_ns, info.st_ino]
         entry = cached.get(where)
@@ -300,13 +299,13 @@ def read(
                 header = literal_header(source, where)
                 entry = {"header": _dump(header) if header else None}
                 if header is None:
-                    newly.append(path)
+                    newly.append(Path(where))
             entry = {**entry, "sha256": digest, "stat": stat}
         entries[where] = entry
         header = _undump(entry["header"], where) if entry["header"] is not None else None
         if header is None:
             header = imported(where)
-            by_import.append(path)
+            by_import.append(Path(where))
         headers.append(header)
     if entries != cached or racy:
         _save(cache_file, entries)
@@ -348,16 +347,25 @@ def _load(cache_file: Path) -> tuple[dict[str, dict[str, Any]], int]:
             return {}, 0
         entries = data["entries"]
         for entry in entries.values():
-            header = entry["header"]
-            if header is not None:
-                _undump(header, "")  # every field there, of the right shape
-                if not all(isinstance(v, list) for k, v in header.items() if k in NAMES[1:]):
-                    return {}, 0
             if not isinstance(entry["sha256"], str) or not isinstance(entry["stat"], list):
+                return {}, 0
+            header = entry["header"]
+            if header is not None and not _well_formed(header):
                 return {}, 0
         return entries, int(data["written"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}, 0
+
+
+def _well_formed(header: dict[str, Any]) -> bool:
+    return (
+        isinstance(header["revision"], str)
+        and isinstance(header["message"], str)
+        and all(
+            isinstance(header[key], list) and all(isinstance(v, str) for v in header[key])
+            for key in ("down_revision", "branch_labels", "depends_on")
+        )
+    )
 
 
 def _save(cache_file: Path, entries: dict[str, dict[str, Any]]) -> None:
