@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import DIALECTS, REPO, apply_script, schemactl
+from tests.conftest import DIALECTS, REPO, SCENARIOS, apply_script, schemactl
 
 REPORTING_VAR = {
     "sqlite": "BILLGEN_DEV_REPORTING_URL",
@@ -262,25 +263,8 @@ script_location = %(here)s/engine2
 sqlalchemy.url = sqlite:///%(here)s/two.db
 """
 
-COOKBOOK_ENV = """\
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-
-if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section), poolclass=pool.NullPool
-    )
-    with engine.connect() as connection:
-        context.configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-"""
+# Alembic's own env.py, which reads the URL of the section `alembic -n NAME` picked.
+COOKBOOK_ENV = SCENARIOS / "corpus" / "online_ops" / "migrations" / "env.py"
 
 COOKBOOK_REVISION = '''\
 """Create {table}"""
@@ -312,7 +296,7 @@ def test_a_foreign_project_in_the_cookbook_idiom(tmp_path):
     ):
         folder = tmp_path / name
         (folder / "versions").mkdir(parents=True)
-        (folder / "env.py").write_text(COOKBOOK_ENV)
+        shutil.copy(COOKBOOK_ENV, folder / "env.py")
         (folder / "script.py.mako").write_text((REPO / "tools/alembic/script.py.mako").read_text())
         (folder / "versions" / f"{rev}_create.py").write_text(
             COOKBOOK_REVISION.format(rev=rev, table=table)
