@@ -60,7 +60,7 @@ def literal_header(source: bytes, path: str) -> Header | None:
     literal (the file must then be imported to know it)."""
     try:
         tree = ast.parse(source, filename=path)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # importing it reports the error as Alembic would
     values: dict[str, Any] = {}
     for node in tree.body:
