@@ -204,7 +204,7 @@ def _projects(ctx: typer.Context, database: str | None) -> list[Project]:
     project = _project(ctx, database)
     if _database(ctx, database) is not None:
         return [project]
-    return [replace(p, x_arguments=project.x_arguments) for p in project.each_database()]
+    return project.each_database()  # each keeps the -x arguments
 
 
 def _database(ctx: typer.Context, database: str | None) -> str | None:
@@ -886,32 +886,29 @@ def verify(
     Example: schemactl verify --env prod --json
     """
     from tools.verify import verify as run
+    from tools.verify import verify_each
 
     with _user_errors():
         projects = _projects(ctx, database)
-        if len(projects) == 1:
-            reports = [run(projects[0], _env(ctx, env))]
-    failed = False
-    if len(projects) > 1:
-        reports, done = [], []
-        for project in projects:
-            _current.named = None if project.default_database else project.database
-            try:
-                reports.append(run(project, _env(ctx, env)))
-                done.append(project.database)
-            except SchemactlError as err:
-                # One database that cannot be verified does not hide the others.
-                message = _for_database(str(err))
-                typer.echo(f"Error: database {project.database}: {message}", err=True)
-                failed = True
-    if as_json:
         if len(projects) == 1:  # one database asked (-n), or the project's only one
-            _echo_json(reports[0].as_json())
+            report = run(projects[0], _env(ctx, env))
+    if len(projects) == 1:
+        if as_json:
+            _echo_json(report.as_json())
         else:
-            _echo_json([{"database": p, **r.as_json()} for p, r in zip(done, reports, strict=True)])
+            typer.echo(format_verification(report))
+        if not report.ok:
+            raise typer.Exit(code=1)
+        return
+    outcomes = verify_each(projects, _env(ctx, env))
+    for failed in (o for o in outcomes if o.report is None):
+        typer.echo(f"Error: database {failed.database}: {failed.error}", err=True)
+    done = [(o.database, o.report) for o in outcomes if o.report is not None]
+    if as_json:
+        _echo_json([{"database": name, **report.as_json()} for name, report in done])
     else:
-        typer.echo("\n\n".join(format_verification(report) for report in reports))
-    if failed or not all(report.ok for report in reports):
+        typer.echo("\n\n".join(format_verification(report) for _, report in done))
+    if len(done) < len(outcomes) or not all(report.ok for _, report in done):
         raise typer.Exit(code=1)
 
 

@@ -54,6 +54,31 @@ class Verification:
         }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One database's verification, or why it could not be verified."""
+
+    database: str
+    report: Verification | None
+    error: str | None = None  # one line, its advice naming the database
+
+
+def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome]:
+    """``verify`` for each database of a project (``projects``: one per database); one that
+    cannot be verified (no URL, no database there) does not hide the others."""
+    from tools.errors import SchemactlError
+    from tools.text import naming_database
+
+    outcomes = []
+    for project in projects:
+        try:
+            outcomes.append(Outcome(project.database, verify(project, env)))
+        except SchemactlError as err:
+            named = None if project.default_database else project.database
+            outcomes.append(Outcome(project.database, None, naming_database(str(err), named)))
+    return outcomes
+
+
 def verify(project: Project, env: str | None = None) -> Verification:
     from sqlalchemy import create_engine, pool
 
