@@ -280,13 +280,15 @@ def load_project(
         hint = "run from the repository root" if config_path is None else "check the path"
         raise ConfigError(f"no Alembic config at {path}; {hint} or pass -c PATH/TO/alembic.ini")
     path = path.resolve()
+    cfg = Config(str(path))
     if database is None:
         try:
-            names = databases_of(Config(str(path)).file_config)
+            names = databases_of(cfg.file_config)
         except (configparser.Error, UnicodeDecodeError):
             names = ()  # reported, with the line at fault, by project_from_alembic_config
         database = names[0] if names else MAIN_SECTION
-    return project_from_alembic_config(Config(str(path), ini_section=database))
+    cfg.config_ini_section = database  # the section `alembic -n NAME` reads
+    return project_from_alembic_config(cfg)
 
 
 MAIN_SECTION = "alembic"
@@ -495,27 +497,17 @@ def _environment(
                 f"{', '.join(databases) or 'none'}"
             )
     first = database is None or database == databases[0]
-    own = (database or "").lower()
-    url_env = section.get(f"{own}.url_env") or (section.get("url_env") if first else None)
-    default_url = section.get(f"{own}.default_url") or (
-        section.get("default_url") if first else None
-    )
+    url_env, default_url = _url_settings(section, database or databases[0], databases)
     others = tuple(
-        (
-            other,
-            section.get(f"{other.lower()}.url_env")
-            or (section.get("url_env") if other == databases[0] else None),
-            section.get(f"{other.lower()}.default_url")
-            or (section.get("default_url") if other == databases[0] else None),
-        )
+        (other, *_url_settings(section, other, databases))
         for other in (databases if database is not None else ())
         if other != database
     )
     return Environment(
         name=name,
         dialect=dialect,
-        url_env=url_env or None,
-        default_url=default_url or None,
+        url_env=url_env,
+        default_url=default_url,
         settings=settings,
         online=online,
         backup=backup,
@@ -523,6 +515,21 @@ def _environment(
         database=None if first else database,
         others=others,
     )
+
+
+def _url_settings(
+    section: Mapping[str, str], database: str, databases: tuple[str, ...]
+) -> tuple[str | None, str | None]:
+    """A database's url_env and default_url in an environment's section: NAME.url_env and
+    NAME.default_url (the ini parser lowercases keys), or for the first database, also the
+    plain url_env and default_url."""
+    first = not databases or database == databases[0]
+    own = database.lower()
+    url_env = section.get(f"{own}.url_env") or (section.get("url_env") if first else None)
+    default_url = section.get(f"{own}.default_url") or (
+        section.get("default_url") if first else None
+    )
+    return url_env or None, default_url or None
 
 
 def _switch(env: str, section: Mapping[str, str], key: str, purpose: str) -> bool:
