@@ -145,15 +145,13 @@ def _ids(value: object) -> bool:
 # Text that can bind a name from inside an expression (a walrus, a call that writes
 # globals): where a file holds none of it, only its statements need a look.
 _RISKY = re.compile(rb":=|\b(?:globals|vars|locals|exec|eval|setattr|__import__|__dict__|match)\b")
-_BODIES = ("body", "orelse", "finalbody", "handlers")
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _rebound(tree: ast.Module, assignments: int, source: bytes) -> bool:
     """Whether anything but the ``assignments`` top-level literal assignments could bind a
     header name (or the docstring): another assignment, an import, a def, a global
-    statement, a walrus, or a call that writes globals."""
-    if _RISKY.search(source):
-        return _rebound_anywhere(tree, assignments)
+    statement, a walrus, a match pattern, or a call that writes globals."""
     stores = 0
     statements: list[ast.AST] = list(tree.body)
     while statements:
@@ -164,7 +162,9 @@ def _rebound(tree: ast.Module, assignments: int, source: bytes) -> bool:
         stores += found
         for name in _BODIES:
             statements.extend(getattr(node, name, ()))
-    return stores != assignments
+    # Only a file whose text holds a walrus, a globals-writing name or `match` can bind
+    # from inside an expression or a pattern: just those are walked node by node.
+    return stores != assignments or bool(_RISKY.search(source) and _expression_binds(tree))
 
 
 def _binds(node: ast.AST) -> int | None:
@@ -195,31 +195,21 @@ def _binds(node: ast.AST) -> int | None:
     return stores
 
 
-def _rebound_anywhere(tree: ast.Module, assignments: int) -> bool:
-    """``_rebound`` for a file whose expressions might bind: every node is looked at."""
-    stores = 0
+def _expression_binds(tree: ast.Module) -> bool:
+    """Whether an expression or a match pattern could bind a header name: a walrus, a
+    pattern capture, or a name that writes globals (globals(), exec, setattr, __dict__)."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id in _DYNAMIC:
-                return True
-            stores += node.id in _WATCHED and not isinstance(node.ctx, ast.Load)
-            continue
-        if isinstance(node, ast.Attribute):
-            bound = {node.attr} if not isinstance(node.ctx, ast.Load) else set()
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            bound = {"*" if a.name == "*" else (a.asname or a.name) for a in node.names}
-            if "*" in bound:
-                return True
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            bound = set(node.names)
-        elif isinstance(node, ast.MatchMapping):
-            bound = {node.rest} if node.rest else set()
-        else:  # def, class, except ... as, match patterns: a name of their own
-            name = getattr(node, "name", None)
-            bound = {name} if isinstance(name, str) else set()
-        if _WATCHED & bound:
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC:
             return True
-    return stores != assignments
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            return True
+        if isinstance(node, ast.NamedExpr) and node.target.id in _WATCHED:
+            return True
+        if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name in _WATCHED:
+            return True
+        if isinstance(node, ast.MatchMapping) and node.rest in _WATCHED:
+            return True
+    return False
 
 
 # -- the files, as Alembic lists them -------------------------------------------------------

@@ -100,6 +100,8 @@ def test_literal_forms(header):
         "    pass",
         'revision = "r1"\ndown_revision = None\nmatch 1:\n    case revision:\n        pass',
         'revision = "r1"\ndown_revision = None\nexec("revision = 2")',
+        'revision = "r1"\ndown_revision = None\nimport sys\n'
+        'sys.modules[__name__].__dict__["revision"] = "y"',
         'revision = "r1"\ndown_revision = None\ndef depends_on():\n    pass',
         'revision = "r1"',  # no down_revision: importing reports it
         "down_revision = None",  # no revision: legacy file names, or an error
@@ -141,3 +143,13 @@ def test_an_encoding_cookie_and_non_ascii_are_read_as_python_reads_them():
     )
     header = literal_header(source.encode("latin-1"), "/x/r.py")
     assert header is not None and header.message == "Caf\xe9 totals"
+
+
+def test_a_comprehension_variable_is_its_own_scope():
+    """A comprehension's loop variable binds nothing at module level (Python 3): the header
+    is still literal, and what importing gives."""
+    source = (
+        'revision = "r1"\ndown_revision = None\n'
+        "def upgrade():\n    return [revision for revision in ('a', 'b')]\n"
+    )
+    assert literal_header(source.encode(), "/x/r.py") == imported(source)
