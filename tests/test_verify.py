@@ -21,6 +21,14 @@ DROP_INDEX = {
 }
 
 
+def verify(repo, database, *options):
+    """`schemactl verify` of the billing database (the first) of the repo at ``repo``."""
+    config = str(repo / "alembic.ini")
+    return runner.invoke(
+        app, ["-c", config, "-n", "alembic", "verify", "--env", database.env, *options]
+    )
+
+
 def execute(db, *statements):
     engine = create_engine(db.url, poolclass=pool.NullPool)
     with engine.begin() as connection:
@@ -37,10 +45,7 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     applied = apply_script(database, tmp_path / "s" / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
 
-    clean = runner.invoke(
-        app,
-        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
-    )
+    clean = verify(repo_copy, database)
     assert clean.exit_code == 0, clean.output
     assert clean.stdout.splitlines()[1:] == [
         "Database at 68cfa590ad28; compared with a scratch database upgraded to the same.",
@@ -55,19 +60,7 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     phone = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
     phone.write_text(phone.read_text() + "\n# edited after it reached the database\n")
 
-    result = runner.invoke(
-        app,
-        [
-            "-c",
-            str(repo_copy / "alembic.ini"),
-            "-n",
-            "alembic",
-            "verify",
-            "--env",
-            database.env,
-            "--json",
-        ],
-    )
+    result = verify(repo_copy, database, "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["drift"] == [
@@ -101,9 +94,7 @@ def plain_alembic_upgrade(project, database, target: str = "heads") -> None:
 def test_verify_without_audit_table_still_compares_the_schema(project, database):
     plain_alembic_upgrade(project, database, "9ecdc98b5e8a")
     execute(database, "ALTER TABLE users DROP COLUMN phone")
-    result = runner.invoke(
-        app, ["-c", str(REPO / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env]
-    )
+    result = verify(REPO, database)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[2:] == [
         "DRIFT missing column users.phone",
@@ -122,26 +113,11 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
     for script in (tmp_path / "all" / "upgrade.sql", tmp_path / "last" / "rollback.sql"):
         applied = apply_script(database, script)
         assert applied.returncode == 0, applied.stderr
-    clean = runner.invoke(
-        app,
-        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
-    )
+    clean = verify(repo_copy, database)
     assert clean.exit_code == 0, clean.output
     plain_alembic_upgrade(project, database)
 
-    result = runner.invoke(
-        app,
-        [
-            "-c",
-            str(repo_copy / "alembic.ini"),
-            "-n",
-            "alembic",
-            "verify",
-            "--env",
-            database.env,
-            "--json",
-        ],
-    )
+    result = verify(repo_copy, database, "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["drift"] == [] and report["edited"] == []
@@ -151,9 +127,6 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
         "68cfa590ad28",
     ]  # fmt: skip
     assert "the audit's last row undoes it" in report["audit_disagrees"][0]
-    shown = runner.invoke(
-        app,
-        ["-c", str(repo_copy / "alembic.ini"), "-n", "alembic", "verify", "--env", database.env],
-    )
+    shown = verify(repo_copy, database)
     assert shown.stdout.splitlines()[-1] == "6 problem(s)"
     assert sum(line.startswith("AUDIT 466a3e31682b: ") for line in shown.stdout.splitlines()) == 1
