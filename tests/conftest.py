@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
-from tools.dialects import TOOL_TABLES, ScriptDialect, script_dialect
+from tools.dialects import ScriptDialect, is_tool_table, script_dialect
 from tools.scratch import schema_of, scratch_database
 from tools.snapshot import Schema
 
@@ -153,8 +153,9 @@ def model_diff(url: URL, metadata: object = None) -> list[object]:
                 connection,
                 opts={
                     "compare_type": True,
+                    # schemactl's own tables (audit, backups) are not the models'.
                     "include_name": lambda name, kind, _: (
-                        not (kind == "table" and name in TOOL_TABLES)
+                        not (kind == "table" and is_tool_table(name))
                     ),
                 },
             )

@@ -142,7 +142,7 @@ def test_a_destructive_release_rolled_back_gives_every_row_back(repo_copy, datab
     header = upgrade.read_text().split("\n\n")[0]
     assert f"--   {REV}  drops column users.phone -> " in header
     assert f"--   {REV}  drops table discounts -> " in header
-    assert f"--   {REV}  narrows column tax_rates.rate -> " in header
+    assert f"--   {REV}  rounds column tax_rates.rate -> " in header
 
     applied = apply_script(database, upgrade)
     assert applied.returncode == 0, applied.stderr
@@ -228,8 +228,8 @@ def downgrade():
 
 @pytest.mark.parametrize("database", DIALECTS, indirect=True)
 def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, database):
-    """Three releases; the second and third destroy data. `backups` lists what each kept;
-    the purge script for releases before 0003 drops the second's backups and no other, and
+    """Three releases; each destroys data. `backups` lists what each kept; the purge script
+    for releases before 0003 drops the first's and second's backups and no other, and
     the second's rollback still applies afterwards (its data does not come back)."""
     env = first_release_with_rows(repo_copy, database)
     folder = repo_copy / "sql_out" / database.env
@@ -247,7 +247,10 @@ def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, da
     listed = schemactl(repo_copy, "--env", database.env, "backups", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     kept = {b["name"]: (b["release"], b["rows"]) for b in json.loads(listed.stdout)["backups"]}
+    (folder_1,) = folder.glob("0001_*")
     assert kept == {
+        # 0005 rounds invoices.total_amount: release 0001 kept its values (none yet, then).
+        "ra66186b7cc1d_invoices_total_amount": (folder_1.name, 0),
         f"r{REV}_discounts": (folder_2.name, 2),
         f"r{REV}_tax_rates_rate": (folder_2.name, 4),
         f"r{REV}_users_phone": (folder_2.name, 3),
@@ -261,7 +264,7 @@ def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, da
         repo_copy, "--env", database.env, "backups", "--purge-before", "3", "--out", str(purge)
     )
     assert rendered.returncode == 0, rendered.stderr
-    assert rendered.stdout == "purge.sql   drops 3 backup tables\n"
+    assert rendered.stdout == "purge.sql   drops 4 backup tables\n"
     assert apply_script(database, purge).returncode == 0
     listed = schemactl(repo_copy, "--env", database.env, "backups", "--json", env=env)
     assert [b["name"] for b in json.loads(listed.stdout)["backups"]] == [

@@ -1,13 +1,15 @@
 """Backups: what a release's destructive steps drop, kept so its rollback gives it back.
 
 For each revision of a range, the operations its upgrade performs (captured offline) say
-what it destroys: a dropped column, a dropped table, a column narrowed to a smaller type.
-The upgrade script copies that first into a backup table the application never reads (the
-primary key with the values, or the whole table), named after the revision, table and
-column; the rollback script, once the revision's
-downgrade has rebuilt the structure, puts the values back (by primary key, or whole rows) and
-drops the backup. The primary key of each table is known offline by replaying the history's
-operations (tools.shapes); the columns of a table the downgrade recreates, from that
+what it destroys: a dropped column, a dropped table, a column whose type change loses values
+(narrowed, rounded, its time zone dropped: tools.narrowing). The upgrade script copies that
+first into a backup table the application never reads (the primary key with the values, or
+the whole table), named after the revision, table and column, and distinct from every other
+backup of the revision; the rollback script, once the revision's downgrade has rebuilt the
+structure, puts the values back (by primary key, or whole rows), parents before the
+children whose foreign keys point at them, and drops the backup. The primary key and the
+foreign keys of each table are known offline by replaying the history's operations
+(tools.shapes); the columns of a table the downgrade recreates, and their types, from that
 downgrade. What cannot be restored faithfully is named (``problem``), never skipped silently:
 its backup is kept for a DBA to use by hand.
 
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
+from tools.narrowing import loss
 
 if TYPE_CHECKING:
     from tools.capture import Operation, Session
@@ -49,20 +52,28 @@ class Backup:
     columns: tuple[str, ...] = ()
     # Why the rollback cannot put it back faithfully (the backup is then kept); None: it can.
     problem: str | None = None
+    # The types the downgrade gives the restored columns (a value kept as text, a
+    # PostgreSQL enum's, is cast back to them).
+    types: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def restorable(self) -> bool:
         return self.problem is None
 
 
-def backup_name(revision: RevisionId, table: str, column: str | None) -> str:
+def backup_name(
+    revision: RevisionId, table: str, column: str | None, *, distinct: bool = False
+) -> str:
     """The backup table's name: after the revision and the table (and column), so that any
     script undoing the revision finds it, whichever release or `schemactl sql` range it was
-    rendered as; a hash keeps a long one unique within the length every database takes."""
+    rendered as; a hash keeps a long one unique within the length every database takes, and
+    (``distinct``) one that another backup of the revision would share apart from it."""
     raw = "_".join(p for p in ("r" + revision[:12], table, column) if p)
     name = re.sub(r"[^a-z0-9_]+", "_", raw.lower())
-    if len(name) > _NAME_LIMIT:
-        digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
+    if len(name) > _NAME_LIMIT or distinct:
+        # The table and column apart, so users.phone and a table users_phone differ.
+        exact = f"{revision}\0{table}\0{column or ''}\0{COLUMN if column else TABLE}"
+        digest = hashlib.sha256(exact.encode()).hexdigest()[:8]
         name = f"{name[: _NAME_LIMIT - 9]}_{digest}"
     return name
 
@@ -102,31 +113,30 @@ def plan(
     requests = [(rev, "upgrade") for rev in order[: last + 1]]
     requests += [(rev, "downgrade") for rev in destroying]
     session = capture_session(history, dialect, requests)
-    keys = _primary_keys(history, session, set(destroying))
-    return {
-        rev: tuple(_backup(rev, op, keys[rev], session) for op in ops)
-        for rev, ops in destroying.items()
-    }
+    shapes = _shapes_before(history, session, set(destroying))
+    planned = {}
+    for rev, ops in destroying.items():
+        keys = {name: t.primary_key for name, t in shapes[rev].tables.items()}
+        backups = _distinct_names([_backup(rev, op, keys, session) for op in ops])
+        planned[rev] = tuple(_restore_order(backups, shapes[rev]))
+    return planned
 
 
 def _destroys(op: Operation) -> bool:
-    from tools.lint import narrows
-
     return op.name in ("drop_column", "drop_table") or (
-        op.name == "alter_column" and narrows(op.source)
+        op.name == "alter_column" and loss(op.source) is not None
     )
 
 
-def _primary_keys(
-    history: History, session: Session, wanted: set[RevisionId]
-) -> dict[RevisionId, dict[str, tuple[str, ...]]]:
-    """For each wanted revision, each table's primary key just before its upgrade."""
+def _shapes_before(history: History, session: Session, wanted: set[RevisionId]) -> dict[str, Any]:
+    """For each wanted revision, the tables' shapes (primary and foreign keys) just before
+    its upgrade."""
     from tools.shapes import Shapes
 
     shapes, found = Shapes(), {}
     for rev in history.graph.order:
         if rev in wanted:
-            found[rev] = {name: t.primary_key for name, t in shapes.tables.items()}
+            found[rev] = shapes.copy()
         if len(found) == len(wanted):
             break
         try:
@@ -137,6 +147,41 @@ def _primary_keys(
     return found
 
 
+def _distinct_names(backups: list[Backup]) -> list[Backup]:
+    """Backups of one revision whose names would be the same (column users.phone and table
+    users_phone) each get a name of their own."""
+    names = [b.name for b in backups]
+    return [
+        replace(b, name=backup_name(b.revision, b.table, b.column, distinct=True))
+        if names.count(b.name) > 1
+        else b
+        for b in backups
+    ]
+
+
+def _restore_order(backups: list[Backup], shapes: Any) -> list[Backup]:
+    """The order a rollback restores in: a table's rows before the rows and columns of every
+    table whose foreign keys refer to it (as the keys were before the upgrade), whole rows
+    before a column of the same table; otherwise as the upgrade destroyed them."""
+    remaining = list(backups)
+    ordered: list[Backup] = []
+
+    def waits_for(b: Backup, other: Backup) -> bool:
+        if other.table == b.table:
+            return other.kind == TABLE and b.kind == COLUMN
+        shape = shapes.tables.get(b.table)
+        return shape is not None and other.table in shape.parents
+
+    while remaining:
+        ready = next(
+            (b for b in remaining if not any(waits_for(b, o) for o in remaining if o is not b)),
+            remaining[0],  # a cycle of foreign keys: as destroyed
+        )
+        ordered.append(ready)
+        remaining.remove(ready)
+    return ordered
+
+
 def _backup(
     rev: RevisionId,
     op: Operation,
@@ -144,6 +189,7 @@ def _backup(
     session: Session,
 ) -> Backup:
     table = str(op.table)
+    types = _restored_types(session, rev, table)
     if op.name == "drop_table":
         recreated = _recreated_columns(session, rev, table)
         return Backup(
@@ -159,9 +205,10 @@ def _backup(
             if recreated
             else f"the downgrade of {rev} does not recreate table {table}, so its rows cannot "
             "be put back",
+            types=types,
         )
     column = str(op.target)
-    verb = "drops" if op.name == "drop_column" else "narrows"
+    verb = "drops" if op.name == "drop_column" else loss(op.source) or "changes"
     key = keys.get(table, ())
     if column in key:  # its own key cannot find its rows again
         return Backup(
@@ -182,7 +229,30 @@ def _backup(
         if key
         else f"table {table} has no primary key, so the values of {column} cannot be matched "
         "to their rows: the backup holds the whole table",
+        types=types,
     )
+
+
+def _restored_types(session: Session, rev: RevisionId, table: str) -> tuple[tuple[str, Any], ...]:
+    """The types the downgrade of ``rev`` gives the columns of ``table`` it (re)creates or
+    changes back: what restored values are cast to."""
+    from sqlalchemy import Column
+
+    try:
+        operations = session.get(rev, "downgrade").operations
+    except SchemactlError:
+        return ()
+    found: dict[str, Any] = {}
+    for op in operations:
+        if op.table != table or op.source is None:
+            continue
+        if op.name == "create_table":
+            found.update((c.name, c.type) for c in op.source.columns if isinstance(c, Column))
+        elif op.name == "add_column":
+            found[op.source.column.name] = op.source.column.type
+        elif op.name == "alter_column" and op.source.modify_type is not None:
+            found[op.source.column_name] = op.source.modify_type
+    return tuple(sorted(found.items(), key=lambda item: item[0]))
 
 
 def _recreated_columns(session: Session, rev: RevisionId, table: str) -> tuple[str, ...] | None:
@@ -225,11 +295,12 @@ def restore_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[st
         if not b.restorable:
             continue
         # A backup purged since (or never taken: backup = off then) restores nothing.
+        types = dict(b.types)
         if b.kind == COLUMN and b.column:
             found += dialect.ensure_backup(b.name, b.table, (*b.key, b.column))
-            found += dialect.restore_by_key(b.name, b.table, b.key, b.column)
+            found += dialect.restore_by_key(b.name, b.table, b.key, b.column, types)
         else:
             found += dialect.ensure_backup(b.name, b.table, b.columns)
-            found += dialect.restore_rows(b.name, b.table, b.columns)
+            found += dialect.restore_rows(b.name, b.table, b.columns, types)
         found += dialect.drop_backup(b.name)
     return (*dialect.backup_setup(), *found) if found else ()

@@ -105,7 +105,7 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
     from tools.backup import plan
     from tools.history import load_history
     from tools.history import plan as plan_range
-    from tools.release import read_manifest
+    from tools.release import BACKUPS_FROM_FORMAT, read_manifest
 
     environment = project.environment(env)
     releases = read_manifest(project, environment).releases
@@ -121,7 +121,7 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
         )
     history = load_history(project)
     kind = environment.kind
-    older = [r for r in releases[: before - 1] if r.format >= 5]
+    older = [r for r in releases[: before - 1] if r.format >= BACKUPS_FROM_FORMAT]
     names: list[tuple[str, str]] = []  # (release, backup name)
     for rel in older:
         span = plan_range(history.graph, rel.start, rel.end)

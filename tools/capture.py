@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tools import literals
+from tools.dialects import UnwritableValue
 from tools.errors import SchemactlError, first_line, raised_at
 
 if TYPE_CHECKING:
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from tools.graph import Revision, RevisionId
     from tools.history import History
 
-# Control characters other than tab and newline have no business in a statement's text.
+# Control characters other than tab and newline have no business in a statement's text:
+# values holding them are written with escapes (tools.literals), so these come from raw SQL.
 _RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -201,6 +204,7 @@ class Capture:
         self.autocommit = False
 
     def _collect(self, text: str) -> None:
+        text = literals.restore(text)
         if self.kind.controls_transaction(text):
             raise _TransactionControl(text.strip().rstrip(";").strip())
         self.statements.append(
@@ -223,18 +227,21 @@ class Capture:
         from alembic import op
 
         context, impl = self.context, self.context.impl
-        bind = context.connection
+        bind, dialect = context.connection, context.dialect
         previous = getattr(op, "_proxy", None)
         _register_inspection()
         impl.static_output = self._collect
         context.connection = impl.connection = _OfflineBind(bind)
         context.autocommit_block = self._autocommit_block
+        # Values reach the statements exactly as written (no doubled %, TABs kept).
+        context.dialect = impl.dialect = literals.offline_dialect(dialect, self.kind)
         try:
             yield
         finally:
             del impl.static_output
             del context.autocommit_block
             context.connection = impl.connection = bind
+            context.dialect = impl.dialect = dialect
             if previous is not None:
                 previous._install_proxy()
 
@@ -251,6 +258,13 @@ class Capture:
         operations._install_proxy()
         try:
             fn()
+        except UnwritableValue as err:
+            raise UnrenderableValue(
+                *where,
+                f"has a value that cannot be written into a script ({err})",
+                "write it as a value the database can hold",
+                _line(err, self.path),
+            ) from err
         except SchemactlError:
             raise
         except _TransactionControl as err:
@@ -293,12 +307,11 @@ class Capture:
         finally:
             operations._remove_proxy()
         if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
-            # SQLAlchemy writes some values (bytes, for one) into literals unchanged.
             raise UnrenderableValue(
                 *where,
-                "renders a statement with raw control characters (a binary value written as "
-                "a literal?)",
-                "write such data with an SQL expression, e.g. decode('...', 'hex')",
+                "runs SQL text holding raw control characters, which a script cannot carry",
+                "pass such values as bound parameters (sa.text(...).bindparams(...)), which "
+                "are written with escapes",
             )
         return tuple(self.statements), tuple(operations.recorded)
 

@@ -58,6 +58,15 @@ EnvOption = Annotated[
         show_default=False,
     ),
 ]
+RowsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rows",
+        help="Generated rows per table before each step of a proof (0 to 10000). Default: "
+        "proof_rows in [schemactl] (3 unless set).",
+        show_default=False,
+    ),
+]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
@@ -205,6 +214,16 @@ def _projects(ctx: typer.Context, database: str | None) -> list[Project]:
     if _database(ctx, database) is not None:
         return [project]
     return project.each_database()  # each keeps the -x arguments
+
+
+def _with_rows(projects: list[Project], rows: str | None) -> list[Project]:
+    """The projects with --rows as their proofs' rows per table, when it is given."""
+    from tools.config import proof_rows
+
+    if rows is None:
+        return projects
+    count = proof_rows(rows, "--rows")
+    return [replace(p, proof_rows=count) for p in projects]
 
 
 def _database(ctx: typer.Context, database: str | None) -> str | None:
@@ -447,9 +466,10 @@ def release_command(
         bool,
         typer.Option(
             "--check",
-            help="Re-render every recorded release and fail on any difference, edited file, "
-            "gap in the chain, or revision file changed since its release. All environments "
-            "unless --env is given.",
+            help="Verify every recorded release and fail on any edited file (sha256s of the "
+            "manifest), gap in the chain, or revision file changed since its release; a "
+            "release of the current script format is also re-rendered byte for byte. All "
+            "environments unless --env is given.",
         ),
     ] = False,
     prove: Annotated[
@@ -457,11 +477,14 @@ def release_command(
         typer.Option(
             "--prove",
             help="Prove every recorded release again, writing nothing: apply the scripts "
-            "in order with the real client to a scratch database (upgrade, compare, rollback, "
-            "compare, upgrade again). All environments with releases unless --env is given.",
+            "in order with the real client to a scratch database with generated rows in "
+            "every table (upgrade, compare schema and data with Alembic online, rollback, "
+            "compare with the rows before, upgrade again). All environments with releases "
+            "unless --env is given.",
         ),
     ] = False,
     env: EnvOption = None,
+    rows: RowsOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
@@ -469,10 +492,11 @@ def release_command(
     A release goes from the environment's last release (or base) to --to. Before anything is
     written the release is proven: on a scratch database of the environment's kind (from
     $SCHEMACTL_SCRATCH_<DIALECT>_URL or scratch_<dialect>_url in [schemactl]; SQLite needs
-    none), brought to the release's start by the earlier releases' upgrade scripts, the new
-    upgrade.sql, rollback.sql and upgrade.sql again are applied with the real client (psql,
-    mariadb, sqlite3) and the schema compared each time. Commit the folder: the scripts are
-    what the DBA reviews and applies.
+    none), brought to the release's start by the earlier releases' upgrade scripts and filled
+    with generated rows, the new upgrade.sql, rollback.sql and upgrade.sql again are applied
+    with the real client (psql, mariadb, sqlite3): schema and data must equal Alembic's online
+    upgrade from the same rows, and the rollback must give every row back. Commit the folder:
+    the scripts are what the DBA reviews and applies.
 
     Example: schemactl release --env prod
     Example: schemactl release --check
@@ -486,9 +510,9 @@ def release_command(
         )
         raise typer.Exit(code=2)
     with _user_errors():
-        project = _project(ctx, database)
+        (project,) = _with_rows([_project(ctx, database)], rows)
         if prove:
-            proven = release.prove_all(_projects(ctx, database), _env(ctx, env))
+            proven = release.prove_all(_with_rows(_projects(ctx, database), rows), _env(ctx, env))
         elif check:
             report = release.check_all(_projects(ctx, database), _env(ctx, env))
         else:
@@ -497,7 +521,10 @@ def release_command(
     if prove:
         for where, on in proven:
             typer.echo(f"proven {where}  ({on})")
-        typer.echo(f"{len(proven)} release(s) proven: upgrade, rollback and upgrade again apply")
+        typer.echo(
+            f"{len(proven)} release(s) proven with rows: upgrade, rollback and upgrade again "
+            "apply and keep the data"
+        )
         return
     if check:
         for problem in report.problems:
@@ -507,7 +534,10 @@ def release_command(
                 f"{len(report.problems)} problem(s) in {len(report.checked)} release(s)", err=True
             )
             raise typer.Exit(code=1)
-        typer.echo(f"{len(report.checked)} release(s) re-rendered byte for byte: all current")
+        typer.echo(
+            f"{len(report.checked)} release(s) verified (sha256s; the current format re-rendered "
+            "byte for byte): all current"
+        )
         return
     if made is None:
         typer.echo(
@@ -782,25 +812,27 @@ def check(
         bool,
         typer.Option("--strict", help="Fail a check that cannot run here instead of skipping it."),
     ] = False,
+    rows: RowsOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """The CI gate: one head, models match migrations, everything renders, the migrations
     run, sql_out/ current.
 
     migrations-run:DIALECT takes every revision no release contains yet up, down and up
-    again on a scratch database of each kind the environments name (servers from
-    $SCHEMACTL_SCRATCH_<DIALECT>_URL or scratch_<dialect>_url in [schemactl]; SQLite needs
-    none). Every problem is reported at once; the exit code is 1 if there is any. A check
-    that cannot run here (no scratch server, no target_metadata) is reported as skipped;
-    with --strict it fails.
+    again, with generated rows in every table, on scratch databases of each kind the
+    environments name (servers from $SCHEMACTL_SCRATCH_<DIALECT>_URL or
+    scratch_<dialect>_url in [schemactl]; SQLite needs none): its scripts must leave the
+    data Alembic online leaves, and its rollback every row it found. Every problem is
+    reported at once; the exit code is 1 if there is any. A check that cannot run here (no
+    scratch server, no target_metadata) is reported as skipped; with --strict it fails.
 
     Example: schemactl check
-    Example: schemactl check --json
+    Example: schemactl check --json --rows 50
     """
     from tools import checks
 
     with _user_errors():
-        report = checks.run_all(_projects(ctx, database), strict=strict)
+        report = checks.run_all(_with_rows(_projects(ctx, database), rows), strict=strict)
     if as_json:
         _echo_json(report.as_json())
     else:

@@ -27,6 +27,10 @@ DEFAULT_CONFIG = "alembic.ini"
 ENV_SECTION_PREFIX = "schemactl.env."
 # Environment used by an Alembic project that has no [schemactl.env.*] sections.
 IMPLICIT_ENV = "default"
+# Rows a proof (check's migrations-run, release) puts into every table before each step,
+# unless [schemactl] proof_rows or --rows says otherwise.
+PROOF_ROWS = 3
+MAX_PROOF_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ class Project:
     # database of the project, the default first.
     database: str = "alembic"
     databases: tuple[str, ...] = ("alembic",)
+    # Rows per table in proofs ([schemactl] proof_rows, or --rows).
+    proof_rows: int = PROOF_ROWS
 
     @property
     def root(self) -> Path:
@@ -177,7 +183,8 @@ class Project:
         """The same project, working on another of its databases."""
         if name == self.database:
             return self
-        return replace(load_project(self.config_path, name), x_arguments=self.x_arguments)
+        loaded = load_project(self.config_path, name)
+        return replace(loaded, x_arguments=self.x_arguments, proof_rows=self.proof_rows)
 
     def each_database(self, name: str | None = None) -> list[Project]:
         """This project for every database (the default first), or for ``name`` only."""
@@ -374,6 +381,7 @@ def project_from_alembic_config(cfg: Config) -> Project:
         lint_include = tuple(
             name.strip() for name in (settings.get("lint_include") or "").split(",") if name.strip()
         )
+        rows = proof_rows(settings.get("proof_rows"), f"proof_rows in {path.name}")
     except configparser.Error as err:
         raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
     if not environments:
@@ -400,7 +408,20 @@ def project_from_alembic_config(cfg: Config) -> Project:
         lint_include=lint_include,
         database=database,
         databases=databases,
+        proof_rows=rows,
     )
+
+
+def proof_rows(value: str | None, where: str) -> int:
+    """Rows per table for proofs, as a setting or option (``where``) gives them."""
+    if value is None or not value.strip():
+        return PROOF_ROWS
+    if not value.strip().isascii() or not value.strip().isdigit() or int(value) > MAX_PROOF_ROWS:
+        raise ConfigError(
+            f"{where}: {value!r} is not a number of rows from 0 to {MAX_PROOF_ROWS}; "
+            f"give e.g. {PROOF_ROWS}"
+        )
+    return int(value)
 
 
 def parse_url(raw: str, kind: ScriptDialect, what: str, wrong_kind: str) -> URL:

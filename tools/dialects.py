@@ -13,6 +13,7 @@ guards, which need each server's procedural dialect, are written out here by han
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,14 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Dialect, Inspector
     from sqlalchemy.sql import ClauseElement
 
-# The layout of DBA scripts. A recorded release keeps the format it was rendered with, so
-# `release --check` can render it again byte for byte after the format moves on.
-FORMAT = 6
-FORMATS = (1, 2, 3, 4, 5, 6)
+# The layout of DBA scripts. schemactl renders only the current one; a recorded release keeps
+# the format it was rendered with in its manifest, and one of an earlier format is verified by
+# the sha256 of its files and of its revision files, never rendered again (releases are data).
+# 7: literals written exactly (no doubled %, TABs kept, CR and control characters escaped);
+#    backups named per object and per schema, restored in foreign-key order, enums as text,
+#    lossy type changes kept.
+FORMAT = 7
+FORMATS = (1, 2, 3, 4, 5, 6, 7)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -63,6 +68,14 @@ _TRANSACTION_CONTROL = re.compile(
     r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
 )
 _PARAMETER = re.compile(r":(old|new|revision|direction|sha|release)\b")
+# Characters a string value may hold that a script cannot carry raw: the clients drop a CR
+# before a LF (mariadb, sqlite3), NUL ends a C string, and the others can hide text from a
+# DBA reading the script in a terminal. TAB and LF travel as they are.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class UnwritableValue(SchemactlError):
+    """A value this kind of database cannot hold, so no script can write it."""
 
 
 class UnsafeRevisionId(SchemactlError):
@@ -121,6 +134,8 @@ class ScriptDialect:
     batch_by_default: ClassVar[bool] = False
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
     needs_server: ClassVar[bool] = True
+    # Whether a text column can hold a NUL character (proofs put one into generated rows).
+    text_holds_nul: ClassVar[bool] = True
     # The tables of schemactl's own a database of this kind gets (its audit).
     tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE})
     # The script settings an environment may give (name -> (pattern, example)).
@@ -129,8 +144,7 @@ class ScriptDialect:
     # The version table as the project's env.py configures it (Alembic's default otherwise).
     version_table: str = VERSION_TABLE
     version_table_schema: str | None = None
-    format: int = FORMAT
-    # Format 6, in a project of several databases: the version tables of the others, each
+    # In a project of several databases: the version tables of the others, each
     # with its database. A script finding one of them was given the wrong database.
     other_version_tables: tuple[tuple[str, str], ...] = ()
     # ... and the database the script is for (its ini section).
@@ -140,7 +154,9 @@ class ScriptDialect:
     def sa_dialect(self) -> Dialect:
         from sqlalchemy.engine import make_url
 
-        return make_url(f"{self.name}://").get_dialect()()
+        # Named parameters: a format or pyformat paramstyle (the drivers') doubles every % of
+        # a script's text, for a DBAPI that never sees it.
+        return make_url(f"{self.name}://").get_dialect()(paramstyle="named")
 
     def compile(self, clause: ClauseElement) -> str:
         sql = str(clause.compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True}))
@@ -155,6 +171,22 @@ class ScriptDialect:
             .compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True})
             .string
         )
+
+    # -- literals: values written into a script exactly (tools.literals) ----------------------
+
+    def string_literal(self, value: str) -> str | None:
+        """``value`` as a literal of this kind's SQL when it holds CONTROL characters, which
+        must be escaped rather than written raw; None when it holds none (SQLAlchemy's own
+        literal is exact). UnwritableValue for a value the database cannot hold."""
+        raise NotImplementedError
+
+    def binary_literal(self, value: bytes) -> str:
+        """A binary value as a literal (hex digits: no byte of it reaches the script raw)."""
+        return f"X'{value.hex().upper()}'"
+
+    # What a CR before a LF inside a string literal of raw SQL becomes (None: the client
+    # keeps it as it is).
+    crlf_in_string: ClassVar[str | None] = None
 
     # -- URLs ---------------------------------------------------------------------------------
 
@@ -313,8 +345,6 @@ class ScriptDialect:
     @cached_property
     def lock_key(self) -> int:
         """A stable 63-bit number naming this database's version table, for advisory locks."""
-        import hashlib
-
         digest = hashlib.sha256(f"schemactl:{self.version_name}".encode()).digest()
         return int.from_bytes(digest[:8], "big") >> 1
 
@@ -332,7 +362,7 @@ class ScriptDialect:
             self.compile(CreateTable(self._tables[name], if_not_exists=True))
             for name in (VERSION_TABLE, AUDIT_TABLE)
         ]
-        return created + (self._upgrade_audit(online) if self.format >= 4 else [])
+        return created + self._upgrade_audit(online)
 
     def _upgrade_audit(self, online: bool) -> list[str]:
         """Statements that add what layout 2 adds to the audit table where it is missing,
@@ -370,11 +400,15 @@ class ScriptDialect:
             f"{', '.join(timing)} FROM {AUDIT_TABLE} ORDER BY id"
         )
 
-    # -- backups (format 5: tools.backup decides what is kept, these say it in SQL) --------
+    # -- backups (tools.backup decides what is kept, these say it in SQL) --------------------
 
     # Where backup tables live: a schema of their own (PostgreSQL), else a name prefix.
-    backup_schema: ClassVar[str | None] = None
     backup_prefix: ClassVar[str] = BACKUP_PREFIX
+
+    @property
+    def backup_schema(self) -> str | None:
+        """The schema backup tables live in (None: beside the tables, under backup_prefix)."""
+        return None
 
     def backup_table(self, name: str) -> str:
         """A backup table's name as SQL writes it."""
@@ -408,8 +442,16 @@ class ScriptDialect:
         full = name if schema else self.backup_prefix + name
         return table(full, *(column(c) for c in columns), schema=schema).alias("b")
 
-    def restore_by_key(self, name: str, table: str, key: Sequence[str], column: str) -> list[str]:
-        """Put ``column``'s values back into ``table`` from backup ``name``, row by ``key``."""
+    def restore_by_key(
+        self,
+        name: str,
+        table: str,
+        key: Sequence[str],
+        column: str,
+        types: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Put ``column``'s values back into ``table`` from backup ``name``, row by ``key``;
+        ``types``: the restored columns' types, for values kept in another one."""
         from sqlalchemy import and_, update
         from sqlalchemy import column as sql_column
         from sqlalchemy import table as sql_table
@@ -417,14 +459,21 @@ class ScriptDialect:
         names = (*key, column)
         target = sql_table(table, *(sql_column(c) for c in names))
         kept = self._kept(name, names)
+        value = self._restored(kept.c[column], (types or {}).get(column))
         statement = (
             update(target)
-            .values({column: kept.c[column]})
+            .values({column: value})
             .where(and_(*(target.c[k] == kept.c[k] for k in key)))
         )
         return [self.compile(statement)]
 
-    def restore_rows(self, name: str, table: str, columns: Sequence[str]) -> list[str]:
+    def restore_rows(
+        self,
+        name: str,
+        table: str,
+        columns: Sequence[str],
+        types: Mapping[str, Any] | None = None,
+    ) -> list[str]:
         """Put the whole rows of backup ``name`` back into the rebuilt ``table``."""
         from sqlalchemy import column as sql_column
         from sqlalchemy import insert, select
@@ -432,8 +481,13 @@ class ScriptDialect:
 
         target = sql_table(table, *(sql_column(c) for c in columns))
         kept = self._kept(name, columns)
-        statement = insert(target).from_select(list(columns), select(*(kept.c[c] for c in columns)))
-        return [self.compile(statement), *self._after_restore(table)]
+        values = [self._restored(kept.c[c], (types or {}).get(c)) for c in columns]
+        statement = insert(target).from_select(list(columns), select(*values))
+        return [self.compile(statement), *self.reset_counters(table)]
+
+    def _restored(self, kept: Any, type_: Any) -> Any:
+        """A kept value as its restored column takes it (PostgreSQL: text back to an enum)."""
+        return kept
 
     def ensure_backup(self, name: str, table: str, columns: Sequence[str]) -> list[str]:
         """An empty backup table ``name`` where there is none (purged, or never taken), so a
@@ -467,9 +521,16 @@ class ScriptDialect:
             "ORDER BY 1"
         )
 
-    def _after_restore(self, table: str) -> list[str]:
-        """What a table needs after its rows were put back (PostgreSQL: its sequences)."""
+    def reset_counters(self, table: str) -> list[str]:
+        """What sets a table's id counters just past its largest id, after rows went in with
+        their ids (a restore, a proof's generated rows): PostgreSQL's sequences. MariaDB's
+        AUTO_INCREMENT and SQLite's rowid move past an id given explicitly by themselves."""
         return []
+
+    def counters_as_fresh(self, table: str) -> list[str]:
+        """What sets a table's id counters as a fresh database holding its rows would have
+        them (a proof runs the same step twice and compares the ids it gave)."""
+        return self.reset_counters(table)
 
     def last_duration_sql(self) -> str:
         """The duration of the audit row this session wrote last (format 4)."""
@@ -509,18 +570,10 @@ class ScriptDialect:
         """Move alembic_version from the heads in ``remove`` to those in ``add``."""
         remove = [safe_revision(r) for r in remove]
         add = [safe_revision(r) for r in add]
-        if self.format >= 2:
-            if len(remove) == 1 and len(add) == 1:
-                return self._verified(self._fill("update", old=remove[0], new=add[0]), remove[0])
-            deleted = [
-                line for r in remove for line in self._verified(self._fill("delete", old=r), r)
-            ]
-            return deleted + [self._fill("insert", new=a) for a in add]
         if len(remove) == 1 and len(add) == 1:
-            return [self._fill("update", old=remove[0], new=add[0])]
-        return [self._fill("delete", old=r) for r in remove] + [
-            self._fill("insert", new=a) for a in add
-        ]
+            return self._verified(self._fill("update", old=remove[0], new=add[0]), remove[0])
+        deleted = [line for r in remove for line in self._verified(self._fill("delete", old=r), r)]
+        return deleted + [self._fill("insert", new=a) for a in add]
 
     def audit(self, revision: str, direction: str, sha256: str, release: str | None = None) -> str:
         """The audit row of one step, as the script writes it (format 4 on: timed, from the
@@ -531,8 +584,6 @@ class ScriptDialect:
         self, revision: str, direction: str, sha256: str, release: str | None = None
     ) -> list[str]:
         values = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
-        if self.format < 4:
-            return [self._fill("audit", **values)]
         timed = self._fill(self._timed_shape, **values, release=_release(release))
         return [*self._clock_stop(), timed]
 
@@ -567,8 +618,7 @@ class ScriptDialect:
             # The id comes from the server; nothing to fetch back (no RETURNING clause).
             .inline(),
         }
-        if self.format >= 4:
-            shapes[self._timed_shape] = self._timed_audit()
+        shapes[self._timed_shape] = self._timed_audit()
         from sqlalchemy.engine.interfaces import BindTyping
 
         named = type(self.sa_dialect)(paramstyle="named")
@@ -686,6 +736,7 @@ class PostgreSQL(ScriptDialect):
         "schema": (r"[A-Za-z_][A-Za-z0-9_$]{0,62}", "public"),
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
+    text_holds_nul: ClassVar[bool] = False
     sqlglot: ClassVar[str] = "postgres"
     # squawk: its statement rules, on every statement a script runs (tools.squawk).
     lint_rules: ClassVar[frozenset[str]] = frozenset(
@@ -695,9 +746,24 @@ class PostgreSQL(ScriptDialect):
         r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
     )
 
+    def string_literal(self, value: str) -> str | None:
+        if "\x00" in value:
+            raise UnwritableValue(
+                f"a text value holds a NUL character, which {self.title} text cannot hold"
+            )
+        if not CONTROL.search(value):
+            return None
+        # A Unicode-escape literal (standard_conforming_strings is pinned on): still a
+        # literal, so it is valid wherever one is (an enum's labels, a DEFAULT).
+        body = "".join(
+            f"\\{ord(c):04X}" if CONTROL.match(c) else "\\\\" if c == "\\" else c for c in value
+        )
+        return "U&'" + body.replace("'", "''") + "'"
+
+    def binary_literal(self, value: bytes) -> str:
+        return f"'\\x{value.hex()}'::bytea"
+
     def apply_command(self, path: str) -> str:
-        if self.format < 4:
-            return f'psql -X -v ON_ERROR_STOP=1 --dbname "$DATABASE_URL" -f {path}'
         # As the MariaDB and SQLite ones: the database named where DBNAME stands, the server
         # and user as psql finds them (PGHOST, PGUSER, ~/.pgpass, -h, -U).
         return f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {path}"
@@ -719,27 +785,22 @@ class PostgreSQL(ScriptDialect):
 
     def preamble(self) -> list[str]:
         # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
-        lines = ["\\set ON_ERROR_STOP on", "SET client_encoding = 'UTF8';"]
-        if self.format >= 2:
-            # As pg_dump does: settings that change what a statement means are pinned.
-            schema = self.literal(self.settings.get("schema", "public"))
-            lines += [
-                "SET standard_conforming_strings = on;",
-                "SET client_min_messages = warning;",
-                f"SELECT pg_catalog.set_config('search_path', {schema}, false) \\g /dev/null",
-            ]
-        return lines
+        # As pg_dump does: settings that change what a statement means are pinned.
+        schema = self.literal(self.settings.get("schema", "public"))
+        return [
+            "\\set ON_ERROR_STOP on",
+            "SET client_encoding = 'UTF8';",
+            "SET standard_conforming_strings = on;",
+            "SET client_min_messages = warning;",
+            f"SELECT pg_catalog.set_config('search_path', {schema}, false) \\g /dev/null",
+        ]
 
     def lock(self) -> list[str]:
-        if self.format < 2:
-            return []
         # Held for the session (across the COMMITs of steps that run outside a transaction);
         # taken inside the first transaction, so lock_timeout bounds the wait.
         return [f"SELECT pg_catalog.pg_advisory_lock({self.lock_key}) \\g /dev/null"]
 
     def unlock(self) -> list[str]:
-        if self.format < 2:
-            return []
         return [f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key}) \\g /dev/null"]
 
     def _verified(self, statement: str, old: str) -> list[str]:
@@ -825,10 +886,48 @@ $schemactl_database$;"""
         "pg_catalog.to_timestamp(pg_catalog.current_setting('schemactl.step_started')::float8)"
     )
     _clock_now: ClassVar[str] = "pg_catalog.clock_timestamp()"
-    backup_schema: ClassVar[str | None] = "schemactl_backup"
+
+    @property
+    def backup_schema(self) -> str:
+        # One per schema an environment works in: two environments in different schemas of
+        # one database never share (or drop) each other's backups.
+        schema = self._schema()
+        if schema is None:
+            return "schemactl_backup"
+        name = f"schemactl_backup_{schema}"
+        if len(name) > 63:
+            digest = hashlib.sha256(schema.encode()).hexdigest()[:8]
+            name = f"{name[:54]}_{digest}"
+        return name
 
     def backup_setup(self) -> list[str]:
-        return ["CREATE SCHEMA IF NOT EXISTS schemactl_backup;"]
+        quote = self.sa_dialect.identifier_preparer.quote
+        return [f"CREATE SCHEMA IF NOT EXISTS {quote(self.backup_schema)};"]
+
+    def backup_statements(
+        self, name: str, table: str, columns: Sequence[str] | None, *, keep_existing: bool = False
+    ) -> list[str]:
+        # An enum column kept as its enum would make the backup depend on the type, and a
+        # revision that drops the type after the table fail: enums are kept as text.
+        table_name = self.literal(self.backup_table(name))
+        return [
+            *super().backup_statements(name, table, columns, keep_existing=keep_existing),
+            "DO $schemactl_backup$\nDECLARE\n    found record;\nBEGIN\n"
+            "    FOR found IN SELECT a.attname FROM pg_catalog.pg_attribute a\n"
+            "        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid\n"
+            f"        WHERE a.attrelid = {table_name}::regclass AND a.attnum > 0\n"
+            "          AND NOT a.attisdropped AND t.typtype = 'e' LOOP\n"
+            "        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text', "
+            f"{table_name}, found.attname);\n"
+            "    END LOOP;\nEND\n$schemactl_backup$;",
+        ]
+
+    def _restored(self, kept: Any, type_: Any) -> Any:
+        from sqlalchemy import Enum, cast
+
+        if isinstance(type_, Enum) and type_.name and type_.native_enum:
+            return cast(kept, type_)
+        return kept
 
     def dump_command(self, table: str) -> str:
         return f"pg_dump --dbname=DBNAME --table={_shell(table)} --file={_dump_file(table)}"
@@ -837,10 +936,10 @@ $schemactl_database$;"""
         return (
             "SELECT c.relname, pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'schemactl_backup' AND c.relkind = 'r' ORDER BY 1"
+            f"WHERE n.nspname = {self.literal(self.backup_schema)} AND c.relkind = 'r' ORDER BY 1"
         )
 
-    def _after_restore(self, table: str) -> list[str]:
+    def reset_counters(self, table: str) -> list[str]:
         # Rows put back with their ids: a serial or identity column's sequence must move past
         # them, or the application's next INSERT collides.
         table = self.literal(table)
@@ -919,8 +1018,30 @@ class MariaDB(ScriptDialect):
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
 
+    # The escapes a string literal has (the script pins a sql_mode without
+    # NO_BACKSLASH_ESCAPES); any other control character makes the value a hex literal.
+    _ESCAPES: ClassVar[dict[str, str]] = {"\x00": "\\0", "\b": "\\b", "\r": "\\r", "\x1a": "\\Z"}
+    crlf_in_string: ClassVar[str | None] = "\\r\n"
+
+    def string_literal(self, value: str) -> str | None:
+        found = set(CONTROL.findall(value))
+        if not found:
+            return None
+        if not found <= set(self._ESCAPES):
+            return f"_utf8mb4 X'{value.encode().hex().upper()}'"
+        body = value.replace("\\", "\\\\").replace("'", "''")
+        for character, escape in self._ESCAPES.items():
+            body = body.replace(character, escape)
+        return f"'{body}'"
+
     def dump_command(self, table: str) -> str:
         return f"mariadb-dump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"
+
+    def counters_as_fresh(self, table: str) -> list[str]:
+        # InnoDB keeps its counter past a deleted largest id; a value at or below the largest
+        # id in use sets it just past that id.
+        quote = self.sa_dialect.identifier_preparer.quote
+        return [f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1"]
 
     def describe_error(self, error: BaseException) -> str:
         # PyMySQL's errors are (code, message) tuples: show the message, then the code.
@@ -952,18 +1073,17 @@ class MariaDB(ScriptDialect):
 
     def preamble(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))
-        lines = ["SET NAMES utf8mb4;", f"SET SESSION lock_wait_timeout = {wait};"]
-        if self.format >= 2:
-            lines.append(f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};")
-        return lines
+        return [
+            "SET NAMES utf8mb4;",
+            f"SET SESSION lock_wait_timeout = {wait};",
+            f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};",
+        ]
 
     @property
     def _lock_name(self) -> str:
         return f"CONCAT('schemactl:', DATABASE(), ':', {self.literal(self.version_name)})"
 
     def lock(self) -> list[str]:
-        if self.format < 2:
-            return []
         message = self.literal(
             "schemactl lock: another client is applying a script to this database; nothing "
             "was changed"
@@ -987,8 +1107,6 @@ class MariaDB(ScriptDialect):
         return [f"SET SESSION lock_wait_timeout = {wait}", self._lock_block(message)]
 
     def unlock(self) -> list[str]:
-        if self.format < 2:
-            return []
         return [f"DO RELEASE_LOCK({self._lock_name});"]
 
     def _verified(self, statement: str, old: str) -> list[str]:
@@ -1104,6 +1222,24 @@ class SQLite(ScriptDialect):
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
 
+    # SQLite's literals have no escapes: the string is closed, char(13) added, and reopened.
+    crlf_in_string: ClassVar[str | None] = "' || char(13) || '\n"
+
+    def string_literal(self, value: str) -> str | None:
+        if not CONTROL.search(value):
+            return None
+        # ('a' || char(13, 10) || 'b'): in parentheses, it stands wherever a literal does
+        # in an expression, a column's DEFAULT included.
+        parts = []
+        for run in re.split(f"({CONTROL.pattern}+)", value):
+            if not run:
+                continue
+            if CONTROL.match(run):
+                parts.append(f"char({', '.join(str(ord(c)) for c in run)})")
+            else:
+                parts.append("'" + run.replace("'", "''") + "'")
+        return "(" + " || ".join(parts) + ")"
+
     def dump_command(self, table: str) -> str:
         return f"sqlite3 DATABASE_FILE {_shell('.dump ' + table)} > {_dump_file(table)}"
 
@@ -1115,8 +1251,6 @@ class SQLite(ScriptDialect):
         )
 
     def preamble(self) -> list[str]:
-        if self.format < 2:
-            return []
         # .bail: stop at the first error even without -bail (and any other client stops at
         # this very line). Foreign keys off before the transaction, so a table rebuild cannot
         # cascade; they are checked before COMMIT instead.
@@ -1124,13 +1258,11 @@ class SQLite(ScriptDialect):
 
     def begin(self) -> list[str]:
         # IMMEDIATE: the write lock is taken at BEGIN, so a second client waits here.
-        return ["BEGIN IMMEDIATE;"] if self.format >= 2 else ["BEGIN;"]
+        return ["BEGIN IMMEDIATE;"]
 
     def lock(self) -> list[str]:
         # The lock itself is BEGIN IMMEDIATE (begin()); here the checks that stamps and
         # foreign keys report into: a temp table whose triggers abort on a bad count.
-        if self.format < 2:
-            return []
         return [
             "CREATE TEMP TABLE IF NOT EXISTS schemactl_check (what TEXT, n INTEGER);",
             "CREATE TEMP TRIGGER IF NOT EXISTS schemactl_check_stamp BEFORE INSERT ON "
@@ -1144,8 +1276,6 @@ class SQLite(ScriptDialect):
         ]
 
     def commit(self) -> list[str]:
-        if self.format < 2:
-            return ["COMMIT;"]
         return [
             "INSERT INTO temp.schemactl_check SELECT 'foreign keys', count(*) "
             "FROM pragma_foreign_key_check;",
@@ -1195,8 +1325,6 @@ class SQLite(ScriptDialect):
     def audit_statements(
         self, revision: str, direction: str, sha256: str, release: str | None = None
     ) -> list[str]:
-        if self.format < 4:
-            return super().audit_statements(revision, direction, sha256)
         row = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
         return [self._fill("audit", **row), self._fill("timing", release=_release(release))]
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
+from tools.narrowing import loss
 from tools.text import shown_file
 
 if TYPE_CHECKING:
@@ -116,9 +117,13 @@ Rule = Callable[[Facts], Iterator[Hit]]
 
 
 def destructive(facts: Facts) -> Iterator[Hit]:
-    """Dropping a table or column, or narrowing a type, loses data for good: the rollback
-    script brings the column back empty. A dropped index can make queries crawl."""
-    why = "data that is dropped cannot be brought back by the rollback script"
+    """Dropping a table or column, or narrowing a type, takes data from the application for
+    good once the release stays: only the release's backup (not with backup = off) lets its
+    rollback put it back. A dropped index can make queries crawl."""
+    why = (
+        "the data is gone for the application; only the release's backup (not with "
+        "backup = off) lets the rollback script put it back"
+    )
     for op in facts.operations:
         if op.name == "drop_table" and facts.existing(op.table):
             yield Hit(ERROR, f"drops table {op.table}", op.line, why, _FIX_DROP)
@@ -132,15 +137,27 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                 "queries that used the index fall back to scanning the table",
                 "check the running application no longer needs it",
             )
-        elif op.name == "alter_column" and narrows(op.source):
+        elif op.name == "alter_column" and (verb := loss(op.source)):
             old, new = op.source.existing_type, op.source.modify_type
-            yield Hit(
-                ERROR,
-                f"narrows {op.table}.{op.target} from {old} to {new}",
-                op.line,
-                "values that do not fit are truncated or make the statement fail",
-                "check the data fits first, or keep the wider type",
-            )
+            change = f"{verb} {op.table}.{op.target} from {old} to {new}"
+            if verb == "narrows":
+                yield Hit(
+                    ERROR,
+                    change,
+                    op.line,
+                    "values that do not fit are truncated or make the statement fail",
+                    "check the data fits first, or keep the wider type",
+                )
+            else:
+                yield Hit(
+                    WARNING,
+                    change,
+                    op.line,
+                    f"the upgrade changes existing values ({verb.removesuffix(' of')} them) and "
+                    "widening the type again cannot give them back: only the release's backup "
+                    "(not with backup = off) lets its rollback restore them",
+                    "check the change of values is intended; keep the backup on",
+                )
     for statement, raw in facts.raw_sql:
         for kind in raw.kinds:
             if kind in _RAW_DESTRUCTIVE:
@@ -761,27 +778,6 @@ def _short(statement: Statement) -> str:
     from tools.text import comment
 
     return comment(statement.sql, limit=80)
-
-
-def narrows(source: Any) -> bool:
-    """Whether an alter_column makes a type smaller (length, precision, integer width)."""
-    from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text
-
-    old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
-    if old is None or new is None:
-        return False
-    if isinstance(old, String) and isinstance(new, String):
-        if isinstance(old, Text) and not isinstance(new, Text):
-            return True
-        return bool(old.length and new.length and new.length < old.length) or (
-            old.length is None and new.length is not None
-        )
-    if isinstance(old, Numeric) and isinstance(new, Numeric) and old.asdecimal is not False:
-        return (new.precision or 0) < (old.precision or 0) or (new.scale or 0) < (old.scale or 0)
-    widths = {SmallInteger: 1, Integer: 2, BigInteger: 3}
-    old_width = next((w for t, w in widths.items() if type(old) is t), None)
-    new_width = next((w for t, w in widths.items() if type(new) is t), None)
-    return bool(old_width and new_width and new_width < old_width)
 
 
 def _rewrites(source: Any) -> bool:

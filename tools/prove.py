@@ -1,11 +1,13 @@
 """Proving DBA scripts: apply them with the real command-line client to a scratch database.
 
-A release is proven the way a DBA will run it: on a throwaway database of the environment's
-kind, brought to the release's from-state by the earlier releases' upgrade scripts, the
-upgrade script is applied with the client (psql, mariadb, sqlite3), the schema compared with
-what the migrations give at the release's end, the rollback applied and the schema compared
-with the from-state, and the upgrade applied once more. Any failure names the script, the
-statement and the server's error.
+A release is proven the way a DBA will run it, with rows in the tables: on a throwaway
+database of the environment's kind, brought to the release's from-state by the earlier
+releases' upgrade scripts, and its twin, brought there by Alembic online, every table gets
+the same generated rows (tools.rows). The upgrade script is applied with the client (psql,
+mariadb, sqlite3) and the twin upgraded online: schema and data must be the same (offline
+equals online, value for value). The rollback is applied: schema and every row must be
+what they were. The upgrade is applied once more: schema and data as after the first. Any
+failure names the script, the statement and the server's error, or the table and a row.
 """
 
 from __future__ import annotations
@@ -15,20 +17,26 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.errors import ConfigError, DatabaseError, SchemactlError
+from tools.rows import DEFAULT_ROWS
 from tools.text import comment, listing
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+    from alembic.config import Config
+    from sqlalchemy.engine import URL, Connection, Engine
 
     from tools.config import Environment, Project
+    from tools.contents import Contents, DataDifference
     from tools.dialects import ScriptDialect
     from tools.graph import RevisionId
+    from tools.history import History
+    from tools.rows import Seeded
     from tools.snapshot import Schema
 
 
@@ -69,6 +77,33 @@ class SchemaMismatch(ProofFailed):
         )
 
 
+class DataMismatch(ProofFailed):
+    """A script left other rows or values than it should: the rows it was proven with differ
+    from the ones expected (``culprits``: the revisions that change the first table)."""
+
+    def __init__(
+        self,
+        script: str,
+        state: str,
+        differences: Sequence[DataDifference],
+        culprits: Sequence[str] = (),
+    ) -> None:
+        self.script = script
+        self.differences = tuple(differences)
+        self.table = differences[0].table
+        shown = "; ".join(str(d) for d in differences[:3])
+        blame = (
+            f"fix {', '.join(culprits)}, which change{'s' if len(culprits) == 1 else ''} "
+            f"table {self.table}"
+            if culprits
+            else "fix the revision whose SQL does not do what its migration does"
+        )
+        super().__init__(
+            f"{script} applied to a database with rows, but the data differs from {state} "
+            f"({shown}); {blame}"
+        )
+
+
 @dataclass(frozen=True)
 class ReleaseScripts:
     """One release's scripts, as text, and the path they are shown under."""
@@ -78,6 +113,9 @@ class ReleaseScripts:
     end: tuple[RevisionId, ...]
     upgrade: str
     rollback: str
+    # Whether its scripts keep what they destroy for the rollback (not with backup = off,
+    # nor for a release rendered before scripts took backups).
+    backups: bool = True
 
 
 @dataclass(frozen=True)
@@ -94,56 +132,290 @@ class ProvenOn:
         return f"{self.client}, {self.server}"
 
 
+@dataclass(frozen=True)
+class State:
+    """What a proof compares: a database's schema and every row of its tables."""
+
+    schema: Schema
+    data: Contents
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What a proof must know of the revisions a script runs to judge the rows it leaves."""
+
+    # (table, column) pairs the step creates with a value the server makes each time it
+    # runs (DEFAULT now()): compared by their NULLs only.
+    loose: frozenset[tuple[str, str]] = frozenset()
+    # (table, column or None for the whole table) the step destroys and says its rollback
+    # does not put back (backup = off, no primary key, a table the downgrade does not
+    # recreate): left out of the comparison after the rollback.
+    lost: frozenset[tuple[str, str | None]] = frozenset()
+    # Which revisions change each table, to name them when its rows differ.
+    changed_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Columns the step narrows, with their new type: rows are generated to fit it (a team
+    # narrows a column its data fits; values only the old type holds would fail the step).
+    narrowed: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def culprits(self, table: str) -> tuple[str, ...]:
+        return self.changed_by.get(table) or self.changed_by.get("", ())
+
+
+def step_facts(
+    history: History, kind: ScriptDialect, revisions: Sequence[RevisionId], *, backups: bool
+) -> StepFacts:
+    """The facts of ``revisions`` (apply order) for a proof on ``kind``."""
+    from tools.backup import TABLE
+    from tools.backup import plan as plan_backups
+    from tools.capture import capture_session
+    from tools.errors import SchemactlError
+    from tools.narrowing import loss
+    from tools.text import shown_file
+
+    session = capture_session(history, kind.name, [(rev, "upgrade") for rev in revisions])
+    loose: set[tuple[str, str]] = set()
+    changed: dict[str, list[str]] = {}
+    narrowed: dict[tuple[str, str], Any] = {}
+    for rev in revisions:
+        try:
+            operations = session.get(rev, "upgrade").operations
+        except SchemactlError:
+            continue
+        where = f"{rev} ({shown_file(history.graph[rev].path)})"
+        for op in operations:
+            changed.setdefault(op.table or "", [])
+            if where not in changed[op.table or ""]:
+                changed[op.table or ""].append(where)
+            loose.update((str(op.table), c) for c in _server_made(op))
+            if op.name == "alter_column" and loss(op.source) == "narrows":
+                narrowed[(str(op.table), str(op.target))] = op.source.modify_type
+    lost: set[tuple[str, str | None]] = set()
+    for planned in plan_backups(history, kind.name, tuple(revisions), upgrades=session).values():
+        for b in planned:
+            if not backups or not b.restorable:
+                lost.add((b.table, None if b.kind == TABLE or not b.restorable else b.column))
+    changed_by = {t: tuple(r) for t, r in changed.items()}
+    return StepFacts(frozenset(loose), frozenset(lost), changed_by, narrowed)
+
+
+def _server_made(op: Any) -> list[str]:
+    """The columns an operation creates whose value the server makes when it runs (a
+    default that is an SQL expression rather than a constant)."""
+    from sqlalchemy import Column
+
+    source = op.source
+    if op.name == "add_column":
+        columns = [source.column]
+    elif op.name == "create_table":
+        columns = [c for c in source.columns if isinstance(c, Column)]
+    else:
+        return []
+    return [
+        c.name
+        for c in columns
+        if c.server_default is not None
+        and not isinstance(getattr(c.server_default, "arg", ""), str)
+    ]
+
+
+@dataclass
+class Twins:
+    """A scratch database scripts are applied to with the real client, and its twin that
+    Alembic migrates online: both get the same generated rows, and must agree."""
+
+    kind: ScriptDialect
+    raw: URL  # the scripted database, as the client reaches it
+    scripted: URL  # ... with the session settings migrations and reads use
+    online: URL
+    config: Config  # Alembic's, pointed at the twin
+    ignore: frozenset[str]
+    rows: int = DEFAULT_ROWS
+    # One engine per database for the proof's own reads and writes. No connection is kept
+    # between them: the client and Alembic change the tables in between (a server's cached
+    # plan of a query would not survive a column's new type).
+    engines: dict[str, Engine] = field(default_factory=dict, repr=False)
+
+    @contextmanager
+    def connected(self, url: URL) -> Iterator[Connection]:
+        from sqlalchemy import create_engine, pool
+
+        key = url.render_as_string(hide_password=False)
+        if key not in self.engines:
+            self.engines[key] = create_engine(url, poolclass=pool.NullPool)
+        with self.engines[key].begin() as connection:
+            yield connection
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+        self.engines.clear()
+
+    def seed(self, fit: Mapping[tuple[str, str], Any] | None = None) -> Seeded:
+        """Generated rows into every table of the scripted database, the same into the
+        twin; both databases' id counters then set as a fresh database would have them.
+        ``fit``: (table, column) -> a type the values must also fit (a narrowing)."""
+        from tools import rows
+
+        with self.connected(self.scripted) as connection:
+            tables = rows.data_tables(connection, self.ignore)
+            for (table, column), type_ in (fit or {}).items():
+                if table in tables and column in tables[table].c:
+                    tables[table].c[column].type = type_
+            seeded = rows.seed(
+                connection,
+                list(tables.values()),
+                rows=self.rows,
+                text_holds_nul=self.kind.text_holds_nul,
+            )
+        with self.connected(self.online) as connection:
+            rows.insert(connection, tables, seeded)
+        self.fresh_counters(self.scripted)
+        self.fresh_counters(self.online)
+        return seeded
+
+    def fresh_counters(self, url: URL) -> None:
+        from sqlalchemy import inspect, text
+
+        from tools.dialects import is_tool_table
+
+        with self.connected(url) as connection:
+            for name in inspect(connection).get_table_names():
+                if name not in self.ignore and not is_tool_table(name):
+                    for statement in self.kind.counters_as_fresh(name):
+                        connection.execute(text(statement))
+
+    def state(self, url: URL) -> State:
+        from sqlalchemy import inspect
+
+        from tools import rows
+        from tools.contents import contents_of
+        from tools.snapshot import snapshot
+
+        with self.connected(url) as connection:
+            inspector = inspect(connection)
+            return State(
+                snapshot(connection, self.ignore, inspector),
+                contents_of(connection, rows.data_tables(connection, self.ignore, inspector)),
+            )
+
+    def apply(self, text: str, shown: str) -> None:
+        apply_script(self.kind, self.raw, text, shown)
+
+
+@contextmanager
+def twins(
+    project: Project, kind: ScriptDialect, server: URL | None, prefix: str
+) -> Iterator[Twins]:
+    """Two fresh scratch databases of ``kind`` like one of its environments' (the schema
+    scripts work in), dropped afterwards."""
+    from tools import scratch
+
+    with (
+        scratch.scratch_database(kind, server, prefix=f"{prefix}") as raw,
+        scratch.scratch_database(kind, server, prefix=f"{prefix}_online") as raw_online,
+    ):
+        scratch.run_statements(raw, kind.scratch_setup())
+        scratch.run_statements(raw_online, kind.scratch_setup())
+        # The client applies scripts to the database as it is; migrations run and data
+        # is read with the environment's session settings (the schema scripts work in).
+        online = kind.session_url(raw_online)
+        config = scratch.scratch_config(project, kind, online)
+        pair = Twins(
+            kind, raw, kind.session_url(raw), online, config, scratch.ignored_tables(config)
+        )
+        try:
+            yield pair
+        finally:
+            pair.close()  # before the databases are dropped
+
+
 def prove(
     project: Project,
     environment: Environment,
     earlier: Sequence[ReleaseScripts],
     proving: Sequence[ReleaseScripts],
 ) -> ProvenOn:
-    """Apply ``earlier`` releases' upgrades, then prove each of ``proving`` in turn (upgrade,
-    compare, rollback, compare, upgrade again) on scratch databases of the environment's
-    kind. Raises ProofFailed (or a ConfigError when there is nothing to prove on)."""
+    """Apply ``earlier`` releases' upgrades, then prove each of ``proving`` in turn with the
+    project's proof_rows generated rows in every table (upgrade, compare with Alembic online,
+    rollback, compare with the rows before, upgrade again, compare) on scratch databases of
+    the environment's kind. Raises ProofFailed (or a ConfigError when there is nothing to
+    prove on)."""
     from tools import scratch
+    from tools.history import load_history, plan
 
     kind = environment.kind
     server = project.require_scratch_server(kind)
     client = client_version(kind)
-    with (
-        scratch.scratch_database(kind, server, prefix="schemactl_prove") as raw_url,
-        scratch.scratch_database(kind, server, prefix="schemactl_expect") as raw_expected,
-    ):
-        scratch.run_statements(raw_url, kind.scratch_setup())
-        scratch.run_statements(raw_expected, kind.scratch_setup())
-        # The client applies scripts to the database as it is; migrations run and schemas
-        # are read with the environment's session settings (the schema scripts work in).
-        url, expected_url = kind.session_url(raw_url), kind.session_url(raw_expected)
-        expected = scratch.scratch_config(project, kind, expected_url)
-        ignore = scratch.ignored_tables(expected)
+    history = load_history(project)
+    with twins(project, kind, server, "schemactl_prove") as pair:
+        pair.rows = project.proof_rows
         for release in earlier:
-            apply_script(kind, raw_url, release.upgrade, f"{release.where}/upgrade.sql")
+            pair.apply(release.upgrade, f"{release.where}/upgrade.sql")
         for release in proving:
             upgrade, rollback = f"{release.where}/upgrade.sql", f"{release.where}/rollback.sql"
-            before = scratch.schema_of(url, ignore)
-            for head in release.end:
-                scratch.upgrade(expected, head)
-            after = scratch.schema_of(expected_url, ignore)
-            end = f"what the migrations give at {', '.join(release.end)}"
+            again = f"{upgrade} (applied again)"
+            revisions = plan(history.graph, release.start, release.end).revisions
+            facts = step_facts(history, kind, revisions, backups=release.backups)
             start = f"the from-state ({', '.join(release.start) or 'base'})"
-            apply_script(kind, raw_url, release.upgrade, upgrade)
-            _same(after, scratch.schema_of(url, ignore), upgrade, end)
-            apply_script(kind, raw_url, release.rollback, rollback)
-            _same(before, scratch.schema_of(url, ignore), rollback, start)
-            apply_script(kind, raw_url, release.upgrade, f"{upgrade} (applied again)")
-            _same(after, scratch.schema_of(url, ignore), f"{upgrade} (applied again)", end)
-        return ProvenOn(client, server_version(kind, url))
+            for head in release.start:
+                scratch.upgrade(pair.config, head)
+            agree(
+                pair.state(pair.online),
+                pair.state(pair.scripted),
+                "the earlier releases' upgrade scripts",
+                f"what Alembic online gives at {', '.join(release.start)}",
+                facts,
+            )
+            pair.seed(facts.narrowed)
+            before = pair.state(pair.scripted)
+            for head in release.end:
+                scratch.upgrade(pair.config, head)
+            online = pair.state(pair.online)
+            pair.apply(release.upgrade, upgrade)
+            after = pair.state(pair.scripted)
+            end = f"what Alembic online gives at {', '.join(release.end)} from the same rows"
+            agree(online, after, upgrade, end, facts)
+            pair.apply(release.rollback, rollback)
+            agree(before, pair.state(pair.scripted), rollback, start, facts, rollback=True)
+            pair.fresh_counters(pair.scripted)
+            pair.apply(release.upgrade, again)
+            agree(after, pair.state(pair.scripted), again, "what it gave the first time", facts)
+        return ProvenOn(client, server_version(kind, pair.scripted))
 
 
-def _same(expected: Schema, actual: Schema, script: str, state: str) -> None:
+def agree(
+    expected: State,
+    actual: State,
+    script: str,
+    state: str,
+    facts: StepFacts,
+    *,
+    rollback: bool = False,
+) -> None:
+    """Raise SchemaMismatch or DataMismatch where ``actual`` is not ``expected``."""
     from tools.snapshot import compare
 
-    differences = compare(expected, actual)
+    differences = compare(expected.schema, actual.schema)
     if differences:
         raise SchemaMismatch(script, state, differences)
+    found = data_differences(expected, actual, facts, rollback=rollback)
+    if found:
+        raise DataMismatch(script, state, found, facts.culprits(found[0].table))
+
+
+def data_differences(
+    expected: State, actual: State, facts: StepFacts, *, rollback: bool = False
+) -> list[DataDifference]:
+    """How ``actual``'s rows differ from ``expected``'s: after a rollback every row exactly
+    (but what the step says it loses); otherwise values the server makes each run only by
+    their NULLs, and moments up to a clock's slack apart."""
+    from tools.contents import compare_contents, without
+
+    if rollback:
+        return compare_contents(
+            without(expected.data, facts.lost), without(actual.data, facts.lost)
+        )
+    return compare_contents(expected.data, actual.data, loose=facts.loose, clock_slack=True)
 
 
 # -- the client -----------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from tools.lint import Finding
 
 MANIFEST = "manifest.json"
+# The first script format whose upgrades keep what they destroy for their rollbacks.
+BACKUPS_FROM_FORMAT = 5
 RELEASE_FILES = ("upgrade.sql", "rollback.sql", "review.md")
 # What `release --check` renders again and compares byte for byte: the scripts a DBA runs.
 RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")
@@ -107,7 +109,7 @@ class Problem:
 
 @dataclass
 class CheckReport:
-    checked: list[str] = field(default_factory=list)  # releases re-rendered
+    checked: list[str] = field(default_factory=list)  # releases verified
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -317,8 +319,6 @@ def _render_release(
     span: Range,
     name: str,
     findings: list[Finding] | None = None,
-    *,
-    format: int = FORMAT,
 ) -> dict[str, str]:
     from tools.lint import lint_range
 
@@ -329,7 +329,6 @@ def _render_release(
         history,
         span,
         out_dir=shown_path(project, folder),
-        format=format,
         release=name,
     )
     if findings is None:
@@ -378,6 +377,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         span.end,
         files["upgrade.sql"],
         files["rollback.sql"],
+        backups=environment.backup,
     )
     earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
     try:
@@ -415,7 +415,13 @@ def _recorded_scripts(project: Project, environment: Environment, rel: Release) 
             raise ReleaseError(f"{shown_path(project, path)} is missing; restore it from git")
         texts[name] = path.read_text(encoding="utf-8")
     return ReleaseScripts(
-        shown_path(project, folder), rel.start, rel.end, texts["upgrade.sql"], texts["rollback.sql"]
+        shown_path(project, folder),
+        rel.start,
+        rel.end,
+        texts["upgrade.sql"],
+        texts["rollback.sql"],
+        # Scripts took backups from format 5 on (as the environment asked when rendered).
+        backups=environment.backup and rel.format >= BACKUPS_FROM_FORMAT,
     )
 
 
@@ -481,7 +487,9 @@ def _sha256_text(text: str) -> str:
 
 
 def check(project: Project, env: str | None = None) -> CheckReport:
-    """Re-render every recorded release and report every difference, edit, gap or change."""
+    """Verify every recorded release: its files and revision files against the sha256s of
+    its manifest, the chain without gaps, and (a release of the current format) its scripts
+    rendered again byte for byte. Reports every difference, edit, gap or change."""
     report = CheckReport()
     names = [env] if env else sorted(project.environments)
     project = released_project(project)  # squashed revisions back where releases had them
@@ -560,17 +568,15 @@ def _check_environment(
                         "revision",
                     )
                 )
+        if rel.format != FORMAT:
+            # A release of an earlier format is data: its files and the revision files it was
+            # made from are verified by their sha256 above; it is never rendered again.
+            continue
         try:
             span = plan(history.graph, rel.start, rel.end)
             folder_shown = shown_path(project, folder / rel.name)
             upgrade, rollback = render_scripts(
-                project,
-                environment,
-                history,
-                span,
-                out_dir=folder_shown,
-                format=rel.format,
-                release=rel.name,
+                project, environment, history, span, out_dir=folder_shown, release=rel.name
             )
         except SchemactlError as err:
             problems.append(Problem(where, f"cannot be rendered again: {err}"))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tools.backup import Backup, backup_sql, restore_sql
 from tools.backup import plan as plan_backups
 from tools.capture import Operation, RenderError, Session, capture_session
-from tools.dialects import FORMAT, ScriptDialect, safe_revision
+from tools.dialects import ScriptDialect, safe_revision
 from tools.errors import first_line
 from tools.history import History, Range, sha256_of, version_moves
 from tools.text import comment
@@ -165,7 +165,6 @@ def render_scripts(
     *,
     out_dir: str | None,
     config_option: str = "",
-    format: int = FORMAT,
     release: str | None = None,
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it."""
@@ -178,7 +177,6 @@ def render_scripts(
             UPGRADE,
             out_dir=out_dir,
             config_option=config_option,
-            format=format,
             release=release,
         ),
         render_script(
@@ -189,7 +187,6 @@ def render_scripts(
             ROLLBACK,
             out_dir=out_dir,
             config_option=config_option,
-            format=format,
             release=release,
         ),
     )
@@ -204,7 +201,6 @@ def render_script(
     *,
     out_dir: str | None,
     config_option: str = "",
-    format: int = FORMAT,
     release: str | None = None,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
@@ -223,22 +219,12 @@ def render_script(
         environment.kind,
         version_table=session.version_table,
         version_table_schema=session.version_table_schema,
-        format=format,
-        other_version_tables=(
-            other_version_tables(project, environment, session.version_table) if format >= 6 else ()
-        ),
+        other_version_tables=other_version_tables(project, environment, session.version_table),
         database_name=project.database,
     )
-    # Format 5: what the range's destructive steps keep (listed even with backup = off).
-    backups = (
-        plan_backups(
-            history,
-            environment.dialect,
-            span.revisions,
-            upgrades=session if kind == UPGRADE else None,
-        )
-        if format >= 5
-        else {}
+    # What the range's destructive steps keep (listed even with backup = off).
+    backups = plan_backups(
+        history, environment.dialect, span.revisions, upgrades=session if kind == UPGRADE else None
     )
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "
@@ -262,7 +248,7 @@ def render_script(
         release=release,
         backup=environment.backup,
     )
-    return _with_text(script, _template(project, format))
+    return _with_text(script, project.template or DEFAULT_TEMPLATE)
 
 
 def other_version_tables(
@@ -278,22 +264,17 @@ def other_version_tables(
         if name == project.database:
             continue
         other = project.for_database(name)
+        # A scratch environment (a proof's) is not one of the project's: the dialect will do.
+        known = environment.name in other.environments
         session = capture_session(
             load_history(other),
             environment.dialect,
             [],
-            environment=other.environment(environment.name),
+            environment=other.environment(environment.name) if known else None,
         )
         if session.version_table != own:
             found.append((session.version_table, name))
     return tuple(found)
-
-
-def _template(project: Project, format: int) -> Path:
-    if project.template is not None:
-        return project.template
-    # Format 1 is frozen as it was: releases rendered with it must re-render byte for byte.
-    return DEFAULT_TEMPLATE if format == FORMAT else TEMPLATES / f"script.v{format}.sql.mako"
 
 
 def _with_text(script: Script, template_path: Path) -> Script:

@@ -22,6 +22,13 @@ class TableShape:
     primary_key: Columns = ()
     foreign_keys: dict[str, Columns] = field(default_factory=dict)
     indexes: dict[str, Columns] = field(default_factory=dict)  # unique constraints too
+    # The table each foreign key refers to (by the foreign key's name).
+    references: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def parents(self) -> set[str]:
+        """The tables this one's foreign keys refer to."""
+        return set(self.references.values())
 
 
 @dataclass
@@ -45,15 +52,22 @@ class Shapes:
         elif isinstance(op, ops.RenameTableOp):
             if op.table_name in self.tables:
                 self.tables[op.new_table_name] = self.tables.pop(op.table_name)
+            for shape in self.tables.values():
+                for name, referred in shape.references.items():
+                    if referred == op.table_name:
+                        shape.references[name] = op.new_table_name
         elif isinstance(op, ops.AddColumnOp):
             for key in op.column.foreign_keys:
                 name = _name(key.constraint.name if key.constraint else None, op.column.name)
                 self._table(op.table_name).foreign_keys[name] = (op.column.name,)
+                self._table(op.table_name).references[name] = _referred(key.target_fullname)
             if op.column.primary_key:
                 self._table(op.table_name).primary_key += (op.column.name,)
         elif isinstance(op, ops.CreateForeignKeyOp):
             table = self._table(op.source_table)
-            table.foreign_keys[_name(op.constraint_name, *op.local_cols)] = tuple(op.local_cols)
+            name = _name(op.constraint_name, *op.local_cols)
+            table.foreign_keys[name] = tuple(op.local_cols)
+            table.references[name] = str(op.referent_table)
         elif isinstance(op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp):
             name = op.index_name if isinstance(op, ops.CreateIndexOp) else op.constraint_name
             self._table(op.table_name).indexes[str(name)] = _columns(op.columns)
@@ -64,18 +78,21 @@ class Shapes:
         elif isinstance(op, ops.DropConstraintOp):
             table = self._table(op.table_name)
             table.foreign_keys.pop(str(op.constraint_name), None)
+            table.references.pop(str(op.constraint_name), None)
             if op.constraint_type != "foreignkey":
                 table.indexes.pop(str(op.constraint_name), None)
 
     def _create_table(self, op: Any) -> None:
         from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
-        table = op.to_table()
+        table = _table(op)
         shape = TableShape(primary_key=tuple(c.name for c in table.primary_key.columns))
         for constraint in table.constraints:
             columns = tuple(c.name for c in constraint.columns)
             if isinstance(constraint, ForeignKeyConstraint):
-                shape.foreign_keys[_name(constraint.name, *columns)] = columns
+                name = _name(constraint.name, *columns)
+                shape.foreign_keys[name] = columns
+                shape.references[name] = _referred(constraint.elements[0].target_fullname)
             elif isinstance(constraint, UniqueConstraint):
                 shape.indexes[_name(constraint.name, *columns)] = columns
         for index in table.indexes:
@@ -97,6 +114,28 @@ class Shapes:
             ):
                 return name
         return None
+
+
+def _table(op: Any) -> Any:
+    """The table a create_table operation made: Alembic builds it from the operation's
+    columns, which then belong to it (the operation's to_table() builds another, without
+    the foreign keys those columns already gave the first)."""
+    from sqlalchemy import Column
+
+    made = next(
+        (
+            c.table
+            for c in op.columns
+            if isinstance(c, Column) and getattr(c, "table", None) is not None
+        ),
+        None,
+    )
+    return made if made is not None else op.to_table()
+
+
+def _referred(target: str) -> str:
+    """The table of a foreign key's target, 'schema.table.column' or 'table.column'."""
+    return target.rsplit(".", 2)[-2] if "." in target else target
 
 
 def _leads(columns: Columns, index: Columns) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.dialects import BACKUP_PREFIX
 
@@ -72,46 +72,60 @@ class Schema:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def snapshot(connection: Connection, ignore: Collection[str] = ()) -> Schema:
-    """Tables with their columns (name, type, nullability), keys, indexes and constraints."""
+def snapshot(
+    connection: Connection, ignore: Collection[str] = (), inspector: Inspector | None = None
+) -> Schema:
+    """Tables with their columns (name, type, nullability), keys, indexes and constraints
+    (``inspector``: one to share the catalog reads of with other reflection)."""
     from sqlalchemy import inspect
 
-    insp = inspect(connection)
-    return Schema(
-        tuple(
-            _table(insp, name)
-            for name in sorted(insp.get_table_names())
-            if name not in ignore and not name.startswith(BACKUP_PREFIX)  # schemactl's backups
+    insp = inspector if inspector is not None else inspect(connection)
+    names = [
+        name
+        for name in sorted(insp.get_table_names())
+        if name not in ignore and not name.startswith(BACKUP_PREFIX)  # schemactl's backups
+    ]
+    if not names:
+        return Schema()
+    # One catalog query per aspect for all the tables (a server answers per table otherwise).
+    found = {
+        aspect: {key[1]: value for key, value in read(filter_names=names).items()}
+        for aspect, read in (
+            ("columns", insp.get_multi_columns),
+            ("pk", insp.get_multi_pk_constraint),
+            ("fks", insp.get_multi_foreign_keys),
+            ("indexes", insp.get_multi_indexes),
+            ("uniques", insp.get_multi_unique_constraints),
         )
-    )
+    }
+    return Schema(tuple(_table(name, {k: v.get(name) for k, v in found.items()}) for name in names))
 
 
-def _table(insp: Inspector, name: str) -> Table:
+def _table(name: str, found: dict[str, Any]) -> Table:
     return Table(
         name=name,
         columns=tuple(
             sorted(
                 Column(c["name"], str(c["type"]), bool(c["nullable"]))
-                for c in insp.get_columns(name)
+                for c in found["columns"] or ()
             )
         ),
-        primary_key=tuple(insp.get_pk_constraint(name)["constrained_columns"]),
+        primary_key=tuple((found["pk"] or {}).get("constrained_columns") or ()),
         foreign_keys=tuple(
             sorted(
                 ForeignKey(fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
-                for fk in insp.get_foreign_keys(name)
+                for fk in found["fks"] or ()
             )
         ),
         indexes=tuple(
             sorted(
                 Index(ix["name"] or "", tuple(str(c) for c in ix["column_names"]), ix["unique"])
-                for ix in insp.get_indexes(name)
+                for ix in found["indexes"] or ()
             )
         ),
         uniques=tuple(
             sorted(
-                Unique(uq["name"] or "", tuple(uq["column_names"]))
-                for uq in insp.get_unique_constraints(name)
+                Unique(uq["name"] or "", tuple(uq["column_names"])) for uq in found["uniques"] or ()
             )
         ),
     )

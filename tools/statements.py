@@ -190,3 +190,19 @@ def does_nothing(sql: str, dialect: str) -> bool:
     if isinstance(parsed, exp.Command) and str(parsed.this).upper() == "REINDEX":
         return True  # rebuilds an index as it was
     return isinstance(parsed, exp.Select | exp.Analyze)
+
+
+def string_spans(sql: str, dialect: str) -> list[tuple[int, int]] | None:
+    """Where the string literals of ``sql`` stand, as (start, end) offsets, end excluded and
+    quotes included (None when sqlglot cannot tokenize it)."""
+    from sqlglot.dialects import Dialect
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    strings = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING}
+    with _quiet():
+        try:
+            tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+        except SqlglotError:
+            return None
+    return [(t.start, t.end + 1) for t in tokens if t.token_type in strings]

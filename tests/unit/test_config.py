@@ -158,3 +158,32 @@ def test_the_one_config_builder_escapes_percent_for_the_ini_parser(tmp_path):
     assert cfg.attributes["schemactl.url"] is url
     assert cfg.attributes["schemactl.render_as_batch"] is False
     assert cfg.attributes["configure_logger"] is False
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("", 3), ("proof_rows = 0\n", 0), ("proof_rows = 250\n", 250)]
+)
+def test_rows_per_table_for_proofs(tmp_path, setting, expected):
+    project = load_project(
+        ini(tmp_path, "[schemactl]\n" + setting + "[schemactl.env.dev]\ndialect = sqlite\n")
+    )
+    assert project.proof_rows == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "10001", "٣"])
+def test_rows_per_table_that_are_no_number_are_refused(tmp_path, value):
+    path = ini(
+        tmp_path, f"[schemactl]\nproof_rows = {value}\n[schemactl.env.dev]\ndialect = sqlite\n"
+    )
+    with pytest.raises(ConfigError, match=r"proof_rows in alembic.ini: .* is not a number of rows"):
+        load_project(path)
+
+
+def test_the_rows_option_says_the_default_it_has():
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+    from tools.config import MAX_PROOF_ROWS, PROOF_ROWS
+
+    shown = " ".join(CliRunner().invoke(app, ["check", "--help"]).stdout.split())
+    assert f"(0 to {MAX_PROOF_ROWS})" in shown and f"({PROOF_ROWS} unless set)" in shown

@@ -88,6 +88,9 @@ def run_migrations_offline(environment: Environment) -> None:
     context.configure(
         dialect_name=environment.dialect,
         literal_binds=True,
+        # As Alembic's own template: a driver's format/pyformat paramstyle would double every
+        # % of a script's text, for a DBAPI that never sees it.
+        dialect_opts={"paramstyle": "named"},
         **_configure_options(environment),
     )
     with context.begin_transaction():
