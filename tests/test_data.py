@@ -75,9 +75,12 @@ def test_every_revision_goes_up_down_and_up_with_rows_offline_equal_to_online(tm
     assert prove(project_copy(tmp_path, dialect), dialect) == []
 
 
-def rendered(project_dir: Path, start: str, end: str, kind: str = "upgrade") -> str:
+def rendered(
+    project_dir: Path, start: str, end: str, kind: str = "upgrade", env: str | None = None
+) -> str:
+    """One script of a range, as `schemactl sql --stdout` renders it."""
     project = load_project(project_dir / "alembic.ini")
-    return release.sql_one(project, None, kind, start=start, target=end).text
+    return release.sql_one(project, env, kind, start=start, target=end).text
 
 
 # What d002 writes, as the database must hold it.
@@ -212,7 +215,7 @@ def test_two_environments_in_two_schemas_of_one_database_keep_their_own_backups(
     for env in ("a", "b"):
         upgrade = tmp_path / f"{env}-d007" / "upgrade.sql"
         upgrade.parent.mkdir()
-        upgrade.write_text(rendered_env(project_dir, env, "d006", "d007"))
+        upgrade.write_text(rendered(project_dir, "d006", "d007", env=env))
         applied = apply_script(db, upgrade)
         assert applied.returncode == 0, applied.stderr
     phones = ("SELECT table_schema FROM information_schema.tables WHERE table_schema LIKE "
@@ -222,66 +225,39 @@ def test_two_environments_in_two_schemas_of_one_database_keep_their_own_backups(
         == [("schemactl_backup_a",)] * 2 + [("schemactl_backup_b",)] * 2
     )
     rollback = tmp_path / "a-d007" / "rollback.sql"
-    rollback.write_text(rendered_env(project_dir, "a", "d006", "d007", "rollback"))
+    rollback.write_text(rendered(project_dir, "d006", "d007", "rollback", env="a"))
     assert apply_script(db, rollback).returncode == 0
     assert read(db.url, "SELECT phone FROM a.users WHERE id = 1") == [("+97",)]
     assert sorted(read(db.url, phones)) == [("schemactl_backup_b",)] * 2
     rollback = tmp_path / "b-d007" / "rollback.sql"
-    rollback.write_text(rendered_env(project_dir, "b", "d006", "d007", "rollback"))
+    rollback.write_text(rendered(project_dir, "d006", "d007", "rollback", env="b"))
     assert apply_script(db, rollback).returncode == 0
     assert read(db.url, "SELECT phone FROM b.users WHERE id = 1") == [("+98",)]
     engine.dispose()
 
 
-def rendered_env(project_dir: Path, env: str, start: str, end: str, kind: str = "upgrade") -> str:
-    project = load_project(project_dir / "alembic.ini")
-    return release.sql_one(project, env, kind, start=start, target=end).text
+def revision_d009(message: str, upgrade: str, downgrade: str, imports: str = "op") -> str:
+    """A revision on top of the corpus's head."""
+    return (
+        f'"""{message}\n\nRevision ID: d009\nRevises: d008\n"""\n\n'
+        f"from alembic import {imports}\n\n"
+        'revision = "d009"\ndown_revision = "d008"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f"def upgrade():\n{upgrade}\n\n\ndef downgrade():\n{downgrade}\n"
+    )
 
 
-BAD_ROLLBACK = '''"""Raise every price by one (its downgrade takes off two)
-
-Revision ID: d009
-Revises: d008
-"""
-
-from alembic import op
-
-revision = "d009"
-down_revision = "d008"
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.execute("UPDATE prices SET amount = amount + 1")
-
-
-def downgrade():
-    op.execute("UPDATE prices SET amount = amount - 2")
-'''
-
-OFFLINE_DIFFERS = '''"""Write one thing offline and another online
-
-Revision ID: d009
-Revises: d008
-"""
-
-from alembic import context, op
-
-revision = "d009"
-down_revision = "d008"
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    label = "offline" if context.is_offline_mode() else "online"
-    op.execute(f"UPDATE prices SET label = '{label}'")
-
-
-def downgrade():
-    pass
-'''
+BAD_ROLLBACK = revision_d009(
+    "Raise every price by one (its downgrade takes off two)",
+    '    op.execute("UPDATE prices SET amount = amount + 1")',
+    '    op.execute("UPDATE prices SET amount = amount - 2")',
+)
+OFFLINE_DIFFERS = revision_d009(
+    "Write one thing offline and another online",
+    '    label = "offline" if context.is_offline_mode() else "online"\n'
+    "    op.execute(f\"UPDATE prices SET label = '{label}'\")",
+    "    pass",
+    imports="context, op",
+)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -540,3 +516,16 @@ def test_a_narrowing_is_proven_with_rows_that_fit_it(tmp_path, dialect):
     project_dir = project_copy(tmp_path, dialect)
     (project_dir / "migrations" / "versions" / "d009_narrow_email.py").write_text(NARROW)
     assert prove(project_dir, dialect, ["d009"]) == []
+
+
+def test_check_without_the_client_skips_the_proof_and_strict_fails_it(tmp_path):
+    """The proof applies scripts with the client a DBA uses: where it is not installed the
+    check cannot run here (a skip that says what to install), and --strict fails it."""
+    project_dir = project_copy(tmp_path, "sqlite")
+    no_clients = {"PATH": str(tmp_path / "empty")}
+    done = schemactl(project_dir, "check", "--json", env=no_clients)
+    skipped = {s["check"]: s["reason"] for s in json.loads(done.stdout)["skipped"]}
+    assert skipped["migrations-run:sqlite"].startswith("the sqlite3 client is not installed")
+    strict = schemactl(project_dir, "check", "--strict", env=no_clients)
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+    assert "FAIL migrations-run:sqlite" in strict.stdout

@@ -421,13 +421,21 @@ def data_differences(
 # -- the client -----------------------------------------------------------------------------------
 
 
+class ClientMissing(ConfigError):
+    """The command-line client scripts are proven with is not installed here."""
+
+    def __init__(self, client: str) -> None:
+        self.client = client
+        super().__init__(
+            f"the {client} client is not installed; install it: scripts are proven with the "
+            "client a DBA applies them with"
+        )
+
+
 def _client_path(kind: ScriptDialect) -> str:
     found = shutil.which(kind.client)
     if found is None:
-        raise ConfigError(
-            f"the {kind.client} client is not installed; install it: scripts are proven with "
-            "the client a DBA applies them with"
-        )
+        raise ClientMissing(kind.client)
     return found
 
 
