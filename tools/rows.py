@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_ROWS = PROOF_ROWS
 SEED = "schemactl"
 VARIANTS = 6  # tries per row before it is left out
+PLAIN = 3  # the first variant with plain values (small numbers, plain text)
 # Pieces of text that scripts have been seen to get wrong, in a value near each other.
 HOSTILE = ("50% off", "\t", "it's", '"q"', "back\\slash", "\r\n", "\n", "é", "\U0001f600", "%%")
 LONG_TEXT = 5000  # characters in one value of each unbounded text column
@@ -136,18 +137,20 @@ class RowMaker:
             limit = _INTEGER_LIMITS.get(kind.__visit_name__, 2**31 - 1)
             if unique or column.primary_key:
                 return min(self.start.get(column.name, 1) + number + variant * 1000, limit)
-            return rng.randint(0, min(limit, 100_000))
+            # Plainer variants: small numbers, for CHECK constraints a wide one fails.
+            return rng.randint(0, min(limit, 100_000 if variant < PLAIN else 100))
         if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float):
             scale = kind.scale if kind.scale is not None else 3
             digits = max(1, (kind.precision or 12) - scale)
-            whole = rng.randint(0, 10 ** min(digits, 9) - 1)
+            whole = rng.randint(0, 10 ** min(digits, 9 if variant < PLAIN else 2) - 1)
             if unique:
                 whole = (self.start.get(column.name, 0) + number + variant * 1000) % 10**digits
             fraction = rng.randint(0, 10**scale - 1) if scale else 0
             return decimal.Decimal(f"{whole}.{fraction:0{scale}d}" if scale else str(whole))
         if isinstance(kind, types.Float):
             # Three decimals, the last a 5: a rounding to two decimals shows.
-            return rng.randint(0, 99_999) / 100 + 0.005 + (number if unique else 0)
+            wide = 99_999 if variant < PLAIN else 99
+            return rng.randint(0, wide) / 100 + 0.005 + (number if unique else 0)
         if isinstance(kind, types.DateTime):
             moment = datetime.datetime(2024, 1, 1, 12, 0, 0) + datetime.timedelta(
                 days=number + 31 * variant, seconds=rng.randint(0, 86_399), microseconds=123_456
@@ -173,7 +176,7 @@ class RowMaker:
 
     def _text(self, kind: Any, token: str, number: int, variant: int, rng: random.Random) -> str:
         length = getattr(kind, "length", None)
-        if variant >= 3:  # plainer variants, for CHECK constraints hostile text fails
+        if variant >= PLAIN:  # plainer variants, for CHECK constraints hostile text fails
             plain = [f"r{token}", f"r{token}@example.test", f"{number}{variant}", token.upper()]
             return plain[variant % len(plain)][: length or None]
         pieces = [*HOSTILE, "\x00"] if self.text_holds_nul else list(HOSTILE)
