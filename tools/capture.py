@@ -231,6 +231,7 @@ class Capture:
         previous = getattr(op, "_proxy", None)
         _register_inspection()
         impl.static_output = self._collect
+        impl.create_table = _creating_in_stable_order(impl.create_table)
         context.connection = impl.connection = _OfflineBind(bind)
         context.autocommit_block = self._autocommit_block
         # Values reach the statements exactly as written (no doubled %, TABs kept).
@@ -239,6 +240,7 @@ class Capture:
             yield
         finally:
             del impl.static_output
+            del impl.create_table
             del context.autocommit_block
             context.connection = impl.connection = bind
             context.dialect = impl.dialect = dialect
@@ -381,6 +383,17 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     operations.batch_alter_table = recording_batch
     operations.recorded = recorded
     return operations
+
+
+def _creating_in_stable_order(create_table: Callable[..., Any]) -> Callable[..., Any]:
+    """Alembic's create_table, with the table's indexes created in one fixed order (it
+    iterates their set: the order changed from one process to the next)."""
+
+    def create(table: Any, **kw: Any) -> Any:
+        _in_stable_order(table)
+        return create_table(table, **kw)
+
+    return create
 
 
 def _in_stable_order(table: Any) -> None:
