@@ -210,6 +210,32 @@ def repo_copy(tmp_path: Path) -> Path:
     return dest
 
 
+# A URL of each dialect for a foreign scenario project's sqlalchemy.url: offline rendering
+# needs only its dialect (an SQLite one names a file in the project's folder).
+SCENARIO_URLS = {
+    "postgresql": "postgresql+psycopg://u@h/db",
+    "mariadb": "mariadb+pymysql://u@h/db",
+    "sqlite": "sqlite:///app.db",
+}
+
+
+def scenario_copy(tmp_path: Path, source: Path, dialect: str = "sqlite") -> Path:
+    """A copy of a foreign scenario project (tests/scenarios/NAME) whose sqlalchemy.url
+    names ``dialect``."""
+    dest = tmp_path / source.name
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    ini = dest / "alembic.ini"
+    url = SCENARIO_URLS[dialect].replace("app.db", str(dest / "app.db"))
+    ini.write_text(
+        "\n".join(
+            f"sqlalchemy.url = {url}" if line.startswith("sqlalchemy.url") else line
+            for line in ini.read_text().splitlines()
+        )
+        + "\n"
+    )
+    return dest
+
+
 def schemactl(
     repo: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

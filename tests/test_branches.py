@@ -172,13 +172,14 @@ def test_rebase_refuses_merged_and_released_work(repo_copy):
         "Error: branch 'payments' is merged: merged history is never rewritten\n"
     )
     with_scenario(repo_copy, "stale_branch")
-    released = cli(repo_copy, "release", "--env", "dev")
+    # The branch's line alone (a release of both unmerged heads is refused).
+    released = cli(repo_copy, "release", "--env", "dev", "--to", "d4d4d4d4d4d4")
     assert released.exit_code == 0, released.output
     refused = cli(repo_copy, "rebase", "invoicing")
     assert refused.exit_code == 1
     assert refused.output == (
         "Error: branch 'invoicing' has revision c4c4c4c4c4c4 in release "
-        "sql_out/dev/0001_68cfa590ad28_d4d4d4d4d4d4: released history is never rewritten\n"
+        "sql_out/dev/0001_d4d4d4d4d4d4: released history is never rewritten\n"
     )
 
 

@@ -18,7 +18,6 @@ the same data), down (every row back) and up again, on every database.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -32,30 +31,13 @@ from tools.dialects import script_dialect
 from tools.history import load_history
 from tools.stairway import stairway
 
-from .conftest import DIALECTS, SCENARIOS, admin_url, apply_script, schemactl
+from .conftest import DIALECTS, SCENARIOS, admin_url, apply_script, scenario_copy, schemactl
 
 DATA = SCENARIOS / "data"
-PLACEHOLDER = {
-    "postgresql": "postgresql+psycopg://u@h/db",
-    "mariadb": "mariadb+pymysql://u@h/db",
-    "sqlite": "sqlite:///app.db",
-}
 
 
 def project_copy(tmp_path: Path, dialect: str, source: Path = DATA) -> Path:
-    """A copy of a scenario project rendering for ``dialect`` (its sqlalchemy.url)."""
-    dest = tmp_path / source.name
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
-    ini = dest / "alembic.ini"
-    url = PLACEHOLDER[dialect].replace("app.db", str(dest / "app.db"))
-    ini.write_text(
-        "\n".join(
-            f"sqlalchemy.url = {url}" if line.startswith("sqlalchemy.url") else line
-            for line in ini.read_text().splitlines()
-        )
-        + "\n"
-    )
-    return dest
+    return scenario_copy(tmp_path, source, dialect)
 
 
 def server(dialect: str) -> sa.URL | None:

@@ -16,7 +16,7 @@ from tools.cli import app
 from tools.dialects import FORMAT
 from tools.history import sha256_of
 
-from .conftest import REPO, SCENARIOS, apply_script
+from .conftest import REPO, SCENARIOS, apply_script, scenario_copy, schemactl
 
 runner = CliRunner()
 HEAD = "68cfa590ad28"
@@ -433,3 +433,120 @@ def test_the_review_names_what_each_operation_changes_and_whole_sha256s(repo_cop
     assert "|  | 68cfa590ad28 | create_index ix_customers_tax_id |  |" in upgrade.splitlines()
     sha = sha256_of(next((repo_copy / "versions").glob("*_0123456789ab_*.py")))
     assert f"| `{sha}` |" in review
+
+
+# -- the gates before a release is written (tests/scenarios/data, a foreign project) -------------
+
+ON_D008 = '''"""{message}
+
+Revision ID: {rev}
+Revises: d008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "d008"
+branch_labels = {labels!r}
+depends_on = None
+
+
+def upgrade():
+    op.add_column("prices", sa.Column("{column}", sa.Integer))
+
+
+def downgrade():
+    op.drop_column("prices", "{column}")
+'''
+
+
+def released_data_project(tmp_path):
+    """The data corpus with release 0001 (base -> d008) recorded, proven on SQLite."""
+    project = scenario_copy(tmp_path, SCENARIOS / "data")
+    first = schemactl(project, "release")
+    assert first.returncode == 0, first.stderr
+    return project
+
+
+def add_on_d008(project, rev, column, labels=None):
+    (project / "migrations" / "versions" / f"{rev}_{column}.py").write_text(
+        ON_D008.format(message=f"Add prices.{column}", rev=rev, column=column, labels=labels)
+    )
+
+
+def sql_out_files(project):
+    return sorted(p.relative_to(project) for p in (project / "sql_out").rglob("*"))
+
+
+def test_release_refuses_branches_nobody_merged(tmp_path):
+    """Two heads: a release would apply both lines unmerged. Refused, naming both heads
+    and `schemactl merge`; nothing written. `status --check` fails too."""
+    project = released_data_project(tmp_path)
+    add_on_d008(project, "e001", "weight", labels=("weights",))
+    add_on_d008(project, "e002", "colour", labels=("colours",))
+    before = sql_out_files(project)
+    refused = schemactl(project, "release")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error: release not written: it would end at 2 heads (e001, e002), branches nobody "
+        "has merged; join them with `schemactl merge`, or release up to where they fork with "
+        "--to\n"
+    )
+    assert sql_out_files(project) == before
+    status = schemactl(project, "status", "--check")
+    assert status.returncode == 1
+    assert status.stderr.splitlines()[-1] == (
+        "2 heads (e001, e002): branches nobody has merged; join them with `schemactl merge`"
+    )
+    merged = schemactl(project, "merge", "-m", "Join weights and colours")
+    assert merged.returncode == 0, merged.stderr
+    done = schemactl(project, "release")
+    assert done.returncode == 0, done.stderr
+
+
+def test_release_refuses_after_a_released_file_was_edited(tmp_path):
+    """A docstring edited in a released revision: refused before anything is rendered,
+    naming the revision and its file (not another one)."""
+    project = released_data_project(tmp_path)
+    edited = project / "migrations" / "versions" / "d003_round_prices.py"
+    edited.write_text(edited.read_text().replace("relabel a price", "relabel one price"))
+    add_on_d008(project, "e001", "weight")
+    before = sql_out_files(project)
+    refused = schemactl(project, "release")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error: release not written: migrations/versions/d003_round_prices.py (revision d003) "
+        "changed since release default/0001_d008 recorded it; released history never changes: "
+        "restore the file from git (`git checkout -- FILE`) and put the change in a new "
+        "revision\n"
+    )
+    assert sql_out_files(project) == before
+
+
+def test_lint_judges_what_the_next_release_would_run(tmp_path):
+    """Without a range, lint judges what the environment's next release would run: from its
+    last recorded release (base before the first), so a table prod has had for months is
+    not taken for one the range creates."""
+    project = scenario_copy(tmp_path, SCENARIOS / "data")
+    first = schemactl(project, "lint", "--json")
+    assert {f["revision"] for f in json.loads(first.stdout)["findings"]} >= {"d004", "d007"}
+    project = released_data_project(tmp_path / "released")
+    nothing = schemactl(project, "lint")
+    assert (nothing.returncode, nothing.stdout) == (
+        0,
+        "Nothing to lint: the last release (d008) already reaches every head.\n",
+    )
+    (project / "migrations" / "versions" / "e001_drop_label.py").write_text(
+        ON_D008.format(message="Drop prices.label", rev="e001", column="x", labels=None)
+        .replace('op.add_column("prices", sa.Column("x", sa.Integer))', 'op.drop_column("prices", "label")')
+        .replace('op.drop_column("prices", "x")', 'op.add_column("prices", sa.Column("label", sa.String(60)))')
+    )  # fmt: skip
+    linted = schemactl(project, "lint", "--json")
+    assert linted.returncode == 1
+    (finding,) = json.loads(linted.stdout)["findings"]
+    assert (finding["revision"], finding["rule"], finding["message"]) == (
+        "e001",
+        "destructive",
+        "drops column prices.label",
+    )

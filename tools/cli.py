@@ -243,8 +243,9 @@ def status(
         bool,
         typer.Option(
             "--check",
-            help="Exit 1 while revisions are pending (Django's migrate --check), 0 when the "
-            "database has every revision.",
+            help="Exit 1 while revisions are pending (Django's migrate --check) or the history "
+            "has several heads (branches nobody merged), 0 when the database has every "
+            "revision of one line.",
         ),
     ] = False,
     database: DatabaseOption = None,
@@ -261,6 +262,15 @@ def status(
     with _user_errors():
         report = migrate.status(_project(ctx, database), _env(ctx, env))
     typer.echo(format_status(report))
+    if check and len(report.heads) > 1:
+        typer.echo(
+            _for_database(
+                f"{len(report.heads)} heads ({', '.join(report.heads)}): branches nobody has "
+                "merged; join them with `schemactl merge`"
+            ),
+            err=True,
+        )
+        raise typer.Exit(code=1)
     if check and report.pending:
         typer.echo(
             _for_database(
@@ -864,7 +874,9 @@ def lint_command(
     span: Annotated[
         str | None,
         typer.Argument(
-            help="FROM:TO, e.g. 9ecdc98b5e8a:heads (default: base:heads).", show_default=False
+            help="FROM:TO, e.g. 9ecdc98b5e8a:heads (default: what the environment's next "
+            "release would run, from its last recorded release, or base, to every head).",
+            show_default=False,
         ),
     ] = None,
     env: EnvOption = None,
@@ -880,10 +892,17 @@ def lint_command(
     Example: schemactl lint --env prod
     Example: schemactl lint 9ecdc98b5e8a:heads --env prod --json
     """
-    from tools import lint
+    from tools import lint, release
 
     with _user_errors():
-        _, findings = lint.lint(_project(ctx, database), _env(ctx, env), span)
+        project = _project(ctx, database)
+        released = release.last_released(project, _env(ctx, env))
+        linted, findings = lint.lint(project, _env(ctx, env), span, released=released)
+    if linted is None and not as_json:
+        typer.echo(
+            f"Nothing to lint: the last release ({_heads(released)}) already reaches every head."
+        )
+        return
     blocking = lint.blocking(findings)
     if as_json:
         report = {"ok": not blocking, "findings": [f.as_json() for f in findings]}

@@ -148,7 +148,7 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                     "values that do not fit are truncated or make the statement fail",
                     "check the data fits first, or keep the wider type",
                 )
-            else:
+            elif facts.existing(op.table):  # a table the range creates holds no rows yet
                 yield Hit(
                     WARNING,
                     change,
@@ -1093,17 +1093,30 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 
 
 def lint(
-    project: Any, env: str | None = None, span: str | None = None
-) -> tuple[Range, list[Finding]]:
-    """Lint the revisions of ``span`` ('FROM:TO', default base:heads) for the environment."""
-    from tools.history import load_history, plan, resolve_heads
+    project: Any,
+    env: str | None = None,
+    span: str | None = None,
+    *,
+    released: tuple[str, ...] = (),
+) -> tuple[Range | None, list[Finding]]:
+    """Lint the revisions of ``span`` ('FROM:TO') for the environment; without one, what its
+    next release would run: from ``released`` (where its last recorded release ends; base
+    without one) to every head. (None, []) when that is nothing."""
+    from tools.history import NothingToRender, load_history, plan, resolve_heads
 
     environment = project.environment(env)
     history = load_history(project)
-    start, _, end = (span or "base:heads").partition(":")
-    chosen = plan(
-        history.graph,
-        resolve_heads(history, start or "base"),
-        resolve_heads(history, end or "heads"),
-    )
+    if span is None:
+        start = released
+        end = resolve_heads(history, "heads")
+    else:
+        first, _, last = span.partition(":")
+        start = resolve_heads(history, first or "base")
+        end = resolve_heads(history, last or "heads")
+    try:
+        chosen = plan(history.graph, start, end)
+    except NothingToRender:
+        if span is not None:
+            raise
+        return None, []
     return chosen, lint_range(history, environment.kind, chosen.revisions)

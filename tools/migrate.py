@@ -44,6 +44,8 @@ class Status:
     url: str  # redacted
     current: tuple[RevisionId, ...]
     rows: tuple[StatusRow, ...]
+    # The history's heads: more than one is work nobody has merged yet.
+    heads: tuple[RevisionId, ...] = ()
 
     @property
     def applied_count(self) -> int:
@@ -258,7 +260,7 @@ def status(project: Project, env: str | None = None) -> Status:
         )
         for rev in graph.order
     )
-    return Status(environment, redact(url), current, rows)
+    return Status(environment, redact(url), current, rows, graph.heads)
 
 
 def applied(project: Project, env: str | None) -> set[RevisionId]:

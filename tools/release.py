@@ -26,6 +26,7 @@ from tools.history import (
     Range,
     load_history,
     plan,
+    read_history,
     released_project,
     resolve_heads,
     sha256_of,
@@ -49,6 +50,32 @@ RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")
 
 class ReleaseError(SchemactlError):
     """sql_out/ cannot be read or written as a chain of releases."""
+
+
+class UnmergedHeads(ReleaseError):
+    """A release would end at several heads: lines of work nobody has joined."""
+
+    def __init__(self, heads: tuple[RevisionId, ...]) -> None:
+        self.heads = heads
+        super().__init__(
+            f"release not written: it would end at {len(heads)} heads ({', '.join(heads)}), "
+            "branches nobody has merged; join them with `schemactl merge`, or release up to "
+            "where they fork with --to"
+        )
+
+
+class EditedRevision(ReleaseError):
+    """A revision file changed since a recorded release contained it."""
+
+    def __init__(self, revision: RevisionId, file: str, release: str) -> None:
+        self.revision = revision
+        self.file = file
+        self.release = release
+        super().__init__(
+            f"release not written: {file} (revision {revision}) changed since release "
+            f"{release} recorded it; released history never changes: restore the file from "
+            "git (`git checkout -- FILE`) and put the change in a new revision"
+        )
 
 
 @dataclass(frozen=True)
@@ -230,6 +257,11 @@ def _range_for(
     return environment, history, plan(graph, begin, end), False
 
 
+def last_released(project: Project, env: str | None) -> tuple[RevisionId, ...]:
+    """Where the environment's last recorded release ends (() for base: none yet)."""
+    return read_manifest(project, project.environment(env)).end
+
+
 def default_out(project: Project, environment: Environment) -> Path:
     """Where `schemactl sql` writes when not told (var/ is not committed)."""
     return project.work_dir(environment)
@@ -355,6 +387,9 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
         environment, history, span, _ = _range_for(project, env, None, target)
     except NothingToRender:
         return None
+    if len(span.end) > 1:
+        raise UnmergedHeads(span.end)
+    _refuse_edited(project)
     findings = lint_range(history, environment.kind, span.revisions)
     errors = blocking(findings)
     if errors:
@@ -403,6 +438,19 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
+
+
+def _refuse_edited(project: Project) -> None:
+    """EditedRevision for the first revision file whose sha256 is not the one a recorded
+    release of any environment holds for it (squashed files where squash keeps them)."""
+    released = released_project(project)
+    graph = read_history(released).graph
+    for environment in project.environments.values():
+        for rel in read_manifest(project, environment).releases:
+            for rev, sha in rel.revisions.items():
+                if rev in graph.revisions and sha256_of(graph[rev].path) != sha:
+                    shown = shown_path(project, graph[rev].path)
+                    raise EditedRevision(rev, shown, f"{environment.name}/{rel.name}")
 
 
 def _recorded_scripts(project: Project, environment: Environment, rel: Release) -> ReleaseScripts:
