@@ -550,3 +550,21 @@ def test_lint_judges_what_the_next_release_would_run(tmp_path):
         "destructive",
         "drops column prices.label",
     )
+
+
+def test_what_a_revision_prints_never_reaches_a_script_or_a_report(tmp_path):
+    """print() in a revision file (at import, in upgrade()) goes to stderr: the script on
+    stdout and the JSON of a report stay whole."""
+    project = scenario_copy(tmp_path, SCENARIOS / "data")
+    (project / "migrations" / "versions" / "e001_chatty.py").write_text(
+        ON_D008.format(message="Add prices.weight", rev="e001", column="weight", labels=None)
+        .replace("def upgrade():\n", 'print("imported e001")\n\n\ndef upgrade():\n    print("upgrading; DROP TABLE users;")\n')
+    )  # fmt: skip
+    script = schemactl(project, "sql", "--from", "d008", "--stdout")
+    assert script.returncode == 0, script.stderr
+    assert "upgrading" not in script.stdout and "imported" not in script.stdout
+    assert "upgrading; DROP TABLE users;" in script.stderr
+    assert script.stdout.startswith("-- ====")
+    checked = schemactl(project, "check", "--json")
+    json.loads(checked.stdout)  # nothing else on stdout
+    assert "imported e001" in checked.stderr

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools import literals
 from tools.dialects import UnwritableValue
 from tools.errors import SchemactlError, first_line, raised_at
+from tools.text import printed_to_stderr
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
@@ -488,14 +489,17 @@ def capture_session(
         return []  # nothing for Alembic itself to run
 
     try:
-        with EnvironmentContext(
-            cfg,
-            scripts,
-            fn=run,
-            as_sql=True,
-            starting_rev=None,
-            destination_rev="heads",
-            output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
+        with (
+            EnvironmentContext(
+                cfg,
+                scripts,
+                fn=run,
+                as_sql=True,
+                starting_rev=None,
+                destination_rev="heads",
+                output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
+            ),
+            printed_to_stderr(),
         ):
             scripts.run_env()
     except SchemactlError:

@@ -95,9 +95,13 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
 
 @contextmanager
 def loading_errors() -> Iterator[None]:
-    """What importing revision files raised, as one HistoryError naming the file."""
+    """What importing revision files raised, as one HistoryError naming the file (what they
+    print goes to stderr)."""
+    from tools.text import printed_to_stderr
+
     try:
-        yield
+        with printed_to_stderr():
+            yield
     except SyntaxError as err:
         where = f"{Path(err.filename or '?').name}, line {err.lineno}"
         raise HistoryError(

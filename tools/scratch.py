@@ -20,6 +20,7 @@ from tools.config import Environment, redact
 from tools.dialects import TOOL_TABLES, VERSION_TABLE
 from tools.errors import DatabaseError, SchemactlError, first_line, raised_at
 from tools.graph import HistoryError
+from tools.text import printed_to_stderr
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -127,7 +128,8 @@ def upgrade(cfg: Config, target: str) -> None:
 
     kind = cfg.attributes["schemactl.environment"].kind
     try:
-        command.upgrade(cfg, target)
+        with printed_to_stderr():
+            command.upgrade(cfg, target)
     except CommandError as err:
         if isinstance(err.__cause__, SchemactlError):
             raise err.__cause__ from err
@@ -158,7 +160,7 @@ def step(cfg: Config, revision: str, direction: str) -> None:
         return [RevisionStep(scripts.revision_map, scripts.get_revision(revision), up)]
 
     try:
-        with EnvironmentContext(cfg, scripts, fn=steps):
+        with EnvironmentContext(cfg, scripts, fn=steps), printed_to_stderr():
             scripts.run_env()
     except SchemactlError:
         raise
@@ -193,7 +195,7 @@ def env_options(cfg: Config) -> dict[str, Any]:
         return []
 
     scripts = ScriptDirectory.from_config(cfg)
-    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
+    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
         scripts.run_env()
     return found
 
@@ -222,7 +224,7 @@ def model_differences(cfg: Config) -> list[object] | None:
 
     try:
         scripts = ScriptDirectory.from_config(cfg)
-        with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True):
+        with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
             scripts.run_env()
     except SchemactlError:
         raise

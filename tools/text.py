@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # Characters that could end a comment line or disguise text: control characters, line and
@@ -59,3 +61,11 @@ def markdown_code(value: object) -> str:
 def mermaid_label(value: object) -> str:
     """Text for a quoted Mermaid node label."""
     return re.sub(r"[\"<>{}\[\]|`#;]", " ", comment(value, limit=60)).strip()
+
+
+@contextlib.contextmanager
+def printed_to_stderr() -> Iterator[None]:
+    """What the project's own code (env.py, revision files, models) prints goes to stderr:
+    stdout is schemactl's (a script with --stdout, a report with --json)."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
