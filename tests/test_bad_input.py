@@ -218,3 +218,50 @@ def test_options_that_do_not_go_together(repo_copy, args, message):
     result = runner.invoke(app, ["-c", str(repo_copy / "alembic.ini"), *args])
     assert (result.exit_code, result.output) == (2, message)
     assert sorted(p.relative_to(repo_copy) for p in repo_copy.rglob("*")) == before
+
+
+BROKEN_MODELS = {
+    "conflict-markers": (
+        "    tax_id: Mapped[str | None] = mapped_column(String(32), index=True)\n",
+        "<<<<<<< HEAD\n    tax_id: Mapped[str | None] = mapped_column(String(32), index=True)\n"
+        "=======\n    vat_id: Mapped[str | None] = mapped_column(String(32), index=True)\n"
+        ">>>>>>> feature\n",
+        "SyntaxError: invalid syntax (a git conflict marker: finish the merge)",
+    ),
+    "missing-table": (
+        'ForeignKey("users.id")',
+        'ForeignKey("owners.id")',
+        "customers.owner_id refers to owners.id, which no model defines",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BROKEN_MODELS))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["makemigrations", "-m", "x"],
+        ["sql", "--from", "base", "--stdout"],
+        ["upgrade"],
+        ["lint"],
+        ["graph", "--env", "dev"],
+    ],
+)
+def test_a_broken_model_is_one_line_on_every_command(repo_copy, monkeypatch, breakage, command):
+    """A conflict marker left in a model file, or a foreign key to a table no model
+    defines: every command that loads the models (env.py does, reading a database's
+    version table too) says the model file and line and the problem, exit 1 — never a
+    traceback. (Status of a database not yet created loads nothing, and works.)"""
+    from .conftest import schemactl
+
+    assert schemactl(repo_copy, "upgrade").returncode == 0
+    old, new, problem = BROKEN_MODELS[breakage]
+    model = repo_copy / "schema" / "customers.py"
+    model.write_text(model.read_text().replace(old, new))
+    done = schemactl(repo_copy, *command)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Error: the models (schema:metadata) do not load: schema/customers.py:")
+    assert line.endswith(f"{problem}; fix the model file")

@@ -81,3 +81,23 @@ def raised_at(err: BaseException, path: str | None = None) -> tuple[str, int] | 
     if frame is None or frame.lineno is None:
         return None
     return os.path.basename(frame.filename), frame.lineno
+
+
+def source_of(err: BaseException) -> tuple[str, int] | None:
+    """The file (as Python names it) and line of the project's code ``err`` comes from: for
+    a SyntaxError the file that cannot be parsed, else the deepest frame outside Alembic,
+    SQLAlchemy and schemactl (raised_at, with the whole path)."""
+    import traceback
+
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        return err.filename, err.lineno
+    frames = [
+        f
+        for f in traceback.extract_tb(err.__traceback__)
+        if not any(part in f.filename for part in _LIBRARIES)
+        and not f.filename.startswith(_installed())
+        and not f.filename.startswith("<")
+    ]
+    if not frames or frames[-1].lineno is None:
+        return None
+    return frames[-1].filename, frames[-1].lineno

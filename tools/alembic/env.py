@@ -11,7 +11,6 @@ without them, ``schema:metadata`` and Alembic's ``alembic_version``.
 
 from __future__ import annotations
 
-import importlib
 import os
 from logging.config import fileConfig
 from typing import TYPE_CHECKING
@@ -21,10 +20,11 @@ from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, Engine
 
+from tools import models
 from tools.config import project_from_alembic_config
 from tools.dialects import is_tool_table
 from tools.directives import render_item
-from tools.errors import ConfigError, SchemactlError
+from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -47,18 +47,8 @@ def _environment() -> Environment:
 
 def _target_metadata() -> MetaData:
     """The models of this database: ``target_metadata = MODULE:ATTRIBUTE`` in its section."""
-    from sqlalchemy import MetaData
-
     spec = config.get_main_option("target_metadata") or "schema:metadata"
-    module, _, attribute = spec.partition(":")
-    where = f"target_metadata = {spec} in [{config.config_ini_section}]"
-    try:
-        found = getattr(importlib.import_module(module), attribute or "metadata")
-    except (ImportError, AttributeError) as err:
-        raise ConfigError(f"{where} cannot be imported ({err}); write MODULE:ATTRIBUTE") from err
-    if not isinstance(found, MetaData):
-        raise ConfigError(f"{where} is not a SQLAlchemy MetaData; name the models' metadata")
-    return found
+    return models.load(spec, f"target_metadata = {spec} in [{config.config_ini_section}]")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
