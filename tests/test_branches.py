@@ -501,3 +501,26 @@ def test_slugs_are_cut_between_words():
     assert len(long) <= 80 and long.endswith("abcdefghij") and long.startswith("add_")
     assert slugify("x" * 100) == "x" * 80  # one word longer than the limit: cut, once
     assert slugify("!!!") == "revision"
+
+
+def test_rebase_refuses_a_branch_a_database_it_can_see_has(repo_copy):
+    """The dev database took the invoicing branch: moved, its revisions would stand on the
+    trunk's tip, which never ran there, and status would mark it [X]. Refused, naming the
+    database and the command that takes the branch off; after it, the rebase goes ahead
+    and the branch goes on again."""
+    with_scenario(repo_copy, "stale_branch")
+    assert cli(repo_copy, "upgrade", "invoicing@head").exit_code == 0
+    refused = cli(repo_copy, "rebase", "invoicing")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "Error: branch 'invoicing' is applied to the dev database (at d4d4d4d4d4d4): moved, "
+        "its revisions would stand on trunk revisions that never ran there; take it off first "
+        "(`schemactl --env dev downgrade invoicing@base`), rebase, then upgrade again\n"
+    )
+    assert not any(name.startswith("0012_") for name in versions(repo_copy))
+    off = cli(repo_copy, "downgrade", "invoicing@base")
+    assert off.exit_code == 0, off.output
+    assert cli(repo_copy, "rebase", "invoicing").exit_code == 0
+    assert cli(repo_copy, "upgrade").exit_code == 0
+    status = cli(repo_copy, "status").stdout
+    assert "[ ]" not in status

@@ -510,3 +510,73 @@ def test_status_of_another_project_with_c_creates_nothing(tmp_path):
     assert sorted(p.name for p in project.iterdir()) == sorted([*before, ".schemactl_cache"])
     assert (project / ".schemactl_cache" / ".gitignore").read_text().endswith("*\n")
     assert not (project / "app.db").exists()
+
+
+HALF = '''"""{message}
+
+Revision ID: {rev}
+Revises: {parent}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{parent}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("users", sa.Column("{column}", sa.String(30)))
+{more}
+
+def downgrade():
+    op.drop_column("users", "{column}")
+'''
+
+
+def test_a_sqlite_revision_that_fails_halfway_leaves_the_revision_before_it(repo_copy):
+    """Online on SQLite each revision is its own transaction, DDL included: the revision
+    before the failing one is kept, nothing of the failing one is (its first ALTER was
+    once left behind, and the next upgrade died on 'duplicate column name'); the error is
+    one line naming the revision's line; fixed, the upgrade goes on."""
+    from tools.config import load_project
+    from tools.history import load_graph
+
+    from .conftest import schemactl
+
+    (head,) = load_graph(load_project(repo_copy / "alembic.ini").alembic_config()).heads
+    versions = repo_copy / "versions"
+    (versions / "0091_5f5f00000000_title.py").write_text(
+        HALF.format(message="Add users.title", rev="5f5f00000000", parent=head, column="title",
+                    more="")
+    )  # fmt: skip
+    failing = versions / "0092_5f5f00000001_nickname.py"
+    failing.write_text(
+        HALF.format(message="Add users.nickname", rev="5f5f00000001", parent="5f5f00000000",
+                    column="nickname",
+                    more='    op.create_unique_constraint("uq_users_nickname", "users", ["nickname"])\n')
+    )  # fmt: skip
+    done = schemactl(repo_copy, "upgrade")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        "Error: the migration stopped at versions/0092_5f5f00000001_nickname.py:18 with "
+        "NotImplementedError: No support for ALTER of constraints in SQLite dialect."
+    )
+    import sqlite3
+
+    database = sqlite3.connect(repo_copy / "var" / "dev.db")
+    try:
+        columns = {row[1] for row in database.execute("PRAGMA table_info(users)")}
+        (version,) = database.execute("SELECT version_num FROM alembic_version").fetchone()
+    finally:
+        database.close()
+    assert version == "5f5f00000000" and "title" in columns and "nickname" not in columns
+    failing.write_text(
+        failing.read_text().replace(
+            'op.create_unique_constraint("uq_users_nickname", "users", ["nickname"])', "pass"
+        )
+    )
+    again = schemactl(repo_copy, "upgrade")
+    assert again.returncode == 0, again.stderr

@@ -25,7 +25,7 @@ from tools.errors import ConfigError, SchemactlError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import URL, Dialect, Inspector
+    from sqlalchemy.engine import URL, Dialect, Engine, Inspector
     from sqlalchemy.sql import ClauseElement
 
 # The layout of DBA scripts. schemactl renders only the current one; a recorded release keeps
@@ -134,6 +134,9 @@ class ScriptDialect:
     batch_by_default: ClassVar[bool] = False
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
     needs_server: ClassVar[bool] = True
+    # Online, whether each revision commits on its own (a failure leaves the database at the
+    # revision before it) rather than the whole run being one transaction.
+    commits_each_revision: ClassVar[bool] = False
     # Whether a text column can hold a NUL character (proofs put one into generated rows).
     text_holds_nul: ClassVar[bool] = True
     # The tables of schemactl's own a database of this kind gets (its audit).
@@ -202,6 +205,12 @@ class ScriptDialect:
             return url
         driver = url.get_driver_name() if "+" in url.drivername else self.driver
         return url.set(drivername=f"{canonical}+{driver}")
+
+    def migration_engine(self, url: URL) -> Engine:
+        """The engine migrations run on online: each of its transactions all or nothing."""
+        from sqlalchemy import create_engine, pool
+
+        return create_engine(url, poolclass=pool.NullPool)
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection that may write (nothing, for a
@@ -1216,6 +1225,8 @@ class SQLite(ScriptDialect):
     # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
     batch_by_default: ClassVar[bool] = True
     needs_server: ClassVar[bool] = False
+    # A development database: each revision kept as it succeeds, as Django's SQLite does.
+    commits_each_revision: ClassVar[bool] = True
     lint_rules: ClassVar[frozenset[str]] = frozenset({"table-rebuild", "alter-column-unsupported"})
     tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
 
@@ -1352,6 +1363,25 @@ class SQLite(ScriptDialect):
             bindparam("release").label("release_name"),
         ).select_from(clock)
         return insert(timing).from_select(["audit_id", *TIMING_COLUMNS], row)
+
+    def migration_engine(self, url: URL) -> Engine:
+        # Python's sqlite3 opens a transaction only before a data change: DDL before one
+        # would commit at once, and a revision failing halfway would keep its first ALTER.
+        # The driver is told to leave transactions alone and each one begins here, taking
+        # the write lock at once (as the scripts' BEGIN IMMEDIATE does).
+        from sqlalchemy import event
+
+        engine = super().migration_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_transactions(connection: Any, record: Any) -> None:
+            connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
 
     def prepare(self, url: URL) -> None:
         # "Created on demand": the file appears on first connect, but its folder must exist.

@@ -10,14 +10,16 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import online
 from tools.config import redact
 from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
-from tools.errors import DatabaseError, RevisionError, SchemactlError
+from tools.errors import DatabaseError, RevisionError, SchemactlError, first_line, source_of
 from tools.graph import Graph, RevisionId
 from tools.history import check_target, load_graph, load_history, squashed_into
+from tools.text import shown_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -347,6 +349,24 @@ def current_heads(
         engine.dispose()
 
 
+def applied_where(
+    project: Project, graph: Graph, revisions: set[RevisionId]
+) -> list[tuple[str, tuple[RevisionId, ...]]]:
+    """The environments whose database (where one can be reached from here: its URL set,
+    the database there) holds any of ``revisions``, each with its current heads."""
+    found = []
+    for name in sorted(project.environments):
+        environment = project.environment(name)
+        try:
+            url = environment.url()
+            heads = current_heads(url, project, environment)
+        except SchemactlError:
+            continue  # no URL here, or nothing to reach: not a database this one can see
+        if graph.ancestors([h for h in heads if h in graph.revisions]) & revisions:
+            found.append((name, heads))
+    return found
+
+
 def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
     revision = graph[rev]
     flags = (
@@ -383,4 +403,17 @@ def translate_errors(url: URL) -> Iterator[None]:
     except NoSuchModuleError as err:
         raise DatabaseError(
             f"no driver for {url.drivername}; use a URL with {driver_hint()}"
+        ) from err
+    except SchemactlError:
+        raise
+    except Exception as err:
+        # The project's own code (a revision, env.py) raised: where, in one line. An error
+        # that never passed through the project's code is schemactl's: its traceback stays.
+        found = source_of(err)
+        if found is None:
+            raise
+        raise RevisionError(
+            f"the migration stopped at {shown_file(Path(found[0]))}:{found[1]} with "
+            f"{type(err).__name__}: {first_line(err)}; fix it there, then run the command "
+            "again (`schemactl status` shows where the database is)"
         ) from err

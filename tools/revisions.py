@@ -373,6 +373,16 @@ def rebase(project: Project, name: str) -> list[Written]:
             f"branch {name!r} has revision {shipped[0]} in release {released[shipped[0]]}: "
             "released history is never rewritten"
         )
+    from tools.migrate import applied_where
+
+    applied = applied_where(project, graph, set(members))
+    if applied:
+        env, heads = applied[0]
+        raise BranchError(
+            f"branch {name!r} is applied to the {env} database (at {', '.join(heads)}): moved, "
+            "its revisions would stand on trunk revisions that never ran there; take it off "
+            f"first (`schemactl --env {env} downgrade {name}@base`), rebase, then upgrade again"
+        )
     first = graph[members[0]]
     trunk = graph.trunk_tip()
     if first.parents == (trunk,):

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from alembic import context
 from alembic.util import CommandError
-from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, Engine
 
 from tools import models
@@ -88,7 +87,11 @@ def run_migrations_offline(environment: Environment) -> None:
 
 
 def _migrate(connection: Connection, environment: Environment) -> None:
-    context.configure(connection=connection, **_configure_options(environment))
+    context.configure(
+        connection=connection,
+        transaction_per_migration=environment.kind.commits_each_revision,
+        **_configure_options(environment),
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -107,7 +110,7 @@ def run_migrations_online(environment: Environment) -> None:
         return
     url: URL = config.attributes.get("schemactl.url") or environment.url()
     environment.kind.prepare(url)  # the dev SQLite file's folder, on a fresh checkout
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = environment.kind.migration_engine(url)
     try:
         with engine.connect() as connection:
             _migrate(connection, environment)
