@@ -189,9 +189,8 @@ def _backup(
     session: Session,
 ) -> Backup:
     table = str(op.table)
-    types = _restored_types(session, rev, table)
+    recreated, types = _rebuilt(session, rev, table)
     if op.name == "drop_table":
-        recreated = _recreated_columns(session, rev, table)
         return Backup(
             rev,
             TABLE,
@@ -233,39 +232,32 @@ def _backup(
     )
 
 
-def _restored_types(session: Session, rev: RevisionId, table: str) -> tuple[tuple[str, Any], ...]:
-    """The types the downgrade of ``rev`` gives the columns of ``table`` it (re)creates or
-    changes back: what restored values are cast to."""
+def _rebuilt(
+    session: Session, rev: RevisionId, table: str
+) -> tuple[tuple[str, ...] | None, tuple[tuple[str, Any], ...]]:
+    """What the downgrade of ``rev`` rebuilds of ``table``: the columns of the table when it
+    recreates it (None: it does not), and the types it gives the columns it (re)creates or
+    changes back, which restored values are cast to."""
     from sqlalchemy import Column
 
     try:
         operations = session.get(rev, "downgrade").operations
     except SchemactlError:
-        return ()
-    found: dict[str, Any] = {}
+        return None, ()
+    recreated: tuple[str, ...] | None = None
+    types: dict[str, Any] = {}
     for op in operations:
         if op.table != table or op.source is None:
             continue
         if op.name == "create_table":
-            found.update((c.name, c.type) for c in op.source.columns if isinstance(c, Column))
+            columns = [c for c in op.source.columns if isinstance(c, Column)]
+            recreated = recreated or tuple(c.name for c in columns)
+            types.update((c.name, c.type) for c in columns)
         elif op.name == "add_column":
-            found[op.source.column.name] = op.source.column.type
+            types[op.source.column.name] = op.source.column.type
         elif op.name == "alter_column" and op.source.modify_type is not None:
-            found[op.source.column_name] = op.source.modify_type
-    return tuple(sorted(found.items(), key=lambda item: item[0]))
-
-
-def _recreated_columns(session: Session, rev: RevisionId, table: str) -> tuple[str, ...] | None:
-    try:
-        operations = session.get(rev, "downgrade").operations
-    except SchemactlError:
-        return None
-    from sqlalchemy import Column
-
-    for op in operations:
-        if op.name == "create_table" and op.table == table and op.source is not None:
-            return tuple(c.name for c in op.source.columns if isinstance(c, Column))
-    return None
+            types[op.source.column_name] = op.source.modify_type
+    return recreated, tuple(sorted(types.items(), key=lambda item: item[0]))
 
 
 def backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...]) -> tuple[str, ...]:

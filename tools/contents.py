@@ -163,6 +163,8 @@ def _rekeyed(table: TableRows, columns: list[str]) -> TableRows:
 
 
 def _same(old: Any, new: Any, loose: bool, clock_slack: bool) -> bool:
+    # Drivers read one SQL type as one Python type; a difference of type is a change of
+    # value (10.555 stored as a float, read back as Decimal('10.56')).
     if old == new and type(old) is type(new):
         return True
     if old is None or new is None:
@@ -174,9 +176,7 @@ def _same(old: Any, new: Any, loose: bool, clock_slack: bool) -> bool:
             return abs(old - new) <= CLOCK_SLACK
         except TypeError:  # one aware, one naive
             return False
-    # Drivers read one SQL type as one Python type; a difference of type is a change of
-    # value (10.555 stored as a float, read back as Decimal('10.56')).
-    return bool(old == new and type(old) is type(new))
+    return False
 
 
 def _key(columns: tuple[str, ...], key: tuple[Any, ...]) -> str:

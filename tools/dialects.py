@@ -39,11 +39,11 @@ FORMATS = (1, 2, 3, 4, 5, 6, 7)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
-# SQLite keeps the audit's step timings (format 4 on) in a table of their own: a script cannot
+# SQLite keeps the audit's step timings in a table of their own: a script cannot
 # add a column only where it is missing there (see SQLite._upgrade_audit).
 AUDIT_TIMING_TABLE = "schemactl_audit_timing"
 TOOL_TABLES = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
-# Backup tables (format 5) where a database has no schema of their own for them.
+# Backup tables where a database has no schema of their own for them.
 BACKUP_PREFIX = "schemactl_backup_"
 
 
@@ -320,7 +320,7 @@ class ScriptDialect:
         raise NotImplementedError
 
     def database_guard(self) -> list[str]:
-        """Format 6: stop unless this database holds none of the other databases' version
+        """Stop unless this database holds none of the other databases' version
         tables (a script of database ``database_name`` was handed another one)."""
         if not self.other_version_tables:
             return []
@@ -344,7 +344,7 @@ class ScriptDialect:
         return where == (other.host or "", other.port, other.database)
 
     def lock(self) -> list[str]:
-        """Format 2: what makes a second client applying a script at the same moment wait for
+        """What makes a second client applying a script at the same moment wait for
         the first (its guard then finds the new state and stops)."""
         return []
 
@@ -358,12 +358,12 @@ class ScriptDialect:
         return int.from_bytes(digest[:8], "big") >> 1
 
     def _verified(self, statement: str, old: str) -> list[str]:
-        """Format 2: a stamp that moves no row of the version table stops the script."""
+        """A stamp that moves no row of the version table stops the script."""
         return [statement]
 
     def ensure_tables(self, *, online: bool = False) -> list[str]:
-        """Create the version and audit tables if this database has none yet, and (format 4
-        on) bring an audit table of an earlier layout up to this one, keeping its rows.
+        """Create the version and audit tables if this database has none yet, and
+        bring an audit table of an earlier layout up to this one, keeping its rows.
         ``online``: for a driver rather than the command-line client."""
         from sqlalchemy.schema import CreateTable
 
@@ -542,18 +542,18 @@ class ScriptDialect:
         return self.reset_counters(table)
 
     def last_duration_sql(self) -> str:
-        """The duration of the audit row this session wrote last (format 4)."""
+        """The duration of the audit row this session wrote last."""
         return f"SELECT duration_ms FROM {AUDIT_TABLE} ORDER BY id DESC LIMIT 1"
 
     def clock_setup(self) -> list[str]:
-        """Format 4: what a session needs once before clock_start() (SQLite: a temp table)."""
+        """What a session needs once before clock_start() (SQLite: a temp table)."""
         return []
 
     def clock_start(self) -> list[str]:
-        """Format 4: note the server's clock as a step starts, for its audit row."""
+        """Note the server's clock as a step starts, for its audit row."""
         raise NotImplementedError
 
-    # Format 4, in the audit row: the step's start as clock_start() noted it, and now, both
+    # In the audit row: the step's start as clock_start() noted it, and now, both
     # by the server's clock; the duration in milliseconds between two such values.
     _clock_started: ClassVar[str]
     _clock_now: ClassVar[str]
@@ -585,7 +585,7 @@ class ScriptDialect:
         return deleted + [self._fill("insert", new=a) for a in add]
 
     def audit(self, revision: str, direction: str, sha256: str, release: str | None = None) -> str:
-        """The audit row of one step, as the script writes it (format 4 on: timed, from the
+        """The audit row of one step, as the script writes it (timed, from the
         clock_start() before the step's statements, and naming ``release``)."""
         return "\n".join(self.audit_statements(revision, direction, sha256, release))
 
@@ -597,7 +597,7 @@ class ScriptDialect:
         return [*self._clock_stop(), timed]
 
     def _clock_stop(self) -> list[str]:
-        """Format 4: what notes a step's end before its audit row (nothing: the row asks
+        """What notes a step's end before its audit row (nothing: the row asks
         the clock itself)."""
         return []
 
@@ -657,7 +657,7 @@ class ScriptDialect:
         return _PARAMETER.sub(value, self._shapes[shape])
 
     def _timed_audit(self) -> ClauseElement:
-        """Format 4's audit row: who and what as before, plus the step's start (noted by
+        """The timed audit row: who and what as before, plus the step's start (noted by
         clock_start()), its end and duration by the server's clock, and the release."""
         from sqlalchemy import bindparam, insert, literal_column, select
 
@@ -741,7 +741,7 @@ class PostgreSQL(ScriptDialect):
     setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
         "lock_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "5s"),
         "statement_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "15min"),
-        # The schema the script works in (search_path), format 2 on.
+        # The schema the script works in (search_path).
         "schema": (r"[A-Za-z_][A-Za-z0-9_$]{0,62}", "public"),
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"

@@ -64,29 +64,22 @@ def _installed() -> tuple[str, ...]:
 
 def raised_at(err: BaseException, path: str | None = None) -> tuple[str, int] | None:
     """The file name and line a project's code raised ``err`` at: the deepest frame in
-    ``path`` if given and present, else the deepest frame outside Alembic, SQLAlchemy and
-    schemactl; None when the error never passed through the project's code."""
+    ``path`` if given and present, else source_of's; None when the error never passed
+    through the project's code."""
     import os
     import traceback
 
-    frames = traceback.extract_tb(err.__traceback__)
-    chosen = [f for f in frames if path is not None and f.filename == path] or [
-        f
-        for f in frames
-        if not any(part in f.filename for part in _LIBRARIES)
-        and not f.filename.startswith(_installed())
-        and not f.filename.startswith("<")  # code a library generated (Alembic's op proxies)
-    ]
-    frame = chosen[-1] if chosen else None
-    if frame is None or frame.lineno is None:
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == path]
+    found = (frames[-1].filename, frames[-1].lineno) if frames else source_of(err)
+    if found is None or found[1] is None:
         return None
-    return os.path.basename(frame.filename), frame.lineno
+    return os.path.basename(found[0]), found[1]
 
 
 def source_of(err: BaseException) -> tuple[str, int] | None:
     """The file (as Python names it) and line of the project's code ``err`` comes from: for
     a SyntaxError the file that cannot be parsed, else the deepest frame outside Alembic,
-    SQLAlchemy and schemactl (raised_at, with the whole path)."""
+    SQLAlchemy, schemactl, the standard library and installed packages."""
     import traceback
 
     if isinstance(err, SyntaxError) and err.filename and err.lineno:
@@ -96,7 +89,7 @@ def source_of(err: BaseException) -> tuple[str, int] | None:
         for f in traceback.extract_tb(err.__traceback__)
         if not any(part in f.filename for part in _LIBRARIES)
         and not f.filename.startswith(_installed())
-        and not f.filename.startswith("<")
+        and not f.filename.startswith("<")  # code a library generated (Alembic's op proxies)
     ]
     if not frames or frames[-1].lineno is None:
         return None

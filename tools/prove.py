@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import ConfigError, DatabaseError, SchemactlError
-from tools.rows import DEFAULT_ROWS
 from tools.text import comment, listing
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from tools.graph import RevisionId
     from tools.history import History
     from tools.rows import Seeded
-    from tools.snapshot import Schema
+    from tools.snapshot import Difference, Schema
 
 
 class ProofFailed(SchemactlError):
@@ -168,7 +167,6 @@ def step_facts(
     from tools.backup import TABLE
     from tools.backup import plan as plan_backups
     from tools.capture import capture_session
-    from tools.errors import SchemactlError
     from tools.narrowing import loss
     from tools.text import shown_file
 
@@ -193,7 +191,7 @@ def step_facts(
     for planned in plan_backups(history, kind.name, tuple(revisions), upgrades=session).values():
         for b in planned:
             if not backups or not b.restorable:
-                lost.add((b.table, None if b.kind == TABLE or not b.restorable else b.column))
+                lost.add((b.table, None if b.kind == TABLE else b.column))
     changed_by = {t: tuple(r) for t, r in changed.items()}
     return StepFacts(frozenset(loose), frozenset(lost), changed_by, narrowed)
 
@@ -229,7 +227,7 @@ class Twins:
     online: URL
     config: Config  # Alembic's, pointed at the twin
     ignore: frozenset[str]
-    rows: int = DEFAULT_ROWS
+    rows: int
     # One engine per database for the proof's own reads and writes. No connection is kept
     # between them: the client and Alembic change the tables in between (a server's cached
     # plan of a query would not survive a column's new type).
@@ -304,10 +302,11 @@ class Twins:
 
 @contextmanager
 def twins(
-    project: Project, kind: ScriptDialect, server: URL | None, prefix: str
+    project: Project, kind: ScriptDialect, server: URL | None, prefix: str, *, rows: int
 ) -> Iterator[Twins]:
     """Two fresh scratch databases of ``kind`` like one of its environments' (the schema
-    scripts work in), dropped afterwards."""
+    scripts work in), dropped afterwards; each proof step fills their tables with ``rows``
+    generated rows."""
     from tools import scratch
 
     with (
@@ -321,7 +320,7 @@ def twins(
         online = kind.session_url(raw_online)
         config = scratch.scratch_config(project, kind, online)
         pair = Twins(
-            kind, raw, kind.session_url(raw), online, config, scratch.ignored_tables(config)
+            kind, raw, kind.session_url(raw), online, config, scratch.ignored_tables(config), rows
         )
         try:
             yield pair
@@ -347,8 +346,7 @@ def prove(
     server = project.require_scratch_server(kind)
     client = client_version(kind)
     history = load_history(project)
-    with twins(project, kind, server, "schemactl_prove") as pair:
-        pair.rows = project.proof_rows
+    with twins(project, kind, server, "schemactl_prove", rows=project.proof_rows) as pair:
         for release in earlier:
             pair.apply(release.upgrade, f"{release.where}/upgrade.sql")
         for release in proving:
@@ -363,7 +361,7 @@ def prove(
                 pair.state(pair.online),
                 pair.state(pair.scripted),
                 "the earlier releases' upgrade scripts",
-                f"what Alembic online gives at {', '.join(release.start)}",
+                f"what Alembic online gives at {', '.join(release.start) or 'base'}",
                 facts,
             )
             pair.seed(facts.narrowed)
@@ -393,29 +391,30 @@ def agree(
     rollback: bool = False,
 ) -> None:
     """Raise SchemaMismatch or DataMismatch where ``actual`` is not ``expected``."""
+    schema, data = differences(expected, actual, facts, rollback=rollback)
+    if schema:
+        raise SchemaMismatch(script, state, schema)
+    if data:
+        raise DataMismatch(script, state, data, facts.culprits(data[0].table))
+
+
+def differences(
+    expected: State, actual: State, facts: StepFacts, *, rollback: bool = False
+) -> tuple[list[Difference], list[DataDifference]]:
+    """How ``actual`` differs from ``expected``: its schema, and (when the schemas agree)
+    its rows — after a rollback every row exactly (but what the step says it loses);
+    otherwise values the server makes each run only by their NULLs, and moments up to a
+    clock's slack apart."""
+    from tools.contents import compare_contents, without
     from tools.snapshot import compare
 
-    differences = compare(expected.schema, actual.schema)
-    if differences:
-        raise SchemaMismatch(script, state, differences)
-    found = data_differences(expected, actual, facts, rollback=rollback)
-    if found:
-        raise DataMismatch(script, state, found, facts.culprits(found[0].table))
-
-
-def data_differences(
-    expected: State, actual: State, facts: StepFacts, *, rollback: bool = False
-) -> list[DataDifference]:
-    """How ``actual``'s rows differ from ``expected``'s: after a rollback every row exactly
-    (but what the step says it loses); otherwise values the server makes each run only by
-    their NULLs, and moments up to a clock's slack apart."""
-    from tools.contents import compare_contents, without
-
+    schema = compare(expected.schema, actual.schema)
+    if schema:
+        return schema, []
     if rollback:
-        return compare_contents(
-            without(expected.data, facts.lost), without(actual.data, facts.lost)
-        )
-    return compare_contents(expected.data, actual.data, loose=facts.loose, clock_slack=True)
+        lost = facts.lost
+        return [], compare_contents(without(expected.data, lost), without(actual.data, lost))
+    return [], compare_contents(expected.data, actual.data, loose=facts.loose, clock_slack=True)
 
 
 # -- the client -----------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class Step:
     audit: str
     # False when a statement cannot run inside a transaction (CREATE INDEX CONCURRENTLY).
     transactional: bool
-    # Format 5: what this step keeps before it destroys (upgrade), or puts back after its
+    # What this step keeps before it destroys (upgrade), or puts back after its
     # downgrade rebuilt the structure (rollback), and the SQL for it.
     backups: tuple[Backup, ...] = ()
     backup_sql: tuple[str, ...] = ()
@@ -79,7 +79,7 @@ class Script:
     sql_command: str = ""
     # The release the script belongs to (its folder name), recorded with each audit row.
     release: str | None = None
-    # Format 5: False when the environment says backup = off (nothing destroyed comes back).
+    # False when the environment says backup = off (nothing destroyed comes back).
     backup: bool = True
     text: str = field(default="", repr=False)
 
@@ -206,7 +206,7 @@ def render_script(
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
     into the command that regenerates it, for a project that is not the current folder's.
-    ``release`` names the release the script belongs to in its audit rows (format 4 on)."""
+    ``release`` names the release the script belongs to in its audit rows."""
     direction = _direction(kind)
     session = capture_session(
         history,

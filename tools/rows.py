@@ -20,7 +20,7 @@ import datetime
 import decimal
 import random
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -300,9 +300,3 @@ def data_tables(
         for name, table in sorted(metadata.tables.items())
         if name not in ignore and not is_tool_table(name)
     }
-
-
-def iter_rows(seeded: Seeded) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, rows in seeded.rows.items():
-        for row in rows:
-            yield name, row

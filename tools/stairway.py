@@ -31,7 +31,7 @@ from tools.prove import (
     State,
     StepFacts,
     Twins,
-    data_differences,
+    differences,
     step_facts,
     twins,
 )
@@ -80,8 +80,8 @@ def stairway(
                 later.add(child)
                 stack.append(child)
     applied = set(graph.order) - later
-    with twins(project, kind, server, "schemactl_stairway") as pair:
-        pair.rows = project.proof_rows if rows is None else rows
+    proof_rows = project.proof_rows if rows is None else rows
+    with twins(project, kind, server, "schemactl_stairway", rows=proof_rows) as pair:
         scripted = scratch.scratch_config(project, kind, pair.scripted)
         for head in heads_of(graph, applied):
             scratch.upgrade(scripted, head)
@@ -204,17 +204,16 @@ def _differs(
     fix: str = "fix its downgrade",
 ) -> str | None:
     """The problem, when ``actual`` is not ``expected`` (``data_problem`` None: the schema
-    alone is compared)."""
+    alone is compared: an online downgrade keeps no backups)."""
     from tools.snapshot import compare
     from tools.text import listing
 
-    differences = compare(expected.schema, actual.schema)
-    if differences:
-        return f"{schema_problem} ({listing([str(d) for d in differences])}); {fix}"
     if data_problem is None:
-        return None
-    found = data_differences(expected, actual, facts, rollback=rollback)
-    if found:
-        shown = "; ".join(str(d) for d in found[:3])
-        return f"{data_problem} ({shown}); {fix}"
+        schema, data = compare(expected.schema, actual.schema), []
+    else:
+        schema, data = differences(expected, actual, facts, rollback=rollback)
+    if schema:
+        return f"{schema_problem} ({listing([str(d) for d in schema])}); {fix}"
+    if data:
+        return f"{data_problem} ({'; '.join(str(d) for d in data[:3])}); {fix}"
     return None
