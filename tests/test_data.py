@@ -18,6 +18,7 @@ the same data), down (every row back) and up again, on every database.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -537,3 +538,14 @@ def test_rows_satisfy_check_constraints_the_database_enforces(dialect, throwaway
     engine.dispose()
     assert seeded.unfilled == {} and len(stored) == rows.DEFAULT_ROWS
     assert all("@" in email and 0 <= age <= 150 for email, age in stored)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_names_that_need_quoting_are_proven_with_rows(tmp_path, dialect):
+    """A table called "Order Items" with columns "select" and "50%": rows generated into it,
+    a column of it dropped and the table dropped, backed up and restored, on every database
+    (PostgreSQL's sequence reset once read such a name unquoted)."""
+    project_dir = project_copy(tmp_path, dialect, VALUES)
+    for path in (SCENARIOS / "quoted_names").glob("*.py"):
+        shutil.copy(path, project_dir / "migrations" / "versions" / path.name)
+    assert prove(project_dir, dialect) == []

@@ -950,17 +950,18 @@ $schemactl_database$;"""
 
     def reset_counters(self, table: str) -> list[str]:
         # Rows put back with their ids: a serial or identity column's sequence must move past
-        # them, or the application's next INSERT collides.
-        table = self.literal(table)
+        # them, or the application's next INSERT collides. regclass and
+        # pg_get_serial_sequence read a name as SQL writes it (quoted where it must be).
+        named = self.literal(self.sa_dialect.identifier_preparer.quote(table))
         return [
             "DO $schemactl_restore$\nDECLARE\n    found record;\nBEGIN\n"
             "    FOR found IN SELECT a.attname, pg_catalog.pg_get_serial_sequence("
-            f"{table}, a.attname) AS seq\n"
-            f"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = {table}::regclass\n"
+            f"{named}, a.attname) AS seq\n"
+            f"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = {named}::regclass\n"
             "          AND a.attnum > 0 AND NOT a.attisdropped LOOP\n"
             "        IF found.seq IS NOT NULL THEN\n"
             "            EXECUTE format('SELECT pg_catalog.setval(%L, coalesce(max(%I), 0) + 1, "
-            f"false) FROM %I', found.seq, found.attname, {table});\n"
+            f"false) FROM %I', found.seq, found.attname, {self.literal(table)});\n"
             "        END IF;\n    END LOOP;\nEND\n$schemactl_restore$;"
         ]
 
