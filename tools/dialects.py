@@ -25,6 +25,7 @@ from tools.errors import ConfigError, SchemactlError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from alembic.operations.ops import MigrateOperation
     from sqlalchemy.engine import URL, Dialect, Engine, Inspector
     from sqlalchemy.sql import ClauseElement
 
@@ -295,6 +296,11 @@ class ScriptDialect:
                 f"give a {self.name} URL, e.g. {self.example_url}"
             )
         return self.complete(server).set(database=name)
+
+    def needs_rebuild(self, operations: Sequence[MigrateOperation]) -> bool:
+        """Whether these operations on one table need it rebuilt (a batch block with the
+        table written out as ``copy_from``) because this kind cannot ALTER them in place."""
+        return False
 
     # -- what the template calls -------------------------------------------------------------
 
@@ -1234,6 +1240,20 @@ class SQLite(ScriptDialect):
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
 
+    def needs_rebuild(self, operations: Sequence[MigrateOperation]) -> bool:
+        # As Alembic's batch mode decides for SQLite (an index goes in place, the rest needs
+        # a rebuild), except that whether a new column goes in place is asked of SQLite
+        # itself: ADD COLUMN takes a constant default, not CURRENT_TIMESTAMP or (an expression).
+        from alembic.operations import ops
+
+        for op in operations:
+            if isinstance(op, ops.CreateIndexOp | ops.DropIndexOp):
+                continue
+            if isinstance(op, ops.AddColumnOp) and _adds_in_place(op):
+                continue
+            return True
+        return False
+
     # SQLite's literals have no escapes: the string is closed, char(13) added, and reopened.
     crlf_in_string: ClassVar[str | None] = "' || char(13) || '\n"
 
@@ -1488,6 +1508,30 @@ def dialect_of_url(url: URL) -> ScriptDialect:
         if backend in kind.aliases:
             return kind()
     return script_dialect(backend)
+
+
+def _adds_in_place(op: Any) -> bool:
+    """Whether SQLite's ALTER TABLE … ADD COLUMN takes this column on a table with rows (tried
+    on a table of the same name, holding a row, in a throwaway in-memory database)."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations, ops
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine("sqlite://", poolclass=pool.StaticPool)
+    try:
+        with engine.begin() as connection:
+            table = connection.dialect.identifier_preparer.quote_identifier(op.table_name)
+            connection.exec_driver_sql(f"CREATE TABLE {table} (schemactl_probe INTEGER)")
+            # With a row: on an empty table SQLite takes even a default it refuses otherwise.
+            connection.exec_driver_sql(f"INSERT INTO {table} VALUES (1)")
+            probe = ops.AddColumnOp(op.table_name, op.column._copy())
+            Operations(MigrationContext.configure(connection)).invoke(probe)
+    except (DBAPIError, NotImplementedError):
+        return False
+    finally:
+        engine.dispose()
+    return True
 
 
 class UnknownDialect(ConfigError):

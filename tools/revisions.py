@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.operations.ops import MigrateOperation, MigrationScript
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import Table
 
     from tools.config import Project
 
@@ -178,7 +179,7 @@ def makemigrations(
     The models are compared with a scratch embedded (SQLite) database upgraded to every
     head, so work on other branches is not offered again. Returns None when nothing changed.
     """
-    from tools import scratch
+    from tools import rebuilds, scratch
     from tools.dialects import embedded
     from tools.directives import make_portable
 
@@ -187,18 +188,30 @@ def makemigrations(
     head = _head_for(graph, branch)
     found: list[MigrateOperation] = []
 
+    kind = embedded()
+    before: dict[tuple[str | None, str], Table] = {}
+
     def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
         script: MigrationScript = directives[0]
         make_portable(script)  # downgrades (and upgrades) that run on every dialect
+        # What the embedded database cannot ALTER in place: a rebuild, with the table as it
+        # stands before (the history's state at the parent; the models' for the downgrade).
+        after = rebuilds.reflected(context.opts["target_metadata"])
+        for container in script.upgrade_ops_list:
+            rebuilds.rebuild_where_needed(container, kind, before)
+        for container in script.downgrade_ops_list:
+            rebuilds.rebuild_where_needed(container, kind, after)
         found.extend(script.upgrade_ops.ops)
         if not empty and script.upgrade_ops.is_empty():
             directives.clear()  # Alembic writes no file
         elif not message:
             script.message = _message_from(found)
 
-    kind = embedded()
     with scratch.scratch_database(kind) as url:
         scratch_cfg = scratch.scratch_config(project, kind, url, plain=True)
+        if head != BASE:
+            scratch.upgrade(scratch_cfg, head)  # the parent's state, for the rebuilt tables
+            before.update(rebuilds.reflected(scratch.reflect(url)))
         scratch.upgrade(scratch_cfg, "heads")
         script = _revision_command(
             scratch_cfg,

@@ -24,6 +24,7 @@ from tools.text import printed_to_stderr
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import URL
 
     from tools.config import Project
@@ -248,3 +249,18 @@ def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
             return snapshot(connection, ignore)
     finally:
         engine.dispose()
+
+
+def reflect(url: URL, ignore: Collection[str] = IGNORED) -> MetaData:
+    """The tables of the database at ``url`` as SQLAlchemy reflects them (version and tool
+    tables left out), for code that needs Table objects rather than a Schema."""
+    from sqlalchemy import MetaData, create_engine, pool
+
+    metadata = MetaData()
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            metadata.reflect(connection, only=lambda name, _: name not in ignore)
+    finally:
+        engine.dispose()
+    return metadata

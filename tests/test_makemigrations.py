@@ -1,0 +1,102 @@
+"""makemigrations writes revisions every database of the project runs, online and as scripts.
+
+SQLite cannot ALTER a column's type or nullability, add a constraint, or add a column whose
+default is not a constant: those become batch blocks that rebuild the table from a copy of
+it written into the revision file (offline rendering cannot read the database).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from .conftest import schemactl
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
+
+
+def _change_customers_and_invoices(repo):
+    customers = repo / "schema" / "customers.py"
+    customers.write_text(
+        customers.read_text()
+        .replace(
+            "name: Mapped[str] = mapped_column(String(200))",
+            "name: Mapped[str] = mapped_column(String(300), unique=True)",
+        )
+        .replace(
+            "email: Mapped[str | None] = mapped_column(String(255))",
+            "email: Mapped[str | None] = mapped_column(String(255), index=True)",
+        )
+    )
+    billing = repo / "schema" / "billing.py"
+    text = billing.read_text()
+    anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
+    assert anchor in text
+    billing.write_text(
+        text.replace(
+            anchor,
+            anchor + "    reminded_at: Mapped[dt.datetime | None] = mapped_column("
+            "server_default=func.now())\n",
+        ).replace("from sqlalchemy import ", "from sqlalchemy import func, ", 1)
+    )
+
+
+def test_changes_sqlite_cannot_alter_become_rebuilds_that_run_everywhere(
+    repo_copy, scratch_servers
+):
+    """A type change, a unique constraint and a column defaulting to now(): the revision runs
+    on the dev SQLite database online (up, down, up, rows kept), and `check` proves it as
+    scripts with rows on SQLite, PostgreSQL and MariaDB; the next makemigrations still works."""
+    servers = scratch_servers("postgresql", "mariadb")
+    _change_customers_and_invoices(repo_copy)
+    made = schemactl(repo_copy, "makemigrations", "-m", "widen customer names")
+    assert made.returncode == 0, made.stderr
+    path = repo_copy / made.stdout.splitlines()[0]
+    body = path.read_text()
+    # Both tables are rebuilt from a copy written into the file, in both directions.
+    assert body.count('op.batch_alter_table("customers", copy_from=customers_table)') == 2
+    assert body.count('op.batch_alter_table("invoices", copy_from=invoices_table)') == 2
+    assert "\n    op.alter_column(" not in body and "\n    op.create_unique_constraint(" not in body
+
+    dev = {"BILLGEN_DEV_URL": f"sqlite:///{repo_copy / 'dev.db'}"}
+    # A customer before the change: the rebuild must copy the rows.
+    parent = re.search(r'^down_revision: .* = "(\w+)"$', body, re.M)
+    assert parent, body
+    assert schemactl(repo_copy, "upgrade", parent.group(1), env=dev).returncode == 0
+    with sqlite3.connect(repo_copy / "dev.db") as db:
+        db.execute("INSERT INTO users (id, email, full_name, password_hash) VALUES (1, 'a@b.c', 'A', 'x')")
+        db.execute("INSERT INTO customers (id, owner_id, name) VALUES (7, 1, 'Ada')")
+    for step in ("upgrade", "downgrade", "upgrade"):
+        ran = schemactl(repo_copy, step, *(["-1"] if step == "downgrade" else []), env=dev)
+        assert ran.returncode == 0, ran.stderr
+    with sqlite3.connect(repo_copy / "dev.db") as db:
+        assert db.execute("SELECT id, name FROM customers").fetchall() == [(7, "Ada")]
+        columns = [row[1] for row in db.execute("PRAGMA table_info(invoices)")]
+    assert "reminded_at" in columns
+
+    checked = schemactl(repo_copy, "check", env=servers)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    again = schemactl(repo_copy, "makemigrations")
+    assert again.returncode == 0, again.stderr
+    assert "No changes" in again.stdout + again.stderr
+
+
+def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
+    """A column with a constant default is a plain add_column: SQLite itself, asked with a
+    row in the table, says it can."""
+    billing = repo_copy / "schema" / "billing.py"
+    anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
+    billing.write_text(
+        billing.read_text().replace(
+            anchor, anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n'
+        )
+    )
+    made = schemactl(repo_copy, "makemigrations")
+    assert made.returncode == 0, made.stderr
+    body = (repo_copy / made.stdout.splitlines()[0]).read_text()
+    upgrade, _, downgrade = body.partition("def downgrade")
+    assert "op.add_column(" in upgrade and "batch_alter_table" not in upgrade
+    # Dropping it again is a rebuild (DROP COLUMN is too new for every sqlite3 a DBA has).
+    assert "batch_op.drop_column(" in downgrade
