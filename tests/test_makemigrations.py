@@ -66,7 +66,9 @@ def test_changes_sqlite_cannot_alter_become_rebuilds_that_run_everywhere(
     assert parent, body
     assert schemactl(repo_copy, "upgrade", parent.group(1), env=dev).returncode == 0
     with sqlite3.connect(repo_copy / "dev.db") as db:
-        db.execute("INSERT INTO users (id, email, full_name, password_hash) VALUES (1, 'a@b.c', 'A', 'x')")
+        db.execute(
+            "INSERT INTO users (id, email, full_name, password_hash) VALUES (1, 'a@b.c', 'A', 'x')"
+        )
         db.execute("INSERT INTO customers (id, owner_id, name) VALUES (7, 1, 'Ada')")
     for step in ("upgrade", "downgrade", "upgrade"):
         ran = schemactl(repo_copy, step, *(["-1"] if step == "downgrade" else []), env=dev)
@@ -90,7 +92,8 @@ def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
     anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
     billing.write_text(
         billing.read_text().replace(
-            anchor, anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n'
+            anchor,
+            anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n',
         )
     )
     made = schemactl(repo_copy, "makemigrations")

@@ -6,6 +6,7 @@ agree; plain Alembic works."""
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 
@@ -91,7 +92,7 @@ def test_after_a_squash_check_release_check_makemigrations_and_plain_alembic_agr
     body = new.read_text()
     assert body.startswith('"""Squash the trunk\n')
     assert "down_revision = None" in body and f'revision = "{POINT}"' in body
-    assert "Not carried over (review):\n  (nothing)" in body
+    assert "Not carried over" not in body  # a squash carries everything, or refuses
     assert "op.bulk_insert(" in body  # the seeded tax rates
     servers = scratch_env("postgresql", "mariadb")
     checked = schemactl(repo_copy, "check", env=servers)
@@ -249,3 +250,117 @@ def test_a_revision_that_branches_on_the_dialect_is_not_squashed(repo_copy):
         "branches on the dialect), so one generated revision cannot replace it; squash up to a "
         "revision before it\n"
     )
+
+
+def _released_end(repo, env: str = "prod") -> str:
+    """Where the environment's last recorded release ends (read, not pinned)."""
+    import json
+
+    manifest = json.loads((repo / "sql_out" / env / "manifest.json").read_text())
+    (end,) = manifest["releases"][-1]["to"]
+    return end
+
+
+@pytest.mark.postgresql
+@pytest.mark.mariadb
+def test_a_squash_of_everything_released_after_merged_branches(repo_copy, throwaway_database):
+    """Squash up to the end of prod's last release, past the merged branches: the labels of
+    the merged branches end with it (branch list, branch start, makemigrations on the trunk
+    work), the downgrade drops what the range created in an order PostgreSQL (enum types) and
+    MariaDB (an index a foreign key needs) accept, and a first release for another
+    environment passes release --check."""
+    end = _released_end(repo_copy)
+    squashed = schemactl(repo_copy, "squash", "--to", end)
+    assert squashed.returncode == 0, squashed.stderr
+    (new,) = (repo_copy / "versions").glob(f"0001_{end}_*.py")
+    body = new.read_text()
+    assert "branch_labels = None" in body
+    listed = schemactl(repo_copy, "branch", "list")
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    started = schemactl(repo_copy, "branch", "start", "rates")
+    assert started.returncode == 0, started.stderr
+    status = schemactl(repo_copy, "status")
+    assert "payments" not in status.stdout and "discounts" not in status.stdout
+    for dialect, env, variable in (
+        ("postgresql", "staging", "BILLGEN_STAGING_URL"),
+        ("mariadb", "mariadb", "BILLGEN_MARIADB_URL"),
+    ):
+        db = throwaway_database(dialect)
+        for step in (["upgrade", "heads"], ["downgrade", "base"], ["upgrade", "heads"]):
+            ran = schemactl(repo_copy, "--env", env, *step, env={variable: str_url(db)})
+            assert ran.returncode == 0, f"{dialect} {step}: {ran.stderr}"
+    servers = scratch_env("postgresql", "mariadb")
+    first = schemactl(repo_copy, "release", "--env", "mariadb", "--to", end, env=servers)
+    assert first.returncode == 0, first.stderr
+    checked = schemactl(repo_copy, "release", "--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    made = schemactl(repo_copy, "makemigrations", "--branch", "trunk", "--empty", "-m", "next")
+    assert made.returncode == 0, made.stderr
+
+
+def test_a_squash_carries_server_default_changes_and_bound_values_or_refuses(repo_copy, tmp_path):
+    """A server default changed on the way, and a value bound to text(), reach the squashed
+    revision (a fresh database gets both); a renamed column cannot, and the squash says so."""
+    from tests.test_lint import add_case
+
+    shutil.rmtree(repo_copy / "sql_out")  # nothing released: nothing to check the squash against
+    add_case(
+        repo_copy,
+        '    op.alter_column("customers", "billing_address", existing_type=sa.Text(), '
+        'server_default="n/a")\n'
+        '    op.execute(sa.text("INSERT INTO tax_rates (code, name, rate) '
+        'VALUES (:code, :name, :rate)").bindparams(code="HALF", name="50% off", '
+        'rate=Decimal("0.5")))',
+        "    op.execute(sa.text(\"DELETE FROM tax_rates WHERE name = '50% off'\"))\n"
+        '    op.alter_column("customers", "billing_address", existing_type=sa.Text(), '
+        "server_default=None)",
+        header="from decimal import Decimal\n",
+        down_revision=_head(repo_copy),
+    )
+    squashed = schemactl(repo_copy, "squash", "--to", "0123456789ab")
+    assert squashed.returncode == 0, squashed.stderr
+    body = next((repo_copy / "versions").glob("0001_0123456789ab_*.py")).read_text()
+    assert ".bindparams(" in body and 'name="50% off",' in body and 'rate=Decimal("0.5")' in body
+    db = tmp_path / "fresh.db"
+    ran = schemactl(repo_copy, "upgrade", "heads", env={"BILLGEN_DEV_URL": f"sqlite:///{db}"})
+    assert ran.returncode == 0, ran.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(
+            "SELECT name, rate FROM tax_rates WHERE name = '50% off'"
+        ).fetchall() == [("50% off", 0.5)]
+        connection.execute("INSERT INTO users (id, email, full_name, password_hash) "
+                           "VALUES (1, 'a@b.c', 'A', 'x')")  # fmt: skip
+        connection.execute("INSERT INTO customers (id, owner_id, name) VALUES (1, 1, 'Ada')")
+        assert connection.execute("SELECT billing_address FROM customers").fetchall() == [("n/a",)]
+
+
+def test_a_squash_refuses_what_it_cannot_carry(repo_copy):
+    from tests.test_lint import add_case
+
+    shutil.rmtree(repo_copy / "sql_out")
+    add_case(
+        repo_copy,
+        '    op.alter_column("customers", "billing_address", new_column_name="address")',
+        '    op.alter_column("customers", "address", new_column_name="billing_address")',
+        down_revision=_head(repo_copy),
+    )
+    before = sorted(p.name for p in (repo_copy / "versions").iterdir())
+    refused = schemactl(repo_copy, "squash", "--to", "0123456789ab")
+    assert refused.returncode == 1, refused.stdout
+    assert refused.stderr.startswith(
+        "Error: cannot carry over 0123456789ab: alter_column customers"
+    ), refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
+    assert not (repo_copy / "squashed").exists()
+
+
+def _head(repo) -> str:
+    """The head of the copied history (read, not pinned)."""
+    from tools.config import load_project
+    from tools.history import load_graph
+
+    (head,) = load_graph(load_project(repo / "alembic.ini").alembic_config()).heads
+    return head

@@ -783,9 +783,6 @@ def squash(
         lines.append(f"  every environment's last release has it: {releases}")
     else:
         lines.append("  no environment has recorded releases: nothing to check it against")
-    if planned.not_carried:
-        lines.append("  not carried over (review, listed in its docstring):")
-        lines += [f"    {line}" for line in planned.not_carried]
     typer.echo("\n".join(lines))
     if dry_run:
         typer.echo("\n" + planned.source, nl=False)

@@ -26,7 +26,6 @@ from tools.history import (
     Range,
     load_history,
     plan,
-    read_history,
     released_project,
     resolve_heads,
     sha256_of,
@@ -443,10 +442,10 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
 def _refuse_edited(project: Project) -> None:
     """EditedRevision for the first revision file whose sha256 is not the one a recorded
     release of any environment holds for it (squashed files where squash keeps them)."""
-    released = released_project(project)
-    graph = read_history(released).graph
+    histories = _Histories(project)
     for environment in project.environments.values():
         for rel in read_manifest(project, environment).releases:
+            graph = histories.of(rel).graph
             for rev, sha in rel.revisions.items():
                 if rev in graph.revisions and sha256_of(graph[rev].path) != sha:
                     shown = shown_path(project, graph[rev].path)
@@ -540,17 +539,44 @@ def check(project: Project, env: str | None = None) -> CheckReport:
     rendered again byte for byte. Reports every difference, edit, gap or change."""
     report = CheckReport()
     names = [env] if env else sorted(project.environments)
-    project = released_project(project)  # squashed revisions back where releases had them
-    history = load_history(project)
+    histories = _Histories(project)
     for name in names:
         environment = project.environment(name)
         if env_dir(project, environment).is_dir() or env:
-            _check_environment(project, environment, history, report)
+            _check_environment(project, environment, histories, report)
     return report
 
 
+class _Histories:
+    """The histories a release may have been rendered from: the current one, and (after a
+    squash) the one with the squashed revisions back in place of the revision replacing them.
+    A release cut before a squash holds the originals' sha256s, one cut after it the new
+    revision's."""
+
+    def __init__(self, project: Project) -> None:
+        self.current = load_history(project)
+        released = released_project(project)
+        self.released = self.current if released is project else load_history(released)
+
+    def of(self, rel: Release) -> History:
+        def holds(history: History) -> bool:
+            graph = history.graph
+            return all(r in graph.revisions for r in (*rel.revisions, *rel.start, *rel.end))
+
+        def matches(history: History) -> bool:
+            graph = history.graph
+            return holds(history) and all(
+                sha256_of(graph[r].path) == sha for r, sha in rel.revisions.items()
+            )
+
+        for history in (self.current, self.released):
+            if matches(history):
+                return history
+        return self.current if holds(self.current) else self.released
+
+
 def _check_environment(
-    project: Project, environment: Environment, history: History, report: CheckReport
+    project: Project, environment: Environment, histories: _Histories, report: CheckReport
 ) -> None:
     folder = env_dir(project, environment)
     manifest = read_manifest(project, environment)
@@ -597,6 +623,7 @@ def _check_environment(
             )
         previous = rel.end
         _check_files(project, folder / rel.name, rel, problems)
+        history = histories.of(rel)
         missing = [
             r for r in (*rel.revisions, *rel.start, *rel.end) if r not in history.graph.revisions
         ]
@@ -624,7 +651,12 @@ def _check_environment(
             span = plan(history.graph, rel.start, rel.end)
             folder_shown = shown_path(project, folder / rel.name)
             upgrade, rollback = render_scripts(
-                project, environment, history, span, out_dir=folder_shown, release=rel.name
+                history.project or project,
+                environment,
+                history,
+                span,
+                out_dir=folder_shown,
+                release=rel.name,
             )
         except SchemactlError as err:
             problems.append(Problem(where, f"cannot be rendered again: {err}"))

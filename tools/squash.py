@@ -5,7 +5,8 @@ table still names revisions of the history. It starts from base and builds the s
 its operations generated from that schema (the history's operations up to REV, captured
 offline, replayed into SQLAlchemy metadata, then compared with an empty database as
 autogenerate does), followed by the data changes of the squashed range in order. What cannot
-be carried over is listed in its docstring for review. The squashed files leave the version
+be carried over (a renamed column, a data change written as an SQL expression, a value bound
+to text() that Python cannot write back) is refused, named. The squashed files leave the version
 location for an archive folder, where `release --check` still finds them: released history is
 never rewritten.
 """
@@ -42,7 +43,6 @@ class SquashPlan:
     archive: Path
     path: Path  # the new revision file
     source: str  # its text
-    not_carried: list[str] = field(default_factory=list)
     checked: dict[str, str] = field(default_factory=dict)  # environment -> its last release
 
 
@@ -61,6 +61,7 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
     (rev,) = found
     squashed = tuple(r for r in graph.order if r in graph.ancestors([rev]))
     _check_linear(graph, rev, set(squashed))
+    _check_on_trunk(graph, rev)
     checked = _check_released(project, graph, rev)
     later = [r for r in graph.order if r not in squashed]
     leaning = [
@@ -83,7 +84,6 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
         archive=project.squash_archive / rev,
         path=folder / f"0001_{rev}_{slug}.py",
         source=source,
-        not_carried=not_carried,
         checked=checked,
     )
 
@@ -142,6 +142,17 @@ def _check_linear(graph: Graph, rev: RevisionId, squashed: set[RevisionId]) -> N
         )
 
 
+def _check_on_trunk(graph: Graph, rev: RevisionId) -> None:
+    """The new revision is the root of the history, so it stands on the trunk: ``rev`` may
+    not lie on a branch still open there (its label would claim the whole history)."""
+    label = graph.branch_of(rev)
+    if label is not None and not graph.is_merged(label):
+        raise SquashRefused(
+            f"{rev} is on branch {label!r}, still open: merge it first (`schemactl merge`), or "
+            "squash up to a trunk revision before the branch starts"
+        )
+
+
 def _check_released(project: Project, graph: Graph, rev: RevisionId) -> dict[str, str]:
     """Each environment with recorded releases must have ``rev`` in its last one."""
     from tools.release import read_manifest
@@ -194,6 +205,7 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     from alembic.operations import ops
     from sqlalchemy import (
         CheckConstraint,
+        DefaultClause,
         ForeignKeyConstraint,
         Index,
         PrimaryKeyConstraint,
@@ -223,13 +235,18 @@ def _apply(metadata: MetaData, op: Any) -> bool:
         table.indexes.difference_update({i for i in table.indexes if uses(i)})
         table._columns.remove(column)
     elif isinstance(op, ops.AlterColumnOp):
-        if op.modify_name:
+        if op.modify_name or op.modify_comment is not False:
             return False
         column = table.c[op.column_name]
         if op.modify_type is not None:
             column.type = op.modify_type
         if op.modify_nullable is not None:
             column.nullable = op.modify_nullable
+        if op.modify_server_default is not False:  # False: unchanged; None: dropped
+            default = op.modify_server_default
+            if default is not None and not isinstance(default, DefaultClause):
+                default = DefaultClause(default)
+            column.server_default = default
     elif isinstance(op, ops.CreateIndexOp):
         parts = [table.c[c] if isinstance(c, str) else c for c in op.columns]
         Index(op.index_name, *parts, unique=bool(op.unique), **op.kw)
@@ -268,7 +285,7 @@ def _source(
     from sqlalchemy import create_engine
 
     from tools.dialects import embedded
-    from tools.directives import render_item
+    from tools.directives import portable, render_item
     from tools.scratch import scratch_database
 
     with scratch_database(embedded(), prefix="schemactl_squash") as url:
@@ -277,11 +294,15 @@ def _source(
             context = MigrationContext.configure(connection, opts={"render_item": render_item})
             script = produce_migrations(context, metadata)
         engine.dispose()
+    # Tables take their indexes with them (MariaDB refuses to drop an index a foreign key
+    # needs), foreign keys go before indexes: the order every dialect accepts.
+    portable(script.downgrade_ops)
     options = {"render_as_batch": False, "render_item": render_item}
     upgrade = render_python_code(script.upgrade_ops, **options).strip("\n").splitlines()
     downgrade = render_python_code(script.downgrade_ops, **options).strip("\n").splitlines()
     upgrade = [line for line in upgrade if "### " not in line]
     downgrade = [line for line in downgrade if "### " not in line]
+    downgrade += _type_drops(metadata)
     extra_imports: set[str] = set()
     for source_rev, op in data:
         code = _data_code(op, metadata, extra_imports)
@@ -289,9 +310,13 @@ def _source(
             not_carried.append(f"{source_rev}: a data change written as an SQL expression")
             continue
         upgrade += [f"    # data from {source_rev}", *code]
+    if not_carried:
+        raise SquashRefused(
+            f"cannot carry over {'; '.join(not_carried)}: a squash must do all the squashed "
+            "revisions did; squash up to a revision before it, or write it as a plain "
+            "operation first"
+        )
     title = message or f"Squash of {len(squashed)} revisions, base to {rev}"
-    review = [f"  - {line}" for line in not_carried] or ["  (nothing)"]
-    labels = tuple(history.scripts.get_revision(rev).branch_labels or ())
     project = history.project
     archive = project.squash_archive.relative_to(project.root).as_posix() if project else "squashed"
     lines = [
@@ -302,9 +327,6 @@ def _source(
         *_wrapped(squashed),
         f"It keeps the id of {rev}, the last of them, so a database at it or later carries on",
         "unchanged; one before it is refused.",
-        "",
-        "Not carried over (review):",
-        *review,
         "",
         f"Revision ID: {rev}",
         "Revises:",
@@ -318,7 +340,9 @@ def _source(
         MARKER.format(rev=rev),
         f"revision = {rev!r}",
         "down_revision = None",
-        f"branch_labels = {labels!r}" if labels else "branch_labels = None",
+        # The squashed range's branches are all merged (_check_on_trunk): their labels end
+        # with it (Alembic's branch_labels of a merge holds the labels of what it merged).
+        "branch_labels = None",
         "depends_on = None",
         "",
         "",
@@ -352,7 +376,10 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
         if isinstance(sql, str):
             return [f"    op.execute({sql!r})"]
         if isinstance(sql, TextClause):
-            return [f"    op.execute(sa.text({sql.text!r}))"]
+            bound = _bound_values(sql, imports)
+            if bound is None:
+                return None
+            return [f"    op.execute(sa.text({sql.text!r}){bound})"]
         return None
     table = op.table
     name = getattr(table, "name", None)
@@ -371,6 +398,46 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
         imports.add("import datetime")
     return [
         f"    op.bulk_insert(sa.table({name!r}, {', '.join(columns)}), {rows})",
+    ]
+
+
+def _bound_values(sql: Any, imports: set[str]) -> str | None:
+    """``.bindparams(name=value, ...)`` for the values a text() carries ('' for none); None
+    when one is not a plain value that Python writes back as itself."""
+    import datetime
+    from decimal import Decimal
+
+    plain = (str, int, float, bool, Decimal, datetime.date, datetime.time, type(None))
+    parts = []
+    for name, parameter in sorted(sql._bindparams.items()):
+        value = parameter.value
+        if parameter.callable is not None or not isinstance(value, plain):
+            return None
+        if isinstance(value, Decimal):
+            imports.add("from decimal import Decimal")
+        if isinstance(value, datetime.date | datetime.time):
+            imports.add("import datetime")
+        if not name.isidentifier():
+            return None
+        parts.append(f"{name}={value!r}")
+    return f".bindparams({', '.join(parts)})" if parts else ""
+
+
+def _type_drops(metadata: MetaData) -> list[str]:
+    """Drop the named enum types the squashed range created, after their tables: PostgreSQL
+    keeps a type when its table goes; elsewhere these do nothing."""
+    from sqlalchemy import Enum
+
+    found: dict[str, tuple[str, ...]] = {}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, Enum) and kind.name and kind.native_enum:
+                found[kind.name] = tuple(kind.enums)
+    return [
+        f"    sa.Enum({', '.join(map(repr, values))}, name={name!r})"
+        ".drop(op.get_bind(), checkfirst=False)"
+        for name, values in sorted(found.items())
     ]
 
 
