@@ -25,8 +25,15 @@ from tools.dialects import ScriptDialect, is_tool_table, script_dialect
 from tools.scratch import schema_of, scratch_database
 from tools.snapshot import Schema
 
+# The repo: its tools/ (the tool under test), and the repo-reading tests (tests/repo/) read
+# its project. The tool's own tests use the billing fixture instead (tests/fixture/): a frozen
+# copy of the project, so a schema change of the app's never breaks them.
 REPO = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).resolve().parent / "fixture"
+MODELS = "fixture_schema"  # the fixture's models package (schema/ in the repo)
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+if str(FIXTURE) not in sys.path:
+    sys.path.append(str(FIXTURE))  # fixture_schema, for the tests that read its models
 
 ADMIN_URLS = {
     "postgresql": os.environ.get("SCHEMACTL_TEST_PG_URL")
@@ -139,12 +146,11 @@ def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> Schema:
 
 def model_diff(url: URL, metadata: object = None) -> list[object]:
     """What autogenerate would change to make the database match the models ([] = nothing):
-    ``metadata``, by default billing's (schema.metadata)."""
+    ``metadata``, by default the billing fixture's (fixture_schema.metadata)."""
+    import fixture_schema
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import pool
-
-    import schema
 
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
@@ -159,7 +165,7 @@ def model_diff(url: URL, metadata: object = None) -> list[object]:
                     ),
                 },
             )
-            return compare_metadata(context, metadata or schema.metadata)
+            return compare_metadata(context, metadata or fixture_schema.metadata)
     finally:
         engine.dispose()
 
@@ -194,20 +200,28 @@ def database(
 
 @pytest.fixture
 def project() -> Project:
-    return load_project(REPO / "alembic.ini")
+    """The billing fixture's project, read in place (tests that write use repo_copy)."""
+    return load_project(FIXTURE / "alembic.ini")
+
+
+def copy_fixture(dest: Path) -> Path:
+    """A throwaway copy of the billing fixture's project (config, models, both histories,
+    sql_out) with the repo's tools/ and pyproject.toml beside it, as a repo of its own."""
+    dest.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in (MODELS, "versions", "reporting", "sql_out"):
+        shutil.copytree(FIXTURE / folder, dest / folder, ignore=skip)
+    shutil.copytree(REPO / "tools", dest / "tools", ignore=skip)
+    shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
+    ini = (FIXTURE / "alembic.ini").read_text()
+    (dest / "alembic.ini").write_text(ini.replace("%(here)s/../../tools/", "%(here)s/tools/"))
+    return dest
 
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    """A throwaway copy of this repo's project: config, tools, models, both histories, sql_out."""
-    dest = tmp_path / "repo"
-    dest.mkdir()
-    for name in ("alembic.ini", "pyproject.toml"):
-        shutil.copy(REPO / name, dest / name)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("tools", "schema", "versions", "reporting", "sql_out"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=skip)
-    return dest
+    """A throwaway copy of the billing fixture's project, tools included (copy_fixture)."""
+    return copy_fixture(tmp_path / "repo")
 
 
 # A URL of each dialect for a foreign scenario project's sqlalchemy.url: offline rendering

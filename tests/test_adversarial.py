@@ -17,13 +17,13 @@ from tools import release
 from tools.config import load_project
 from tools.dialects import script_dialect
 
-from .conftest import DIALECTS, REPO, apply_script
+from .conftest import DIALECTS, FIXTURE, apply_script
 
 BRANCH_POINT = "9ecdc98b5e8a"
 
 
 def script(tmp_path, env: str, *, start: str = "base", target: str = BRANCH_POINT, kind="upgrade"):
-    project = load_project(REPO / "alembic.ini")
+    project = load_project(FIXTURE / "alembic.ini")
     rendered = release.sql_one(project, env, kind, start=start, target=target)
     path = tmp_path / f"{env}-{kind}-{start}-{target}.sql"
     path.write_text(rendered.text)

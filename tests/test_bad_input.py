@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 
-from .conftest import SCENARIOS
+from .conftest import MODELS, SCENARIOS
 
 runner = CliRunner()
 PASSWORD = "s3cr%t@pw"
@@ -82,32 +82,32 @@ def test_a_config_that_cannot_be_used(tmp_path, content, starts):
     ids=["bad-port", "raw-percent-and-at", "unknown-driver", "driver-not-installed"],
 )
 def test_a_url_that_cannot_be_used(monkeypatch, url, starts):
-    from .conftest import REPO
+    from .conftest import FIXTURE
 
     monkeypatch.setenv("BILLGEN_STAGING_URL", url)
-    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
+    result = runner.invoke(app, ["-c", str(FIXTURE / "alembic.ini"), "--env", "staging", "status"])
     one_line(result, starts)
 
 
 @pytest.mark.postgresql
 def test_a_bad_connection_option_shows_no_password(monkeypatch, throwaway_database):
-    from .conftest import REPO
+    from .conftest import FIXTURE
 
     database = throwaway_database("postgresql")
     url = database.url.set(password=PASSWORD, query={"badopt": "1"})
     monkeypatch.setenv("BILLGEN_STAGING_URL", url.render_as_string(hide_password=False))
-    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "staging", "status"])
+    result = runner.invoke(app, ["-c", str(FIXTURE / "alembic.ini"), "--env", "staging", "status"])
     one_line(result, "postgresql://postgres:***@127.0.0.1", 'invalid connection option "badopt"')
 
 
 @pytest.mark.mariadb
 def test_a_missing_mariadb_database_is_named(monkeypatch, throwaway_database):
-    from .conftest import REPO
+    from .conftest import FIXTURE
 
     database = throwaway_database("mariadb")
     url = database.url.set(database="schemactl_no_such_database")
     monkeypatch.setenv("BILLGEN_MARIADB_URL", url.render_as_string(hide_password=False))
-    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "--env", "mariadb", "status"])
+    result = runner.invoke(app, ["-c", str(FIXTURE / "alembic.ini"), "--env", "mariadb", "status"])
     one_line(result, "mariadb://", "Unknown database 'schemactl_no_such_database' (error 1049)")
 
 
@@ -257,11 +257,13 @@ def test_a_broken_model_is_one_line_on_every_command(repo_copy, monkeypatch, bre
 
     assert schemactl(repo_copy, "upgrade").returncode == 0
     old, new, problem = BROKEN_MODELS[breakage]
-    model = repo_copy / "schema" / "customers.py"
+    model = repo_copy / MODELS / "customers.py"
     model.write_text(model.read_text().replace(old, new))
     done = schemactl(repo_copy, *command)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     (line,) = done.stderr.splitlines()
-    assert line.startswith("Error: the models (schema:metadata) do not load: schema/customers.py:")
+    assert line.startswith(
+        "Error: the models (fixture_schema:metadata) do not load: fixture_schema/customers.py:"
+    )
     assert line.endswith(f"{problem}; fix the model file")

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 
-from .conftest import SCENARIOS, schemactl
+from .conftest import MODELS, SCENARIOS, schemactl
 
 runner = CliRunner()
 HEAD = "68cfa590ad28"
@@ -260,7 +260,7 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
     started = schemactl(repo_copy, "branch", "start", "invoicing")
     assert started.returncode == 0, started.stderr
     assert schemactl(repo_copy, "branch", "start", "loyalty").returncode == 0
-    billing = repo_copy / "schema" / "billing.py"
+    billing = repo_copy / MODELS / "billing.py"
     billing.write_text(
         billing.read_text().replace(
             '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n',
@@ -395,7 +395,7 @@ def test_makemigrations_empty_and_on_an_unknown_branch(repo_copy):
 
 
 def test_check_fails_on_a_model_change_without_a_revision(repo_copy):
-    customers = repo_copy / "schema" / "customers.py"
+    customers = repo_copy / MODELS / "customers.py"
     customers.write_text(
         customers.read_text().replace(
             "    tax_id:",
@@ -458,7 +458,7 @@ def test_makemigrations_names_every_change_and_writes_server_defaults_portably(r
     """A new table (with its index) and a new column: the message and file name name both,
     whole words only; each operation is listed as Django lists them; func.now() is written
     as sa.func.now(), so the PostgreSQL script says now(), not SQLite's (CURRENT_TIMESTAMP)."""
-    billing = repo_copy / "schema" / "billing.py"
+    billing = repo_copy / MODELS / "billing.py"
     text = billing.read_text().replace(
         '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n',
         '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'

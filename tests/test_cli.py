@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 
-from .conftest import REPO, SCENARIOS
+from .conftest import FIXTURE, SCENARIOS
 
 runner = CliRunner()
 
@@ -33,7 +33,7 @@ STATUS_ROWS = """\
 
 
 def invoke(*args: str):
-    return runner.invoke(app, ["-c", str(REPO / "alembic.ini"), *args])
+    return runner.invoke(app, ["-c", str(FIXTURE / "alembic.ini"), *args])
 
 
 def test_status_on_a_new_database(database):
@@ -272,7 +272,7 @@ def test_help_imports_neither_sqlalchemy_nor_alembic():
         "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=os.environ
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=FIXTURE, env=os.environ
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
@@ -440,7 +440,7 @@ def test_the_lint_summary_says_what_stops_a_release():
 
     def finding(severity: str, silenced: str | None = None) -> Finding:
         return Finding(
-            rule="r", severity=severity, revision="abc", path=REPO / "x.py", line=3,
+            rule="r", severity=severity, revision="abc", path=FIXTURE / "x.py", line=3,
             message="m", why="w", fix="f", silenced=silenced,
         )  # fmt: skip
 

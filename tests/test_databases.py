@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.conftest import DIALECTS, REPO, SCENARIOS, apply_script, schemactl
+from tests.conftest import DIALECTS, FIXTURE, MODELS, SCENARIOS, apply_script, schemactl
 
 REPORTING_VAR = {
     "sqlite": "BILLGEN_DEV_REPORTING_URL",
@@ -41,7 +41,7 @@ def alembic(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))}
     return subprocess.run(
         [sys.executable, "-m", "alembic", *args],
-        cwd=REPO,
+        cwd=FIXTURE,
         env={**environ, **env},
         capture_output=True,
         text=True,
@@ -58,19 +58,19 @@ def test_plain_alembic_and_schemactl_work_on_each_database(pair):
     # Its own version table; the billing database is untouched.
     assert reporting.tables() == REPORTING_TABLES | {"reporting_alembic_version"}
     assert billing.tables() == set()
-    status = schemactl(REPO, "--env", name, "-n", "reporting", "status", env=env)
+    status = schemactl(FIXTURE, "--env", name, "-n", "reporting", "status", env=env)
     assert status.returncode == 0, status.stderr
     assert f"Environment {name} ({billing.dialect}), database reporting:" in status.stdout
     assert "5 of 5 revisions applied" in status.stdout
     # The option after the command works too, as --env does.
-    down = schemactl(REPO, "--env", name, "downgrade", "base", "-n", "reporting", env=env)
+    down = schemactl(FIXTURE, "--env", name, "downgrade", "base", "-n", "reporting", env=env)
     assert down.returncode == 0, down.stderr
     assert REPORTING_TABLES.isdisjoint(reporting.tables())
-    billing_status = schemactl(REPO, "--env", name, "status", env=env)
+    billing_status = schemactl(FIXTURE, "--env", name, "status", env=env)
     assert "0 of 12 revisions applied" in billing_status.stdout
     # The first database is not named: a single-database project looks as it always did.
     assert "database" not in billing_status.stdout.splitlines()[0]
-    up = schemactl(REPO, "--env", name, "-n", "reporting", "upgrade", env=env)
+    up = schemactl(FIXTURE, "--env", name, "-n", "reporting", "upgrade", env=env)
     assert up.returncode == 0, up.stderr
     assert reporting.tables() >= REPORTING_TABLES
 
@@ -83,7 +83,7 @@ def test_a_script_for_one_database_refuses_the_other(pair, tmp_path):
     for name in ("alembic", "reporting"):
         out = tmp_path / name
         made = schemactl(
-            REPO, "-n", name, "sql", "--env", billing.env, "--from", "base", "--out", str(out)
+            FIXTURE, "-n", name, "sql", "--env", billing.env, "--from", "base", "--out", str(out)
         )
         assert made.returncode == 0, made.stderr
         scripts[name] = out / "upgrade.sql"
@@ -107,9 +107,9 @@ def test_verify_covers_every_database(throwaway_database):
     billing, reporting = throwaway_database("postgresql"), throwaway_database("postgresql")
     env = {"BILLGEN_STAGING_URL": _url(billing), "BILLGEN_STAGING_REPORTING_URL": _url(reporting)}
     for name in ("alembic", "reporting"):
-        done = schemactl(REPO, "--env", "staging", "-n", name, "upgrade", env=env)
+        done = schemactl(FIXTURE, "--env", "staging", "-n", name, "upgrade", env=env)
         assert done.returncode == 0, done.stderr
-    clean = schemactl(REPO, "--env", "staging", "verify", env=env)
+    clean = schemactl(FIXTURE, "--env", "staging", "verify", env=env)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert clean.stdout.count("No drift") == 2
     assert "database reporting" in clean.stdout
@@ -119,7 +119,7 @@ def test_verify_covers_every_database(throwaway_database):
 
         connection.execute(text("ALTER TABLE monthly_revenue ADD COLUMN note text"))
     engine.dispose()
-    drift = schemactl(REPO, "--env", "staging", "verify", "--json", env=env)
+    drift = schemactl(FIXTURE, "--env", "staging", "verify", "--json", env=env)
     assert drift.returncode == 1
     found = {report["database"]: report for report in json.loads(drift.stdout)}
     assert found["alembic"]["ok"] is True
@@ -127,7 +127,7 @@ def test_verify_covers_every_database(throwaway_database):
     assert any("note" in line for line in found["reporting"]["drift"])
     # One database that cannot be reached does not hide the other.
     env.pop("BILLGEN_STAGING_REPORTING_URL")
-    half = schemactl(REPO, "--env", "staging", "verify", env=env)
+    half = schemactl(FIXTURE, "--env", "staging", "verify", env=env)
     assert half.returncode == 1
     assert "No drift" in half.stdout
     assert "database reporting:" in half.stderr and "BILLGEN_STAGING_REPORTING_URL" in half.stderr
@@ -138,7 +138,7 @@ def test_check_and_release_check_cover_both_databases(repo_copy, scratch_servers
     clean = schemactl(repo_copy, "check", "--json", env=env)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     # A model change without its revision, in reporting: found, with advice for reporting.
-    models = repo_copy / "schema" / "reporting.py"
+    models = repo_copy / MODELS / "reporting.py"
     models.write_text(
         models.read_text().replace(
             "    tax_amount: Mapped[Decimal]\n    gross_amount",
@@ -190,8 +190,8 @@ def test_release_goes_under_the_database_and_proves(repo_copy, scratch_servers):
 
 def test_advice_names_the_database(tmp_path):
     env = {"BILLGEN_DEV_REPORTING_URL": f"sqlite:///{tmp_path}/reporting.db"}
-    assert schemactl(REPO, "-n", "reporting", "upgrade", env=env).returncode == 0
-    merge_back = schemactl(REPO, "-n", "reporting", "downgrade", "-1", "--plan", env=env)
+    assert schemactl(FIXTURE, "-n", "reporting", "upgrade", env=env).returncode == 0
+    merge_back = schemactl(FIXTURE, "-n", "reporting", "downgrade", "-1", "--plan", env=env)
     assert merge_back.returncode == 1
     assert "`schemactl -n reporting downgrade 5ed95bbd56e2`" in merge_back.stderr
 
@@ -297,7 +297,9 @@ def test_a_foreign_project_in_the_cookbook_idiom(tmp_path):
         folder = tmp_path / name
         (folder / "versions").mkdir(parents=True)
         shutil.copy(COOKBOOK_ENV, folder / "env.py")
-        (folder / "script.py.mako").write_text((REPO / "tools/alembic/script.py.mako").read_text())
+        (folder / "script.py.mako").write_text(
+            (FIXTURE.parent.parent / "tools" / "alembic" / "script.py.mako").read_text()
+        )
         (folder / "versions" / f"{rev}_create.py").write_text(
             COOKBOOK_REVISION.format(rev=rev, table=table)
         )

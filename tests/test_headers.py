@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, SCENARIOS, schemactl
+from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
 from tools import headers
 from tools.config import load_project
 from tools.history import graph_of, load_graph, load_scripts, script_directory
@@ -37,11 +37,7 @@ def _copy(folder, tmp_path):
 
 
 def _repo(tmp_path, scenario: str | None = None):
-    dest = tmp_path / "repo"
-    dest.mkdir()
-    shutil.copy(REPO / "alembic.ini", dest)
-    for folder in ("tools", "schema", "versions", "reporting"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__py*"))
+    dest = copy_fixture(tmp_path / "repo")
     for path in sorted((SCENARIOS / scenario).glob("*.py")) if scenario else ():
         shutil.copy(path, dest / "versions" / path.name)
     return dest / "alembic.ini"

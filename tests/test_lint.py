@@ -319,9 +319,9 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
     from tools.lint import lint_range
     from tools.release import read_manifest
 
-    from .conftest import REPO
+    from .conftest import FIXTURE
 
-    project = load_project(REPO / "alembic.ini")
+    project = load_project(FIXTURE / "alembic.ini")
     history = load_history(project)
     flagged, risky = set(), set()
     for release in read_manifest(project, project.environment("prod")).releases:
@@ -329,7 +329,7 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
         flagged |= {
             f.revision for f in lint_range(history, script_dialect("postgresql"), span.revisions)
         }
-        script = REPO / "sql_out" / "prod" / release.name / "upgrade.sql"
+        script = FIXTURE / "sql_out" / "prod" / release.name / "upgrade.sql"
         sections = re.split(
             r"^-- \d+/\d+  upgrade ([0-9a-f]{12}).*$", script.read_text(), flags=re.M
         )

@@ -12,13 +12,13 @@ import sqlite3
 
 import pytest
 
-from .conftest import schemactl
+from .conftest import MODELS, schemactl
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
 
 def _change_customers_and_invoices(repo):
-    customers = repo / "schema" / "customers.py"
+    customers = repo / MODELS / "customers.py"
     customers.write_text(
         customers.read_text()
         .replace(
@@ -30,7 +30,7 @@ def _change_customers_and_invoices(repo):
             "email: Mapped[str | None] = mapped_column(String(255), index=True)",
         )
     )
-    billing = repo / "schema" / "billing.py"
+    billing = repo / MODELS / "billing.py"
     text = billing.read_text()
     anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
     assert anchor in text
@@ -88,7 +88,7 @@ def test_changes_sqlite_cannot_alter_become_rebuilds_that_run_everywhere(
 def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
     """A column with a constant default is a plain add_column: SQLite itself, asked with a
     row in the table, says it can."""
-    billing = repo_copy / "schema" / "billing.py"
+    billing = repo_copy / MODELS / "billing.py"
     anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
     billing.write_text(
         billing.read_text().replace(

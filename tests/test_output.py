@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 from tools import files
 from tools.cli import app
 
-from .conftest import REPO
+from .conftest import FIXTURE
 
 runner = CliRunner()
 
 
 def render(out, *range_):
-    config = str(REPO / "alembic.ini")
+    config = str(FIXTURE / "alembic.ini")
     return runner.invoke(app, ["-c", config, "sql", "--env", "prod", *range_, "--out", str(out)])
 
 

@@ -16,7 +16,7 @@ import re
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from .conftest import apply_script, schema_snapshot, schemactl
+from .conftest import MODELS, apply_script, schema_snapshot, schemactl
 
 HEAD = "68cfa590ad28"
 
@@ -72,7 +72,7 @@ FILE = "0011_7e57ab1e0001_invoice_reminders.py"
 
 def add_reminders(repo, downgrade: str, *, silence: str = "") -> None:
     (repo / "versions" / FILE).write_text(REMINDERS.format(downgrade=downgrade, silence=silence))
-    billing = repo / "schema" / "billing.py"
+    billing = repo / MODELS / "billing.py"
     if "InvoiceReminder" not in billing.read_text():
         billing.write_text(billing.read_text() + MODEL)
 
@@ -153,7 +153,7 @@ def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
 @pytest.mark.mariadb
 def test_makemigrations_writes_a_downgrade_mariadb_runs(repo_copy, scratch_servers):
     servers = scratch_servers("mariadb")
-    billing = repo_copy / "schema" / "billing.py"
+    billing = repo_copy / MODELS / "billing.py"
     billing.write_text(billing.read_text() + MODEL)
     made = schemactl(repo_copy, "makemigrations", "-m", "invoice reminders")
     assert made.returncode == 0, made.stderr

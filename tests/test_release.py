@@ -16,7 +16,7 @@ from tools.cli import app
 from tools.dialects import FORMAT
 from tools.history import sha256_of
 
-from .conftest import REPO, SCENARIOS, apply_script, scenario_copy, schemactl
+from .conftest import FIXTURE, SCENARIOS, apply_script, scenario_copy, schemactl
 
 runner = CliRunner()
 HEAD = "68cfa590ad28"
@@ -289,7 +289,7 @@ def test_a_broken_template_names_itself(repo_copy):
 
 
 def test_release_check_is_clean_on_the_repo():
-    result = runner.invoke(app, ["-c", str(REPO / "alembic.ini"), "release", "--check"])
+    result = runner.invoke(app, ["-c", str(FIXTURE / "alembic.ini"), "release", "--check"])
     assert result.exit_code == 0, result.output
     assert result.output == (
         "3 release(s) verified (sha256s; the current format re-rendered byte for byte): "

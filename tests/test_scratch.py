@@ -13,7 +13,7 @@ from tools.config import load_project
 from tools.dialects import script_dialect
 from tools.errors import DatabaseError
 
-from .conftest import DIALECTS, REPO, SCENARIOS
+from .conftest import DIALECTS, FIXTURE, SCENARIOS
 
 runner = CliRunner()
 SECRET = "s3cr%t@pw"
@@ -83,7 +83,7 @@ def test_a_failing_revision_names_the_database_kind_and_the_error(tmp_path, data
 
 
 def test_merge_refuses_what_is_not_a_set_of_heads():
-    config = str(REPO / "alembic.ini")
+    config = str(FIXTURE / "alembic.ini")
     one = runner.invoke(app, ["-c", config, "merge"])
     assert (one.exit_code, one.output) == (
         1,

@@ -15,7 +15,7 @@ from tools import migrate, release
 from tools.dialects import AUDIT_TABLE, TOOL_TABLES
 from tools.history import load_graph
 
-from .conftest import REPO, apply_script, model_diff, schema_snapshot
+from .conftest import FIXTURE, apply_script, model_diff, schema_snapshot
 
 HEAD = "68cfa590ad28"
 BRANCH_POINT = "9ecdc98b5e8a"
@@ -190,7 +190,7 @@ def test_releases_in_order_equal_one_script(
 def test_committed_prod_releases_apply_in_order(throwaway_database):
     """What is committed in sql_out/prod/ takes an empty PostgreSQL database to the models."""
     db = throwaway_database("postgresql")
-    folder = REPO / "sql_out" / "prod"
+    folder = FIXTURE / "sql_out" / "prod"
     names = sorted(p.name for p in folder.iterdir() if p.is_dir())
     # The first database's releases, and the folder of the other database's.
     assert names == ["0001_9ecdc98b5e8a", f"0002_{HEAD}", "reporting"]

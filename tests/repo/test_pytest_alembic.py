@@ -17,7 +17,7 @@ from pytest_alembic.tests import (
 )
 from sqlalchemy import create_engine, pool
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.postgresql
 

