@@ -103,3 +103,43 @@ def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
     assert "op.add_column(" in upgrade and "batch_alter_table" not in upgrade
     # Dropping it again is a rebuild (DROP COLUMN is too new for every sqlite3 a DBA has).
     assert "batch_op.drop_column(" in downgrade
+
+
+def test_a_rebuild_and_a_change_to_its_table_on_two_branches_cannot_merge(repo_copy):
+    """One branch rebuilds customers on SQLite from the copy it holds, the other indexes a
+    column of it: in one order the rebuild would drop the index. merge refuses, naming the
+    table and the way out, and the way out works."""
+    assert schemactl(repo_copy, "branch", "start", "widen").returncode == 0
+    assert schemactl(repo_copy, "branch", "start", "lookup").returncode == 0
+    customers = repo_copy / MODELS / "customers.py"
+    customers.write_text(
+        customers.read_text().replace("mapped_column(String(200))", "mapped_column(String(300))")
+    )
+    widen = schemactl(repo_copy, "makemigrations", "--branch", "widen")
+    assert widen.returncode == 0, widen.stderr
+    customers.write_text(
+        customers.read_text().replace(
+            "email: Mapped[str | None] = mapped_column(String(255))",
+            "email: Mapped[str | None] = mapped_column(String(255), index=True)",
+        )
+    )
+    lookup = schemactl(repo_copy, "makemigrations", "--branch", "lookup")
+    assert lookup.returncode == 0, lookup.stderr
+
+    before = sorted(p.name for p in (repo_copy / "versions").iterdir())
+    refused = schemactl(repo_copy, "merge")
+    assert refused.returncode == 1
+    assert "CONFLICT table customers (rebuilt from a copy on SQLite) is changed by" in (
+        refused.stderr
+    )
+    assert "delete that revision's file, run `schemactl merge`" in refused.stderr
+    assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
+
+    (repo_copy / widen.stdout.splitlines()[0]).unlink()
+    merged = schemactl(repo_copy, "merge")
+    assert merged.returncode == 0, merged.stderr
+    again = schemactl(repo_copy, "makemigrations")
+    assert again.returncode == 0, again.stderr
+    body = (repo_copy / again.stdout.splitlines()[0]).read_text()
+    upgrade = body.partition("def downgrade")[0]
+    assert 'sa.Index("ix_customers_email", "email", unique=False)' in upgrade

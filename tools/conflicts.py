@@ -12,6 +12,7 @@ The analysis only reports; the caller decides (merge refuses unless --force).
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from tools.snapshot import Schema
 
 # How many heads are compared in every order (n! scratch databases); beyond it, two orders.
+REBUILT = "(rebuilt from a copy on SQLite)"
+# A batch block rebuilding a table from a copy written into the revision (tools.rebuilds).
+_REBUILD = re.compile(r"batch_alter_table\(\s*['\"]([^'\"]+)['\"][^\n]*copy_from=")
 _ALL_ORDERS_UP_TO = 3
 
 
@@ -37,6 +41,8 @@ class Touch:
     table: str | None
 
     def __str__(self) -> str:
+        if self.kind == "rebuild":
+            return f"table {self.name} (rebuilt from a copy on SQLite)"
         return f"{self.kind} {self.name}"
 
 
@@ -55,6 +61,13 @@ class Conflict:
     @property
     def advice(self) -> str:
         """How to resolve it: which revisions to edit or drop, then what to run."""
+        if REBUILT in self.object:
+            return (
+                "to resolve: the revision that rebuilds the table on SQLite holds a copy of it "
+                "(copy_from) that cannot know what the other branch does to it: delete that "
+                "revision's file, run `schemactl merge`, then write it again on top of the "
+                "merge with `schemactl makemigrations`"
+            )
         where = ", ".join(
             f"versions/{self.files.get(rev, rev)} ({line})"
             for line, revs in sorted(self.lines.items())
@@ -100,14 +113,19 @@ def touches(operation: Operation) -> list[Touch]:
     return found
 
 
+def rebuilt(source: str) -> list[Touch]:
+    """The tables a revision rebuilds on SQLite from a copy it holds: the whole table, as far
+    as another branch is concerned (whatever that branch adds, the copy lacks)."""
+    return [Touch("rebuild", name, name) for name in sorted(set(_REBUILD.findall(source)))]
+
+
 def _overlap(a: Touch, b: Touch) -> str | None:
     """The object two touches share, if they do (a table and something in it do)."""
     if a.kind == b.kind and a.name == b.name:
         return str(a)
-    if a.kind == "table" and b.table == a.name:
-        return str(a)
-    if b.kind == "table" and a.table == b.name:
-        return str(b)
+    for whole, part in ((a, b), (b, a)):
+        if whole.kind in ("table", "rebuild") and part.table == whole.name:
+            return str(whole)
     return None
 
 
@@ -133,7 +151,8 @@ def analyse(
     for line, revisions in lines.items():
         operations = capture_operations(history, dialect, revisions)
         touched[line] = {
-            rev: [t for op in ops for t in touches(op)] for rev, ops in operations.items()
+            rev: [t for op in ops for t in touches(op)] + rebuilt(graph[rev].path.read_text())
+            for rev, ops in operations.items()
         }
         analysis.raw_sql += [
             rev for rev, ops in operations.items() if any(op.name == "execute_sql" for op in ops)

@@ -382,13 +382,15 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     """
     from tools.lint import blocking, lint_range
 
+    # Released history is validated first, as Flyway's validate does: an edited file is
+    # named even when there is nothing new to release.
+    _refuse_edited(project)
     try:
         environment, history, span, _ = _range_for(project, env, None, target)
     except NothingToRender:
         return None
     if len(span.end) > 1:
         raise UnmergedHeads(span.end)
-    _refuse_edited(project)
     findings = lint_range(history, environment.kind, span.revisions)
     errors = blocking(findings)
     if errors:
