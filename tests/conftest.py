@@ -147,11 +147,14 @@ def schema_snapshot(url: URL, ignore: Collection[str] = ()) -> Schema:
 def model_diff(url: URL, metadata: object = None) -> list[object]:
     """What autogenerate would change to make the database match the models ([] = nothing):
     ``metadata``, by default the billing fixture's (fixture_schema.metadata)."""
-    import fixture_schema
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import pool
 
+    if metadata is None:
+        import fixture_schema
+
+        metadata = fixture_schema.metadata
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
@@ -165,7 +168,7 @@ def model_diff(url: URL, metadata: object = None) -> list[object]:
                     ),
                 },
             )
-            return compare_metadata(context, metadata or fixture_schema.metadata)
+            return compare_metadata(context, metadata)
     finally:
         engine.dispose()
 
