@@ -364,3 +364,22 @@ def _head(repo) -> str:
 
     (head,) = load_graph(load_project(repo / "alembic.ini").alembic_config()).heads
     return head
+
+
+def test_a_squash_refuses_a_sequence_made_by_an_expression(repo_copy):
+    """A sequence created with op.execute(CreateSequence(...)) is DDL Python cannot write back
+    as data: the squash refuses, naming the revision and what it could not carry."""
+    from tests.test_lint import add_case
+
+    shutil.rmtree(repo_copy / "sql_out")
+    add_case(
+        repo_copy,
+        '    op.execute(sa.schema.CreateSequence(sa.Sequence("invoice_numbers")))',
+        '    op.execute(sa.schema.DropSequence(sa.Sequence("invoice_numbers")))',
+        down_revision=_head(repo_copy),
+    )
+    refused = schemactl(repo_copy, "squash", "--to", "0123456789ab")
+    assert refused.returncode == 1, refused.stdout
+    assert refused.stderr.startswith(
+        "Error: cannot carry over 0123456789ab: op.execute of CreateSequence"
+    ), refused.stderr

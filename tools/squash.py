@@ -307,7 +307,9 @@ def _source(
     for source_rev, op in data:
         code = _data_code(op, metadata, extra_imports)
         if code is None:
-            not_carried.append(f"{source_rev}: a data change written as an SQL expression")
+            what = getattr(op, "sqltext", None)
+            shown = f"op.execute of {type(what).__name__}" if what is not None else "bulk_insert"
+            not_carried.append(f"{source_rev}: {shown} (SQL built as an expression)")
             continue
         upgrade += [f"    # data from {source_rev}", *code]
     if not_carried:
