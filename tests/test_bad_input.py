@@ -267,3 +267,63 @@ def test_a_broken_model_is_one_line_on_every_command(repo_copy, monkeypatch, bre
         "Error: the models (fixture_schema:metadata) do not load: fixture_schema/customers.py:"
     )
     assert line.endswith(f"{problem}; fix the model file")
+
+
+NOT_NAMES = ["", " ", "@", "payments@", "@head", "heads+1", "base+99", "a@b@c"]
+TARGET_COMMANDS = [
+    ["upgrade"],
+    ["downgrade"],
+    ["stamp"],
+    ["sql", "--stdout", "--from"],
+    ["sql", "--stdout", "--to"],
+    ["squash", "--dry-run", "--to"],
+    ["merge"],
+]
+
+
+@pytest.mark.parametrize("name", NOT_NAMES)
+@pytest.mark.parametrize("command", TARGET_COMMANDS, ids=lambda c: "-".join(c))
+def test_a_name_that_is_no_revision_is_one_line_and_changes_nothing(repo_copy, command, name):
+    """Targets Alembic asserts on or walks nowhere with: one line, exit 1, and a stamp that
+    refuses leaves the version table as it was (Alembic's stamp empties it first)."""
+    import sqlite3
+
+    from .conftest import schemactl
+
+    dev = {"BILLGEN_DEV_URL": f"sqlite:///{repo_copy / 'dev.db'}"}
+    assert schemactl(repo_copy, "upgrade", env=dev).returncode == 0
+    with sqlite3.connect(repo_copy / "dev.db") as db:
+        before = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    done = schemactl(repo_copy, *command, name, env=dev)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("Error: ")
+    with sqlite3.connect(repo_copy / "dev.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "alembic_version\n    x */ DROP TABLE users; --",  # an ini continuation line
+        "versions */ DROP TABLE users; /*",
+        "alembic-version",
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [["sql", "--env", "prod", "--from", "base", "--stdout"], ["status"], ["upgrade"]]
+)
+def test_a_version_table_that_is_not_a_plain_name_is_refused(repo_copy, value, command):
+    """The version table is named in every script's SQL and header comments: a value that
+    could end a comment or a statement is refused where it is read, in one line."""
+    from .conftest import schemactl
+
+    ini = repo_copy / "alembic.ini"
+    text = ini.read_text()
+    anchor = "target_metadata = fixture_schema:metadata\n"
+    ini.write_text(text.replace(anchor, anchor + f"version_table = {value}\n", 1))
+    done = schemactl(repo_copy, *command)
+    assert done.returncode == 1, done.stdout
+    assert done.stdout == "" and "DROP TABLE" not in done.stdout
+    (line,) = done.stderr.splitlines()
+    assert "is not a plain name" in line and "Traceback" not in done.stderr

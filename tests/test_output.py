@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -104,3 +105,27 @@ def test_release_check_flags_files_the_manifest_does_not_list(repo_copy):
         "0001_9ecdc98b5e8a (upgrade.sql, rollback.sql, review.md); remove it",
         "2 problem(s) in 3 release(s)",
     ]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "device"])
+def test_a_path_that_is_no_regular_file_is_never_replaced(tmp_path, kind):
+    """--out names a link, a pipe or a device: refused in one line, the path left as it was."""
+    from tools.files import OutputError, write_files
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "purge.sql"
+    if kind == "symlink":
+        (tmp_path / "elsewhere.sql").write_text("theirs\n")
+        target.symlink_to(tmp_path / "elsewhere.sql")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        folder, target = Path("/dev"), Path("/dev/null")
+    before = os.lstat(target)
+    with pytest.raises(OutputError, match="is not a regular file"):
+        write_files(folder, {target.name: "DROP TABLE x;\n"})
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    if kind == "symlink":
+        assert (tmp_path / "elsewhere.sql").read_text() == "theirs\n"

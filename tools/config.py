@@ -14,7 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.dialects import ScriptDialect, dialect_of_url, driver_hint, script_dialect
+from tools.dialects import (
+    ScriptDialect,
+    dialect_of_url,
+    driver_hint,
+    is_plain_name,
+    script_dialect,
+)
 from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
 
 if TYPE_CHECKING:
@@ -350,6 +356,13 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"{path.name} has no database {database!r} (a section with a script_location, as "
             f"`alembic -n NAME` picks one); its databases: {listed}"
         )
+    for name in databases:
+        table = parser.get(name, "version_table", fallback=None)
+        if table is not None and not is_plain_name(table):
+            raise ConfigError(
+                f"version_table {table!r} in [{name}] of {path.name} is not a plain name: use "
+                "letters, digits and '_' (a letter or '_' first, at most 63)"
+            )
     several = len(databases) > 1
     for name in databases if several else ():
         if not _ENV_NAME.fullmatch(name):
@@ -601,7 +614,18 @@ def _implicit_environment(cfg: Config) -> Environment:
 def redact(url: URL) -> str:
     """The URL as it may be shown to a person: never with its password, and without
     SQLAlchemy's driver (postgresql://, as psql and libpq take it, not postgresql+psycopg://)."""
-    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    query = {
+        key: "redacted" if key.lower() in _SECRET_PARAMETERS else value
+        for key, value in url.query.items()
+    }
+    shown = url.set(drivername=url.get_backend_name(), query=query)
+    return shown.render_as_string(hide_password=True)
+
+
+# Connection parameters that carry a secret (libpq's and the drivers' names for them).
+_SECRET_PARAMETERS = frozenset(
+    {"password", "passwd", "pass", "sslpassword", "passfile", "sslkey", "token", "secret"}
+)
 
 
 def _ini_problem(err: BaseException) -> str:

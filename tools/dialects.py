@@ -88,6 +88,15 @@ class UnsafeRevisionId(SchemactlError):
         )
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether a name from a config (a version table, a schema) is a plain SQL name: SQL
+    writes it as it is, and it cannot end a comment, a literal or a statement."""
+    return bool(_PLAIN_NAME.fullmatch(name))
+
+
 def _identifier(name: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
         raise ValueError(f"not a plain identifier: {name!r}")
@@ -153,6 +162,19 @@ class ScriptDialect:
     other_version_tables: tuple[tuple[str, str], ...] = ()
     # ... and the database the script is for (its ini section).
     database_name: str = ""
+
+    def __post_init__(self) -> None:
+        # Every script names the version table, in SQL and in its header's comments: a name
+        # from alembic.ini or env.py that could end a comment or a statement never gets there.
+        for what, name in (
+            ("version_table", self.version_table),
+            ("version_table_schema", self.version_table_schema),
+        ):
+            if name is not None and not is_plain_name(name):
+                raise ConfigError(
+                    f"{what} {name!r} is not a plain name: use letters, digits and '_' (a "
+                    "letter or '_' first, at most 63), in alembic.ini or env.py"
+                )
 
     @cached_property
     def sa_dialect(self) -> Dialect:
@@ -747,8 +769,9 @@ class PostgreSQL(ScriptDialect):
     setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
         "lock_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "5s"),
         "statement_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "15min"),
-        # The schema the script works in (search_path).
-        "schema": (r"[A-Za-z_][A-Za-z0-9_$]{0,62}", "public"),
+        # The schema the script works in (search_path): lower case, as PostgreSQL folds an
+        # unquoted name; not pg_* (reserved: pg_temp would "work" and keep nothing).
+        "schema": (r"(?!pg_)[a-z_][a-z0-9_$]{0,62}", "public"),
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     text_holds_nul: ClassVar[bool] = False
@@ -787,8 +810,16 @@ class PostgreSQL(ScriptDialect):
         from sqlalchemy.engine import URL
 
         bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
-        libpq = bare.update_query_dict(dict(url.query)).render_as_string(hide_password=False)
-        env = {"PGPASSWORD": url.password} if url.password else {}
+        # Secrets go in libpq's environment variables, never on the command line (ps shows it).
+        query = dict(url.query)
+        env: dict[str, str] = {}
+        for parameter, variable in (("password", "PGPASSWORD"), ("passfile", "PGPASSFILE")):
+            value = query.pop(parameter, None)
+            if isinstance(value, str):
+                env[variable] = value
+        if url.password:
+            env["PGPASSWORD"] = url.password
+        libpq = bare.update_query_dict(query).render_as_string(hide_password=False)
         args = [self.client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", libpq]
         return ClientCommand((*args, "-f", str(script)), env, None)
 

@@ -27,6 +27,13 @@ def _mode(default: int) -> int:
 
 
 def _write(folder: Path, name: str, text: str) -> None:
+    target = folder / name
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        # Replacing it would swap a link, a pipe or a device (/dev/stdout) for a plain file.
+        raise OutputError(
+            f"{target} exists and is not a regular file (a link, a pipe or a device); "
+            "choose a new file name"
+        )
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:

@@ -361,9 +361,15 @@ def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[R
     if spec is None:
         return ()
     parts = [spec] if isinstance(spec, str) else list(spec)
-    names = [p.strip() for part in parts for p in part.split(",") if p.strip()]
+    names = [p.strip() for part in parts for p in part.split(",")]
     found: set[RevisionId] = set()
     for name in names:
+        if not name or ("@" in name and not all(side.strip() for side in name.split("@"))):
+            raise RevisionError(
+                f"{', '.join(parts)!r} holds an empty revision name: name revisions (or unique "
+                "prefixes), branch labels or LABEL@head, separated by commas, or 'heads' or "
+                "'base'"
+            )
         found.update(history.find(name))
     return tuple(r for r in history.graph.order if r in found)
 
@@ -379,11 +385,36 @@ def check_target(history: History, target: str) -> None:
     a label, 'label@head', 'label@-1', 'rev+2'. Alembic checks most of these itself, but
     trips over an unknown label in a relative downgrade, so every name is checked here.
     """
-    for part in target.split("@") if target else [""]:
-        name = _RELATIVE.fullmatch(part.strip()).group("name")  # type: ignore[union-attr]
+    shape = (
+        "name a revision (or a unique prefix), a branch label, LABEL@head, LABEL@-1, REV+2, "
+        "-1, 'heads' or 'base'"
+    )
+    if not target.strip():
+        raise RevisionError(f"an empty revision name: {shape}")
+    parts = target.split("@")
+    if len(parts) > 2 or any(not part.strip() for part in parts):
+        raise RevisionError(f"{target!r} is not a revision name: {shape}")
+    for part in parts:
+        found = _RELATIVE.fullmatch(part.strip())
+        name, step = found.group("name"), found.group("step")  # type: ignore[union-attr]
+        if name in ("head", "heads") and step and step.startswith("+"):
+            raise RevisionError(f"{target!r}: nothing lies above {name!r}; {shape}")
         if not name or name in _KEYWORDS:
             continue
         history.find(name)
+
+
+def check_stamp_target(history: History, target: str) -> None:
+    """Refuse a stamp target Alembic cannot resolve, before anything touches the database
+    (Alembic's stamp empties the version table first, then resolves the target)."""
+    from alembic.util import CommandError
+
+    check_target(history, target)
+    try:
+        history.scripts._stamp_revs((target,), ())
+    except (CommandError, AssertionError, KeyError) as err:
+        reason = first_line(err) or "it names no revision"
+        raise RevisionError(f"cannot stamp {target!r}: {reason}; nothing was changed") from err
 
 
 # -- ranges -------------------------------------------------------------------------------------

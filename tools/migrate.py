@@ -18,7 +18,13 @@ from tools.config import redact
 from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
 from tools.errors import DatabaseError, RevisionError, SchemactlError, first_line, source_of
 from tools.graph import Graph, RevisionId
-from tools.history import check_target, load_graph, load_history, squashed_into
+from tools.history import (
+    check_stamp_target,
+    check_target,
+    load_graph,
+    load_history,
+    squashed_into,
+)
 from tools.text import shown_file
 
 if TYPE_CHECKING:
@@ -189,7 +195,7 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     environment.check_online("stamp")
     url = environment.url()
     history = load_history(project)
-    check_target(history, target)
+    check_stamp_target(history, target)  # resolved before Alembic empties the version table
     environment.kind.prepare(url)
     with translate_errors(url):
         online.run(_online_config(project, environment, url), environment.kind, target, "stamp")

@@ -249,7 +249,7 @@ def _range_for(
         if start is not None
         else read_manifest(project, environment).end
     )
-    end = resolve_heads(history, target or "heads")
+    end = resolve_heads(history, "heads" if target is None else target)
     graph = history.graph
     if backwards and graph.ancestors(set(end)) < graph.ancestors(set(begin)):
         return environment, history, plan(graph, end, begin), True

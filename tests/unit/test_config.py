@@ -57,6 +57,13 @@ def test_environments_settings_and_defaults(tmp_path):
         ("sqlalchemy.url = oracle://u@h/db\n", "is for oracle, which schemactl does not support"),
         ("sqlalchemy.url = ::not a url::\n", "is not a valid URL"),
         ("[schemactl\n", "cannot be read"),
+        # PostgreSQL folds Billing to billing; pg_temp "works" and keeps nothing.
+        ("[schemactl.env.x]\ndialect = postgresql\nschema = Billing\n", "schema = 'Billing'"),
+        ("[schemactl.env.x]\ndialect = postgresql\nschema = pg_temp\n", "schema = 'pg_temp'"),
+        (
+            "version_table = v; DROP TABLE users\n[schemactl.env.x]\ndialect = sqlite\n",
+            "version_table 'v; DROP TABLE users' in \\[alembic\\] of alembic.ini is not a plain",
+        ),
     ],
     ids=[
         "name",
@@ -69,6 +76,9 @@ def test_environments_settings_and_defaults(tmp_path):
         "implicit-dialect",
         "implicit-url",
         "unparsable",
+        "schema-upper-case",
+        "schema-pg-temp",
+        "version-table",
     ],
 )
 def test_bad_configs_are_one_line_errors(tmp_path, body, error):
@@ -148,6 +158,25 @@ def test_redact_hides_any_password():
     url = make_url(f"postgresql+psycopg://user:{ENCODED}@host/db")
     assert url.password == SECRET
     assert redact(url) == "postgresql://user:***@host/db"
+
+
+@pytest.mark.parametrize("parameter", ["password", "PASSWORD", "passfile", "sslpassword"])
+def test_redact_hides_a_secret_given_as_a_url_parameter(parameter):
+    url = make_url(f"postgresql+psycopg://user@host/db?{parameter}={ENCODED}&sslmode=require")
+    shown = redact(url)
+    assert shown.startswith("postgresql://user@host/db?") and "sslmode=require" in shown
+    assert f"{parameter}=redacted" in shown
+    for secret in (SECRET, ENCODED, "s3cr"):
+        assert secret not in shown
+
+
+def test_psql_gets_a_url_parameter_password_in_its_environment_not_its_arguments(tmp_path):
+    from tools.dialects import script_dialect
+
+    url = make_url(f"postgresql+psycopg://user@host/db?password={ENCODED}&passfile=/p/f")
+    command = script_dialect("postgresql").client_command(url, tmp_path / "upgrade.sql")
+    assert command.env == {"PGPASSWORD": SECRET, "PGPASSFILE": "/p/f"}
+    assert not any("s3cr" in arg or "passfile" in arg for arg in command.args)
 
 
 def test_the_one_config_builder_escapes_percent_for_the_ini_parser(tmp_path):

@@ -42,7 +42,6 @@ def two_features(merged: bool = True):
     [
         (None, ()),
         ("base", ()),
-        ("", ()),
         ("heads", ("ddd2",)),
         ("head", ("ddd2",)),
         ("bbb2", ("bbb2",)),
@@ -61,6 +60,14 @@ def test_names_resolve_as_alembic_resolves_them(spec, expected):
             resolve_heads(history, spec)
     else:
         assert resolve_heads(history, spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", " ", "@", "payments@", "@head", "bbb2,,ccc1"])
+def test_a_name_with_nothing_in_it_is_refused(spec):
+    from tools.errors import RevisionError
+
+    with pytest.raises(RevisionError, match="empty revision name"):
+        resolve_heads(two_features(), spec)
 
 
 def test_head_with_two_heads_and_unknown_names_are_one_error_with_the_fix():
