@@ -442,3 +442,22 @@ def test_audit_of_a_database_without_an_audit_table_and_of_an_unset_url(repo_cop
     assert unset.returncode == 1 and unset.stdout == ""
     assert unset.stderr.startswith("Error: ") and "BILLGEN_STAGING_URL" in unset.stderr
     assert unset.stderr.count("\n") == 1
+
+
+def test_text_from_the_database_reaches_the_terminal_escaped(repo_copy, tmp_path):
+    """An audit row whose text holds a terminal escape and a newline (written by anyone who
+    can write the table) cannot clear the screen or forge a line of `schemactl audit`."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+    assert schemactl(repo_copy, "upgrade", env={"BILLGEN_DEV_URL": url}).returncode == 0
+    with sqlite3.connect(tmp_path / "dev.db") as db:
+        db.execute(
+            "UPDATE schemactl_audit SET applied_by = ? WHERE id = 1",
+            ("mallory\x1b[2J\nFORGED 0000 upgrade",),
+        )
+    shown = schemactl(repo_copy, "audit", env={"BILLGEN_DEV_URL": url})
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout
+    assert "mallory\\x1b[2J\\nFORGED" in shown.stdout
+    assert not any(line.startswith("FORGED") for line in shown.stdout.splitlines())

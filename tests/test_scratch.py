@@ -3,6 +3,9 @@ one line that never shows a password."""
 
 from __future__ import annotations
 
+import calendar
+import time
+
 import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -12,6 +15,7 @@ from tools.cli import app
 from tools.config import load_project
 from tools.dialects import script_dialect
 from tools.errors import DatabaseError
+from tools.scratch import scratch_database
 
 from .conftest import DIALECTS, FIXTURE, SCENARIOS
 
@@ -94,3 +98,56 @@ def test_merge_refuses_what_is_not_a_set_of_heads():
         1,
         "Error: ab251de0ab93 is not a head; merge heads only (see `schemactl graph`)\n",
     )
+
+
+def test_stale_throwaway_names_are_those_of_killed_runs_an_hour_old():
+    from tools.scratch import stale
+
+    now = calendar.timegm((2026, 12, 6, 12, 0, 0, 0, 0, 0))
+    names = [
+        "schemactl_prove_20261206105959_0a1b2c3d",  # an hour and a second old
+        "schemactl_t_20261206113000_0a1b2c3d",  # half an hour old: may still run
+        "schemactl_prove_online_20250101000000_ffffffff",
+        "billing",  # not ours
+        "schemactl_prove_2026120610595_0a1b2c3d",  # not our shape
+        "schemactl_prove_20261399000000_0a1b2c3d",  # no such time
+    ]
+    assert stale(names, now) == [
+        "schemactl_prove_20261206105959_0a1b2c3d",
+        "schemactl_prove_online_20250101000000_ffffffff",
+    ]
+
+
+@pytest.mark.parametrize(
+    "dialect",
+    [
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+def test_a_killed_runs_throwaway_database_is_swept_by_the_next(dialect):
+    """A database a killed `release --prove` left (its name says when) is dropped when the
+    next scratch database is made on that server; a young one and a foreign one stay."""
+    from sqlalchemy import create_engine, pool, text
+
+    from .conftest import admin_url
+
+    kind = script_dialect(dialect)
+    server = admin_url(dialect)
+    left = "schemactl_prove_20200101000000_deadbeef"
+    young = f"schemactl_prove_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}_deadbeef"
+    engine = create_engine(server, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for name in (left, young):
+                connection.execute(text(f"CREATE DATABASE {name}"))
+        with scratch_database(kind, server, prefix="schemactl_t"):
+            pass
+        with engine.connect() as connection:
+            names = {row[0] for row in connection.execute(text(kind.databases_sql))}
+        assert left not in names and young in names
+    finally:
+        with engine.connect() as connection:
+            for name in (left, young):
+                connection.execute(text(kind.drop_database(name)))
+        engine.dispose()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tools.errors import SchemactlError
+from tools.text import terminal
 
 if TYPE_CHECKING:
     from tools.audit import AuditReport
@@ -186,7 +187,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except SchemactlError as err:
-        typer.echo(f"Error: {_for_database(str(err))}", err=True)
+        typer.echo(f"Error: {terminal(_for_database(str(err)))}", err=True)
         raise typer.Exit(code=1) from None
 
 
@@ -1081,16 +1082,20 @@ def format_audit(report: AuditReport) -> str:
     if not report.rows:
         lines.append("The audit table is empty.")
         return "\n".join(lines)
+    # What the audit table holds is the database's text: shown escaped (terminal()).
     table = [
-        (
-            str(row.id),
-            row.revision,
-            row.direction,
-            row.when,
-            _ms(row.duration_ms),
-            row.source,
-            row.applied_by or "-",
-            row.file,
+        tuple(
+            terminal(cell)
+            for cell in (
+                str(row.id),
+                row.revision,
+                row.direction,
+                row.when,
+                _ms(row.duration_ms),
+                row.source,
+                row.applied_by or "-",
+                row.file,
+            )
         )
         for row in report.rows
     ]
@@ -1101,8 +1106,10 @@ def format_audit(report: AuditReport) -> str:
         lines.append("Slowest steps:")
         for row in report.slowest:
             lines.append(
-                f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
-                f"(#{row.id}, {row.source})"
+                terminal(
+                    f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
+                    f"(#{row.id}, {row.source})"
+                )
             )
     lines.append("")
     lines.append("Time per release:")
@@ -1111,8 +1118,8 @@ def format_audit(report: AuditReport) -> str:
         for line in _columns(
             [
                 (
-                    r.release or "(not a release)",
-                    r.direction,
+                    terminal(r.release or "(not a release)"),
+                    terminal(r.direction),
                     _count(r.steps, "step"),
                     _ms(r.total_ms),
                 )

@@ -725,6 +725,9 @@ class ScriptDialect:
     def drop_database(self, name: str) -> str | None:
         return f"DROP DATABASE IF EXISTS {_identifier(name)}"
 
+    # The query listing a server's databases (throwaway ones left by killed runs are swept).
+    databases_sql: ClassVar[str | None] = None
+
     def scratch_setup(self) -> list[str]:
         """Statements that make a fresh throwaway database like one of this environment's,
         for its scripts to be proven on (PostgreSQL: the schema they work in)."""
@@ -1024,6 +1027,8 @@ $schemactl_database$;"""
     def non_transactional(self, statement: str) -> bool:
         return bool(self._CONCURRENTLY.match(statement))
 
+    databases_sql: ClassVar[str | None] = "SELECT datname FROM pg_catalog.pg_database"
+
     def drop_database(self, name: str) -> str:
         # A connection the scratch run left open must not keep the database alive.
         return f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)"
@@ -1057,6 +1062,7 @@ class MariaDB(ScriptDialect):
     setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
         "lock_wait_timeout": (r"[1-9]\d{0,7}", "10"),
     }
+    databases_sql: ClassVar[str | None] = "SHOW DATABASES"
     sqlglot: ClassVar[str] = "mysql"
     lint_rules: ClassVar[frozenset[str]] = frozenset(
         {"index-needed-by-foreign-key", "table-copy", "implicit-commit"}

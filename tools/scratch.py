@@ -9,7 +9,9 @@ folder for SQLite, CREATE DATABASE on a server for the others.
 
 from __future__ import annotations
 
+import re
 import tempfile
+import time
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -68,7 +70,9 @@ def scratch_database(
     from sqlalchemy import create_engine, pool, text
     from sqlalchemy.exc import SQLAlchemyError
 
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    # Who made it and when (UTC), so a run killed before its drop leaves a name the next
+    # run can sweep: schemactl_prove_20261206093000_1a2b3c4d.
+    name = f"{prefix}_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}_{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
         url = kind.scratch_url(server, name, Path(folder))
         create, drop = kind.create_database(name), kind.drop_database(name)
@@ -80,6 +84,7 @@ def scratch_database(
         )
         try:
             with engine.connect() as connection:
+                _sweep(connection, kind)
                 connection.execute(text(create))
         except SQLAlchemyError as err:
             engine.dispose()
@@ -95,6 +100,52 @@ def scratch_database(
             with engine.connect() as connection:
                 connection.execute(text(drop))
             engine.dispose()
+
+
+# A throwaway database's name (scratch_database), and how long one may live: older ones were
+# left by a killed run and are dropped by the next.
+_THROWAWAY = re.compile(r"schemactl(?:_[a-z]+)*_(\d{14})_[0-9a-f]{8}")
+STALE_AFTER_S = 3600
+
+
+def stale(names: Collection[str], now: float) -> list[str]:
+    """The throwaway databases among ``names`` made more than STALE_AFTER_S before ``now``."""
+    import calendar
+
+    found = []
+    for name in sorted(names):
+        match = _THROWAWAY.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            made = calendar.timegm(time.strptime(match.group(1), "%Y%m%d%H%M%S"))
+        except ValueError:
+            continue
+        if now - made > STALE_AFTER_S:
+            found.append(name)
+    return found
+
+
+def _sweep(connection: Any, kind: ScriptDialect) -> None:
+    """Drop the throwaway databases killed runs left on this server (best effort: one in use
+    or not ours to drop is left alone)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if kind.databases_sql is None:
+        return
+    try:
+        names = [row[0] for row in connection.execute(text(kind.databases_sql))]
+    except SQLAlchemyError:
+        return
+    for name in stale(names, time.time()):
+        statement = kind.drop_database(name)
+        if statement is None:
+            continue
+        try:
+            connection.execute(text(statement))
+        except SQLAlchemyError:
+            continue
 
 
 def run_statements(url: URL, statements: list[str]) -> None:

@@ -19,6 +19,13 @@ def comment(value: object, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def terminal(value: object) -> str:
+    """Text from outside (a database's rows and errors) as a terminal may show it: control
+    characters, escape sequences and invisible characters written as \\xNN or \\uNNNN, so
+    nothing forges a line or moves the cursor."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
+
+
 def naming_database(text: str, database: str | None) -> str:
     """Advice that names a database: every `schemactl ...` command in ``text`` gets
     ``-n DATABASE``, so it works on the same database (None: the first, named by nothing)."""
