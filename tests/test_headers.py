@@ -253,3 +253,29 @@ def test_status_graph_and_branch_list_import_no_file_sql_imports_what_it_runs(tm
     rendered = schemactl(ini.parent, "sql", "--env", "prod", "--from", "e58b81ed3f5b", "--stdout")
     assert rendered.returncode == 0, rendered.stderr
     assert marked() == ["68cfa590ad28"]
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path):
+    """The cache cannot be made to lie: an edit in place of the same size with its mtime put
+    back (touch -r) changes what status and the rendered scripts see."""
+    import os
+    import time
+
+    ini = _repo(tmp_path)
+    versions = tmp_path / "repo" / "versions"
+    path = versions / "0010_68cfa590ad28_add_customers_tax_id.py"
+    an_hour_ago = time.time_ns() - 3600 * 10**9  # long before the cache is written
+    os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    assert schemactl(tmp_path / "repo", "status").returncode == 0  # the cache is written
+    info = os.stat(path)
+    text = path.read_text()
+    assert "Add customers.tax_id" in text
+    edited = text.replace("Add customers.tax_id", "Add customers.vat_id", 1)
+    assert len(edited) == len(text)
+    with open(path, "r+", encoding="utf-8") as stream:  # in place: the same inode
+        stream.write(edited)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert os.stat(path).st_size == info.st_size and os.stat(path).st_ino == info.st_ino
+    status = schemactl(tmp_path / "repo", "status")
+    assert "Add customers.vat_id" in status.stdout, status.stdout
+    assert ini.is_file()

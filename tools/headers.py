@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".schemactl_cache"
 # Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
 
 NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -260,51 +259,39 @@ def read(
     files only (``sourceless``): the caller imports it. ``imported`` gives the header of a
     file that is not literal, by importing it.
 
-    A file is unchanged when its size, mtime and inode are those cached and it was last
-    changed well before the cache was written (git's rule for a racily clean index: a file
-    changed in the same instant as the cache is hashed again); otherwise its content is
-    hashed, and only a new sha256 makes it read again."""
+    Every file is read and hashed each time (a few milliseconds for hundreds of files): its
+    size and mtime cannot be trusted, an edit of the same size with its mtime put back
+    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again."""
     if scripts.sourceless:
         return None
     # One file per database: entries are keyed by path, so other version locations (a
     # release's history rebuilt elsewhere) replace the entries rather than add a file.
     key = hashlib.sha256(name.encode()).hexdigest()[:16]
     cache_file = root / CACHE_DIR / f"headers-{key}.json"
-    cached, written = _load(cache_file)
+    cached = _load(cache_file)
     entries: dict[str, dict[str, Any]] = {}
     headers: list[Header] = []
     by_import: list[Path] = []
     newly: list[Path] = []
-    racy = False
     for where in revision_files(scripts):
-        info = os.stat(where)
-        stat = [info.st_size, info.st_mtime_ns, info.st_ino]
+        with open(where, "rb") as stream:
+            source = stream.read()
+        digest = hashlib.sha256(source).hexdigest()
         entry = cached.get(where)
-        if entry is None or entry["stat"] != stat or info.st_mtime_ns >= written - _RACY_NS:
-            racy = racy or (entry is not None and entry["stat"] == stat)
-            with open(where, "rb") as stream:
-                source = stream.read()
-            digest = hashlib.sha256(source).hexdigest()
-            if entry is None or entry["sha256"] != digest:
-                header = literal_header(source, where)
-                entry = {"header": _dump(header) if header else None}
-                if header is None:
-                    newly.append(Path(where))
-            entry = {**entry, "sha256": digest, "stat": stat}
+        if entry is None or entry["sha256"] != digest:
+            header = literal_header(source, where)
+            entry = {"header": _dump(header) if header else None, "sha256": digest}
+            if header is None:
+                newly.append(Path(where))
         entries[where] = entry
         header = _undump(entry["header"], where) if entry["header"] is not None else None
         if header is None:
             header = imported(where)
             by_import.append(Path(where))
         headers.append(header)
-    if entries != cached or racy:
+    if entries != cached:
         _save(cache_file, entries)
     return Headers(tuple(headers), tuple(by_import), tuple(newly))
-
-
-# How long before the cache was written a file must have changed for its stat to be trusted
-# (more than the coarsest file system's mtime step, FAT's 2 s).
-_RACY_NS = 3_000_000_000
 
 
 def _dump(header: Header) -> dict[str, Any]:
@@ -328,23 +315,22 @@ def _undump(data: dict[str, Any], path: str) -> Header:
     )
 
 
-def _load(cache_file: Path) -> tuple[dict[str, dict[str, Any]], int]:
-    """The cached entries and when they were written (ns); nothing when the cache is
-    missing, corrupt or not ours."""
+def _load(cache_file: Path) -> dict[str, dict[str, Any]]:
+    """The cached entries; nothing when the cache is missing, corrupt or not ours."""
     try:
         data = json.loads(cache_file.read_text(encoding="utf-8"))
         if data.get("schemactl_headers") != CACHE_FORMAT:
-            return {}, 0
+            return {}
         entries = data["entries"]
         for entry in entries.values():
-            if not isinstance(entry["sha256"], str) or not isinstance(entry["stat"], list):
-                return {}, 0
+            if not isinstance(entry["sha256"], str):
+                return {}
             header = entry["header"]
             if header is not None and not _well_formed(header):
-                return {}, 0
-        return entries, int(data["written"])
+                return {}
+        return dict(entries)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}, 0
+        return {}
 
 
 def _well_formed(header: dict[str, Any]) -> bool:
@@ -362,7 +348,7 @@ def _save(cache_file: Path, entries: dict[str, dict[str, Any]]) -> None:
     """Write the cache whole (atomically); a folder that cannot be written goes without."""
     from tools.files import OutputError, write_files
 
-    data = {"schemactl_headers": CACHE_FORMAT, "written": time.time_ns(), "entries": entries}
+    data = {"schemactl_headers": CACHE_FORMAT, "entries": entries}
     text = json.dumps(data, sort_keys=True)
     try:
         folder = cache_file.parent
