@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
@@ -366,3 +367,81 @@ def test_a_postgresql_script_runs_without_notice_noise(tmp_path, throwaway_datab
     second = apply_script(db, script(tmp_path, "prod", start=BRANCH_POINT, target="heads"))
     assert second.returncode == 0
     assert second.stderr == "" and second.stdout == ""
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_three_online_upgrades_at_once_apply_a_data_revision_once(
+    repo_copy, throwaway_database, database
+):
+    """Three `schemactl upgrade` at once behind a held lock: one runs the data revision, the
+    others find the database moved (read again under the lock, in a fresh snapshot: MariaDB's
+    REPEATABLE READ kept the old one and ran it three times) and run nothing."""
+    from .conftest import ENV_FOR_DIALECT
+
+    db = throwaway_database(database)
+    env_name, variable = ENV_FOR_DIALECT[database]
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))},
+        variable: db.url.render_as_string(hide_password=False),
+    }
+
+    def schemactl(*args):
+        return subprocess.Popen(
+            [sys.executable, "-m", "tools", "--env", env_name, *args],
+            cwd=repo_copy, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = schemactl("upgrade")
+    said = first.communicate(timeout=120)
+    assert first.returncode == 0, said
+    # DDL after the data change: MariaDB commits at it, so a second run's UPDATE would stay
+    # even where its stamp then finds the version moved.
+    update = """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n"""
+    ddl = """    op.execute("CREATE TABLE IF NOT EXISTS bump_note (id INTEGER)")\n"""
+    assert update in BUMP
+    bump = BUMP.replace(update, update + ddl)
+    (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(bump)
+    holder = Holder(db)
+    clients = [schemactl("upgrade") for _ in range(3)]
+    time.sleep(1.5)
+    holder.release()
+    outputs = [client.communicate(timeout=120) for client in clients]
+    codes = sorted(client.returncode for client in clients)
+    assert codes[0] == 0, outputs
+    assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0, outputs
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
+    for (out, err), code in zip(outputs, (c.returncode for c in clients), strict=True):
+        assert "Traceback" not in err
+        if code != 0:
+            assert "another client moved the database" in err, err
+
+
+@pytest.mark.postgresql
+def test_online_commands_pin_the_search_path_as_the_scripts_do(repo_copy, throwaway_database):
+    """A database (or role) whose search_path starts with another schema: status reads, and
+    upgrade writes, the environment's schema, never the first one on the path (there a fresh
+    version table said 'base' and the whole history ran again)."""
+    db = throwaway_database("postgresql")
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))},
+        "BILLGEN_STAGING_URL": db.url.render_as_string(hide_password=False),
+    }
+
+    def schemactl(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "tools", "--env", "staging", *args],
+            cwd=repo_copy, env=environ, capture_output=True, text=True,
+        )  # fmt: skip
+
+    assert schemactl("upgrade").returncode == 0
+    engine = create_engine(db.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE SCHEMA evil"))
+        connection.execute(text(f"ALTER DATABASE {db.url.database} SET search_path = evil, public"))
+    engine.dispose()
+    status = schemactl("status", "--check")
+    assert status.returncode == 0, status.stdout + status.stderr
+    again = schemactl("upgrade")
+    assert again.returncode == 0, again.stderr
+    assert "Running upgrade" not in again.stderr
+    assert scalar(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'evil'") == 0

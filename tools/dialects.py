@@ -230,10 +230,11 @@ class ScriptDialect:
         return url.set(drivername=f"{canonical}+{driver}")
 
     def migration_engine(self, url: URL) -> Engine:
-        """The engine migrations run on online: each of its transactions all or nothing."""
+        """The engine migrations run on online: each of its transactions all or nothing, in
+        the session the scripts set up (session_url)."""
         from sqlalchemy import create_engine, pool
 
-        return create_engine(url, poolclass=pool.NullPool)
+        return create_engine(self.session_url(url), poolclass=pool.NullPool)
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection that may write (nothing, for a
@@ -1151,6 +1152,27 @@ class MariaDB(ScriptDialect):
             f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
             "    END IF;\nEND"
         )
+
+    def migration_engine(self, url: URL) -> Engine:
+        # READ COMMITTED: the version table read again under the lock sees what a client that
+        # held the lock committed (REPEATABLE READ kept the snapshot of the first read, taken
+        # before the wait, and three clients ran one data migration three times). The
+        # scripts' sql_mode is set before SQLAlchemy reads it, so both agree on quoting.
+        from sqlalchemy import create_engine, event, pool
+
+        engine = create_engine(url, poolclass=pool.NullPool, isolation_level="READ COMMITTED")
+        mode = self.SQL_MODE
+
+        @event.listens_for(engine, "connect", insert=True)
+        def _session(connection: Any, record: Any) -> None:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("SET NAMES utf8mb4")
+                cursor.execute("SET SESSION sql_mode = %s", (mode,))
+            finally:
+                cursor.close()
+
+        return engine
 
     def online_session(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))

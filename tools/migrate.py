@@ -346,7 +346,9 @@ def current_heads(
         opts = {"version_table": kind.version_table}
         if kind.version_table_schema:
             opts["version_table_schema"] = kind.version_table_schema
-    engine = create_engine(url, poolclass=pool.NullPool)
+    # In the session the scripts and online runs set up (PostgreSQL: the pinned search_path).
+    session = (environment.kind if environment is not None else dialect_of_url(url)).session_url
+    engine = create_engine(session(url), poolclass=pool.NullPool)
     try:
         with translate_errors(url), engine.connect() as connection:
             context = MigrationContext.configure(connection, opts=opts)
