@@ -410,7 +410,7 @@ def test_three_online_upgrades_at_once_apply_a_data_revision_once(
     assert codes[0] == 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0, outputs
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
-    for (out, err), code in zip(outputs, (c.returncode for c in clients), strict=True):
+    for (_out, err), code in zip(outputs, (c.returncode for c in clients), strict=True):
         assert "Traceback" not in err
         if code != 0:
             assert "another client moved the database" in err, err
