@@ -327,3 +327,67 @@ def test_a_version_table_that_is_not_a_plain_name_is_refused(repo_copy, value, c
     assert done.stdout == "" and "DROP TABLE" not in done.stdout
     (line,) = done.stderr.splitlines()
     assert "is not a plain name" in line and "Traceback" not in done.stderr
+
+
+INI_BREAKAGES = {
+    "path-separator": ("path_separator = os\n", "path_separator = bogus\n", "path_separator"),
+    "file-template": (
+        "file_template = %%(rev)s_%%(slug)s\n",
+        "file_template = %(rev)s_%%(slug)s\n",
+        "write %% for each %",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(INI_BREAKAGES))
+@pytest.mark.parametrize("command", [["status"], ["sql", "--from", "base", "--stdout"]])
+def test_an_ini_value_alembic_cannot_use_is_one_line(repo_copy, breakage, command):
+    from .conftest import schemactl
+
+    old, new, said = INI_BREAKAGES[breakage]
+    ini = repo_copy / "alembic.ini"
+    assert old in ini.read_text()
+    ini.write_text(ini.read_text().replace(old, new, 1))
+    done = schemactl(repo_copy, *command)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Error: ") and said in line
+
+
+REVISION_BREAKAGES = {
+    "branch-labels": (
+        "def upgrade():\n    pass\n",
+        "branch_labels = 5",
+        "branch_labels = 5 is neither a string, a tuple of strings nor None",
+    ),
+    "no-upgrade": ("def upgradee():\n    pass\n", "branch_labels = None", "has no upgrade()"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(REVISION_BREAKAGES))
+def test_a_revision_alembic_cannot_run_is_one_line_online(repo_copy, breakage):
+    from .conftest import schemactl
+
+    body, labels, said = REVISION_BREAKAGES[breakage]
+    (repo_copy / "versions" / "0011_0123456789ab_x.py").write_text(
+        f'"""x"""\nrevision = "0123456789ab"\ndown_revision = "68cfa590ad28"\n{labels}\n'
+        f"depends_on = None\n\n\n{body}\n\ndef downgrade():\n    pass\n"
+    )
+    dev = {"BILLGEN_DEV_URL": f"sqlite:///{repo_copy / 'dev.db'}"}
+    done = schemactl(repo_copy, "upgrade", env=dev)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and said in done.stderr.splitlines()[-1]
+
+
+def test_audit_shows_a_duration_that_is_no_number_as_none(repo_copy):
+    """The audit table is anyone's to write (SQLite keeps text in a numeric column)."""
+    import sqlite3
+
+    from .conftest import schemactl
+
+    dev = {"BILLGEN_DEV_URL": f"sqlite:///{repo_copy / 'dev.db'}"}
+    assert schemactl(repo_copy, "upgrade", env=dev).returncode == 0
+    with sqlite3.connect(repo_copy / "dev.db") as db:
+        db.execute("UPDATE schemactl_audit_timing SET duration_ms = 'abc' WHERE audit_id = 1")
+    shown = schemactl(repo_copy, "audit", env=dev)
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr

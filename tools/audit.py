@@ -8,6 +8,7 @@ it had when applied, the slowest steps, and the time per release.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -165,19 +166,30 @@ def read(connection: Connection, kind: ScriptDialect) -> list[AuditRow] | None:
     result = connection.exec_driver_sql(kind.audit_rows_sql(layout))
     return [
         AuditRow(
-            id=int(row.id),
-            revision=row.revision,
-            direction=row.direction,
-            sha256=row.revision_sha256,
+            id=_number(row.id, int) or 0,
+            revision=str(row.revision),
+            direction=str(row.direction),
+            sha256=str(row.revision_sha256),
             applied_at=_when(row.applied_at) or "",
-            applied_by=row.applied_by,
+            applied_by=None if row.applied_by is None else str(row.applied_by),
             started_at=_when(row.started_at),
             finished_at=_when(row.finished_at),
-            duration_ms=None if row.duration_ms is None else float(row.duration_ms),
-            release=row.release_name,
+            duration_ms=_number(row.duration_ms, float),
+            release=None if row.release_name is None else str(row.release_name),
         )
         for row in result
     ]
+
+
+def _number(value: Any, kind: Callable[[Any], Any]) -> Any:
+    """A number the audit table holds; None for one it holds that is none (the table is
+    anyone's to write: SQLite keeps text in a numeric column)."""
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _when(value: Any) -> str | None:

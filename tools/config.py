@@ -305,6 +305,8 @@ def load_project(
 
 
 MAIN_SECTION = "alembic"
+# The values Alembic takes for path_separator.
+_PATH_SEPARATORS = ("os", "space", "newline", ":", ";")
 # Sections of an Alembic ini that are never a database.
 _NOT_DATABASES = ("loggers", "handlers", "formatters", "post_write_hooks", "schemactl")
 
@@ -357,7 +359,17 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"`alembic -n NAME` picks one); its databases: {listed}"
         )
     for name in databases:
-        table = parser.get(name, "version_table", fallback=None)
+        try:
+            options = dict(parser.items(name))  # every value, interpolated as Alembic will
+        except configparser.Error as err:
+            raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
+        separator = options.get("path_separator")
+        if separator is not None and separator not in _PATH_SEPARATORS:
+            raise ConfigError(
+                f"path_separator = {separator!r} in [{name}] of {path.name} is not one Alembic "
+                f"knows; write one of {', '.join(_PATH_SEPARATORS)}"
+            )
+        table = options.get("version_table")
         if table is not None and not is_plain_name(table):
             raise ConfigError(
                 f"version_table {table!r} in [{name}] of {path.name} is not a plain name: use "

@@ -148,11 +148,25 @@ def header_of(script: Script) -> Header:
     safe_revision(script.revision)
     return Header(
         revision=script.revision,
-        down_revision=as_tuple(script.down_revision),
-        branch_labels=as_tuple(getattr(script.module, "branch_labels", None)),
+        down_revision=_names(script, "down_revision", script.down_revision),
+        branch_labels=_names(
+            script, "branch_labels", getattr(script.module, "branch_labels", None)
+        ),
         message=(script.doc or "").strip(),
         path=script.path,
-        depends_on=as_tuple(getattr(script.module, "depends_on", None)),
+        depends_on=_names(script, "depends_on", getattr(script.module, "depends_on", None)),
+    )
+
+
+def _names(script: Script, field: str, value: object) -> tuple[str, ...]:
+    """A header field Alembic takes as a string, a sequence of strings or None."""
+    if value is None or isinstance(value, str):
+        return as_tuple(value)
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise HistoryError(
+        f"{Path(script.path).name}: {field} = {value!r:.40} is neither a string, a tuple of "
+        "strings nor None; fix the revision file"
     )
 
 

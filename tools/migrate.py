@@ -415,6 +415,14 @@ def translate_errors(url: URL) -> Iterator[None]:
     except SchemactlError:
         raise
     except Exception as err:
+        # Alembic calls a revision module's upgrade()/downgrade(): a file without one.
+        module = getattr(err, "obj", None) if isinstance(err, AttributeError) else None
+        where = getattr(module, "__file__", None)
+        if isinstance(err, AttributeError) and err.name in ("upgrade", "downgrade") and where:
+            raise RevisionError(
+                f"{shown_file(Path(where))} has no {err.name}() function; define it (a "
+                "revision needs both upgrade() and downgrade())"
+            ) from err
         # The project's own code (a revision, env.py) raised: where, in one line. An error
         # that never passed through the project's code is schemactl's: its traceback stays.
         found = source_of(err)
