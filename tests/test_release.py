@@ -131,6 +131,14 @@ def test_a_hostile_message_in_the_review(repo_copy):
             "`with op.get_context().autocommit_block():`",
         ),
         (
+            # Hidden in one string among other statements: found by sqlglot all the same.
+            "    op.execute(\"UPDATE users SET is_active = true; COMMIT; UPDATE users SET "
+            "full_name = 'x'\")",
+            "upgrade runs COMMIT itself, which would end the script's transaction; run "
+            "statements that cannot be in a transaction inside "
+            "`with op.get_context().autocommit_block():`",
+        ),
+        (
             "    op.bulk_insert(sa.table('users', sa.column('prefs', sa.JSON())), "
             "[{'prefs': {'a': 1}}])",
             "upgrade has a value that cannot be written as an SQL literal (No literal value "
@@ -145,7 +153,14 @@ def test_a_hostile_message_in_the_review(repo_copy):
             "which are written with escapes",
         ),
     ],
-    ids=["reads-from-the-database", "fails", "raw-commit", "json-value", "raw-control"],
+    ids=[
+        "reads-from-the-database",
+        "fails",
+        "raw-commit",
+        "commit-among-statements",
+        "json-value",
+        "raw-control",
+    ],
 )
 def test_a_revision_that_cannot_render_offline(repo_copy, upgrade, reason):
     """One line naming the revision and the reason; nothing written."""

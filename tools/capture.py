@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tools import literals
+from tools import literals, statements
 from tools.dialects import UnwritableValue
 from tools.errors import SchemactlError, first_line, raised_at
 from tools.text import printed_to_stderr
@@ -208,6 +208,10 @@ class Capture:
         text = literals.restore(text)
         if self.kind.controls_transaction(text):
             raise _TransactionControl(text.strip().rstrip(";").strip())
+        # One string of several statements with a COMMIT among them: the same refusal.
+        inside = statements.transaction_control_inside(text, self.kind.sqlglot)
+        if inside is not None:
+            raise _TransactionControl(inside.strip().rstrip(";").strip())
         self.statements.append(
             Statement(text, revision_line(self.path), self.operation, self.autocommit)
         )

@@ -8,6 +8,7 @@ its own. A statement sqlglot cannot read is kept, unparsed, so nothing is droppe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -206,3 +207,29 @@ def string_spans(sql: str, dialect: str) -> list[tuple[int, int]] | None:
         except SqlglotError:
             return None
     return [(t.start, t.end + 1) for t in tokens if t.token_type in strings]
+
+
+# A keyword that may end or begin a transaction, for a cheap look before sqlglot parses.
+_TRANSACTION_WORD = re.compile(r"\b(COMMIT|ROLLBACK|BEGIN|START|END|ABORT)\b", re.I)
+
+
+def transaction_control_inside(sql: str, dialect: str) -> str | None:
+    """The first statement of several in ``sql`` that commits, rolls back or begins a
+    transaction itself (``"UPDATE …; COMMIT; UPDATE …"`` in one op.execute), else None. A
+    compound statement (BEGIN NOT ATOMIC … END, a DO block) is not one."""
+    from sqlglot import exp
+
+    if not _TRANSACTION_WORD.search(sql):
+        return None
+    parts = split(sql, dialect)
+    if len(parts) < 2:
+        return None
+    for part in parts:
+        if isinstance(part.parsed, exp.Commit | exp.Rollback):
+            return part.sql
+        if isinstance(part.parsed, exp.Transaction) and _BARE_BEGIN.fullmatch(part.sql):
+            return part.sql
+    return None
+
+
+_BARE_BEGIN = re.compile(r"\s*(BEGIN|START\s+TRANSACTION)(\s+(WORK|TRANSACTION))?\s*;?\s*", re.I)
