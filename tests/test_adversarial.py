@@ -445,3 +445,32 @@ def test_online_commands_pin_the_search_path_as_the_scripts_do(repo_copy, throwa
     assert again.returncode == 0, again.stderr
     assert "Running upgrade" not in again.stderr
     assert scalar(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'evil'") == 0
+
+
+def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, throwaway_database):
+    """SQLite's lock is its transaction: a script that committed around an autocommit block
+    let a second sqlite3 in to run the step again. The block's statements stay inside; two
+    clients at once apply it once."""
+    db = throwaway_database("sqlite")
+    project = load_project(repo_copy / "alembic.ini")
+    (tmp_path / "base.sql").write_text(
+        release.sql_one(project, "dev", "upgrade", start="base").text
+    )
+    assert apply_script(db, tmp_path / "base.sql").returncode == 0
+    update = """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n"""
+    assert update in BUMP
+    inside = "    with op.get_context().autocommit_block():\n    " + update
+    (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP.replace(update, inside))
+    project = load_project(repo_copy / "alembic.ini")
+    text = release.sql_one(project, "dev", "upgrade", start="68cfa590ad28").text
+    assert text.count("COMMIT;") == 1 and text.count("BEGIN IMMEDIATE;") == 1, text
+    path = tmp_path / "bump.sql"
+    path.write_text(text)
+    holder = Holder(db)
+    first, second = start_client(db, path), start_client(db, path)
+    time.sleep(1.0)
+    holder.release()
+    outputs = [first.communicate(timeout=60), second.communicate(timeout=60)]
+    assert sorted([first.returncode, second.returncode])[0] == 0, outputs
+    assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1

@@ -140,6 +140,9 @@ class ScriptDialect:
     sqlglot: ClassVar[str]
     # Lint rules that only make sense on this kind of database (the others apply everywhere).
     lint_rules: ClassVar[frozenset[str]] = frozenset()
+    # Whether a script runs a revision's autocommit_block() outside its transaction (False:
+    # inside it, for a kind whose lock a COMMIT would give up and that needs no such step).
+    runs_autocommit_blocks: ClassVar[bool] = True
     # Whether autogenerate writes batch operations (a table rebuild) by default.
     batch_by_default: ClassVar[bool] = False
     # Whether a throwaway database needs a server (CREATE DATABASE) rather than a file.
@@ -1290,6 +1293,10 @@ class SQLite(ScriptDialect):
     sqlglot: ClassVar[str] = "sqlite"
     # SQLite cannot ALTER most things in place: autogenerate writes batch operations.
     batch_by_default: ClassVar[bool] = True
+    # Its lock is the transaction (BEGIN IMMEDIATE): a COMMIT around an autocommit block let
+    # a second client in to run the same step. SQLite has nothing such a block is for
+    # (CONCURRENTLY and the like), so the block's statements stay in the transaction.
+    runs_autocommit_blocks: ClassVar[bool] = False
     needs_server: ClassVar[bool] = False
     # A development database: each revision kept as it succeeds, as Django's SQLite does.
     commits_each_revision: ClassVar[bool] = True

@@ -128,7 +128,9 @@ def capture_steps(
                 stamp=tuple(dialect.stamp(removed, added)),
                 audit=dialect.audit(rev, direction, sha, release),
                 transactional=not any(
-                    s.autocommit or dialect.non_transactional(s.sql) for s in captured.statements
+                    (s.autocommit and dialect.runs_autocommit_blocks)
+                    or dialect.non_transactional(s.sql)
+                    for s in captured.statements
                 ),
                 backups=(backups or {}).get(rev, ()),
                 backup_sql=_backup_sql(dialect, (backups or {}).get(rev, ()), kind)
