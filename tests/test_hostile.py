@@ -4,10 +4,12 @@ harmless ones; whatever a password holds, no message shows it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +167,61 @@ def test_applied_by_sqlite3_a_hostile_script_does_only_its_work(
         return [*objects, *rows, *audit]
 
     assert apply(message, (label,) if label else None) == apply("Add users.nickname", None)
+
+
+# Revision names and targets as anyone could type them: real ids and prefixes, labels,
+# keywords, and the operators Alembic reads (@ + - :), with hostile characters among them.
+NAME_PARTS = st.sampled_from(
+    ["68cfa590ad28", "ab25", "e58b", "payments", "discounts", "head", "heads", "base", "@",
+     "+", "-", "1", "99", ":", ",", " ", "", "'", "\n", "\x00", "%", "..", "/", "current"]
+)  # fmt: skip
+TARGETS = st.one_of(
+    st.lists(NAME_PARTS, max_size=5).map("".join),
+    st.text(max_size=12),
+)
+FUZZ = settings(
+    # SCHEMACTL_FUZZ_EXAMPLES=5000 for a long run; CI takes the default.
+    max_examples=int(os.environ.get("SCHEMACTL_FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+TARGET_COMMANDS = {
+    "upgrade": ["upgrade", "--plan"],
+    "downgrade": ["downgrade", "--plan"],
+    "stamp": ["stamp"],
+    "sql-from": ["sql", "--stdout", "--from"],
+    "sql-to": ["sql", "--stdout", "--to"],
+    "squash": ["squash", "--dry-run", "--to"],
+    "merge": ["merge"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(TARGET_COMMANDS))
+def test_no_name_or_target_is_a_traceback(repo_copy, monkeypatch, command):
+    """Whatever is typed as a revision name or target: an answer or one line, never a
+    traceback, and nothing written but by a command that succeeded."""
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{repo_copy / 'dev.db'}")
+    config = ["-c", str(repo_copy / "alembic.ini")]
+    assert runner.invoke(app, [*config, "upgrade"]).exit_code == 0
+
+    @FUZZ
+    @given(target=TARGETS)
+    def typed(target: str) -> None:
+        if target.startswith("-") and target[1:].isdigit() and command == "stamp":
+            return  # a relative stamp is Alembic's to interpret; nothing typed wrong
+        done = runner.invoke(app, [*config, *TARGET_COMMANDS[command], target])
+        unexpected = done.exception is not None and not isinstance(done.exception, SystemExit)
+        assert not unexpected, (target, done.exception)
+        assert done.exit_code in (0, 1, 2), (target, done.output)
+        if done.exit_code == 1:
+            assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1, (
+                target,
+                done.stderr,
+            )
+
+    typed()

@@ -378,6 +378,11 @@ def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[R
     names = [p.strip() for part in parts for p in part.split(",")]
     found: set[RevisionId] = set()
     for name in names:
+        if _NOT_IN_NAMES.search(name):
+            raise RevisionError(
+                f"{name!r} holds a space or a control character: name revisions (or unique "
+                "prefixes), branch labels or LABEL@head, separated by commas"
+            )
         if not name or ("@" in name and not all(side.strip() for side in name.split("@"))):
             raise RevisionError(
                 f"{', '.join(parts)!r} holds an empty revision name: name revisions (or unique "
@@ -389,6 +394,8 @@ def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[R
 
 
 _KEYWORDS = frozenset({"base", "head", "heads"})
+# What no revision id, label or target holds (Alembic would read it as part of a name).
+_NOT_IN_NAMES = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _RELATIVE = re.compile(r"(?P<name>.*?)(?P<step>[+-]\d+)?")
 
 
@@ -405,6 +412,8 @@ def check_target(history: History, target: str) -> None:
     )
     if not target.strip():
         raise RevisionError(f"an empty revision name: {shape}")
+    if _NOT_IN_NAMES.search(target.strip()):
+        raise RevisionError(f"{target!r} holds a space or a control character: {shape}")
     parts = target.split("@")
     if len(parts) > 2 or any(not part.strip() for part in parts):
         raise RevisionError(f"{target!r} is not a revision name: {shape}")
