@@ -132,7 +132,7 @@ def test_a_hostile_message_in_the_review(repo_copy):
         ),
         (
             # Hidden in one string among other statements: found by sqlglot all the same.
-            "    op.execute(\"UPDATE users SET is_active = true; COMMIT; UPDATE users SET "
+            '    op.execute("UPDATE users SET is_active = true; COMMIT; UPDATE users SET '
             "full_name = 'x'\")",
             "upgrade runs COMMIT itself, which would end the script's transaction; run "
             "statements that cannot be in a transaction inside "
