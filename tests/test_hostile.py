@@ -225,3 +225,68 @@ def test_no_name_or_target_is_a_traceback(repo_copy, monkeypatch, command):
             )
 
     typed()
+
+
+# alembic.ini values as a hand, a merge or an adversary could leave them.
+INI_KEYS = {
+    "alembic": ["version_table", "path_separator", "file_template", "target_metadata",
+                "version_locations", "truncate_slug_length", "prepend_sys_path"],
+    "schemactl": ["default_env", "sql_out", "template", "scratch_postgresql_url"],
+    "schemactl.env.prod": ["dialect", "url_env", "lock_timeout", "statement_timeout", "schema",
+                           "online", "backup"],
+}  # fmt: skip
+INI_VALUES = st.one_of(
+    st.sampled_from(["", "%", "%(here)s", "%%", "bogus", "pg_temp", "Billing", "-1", "0",
+                     "x\n  ; DROP TABLE users; --", "*/ DROP TABLE users; /*", "true", "no",
+                     "postgresql", "oracle", "a:b", "../../etc", "5s", "1 hour"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+)  # fmt: skip
+
+
+def test_no_ini_value_is_a_traceback(repo_copy, monkeypatch):
+    """Whatever a key of alembic.ini holds: status, graph and sql answer or say what is wrong
+    in one line; a script never carries a DROP an ini value smuggled in."""
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{repo_copy / 'dev.db'}")
+    ini = repo_copy / "alembic.ini"
+    original = ini.read_text()
+    config = ["-c", str(ini)]
+    keys = [(section, key) for section, names in INI_KEYS.items() for key in names]
+
+    @FUZZ
+    @given(where=st.sampled_from(keys), value=INI_VALUES)
+    def written(where: tuple[str, str], value: str) -> None:
+        section, key = where
+        lines = original.splitlines()
+        start = lines.index(f"[{section}]")
+        body = [i for i in range(start + 1, len(lines)) if lines[i].startswith(f"{key} =")]
+        entry = f"{key} = {value}"
+        if body and body[0] < next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines)
+        ):
+            lines[body[0]] = entry
+        else:
+            lines.insert(start + 1, entry)
+        ini.write_text("\n".join(lines) + "\n")
+        for command in (
+            ["status"],
+            ["graph"],
+            ["sql", "--env", "prod", "--stdout", "--from", "e58b81ed3f5b"],
+        ):
+            done = runner.invoke(app, [*config, *command])
+            unexpected = done.exception is not None and not isinstance(done.exception, SystemExit)
+            assert not unexpected, (where, value, command, done.exception)
+            if done.exit_code == 1:
+                assert done.stderr.startswith("Error: "), (where, value, done.stderr)
+                assert done.stderr.count("\n") == 1, (where, value, done.stderr)
+            if command[0] == "sql" and done.exit_code == 0:
+                assert "DROP TABLE users" not in done.stdout, (where, value)
+
+    try:
+        written()
+    finally:
+        ini.write_text(original)

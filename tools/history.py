@@ -77,6 +77,12 @@ def script_directory(cfg: Config) -> ScriptDirectory:
         return ScriptDirectory.from_config(cfg)
     except CommandError as err:
         raise HistoryError(f"{err}; check script_location in the Alembic config") from err
+    except ValueError as err:  # a value Alembic reads as a number or a choice
+        raise HistoryError(
+            f"[{cfg.config_ini_section}] of the Alembic config holds a value Alembic cannot "
+            f"use ({first_line(err)}); fix it (truncate_slug_length is a number, "
+            "path_separator one of os, space, newline, ':' or ';')"
+        ) from err
 
 
 def load_scripts(scripts: ScriptDirectory) -> list[Script]:
