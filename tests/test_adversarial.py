@@ -300,7 +300,7 @@ def test_new_releases_record_the_current_format_and_old_ones_stay_as_written(
     (repo_copy / "versions" / "0011_0123456789ab_seed_path.py").write_text(SEED)
     project = load_project(repo_copy / "alembic.ini")
     made = release.release(project, "prod")
-    assert made is not None and made.format == FORMAT == 7
+    assert made is not None and made.format == FORMAT == 8
     after = json.loads(manifest.read_text())
     assert after["releases"][:2] == before["releases"]
     assert after["releases"][2]["format"] == FORMAT
@@ -474,3 +474,42 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     assert sorted([first.returncode, second.returncode])[0] == 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
+
+
+@pytest.mark.postgresql
+def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
+    repo_copy, tmp_path, throwaway_database
+):
+    """An autocommit_block's ALTER behind a reader: it fails at the environment's
+    lock_timeout (set for the session: SET LOCAL ended with the transaction) instead of
+    queueing every writer behind it for as long as the reader stays."""
+    db = throwaway_database("postgresql")
+    ini = repo_copy / "alembic.ini"
+    text_ = ini.read_text()
+    ini.write_text(text_.replace("lock_timeout = 5s", "lock_timeout = 1s"))
+    project = load_project(repo_copy / "alembic.ini")
+    (tmp_path / "base.sql").write_text(
+        release.sql_one(project, "prod", "upgrade", start="base").text
+    )
+    assert apply_script(db, tmp_path / "base.sql").returncode == 0
+    (repo_copy / "versions" / "0011_0123456789ab_alter.py").write_text(
+        BUMP.replace(
+            """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n""",
+            "    with op.get_context().autocommit_block():\n"
+            """        op.execute("ALTER TABLE users ADD COLUMN nick VARCHAR(9)")\n""",
+        )
+    )
+    project = load_project(repo_copy / "alembic.ini")
+    script = release.sql_one(project, "prod", "upgrade", start="68cfa590ad28").text
+    assert "SET SESSION lock_timeout = '1s';" in script
+    path = tmp_path / "alter.sql"
+    path.write_text(script)
+    reader = create_engine(db.url, poolclass=pool.NullPool)
+    with reader.connect() as connection:
+        connection.execute(text("SELECT count(*) FROM users"))  # holds its lock till the end
+        started = time.monotonic()
+        done = apply_script(db, path)
+        waited = time.monotonic() - started
+    reader.dispose()
+    assert done.returncode != 0 and "lock timeout" in done.stderr, done.stderr
+    assert waited < 10, waited

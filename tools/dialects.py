@@ -35,8 +35,11 @@ if TYPE_CHECKING:
 # 7: literals written exactly (no doubled %, TABs kept, CR and control characters escaped);
 #    backups named per object and per schema, restored in foreign-key order, enums as text,
 #    lossy type changes kept.
-FORMAT = 7
-FORMATS = (1, 2, 3, 4, 5, 6, 7)
+# 8: statements outside a transaction (autocommit_block, CONCURRENTLY) run under the
+#    environment's timeouts set for the session (PostgreSQL); SQLite keeps such a block
+#    inside its transaction, which is its lock.
+FORMAT = 8
+FORMATS = (1, 2, 3, 4, 5, 6, 7, 8)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -340,6 +343,11 @@ class ScriptDialect:
     def timeouts(self, scope: str = "LOCAL") -> list[str]:
         """The timeouts a script sets before its statements (for a linter to know), for its
         transaction (LOCAL) or a whole session (SESSION)."""
+        return []
+
+    def outside_transaction(self) -> list[str]:
+        """What a script sets before statements that run outside its transaction (the
+        timeouts it set for the transaction do not reach them)."""
         return []
 
     def begin(self) -> list[str]:
@@ -881,6 +889,10 @@ class PostgreSQL(ScriptDialect):
             f"SET {scope} lock_timeout = {lock};",
             f"SET {scope} statement_timeout = {statement};",
         ]
+
+    def outside_transaction(self) -> list[str]:
+        # SET LOCAL ended with the transaction: the same timeouts, for the session.
+        return self.timeouts("SESSION")
 
     def guard(self, expected: Sequence[str]) -> str:
         want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))

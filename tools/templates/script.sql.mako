@@ -134,8 +134,8 @@ ${thin}
 %   if outside:
 
 -- This revision cannot run in a transaction: commit what came before it. Its statements,
--- then its version and audit rows, each commit on their own.
-%     for line in dialect.commit():
+-- then its version and audit rows, each commit on their own, under the same timeouts.
+%     for line in dialect.commit() + dialect.outside_transaction():
 ${line}
 %     endfor
 %   endif
