@@ -1126,7 +1126,9 @@ class MariaDB(ScriptDialect):
             args += [f"--host={url.host}", f"--port={url.port or 3306}"]
         if url.username:
             args.append(f"--user={url.username}")
-        env = {"MYSQL_PWD": url.password} if url.password else {}
+        given = url.query.get("password")  # a URL may carry it as a parameter too
+        password = url.password or (given if isinstance(given, str) else None)
+        env = {"MYSQL_PWD": password} if password else {}
         return ClientCommand((*args, str(url.database)), env, script)
 
     # ERROR 1553 (HY000) at line 57: text   (the line where the failing statement starts)

@@ -179,6 +179,15 @@ def test_psql_gets_a_url_parameter_password_in_its_environment_not_its_arguments
     assert not any("s3cr" in arg or "passfile" in arg for arg in command.args)
 
 
+def test_the_mariadb_client_gets_a_url_parameter_password_in_its_environment(tmp_path):
+    from tools.dialects import script_dialect
+
+    url = make_url(f"mariadb+pymysql://user@host/db?password={ENCODED}")
+    command = script_dialect("mariadb").client_command(url, tmp_path / "upgrade.sql")
+    assert command.env == {"MYSQL_PWD": SECRET}
+    assert not any("s3cr" in arg for arg in command.args)
+
+
 def test_the_one_config_builder_escapes_percent_for_the_ini_parser(tmp_path):
     project = load_project(ini(tmp_path, "[schemactl.env.x]\ndialect = sqlite\n"))
     url = make_url(f"sqlite:///{tmp_path}/a%b/x.db")
