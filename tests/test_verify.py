@@ -11,7 +11,7 @@ from tools import release
 from tools.cli import app
 from tools.config import load_project
 
-from .conftest import REPO, apply_script
+from .conftest import FIXTURE, apply_script
 
 runner = CliRunner()
 DROP_INDEX = {
@@ -94,7 +94,7 @@ def plain_alembic_upgrade(project, database, target: str = "heads") -> None:
 def test_verify_without_audit_table_still_compares_the_schema(project, database):
     plain_alembic_upgrade(project, database, "9ecdc98b5e8a")
     execute(database, "ALTER TABLE users DROP COLUMN phone")
-    result = verify(REPO, database)
+    result = verify(FIXTURE, database)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[2:] == [
         "DRIFT missing column users.phone",
