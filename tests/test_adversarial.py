@@ -84,6 +84,17 @@ class Holder:
             self.engine.dispose()
 
 
+def two_clients_at_once(db, path) -> tuple[list[int], list[tuple[str, str]]]:
+    """Two real clients apply ``path`` at once, queued behind a held lock that is then let
+    go: their exit codes (sorted) and outputs."""
+    holder = Holder(db)
+    first, second = start_client(db, path), start_client(db, path)
+    time.sleep(1.0)
+    holder.release()
+    outputs = [first.communicate(timeout=60), second.communicate(timeout=60)]
+    return sorted([first.returncode, second.returncode]), outputs
+
+
 @pytest.mark.parametrize("database", DIALECTS)
 def test_two_clients_at_once_apply_a_release_once(tmp_path, throwaway_database, database):
     """Both clients start while another session holds the lock; when it lets go, one applies
@@ -348,13 +359,8 @@ def test_two_clients_at_once_apply_a_data_revision_once(
     project = load_project(repo_copy / "alembic.ini")
     path = tmp_path / "bump.sql"
     path.write_text(release.sql_one(project, env, "upgrade", start="68cfa590ad28").text)
-    holder = Holder(db)
-    first, second = start_client(db, path), start_client(db, path)
-    time.sleep(1.0)
-    holder.release()
-    outputs = [first.communicate(timeout=60), second.communicate(timeout=60)]
-    assert sorted([first.returncode, second.returncode])[0] == 0, outputs
-    assert sorted([first.returncode, second.returncode])[1] != 0, outputs
+    codes, outputs = two_clients_at_once(db, path)
+    assert codes[0] == 0 and codes[1] != 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
 
@@ -466,12 +472,8 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     assert text.count("COMMIT;") == 1 and text.count("BEGIN IMMEDIATE;") == 1, text
     path = tmp_path / "bump.sql"
     path.write_text(text)
-    holder = Holder(db)
-    first, second = start_client(db, path), start_client(db, path)
-    time.sleep(1.0)
-    holder.release()
-    outputs = [first.communicate(timeout=60), second.communicate(timeout=60)]
-    assert sorted([first.returncode, second.returncode])[0] == 0, outputs
+    codes, outputs = two_clients_at_once(db, path)
+    assert codes[0] == 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
 
