@@ -42,7 +42,7 @@ class Touch:
 
     def __str__(self) -> str:
         if self.kind == "rebuild":
-            return f"table {self.name} (rebuilt from a copy on SQLite)"
+            return f"table {self.name} {REBUILT}"
         return f"{self.kind} {self.name}"
 
 

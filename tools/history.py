@@ -384,17 +384,11 @@ def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[R
     names = [p.strip() for part in parts for p in part.split(",")]
     found: set[RevisionId] = set()
     for name in names:
-        if _NOT_IN_NAMES.search(name):
-            raise RevisionError(
-                f"{name!r} holds a space or a control character: name revisions (or unique "
-                "prefixes), branch labels or LABEL@head, separated by commas"
-            )
-        if not name or ("@" in name and not all(side.strip() for side in name.split("@"))):
-            raise RevisionError(
-                f"{', '.join(parts)!r} holds an empty revision name: name revisions (or unique "
-                "prefixes), branch labels or LABEL@head, separated by commas, or 'heads' or "
-                "'base'"
-            )
+        _check_name(
+            name,
+            "name revisions (or unique prefixes), branch labels or LABEL@head, "
+            "separated by commas, or 'heads' or 'base'",
+        )
         found.update(history.find(name))
     return tuple(r for r in history.graph.order if r in found)
 
@@ -416,14 +410,8 @@ def check_target(history: History, target: str) -> None:
         "name a revision (or a unique prefix), a branch label, LABEL@head, LABEL@-1, REV+2, "
         "-1, 'heads' or 'base'"
     )
-    if not target.strip():
-        raise RevisionError(f"an empty revision name: {shape}")
-    if _NOT_IN_NAMES.search(target.strip()):
-        raise RevisionError(f"{target!r} holds a space or a control character: {shape}")
-    parts = target.split("@")
-    if len(parts) > 2 or any(not part.strip() for part in parts):
-        raise RevisionError(f"{target!r} is not a revision name: {shape}")
-    for part in parts:
+    _check_name(target.strip(), shape)
+    for part in target.split("@"):
         found = _RELATIVE.fullmatch(part.strip())
         name, step = found.group("name"), found.group("step")  # type: ignore[union-attr]
         if name in ("head", "heads") and step and step.startswith("+"):
@@ -431,6 +419,18 @@ def check_target(history: History, target: str) -> None:
         if not name or name in _KEYWORDS:
             continue
         history.find(name)
+
+
+def _check_name(name: str, shape: str) -> None:
+    """RevisionError for what cannot be a revision name, a label or LABEL@REV: nothing at
+    all, a space or control character inside, nothing on a side of '@', two '@'."""
+    if not name:
+        raise RevisionError(f"an empty revision name: {shape}")
+    if _NOT_IN_NAMES.search(name):
+        raise RevisionError(f"{name!r} holds a space or a control character: {shape}")
+    sides = name.split("@")
+    if len(sides) > 2 or not all(sides):
+        raise RevisionError(f"{name!r} has an empty revision name beside '@': {shape}")
 
 
 def check_stamp_target(history: History, target: str) -> None:
