@@ -162,6 +162,34 @@ def test_a_broken_revision_file(tmp_path, body, starts, command):
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["graph"],
+        ["sql", "--from", "base", "--stdout"],
+        ["upgrade"],
+        ["stamp", "head"],
+        ["lint"],
+        ["makemigrations", "-m", "x"],
+        ["branch", "list"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_a_dangling_symlink_among_revisions_is_one_line(tmp_path, command):
+    """Alembic itself fails on a link to nothing with a traceback; the link is named."""
+    project = tmp_path / "p"
+    shutil.copytree(SCENARIOS / "plain_alembic", project)
+    link = project / "migrations" / "versions" / "0003_gone.py"
+    link.symlink_to(tmp_path / "moved_away.py")
+    before = sorted(p.name for p in project.rglob("*"))
+    result = runner.invoke(app, ["-c", str(project / "alembic.ini"), *command])
+    one_line(result, f"{link} is a symlink to", "which does not exist; fix the link or remove it")
+    assert sorted(p.name for p in project.rglob("*") if ".schemactl_cache" not in p.parts) == [
+        name for name in before if name != ".schemactl_cache"
+    ]
+
+
+@pytest.mark.parametrize(
     ("change", "expected"),
     [
         (

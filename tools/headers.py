@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.graph import Header, as_tuple
+from tools.graph import Header, HistoryError, as_tuple
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -232,7 +232,7 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[str]:
                 listed = sorted((e.name, e.is_symlink()) for e in found if not e.is_dir())
             folder = os.path.realpath(location)
             paths = [
-                os.path.realpath(os.path.join(folder, name)) if link else os.path.join(folder, name)
+                _resolved(os.path.join(folder, name)) if link else os.path.join(folder, name)
                 for name, link in listed
             ]
         for real in paths:
@@ -274,8 +274,7 @@ def read(
     by_import: list[Path] = []
     newly: list[Path] = []
     for where in revision_files(scripts):
-        with open(where, "rb") as stream:
-            source = stream.read()
+        source = _source(where)
         digest = hashlib.sha256(source).hexdigest()
         entry = cached.get(where)
         if entry is None or entry["sha256"] != digest:
@@ -292,6 +291,40 @@ def read(
     if entries != cached:
         _save(cache_file, entries)
     return Headers(tuple(headers), tuple(by_import), tuple(newly))
+
+
+def _resolved(link: str) -> str:
+    """Where a symlink in a version location points; one that points at nothing is a
+    HistoryError naming the link (Alembic would fail on it with a traceback)."""
+    real = os.path.realpath(link)
+    if not os.path.exists(real) and _only_revision_name(link):
+        raise HistoryError(
+            f"{link} is a symlink to {real}, which does not exist; fix the link or remove it"
+        )
+    return real
+
+
+def _only_revision_name(path: str) -> bool:
+    from alembic.script.base import _only_source_rev_file
+
+    return bool(_only_source_rev_file.match(os.path.basename(path)))
+
+
+def _source(where: str) -> bytes:
+    """A revision file's bytes; one that cannot be read (a dangling symlink, no permission,
+    a folder named like a revision) is a HistoryError naming it."""
+    try:
+        with open(where, "rb") as stream:
+            return stream.read()
+    except OSError as err:
+        why = (
+            "a symlink to nothing"
+            if os.path.islink(where) and not os.path.exists(where)
+            else (err.strerror or type(err).__name__).lower()
+        )
+        raise HistoryError(
+            f"revision file {where} cannot be read ({why}); fix or remove it"
+        ) from err
 
 
 def _dump(header: Header) -> dict[str, Any]:
