@@ -515,3 +515,48 @@ def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
     reader.dispose()
     assert done.returncode != 0 and "lock timeout" in done.stderr, done.stderr
     assert waited < 10, waited
+
+
+REFUSE_AUDIT = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON schemactl_audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$BEGIN RAISE EXCEPTION 'audit refused'; END$$",
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON schemactl_audit "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+    ],
+    "mariadb": [
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON schemactl_audit FOR EACH ROW "
+        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit refused'"
+    ],
+}
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_a_stamp_whose_audit_row_fails_leaves_the_version_table_as_it_was(
+    repo_copy, throwaway_database, database
+):
+    """Stamp and audit are one transaction, taken under the lock: when the audit row cannot
+    be written, the version table still holds what it held (Alembic's purge had committed the
+    emptied table at once on MariaDB, and the next upgrade ran the whole history again)."""
+    from .conftest import ENV_FOR_DIALECT, schemactl
+
+    db = throwaway_database(database)
+    env_name, variable = ENV_FOR_DIALECT[database]
+    env = {variable: db.url.render_as_string(hide_password=False)}
+    upgraded = schemactl(repo_copy, "--env", env_name, "upgrade", BRANCH_POINT, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    engine = create_engine(db.url, poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        for statement in REFUSE_AUDIT[database]:
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    stamped = schemactl(repo_copy, "--env", env_name, "stamp", "heads", env=env)
+    assert stamped.returncode == 1
+    assert stamped.stderr.count("\n") == 1 and "audit refused" in stamped.stderr, stamped.stderr
+    assert scalar(db, "SELECT version_num FROM alembic_version") == BRANCH_POINT
+    assert scalar(db, "SELECT count(*) FROM alembic_version") == 1
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE direction = 'stamp'") == 0

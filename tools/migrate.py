@@ -189,8 +189,8 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     """Set the environment's version table to ``target`` without running anything (adopting
     an existing database, or recovering after switching git branches over one dev database:
     what it held before, known to this checkout or not, is replaced), and record a 'stamp'
-    audit row per revision it now holds, in the same transaction where the database has
-    one, with the timeouts and lock of upgrade()."""
+    audit row per revision it now holds: one transaction under the lock and timeouts of
+    upgrade(), the target resolved before anything is touched."""
     environment = project.environment(env)
     environment.check_online("stamp")
     url = environment.url()

@@ -22,6 +22,7 @@ from tools.history import sha256_of
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext, MigrationInfo
+    from alembic.script import ScriptDirectory
     from sqlalchemy.engine import Connection
 
     from tools.dialects import ScriptDialect
@@ -72,12 +73,16 @@ def run(
             raise MovedWhileWaiting(sorted(heads), sorted(now))
         for statement in dialect.ensure_tables(online=True):
             connection.exec_driver_sql(statement)
+        if direction == "stamp":
+            # One transaction, under the lock: the version table emptied, the target's heads
+            # written and their audit rows, or nothing at all.
+            with context.begin_transaction(_per_migration=True):
+                _stamp(context, dialect, scripts, target, report)
+            return []
         if direction == "upgrade":
             planned = scripts._upgrade_revs(target, heads)
-        elif direction == "downgrade":
+        else:
             planned = scripts._downgrade_revs(target, heads)
-        else:  # a stamp, on a version table Alembic has just emptied (purge)
-            planned = scripts._stamp_revs((target,), heads)
 
         def record(*, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
             rev = step.up_revision_id
@@ -92,19 +97,45 @@ def run(
                 connection.exec_driver_sql(statement)
         return list(planned)
 
-    stamp = direction == "stamp"
     with EnvironmentContext(
         cfg,
         scripts,
         fn=steps,
         as_sql=False,
         starting_rev=None,
-        destination_rev=(target,) if stamp else target,
+        destination_rev=(target,) if direction == "stamp" else target,
         tag=None,
-        # A stamp replaces whatever the version table holds (alembic stamp --purge).
-        purge=stamp,
     ):
         scripts.run_env()
+
+
+def _stamp(
+    context: MigrationContext,
+    dialect: ScriptDialect,
+    scripts: ScriptDirectory,
+    target: str,
+    report: Callable[[StepDone], None] | None,
+) -> None:
+    """Replace whatever the version table holds by ``target`` (as `alembic stamp --purge`:
+    heads this checkout does not know go too), with a 'stamp' audit row per step. Alembic's
+    own purge is not used: it commits the emptied table at once, before the lock is taken,
+    where the database commits each revision (MariaDB)."""
+    from alembic.runtime.migration import HeadMaintainer
+
+    connection = context.connection
+    assert connection is not None
+    connection.execute(context._version.delete())
+    planned = list(scripts._stamp_revs((target,), ()))
+    if planned:
+        for statement in dialect.clock_start():
+            connection.exec_driver_sql(statement)
+    written = HeadMaintainer(context, ())
+    for step in planned:
+        written.update_to_step(step)
+        rev = step.info.up_revision_id
+        done = write_audit(connection, dialect, rev, "stamp", Path(scripts.get_revision(rev).path))
+        if report is not None:
+            report(done)
 
 
 def write_audit(
