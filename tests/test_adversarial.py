@@ -181,6 +181,27 @@ def test_a_script_for_another_kind_stops_at_its_first_line(
     engine.dispose()
 
 
+@pytest.mark.postgresql
+@pytest.mark.parametrize("env", ["dev", "mariadb"])
+def test_plain_psql_stops_before_the_first_statement_of_another_kind(
+    tmp_path, throwaway_database, env
+):
+    """`psql -f` without ON_ERROR_STOP goes on past every error: given a SQLite or MariaDB
+    script it created tables. The script's first lines (comments to sqlite3 and mariadb)
+    stop it, exit 3, with a line saying which client to use."""
+    db = throwaway_database("postgresql")
+    path = script(tmp_path, env)
+    result = subprocess.run(
+        ["psql", "-X", "--dbname", db.url.render_as_string(hide_password=False).replace(
+            "postgresql+psycopg", "postgresql"), "-f", str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    client = script_dialect(CLIENT_FOR[env]).client
+    assert f"apply it with {client}, not psql" in result.stdout
+    assert scalar(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+
+
 def test_sqlite_without_bail_stops_at_the_guard(tmp_path, throwaway_database):
     db = throwaway_database("sqlite")
     assert apply_script(db, script(tmp_path, "dev")).returncode == 0

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 # 8: statements outside a transaction (autocommit_block, CONCURRENTLY) run under the
 #    environment's timeouts set for the session (PostgreSQL); SQLite keeps such a block
 #    inside its transaction, which is its lock.
-FORMAT = 8
-FORMATS = (1, 2, 3, 4, 5, 6, 7, 8)
+# 9: SQLite and MariaDB scripts stop psql, given one by mistake, before their first statement.
+FORMAT = 9
+FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"
@@ -339,6 +340,17 @@ class ScriptDialect:
     def preamble(self) -> list[str]:
         """Session settings before anything else runs."""
         return []
+
+    def stops_psql(self) -> list[str]:
+        """Two lines that are comments to this kind's client ('#': sqlite3 and mariadb skip
+        them) and make psql, given the script by mistake, stop before its first statement:
+        ON_ERROR_STOP set, a message, and the buffer ('#') sent so that it fails (exit 3).
+        Without them a plain `psql -f` went on past each error and created tables."""
+        return [
+            "# \\set ON_ERROR_STOP on",
+            f"# \\echo 'schemactl: this is a {self.title} script; apply it with {self.client}, "
+            "not psql' \\\\ \\g",
+        ]
 
     def timeouts(self, scope: str = "LOCAL") -> list[str]:
         """The timeouts a script sets before its statements (for a linter to know), for its
@@ -1145,6 +1157,7 @@ class MariaDB(ScriptDialect):
     def preamble(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))
         return [
+            *self.stops_psql(),
             "SET NAMES utf8mb4;",
             f"SET SESSION lock_wait_timeout = {wait};",
             f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};",
@@ -1363,10 +1376,10 @@ class SQLite(ScriptDialect):
         )
 
     def preamble(self) -> list[str]:
-        # .bail: stop at the first error even without -bail (and any other client stops at
-        # this very line). Foreign keys off before the transaction, so a table rebuild cannot
-        # cascade; they are checked before COMMIT instead.
-        return [".bail on", ".timeout 10000", "PRAGMA foreign_keys = OFF;"]
+        # .bail: stop at the first error even without -bail (mariadb stops at this very line,
+        # psql at the lines before it). Foreign keys off before the transaction, so a table
+        # rebuild cannot cascade; they are checked before COMMIT instead.
+        return [*self.stops_psql(), ".bail on", ".timeout 10000", "PRAGMA foreign_keys = OFF;"]
 
     def begin(self) -> list[str]:
         # IMMEDIATE: the write lock is taken at BEGIN, so a second client waits here.
