@@ -13,9 +13,17 @@ from pathlib import Path
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
+def inline(value: object) -> str:
+    """``value`` as text that stays on its line: every character that could end the line or
+    disguise text becomes a space. The DBA script template's filter for every expression
+    that is not SQL (which makes it safe on a comment line)."""
+    return _UNPRINTABLE.sub(" ", str(value))
+
+
 def comment(value: object, limit: int = 120) -> str:
-    """Text that is safe on one SQL comment line: it cannot end the line or become SQL."""
-    text = " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+    """Text that is safe on one SQL comment line: it cannot end the line or become SQL;
+    whitespace runs collapsed, cut at ``limit`` characters."""
+    text = " ".join(inline(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

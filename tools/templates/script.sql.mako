@@ -1,8 +1,14 @@
 <%doc>
   The DBA script: one template for every dialect and both directions.
-  Dialect-specific SQL comes from `dialect` (tools/dialects.py); every value a developer wrote
-  (messages, labels, file names) goes through comment(), which keeps it on its comment line.
+  Dialect-specific SQL comes from `dialect` (tools/dialects.py), built there with its
+  literal() and quote(); it is written as it is (`| n`). Every other expression passes through
+  `inline` (the page's filter): nothing can end its comment line. Values a developer wrote
+  (messages, labels, file names) also go through comment(), which shortens them.
 </%doc>\
+<%!
+    from tools.text import inline
+%>\
+<%page expression_filter="inline"/>\
 <%
     upgrade = script.kind == "upgrade"
     env = script.environment
@@ -55,7 +61,7 @@ ${rule}
 -- If the script stops, ${dialect.version_name} names the last revision that completed
 -- (REVISION below); render a script from there, either way:
 %   for line in resume:
-${line}
+${line | n}
 %   endfor
 % else:
 -- NOT all or nothing: ${dialect.name} commits every DDL statement. Each revision records
@@ -64,7 +70,7 @@ ${line}
 -- statements the failed revision ran before its error: check them by hand and undo them.
 -- Then render a script from there, either way:
 %   for line in resume:
-${line}
+${line | n}
 %   endfor
 % endif
 % if script.backups and script.backup:
@@ -94,33 +100,33 @@ ${line}
 ${rule}
 
 % for line in dialect.preamble() + dialect.begin() + dialect.lock() + dialect.clock_setup():
-${line}
+${line | n}
 % endfor
 % if dialect.transactional:
 %   for line in dialect.ensure_tables():
 
-${line}
+${line | n}
 %   endfor
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
-${dialect.guard(script.expected)}
+${dialect.guard(script.expected) | n}
 %   for line in dialect.database_guard():
 
 -- Guard: stop if this is another database of the project (it holds their version table).
-${line}
+${line | n}
 %   endfor
 % else:
 
 -- Guard: stop unless this database is at ${heads(script.expected)}.
-${dialect.guard(script.expected)}
+${dialect.guard(script.expected) | n}
 %   for line in dialect.database_guard():
 
 -- Guard: stop if this is another database of the project (it holds their version table).
-${line}
+${line | n}
 %   endfor
 %   for line in dialect.ensure_tables():
 
-${line}
+${line | n}
 %   endfor
 % endif
 % for number, step in enumerate(script.steps, 1):
@@ -136,18 +142,18 @@ ${thin}
 -- This revision cannot run in a transaction: commit what came before it. Its statements,
 -- then its version and audit rows, each commit on their own, under the same timeouts.
 %     for line in dialect.commit() + dialect.outside_transaction():
-${line}
+${line | n}
 %     endfor
 %   endif
 
 %   for line in dialect.clock_start():
-${line}
+${line | n}
 %   endfor
 %   if step.backup_sql and upgrade:
 
 -- Backup of what this revision destroys (the rollback script puts it back):
 %     for line in step.backup_sql:
-${line}
+${line | n}
 %     endfor
 %   endif
 %   if not step.statements:
@@ -156,7 +162,7 @@ ${line}
 %   endif
 %   for statement in step.statements:
 
-${statement}
+${statement | n}
 %   endfor
 %   if step.backups and not upgrade and script.backup:
 
@@ -167,23 +173,23 @@ ${statement}
 %       endif
 %     endfor
 %     for line in step.backup_sql:
-${line}
+${line | n}
 %     endfor
 %   endif
 
 %   for line in step.stamp:
-${line}
+${line | n}
 %   endfor
-${step.audit}
+${step.audit | n}
 %   if outside:
 
 -- Back in a transaction for what follows.
 %     for line in dialect.begin():
-${line}
+${line | n}
 %     endfor
 %   endif
 % endfor
 
 % for line in dialect.commit() + dialect.unlock():
-${line}
+${line | n}
 % endfor
