@@ -8,6 +8,7 @@ must never go green by skipping the real databases."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -24,6 +26,10 @@ from tools.config import Project, load_project
 from tools.dialects import ScriptDialect, is_tool_table, script_dialect
 from tools.scratch import schema_of, scratch_database
 from tools.snapshot import Schema
+
+# Typer's CliRunner builds the click command from the app at every invoke (half the time of
+# an in-process command: the fuzz runs thousands); the app does not change, so once is enough.
+typer.testing._get_command = functools.cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
 # The repo: its tools/ (the tool under test), and the repo-reading tests (tests/repo/) read
 # its project. The tool's own tests use the billing fixture instead (tests/fixture/): a frozen

@@ -180,8 +180,8 @@ TARGETS = st.one_of(
     st.text(max_size=12),
 )
 FUZZ = settings(
-    # SCHEMACTL_FUZZ_EXAMPLES=5000 for a long run; CI takes the default.
-    max_examples=int(os.environ.get("SCHEMACTL_FUZZ_EXAMPLES", "200")),
+    # 500 examples per command (CI takes the default); SCHEMACTL_FUZZ_EXAMPLES=5000 for a long run.
+    max_examples=int(os.environ.get("SCHEMACTL_FUZZ_EXAMPLES", "500")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -193,6 +193,7 @@ TARGET_COMMANDS = {
     "sql-to": ["sql", "--stdout", "--to"],
     "squash": ["squash", "--dry-run", "--to"],
     "merge": ["merge"],
+    "lint-from": ["lint", "--json"],  # FROM:TO, the target typed as FROM
 }
 
 
@@ -214,7 +215,8 @@ def test_no_name_or_target_is_a_traceback(repo_copy, monkeypatch, command):
     def typed(target: str) -> None:
         if target.startswith("-") and target[1:].isdigit() and command == "stamp":
             return  # a relative stamp is Alembic's to interpret; nothing typed wrong
-        done = runner.invoke(app, [*config, *TARGET_COMMANDS[command], target])
+        typed_as = f"{target}:heads" if command == "lint-from" else target
+        done = runner.invoke(app, [*config, *TARGET_COMMANDS[command], typed_as])
         unexpected = done.exception is not None and not isinstance(done.exception, SystemExit)
         assert not unexpected, (target, done.exception)
         assert done.exit_code in (0, 1, 2), (target, done.output)
