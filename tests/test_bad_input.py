@@ -391,6 +391,22 @@ REVISION_BREAKAGES = {
         "branch_labels = 5 is neither a string, a tuple of strings nor None",
     ),
     "no-upgrade": ("def upgradee():\n    pass\n", "branch_labels = None", "has no upgrade()"),
+    "unbound-parameter": (
+        "def upgrade():\n    from alembic import op\n    import sqlalchemy as sa\n"
+        "    op.execute(sa.text('UPDATE users SET name = :n'))\n",
+        "branch_labels = None",
+        "0011_0123456789ab_x.py",
+    ),
+    "bytes-statement": (
+        "def upgrade():\n    from alembic import op\n    op.execute(b'SELECT 1')\n",
+        "branch_labels = None",
+        "0011_0123456789ab_x.py",
+    ),
+    "recursion": (
+        "def upgrade():\n    upgrade()\n",
+        "branch_labels = None",
+        "RecursionError",
+    ),
 }
 
 
