@@ -581,3 +581,59 @@ def test_a_stamp_whose_audit_row_fails_leaves_the_version_table_as_it_was(
     assert scalar(db, "SELECT version_num FROM alembic_version") == BRANCH_POINT
     assert scalar(db, "SELECT count(*) FROM alembic_version") == 1
     assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE direction = 'stamp'") == 0
+
+
+@pytest.mark.parametrize("database", DIALECTS)
+def test_an_online_upgrade_killed_mid_revision_leaves_the_revision_before(
+    repo_copy, tmp_path, throwaway_database, database
+):
+    """kill -9 while a data revision is running online: the database rolls its transaction
+    back (the server, or SQLite's journal at the next open), the lock goes with the session,
+    and the next upgrade applies the revision once, with one audit row."""
+    import signal
+
+    from .conftest import ENV_FOR_DIALECT
+
+    db = throwaway_database(database)
+    env_name, variable = ENV_FOR_DIALECT[database]
+    marker = tmp_path / "running"
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))},
+        variable: db.url.render_as_string(hide_password=False),
+        "KILL_MARKER": str(marker),
+    }
+
+    def upgrade() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tools", "--env", env_name, "upgrade"],
+            cwd=repo_copy, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = upgrade()
+    said = first.communicate(timeout=120)
+    assert first.returncode == 0, said
+    update = """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n"""
+    stall = (
+        "    import os, pathlib, time\n"
+        "    if not pathlib.Path(os.environ['KILL_MARKER']).exists():\n"
+        "        pathlib.Path(os.environ['KILL_MARKER']).touch()\n"
+        "        time.sleep(60)\n"
+    )
+    (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(
+        BUMP.replace(update, update + stall)
+    )
+    victim = upgrade()
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert victim.poll() is None and time.monotonic() < deadline, victim.communicate()
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+    assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 19.0
+    assert scalar(db, "SELECT version_num FROM alembic_version") == "68cfa590ad28"
+    again = upgrade()
+    _out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
+    assert scalar(db, "SELECT count(*) FROM schemactl_audit WHERE revision = '0123456789ab'") == 1
