@@ -41,11 +41,12 @@ STRICT := $(if $(filter true,$(CI)),--strict)
 # release in sql_out/ re-renders byte for byte.
 # tests/repo/ (what must hold for this repo's history, whatever it is) runs inside
 # tests/test_grown_repo.py, on a copy of the repo grown by a branch, a merge and a release:
-# that history holds all of this one, so the suite does not run it twice.
+# that history holds all of this one, so the suite does not run it twice. The slowest tests
+# are listed at the end: CI's time is a budget (5 minutes), and this is where it goes.
 test: lint
 	$(BIN)/schemactl check $(STRICT)
 	$(if $(STRICT),$(BIN)/schemactl release --prove --env prod)
-	$(BIN)/pytest --ignore=tests/repo
+	$(BIN)/pytest --ignore=tests/repo --durations=40
 
 # The unit tests alone: pure logic in memory, no server, a few seconds.
 unit: $(STAMP)
