@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make run    the main job on the embedded SQLite default (no server needed)
-#   make test   lint, format check and the whole test suite
+#   make test   lint, format and type checks and the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,6 +31,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # In CI (CI=true) a check that cannot run fails instead of skipping, and the committed
 # releases are proven again with the real clients on the scratch servers .ci/run names.

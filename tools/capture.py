@@ -345,7 +345,8 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     """
     from alembic.operations import Operations
 
-    operations = Operations(context)
+    # Any: its methods are replaced on this one instance below.
+    operations: Any = Operations(context)
     recorded: list[Operation] = []
     invoke = operations.invoke
     batch_alter_table = operations.batch_alter_table
@@ -369,7 +370,8 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
             _in_stable_order(kw["copy_from"])
         outer = capture.operation
         try:
-            with batch_alter_table(table_name, *args, **kw) as batch:
+            with batch_alter_table(table_name, *args, **kw) as batch_operations:
+                batch: Any = batch_operations  # its invoke is replaced for this block
                 batch_invoke = batch.invoke
 
                 def invoke_in_batch(operation: MigrateOperation) -> Any:
@@ -443,7 +445,7 @@ def _describe(operation: MigrateOperation) -> Operation:
     types += [c.type for c in getattr(operation, "columns", ()) if hasattr(c, "type")]
     if column is not None:
         types.append(column.type)
-    enums = tuple(sorted({t.name for t in types if _is_named_enum(t)}))
+    enums = tuple(sorted({t.name for t in types if t is not None and _is_named_enum(t)}))
     return Operation(name, table, target, enums)
 
 

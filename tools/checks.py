@@ -70,6 +70,8 @@ def models_match_migrations(project: Project, history: History) -> list[str]:
 def _describe_diff(diff: object) -> str:
     if isinstance(diff, list):  # Alembic groups one column's modifications in a list
         return ", ".join(_describe_diff(d) for d in diff)
+    kind: object
+    rest: list[object]
     kind, *rest = diff  # type: ignore[misc]
     named = []
     for item in rest:

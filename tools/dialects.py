@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from alembic.operations.ops import MigrateOperation
     from sqlalchemy.engine import URL, Dialect, Engine, Inspector
-    from sqlalchemy.sql import ClauseElement
+    from sqlalchemy.sql import ClauseElement, ColumnElement, Insert, Select
 
 # The layout of DBA scripts. schemactl renders only the current one; a recorded release keeps
 # the format it was rendered with in its manifest, and one of an earlier format is verified by
@@ -77,6 +77,13 @@ _PARAMETER = re.compile(r":(old|new|revision|direction|sha|release)\b")
 # before a LF (mariadb, sqlite3), NUL ends a C string, and the others can hide text from a
 # DBA reading the script in a terminal. TAB and LF travel as they are.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _named(dialect_class: type[Dialect]) -> Dialect:
+    """A dialect of ``dialect_class`` with named parameters (its constructor takes
+    paramstyle; the Dialect interface does not declare it)."""
+    make: Any = dialect_class
+    return make(paramstyle="named")  # type: ignore[no-any-return]
 
 
 class UnwritableValue(SchemactlError):
@@ -189,7 +196,7 @@ class ScriptDialect:
 
         # Named parameters: a format or pyformat paramstyle (the drivers') doubles every % of
         # a script's text, for a DBAPI that never sees it.
-        return make_url(f"{self.name}://").get_dialect()(paramstyle="named")
+        return _named(make_url(f"{self.name}://").get_dialect())
 
     def compile(self, clause: ClauseElement) -> str:
         sql = str(clause.compile(dialect=self.sa_dialect, compile_kwargs={"literal_binds": True}))
@@ -433,7 +440,8 @@ class ScriptDialect:
 
     def _add_timing_columns(self) -> str:
         # ALTER TABLE schemactl_audit ADD COLUMN IF NOT EXISTS ..., one clause per column.
-        compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
+        # No statement: only the compiler's column rendering is used.
+        compiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)  # type: ignore[arg-type]
         audit = self._tables[TIMED_AUDIT_TABLE]
         added = ",\n            ".join(
             f"ADD COLUMN IF NOT EXISTS {compiler.get_column_specification(audit.c[name])}"
@@ -663,7 +671,7 @@ class ScriptDialect:
 
         version = self._tables[VERSION_TABLE]
         audit = self._tables[AUDIT_TABLE]
-        shapes = {
+        shapes: dict[str, ClauseElement] = {
             "update": update(version)
             .where(version.c.version_num == bindparam("old"))
             .values(version_num=bindparam("new")),
@@ -682,7 +690,7 @@ class ScriptDialect:
         shapes[self._timed_shape] = self._timed_audit()
         from sqlalchemy.engine.interfaces import BindTyping
 
-        named = type(self.sa_dialect)(paramstyle="named")
+        named = _named(type(self.sa_dialect))
         named.bind_typing = BindTyping.NONE  # no ::VARCHAR casts: the values become literals
         return {
             name: str(statement.compile(dialect=named)).replace("\t", "    ").strip() + ";"
@@ -708,7 +716,7 @@ class ScriptDialect:
 
         return _PARAMETER.sub(value, self._shapes[shape])
 
-    def _timed_audit(self) -> ClauseElement:
+    def _timed_audit(self) -> Insert:
         """The timed audit row: who and what as before, plus the step's start (noted by
         clock_start()), its end and duration by the server's clock, and the release."""
         from sqlalchemy import bindparam, insert, literal_column, select
@@ -718,7 +726,7 @@ class ScriptDialect:
             literal_column(self._clock_started).label("started_at"),
             literal_column(self._clock_now).label("finished_at"),
         ).subquery("clock")
-        row = select(
+        row: Select[Any] = select(
             bindparam("revision").label("revision"),
             bindparam("direction").label("direction"),
             bindparam("sha").label("revision_sha256"),
@@ -733,7 +741,7 @@ class ScriptDialect:
         columns = ["revision", "direction", "revision_sha256", "applied_by", *TIMING_COLUMNS]
         return insert(audit).from_select(columns, row)
 
-    def applied_by(self) -> ClauseElement:
+    def applied_by(self) -> ColumnElement[Any]:
         from sqlalchemy import null
 
         return null()
@@ -934,7 +942,7 @@ BEGIN
 END
 $schemactl_database$;"""
 
-    def applied_by(self) -> ClauseElement:
+    def applied_by(self) -> ColumnElement[Any]:
         from sqlalchemy import literal_column
 
         return literal_column("session_user")
@@ -1126,7 +1134,7 @@ class MariaDB(ScriptDialect):
 
     def describe_error(self, error: BaseException) -> str:
         # PyMySQL's errors are (code, message) tuples: show the message, then the code.
-        args = getattr(error, "args", ())
+        args: tuple[Any, ...] = getattr(error, "args", ())
         if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
             return f"{args[1]} (error {args[0]})"
         return super().describe_error(error)
@@ -1257,7 +1265,7 @@ BEGIN NOT ATOMIC
 END //
 DELIMITER ;"""
 
-    def applied_by(self) -> ClauseElement:
+    def applied_by(self) -> ColumnElement[Any]:
         from sqlalchemy import literal_column
 
         return literal_column("USER()")
@@ -1455,7 +1463,7 @@ class SQLite(ScriptDialect):
 
     _timed_shape: ClassVar[str] = "timing"
 
-    def _timed_audit(self) -> ClauseElement:
+    def _timed_audit(self) -> Insert:
         # The audit row as in layout 1, then its timing: this is the second statement.
         from sqlalchemy import bindparam, column, insert, literal_column, select, table
 
@@ -1467,7 +1475,7 @@ class SQLite(ScriptDialect):
             .select_from(table("schemactl_clock", schema="temp"))
             .subquery("clock")
         )
-        row = select(
+        values: list[ColumnElement[Any]] = [
             literal_column("last_insert_rowid()").label("audit_id"),
             literal_column(iso.format("clock.started")).label("started_at"),
             literal_column(iso.format("clock.finished")).label("finished_at"),
@@ -1475,7 +1483,8 @@ class SQLite(ScriptDialect):
                 "duration_ms"
             ),
             bindparam("release").label("release_name"),
-        ).select_from(clock)
+        ]
+        row = select(*values).select_from(clock)
         return insert(timing).from_select(["audit_id", *TIMING_COLUMNS], row)
 
     def migration_engine(self, url: URL) -> Engine:

@@ -17,14 +17,14 @@ the PostgreSQL and MariaDB scripts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from alembic.autogenerate.api import AutogenContext
     from alembic.operations.ops import MigrateOperation, MigrationScript, OpContainer
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate's render_item hook: a server default that calls an SQL function without
     arguments is written as the function, which every dialect then renders its own way."""
     from sqlalchemy.schema import DefaultClause

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.errors import RevisionError, first_line, raised_at
 from tools.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
+from tools.steps import stamp_steps
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -266,7 +267,7 @@ class History:
             raise UnknownRevision(name, str(err)) from err
         if not revisions:
             raise UnknownRevision(name)
-        found = {r.revision for r in revisions if r is not None}
+        found = {r.revision for r in revisions if r is not None and not isinstance(r, str)}
         return tuple(r for r in graph.order if r in found)
 
     @cached_property
@@ -439,8 +440,10 @@ def check_stamp_target(history: History, target: str) -> None:
     from alembic.util import CommandError
 
     check_target(history, target)
+    if history.scripts is None:  # a graph without Alembic's view: nothing to resolve with
+        return
     try:
-        history.scripts._stamp_revs((target,), ())
+        stamp_steps(history.scripts, target)
     except (CommandError, AssertionError, KeyError) as err:
         reason = first_line(err) or "it names no revision"
         raise RevisionError(f"cannot stamp {target!r}: {reason}; nothing was changed") from err

@@ -25,6 +25,7 @@ from tools.history import (
     load_history,
     squashed_into,
 )
+from tools.steps import downgrade_steps, upgrade_steps
 from tools.text import shown_file
 
 if TYPE_CHECKING:
@@ -149,9 +150,9 @@ def plan(project: Project, env: str | None, target: str, direction: str) -> Plan
     scripts = ScriptDirectory.from_config(project.alembic_config(environment, url=url))
     with translate_errors(url):
         if direction == "upgrade":
-            steps = scripts._upgrade_revs(target, current)
+            steps = upgrade_steps(scripts, target, current)
         else:
-            steps = scripts._downgrade_revs(target, current)
+            steps = downgrade_steps(scripts, target, current)
     order = [step.revision.revision for step in steps]
     session = capture_session(
         history, environment.dialect, [(rev, direction) for rev in order], environment=environment

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tools.dialects import ONLINE
 from tools.errors import DatabaseError
 from tools.history import sha256_of
+from tools.steps import downgrade_steps, stamp_steps, upgrade_steps
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -80,12 +81,13 @@ def run(
                 _stamp(context, dialect, scripts, target, report)
             return []
         if direction == "upgrade":
-            planned = scripts._upgrade_revs(target, heads)
+            planned = upgrade_steps(scripts, target, heads)
         else:
-            planned = scripts._downgrade_revs(target, heads)
+            planned = downgrade_steps(scripts, target, heads)
 
         def record(*, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
             rev = step.up_revision_id
+            assert rev is not None  # a revision run up or down: it has one
             path = Path(scripts.get_revision(rev).path)
             done = write_audit(connection, dialect, rev, direction, path)
             if report is not None:
@@ -125,7 +127,7 @@ def _stamp(
     connection = context.connection
     assert connection is not None
     connection.execute(context._version.delete())
-    planned = list(scripts._stamp_revs((target,), ()))
+    planned = stamp_steps(scripts, target)
     if planned:
         for statement in dialect.clock_start():
             connection.exec_driver_sql(statement)
@@ -133,6 +135,7 @@ def _stamp(
     for step in planned:
         written.update_to_step(step)
         rev = step.info.up_revision_id
+        assert rev is not None  # stamped from base: each step writes a revision
         done = write_audit(connection, dialect, rev, "stamp", Path(scripts.get_revision(rev).path))
         if report is not None:
             report(done)

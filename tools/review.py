@@ -57,7 +57,9 @@ def _per_table(
 ) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """Each table the script changes: (revision, operation, mark) in apply order, the mark
     saying when lint found the operation destructive or lock-heavy."""
-    marks = {(f.revision, f.line): _MARKS.get(f.rule, "") for f in findings if f.line is not None}
+    marks: dict[tuple[str, int | None], str] = {
+        (f.revision, f.line): _MARKS.get(f.rule, "") for f in findings if f.line is not None
+    }
     changes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for step in script.steps:
         for operation in step.operations:

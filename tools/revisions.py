@@ -199,10 +199,12 @@ def makemigrations(
         after = rebuilds.reflected(context.opts["target_metadata"])
         for container in script.upgrade_ops_list:
             rebuilds.rebuild_where_needed(container, kind, before)
-        for container in script.downgrade_ops_list:
-            rebuilds.rebuild_where_needed(container, kind, after)
-        found.extend(script.upgrade_ops.ops)
-        if not empty and script.upgrade_ops.is_empty():
+        for downgrade in script.downgrade_ops_list:
+            rebuilds.rebuild_where_needed(downgrade, kind, after)
+        upgrade = script.upgrade_ops
+        assert upgrade is not None  # one revision's file: one upgrade container
+        found.extend(upgrade.ops)
+        if not empty and upgrade.is_empty():
             directives.clear()  # Alembic writes no file
         elif not message:
             script.message = _message_from(found)
@@ -419,12 +421,15 @@ def _set_down_revision(path: Path, new: RevisionId) -> None:
     text = path.read_text()
     tree = ast.parse(text)
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if isinstance(target, ast.Name) and target.id == "down_revision" and node.value:
-            value = node.value
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name) and target.id == "down_revision" and value is not None:
             lines = text.splitlines(keepends=True)
+            assert value.end_lineno is not None and value.end_col_offset is not None  # parsed
             start = sum(len(line) for line in lines[: value.lineno - 1]) + value.col_offset
             end = sum(len(line) for line in lines[: value.end_lineno - 1]) + value.end_col_offset
             text = text[:start] + repr(new).replace("'", '"') + text[end:]

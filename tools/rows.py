@@ -294,7 +294,8 @@ def data_tables(
     from tools.dialects import is_tool_table
 
     metadata = MetaData()
-    metadata.reflect(inspector if inspector is not None else connection)
+    # reflect() inspects what it is given, and an Inspector inspects to itself.
+    metadata.reflect(inspector if inspector is not None else connection)  # type: ignore[arg-type]
     return {
         name: table
         for name, table in sorted(metadata.tables.items())

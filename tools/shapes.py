@@ -69,8 +69,8 @@ class Shapes:
             table.foreign_keys[name] = tuple(op.local_cols)
             table.references[name] = str(op.referent_table)
         elif isinstance(op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp):
-            name = op.index_name if isinstance(op, ops.CreateIndexOp) else op.constraint_name
-            self._table(op.table_name).indexes[str(name)] = _columns(op.columns)
+            index = op.index_name if isinstance(op, ops.CreateIndexOp) else op.constraint_name
+            self._table(op.table_name).indexes[str(index)] = _columns(op.columns)
         elif isinstance(op, ops.CreatePrimaryKeyOp):
             self._table(op.table_name).primary_key = _columns(op.columns)
         elif isinstance(op, ops.DropIndexOp):

@@ -22,6 +22,7 @@ from tools.errors import SchemactlError
 from tools.history import SQUASH_MARKER
 
 if TYPE_CHECKING:
+    from alembic.operations.ops import DowngradeOps, UpgradeOps
     from sqlalchemy import MetaData
 
     from tools.config import Project
@@ -64,9 +65,7 @@ def plan(project: Project, target: str, message: str | None = None) -> SquashPla
     _check_on_trunk(graph, rev)
     checked = _check_released(project, graph, rev)
     later = [r for r in graph.order if r not in squashed]
-    leaning = [
-        r for r in later if set(history.scripts.get_revision(r).dependencies or ()) & set(squashed)
-    ]
+    leaning = [r for r in later if set(graph[r].dependencies) & set(squashed)]
     if leaning:
         raise SquashRefused(
             f"revision {leaning[0]} depends_on a revision the squash replaces; point it at "
@@ -216,7 +215,7 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     if isinstance(op, ops.CreateTableOp):
         op.to_table().to_metadata(metadata)
         return True
-    table = tables.get(getattr(op, "table_name", None) or getattr(op, "source_table", ""))
+    table = tables.get(getattr(op, "table_name", None) or getattr(op, "source_table", None) or "")
     if table is None:
         return False
     if isinstance(op, ops.DropTableOp):
@@ -280,7 +279,7 @@ def _source(
     message: str | None,
 ) -> str:
     """The squashing revision's file: the schema at ``rev`` created, then the data changes."""
-    from alembic.autogenerate import produce_migrations, render_python_code
+    from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
@@ -296,10 +295,10 @@ def _source(
         engine.dispose()
     # Tables take their indexes with them (MariaDB refuses to drop an index a foreign key
     # needs), foreign keys go before indexes: the order every dialect accepts.
+    assert script.upgrade_ops is not None and script.downgrade_ops is not None
     portable(script.downgrade_ops)
-    options = {"render_as_batch": False, "render_item": render_item}
-    upgrade = render_python_code(script.upgrade_ops, **options).strip("\n").splitlines()
-    downgrade = render_python_code(script.downgrade_ops, **options).strip("\n").splitlines()
+    upgrade = _rendered(script.upgrade_ops)
+    downgrade = _rendered(script.downgrade_ops)
     upgrade = [line for line in upgrade if "### " not in line]
     downgrade = [line for line in downgrade if "### " not in line]
     downgrade += _type_drops(metadata)
@@ -372,6 +371,7 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
     """A data change as code for the squashing revision (None: it cannot be written so)."""
     from alembic.operations import ops
     from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.sql.expression import TableClause
 
     if isinstance(op, ops.ExecuteSQLOp):
         sql = op.sqltext
@@ -385,13 +385,16 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
         return None
     table = op.table
     name = getattr(table, "name", None)
-    if name is None:
+    if not isinstance(table, TableClause) or name is None:
         return None
     known = metadata.tables.get(name)
     columns = []
     for column in table.c:
-        found = known is not None and column.name in known.c
-        type_ = known.c[column.name].type if found else column.type
+        type_ = (
+            known.c[column.name].type
+            if known is not None and column.name in known.c
+            else column.type
+        )
         columns.append(f"sa.column({column.name!r}, sa.{type_!r})")
     rows = repr(list(op.rows))
     if "Decimal(" in rows:
@@ -423,6 +426,20 @@ def _bound_values(sql: Any, imports: set[str]) -> str | None:
             return None
         parts.append(f"{name}={value!r}")
     return f".bindparams({', '.join(parts)})" if parts else ""
+
+
+def _rendered(ops: UpgradeOps | DowngradeOps) -> list[str]:
+    """The Python lines of ``ops``, plain operations (no batch blocks: they run on every
+    dialect), server defaults written portably."""
+    from alembic.autogenerate import render_python_code
+
+    from tools.directives import render_item
+
+    return (
+        render_python_code(ops, render_as_batch=False, render_item=render_item)
+        .strip("\n")
+        .splitlines()
+    )
 
 
 def _type_drops(metadata: MetaData) -> list[str]:

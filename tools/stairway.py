@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
     from tools.config import Project
+    from tools.contents import DataDifference
     from tools.dialects import ScriptDialect
     from tools.graph import RevisionId
     from tools.history import History
+    from tools.render import Script
 
 
 def pending(project: Project, history: History) -> list[RevisionId]:
@@ -113,6 +115,8 @@ def _step(
     kind = pair.kind
     (rev,) = span.revisions
     environment = Environment(name="scratch", dialect=kind.name, settings=kind.settings)
+    upgrade: Script | None
+    rollback: Script | None
     try:
         upgrade, rollback = render_scripts(project, environment, history, span, out_dir=None)
     except RenderError:
@@ -208,6 +212,7 @@ def _differs(
     from tools.snapshot import compare
     from tools.text import listing
 
+    data: list[DataDifference]
     if data_problem is None:
         schema, data = compare(expected.schema, actual.schema), []
     else:

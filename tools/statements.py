@@ -36,7 +36,7 @@ VOLATILE = frozenset(
 @dataclass(frozen=True)
 class RawStatement:
     sql: str  # the statement's own text (one of several, when a string held more)
-    parsed: exp.Expression | None  # None: sqlglot could not read it
+    parsed: exp.Expr | None  # None: sqlglot could not read it
     kinds: tuple[str, ...]  # what it does, e.g. ('drop-column', 'set-not-null')
     table: str | None = None  # the table an ALTER TABLE, CREATE INDEX or UPDATE is about
 
@@ -52,7 +52,7 @@ def _quiet() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def parse_one(sql: str, dialect: str) -> exp.Expression | None:
+def parse_one(sql: str, dialect: str) -> exp.Expr | None:
     """One statement parsed, or None when sqlglot cannot read it."""
     import sqlglot
     from sqlglot.errors import ParseError
@@ -80,7 +80,7 @@ def split(sql: str, dialect: str) -> list[RawStatement]:
     return [RawStatement(e.sql(dialect=dialect), e, kinds(e), table_of(e)) for e in parsed]
 
 
-def table_of(parsed: exp.Expression | None) -> str | None:
+def table_of(parsed: exp.Expr | None) -> str | None:
     from sqlglot import exp
 
     if isinstance(parsed, exp.Alter | exp.Update | exp.Delete | exp.TruncateTable):
@@ -92,7 +92,7 @@ def table_of(parsed: exp.Expression | None) -> str | None:
     return None
 
 
-def kinds(parsed: exp.Expression | None) -> tuple[str, ...]:
+def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
     """What a parsed statement does, in the words lint's rules use."""
     from sqlglot import exp
 
@@ -116,7 +116,7 @@ def kinds(parsed: exp.Expression | None) -> tuple[str, ...]:
     return ()
 
 
-def _action(action: exp.Expression) -> Iterator[str]:
+def _action(action: exp.Expr) -> Iterator[str]:
     from sqlglot import exp
 
     if isinstance(action, exp.Drop):
@@ -149,7 +149,7 @@ def _action(action: exp.Expression) -> Iterator[str]:
             yield "add-constraint"
 
 
-def _volatile(default: exp.Expression) -> bool:
+def _volatile(default: exp.Expr) -> bool:
     from sqlglot import exp
 
     for function in default.find_all(exp.Func):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from logging.config import fileConfig
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import context
 from alembic.util import CommandError
@@ -55,7 +55,7 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name is not None and is_tool_table(name))
 
 
-def _configure_options(environment: Environment) -> dict[str, object]:
+def _configure_options(environment: Environment) -> dict[str, Any]:
     batch = environment.kind.batch_by_default
     table = config.get_main_option("version_table")
     return {
