@@ -751,6 +751,11 @@ def _needed_indexes(
         shapes.apply(op.source)
 
 
+# Rules that are families of another tool's rules (their findings carry that tool's names):
+# a dialect claims the family, as it claims a rule of RULES.
+SQUAWK = "squawk"
+FAMILIES = frozenset({SQUAWK})
+
 RULES: dict[str, Rule] = {
     "destructive": destructive,
     "not-null-without-default": not_null_without_default,
@@ -1035,7 +1040,7 @@ def lint_range(
     shapes = _replayed(history, session, set(revisions), direction) if replay else {}
     squawked = (
         _squawked(history, dialect, session, order, direction)
-        if rule_applies(dialect, "squawk")
+        if rule_applies(dialect, SQUAWK)
         else {}
     )
     found: list[Finding] = []

@@ -177,3 +177,14 @@ def test_a_hostile_release_name_stays_one_literal_in_the_timed_audit_row(name):
     assert not list(parsed[0].find_all(sqlglot.exp.Drop))
     # No release (a `schemactl sql` script): NULL, not a string.
     assert "NULL AS release_name" in kind.audit_statements("abc123", "upgrade", "f" * 64)[-1]
+
+
+def test_every_lint_rule_a_dialect_claims_exists():
+    """A dialect names the lint rules only it needs; a name nothing defines (a typo, a rule
+    renamed) would silently turn the rule on for every other kind instead."""
+    from tools import lint
+    from tools.dialects import DIALECTS
+
+    for kind in DIALECTS.values():
+        unknown = kind.lint_rules - set(lint.RULES) - lint.FAMILIES
+        assert not unknown, (kind.name, sorted(unknown))
