@@ -317,7 +317,7 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
     from tools.dialects import script_dialect
     from tools.history import load_history, plan
     from tools.lint import lint_range
-    from tools.release import read_manifest
+    from tools.manifest import read_manifest
 
     from .conftest import FIXTURE
 

@@ -59,8 +59,8 @@ def list_backups(project: Project, env: str | None) -> Listing:
     from sqlalchemy import create_engine, pool, text
 
     from tools.backup import revision_of
+    from tools.manifest import read_manifest
     from tools.migrate import translate_errors
-    from tools.release import read_manifest
 
     environment = project.environment(env)
     kind = environment.kind
@@ -105,7 +105,7 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
     from tools.backup import plan
     from tools.history import load_history
     from tools.history import plan as plan_range
-    from tools.release import BACKUPS_FROM_FORMAT, read_manifest
+    from tools.manifest import BACKUPS_FROM_FORMAT, read_manifest
 
     environment = project.environment(env)
     releases = read_manifest(project, environment).releases

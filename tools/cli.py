@@ -416,7 +416,7 @@ def sql(
     Example: schemactl sql --env staging --from fa4621c62bf9,fcac57c435d7
     Example: schemactl sql --env mariadb --from fcac57c435d7 --to 9ecdc98b5e8a
     """
-    from tools import release
+    from tools import manifest, release
 
     if rollback and not stdout:
         typer.echo(
@@ -453,7 +453,7 @@ def sql(
     if stdout:
         typer.echo(script.text, nl=False)
         return
-    shown = release.shown_path(project, folder)
+    shown = manifest.shown_path(project, folder)
     if upgrade.kind == "upgrade":
         typer.echo(
             f"{shown}/upgrade.sql    {_count(len(upgrade.steps))}, to {_heads(upgrade.result)}"
@@ -513,7 +513,7 @@ def release_command(
     Example: schemactl release --check
     Example: schemactl release --prove --env prod
     """
-    from tools import release
+    from tools import manifest, release
 
     if check and prove:
         typer.echo(
@@ -555,11 +555,11 @@ def release_command(
             f"Nothing to release: {environment.name}'s last release already reaches the target."
         )
         return
-    folder = release.shown_path(project, release.env_dir(project, environment) / made.name)
+    folder = manifest.shown_path(project, manifest.env_dir(project, environment) / made.name)
     typer.echo(
         f"{folder}/  {_count(len(made.revisions))}, {_heads(made.start)} -> {_heads(made.end)}"
     )
-    for name in release.RELEASE_FILES:
+    for name in manifest.RELEASE_FILES:
         typer.echo(f"  {name}")
     if made.proven:
         typer.echo(f"proven on {made.proven['client']}, {made.proven['server']}")
@@ -861,7 +861,7 @@ def _count(number: int, noun: str = "revision") -> str:
 
 
 def _shown(project: Project, path: Path) -> str:
-    from tools.release import shown_path
+    from tools.manifest import shown_path
 
     return shown_path(project, path)
 

@@ -379,7 +379,7 @@ def rebase(project: Project, name: str) -> list[Written]:
     members = graph.line_revisions(name)
     if graph.is_merged(name):
         raise BranchError(f"branch {name!r} is merged: merged history is never rewritten")
-    from tools.release import released_revisions
+    from tools.manifest import released_revisions
 
     released = released_revisions(project)
     shipped = [rev for rev in members if rev in released]

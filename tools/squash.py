@@ -154,7 +154,7 @@ def _check_on_trunk(graph: Graph, rev: RevisionId) -> None:
 
 def _check_released(project: Project, graph: Graph, rev: RevisionId) -> dict[str, str]:
     """Each environment with recorded releases must have ``rev`` in its last one."""
-    from tools.release import read_manifest
+    from tools.manifest import read_manifest
 
     checked, lacking = {}, []
     for name, environment in sorted(project.environments.items()):

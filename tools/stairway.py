@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 def pending(project: Project, history: History) -> list[RevisionId]:
     """The revisions no recorded release contains yet, in apply order."""
-    from tools.release import released_revisions
+    from tools.manifest import released_revisions
 
     released = released_revisions(project)
     return [rev for rev in history.graph.order if rev not in released]
