@@ -136,8 +136,8 @@ def audit(project: Project, env: str | None = None) -> AuditReport:
     revision file is still the one applied."""
     from sqlalchemy import create_engine, pool
 
+    from tools.database_errors import translate_errors
     from tools.history import load_graph
-    from tools.migrate import translate_errors
 
     environment = project.environment(env)
     url = environment.url()

@@ -59,8 +59,8 @@ def list_backups(project: Project, env: str | None) -> Listing:
     from sqlalchemy import create_engine, pool, text
 
     from tools.backup import revision_of
+    from tools.database_errors import translate_errors
     from tools.manifest import read_manifest
-    from tools.migrate import translate_errors
 
     environment = project.environment(env)
     kind = environment.kind

@@ -1,22 +1,21 @@
 """Online commands: move an environment's database along the history, or report where it is.
 
 Each public function is what one CLI verb does, callable from Python and tests. Alembic and
-driver exceptions are translated here, once, into SchemactlError with a fix in the message.
+driver exceptions become SchemactlError with a fix in the message (tools.database_errors).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import online
 from tools.config import redact
-from tools.dialects import VERSION_TABLE, dialect_of_url, driver_hint
-from tools.errors import DatabaseError, RevisionError, SchemactlError, first_line, source_of
+from tools.database_errors import translate_errors
+from tools.dialects import VERSION_TABLE, dialect_of_url
+from tools.errors import RevisionError, SchemactlError
 from tools.graph import Graph, RevisionId
 from tools.history import (
     check_stamp_target,
@@ -26,7 +25,6 @@ from tools.history import (
     squashed_into,
 )
 from tools.steps import downgrade_steps, upgrade_steps
-from tools.text import shown_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -388,49 +386,3 @@ def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
 
 def _online_config(project: Project, environment: Environment, url: URL) -> Config:
     return project.alembic_config(environment, url=url)
-
-
-@contextmanager
-def translate_errors(url: URL) -> Iterator[None]:
-    from alembic.util import CommandError
-    from sqlalchemy.exc import DBAPIError, NoSuchModuleError
-
-    try:
-        yield
-    except CommandError as err:
-        if isinstance(err.__cause__, SchemactlError):
-            raise err.__cause__ from err
-        raise RevisionError(
-            f"{err}; run `schemactl status` to see the revisions and branch labels"
-        ) from err
-    except DBAPIError as err:
-        # str(err) holds the statement and parameters; the driver's own first line is enough,
-        # and the URL is shown without its password.
-        kind = dialect_of_url(url)
-        reason = kind.describe_error(err.orig) if err.orig else type(err).__name__
-        raise DatabaseError(f"{redact(url)}: {reason}") from err
-    except NoSuchModuleError as err:
-        raise DatabaseError(
-            f"no driver for {url.drivername}; use a URL with {driver_hint()}"
-        ) from err
-    except SchemactlError:
-        raise
-    except Exception as err:
-        # Alembic calls a revision module's upgrade()/downgrade(): a file without one.
-        module = getattr(err, "obj", None) if isinstance(err, AttributeError) else None
-        where = getattr(module, "__file__", None)
-        if isinstance(err, AttributeError) and err.name in ("upgrade", "downgrade") and where:
-            raise RevisionError(
-                f"{shown_file(Path(where))} has no {err.name}() function; define it (a "
-                "revision needs both upgrade() and downgrade())"
-            ) from err
-        # The project's own code (a revision, env.py) raised: where, in one line. An error
-        # that never passed through the project's code is schemactl's: its traceback stays.
-        found = source_of(err)
-        if found is None:
-            raise
-        raise RevisionError(
-            f"the migration stopped at {shown_file(Path(found[0]))}:{found[1]} with "
-            f"{type(err).__name__}: {first_line(err)}; fix it there, then run the command "
-            "again (`schemactl status` shows where the database is)"
-        ) from err

@@ -84,6 +84,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
 
     from tools import migrate, scratch
     from tools.audit import read as read_audit
+    from tools.database_errors import translate_errors
     from tools.history import load_graph, sha256_of
     from tools.snapshot import compare, snapshot
 
@@ -100,7 +101,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
     report = Verification(environment, redact(url), current)
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
-        with migrate.translate_errors(url), engine.connect() as connection:
+        with translate_errors(url), engine.connect() as connection:
             live = snapshot(connection, scratch.IGNORED)
             rows = read_audit(connection, environment.kind)
     finally:
