@@ -29,7 +29,7 @@ from tools.narrowing import loss
 if TYPE_CHECKING:
     from tools.capture import Operation, Session
     from tools.dialects import ScriptDialect
-    from tools.graph import RevisionId
+    from tools.graph import Direction, RevisionId
     from tools.history import History
 
 COLUMN, TABLE = "column", "table"
@@ -110,7 +110,7 @@ def plan(
     # that rebuild what was destroyed (for the columns of a recreated table): one offline run.
     order = history.graph.order
     last = max(order.index(rev) for rev in destroying)
-    requests = [(rev, "upgrade") for rev in order[: last + 1]]
+    requests: list[tuple[str, Direction]] = [(rev, "upgrade") for rev in order[: last + 1]]
     requests += [(rev, "downgrade") for rev in destroying]
     session = capture_session(history, dialect, requests)
     shapes = _shapes_before(history, session, set(destroying))

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from tools.config import Environment
     from tools.dialects import ScriptDialect
-    from tools.graph import Revision, RevisionId
+    from tools.graph import Direction, Revision, RevisionId
     from tools.history import History
 
 # Control characters other than tab and newline have no business in a statement's text:
@@ -55,7 +55,7 @@ class RevisionRenderError(RenderError):
         self,
         revision: RevisionId,
         file: str,
-        direction: str,
+        direction: Direction,
         problem: str,
         fix: str | None,
         line: int | None = None,
@@ -164,7 +164,7 @@ class Captured:
     operations: tuple[Operation, ...]
 
 
-Request = tuple["RevisionId", str]  # (revision, 'upgrade' or 'downgrade')
+Request = tuple["RevisionId", "Direction"]  # (revision, which of its functions)
 
 
 @dataclass
@@ -180,7 +180,7 @@ class Session:
     version_table: str = "alembic_version"
     version_table_schema: str | None = None
 
-    def get(self, revision: RevisionId, direction: str) -> Captured:
+    def get(self, revision: RevisionId, direction: Direction) -> Captured:
         """The capture of one revision; its RenderError raised if it could not render."""
         found = self.results[(revision, direction)]
         if isinstance(found, RenderError):
@@ -253,7 +253,7 @@ class Capture:
                 previous._install_proxy()
 
     def run(
-        self, fn: Callable[[], None], revision: Revision, direction: str
+        self, fn: Callable[[], None], revision: Revision, direction: Direction
     ) -> tuple[tuple[Statement, ...], tuple[Operation, ...]]:
         from sqlalchemy.exc import CompileError
 
@@ -562,7 +562,10 @@ def _capture_in(
 
 
 def capture_operations(
-    history: History, dialect: str, revisions: Sequence[RevisionId], direction: str = "upgrade"
+    history: History,
+    dialect: str,
+    revisions: Sequence[RevisionId],
+    direction: Direction = "upgrade",
 ) -> dict[RevisionId, tuple[Operation, ...]]:
     """What each revision does, captured offline; RenderError for one that cannot render."""
     session = capture_session(history, dialect, [(rev, direction) for rev in revisions])

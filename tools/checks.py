@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tools.capture import capture_session
 from tools.errors import SchemactlError
+from tools.graph import BOTH_WAYS
 from tools.text import listing
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def downgrades_exist(project: Project, history: History) -> list[str]:
 
 def _session(history: History, dialect: str) -> Session:
     """Every revision captured both ways in one offline run of env.py."""
-    requests = [(rev, d) for rev in history.graph.order for d in ("upgrade", "downgrade")]
+    requests = [(rev, d) for rev in history.graph.order for d in BOTH_WAYS]
     return capture_session(history, dialect, requests)
 
 

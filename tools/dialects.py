@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Dialect, Engine, Inspector
     from sqlalchemy.sql import ClauseElement, ColumnElement, Insert, Select
 
+
 # The layout of DBA scripts. schemactl renders only the current one; a recorded release keeps
 # the format it was rendered with in its manifest, and one of an earlier format is verified by
 # the sha256 of its files and of its revision files, never rendered again (releases are data).

@@ -11,12 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from tools.errors import SchemactlError
 from tools.text import comment, mermaid_label
 
 RevisionId: TypeAlias = str
+# Which of a revision's functions runs: upgrade() or downgrade().
+Direction: TypeAlias = Literal["upgrade", "downgrade"]
+BOTH_WAYS: tuple[Direction, Direction] = ("upgrade", "downgrade")
+# What an audit row records: a revision run either way, or the version set by `stamp`.
+AuditedStep: TypeAlias = Literal["upgrade", "downgrade", "stamp"]
 
 
 class HistoryError(SchemactlError):

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.errors import SchemactlError
+from tools.graph import BOTH_WAYS
 from tools.narrowing import loss
 from tools.text import shown_file
 
 if TYPE_CHECKING:
     from tools.capture import Operation, Session, Statement
     from tools.dialects import ScriptDialect
-    from tools.graph import Revision
+    from tools.graph import Direction, Revision
     from tools.history import History, Range
     from tools.shapes import Shapes
     from tools.squawk import Hit as SquawkHit
@@ -79,7 +80,7 @@ class Facts:
 
     revision: Revision
     dialect: ScriptDialect
-    direction: str
+    direction: Direction
     operations: tuple[Operation, ...]
     statements: tuple[Statement, ...]  # every statement this step renders
     # SQL no Alembic operation describes (op.execute, the bind's execute), one statement each.
@@ -817,7 +818,7 @@ def facts_for(
     history: History,
     dialect: ScriptDialect,
     rev: str,
-    direction: str = "upgrade",
+    direction: Direction = "upgrade",
     session: Session | None = None,
     shapes: Shapes | None = None,
 ) -> Facts:
@@ -826,7 +827,7 @@ def facts_for(
     from tools.statements import split
 
     revision = history.graph[rev]
-    reverse = "downgrade" if direction == "upgrade" else "upgrade"
+    reverse: Direction = "downgrade" if direction == "upgrade" else "upgrade"
     if session is None:
         session = capture_session(history, dialect.name, [(rev, direction), (rev, reverse)])
     try:
@@ -866,7 +867,7 @@ def lint_revision(
     history: History,
     dialect: ScriptDialect,
     rev: str,
-    direction: str = "upgrade",
+    direction: Direction = "upgrade",
     session: Session | None = None,
     shapes: Shapes | None = None,
     squawked: tuple[tuple[Statement, SquawkHit], ...] = (),
@@ -993,7 +994,7 @@ def _squawked(
     dialect: ScriptDialect,
     session: Session,
     order: tuple[str, ...],
-    direction: str,
+    direction: Direction,
 ) -> dict[str, tuple[tuple[Statement, SquawkHit], ...]]:
     """squawk run once over every statement the range's script runs, in order, after the
     timeouts the script sets; its findings given back to each revision."""
@@ -1024,13 +1025,16 @@ def _squawked(
 
 
 def lint_range(
-    history: History, dialect: ScriptDialect, revisions: tuple[str, ...], direction: str = "upgrade"
+    history: History,
+    dialect: ScriptDialect,
+    revisions: tuple[str, ...],
+    direction: Direction = "upgrade",
 ) -> list[Finding]:
     from tools.capture import capture_session
     from tools.dialects import rule_applies
 
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
-    requests = [(rev, d) for rev in order for d in ("upgrade", "downgrade")]
+    requests: list[tuple[str, Direction]] = [(rev, d) for rev in order for d in BOTH_WAYS]
     replay = rule_applies(dialect, "index-needed-by-foreign-key") and bool(revisions)
     if replay:  # the revisions before the range too, to know the tables they run against
         last = max(history.graph.order.index(rev) for rev in revisions)
@@ -1068,7 +1072,7 @@ def _created(operations: tuple[Operation, ...]) -> frozenset[str]:
 
 
 def _replayed(
-    history: History, session: Session, wanted: set[str], direction: str
+    history: History, session: Session, wanted: set[str], direction: Direction
 ) -> dict[str, Shapes]:
     """For each wanted revision, the shapes its step runs against: before its upgrade, or
     after it for its downgrade (a rollback script undoes revisions in reverse order)."""

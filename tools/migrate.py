@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from tools.config import Environment, Project
     from tools.dialects import ScriptDialect
+    from tools.graph import Direction
     from tools.online import StepDone
 
 
@@ -128,7 +129,7 @@ class Plan:
     steps: tuple[PlannedStep, ...]
 
 
-def plan(project: Project, env: str | None, target: str, direction: str) -> Plan:
+def plan(project: Project, env: str | None, target: str, direction: Direction) -> Plan:
     """What `upgrade TARGET` (or `downgrade TARGET`) would run on the environment's database,
     in order, with each revision's operations. Reads alembic_version; changes nothing. The
     steps are Alembic's own, as the command would compute them."""

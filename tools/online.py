@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from tools.dialects import ScriptDialect
+    from tools.graph import AuditedStep
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class StepDone:
     """One revision run online, as its audit row records it."""
 
     revision: str
-    direction: str  # 'upgrade', 'downgrade' or 'stamp'
+    direction: AuditedStep  # 'upgrade', 'downgrade' or 'stamp'
     duration_ms: float | None
 
 
@@ -51,7 +52,7 @@ def run(
     cfg: Config,
     kind: ScriptDialect,
     target: str,
-    direction: str,
+    direction: AuditedStep,
     report: Callable[[StepDone], None] | None = None,
 ) -> None:
     """Upgrade, downgrade or stamp (``direction``) the database ``cfg`` points at to
@@ -142,7 +143,7 @@ def _stamp(
 
 
 def write_audit(
-    connection: Connection, kind: ScriptDialect, revision: str, direction: str, path: Path
+    connection: Connection, kind: ScriptDialect, revision: str, direction: AuditedStep, path: Path
 ) -> StepDone:
     """The audit row of a step that has just run, timed from the last clock_start(); the
     clock starts again for the next one."""

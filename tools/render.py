@@ -23,7 +23,7 @@ from tools.text import comment
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
-    from tools.graph import Revision, RevisionId
+    from tools.graph import Direction, Revision, RevisionId
 
 UPGRADE = "upgrade"
 ROLLBACK = "rollback"
@@ -48,7 +48,7 @@ class Step:
     revision: Revision
     branch: str | None
     sha256: str
-    direction: str  # 'upgrade' or 'downgrade': what the revision's function was run
+    direction: Direction  # 'upgrade' or 'downgrade': what the revision's function was run
     statements: tuple[str, ...]
     operations: tuple[Operation, ...]
     stamp: tuple[str, ...]
@@ -148,7 +148,7 @@ def _backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...], kind: str) 
     return backup_sql(dialect, backups) if kind == UPGRADE else restore_sql(dialect, backups)
 
 
-def _direction(kind: str) -> str:
+def _direction(kind: str) -> Direction:
     return "upgrade" if kind == UPGRADE else "downgrade"
 
 

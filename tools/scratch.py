@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from tools.config import Project
     from tools.dialects import ScriptDialect
+    from tools.graph import Direction
     from tools.snapshot import Schema
 
 
@@ -195,7 +196,7 @@ def upgrade(cfg: Config, target: str) -> None:
         raise ScratchUpgradeFailed(kind.title, target, reason, _failed_at(err)) from err
 
 
-def step(cfg: Config, revision: str, direction: str) -> None:
+def step(cfg: Config, revision: str, direction: Direction) -> None:
     """Run exactly one revision's upgrade or downgrade on the scratch database ``cfg`` points
     at, whatever else it holds: Alembic's own targets ('rev-1', a revision) can take other
     branches along, or refuse, when a database sits on several heads."""
@@ -226,7 +227,9 @@ def step(cfg: Config, revision: str, direction: str) -> None:
 class ScratchStepFailed(HistoryError):
     """One revision's upgrade or downgrade failed on a scratch database."""
 
-    def __init__(self, kind: ScriptDialect, revision: str, direction: str, reason: str) -> None:
+    def __init__(
+        self, kind: ScriptDialect, revision: str, direction: Direction, reason: str
+    ) -> None:
         self.dialect = kind.title
         self.revision = revision
         self.direction = direction

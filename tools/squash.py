@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
     from tools.config import Project
-    from tools.graph import Graph, RevisionId
+    from tools.graph import Direction, Graph, RevisionId
     from tools.history import History
 
 MARKER = SQUASH_MARKER  # the line that marks a squashing revision file
@@ -97,7 +97,7 @@ def _captured(project: Project, history: History, squashed: tuple[RevisionId, ..
 
     names = sorted({e.dialect for e in project.environments.values()} | {embedded().name})
     names.sort(key=lambda name: name == embedded().name)
-    requests = [(r, "upgrade") for r in squashed]
+    requests: list[tuple[RevisionId, Direction]] = [(r, "upgrade") for r in squashed]
     rendered, session = {}, None
     for name in names:
         session = capture_session(history, name, requests)

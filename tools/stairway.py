@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from tools.config import Project
     from tools.contents import DataDifference
     from tools.dialects import ScriptDialect
-    from tools.graph import RevisionId
+    from tools.graph import Direction, RevisionId
     from tools.history import History
     from tools.render import Script
 
@@ -167,14 +167,15 @@ def _step(
         scratch.step(pair.config, rev, "upgrade")
         after = pair.state(pair.online)
     # Online, as `schemactl downgrade` and `upgrade` run it in development.
-    for direction, expected, what in (
+    steps: tuple[tuple[Direction, State, str], ...] = (
         ("downgrade", before, f"the downgrade of {where} does not undo its upgrade {on}"),
         (
             "upgrade",
             after,
             f"upgrading {where} again after its downgrade gives another schema {on}",
         ),
-    ):
+    )
+    for direction, expected, what in steps:
         scratch.step(pair.config, rev, direction)
         problem = _differs(expected, pair.state(pair.online), facts, what, None)
         if problem:
