@@ -42,12 +42,13 @@ STRICT := $(if $(filter true,$(CI)),--strict)
 # release in sql_out/ re-renders byte for byte.
 # tests/repo/ (what must hold for this repo's history, whatever it is) runs inside
 # tests/test_grown_repo.py, on a copy of the repo grown by a branch, a merge and a release:
-# that history holds all of this one, so the suite does not run it twice. The slowest tests
-# are listed at the end: CI's time is a budget (5 minutes), and this is where it goes.
+# that history holds all of this one, so the suite does not run it twice. The tests run on
+# every core (pytest-xdist: each test makes its own databases and files, so any two can run
+# at once); the slowest are listed at the end: CI's time is a budget (5 minutes).
 test: lint
 	$(BIN)/schemactl check $(STRICT)
 	$(if $(STRICT),$(BIN)/schemactl release --prove --env prod)
-	$(BIN)/pytest --ignore=tests/repo --durations=40
+	$(BIN)/pytest --ignore=tests/repo -n auto --durations=40
 
 # The unit tests alone: pure logic in memory, no server, a few seconds.
 unit: $(STAMP)
