@@ -370,6 +370,10 @@ class ScriptDialect:
         timeouts it set for the transaction do not reach them)."""
         return []
 
+    def timeouts_in_words(self) -> str:
+        """The script's timeouts as its header states them."""
+        return "none"
+
     def begin(self) -> list[str]:
         return ["BEGIN;"] if self.transactional else []
 
@@ -915,6 +919,14 @@ class PostgreSQL(ScriptDialect):
         # SET LOCAL ended with the transaction: the same timeouts, for the session.
         return self.timeouts("SESSION")
 
+    def timeouts_in_words(self) -> str:
+        lock = self.settings.get("lock_timeout", "5s")
+        statement = self.settings.get("statement_timeout", "15min")
+        return (
+            f"a lock is waited for {lock} at most (lock_timeout), a statement runs "
+            f"{statement} at most (statement_timeout), steps outside the transaction included"
+        )
+
     def guard(self, expected: Sequence[str]) -> str:
         want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
         shown = self.literal(_guard_message(sorted(expected)))
@@ -1213,6 +1225,10 @@ class MariaDB(ScriptDialect):
 
         return engine
 
+    def timeouts_in_words(self) -> str:
+        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        return f"a lock is waited for {wait} s at most (lock_wait_timeout, for the session)"
+
     def online_session(self) -> list[str]:
         wait = int(self.settings.get("lock_wait_timeout", "10"))
         message = self.literal(
@@ -1322,6 +1338,8 @@ class SQLite(ScriptDialect):
     name: ClassVar[str] = "sqlite"
     title: ClassVar[str] = "SQLite"
     client: ClassVar[str] = "sqlite3"
+    # How long the sqlite3 client waits for another writer's lock (.timeout).
+    BUSY_MS: ClassVar[int] = 10_000
     transactional: ClassVar[bool] = True
     driver: ClassVar[str] = "pysqlite"
     family: ClassVar[frozenset[str]] = frozenset({"sqlite"})
@@ -1388,7 +1406,15 @@ class SQLite(ScriptDialect):
         # .bail: stop at the first error even without -bail (mariadb stops at this very line,
         # psql at the lines before it). Foreign keys off before the transaction, so a table
         # rebuild cannot cascade; they are checked before COMMIT instead.
-        return [*self.stops_psql(), ".bail on", ".timeout 10000", "PRAGMA foreign_keys = OFF;"]
+        return [
+            *self.stops_psql(),
+            ".bail on",
+            f".timeout {self.BUSY_MS}",
+            "PRAGMA foreign_keys = OFF;",
+        ]
+
+    def timeouts_in_words(self) -> str:
+        return f"the database's lock is waited for {self.BUSY_MS // 1000} s at most (.timeout)"
 
     def begin(self) -> list[str]:
         # IMMEDIATE: the write lock is taken at BEGIN, so a second client waits here.

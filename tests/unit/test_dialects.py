@@ -188,3 +188,21 @@ def test_every_lint_rule_a_dialect_claims_exists():
     for kind in DIALECTS.values():
         unknown = kind.lint_rules - set(lint.RULES) - lint.FAMILIES
         assert not unknown, (kind.name, sorted(unknown))
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "words", "statement"),
+    [
+        ("postgresql", {"lock_timeout": "1s"}, "waited for 1s", "SET LOCAL lock_timeout = '1s';"),
+        ("postgresql", {}, "runs 15min at most", "SET LOCAL statement_timeout = '15min';"),
+        ("mariadb", {"lock_wait_timeout": "3"}, "3 s", "SET SESSION lock_wait_timeout = 3;"),
+        ("sqlite", {}, "10 s", ".timeout 10000"),
+    ],
+)
+def test_the_header_states_the_timeouts_the_script_sets(name, settings, words, statement):
+    """What the header says the script waits for is what its statements set."""
+    from dataclasses import replace
+
+    kind = replace(script_dialect(name), settings=settings)
+    assert words in kind.timeouts_in_words()
+    assert statement in kind.timeouts() + kind.preamble()

@@ -50,6 +50,7 @@ ${rule}
 -- this script is for database ${comment(dialect.database_name)} only.
 % endif
 -- Each step's version stamp must move exactly one row, or the script stops.
+-- Timeouts: ${dialect.timeouts_in_words()}.
 % if script.transactional:
 -- All or nothing: everything runs in one transaction, and any error rolls all of it back.
 % elif dialect.transactional:
