@@ -311,17 +311,13 @@ def _only_revision_name(path: str) -> bool:
 
 
 def _source(where: str) -> bytes:
-    """A revision file's bytes; one that cannot be read (a dangling symlink, no permission,
-    a folder named like a revision) is a HistoryError naming it."""
+    """A revision file's bytes; one that cannot be read (gone since it was listed, no
+    permission, a folder named like a revision) is a HistoryError naming it."""
     try:
         with open(where, "rb") as stream:
             return stream.read()
     except OSError as err:
-        why = (
-            "a symlink to nothing"
-            if os.path.islink(where) and not os.path.exists(where)
-            else (err.strerror or type(err).__name__).lower()
-        )
+        why = (err.strerror or type(err).__name__).lower()
         raise HistoryError(
             f"revision file {where} cannot be read ({why}); fix or remove it"
         ) from err
