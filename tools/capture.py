@@ -206,12 +206,9 @@ class Capture:
 
     def _collect(self, text: str) -> None:
         text = literals.restore(text)
-        if self.kind.controls_transaction(text):
-            raise _TransactionControl(text.strip().rstrip(";").strip())
-        # One string of several statements with a COMMIT among them: the same refusal.
-        inside = statements.transaction_control_inside(text, self.kind.sqlglot)
-        if inside is not None:
-            raise _TransactionControl(inside.strip().rstrip(";").strip())
+        control = statements.transaction_control(text, self.kind.sqlglot)
+        if control is not None:
+            raise _TransactionControl(control.strip().rstrip(";").strip())
         self.statements.append(
             Statement(text, revision_line(self.path), self.operation, self.autocommit)
         )

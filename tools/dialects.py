@@ -70,9 +70,6 @@ TIMED_AUDIT_TABLE = f"{AUDIT_TABLE} (layout 2)"  # a key of _tables(), not a nam
 # What a revision id may look like to be written into SQL (Alembic's are hex; others are
 # identifiers): anything else could close a string literal.
 _SAFE_REVISION = re.compile(r"[A-Za-z0-9_\-]{1,32}")
-_TRANSACTION_CONTROL = re.compile(
-    r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
-)
 _PARAMETER = re.compile(r":(old|new|revision|direction|sha|release)\b")
 # Characters a string value may hold that a script cannot carry raw: the clients drop a CR
 # before a LF (mariadb, sqlite3), NUL ends a C string, and the others can hide text from a
@@ -294,10 +291,6 @@ class ScriptDialect:
     def matches(self, dialect: Dialect) -> bool:
         """Whether a SQLAlchemy dialect is this kind of database."""
         return dialect.name in self.family or dialect.name in self.aliases
-
-    def controls_transaction(self, statement: str) -> bool:
-        """Whether a statement begins or ends a transaction itself (a script lays out its own)."""
-        return bool(_TRANSACTION_CONTROL.match(statement))
 
     # -- the command-line client ---------------------------------------------------------------
 

@@ -211,14 +211,21 @@ def string_spans(sql: str, dialect: str) -> list[tuple[int, int]] | None:
 
 # A keyword that may end or begin a transaction, for a cheap look before sqlglot parses.
 _TRANSACTION_WORD = re.compile(r"\b(COMMIT|ROLLBACK|BEGIN|START|END|ABORT)\b", re.I)
+# One statement that begins or ends a transaction, and nothing else.
+_TRANSACTION_CONTROL = re.compile(
+    r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
+)
 
 
-def transaction_control_inside(sql: str, dialect: str) -> str | None:
-    """The first statement of several in ``sql`` that commits, rolls back or begins a
-    transaction itself (``"UPDATE …; COMMIT; UPDATE …"`` in one op.execute), else None. A
+def transaction_control(sql: str, dialect: str) -> str | None:
+    """The statement in ``sql`` that begins or ends a transaction itself (a script lays out
+    its own): ``sql`` when it is one (``COMMIT``), else the first such of several
+    (``"UPDATE …; COMMIT; UPDATE …"`` in one op.execute); None when there is none. A
     compound statement (BEGIN NOT ATOMIC … END, a DO block) is not one."""
     from sqlglot import exp
 
+    if _TRANSACTION_CONTROL.match(sql):
+        return sql
     if not _TRANSACTION_WORD.search(sql):
         return None
     parts = split(sql, dialect)
@@ -227,9 +234,6 @@ def transaction_control_inside(sql: str, dialect: str) -> str | None:
     for part in parts:
         if isinstance(part.parsed, exp.Commit | exp.Rollback):
             return part.sql
-        if isinstance(part.parsed, exp.Transaction) and _BARE_BEGIN.fullmatch(part.sql):
+        if isinstance(part.parsed, exp.Transaction) and _TRANSACTION_CONTROL.match(part.sql):
             return part.sql
     return None
-
-
-_BARE_BEGIN = re.compile(r"\s*(BEGIN|START\s+TRANSACTION)(\s+(WORK|TRANSACTION))?\s*;?\s*", re.I)

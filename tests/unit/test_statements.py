@@ -1,0 +1,26 @@
+"""Raw SQL read with sqlglot: which statement of an op.execute string controls the
+transaction itself (the script lays out its own)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.statements import transaction_control
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "found"),
+    [
+        ("COMMIT", "postgres", "COMMIT"),
+        ("  rollback work; ", "mysql", "  rollback work; "),
+        ("START TRANSACTION", "mysql", "START TRANSACTION"),
+        ("UPDATE users SET a = 1; COMMIT; UPDATE users SET b = 2", "postgres", "COMMIT"),
+        ("UPDATE t SET a = 1; BEGIN; UPDATE t SET b = 2", "sqlite", "BEGIN TRANSACTION"),
+        ("UPDATE users SET note = 'COMMIT'", "postgres", None),
+        ("UPDATE t SET a = 1; UPDATE t SET b = 2", "postgres", None),
+        ("DO $$BEGIN PERFORM 1; END$$", "postgres", None),
+        ("CREATE TABLE begin_log (id INT)", "mysql", None),
+    ],
+)
+def test_the_statement_that_controls_the_transaction_is_found(sql, dialect, found):
+    assert transaction_control(sql, dialect) == found
