@@ -306,7 +306,7 @@ def load_project(
 
 MAIN_SECTION = "alembic"
 # The values Alembic takes for path_separator.
-_PATH_SEPARATORS = ("os", "space", "newline", ":", ";")
+PATH_SEPARATORS = ("os", "space", "newline", ":", ";")
 # Sections of an Alembic ini that are never a database.
 _NOT_DATABASES = ("loggers", "handlers", "formatters", "post_write_hooks", "schemactl")
 
@@ -364,10 +364,10 @@ def project_from_alembic_config(cfg: Config) -> Project:
         except configparser.Error as err:
             raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
         separator = options.get("path_separator")
-        if separator is not None and separator not in _PATH_SEPARATORS:
+        if separator is not None and separator not in PATH_SEPARATORS:
             raise ConfigError(
                 f"path_separator = {separator!r} in [{name}] of {path.name} is not one Alembic "
-                f"knows; write one of {', '.join(_PATH_SEPARATORS)}"
+                f"knows; write one of {', '.join(PATH_SEPARATORS)}"
             )
         table = options.get("version_table")
         if table is not None and not is_plain_name(table):

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.config import PATH_SEPARATORS
 from tools.errors import RevisionError, first_line, raised_at
 from tools.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
 from tools.steps import stamp_steps
@@ -82,7 +83,7 @@ def script_directory(cfg: Config) -> ScriptDirectory:
         raise HistoryError(
             f"[{cfg.config_ini_section}] of the Alembic config holds a value Alembic cannot "
             f"use ({first_line(err)}); fix it (truncate_slug_length is a number, "
-            "path_separator one of os, space, newline, ':' or ';')"
+            f"path_separator one of {', '.join(PATH_SEPARATORS)})"
         ) from err
 
 
