@@ -901,8 +901,7 @@ class PostgreSQL(ScriptDialect):
         # A DDL statement waiting for a lock queues every later writer behind it: better to
         # fail fast, and retry at a quieter moment, than to stall the application. ``scope``:
         # LOCAL for a script's transaction, SESSION for an online command's connection.
-        lock = self.literal(self.settings.get("lock_timeout", "5s"))
-        statement = self.literal(self.settings.get("statement_timeout", "15min"))
+        lock, statement = (self.literal(value) for value in self._timeout_settings)
         return [
             f"SET {scope} lock_timeout = {lock};",
             f"SET {scope} statement_timeout = {statement};",
@@ -912,9 +911,16 @@ class PostgreSQL(ScriptDialect):
         # SET LOCAL ended with the transaction: the same timeouts, for the session.
         return self.timeouts("SESSION")
 
+    @property
+    def _timeout_settings(self) -> tuple[str, str]:
+        """lock_timeout and statement_timeout, as the environment sets them or by default."""
+        return (
+            self.settings.get("lock_timeout", "5s"),
+            self.settings.get("statement_timeout", "15min"),
+        )
+
     def timeouts_in_words(self) -> str:
-        lock = self.settings.get("lock_timeout", "5s")
-        statement = self.settings.get("statement_timeout", "15min")
+        lock, statement = self._timeout_settings
         return (
             f"a lock is waited for {lock} at most (lock_timeout), a statement runs "
             f"{statement} at most (statement_timeout), steps outside the transaction included"
@@ -1168,8 +1174,13 @@ class MariaDB(ScriptDialect):
         "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"
     )
 
+    @property
+    def _lock_wait(self) -> int:
+        """lock_wait_timeout in seconds, as the environment sets it or by default."""
+        return int(self.settings.get("lock_wait_timeout", "10"))
+
     def preamble(self) -> list[str]:
-        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        wait = self._lock_wait
         return [
             *self.stops_psql(),
             "SET NAMES utf8mb4;",
@@ -1189,7 +1200,7 @@ class MariaDB(ScriptDialect):
         return ["DELIMITER //\n" + self._lock_block(message) + " //\nDELIMITER ;"]
 
     def _lock_block(self, message: str) -> str:
-        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        wait = self._lock_wait
         return (
             "BEGIN NOT ATOMIC\n"
             f"    IF GET_LOCK({self._lock_name}, {wait}) IS NOT TRUE THEN\n"
@@ -1219,11 +1230,11 @@ class MariaDB(ScriptDialect):
         return engine
 
     def timeouts_in_words(self) -> str:
-        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        wait = self._lock_wait
         return f"a lock is waited for {wait} s at most (lock_wait_timeout, for the session)"
 
     def online_session(self) -> list[str]:
-        wait = int(self.settings.get("lock_wait_timeout", "10"))
+        wait = self._lock_wait
         message = self.literal(
             "schemactl lock: another client is migrating this database; nothing was changed"
         )
