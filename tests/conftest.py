@@ -24,8 +24,8 @@ from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
 from tools.dialects import ScriptDialect, is_tool_table, script_dialect
-from tools.scratch import schema_of, scratch_database
-from tools.snapshot import Schema
+from tools.proof.scratch import schema_of, scratch_database
+from tools.proof.snapshot import Schema
 
 # Typer's CliRunner builds the click command from the app at every invoke (half the time of
 # an in-process command: the fuzz runs thousands); the app does not change, so once is enough.
@@ -183,7 +183,7 @@ def model_diff(url: URL, metadata: object = None) -> list[object]:
 def throwaway_database() -> Iterator[object]:
     """A factory: throwaway_database(dialect) -> Database, dropped after the test.
 
-    The databases are made the way schemactl makes its own (tools.scratch).
+    The databases are made the way schemactl makes its own (tools.proof.scratch).
     """
     with contextlib.ExitStack() as stack:
 

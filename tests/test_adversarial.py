@@ -14,9 +14,9 @@ import time
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from tools import release
 from tools.config import load_project
 from tools.dialects import script_dialect
+from tools.release import release
 
 from .conftest import DIALECTS, FIXTURE, apply_script
 

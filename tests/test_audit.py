@@ -20,8 +20,8 @@ from tests.conftest import DIALECTS, apply_script, schemactl, scratch_env
 from tests.test_lint import add_case
 from tools.config import load_project
 from tools.dialects import AUDIT_TABLE, FORMAT, TIMING_COLUMNS, script_dialect
-from tools.history import load_history, plan
-from tools.render import render_scripts
+from tools.history.load import load_history, plan
+from tools.scripts.render import render_scripts
 
 HEAD = "68cfa590ad28"
 SHORT, LONG = "5a1e00000001", "5a1e00000002"
@@ -210,7 +210,7 @@ def test_an_audit_table_of_the_first_layout_is_upgraded_in_place(repo_copy, data
     it, with their rows): the next script adds the timing columns (SQLite: the timing table),
     keeps every old row as it was, and writes timed rows; its rollback too."""
     from tools.dialects import _tables
-    from tools.scratch import scratch_config, upgrade
+    from tools.proof.scratch import scratch_config, upgrade
 
     monkeypatch.chdir(repo_copy)
     add_slow_revisions(repo_copy)

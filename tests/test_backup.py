@@ -115,7 +115,7 @@ def first_release_with_rows(repo: Path, db) -> dict[str, str]:
     """Release 0001 (to the current head) recorded, applied with the client, and filled with
     ROWS; returns the variables later schemactl runs need (URL, scratch server)."""
     from tests.conftest import scratch_env
-    from tools.scratch import run_statements
+    from tools.proof.scratch import run_statements
 
     env = {db.url_var: str_url(db), **scratch_env(db.dialect)}
     first = schemactl(repo, "release", "--env", db.env, "--to", HEAD, env=env)

@@ -493,7 +493,7 @@ def test_makemigrations_names_every_change_and_writes_server_defaults_portably(r
 
 
 def test_slugs_are_cut_between_words():
-    from tools.revisions import slugify
+    from tools.authoring.revisions import slugify
 
     assert slugify("Create invoice_reminders and add invoices.reminder_count") == (
         "create_invoice_reminders_and_add_invoices_reminder_count"

@@ -436,7 +436,7 @@ def test_stamp_sets_the_version_and_records_it(database):
 
 def test_the_lint_summary_says_what_stops_a_release():
     from tools.cli import lint_summary
-    from tools.lint import Finding
+    from tools.lint.engine import Finding
 
     def finding(severity: str, silenced: str | None = None) -> Finding:
         return Finding(
@@ -542,7 +542,7 @@ def test_a_sqlite_revision_that_fails_halfway_leaves_the_revision_before_it(repo
     once left behind, and the next upgrade died on 'duplicate column name'); the error is
     one line naming the revision's line; fixed, the upgrade goes on."""
     from tools.config import load_project
-    from tools.history import load_graph
+    from tools.history.load import load_graph
 
     from .conftest import schemactl
 

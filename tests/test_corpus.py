@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tools import release
 from tools.cli import app
 from tools.config import load_project
+from tools.core.errors import SchemactlError
 from tools.dialects import TOOL_TABLES
-from tools.errors import SchemactlError
-from tools.history import load_graph, load_history
+from tools.history.load import load_graph, load_history
+from tools.release import release
 
 from .conftest import (
     DIALECTS,

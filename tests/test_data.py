@@ -26,11 +26,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools import release, rows, scratch
 from tools.config import load_project
 from tools.dialects import script_dialect
-from tools.history import load_history
-from tools.stairway import stairway
+from tools.history.load import load_history
+from tools.proof import rows, scratch
+from tools.proof.stairway import stairway
+from tools.release import release
 
 from .conftest import DIALECTS, SCENARIOS, admin_url, apply_script, scenario_copy, schemactl
 
@@ -146,9 +147,9 @@ def test_a_rounding_is_linted_backed_up_and_said_in_the_review(tmp_path):
     assert finding["message"] == "rounds prices.amount from FLOAT to NUMERIC(12, 2)"
     upgrade = rendered(project_dir, "d002", "d003")
     assert "rounds column prices.amount -> schemactl_backup.rd003_prices_amount" in upgrade
-    from tools.history import plan
-    from tools.render import render_scripts
-    from tools.review import render_review
+    from tools.history.load import plan
+    from tools.release.review import render_review
+    from tools.scripts.render import render_scripts
 
     project = load_project(project_dir / "alembic.ini")
     history = load_history(project)

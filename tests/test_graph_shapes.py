@@ -21,10 +21,10 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from tools import release
 from tools.cli import app
 from tools.config import load_project
-from tools.history import load_history
+from tools.history.load import load_history
+from tools.release import release
 
 from .conftest import SCENARIOS, apply_script, assert_agrees_with_alembic
 

@@ -1,4 +1,4 @@
-"""The graph from revision headers (ast, cached: tools.headers) against the graph from
+"""The graph from revision headers (ast, cached: tools.history.headers) against the graph from
 importing every file (Alembic's way): the same on every scenario folder, cold and warm; the
 cache changes file by file; what is not literal is imported and reported once; status and
 graph import no revision file."""
@@ -13,9 +13,8 @@ import sys
 import pytest
 
 from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
-from tools import headers
 from tools.config import load_project
-from tools.history import graph_of, load_graph, load_scripts, script_directory
+from tools.history.load import graph_of, headers, load_graph, load_scripts, script_directory
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools import release
 from tools.config import Environment, load_project, redact
+from tools.core.errors import ConfigError
+from tools.core.text import comment
 from tools.dialects import UnsafeRevisionId, safe_revision
-from tools.errors import ConfigError
-from tools.text import comment
+from tools.release import release
 
 REVISION = """{doc!r}
 

@@ -315,9 +315,9 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
 
     from tools.config import load_project
     from tools.dialects import script_dialect
-    from tools.history import load_history, plan
-    from tools.lint import lint_range
-    from tools.manifest import read_manifest
+    from tools.history.load import load_history, plan
+    from tools.lint.engine import lint_range
+    from tools.scripts.manifest import read_manifest
 
     from .conftest import FIXTURE
 

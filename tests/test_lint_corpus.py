@@ -17,9 +17,8 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from tools import squawk
 from tools.cli import app
-from tools.lint import _SAME_AS
+from tools.lint.engine import _SAME_AS, squawk
 
 from .test_lint import add_case
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tools import files
 from tools.cli import app
+from tools.core import files
 
 from .conftest import FIXTURE
 
@@ -110,7 +110,7 @@ def test_release_check_flags_files_the_manifest_does_not_list(repo_copy):
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "device"])
 def test_a_path_that_is_no_regular_file_is_never_replaced(tmp_path, kind):
     """--out names a link, a pipe or a device: refused in one line, the path left as it was."""
-    from tools.files import OutputError, write_files
+    from tools.core.files import OutputError, write_files
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 from tools.dialects import FORMAT
-from tools.history import sha256_of
+from tools.history.load import sha256_of
 
 from .conftest import FIXTURE, SCENARIOS, apply_script, scenario_copy, schemactl
 
@@ -364,7 +364,7 @@ def test_create_index_concurrently_runs_outside_the_transaction(
 ):
     """CREATE INDEX CONCURRENTLY cannot run in a transaction block: the script commits
     before it and says so in its header, instead of failing at apply time."""
-    from tools import migrate
+    from tools.live import migrate
 
     add_revision(
         repo_copy,

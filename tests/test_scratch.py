@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from tools import scratch
 from tools.cli import app
 from tools.config import load_project
+from tools.core.errors import DatabaseError
 from tools.dialects import script_dialect
-from tools.errors import DatabaseError
-from tools.scratch import scratch_database
+from tools.proof import scratch
+from tools.proof.scratch import scratch_database
 
 from .conftest import DIALECTS, FIXTURE, SCENARIOS
 
@@ -101,7 +101,7 @@ def test_merge_refuses_what_is_not_a_set_of_heads():
 
 
 def test_stale_throwaway_names_are_those_of_killed_runs_an_hour_old():
-    from tools.scratch import stale
+    from tools.proof.scratch import stale
 
     now = calendar.timegm((2026, 12, 6, 12, 0, 0, 0, 0, 0))
     names = [

@@ -11,9 +11,10 @@ import hashlib
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from tools import migrate, release
 from tools.dialects import AUDIT_TABLE, TOOL_TABLES
-from tools.history import load_graph
+from tools.history.load import load_graph
+from tools.live import migrate
+from tools.release import release
 
 from .conftest import FIXTURE, apply_script, model_diff, schema_snapshot
 

@@ -360,7 +360,7 @@ def test_a_squash_refuses_what_it_cannot_carry(repo_copy):
 def _head(repo) -> str:
     """The head of the copied history (read, not pinned)."""
     from tools.config import load_project
-    from tools.history import load_graph
+    from tools.history.load import load_graph
 
     (head,) = load_graph(load_project(repo / "alembic.ini").alembic_config()).heads
     return head

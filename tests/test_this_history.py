@@ -16,9 +16,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from tools import migrate
 from tools.config import Project, load_project
-from tools.history import load_graph
+from tools.history.load import load_graph
+from tools.live import migrate
 
 from .conftest import REPO
 

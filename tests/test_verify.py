@@ -7,9 +7,9 @@ import json
 from sqlalchemy import create_engine, pool, text
 from typer.testing import CliRunner
 
-from tools import release
 from tools.cli import app
 from tools.config import load_project
+from tools.release import release
 
 from .conftest import FIXTURE, apply_script
 

@@ -35,7 +35,7 @@ def run(repo, *args: str, env: dict[str, str] | None = None, ok: bool = True):
 
 def heads(repo) -> list[str]:
     from tools.config import load_project
-    from tools.history import load_graph
+    from tools.history.load import load_graph
 
     return list(load_graph(load_project(repo / "alembic.ini").alembic_config()).heads)
 

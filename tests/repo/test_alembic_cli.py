@@ -23,7 +23,7 @@ def alembic(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def _graph():
     from tools.config import load_project
-    from tools.history import load_graph
+    from tools.history.load import load_graph
 
     return load_graph(load_project(REPO / "alembic.ini").alembic_config())
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase
 import example_app
 import schema
 from tests.conftest import REPO, model_diff, schemactl
-from tools.errors import MissingDatabaseUrl
+from tools.core.errors import MissingDatabaseUrl
 
 APP_DIALECTS = [
     pytest.param("sqlite", id="sqlite"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tools.history import load_graph
+from tools.history.load import load_graph
 
 FILE_NAME = re.compile(r"^(\d{4})_([0-9a-f]{12})_([a-z0-9_]+)\.py$")
 

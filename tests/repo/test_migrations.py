@@ -7,10 +7,10 @@ from alembic import command
 from sqlalchemy import text
 
 from tests.conftest import DIALECTS, admin_url, model_diff
-from tools import migrate
 from tools.dialects import script_dialect
-from tools.history import load_graph, load_history
-from tools.stairway import stairway
+from tools.history.load import load_graph, load_history
+from tools.live import migrate
+from tools.proof.stairway import stairway
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tools.graph import Graph, Header, build_graph
-from tools.history import History
+from tools.history.graph import Graph, Header, build_graph
+from tools.history.load import History
 
 
 def header(

@@ -10,11 +10,11 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 # Module -> the only tools modules it may import: the foundations depend on nothing above them.
 FOUNDATIONS = {
-    "tools.errors": set(),
-    "tools.text": set(),
-    "tools.dialects": {"tools.errors"},
-    "tools.config": {"tools.dialects", "tools.errors"},
-    "tools.graph": {"tools.errors", "tools.text"},
+    "tools.core.errors": set(),
+    "tools.core.text": set(),
+    "tools.dialects": {"tools.core.errors"},
+    "tools.config": {"tools.dialects", "tools.core.errors"},
+    "tools.history.graph": {"tools.core.errors", "tools.core.text"},
 }
 DIALECT_NAMES = re.compile(
     r"^(postgres|postgresql|mariadb|mysql|sqlite|sqlite3|psql|psycopg|pymysql|pysqlite)$", re.I

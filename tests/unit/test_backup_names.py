@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tools.backup import backup_name, revision_of
 from tools.dialects import script_dialect
+from tools.scripts.backup_plan import backup_name, revision_of
 
 
 def test_backup_names_are_plain_short_and_distinct():
@@ -32,7 +32,7 @@ def test_a_dump_command_keeps_a_hostile_table_name_one_word(name):
 
 
 def test_a_column_and_a_table_that_would_share_a_name_each_get_their_own():
-    from tools.backup import COLUMN, TABLE, Backup, _distinct_names
+    from tools.scripts.backup_plan import COLUMN, TABLE, Backup, _distinct_names
 
     column = Backup("d007", COLUMN, "users", "phone", "drops column users.phone", ("id",),
                     backup_name("d007", "users", "phone"))  # fmt: skip
@@ -46,8 +46,8 @@ def test_a_column_and_a_table_that_would_share_a_name_each_get_their_own():
 
 
 def test_a_rollback_restores_parents_before_the_children_that_refer_to_them():
-    from tools.backup import COLUMN, TABLE, Backup, _restore_order
-    from tools.shapes import Shapes, TableShape
+    from tools.scripts.backup_plan import COLUMN, TABLE, Backup, _restore_order
+    from tools.scripts.shapes import Shapes, TableShape
 
     child = Backup("d004", COLUMN, "products", "tax_rate_id", "", ("id",), "a")
     parent = Backup("d004", TABLE, "tax_rates", None, "", ("id",), "b")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tools.config import Environment, load_project, redact
-from tools.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
+from tools.core.errors import ConfigError, MissingDatabaseUrl, UnknownEnvironment
 
 SECRET = "s3cr%t@pa:ss"
 ENCODED = "s3cr%25t%40pa%3Ass"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.capture import Operation
-from tools.conflicts import Touch, _orders, order_differences, overlapping, touches
-from tools.snapshot import Column, Schema, Table
+from tools.authoring.conflicts import Touch, _orders, order_differences, overlapping, touches
+from tools.proof.snapshot import Column, Schema, Table
+from tools.scripts.capture import Operation
 
 from .helpers import graph_of, header
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from tools.contents import Contents, TableRows, compare_contents, without
+from tools.proof.contents import Contents, TableRows, compare_contents, without
 
 COLUMNS = ("amount", "id", "name")
 

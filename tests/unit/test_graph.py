@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.graph import HistoryError, mermaid, text_tree
+from tools.history.graph import HistoryError, mermaid, text_tree
 
 from .helpers import graph_of, header
 

@@ -9,8 +9,8 @@ import pytest
 from alembic.script.revision import Revision as AlembicRevision
 from alembic.script.revision import RevisionMap
 
-from tools.graph import Graph, Header, text_tree
-from tools.history import History, plan
+from tools.history.graph import Graph, Header, text_tree
+from tools.history.load import History, plan
 
 from .helpers import graph_of, header
 
@@ -148,7 +148,7 @@ def test_depends_on_orders_without_joining():
 
 
 def test_an_unknown_dependency_is_refused():
-    from tools.graph import HistoryError
+    from tools.history.graph import HistoryError
 
     with pytest.raises(HistoryError, match=r"depends_on 'nope' in b\.py \(b\) names no revision"):
         graph_of(header("a"), header("b", "a", depends_on=("nope",)))

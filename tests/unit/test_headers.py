@@ -1,4 +1,4 @@
-"""Revision headers read with ast (tools.headers.literal_header): what is literal is read as
+"""Revision headers read with ast (tools.history.headers.literal_header): what is literal is read as
 importing the file would give it; anything that could make the two differ is not literal."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-from tools.graph import Header
-from tools.headers import literal_header
-from tools.history import header_of
+from tools.history.graph import Header
+from tools.history.headers import literal_header
+from tools.history.load import header_of
 
 TEMPLATE = '''\
 """Add users.phone
@@ -44,7 +44,7 @@ def downgrade() -> None:
 
 def imported(source: str, path: str = "/x/r.py") -> Header:
     """The header importing the source gives: Alembic's Script of the module, read by the
-    import path's own code (tools.history.header_of)."""
+    import path's own code (tools.history.load.header_of)."""
     from alembic.script.base import Script
 
     module = types.ModuleType("r")

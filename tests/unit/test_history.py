@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.history import (
+from tools.history.load import (
     NothingToRender,
     OverlappingHeads,
     UnknownRevision,
@@ -64,7 +64,7 @@ def test_names_resolve_as_alembic_resolves_them(spec, expected):
 
 @pytest.mark.parametrize("spec", ["", " ", "@", "payments@", "@head", "bbb2,,ccc1"])
 def test_a_name_with_nothing_in_it_is_refused(spec):
-    from tools.errors import RevisionError
+    from tools.core.errors import RevisionError
 
     with pytest.raises(RevisionError, match="empty revision name"):
         resolve_heads(two_features(), spec)
@@ -133,7 +133,7 @@ def test_a_set_of_heads_may_not_name_a_revision_and_one_built_on_it():
 
 def test_counting_back_through_a_merge_names_the_revisions_to_use():
     """A count back from ddd2 crosses the merge ddd1 at its second step."""
-    from tools.migrate import AmbiguousDowngrade, check_steps_back
+    from tools.live.migrate import AmbiguousDowngrade, check_steps_back
 
     graph = two_features().graph
     check_steps_back(graph, ("ddd2",), "-1")

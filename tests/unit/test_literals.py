@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tools.dialects import UnwritableValue, script_dialect
-from tools.literals import RawNul, offline_dialect, restore
+from tools.scripts.literals import RawNul, offline_dialect, restore
 
 
 def compiled(name: str, statement: object, driver: str = "") -> str:

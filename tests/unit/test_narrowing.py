@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from tools.lint import _rewrites
-from tools.narrowing import loss, narrows
+from tools.lint.engine import _rewrites
+from tools.scripts.narrowing import loss, narrows
 
 
 def change(old, new):

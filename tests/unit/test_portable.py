@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from tools.directives import portable
-from tools.prove import statement_at, step_at
-from tools.shapes import Shapes
+from tools.authoring.directives import portable
+from tools.proof.prove import statement_at, step_at
+from tools.scripts.shapes import Shapes
 
 
 def create_reminders() -> ops.CreateTableOp:

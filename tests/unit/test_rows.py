@@ -8,7 +8,7 @@ import decimal
 
 import sqlalchemy as sa
 
-from tools.rows import HOSTILE, RowMaker, fill_order
+from tools.proof.rows import HOSTILE, RowMaker, fill_order
 
 
 def tables() -> dict[str, sa.Table]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.snapshot import Column, ForeignKey, Index, Schema, Table, Unique, compare
+from tools.proof.snapshot import Column, ForeignKey, Index, Schema, Table, Unique, compare
 
 
 def invoices(**changes: object) -> Table:

@@ -4,7 +4,7 @@ does itself left out. (squawk is one of schemactl's dependencies: a real binary,
 
 from __future__ import annotations
 
-from tools import squawk
+from tools.lint import squawk
 
 STATEMENTS = [
     "ALTER TABLE users ADD COLUMN tier integer NOT NULL",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.statements import transaction_control
+from tools.scripts.statements import transaction_control
 
 
 @pytest.mark.parametrize(

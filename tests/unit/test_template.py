@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.render import DEFAULT_TEMPLATE
-from tools.text import comment, inline
+from tools.core.text import comment, inline
+from tools.scripts.render import DEFAULT_TEMPLATE
 
 # The expressions written as they are: SQL from the dialect and from the revisions.
 SQL = {"line", "dialect.guard(script.expected)", "statement", "step.audit"}

@@ -19,11 +19,10 @@ from alembic import context
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
-from tools import models
-from tools.config import project_from_alembic_config
+from tools.authoring.directives import render_item
+from tools.config import models, project_from_alembic_config
+from tools.core.errors import SchemactlError
 from tools.dialects import is_tool_table
-from tools.directives import render_item
-from tools.errors import SchemactlError
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData

@@ -1,0 +1,2 @@
+"""Writing revision files: branches, autogenerate made portable, SQLite table rebuilds, merges
+after a conflict analysis, and squash."""

@@ -1,0 +1,388 @@
+"""Revision headers read without running the files, and kept in a cache between runs.
+
+What the graph needs of a revision file (revision, down_revision, branch_labels,
+depends_on, the docstring's first paragraph) is read with ``ast``: nothing in the file runs,
+so none of what it imports is imported. A file whose header is not literal (an id built by an
+expression, a name imported from elsewhere, anything that rebinds a header name) is imported
+as Alembic imports it, and reported once. The files are found as Alembic finds them (its own
+listing of the version locations), so both see the same history.
+
+The headers are cached in ``.schemactl_cache/`` beside the project's ini (ignored by git
+through its own ``.gitignore``, as pytest's and ruff's caches are), keyed by each file's path
+and the sha256 of its content: an edited, added or removed file changes just its entry. A
+cache that cannot be read (corrupt, another format, another tool's) is rebuilt, and one that
+cannot be written is done without; neither is an error.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.history.graph import Header, HistoryError, as_tuple
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+CACHE_DIR = ".schemactl_cache"
+# Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
+CACHE_FORMAT = 2
+_IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
+
+NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+# The names whose binding a literal header must own, and the names whose use can rebind a
+# module's globals behind an assignment's back.
+_WATCHED = frozenset({*NAMES, "__doc__"})
+_DYNAMIC = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__import__"})
+
+
+@dataclass(frozen=True)
+class Headers:
+    """The headers of a history's files, and the files read by importing them."""
+
+    headers: tuple[Header, ...]
+    # Files whose header is not literal, imported to read it.
+    imported: tuple[Path, ...] = ()
+    # Of those, the ones not reported before (new, or changed since).
+    newly_imported: tuple[Path, ...] = ()
+
+
+def literal_header(source: bytes, path: str) -> Header | None:
+    """The header of a revision file's source, read without running it; None when it is not
+    literal (the file must then be imported to know it)."""
+    try:
+        tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # importing it reports the error as Alembic would
+    values: dict[str, Any] = {}
+    for node in tree.body:
+        found = _assignment(node)
+        if found is None:
+            continue
+        name, value = found
+        if name in values:
+            return None  # assigned twice: the last one wins at run time; let it run
+        try:
+            values[name] = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+    if "revision" not in values or "down_revision" not in values:
+        return None
+    if not isinstance(values["revision"], str) or not all(
+        _ids(values.get(name)) for name in NAMES[1:]
+    ):
+        return None
+    if _rebound(tree, len(values), source) or not _alembic_accepts(values):
+        return None
+    doc = ast.get_docstring(tree, clean=False)
+    return Header(
+        revision=values["revision"],
+        down_revision=as_tuple(values["down_revision"]),
+        branch_labels=as_tuple(values.get("branch_labels")),
+        message=message_of(doc),
+        path=path,
+        depends_on=as_tuple(values.get("depends_on")),
+    )
+
+
+def _alembic_accepts(values: dict[str, Any]) -> bool:
+    """Whether Alembic takes these as a revision (no self-loop, no '-', '@', '+' or ':' in
+    the id, ...): a file it refuses is imported, so the error is Alembic's own."""
+    from alembic.script.revision import Revision, RevisionError
+
+    try:
+        Revision(
+            values["revision"],
+            values["down_revision"],
+            dependencies=values.get("depends_on"),
+            branch_labels=values.get("branch_labels"),
+        )
+    except RevisionError:
+        return False
+    return True
+
+
+def message_of(doc: str | None) -> str:
+    """A revision's message from its docstring, as Alembic's ``Script.doc`` gives it."""
+    longdoc = doc.strip() if doc else ""
+    return re.split("\n\n", longdoc)[0].strip()
+
+
+def _assignment(node: ast.stmt) -> tuple[str, ast.expr] | None:
+    """``NAME = value`` or ``NAME: type = value`` at module level, NAME a header name."""
+    if (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in NAMES
+    ):
+        return node.targets[0].id, node.value
+    if (
+        isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id in NAMES
+        and node.value is not None
+    ):
+        return node.target.id, node.value
+    return None
+
+
+def _ids(value: object) -> bool:
+    """None, a string, or a tuple or list of strings: what Alembic's header fields take."""
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
+
+
+# Text that can bind a name from inside an expression (a walrus, a call that writes
+# globals): where a file holds none of it, only its statements need a look.
+_RISKY = re.compile(rb":=|\b(?:globals|vars|locals|exec|eval|setattr|__import__|__dict__|match)\b")
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _rebound(tree: ast.Module, assignments: int, source: bytes) -> bool:
+    """Whether anything but the ``assignments`` top-level literal assignments could bind a
+    header name (or the docstring): another assignment, an import, a def, a global
+    statement, a walrus, a match pattern, or a call that writes globals."""
+    stores = 0
+    statements: list[ast.AST] = list(tree.body)
+    while statements:
+        node = statements.pop()
+        found = _binds(node)
+        if found is None:
+            return True
+        stores += found
+        for name in _BODIES:
+            statements.extend(getattr(node, name, ()))
+    # Only a file whose text holds a walrus, a globals-writing name or `match` can bind
+    # from inside an expression or a pattern: just those are walked node by node.
+    return stores != assignments or bool(_RISKY.search(source) and _expression_binds(tree))
+
+
+def _binds(node: ast.AST) -> int | None:
+    """How many times a statement binds a watched name as a plain name; None when it binds
+    one otherwise (an import, a def, a global statement, an attribute)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        names = {a.asname or a.name for a in node.names}
+        return None if _WATCHED & names or "*" in names else 0
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        return None if _WATCHED.intersection(node.names) else 0
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler):
+        return None if node.name in _WATCHED else 0
+    if isinstance(node, ast.Assign | ast.Delete):
+        targets: list[ast.expr] = list(node.targets)
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+        targets = [node.target]
+    elif isinstance(node, ast.With | ast.AsyncWith):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    else:
+        return 0
+    stores = 0
+    for target in targets:
+        for part in ast.walk(target):
+            if isinstance(part, ast.Name) and part.id in _WATCHED:
+                stores += 1
+            elif isinstance(part, ast.Attribute) and part.attr in _WATCHED:
+                return None
+    return stores
+
+
+def _expression_binds(tree: ast.Module) -> bool:
+    """Whether an expression or a match pattern could bind a header name: a walrus, a
+    pattern capture, or a name that writes globals (globals(), exec, setattr, __dict__)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            return True
+        if isinstance(node, ast.NamedExpr) and node.target.id in _WATCHED:
+            return True
+        if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name in _WATCHED:
+            return True
+        if isinstance(node, ast.MatchMapping) and node.rest in _WATCHED:
+            return True
+    return False
+
+
+# -- the files, as Alembic lists them -------------------------------------------------------
+
+
+def revision_files(scripts: ScriptDirectory) -> Iterator[str]:
+    """Every revision file of the history, resolved, in Alembic's order (its listing of the
+    version locations, and its file name filter). Plain folders are listed with os.scandir:
+    the same files in the same order, without a Path object per file."""
+    from alembic import util
+    from alembic.script.base import Script, _only_source_rev_file
+
+    seen: set[str] = set()
+    for location in scripts._version_locations:
+        if not location.exists():
+            continue
+        if scripts.recursive_version_locations:
+            paths = [os.path.realpath(path) for path in Script._list_py_dir(scripts, location)]
+        else:
+            with os.scandir(location) as found:
+                listed = sorted((e.name, e.is_symlink()) for e in found if not e.is_dir())
+            folder = os.path.realpath(location)
+            paths = [
+                _resolved(os.path.join(folder, name)) if link else os.path.join(folder, name)
+                for name, link in listed
+            ]
+        for real in paths:
+            if real in seen:
+                util.warn(
+                    f"File {real} loaded twice! ignoring. Please ensure version_locations "
+                    "is unique."
+                )
+                continue
+            seen.add(real)
+            if _only_source_rev_file.match(os.path.basename(real)):
+                yield real
+
+
+# -- reading, with the cache ------------------------------------------------------------------
+
+
+def read(
+    scripts: ScriptDirectory, root: Path, name: str, imported: Callable[[str], Header]
+) -> Headers | None:
+    """The headers of every revision file, from the cache where a file is unchanged, else
+    from its source (or, not literal, by importing it). ``root`` is the project's folder,
+    ``name`` the database (one cache each). None for a history Alembic loads from compiled
+    files only (``sourceless``): the caller imports it. ``imported`` gives the header of a
+    file that is not literal, by importing it.
+
+    Every file is read and hashed each time (a few milliseconds for hundreds of files): its
+    size and mtime cannot be trusted, an edit of the same size with its mtime put back
+    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again."""
+    if scripts.sourceless:
+        return None
+    # One file per database: entries are keyed by path, so other version locations (a
+    # release's history rebuilt elsewhere) replace the entries rather than add a file.
+    key = hashlib.sha256(name.encode()).hexdigest()[:16]
+    cache_file = root / CACHE_DIR / f"headers-{key}.json"
+    cached = _load(cache_file)
+    entries: dict[str, dict[str, Any]] = {}
+    headers: list[Header] = []
+    by_import: list[Path] = []
+    newly: list[Path] = []
+    for where in revision_files(scripts):
+        source = _source(where)
+        digest = hashlib.sha256(source).hexdigest()
+        entry = cached.get(where)
+        if entry is None or entry["sha256"] != digest:
+            header = literal_header(source, where)
+            entry = {"header": _dump(header) if header else None, "sha256": digest}
+            if header is None:
+                newly.append(Path(where))
+        entries[where] = entry
+        header = _undump(entry["header"], where) if entry["header"] is not None else None
+        if header is None:
+            header = imported(where)
+            by_import.append(Path(where))
+        headers.append(header)
+    if entries != cached:
+        _save(cache_file, entries)
+    return Headers(tuple(headers), tuple(by_import), tuple(newly))
+
+
+def _resolved(link: str) -> str:
+    """Where a symlink in a version location points; one that points at nothing is a
+    HistoryError naming the link (Alembic would fail on it with a traceback)."""
+    real = os.path.realpath(link)
+    if not os.path.exists(real) and _only_revision_name(link):
+        raise HistoryError(
+            f"{link} is a symlink to {real}, which does not exist; fix the link or remove it"
+        )
+    return real
+
+
+def _only_revision_name(path: str) -> bool:
+    from alembic.script.base import _only_source_rev_file
+
+    return bool(_only_source_rev_file.match(os.path.basename(path)))
+
+
+def _source(where: str) -> bytes:
+    """A revision file's bytes; one that cannot be read (gone since it was listed, no
+    permission, a folder named like a revision) is a HistoryError naming it."""
+    try:
+        with open(where, "rb") as stream:
+            return stream.read()
+    except OSError as err:
+        why = (err.strerror or type(err).__name__).lower()
+        raise HistoryError(
+            f"revision file {where} cannot be read ({why}); fix or remove it"
+        ) from err
+
+
+def _dump(header: Header) -> dict[str, Any]:
+    return {
+        "revision": header.revision,
+        "down_revision": list(header.down_revision),
+        "branch_labels": list(header.branch_labels),
+        "depends_on": list(header.depends_on),
+        "message": header.message,
+    }
+
+
+def _undump(data: dict[str, Any], path: str) -> Header:
+    return Header(
+        revision=data["revision"],
+        down_revision=tuple(data["down_revision"]),
+        branch_labels=tuple(data["branch_labels"]),
+        message=data["message"],
+        path=path,
+        depends_on=tuple(data["depends_on"]),
+    )
+
+
+def _load(cache_file: Path) -> dict[str, dict[str, Any]]:
+    """The cached entries; nothing when the cache is missing, corrupt or not ours."""
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        if data.get("schemactl_headers") != CACHE_FORMAT:
+            return {}
+        entries = data["entries"]
+        for entry in entries.values():
+            if not isinstance(entry["sha256"], str):
+                return {}
+            header = entry["header"]
+            if header is not None and not _well_formed(header):
+                return {}
+        return dict(entries)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _well_formed(header: dict[str, Any]) -> bool:
+    return (
+        isinstance(header["revision"], str)
+        and isinstance(header["message"], str)
+        and all(
+            isinstance(header[key], list) and all(isinstance(v, str) for v in header[key])
+            for key in ("down_revision", "branch_labels", "depends_on")
+        )
+    )
+
+
+def _save(cache_file: Path, entries: dict[str, dict[str, Any]]) -> None:
+    """Write the cache whole (atomically); a folder that cannot be written goes without."""
+    from tools.core.files import OutputError, write_files
+
+    data = {"schemactl_headers": CACHE_FORMAT, "entries": entries}
+    text = json.dumps(data, sort_keys=True)
+    try:
+        folder = cache_file.parent
+        if not (folder / ".gitignore").exists():
+            write_files(folder, {".gitignore": _IGNORE_ALL})
+        write_files(folder, {cache_file.name: text})
+    except (OutputError, OSError):
+        pass

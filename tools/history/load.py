@@ -1,0 +1,508 @@
+"""The history on disk: load the revision files, resolve the names users give, plan ranges.
+
+Loading goes through Alembic's ScriptDirectory, so a project's own file layout, version
+locations and revision templates all count; the graph itself (tools.history.graph) is pure. Every
+name a user types (a revision, a prefix, a branch label, 'label@head', 'heads', 'base') is
+resolved by one lookup with one error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tools.config import PATH_SEPARATORS
+from tools.core.errors import RevisionError, first_line, raised_at
+from tools.history.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
+from tools.history.steps import stamp_steps
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+    from alembic.script.revision import RevisionMap
+
+    from tools.config import Project
+
+
+class UnknownRevision(RevisionError):
+    """A name that is no revision, prefix or branch label of the history."""
+
+    def __init__(self, name: str, reason: str | None = None) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"{reason}; run `schemactl status` to see the revisions and branch labels"
+            if reason
+            else f"no revision or branch label {name!r}; run `schemactl status` to see them"
+        )
+
+
+class NothingToRender(RevisionError):
+    """A range whose start already contains its target."""
+
+    def __init__(self, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> None:
+        self.start = tuple(start)
+        self.target = tuple(target)
+        super().__init__(
+            f"nothing to render: a database at {','.join(sorted(start)) or 'base'} already "
+            f"has {','.join(sorted(target)) or 'base'}; choose a later --to"
+        )
+
+
+class OverlappingHeads(RevisionError):
+    """A set of heads that names a revision together with one built on it."""
+
+    def __init__(self, option: str, inner: Sequence[RevisionId]) -> None:
+        self.option = option
+        self.inner = tuple(inner)
+        super().__init__(
+            f"{option} names {', '.join(inner)} together with a later revision on the same "
+            "line; a database sits on heads only, so name just the later one"
+        )
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def script_directory(cfg: Config) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(cfg)
+    except CommandError as err:
+        raise HistoryError(f"{err}; check script_location in the Alembic config") from err
+    except ValueError as err:  # a value Alembic reads as a number or a choice
+        raise HistoryError(
+            f"[{cfg.config_ini_section}] of the Alembic config holds a value Alembic cannot "
+            f"use ({first_line(err)}); fix it (truncate_slug_length is a number, "
+            f"path_separator one of {', '.join(PATH_SEPARATORS)})"
+        ) from err
+
+
+def load_scripts(scripts: ScriptDirectory) -> list[Script]:
+    """Every revision file, loaded by Alembic (the graph checks them: ids, parents, cycles).
+
+    Alembic's revision map is not built here: building it spreads every branch label over
+    every related revision, which grows with labels x revisions (on a 10,000-revision
+    history, half of all the time spent). Its file loader is used directly, and the graph
+    does its own checking; the public map stays as the fallback.
+    """
+    with loading_errors():
+        load = getattr(scripts, "_load_revisions", None)
+        found: list[Script] = list(load()) if load is not None else _from_map(scripts)
+    return found
+
+
+@contextmanager
+def loading_errors() -> Iterator[None]:
+    """What importing revision files raised, as one HistoryError naming the file (what they
+    print goes to stderr)."""
+    from tools.core.text import printed_to_stderr
+
+    try:
+        with printed_to_stderr():
+            yield
+    except SyntaxError as err:
+        where = f"{Path(err.filename or '?').name}, line {err.lineno}"
+        raise HistoryError(
+            f"revision file {where} is not valid Python ({err.msg}); fix or remove it"
+        ) from err
+    except HistoryError:
+        raise
+    except Exception as err:  # revision files are project code: report what they raised
+        raise HistoryError(
+            f"a revision file failed to load{_where(err)} ({type(err).__name__}: "
+            f"{first_line(err)}); fix or remove it"
+        ) from err
+
+
+def _where(err: BaseException) -> str:
+    """ " in FILE, line N" where a revision file raised, if it can be told."""
+    at = raised_at(err)
+    return f" in {at[0]}, line {at[1]}" if at else ""
+
+
+def _from_map(scripts: ScriptDirectory) -> list[Script]:
+    from alembic.script.revision import RevisionError as AlembicRevisionError
+    from alembic.util import CommandError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Revision .* is not present")
+            return list(scripts.walk_revisions("base", "heads"))
+    except UserWarning as err:
+        raise HistoryError(
+            f"{' '.join(str(err).split())}; fix that down_revision or restore the missing file"
+        ) from err
+    except (AlembicRevisionError, CommandError) as err:
+        raise HistoryError(
+            f"the revision history is broken: {err}; fix the revision files"
+        ) from err
+
+
+def header_of(script: Script) -> Header:
+    from tools.dialects import safe_revision
+
+    # A revision id reaches SQL and file names: refuse one that is not plain (a trailing
+    # newline, a quote) before anything is drawn or rendered from it.
+    safe_revision(script.revision)
+    return Header(
+        revision=script.revision,
+        down_revision=_names(script, "down_revision", script.down_revision),
+        branch_labels=_names(
+            script, "branch_labels", getattr(script.module, "branch_labels", None)
+        ),
+        message=(script.doc or "").strip(),
+        path=script.path,
+        depends_on=_names(script, "depends_on", getattr(script.module, "depends_on", None)),
+    )
+
+
+def _names(script: Script, field: str, value: object) -> tuple[str, ...]:
+    """A header field Alembic takes as a string, a sequence of strings or None."""
+    if value is None or isinstance(value, str):
+        return as_tuple(value)
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise HistoryError(
+        f"{Path(script.path).name}: {field} = {value!r:.40} is neither a string, a tuple of "
+        "strings nor None; fix the revision file"
+    )
+
+
+def graph_of(loaded: list[Script]) -> Graph:
+    return build_graph(header_of(script) for script in loaded)
+
+
+def load_graph(cfg: Config) -> Graph:
+    """The graph of every revision file the Alembic config names, from the files' headers
+    (read without running them, cached: tools.history.headers); a file whose header is not literal
+    is imported."""
+    return _read_graph(script_directory(cfg), cfg)
+
+
+def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
+    import logging
+
+    from tools.dialects import safe_revision
+    from tools.history import headers
+
+    def imported(path: str) -> Header:
+        """The header of a file that must run to be known: imported as Alembic does."""
+        from alembic.script.base import Script
+
+        with loading_errors():
+            script = Script._from_path(scripts, path)
+        if script is None:  # pragma: no cover - the listing filtered such names out
+            raise HistoryError(f"{path} is not a revision file")
+        return header_of(script)
+
+    root = Path(str(cfg.config_file_name)).parent
+    found = headers.read(scripts, root, cfg.config_ini_section, imported)
+    if found is None:  # compiled files only: imported, as Alembic does
+        return graph_of(load_scripts(scripts))
+    if found.newly_imported:
+        names = ", ".join(path.name for path in found.newly_imported)
+        logging.getLogger("schemactl").warning(
+            "%d revision file(s) read by importing them (their header is not literal strings): %s",
+            len(found.newly_imported),
+            names,
+        )
+    for header in found.headers:
+        # A revision id reaches SQL and file names: refuse one that is not plain.
+        safe_revision(header.revision)
+    return build_graph(found.headers)
+
+
+@dataclass(frozen=True)
+class History:
+    """The revision files, loaded once: Alembic's view (for the code) and ours (the graph)."""
+
+    graph: Graph
+    scripts: ScriptDirectory | None = field(default=None, repr=False)
+    loaded: dict[RevisionId, Any] = field(default_factory=dict, repr=False)  # id -> Script
+    project: Project | None = field(default=None, repr=False)
+    # Whether every file was imported (load_history); False: read from headers, each module
+    # imported when asked for (read_history).
+    complete: bool = True
+
+    def module(self, revision: RevisionId) -> Any:
+        """A revision's module; a history read from headers imports it now, and just it."""
+        if revision not in self.loaded:
+            if self.scripts is None:
+                raise KeyError(revision)
+            from alembic.script.base import Script
+
+            with loading_errors():
+                script = Script._from_path(self.scripts, self.graph[revision].path)
+            self.loaded[revision] = script
+        return self.loaded[revision].module
+
+    def find(self, name: str) -> tuple[RevisionId, ...]:
+        """The revisions one name stands for, in apply order.
+
+        'base', 'heads', 'head' (when there is one) and full ids come from the graph; the
+        rest (prefixes, branch labels, 'label@head', relative forms) from Alembic's revision
+        map, so they mean exactly what they mean to Alembic. The map is built only then.
+        """
+        from alembic.script.revision import RevisionError as AlembicRevisionError
+
+        graph = self.graph
+        if name == "base":
+            return ()
+        if name == "heads" or (name == "head" and len(graph.heads) == 1):
+            return graph.heads
+        if name in graph.revisions:
+            return (name,)
+        try:
+            revisions = self._revision_map.get_revisions(name)
+        except AlembicRevisionError as err:
+            raise UnknownRevision(name, str(err)) from err
+        if not revisions:
+            raise UnknownRevision(name)
+        found = {r.revision for r in revisions if r is not None and not isinstance(r, str)}
+        return tuple(r for r in graph.order if r in found)
+
+    @cached_property
+    def _revision_map(self) -> RevisionMap:
+        if self.scripts is not None and self.complete:
+            return self.scripts.revision_map
+        return revision_map(self.graph)  # in memory: nothing more is imported
+
+
+def revision_map(graph: Graph) -> RevisionMap:
+    """Alembic's revision map of a graph, built in memory (no files)."""
+    from alembic.script.revision import Revision as AlembicRevision
+    from alembic.script.revision import RevisionMap
+
+    def revisions() -> list[AlembicRevision]:
+        return [
+            AlembicRevision(
+                rev,
+                graph[rev].parents or None,
+                dependencies=graph[rev].dependencies or None,
+                branch_labels=graph[rev].labels or None,
+            )
+            for rev in graph.order
+        ]
+
+    return RevisionMap(revisions)
+
+
+def read_history(project: Project) -> History:
+    """The history from the files' headers (tools.history.headers), no file imported: what status,
+    graph, name resolution and planning need. A revision's module is imported when it is
+    asked for, and just it: a command imports exactly the files it runs."""
+    cfg = project.alembic_config()
+    scripts = script_directory(cfg)
+    return History(_read_graph(scripts, cfg), scripts, {}, project, complete=False)
+
+
+def load_history(project: Project, *, every_file: bool = False) -> History:
+    """The history, its modules imported as they are run (read_history); ``every_file``:
+    every revision file imported now, as Alembic loads them (the CI gate checks them all)."""
+    if not every_file:
+        return read_history(project)
+    scripts = script_directory(project.alembic_config())
+    loaded = load_scripts(scripts)
+    return History(
+        graph_of(loaded), scripts, {script.revision: script for script in loaded}, project
+    )
+
+
+# The line a squashing revision carries: a later squash may archive it, and the history as
+# releases saw it must then take the originals, not it.
+SQUASH_MARKER = "# schemactl squash: this revision replaces every revision from base to {rev}"
+
+
+def released_project(project: Project) -> Project:
+    """The project as its releases were rendered from: where a squash replaced revisions up
+    to REV by one, the replaced files back in REV's place, so recorded releases render (and
+    prove) byte for byte. The project itself when nothing was squashed."""
+    import atexit
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    squashes = _squashes(project)
+    if not squashes or project.version_locations is not None:
+        return project
+    current = load_history(project)
+    folder = Path(tempfile.mkdtemp(prefix="schemactl-released-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    squashing = {p.name for p in squashes}
+    for rev in current.graph.order:
+        if rev not in squashing:
+            shutil.copy2(current.graph[rev].path, folder)
+    marker = SQUASH_MARKER.split("{", 1)[0]
+    for squash in squashes:
+        for path in squash.glob("*.py"):
+            if marker not in path.read_text(encoding="utf-8", errors="replace"):
+                shutil.copy2(path, folder)
+    return replace(project, version_locations=str(folder))
+
+
+def _squashes(project: Project) -> list[Path]:
+    """The archive folders of this database's squashes (the first database's archive also
+    holds the other databases' archives, which are theirs)."""
+    archive = project.squash_archive
+    if not archive.is_dir():
+        return []
+    others = set(project.databases) - {project.database} if project.default_database else set()
+    return sorted(p for p in archive.iterdir() if p.is_dir() and p.name not in others)
+
+
+def squashed_into(project: Project, revisions: Sequence[RevisionId]) -> RevisionId | None:
+    """The revision a squash replaced one of ``revisions`` with (its archive's name), if any."""
+    assigned = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+    for squash in _squashes(project):
+        for path in squash.glob("*.py"):
+            found = assigned.search(path.read_text(encoding="utf-8", errors="replace"))
+            if found and found.group(1) in revisions:
+                return squash.name
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- names --------------------------------------------------------------------------------------
+
+
+def resolve_heads(history: History, spec: str | Sequence[str] | None) -> tuple[RevisionId, ...]:
+    """The set of revisions a --from/--to value names: 'base', 'heads', ids, labels, 'x@head'."""
+    if spec is None:
+        return ()
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    names = [p.strip() for part in parts for p in part.split(",")]
+    found: set[RevisionId] = set()
+    for name in names:
+        _check_name(
+            name,
+            "name revisions (or unique prefixes), branch labels or LABEL@head, "
+            "separated by commas, or 'heads' or 'base'",
+        )
+        found.update(history.find(name))
+    return tuple(r for r in history.graph.order if r in found)
+
+
+_KEYWORDS = frozenset({"base", "head", "heads"})
+# What no revision id, label or target holds (Alembic would read it as part of a name).
+_NOT_IN_NAMES = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_RELATIVE = re.compile(r"(?P<name>.*?)(?P<step>[+-]\d+)?")
+
+
+def check_target(history: History, target: str) -> None:
+    """Refuse a target naming a revision or branch label that does not exist.
+
+    Targets are what Alembic accepts: 'heads', 'base', '-1', a revision (or unique prefix),
+    a label, 'label@head', 'label@-1', 'rev+2'. Alembic checks most of these itself, but
+    trips over an unknown label in a relative downgrade, so every name is checked here.
+    """
+    shape = (
+        "name a revision (or a unique prefix), a branch label, LABEL@head, LABEL@-1, REV+2, "
+        "-1, 'heads' or 'base'"
+    )
+    _check_name(target.strip(), shape)
+    for part in target.split("@"):
+        found = _RELATIVE.fullmatch(part.strip())
+        name, step = found.group("name"), found.group("step")  # type: ignore[union-attr]
+        if name in ("head", "heads") and step and step.startswith("+"):
+            raise RevisionError(f"{target!r}: nothing lies above {name!r}; {shape}")
+        if not name or name in _KEYWORDS:
+            continue
+        history.find(name)
+
+
+def _check_name(name: str, shape: str) -> None:
+    """RevisionError for what cannot be a revision name, a label or LABEL@REV: nothing at
+    all, a space or control character inside, nothing on a side of '@', two '@'."""
+    if not name:
+        raise RevisionError(f"an empty revision name: {shape}")
+    if _NOT_IN_NAMES.search(name):
+        raise RevisionError(f"{name!r} holds a space or a control character: {shape}")
+    sides = name.split("@")
+    if len(sides) > 2 or not all(sides):
+        raise RevisionError(f"{name!r} has an empty revision name beside '@': {shape}")
+
+
+def check_stamp_target(history: History, target: str) -> None:
+    """Refuse a stamp target Alembic cannot resolve, before anything touches the database
+    (Alembic's stamp empties the version table first, then resolves the target)."""
+    from alembic.util import CommandError
+
+    check_target(history, target)
+    if history.scripts is None:  # a graph without Alembic's view: nothing to resolve with
+        return
+    try:
+        stamp_steps(history.scripts, target)
+    except (CommandError, AssertionError, KeyError) as err:
+        reason = first_line(err) or "it names no revision"
+        raise RevisionError(f"cannot stamp {target!r}: {reason}; nothing was changed") from err
+
+
+# -- ranges -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a pair of scripts covers: from a set of heads to a set of heads."""
+
+    start: tuple[RevisionId, ...]
+    end: tuple[RevisionId, ...]
+    revisions: tuple[RevisionId, ...]  # apply order
+
+    @property
+    def start_label(self) -> str:
+        return ",".join(self.start) or "base"
+
+    @property
+    def end_label(self) -> str:
+        return ",".join(self.end) or "base"
+
+
+def plan(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> Range:
+    """The revisions that take a database at ``start`` to ``target``, in apply order."""
+    start_set, target_set = set(start), set(target)
+    for heads, what in ((start_set, "--from"), (target_set, "--to")):
+        inner = sorted(r for r in heads if graph.ancestors(heads - {r}) & {r})
+        if inner:
+            raise OverlappingHeads(what, inner)
+    have = graph.ancestors(start_set)
+    want = graph.ancestors(target_set)
+    todo = tuple(r for r in graph.order if r in want and r not in have)
+    if not todo:
+        raise NothingToRender(tuple(start_set), tuple(target_set))
+    end = heads_of(graph, have | want)
+    return Range(tuple(r for r in graph.order if r in start_set), end, todo)
+
+
+def version_moves(
+    graph: Graph, span: Range
+) -> dict[RevisionId, tuple[list[RevisionId], list[RevisionId]]]:
+    """For each revision of ``span``: the heads applying it removes from alembic_version, and
+    the one it adds. A rollback undoes the revisions in exactly the reverse order, so each of
+    its moves is the inverse of the upgrade's: one pass serves both."""
+    heads = set(span.start)
+    moves = {}
+    for rev in span.revisions:
+        removed = [p for p in graph[rev].parents if p in heads]
+        heads = (heads - set(removed)) | {rev}
+        moves[rev] = (removed, [rev])
+    return moves
+
+
+def heads_of(graph: Graph, revisions: set[RevisionId]) -> tuple[RevisionId, ...]:
+    """The revisions of a set that no other revision of it builds on, in apply order."""
+    return tuple(
+        r for r in graph.order if r in revisions and not set(graph[r].children) & revisions
+    )

@@ -1,0 +1,562 @@
+"""DBA scripts on disk: `schemactl sql` (one range) and `schemactl release` (the chain).
+
+sql_out/<env>/ holds an environment's releases in order, each a folder with upgrade.sql,
+rollback.sql and review.md, and manifest.json recording every file's sha256 and the sha256
+of every revision file a release contains. Everything is rendered in memory first; files
+are written only once all of it rendered, each one atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.config import NoScratchServer
+from tools.core.errors import SchemactlError
+from tools.core.files import replace_folder, write_files
+from tools.dialects import FORMAT
+from tools.history.load import (
+    History,
+    NothingToRender,
+    Range,
+    load_history,
+    plan,
+    released_project,
+    resolve_heads,
+    sha256_of,
+)
+from tools.proof.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
+from tools.release.review import render_review
+from tools.scripts.manifest import (
+    BACKUPS_FROM_FORMAT,
+    MANIFEST,
+    RELEASE_FILES,
+    Manifest,
+    Release,
+    ReleaseError,
+    env_dir,
+    read_manifest,
+    release_name,
+    shown_path,
+)
+from tools.scripts.render import ROLLBACK, UPGRADE, Script, render_script, render_scripts
+
+if TYPE_CHECKING:
+    from tools.config import Environment, Project
+    from tools.history.graph import RevisionId
+    from tools.lint.engine import Finding
+
+# What `release --check` renders again and compares byte for byte: the scripts a DBA runs.
+RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")
+
+
+class UnmergedHeads(ReleaseError):
+    """A release would end at several heads: lines of work nobody has joined."""
+
+    def __init__(self, heads: tuple[RevisionId, ...]) -> None:
+        self.heads = heads
+        super().__init__(
+            f"release not written: it would end at {len(heads)} heads ({', '.join(heads)}), "
+            "branches nobody has merged; join them with `schemactl merge`, or release up to "
+            "where they fork with --to"
+        )
+
+
+class EditedRevision(ReleaseError):
+    """A revision file changed since a recorded release contained it."""
+
+    def __init__(self, revision: RevisionId, file: str, release: str) -> None:
+        self.revision = revision
+        self.file = file
+        self.release = release
+        super().__init__(
+            f"release not written: {file} (revision {revision}) changed since release "
+            f"{release} recorded it; released history never changes: restore the file from "
+            "git (`git checkout -- FILE`) and put the change in a new revision"
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `release --check` found wrong, and where."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    checked: list[str] = field(default_factory=list)  # releases verified
+    problems: list[Problem] = field(default_factory=list)
+
+
+# -- paths --------------------------------------------------------------------------------------
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _range_for(
+    project: Project,
+    env: str | None,
+    start: str | None,
+    target: str | None,
+    *,
+    backwards: bool = False,
+) -> tuple[Environment, History, Range, bool]:
+    """The environment, the loaded history, the range a --from/--to pair names, and whether
+    it runs backwards (``backwards`` allows --to behind --from: a database stopped midway
+    going back to where its script started); --from defaults to where the environment's last
+    release ends, --to to every head. A backwards range is returned the way round its
+    upgrade runs: its rollback script is the one from --from to --to."""
+    environment = project.environment(env)
+    history = load_history(project)
+    begin = (
+        resolve_heads(history, start)
+        if start is not None
+        else read_manifest(project, environment).end
+    )
+    end = resolve_heads(history, "heads" if target is None else target)
+    graph = history.graph
+    if backwards and graph.ancestors(set(end)) < graph.ancestors(set(begin)):
+        return environment, history, plan(graph, end, begin), True
+    return environment, history, plan(graph, begin, end), False
+
+
+def last_released(project: Project, env: str | None) -> tuple[RevisionId, ...]:
+    """Where the environment's last recorded release ends (() for base: none yet)."""
+    return read_manifest(project, project.environment(env)).end
+
+
+def default_out(project: Project, environment: Environment) -> Path:
+    """Where `schemactl sql` writes when not told (var/ is not committed)."""
+    return project.work_dir(environment)
+
+
+def sql(
+    project: Project,
+    env: str | None,
+    *,
+    start: str | None = None,
+    target: str | None = None,
+    out: Path | None = None,
+) -> tuple[Path, Script, Script]:
+    """Render the scripts for one range and write them to ``out`` (default: var/sql/ENV/[NAME/])
+    as upgrade.sql and rollback.sql. Returns the folder, the script that takes a database
+    from ``start`` to ``target``, and the one that goes back.
+
+    The range starts at ``start`` (a revision, several comma-separated heads, or 'base'),
+    by default where the environment's last release ends, and goes to ``target`` (default:
+    every head). A ``target`` behind ``start`` is a way back: the first script returned is
+    then rollback.sql.
+    """
+    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
+    out = out or default_out(project, environment)
+    option, shown = invocation(project, out)
+    upgrade, rollback = render_scripts(
+        project,
+        environment,
+        history,
+        span,
+        out_dir=shown,
+        config_option=option,
+    )
+    replace_folder(
+        out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}, shown=str(shown)
+    )
+    return (out, rollback, upgrade) if backwards else (out, upgrade, rollback)
+
+
+def sql_one(
+    project: Project,
+    env: str | None,
+    kind: str,
+    *,
+    start: str | None = None,
+    target: str | None = None,
+) -> Script:
+    """Render one script of a range (for --stdout): ``kind`` 'upgrade' is the one that
+    takes a database from ``start`` to ``target`` (a rollback script when ``target`` is
+    behind ``start``), 'rollback' the one that goes back."""
+    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
+    if backwards:
+        kind = ROLLBACK if kind == UPGRADE else UPGRADE
+    option, _ = invocation(project, None)
+    return render_script(
+        project, environment, history, span, kind, out_dir=None, config_option=option
+    )
+
+
+def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:
+    """How the commands in a script's header reach the project from where schemactl runs:
+    the ``-c`` option it needs (none from the project's own folder) and the output folder.
+    Releases are always written as seen from the project's folder, so they stay the same
+    wherever they are rendered or checked from."""
+    here = Path.cwd().resolve()
+    extra = "".join(f"-x {shlex.quote(x)} " for x in project.x_arguments)
+    folder = _as_seen_from(here, out) if out is not None else None
+    if here == project.root and project.config_path.name == "alembic.ini":
+        return extra, folder
+    config = _as_seen_from(here, project.config_path)
+    return f"-c {shlex.quote(config)} {extra}", folder
+
+
+def _as_seen_from(here: Path, path: Path) -> str:
+    """A path relative to ``here`` when it lies below it, else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(here).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _render_release(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    name: str,
+    findings: list[Finding] | None = None,
+) -> dict[str, str]:
+    from tools.lint.engine import lint_range
+
+    folder = env_dir(project, environment) / name
+    upgrade, rollback = render_scripts(
+        project,
+        environment,
+        history,
+        span,
+        out_dir=shown_path(project, folder),
+        release=name,
+    )
+    if findings is None:
+        findings = lint_range(history, environment.kind, span.revisions, "upgrade")
+    rollback_findings = lint_range(history, environment.kind, span.revisions, "downgrade")
+    review = render_review(
+        name, span, upgrade, rollback, history.graph, findings, rollback_findings
+    )
+    return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
+
+
+def release(project: Project, env: str | None, *, target: str | None = None) -> Release | None:
+    """Render the next release of ``env``: from its last release (or base) to ``target``.
+
+    Returns None when the last release already reaches the target.
+    """
+    from tools.lint.engine import blocking, lint_range
+
+    # Released history is validated first, as Flyway's validate does: an edited file is
+    # named even when there is nothing new to release.
+    _refuse_edited(project)
+    try:
+        environment, history, span, _ = _range_for(project, env, None, target)
+    except NothingToRender:
+        return None
+    if len(span.end) > 1:
+        raise UnmergedHeads(span.end)
+    findings = lint_range(history, environment.kind, span.revisions)
+    errors = blocking(findings)
+    if errors:
+        raise ReleaseError(
+            f"release stopped by {len(errors)} lint error(s), first: {errors[0]}; fix them or "
+            f"silence them with a reason (see `schemactl lint --env {environment.name}`)"
+        )
+    manifest = read_manifest(project, environment)
+    name = release_name(len(manifest.releases) + 1, span.end)
+    folder = env_dir(project, environment) / name
+    if folder.exists():
+        raise ReleaseError(
+            f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
+            "or restore the manifest from git"
+        )
+    files = _render_release(project, environment, history, span, name, findings)
+    candidate = ReleaseScripts(
+        shown_path(project, folder),
+        span.start,
+        span.end,
+        files["upgrade.sql"],
+        files["rollback.sql"],
+        backups=environment.backup,
+    )
+    earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
+    try:
+        # Earlier releases may end at revisions a squash replaced: prove on the history
+        # they were rendered from.
+        proven = prove(released_project(project), environment, earlier, [candidate])
+    except ProofFailed as err:
+        raise ReleaseError(f"release not written: {err}") from err
+    except NoScratchServer as err:
+        raise ReleaseError(
+            f"release not written: it is proven on a scratch database first, and there is {err}"
+        ) from err
+    new = Release(
+        name=name,
+        start=span.start,
+        end=span.end,
+        files={f: _sha256_text(files[f]) for f in RELEASE_FILES},
+        revisions={r: sha256_of(history.graph[r].path) for r in span.revisions},
+        format=FORMAT,
+        proven=proven.as_json(),
+    )
+    replace_folder(folder, files, shown=shown_path(project, folder))
+    updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
+    write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
+    return new
+
+
+def _refuse_edited(project: Project) -> None:
+    """EditedRevision for the first revision file whose sha256 is not the one a recorded
+    release of any environment holds for it (squashed files where squash keeps them)."""
+    histories = _Histories(project)
+    for environment in project.environments.values():
+        for rel in read_manifest(project, environment).releases:
+            graph = histories.of(rel).graph
+            for rev, sha in rel.revisions.items():
+                if rev in graph.revisions and sha256_of(graph[rev].path) != sha:
+                    shown = shown_path(project, graph[rev].path)
+                    raise EditedRevision(rev, shown, f"{environment.name}/{rel.name}")
+
+
+def _recorded_scripts(project: Project, environment: Environment, rel: Release) -> ReleaseScripts:
+    """A recorded release's scripts as they are on disk: what a DBA applies."""
+    folder = env_dir(project, environment) / rel.name
+    texts = {}
+    for name in ("upgrade.sql", "rollback.sql"):
+        path = folder / name
+        if not path.is_file():
+            raise ReleaseError(f"{shown_path(project, path)} is missing; restore it from git")
+        texts[name] = path.read_text(encoding="utf-8")
+    return ReleaseScripts(
+        shown_path(project, folder),
+        rel.start,
+        rel.end,
+        texts["upgrade.sql"],
+        texts["rollback.sql"],
+        # Scripts took backups from format 5 on (as the environment asked when rendered).
+        backups=environment.backup and rel.format >= BACKUPS_FROM_FORMAT,
+    )
+
+
+def prove_recorded(project: Project, env: str | None = None) -> list[tuple[str, ProvenOn]]:
+    """Prove every recorded release of ``env`` (default: every environment that has
+    releases) again, in order on one scratch database each: what CI runs for sql_out/.
+    Returns each environment's folder and what it was proven on; raises ProofFailed."""
+    names = [env] if env else sorted(project.environments)
+    proven = []
+    for name in names:
+        environment = project.environment(name)
+        releases = read_manifest(project, environment).releases
+        if not releases:
+            if env:
+                raise ReleaseError(
+                    f"environment {name} has no recorded releases to prove; render one with "
+                    f"`schemactl release --env {name}`"
+                )
+            continue
+        scripts = [_recorded_scripts(project, environment, rel) for rel in releases]
+        on = prove(released_project(project), environment, [], scripts)
+        proven += [(s.where, on) for s in scripts]
+    return proven
+
+
+def prove_all(projects: list[Project], env: str | None = None) -> list[tuple[str, ProvenOn]]:
+    """``prove_recorded`` for each database of a project (``projects``: one per database). A
+    database without releases in ``env`` is passed over, unless it is the only one asked."""
+    proven = []
+    for project in projects:
+        if (
+            len(projects) > 1
+            and env
+            and not read_manifest(project, project.environment(env)).releases
+        ):
+            continue
+        proven += prove_recorded(project, env)
+    if env and not proven:
+        raise ReleaseError(
+            f"environment {env} has no recorded releases to prove; render one with "
+            f"`schemactl release --env {env}`"
+        )
+    return proven
+
+
+def check_all(projects: list[Project], env: str | None = None) -> CheckReport:
+    """``check`` for each database of a project: one report, paths telling them apart."""
+    report = CheckReport()
+    for project in projects:
+        one = check(project, env)
+        report.checked += one.checked
+        report.problems += one.problems
+    return report
+
+
+def _sha256_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- checking -----------------------------------------------------------------------------------
+
+
+def check(project: Project, env: str | None = None) -> CheckReport:
+    """Verify every recorded release: its files and revision files against the sha256s of
+    its manifest, the chain without gaps, and (a release of the current format) its scripts
+    rendered again byte for byte. Reports every difference, edit, gap or change."""
+    report = CheckReport()
+    names = [env] if env else sorted(project.environments)
+    histories = _Histories(project)
+    for name in names:
+        environment = project.environment(name)
+        if env_dir(project, environment).is_dir() or env:
+            _check_environment(project, environment, histories, report)
+    return report
+
+
+class _Histories:
+    """The histories a release may have been rendered from: the current one, and (after a
+    squash) the one with the squashed revisions back in place of the revision replacing them.
+    A release cut before a squash holds the originals' sha256s, one cut after it the new
+    revision's."""
+
+    def __init__(self, project: Project) -> None:
+        self.current = load_history(project)
+        released = released_project(project)
+        self.released = self.current if released is project else load_history(released)
+
+    def of(self, rel: Release) -> History:
+        def holds(history: History) -> bool:
+            graph = history.graph
+            return all(r in graph.revisions for r in (*rel.revisions, *rel.start, *rel.end))
+
+        def matches(history: History) -> bool:
+            graph = history.graph
+            return holds(history) and all(
+                sha256_of(graph[r].path) == sha for r, sha in rel.revisions.items()
+            )
+
+        for history in (self.current, self.released):
+            if matches(history):
+                return history
+        return self.current if holds(self.current) else self.released
+
+
+def _check_environment(
+    project: Project, environment: Environment, histories: _Histories, report: CheckReport
+) -> None:
+    folder = env_dir(project, environment)
+    manifest = read_manifest(project, environment)
+    problems = report.problems
+    listed = {r.name for r in manifest.releases}
+    if folder.is_dir():
+        # The first database's folder also holds the other databases' folders.
+        others = set(project.databases) - {project.database} if project.default_database else ()
+        for extra in sorted(folder.iterdir()):
+            if extra.name in others and extra.is_dir():
+                continue
+            if extra.name not in listed and extra.name != MANIFEST:
+                problems.append(
+                    Problem(
+                        shown_path(project, extra),
+                        f"not listed in {MANIFEST}: nothing but recorded releases belongs "
+                        "here; remove it, or render releases with `schemactl release`",
+                    )
+                )
+        for rel in manifest.releases:
+            inside = folder / rel.name
+            for extra in sorted(inside.iterdir()) if inside.is_dir() else ():
+                if extra.name not in RELEASE_FILES:
+                    problems.append(
+                        Problem(
+                            shown_path(project, extra),
+                            f"not part of release {rel.name} ({', '.join(RELEASE_FILES)}); "
+                            "remove it",
+                        )
+                    )
+    previous: tuple[RevisionId, ...] = ()
+    for number, rel in enumerate(manifest.releases, 1):
+        where = shown_path(project, folder / rel.name)
+        report.checked.append(where)
+        if rel.name != release_name(number, rel.end):
+            problems.append(Problem(where, f"expected the name {release_name(number, rel.end)}"))
+        if rel.start != previous:
+            problems.append(
+                Problem(
+                    where,
+                    f"starts at {','.join(rel.start) or 'base'} but the release before it ends "
+                    f"at {','.join(previous) or 'base'}: the chain has a gap",
+                )
+            )
+        previous = rel.end
+        _check_files(project, folder / rel.name, rel, problems)
+        history = histories.of(rel)
+        missing = [
+            r for r in (*rel.revisions, *rel.start, *rel.end) if r not in history.graph.revisions
+        ]
+        if missing:
+            problems.append(
+                Problem(where, f"names revisions that are not in the history: {', '.join(missing)}")
+            )
+            continue
+        for rev, sha in rel.revisions.items():
+            path = history.graph[rev].path
+            if sha256_of(path) != sha:
+                problems.append(
+                    Problem(
+                        shown_path(project, path),
+                        f"edited after release {rel.name} contained it; released history must "
+                        "not change: restore the file from git and put the change in a new "
+                        "revision",
+                    )
+                )
+        if rel.format != FORMAT:
+            # A release of an earlier format is data: its files and the revision files it was
+            # made from are verified by their sha256 above; it is never rendered again.
+            continue
+        try:
+            span = plan(history.graph, rel.start, rel.end)
+            folder_shown = shown_path(project, folder / rel.name)
+            upgrade, rollback = render_scripts(
+                history.project or project,
+                environment,
+                history,
+                span,
+                out_dir=folder_shown,
+                release=rel.name,
+            )
+        except SchemactlError as err:
+            problems.append(Problem(where, f"cannot be rendered again: {err}"))
+            continue
+        fresh = {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}
+        # review.md records the lint findings as they were when the release was cut (the
+        # rules improve); its sha256 is checked above, and the scripts byte for byte here.
+        for name in RENDERED_AGAIN:
+            path = folder / rel.name / name
+            if path.is_file() and path.read_text(encoding="utf-8") != fresh[name]:
+                problems.append(
+                    Problem(
+                        shown_path(project, path),
+                        "differs from a fresh render of the same range; something it is made "
+                        "from changed (a revision file, the template, or a pinned package)",
+                    )
+                )
+
+
+def _check_files(project: Project, folder: Path, rel: Release, problems: list[Problem]) -> None:
+    for name in RELEASE_FILES:
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem(shown_path(project, path), "missing; restore it from git"))
+        elif sha256_of(path) != rel.files.get(name):
+            problems.append(
+                Problem(
+                    shown_path(project, path),
+                    f"edited after it was rendered (its sha256 differs from {MANIFEST}); "
+                    "restore it from git",
+                )
+            )

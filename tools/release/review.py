@@ -1,0 +1,82 @@
+"""The review report of a release: what a DBA reads before signing off on the scripts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.core.text import markdown_cell, markdown_code
+from tools.history.graph import mermaid
+
+if TYPE_CHECKING:
+    from tools.history.graph import Graph
+    from tools.lint.engine import Finding
+    from tools.scripts.render import Range, Script
+
+TEMPLATE = Path(__file__).parent / "templates" / "review.md.j2"
+
+
+def render_review(
+    name: str,
+    span: Range,
+    upgrade: Script,
+    rollback: Script,
+    graph: Graph,
+    findings: list[Finding],
+    rollback_findings: list[Finding],
+) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    jinja = Environment(
+        loader=FileSystemLoader(TEMPLATE.parent),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # Markdown, not HTML: values go through the cell filter instead
+    )
+    jinja.filters["cell"] = markdown_cell
+    jinja.filters["code"] = markdown_code
+    text = jinja.get_template(TEMPLATE.name).render(
+        name=name,
+        span=span,
+        upgrade=upgrade,
+        rollback=rollback,
+        tables=_per_table(upgrade, findings),
+        rollback_tables=_per_table(rollback, rollback_findings),
+        findings=findings,
+        rollback_findings=rollback_findings,
+        mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
+    )
+    return text.rstrip("\n") + "\n"
+
+
+def _per_table(
+    script: Script, findings: list[Finding]
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each table the script changes: (revision, operation, mark) in apply order, the mark
+    saying when lint found the operation destructive or lock-heavy."""
+    marks: dict[tuple[str, int | None], str] = {
+        (f.revision, f.line): _MARKS.get(f.rule, "") for f in findings if f.line is not None
+    }
+    changes: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for step in script.steps:
+        for operation in step.operations:
+            table = operation.table or "(raw SQL: see the script)"
+            mark = marks.get((step.revision.id, operation.line), "")
+            # What the operation is about, where it names more than its table.
+            about = operation.target if operation.target not in (None, operation.table) else None
+            shown = f"{operation.name} {about}" if about else operation.name
+            changes[table].append((step.revision.id, shown, mark))
+    return sorted(changes.items())
+
+
+_MARKS = {
+    "destructive": "destructive",
+    "postgresql-locks": "lock-heavy",
+    "rename": "breaks running code",
+    "not-null-without-default": "data-dependent",
+    "unique-on-existing-table": "data-dependent",
+    "data-rewrite": "lock-heavy",
+}

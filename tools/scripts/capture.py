@@ -1,0 +1,580 @@
+"""Capture: each revision run on its own in an offline Alembic context, its work recorded.
+
+A revision's upgrade() or downgrade() runs against an offline context of a dialect, so its
+statements, and the Alembic operations behind them, are known per revision and per line of
+the revision file. No env.py, no URL, no driver, no server: a dialect name is all this
+needs. Rendering scripts, lint, conflict analysis, checks and branch listing all build on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tools.core.errors import SchemactlError, first_line, raised_at
+from tools.core.text import printed_to_stderr
+from tools.dialects import UnwritableValue
+from tools.scripts import literals, statements
+
+if TYPE_CHECKING:
+    from alembic.operations.ops import MigrateOperation
+
+    from tools.config import Environment
+    from tools.dialects import ScriptDialect
+    from tools.history.graph import Direction, Revision, RevisionId
+    from tools.history.load import History
+
+# Control characters other than tab and newline have no business in a statement's text:
+# values holding them are written with escapes (tools.scripts.literals), so these come from raw SQL.
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class RenderError(SchemactlError):
+    """A revision, range or template that cannot be rendered as an offline script.
+
+    ``summary`` is the problem without the advice that follows it in the message.
+    """
+
+    def __init__(self, summary: str, fix: str | None = None) -> None:
+        self.summary = summary
+        self.fix = fix
+        super().__init__(f"{summary}; {fix}" if fix else summary)
+
+
+class RevisionRenderError(RenderError):
+    """One revision's function failed while it was captured offline."""
+
+    def __init__(
+        self,
+        revision: RevisionId,
+        file: str,
+        direction: Direction,
+        problem: str,
+        fix: str | None,
+        line: int | None = None,
+    ) -> None:
+        self.revision = revision
+        self.file = file
+        self.direction = direction
+        self.problem = problem
+        self.line = line  # where in the revision file it failed, when known
+        super().__init__(f"revision {revision} ({file}) {direction} {problem}", fix)
+
+
+class OfflineUnsafe(RevisionRenderError):
+    """The revision failed offline: most often it reads from the database."""
+
+
+class UnrenderableValue(RevisionRenderError):
+    """A value with no SQL literal (or written raw, control characters and all)."""
+
+
+class IrreversibleRevision(RevisionRenderError):
+    """A revision whose downgrade (or upgrade) refuses to run: it raises NotImplementedError."""
+
+
+class RevisionFailed(RevisionRenderError):
+    """The revision's own code raised offline (not a read from the database)."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Alembic operation a revision performs, e.g. ('add_column', 'users', 'phone')."""
+
+    name: str
+    table: str | None
+    # The column, index or constraint it is about, if any.
+    target: str | None = None
+    # Named enum types it creates or uses (PostgreSQL makes them schema objects).
+    enums: tuple[str, ...] = ()
+    # Where the revision file asks for it, and Alembic's own description of it (for lint).
+    line: int | None = field(default=None, compare=False)
+    source: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement a revision renders, and where it came from."""
+
+    sql: str
+    line: int | None  # the line of the revision file that caused it
+    operation: str | None  # the Alembic operation that emitted it (None: direct use of the bind)
+    # Inside `op.get_context().autocommit_block()`: it must run outside a transaction.
+    autocommit: bool = False
+
+
+class ReadsFromDatabase(Exception):
+    """A revision asked an offline bind for rows: there are none to give."""
+
+
+class _NoRows:
+    """What an offline bind's execute() returns: using it is reading from the database."""
+
+    def _refuse(self, *args: object, **kw: object) -> Any:
+        raise ReadsFromDatabase("it uses the result of a query, which offline has no rows")
+
+    __getattr__ = __iter__ = __len__ = __getitem__ = __bool__ = _refuse
+
+
+class _OfflineBind:
+    """``op.get_bind()`` offline: statements are written out; results have no rows."""
+
+    def __init__(self, mock: Any) -> None:
+        self._mock = mock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mock, name)
+
+    def execute(self, *args: Any, **kw: Any) -> _NoRows:
+        self._mock.execute(*args, **kw)
+        return _NoRows()
+
+    def exec_driver_sql(self, statement: str, *args: Any, **kw: Any) -> _NoRows:
+        from sqlalchemy import text
+
+        self._mock.execute(text(statement))
+        return _NoRows()
+
+    def scalar(self, *args: Any, **kw: Any) -> Any:
+        raise ReadsFromDatabase("it asks the database for a value (bind.scalar)")
+
+    scalars = scalar
+
+
+def _register_inspection() -> None:
+    from sqlalchemy import inspection
+
+    def refuse(bind: _OfflineBind) -> Any:
+        raise ReadsFromDatabase("it inspects the live database (sqlalchemy.inspect)")
+
+    if _OfflineBind not in inspection._registrars:
+        inspection._inspects(_OfflineBind)(refuse)
+
+
+@dataclass(frozen=True)
+class Captured:
+    statements: tuple[Statement, ...]
+    operations: tuple[Operation, ...]
+
+
+Request = tuple["RevisionId", "Direction"]  # (revision, which of its functions)
+
+
+@dataclass
+class Session:
+    """What one offline run of the project's env.py captured.
+
+    ``results`` holds, for each requested (revision, direction), what it rendered or why it
+    could not; ``version_table`` and ``version_table_schema`` are what env.py configured.
+    """
+
+    dialect: str
+    results: dict[Request, Captured | RenderError] = field(default_factory=dict)
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+
+    def get(self, revision: RevisionId, direction: Direction) -> Captured:
+        """The capture of one revision; its RenderError raised if it could not render."""
+        found = self.results[(revision, direction)]
+        if isinstance(found, RenderError):
+            raise found
+        return found
+
+
+class EnvironmentFailed(RenderError):
+    """The project's env.py could not set up an offline context."""
+
+
+class Capture:
+    """Runs revisions inside the offline context the project's env.py configures, the way
+    `alembic upgrade --sql` runs them, and collects their output statement by statement."""
+
+    def __init__(self, context: Any, kind: ScriptDialect) -> None:
+        self.context = context
+        self.kind = kind
+        self.statements: list[Statement] = []
+        self.path = ""
+        self.operation: str | None = None
+        self.autocommit = False
+
+    def _collect(self, text: str) -> None:
+        text = literals.restore(text)
+        control = statements.transaction_control(text, self.kind.sqlglot)
+        if control is not None:
+            raise _TransactionControl(control.strip().rstrip(";").strip())
+        self.statements.append(
+            Statement(text, revision_line(self.path), self.operation, self.autocommit)
+        )
+
+    @contextmanager
+    def _autocommit_block(self) -> Iterator[None]:
+        # Alembic writes COMMIT and BEGIN around the block offline; the script lays out its
+        # own transactions, so the block's statements are only marked as running outside one.
+        outer, self.autocommit = self.autocommit, True
+        try:
+            yield
+        finally:
+            self.autocommit = outer
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Take over the context's output, bind and autocommit_block while capturing."""
+        from alembic import op
+
+        context, impl = self.context, self.context.impl
+        bind, dialect = context.connection, context.dialect
+        previous = getattr(op, "_proxy", None)
+        _register_inspection()
+        impl.static_output = self._collect
+        impl.create_table = _creating_in_stable_order(impl.create_table)
+        context.connection = impl.connection = _OfflineBind(bind)
+        context.autocommit_block = self._autocommit_block
+        # Values reach the statements exactly as written (no doubled %, TABs kept).
+        context.dialect = impl.dialect = literals.offline_dialect(dialect, self.kind)
+        try:
+            yield
+        finally:
+            del impl.static_output
+            del impl.create_table
+            del context.autocommit_block
+            context.connection = impl.connection = bind
+            context.dialect = impl.dialect = dialect
+            if previous is not None:
+                previous._install_proxy()
+
+    def run(
+        self, fn: Callable[[], None], revision: Revision, direction: Direction
+    ) -> tuple[tuple[Statement, ...], tuple[Operation, ...]]:
+        from sqlalchemy.exc import CompileError
+
+        operations = _recording_operations(self.context, self)
+        self.statements.clear()
+        self.path = str(revision.path)
+        self.autocommit = False
+        where = (revision.id, revision.path.name, direction)
+        operations._install_proxy()
+        try:
+            fn()
+        except UnwritableValue as err:
+            raise UnrenderableValue(
+                *where,
+                f"has a value that cannot be written into a script ({err})",
+                "write it as a value the database can hold",
+                _line(err, self.path),
+            ) from err
+        except SchemactlError:
+            raise
+        except _TransactionControl as err:
+            raise UnrenderableValue(
+                *where,
+                f"runs {err} itself, which would end the script's transaction",
+                "run statements that cannot be in a transaction inside "
+                "`with op.get_context().autocommit_block():`",
+            ) from None
+        except ReadsFromDatabase as err:
+            raise OfflineUnsafe(
+                *where,
+                f"reads from the database ({_where(err, self.path)}: {err})",
+                "write data changes as SQL that reads nothing (op.execute with an "
+                "UPDATE ... SELECT, op.bulk_insert)",
+                _line(err, self.path),
+            ) from err
+        except CompileError as err:
+            raise UnrenderableValue(
+                *where,
+                f"has a value that cannot be written as an SQL literal ({first_line(err)})",
+                "use a value of a plain SQL type",
+            ) from err
+        except NotImplementedError as err:
+            raise IrreversibleRevision(
+                *where,
+                "cannot be run: it raises NotImplementedError"
+                + (f" ({first_line(err)})" if str(err) else ""),
+                None,
+            ) from err
+        except Exception as err:  # the revision's own code failed: report it as it is
+            raise RevisionFailed(
+                *where,
+                f"fails offline with {type(err).__name__}: {first_line(err)} "
+                f"({_where(err, self.path)})",
+                "fix the revision (offline, `context.is_offline_mode()` is true and "
+                "`op.get_bind()` executes nothing)",
+                _line(err, self.path),
+            ) from err
+        finally:
+            operations._remove_proxy()
+        if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
+            raise UnrenderableValue(
+                *where,
+                "runs SQL text holding raw control characters, which a script cannot carry",
+                "pass such values as bound parameters (sa.text(...).bindparams(...)), which "
+                "are written with escapes",
+            )
+        return tuple(self.statements), tuple(operations.recorded)
+
+
+class _TransactionControl(Exception):
+    pass
+
+
+def revision_line(path: str) -> int | None:
+    """The line of the revision file ``path`` that the current call stack came from."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == path:
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _recording_operations(context: Any, capture: Capture) -> Any:
+    """Alembic's Operations, remembering what each revision asks of it (for review and lint).
+
+    Alembic installs the `op` proxy per class, so the recording is wrapped around one instance
+    rather than written as a subclass.
+    """
+    from alembic.operations import Operations
+
+    # Any: its methods are replaced on this one instance below.
+    operations: Any = Operations(context)
+    recorded: list[Operation] = []
+    invoke = operations.invoke
+    batch_alter_table = operations.batch_alter_table
+
+    def run(operation: MigrateOperation, described: Operation, call: Callable[[], Any]) -> Any:
+        recorded.append(
+            dataclasses.replace(described, line=revision_line(capture.path), source=operation)
+        )
+        outer, capture.operation = capture.operation, described.name
+        try:
+            return call()
+        finally:
+            capture.operation = outer
+
+    def recording_invoke(operation: MigrateOperation) -> Any:
+        return run(operation, _describe(operation), lambda: invoke(operation))
+
+    @contextmanager
+    def recording_batch(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
+        if kw.get("copy_from") is not None:
+            _in_stable_order(kw["copy_from"])
+        outer = capture.operation
+        try:
+            with batch_alter_table(table_name, *args, **kw) as batch_operations:
+                batch: Any = batch_operations  # its invoke is replaced for this block
+                batch_invoke = batch.invoke
+
+                def invoke_in_batch(operation: MigrateOperation) -> Any:
+                    described = dataclasses.replace(_describe(operation), table=table_name)
+                    return run(operation, described, lambda: batch_invoke(operation))
+
+                batch.invoke = invoke_in_batch
+                yield batch
+                # The batch runs its operations as the block ends: their statements are the
+                # batch's, not raw SQL of the revision's own.
+                capture.operation = "batch_alter_table"
+        finally:
+            capture.operation = outer
+
+    operations.invoke = recording_invoke
+    operations.batch_alter_table = recording_batch
+    operations.recorded = recorded
+    return operations
+
+
+def _creating_in_stable_order(create_table: Callable[..., Any]) -> Callable[..., Any]:
+    """Alembic's create_table, with the table's indexes created in one fixed order (it
+    iterates their set: the order changed from one process to the next)."""
+
+    def create(table: Any, **kw: Any) -> Any:
+        _in_stable_order(table)
+        return create_table(table, **kw)
+
+    return create
+
+
+def _in_stable_order(table: Any) -> None:
+    """Make a table's constraints and indexes iterate in one fixed order.
+
+    They are sets of objects hashed by identity; Alembic's table rebuild iterates them, so
+    without this the rebuilt table lists constraints, and creates indexes, in a different
+    order from one run to the next, and rendered scripts would not be byte-identical.
+    The primary key comes first, then everything by name, then by columns.
+    """
+    from sqlalchemy import PrimaryKeyConstraint
+    from sqlalchemy.util import OrderedSet
+
+    def key(item: Any) -> tuple[bool, str, tuple[str, ...]]:
+        columns = tuple(str(c) for c in getattr(item, "columns", ()))
+        return (not isinstance(item, PrimaryKeyConstraint), str(item.name or ""), columns)
+
+    table.constraints = OrderedSet(sorted(table.constraints, key=key))
+    table.indexes = OrderedSet(sorted(table.indexes, key=key))
+
+
+def _describe(operation: MigrateOperation) -> Operation:
+    # CreateTableOp -> create_table, ExecuteSQLOp -> execute_sql
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op"))
+    name = name.lower()
+    # A foreign key names its table source_table.
+    table = getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
+    if table is None and hasattr(operation, "table"):
+        table = getattr(operation.table, "name", None)
+    target = next(
+        (
+            value
+            for attr in ("column_name", "index_name", "constraint_name", "new_table_name")
+            if isinstance(value := getattr(operation, attr, None), str)
+        ),
+        None,
+    )
+    column = getattr(operation, "column", None)
+    if target is None and column is not None:
+        target = column.name
+    types = [getattr(operation, "modify_type", None)]
+    types += [c.type for c in getattr(operation, "columns", ()) if hasattr(c, "type")]
+    if column is not None:
+        types.append(column.type)
+    enums = tuple(sorted({t.name for t in types if t is not None and _is_named_enum(t)}))
+    return Operation(name, table, target, enums)
+
+
+def _is_named_enum(type_: object) -> bool:
+    from sqlalchemy import Enum
+
+    return isinstance(type_, Enum) and bool(type_.name)
+
+
+# -- running the project's env.py offline ---------------------------------------------------------
+
+
+def capture_session(
+    history: History,
+    dialect: str,
+    requests: Sequence[Request],
+    *,
+    environment: Environment | None = None,
+) -> Session:
+    """Run the project's env.py offline, as `alembic upgrade --sql` does, and capture each
+    requested revision on its own inside the context it configures.
+
+    env.py decides what it decides for `--sql`: the version table and its schema, literal
+    binds, `-x` arguments, whatever `context.config` holds. Its sqlalchemy.url is a
+    placeholder of the dialect rendered for (no server, no connection), and the environment
+    is passed in ``config.attributes`` for an env.py that reads it (this repo's does).
+    """
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.util import CommandError
+
+    from tools.config import Environment
+    from tools.dialects import script_dialect
+
+    project, scripts = history.project, history.scripts
+    if project is None or scripts is None:
+        raise RenderError("this history has no files to run", "load it with load_history")
+    kind = script_dialect(dialect)
+    environment = environment or Environment(name=f"offline-{kind.name}", dialect=kind.name)
+    cfg = project.alembic_config(environment, url=kind.placeholder_url(), quiet=True)
+    session = Session(kind.name)
+    calls: list[Any] = []
+
+    def run(heads: object, context: Any) -> list[Any]:
+        calls.append(context)
+        if len(calls) == 1:  # an env.py for several databases runs more than once
+            _capture_in(context, kind, history, requests, session)
+        return []  # nothing for Alembic itself to run
+
+    try:
+        with (
+            EnvironmentContext(
+                cfg,
+                scripts,
+                fn=run,
+                as_sql=True,
+                starting_rev=None,
+                destination_rev="heads",
+                output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
+            ),
+            printed_to_stderr(),
+        ):
+            scripts.run_env()
+    except SchemactlError:
+        raise
+    except CommandError as err:
+        if isinstance(err.__cause__, SchemactlError):
+            raise err.__cause__ from err
+        raise EnvironmentFailed(f"env.py failed offline ({first_line(err)})", _ENV_FIX) from err
+    except Exception as err:  # the project's env.py failed: report it as it is
+        raise EnvironmentFailed(
+            f"env.py failed offline with {type(err).__name__}: {first_line(err)} ({_where(err)})",
+            _ENV_FIX,
+        ) from err
+    if not calls:
+        raise EnvironmentFailed(
+            "env.py ran no migrations offline",
+            "its offline branch must call context.run_migrations(), as Alembic's template does",
+        )
+    return session
+
+
+_ENV_FIX = (
+    "it must run offline as for `alembic upgrade --sql`; pass what it needs with "
+    "`schemactl -x KEY=VALUE`"
+)
+
+
+def _capture_in(
+    context: Any,
+    kind: ScriptDialect,
+    history: History,
+    requests: Sequence[Request],
+    session: Session,
+) -> None:
+    if not kind.matches(context.dialect):
+        raise EnvironmentFailed(
+            f"env.py set up its offline context for {context.dialect.name}, not {kind.name}",
+            "make its offline branch use sqlalchemy.url (schemactl sets it to the dialect "
+            "it renders for)",
+        )
+    session.version_table = context.version_table
+    session.version_table_schema = context.version_table_schema
+    capture = Capture(context, kind)
+    with capture.installed():
+        for rev, direction in requests:
+            revision = history.graph[rev]
+            function = getattr(history.module(rev), direction)
+            try:
+                statements, operations = capture.run(function, revision, direction)
+            except RenderError as err:
+                session.results[(rev, direction)] = err
+            else:
+                session.results[(rev, direction)] = Captured(statements, operations)
+
+
+def capture_operations(
+    history: History,
+    dialect: str,
+    revisions: Sequence[RevisionId],
+    direction: Direction = "upgrade",
+) -> dict[RevisionId, tuple[Operation, ...]]:
+    """What each revision does, captured offline; RenderError for one that cannot render."""
+    session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
+    return {rev: session.get(rev, direction).operations for rev in revisions}
+
+
+def _line(err: BaseException, path: str | None) -> int | None:
+    """The line of the revision file itself that raised ``err`` (None: not raised there)."""
+    at = raised_at(err, path)
+    return at[1] if at and path is not None and at[0] == os.path.basename(path) else None
+
+
+def _where(err: BaseException, path: str | None = None) -> str:
+    at = raised_at(err, path)
+    return f"{at[0]}:{at[1]}" if at else "inside Alembic or SQLAlchemy"

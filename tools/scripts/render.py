@@ -1,0 +1,305 @@
+"""Render: lay out DBA scripts, one captured step per revision, through a Mako template.
+
+Each revision of a range is captured offline (tools.scripts.capture), wrapped in the version-table
+moves and audit row its dialect writes (tools.dialects), and the whole laid out by the
+template. Rendering needs only the environment's dialect: no URL, no driver, no server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from shlex import quote
+from typing import TYPE_CHECKING
+
+from tools.core.errors import first_line
+from tools.core.text import comment
+from tools.dialects import ScriptDialect, safe_revision
+from tools.history.load import History, Range, sha256_of, version_moves
+from tools.scripts.backup_plan import Backup, backup_sql, restore_sql
+from tools.scripts.backup_plan import plan as plan_backups
+from tools.scripts.capture import Operation, RenderError, Session, capture_session
+
+if TYPE_CHECKING:
+    from tools.config import Environment, Project
+    from tools.history.graph import Direction, Revision, RevisionId
+
+UPGRADE = "upgrade"
+ROLLBACK = "rollback"
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES / "script.sql.mako"
+
+
+class TemplateError(RenderError):
+    """The script template failed; names the template and its line."""
+
+    def __init__(self, template: Path, line: str, problem: str) -> None:
+        self.template = template
+        self.line = line
+        super().__init__(
+            f"template {template.name} failed at {line}: {problem}",
+            "fix the template (or the [schemactl] template setting)",
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    revision: Revision
+    branch: str | None
+    sha256: str
+    direction: Direction  # 'upgrade' or 'downgrade': what the revision's function was run
+    statements: tuple[str, ...]
+    operations: tuple[Operation, ...]
+    stamp: tuple[str, ...]
+    audit: str
+    # False when a statement cannot run inside a transaction (CREATE INDEX CONCURRENTLY).
+    transactional: bool
+    # What this step keeps before it destroys (upgrade), or puts back after its
+    # downgrade rebuilt the structure (rollback), and the SQL for it.
+    backups: tuple[Backup, ...] = ()
+    backup_sql: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return comment(self.revision.message.splitlines()[0] if self.revision.message else "")
+
+
+@dataclass(frozen=True)
+class Script:
+    kind: str  # UPGRADE or ROLLBACK
+    environment: Environment
+    dialect: ScriptDialect
+    expected: tuple[RevisionId, ...]  # what the guard requires before the script runs
+    result: tuple[RevisionId, ...]  # what alembic_version holds after it
+    steps: tuple[Step, ...]
+    apply_command: str
+    regenerate_command: str
+    # `schemactl ... sql --env ENV`: what the header's advice to resume or back out starts with.
+    sql_command: str = ""
+    # The release the script belongs to (its folder name), recorded with each audit row.
+    release: str | None = None
+    # False when the environment says backup = off (nothing destroyed comes back).
+    backup: bool = True
+    text: str = field(default="", repr=False)
+
+    @property
+    def transactional(self) -> bool:
+        return self.dialect.transactional and all(step.transactional for step in self.steps)
+
+    @property
+    def backups(self) -> tuple[Backup, ...]:
+        """Every backup the range's destructive steps take, in apply order."""
+        steps = self.steps if self.kind == UPGRADE else tuple(reversed(self.steps))
+        return tuple(b for step in steps for b in step.backups)
+
+
+def capture_steps(
+    history: History,
+    dialect: ScriptDialect,
+    span: Range,
+    kind: str,
+    session: Session,
+    release: str | None = None,
+    backups: Mapping[RevisionId, tuple[Backup, ...]] | None = None,
+    backup: bool = True,
+) -> tuple[Step, ...]:
+    """Each revision of ``span`` as captured offline, with the version-table moves around it."""
+    graph = history.graph
+    moves = version_moves(graph, span)
+    direction = _direction(kind)
+    heads = set(span.start if kind == UPGRADE else span.end)
+    steps = []
+    for rev in _order(span, kind):
+        revision = graph[safe_revision(rev)]
+        captured = session.get(rev, direction)
+        statements = tuple(statement.sql for statement in captured.statements)
+        removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
+        heads = (heads - set(removed)) | set(added)
+        sha = sha256_of(revision.path)
+        steps.append(
+            Step(
+                revision=revision,
+                branch=graph.branch_of(rev),
+                sha256=sha,
+                direction=direction,
+                statements=statements,
+                operations=captured.operations,
+                stamp=tuple(dialect.stamp(removed, added)),
+                audit=dialect.audit(rev, direction, sha, release),
+                transactional=not any(
+                    (s.autocommit and dialect.runs_autocommit_blocks)
+                    or dialect.non_transactional(s.sql)
+                    for s in captured.statements
+                ),
+                backups=(backups or {}).get(rev, ()),
+                backup_sql=_backup_sql(dialect, (backups or {}).get(rev, ()), kind)
+                if backup
+                else (),
+            )
+        )
+    expected_end = set(span.end if kind == UPGRADE else span.start)
+    assert heads == expected_end, (heads, expected_end)
+    return tuple(steps)
+
+
+def _backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...], kind: str) -> tuple[str, ...]:
+    """A step's backups (upgrade) or restores (rollback), in SQL."""
+    return backup_sql(dialect, backups) if kind == UPGRADE else restore_sql(dialect, backups)
+
+
+def _direction(kind: str) -> Direction:
+    return "upgrade" if kind == UPGRADE else "downgrade"
+
+
+def _order(span: Range, kind: str) -> tuple[RevisionId, ...]:
+    return span.revisions if kind == UPGRADE else tuple(reversed(span.revisions))
+
+
+# -- scripts ------------------------------------------------------------------------------------
+
+
+def render_scripts(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    *,
+    out_dir: str | None,
+    config_option: str = "",
+    release: str | None = None,
+) -> tuple[Script, Script]:
+    """The upgrade script for ``span`` and the rollback script that undoes it."""
+    return (
+        render_script(
+            project,
+            environment,
+            history,
+            span,
+            UPGRADE,
+            out_dir=out_dir,
+            config_option=config_option,
+            release=release,
+        ),
+        render_script(
+            project,
+            environment,
+            history,
+            span,
+            ROLLBACK,
+            out_dir=out_dir,
+            config_option=config_option,
+            release=release,
+        ),
+    )
+
+
+def render_script(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    kind: str,
+    *,
+    out_dir: str | None,
+    config_option: str = "",
+    release: str | None = None,
+) -> Script:
+    """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
+    commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
+    into the command that regenerates it, for a project that is not the current folder's.
+    ``release`` names the release the script belongs to in its audit rows."""
+    direction = _direction(kind)
+    session = capture_session(
+        history,
+        environment.dialect,
+        [(rev, direction) for rev in _order(span, kind)],
+        environment=environment,
+    )
+    # Guard and stamps go to the version table the project's env.py configures.
+    dialect = replace(
+        environment.kind,
+        version_table=session.version_table,
+        version_table_schema=session.version_table_schema,
+        other_version_tables=other_version_tables(project, environment, session.version_table),
+        database_name=project.database,
+    )
+    # What the range's destructive steps keep (listed even with backup = off).
+    backups = plan_backups(
+        history, environment.dialect, span.revisions, upgrades=session if kind == UPGRADE else None
+    )
+    # Any database but the first is named, so the command renders the same database's script.
+    named = "" if project.default_database else f"-n {quote(project.database)} "
+    sql_command = f"schemactl {config_option}{named}sql --env {environment.name}"
+    regenerate = f"{sql_command} --from {span.start_label} --to {span.end_label}" + (
+        f" --out {quote(out_dir)}" if out_dir else " --stdout"
+    )
+    path = quote(f"{out_dir}/{kind}.sql" if out_dir else f"{kind}.sql")
+    script = Script(
+        kind=kind,
+        environment=environment,
+        dialect=dialect,
+        expected=span.start if kind == UPGRADE else span.end,
+        result=span.end if kind == UPGRADE else span.start,
+        steps=capture_steps(
+            history, dialect, span, kind, session, release, backups, environment.backup
+        ),
+        apply_command=dialect.apply_command(path),
+        regenerate_command=regenerate,
+        sql_command=sql_command,
+        release=release,
+        backup=environment.backup,
+    )
+    return _with_text(script, project.template or DEFAULT_TEMPLATE)
+
+
+def other_version_tables(
+    project: Project, environment: Environment, own: str
+) -> tuple[tuple[str, str], ...]:
+    """The version tables of the project's other databases as their env.py configures them
+    for ``environment``'s dialect, each with its database; one named as ``own`` is left out
+    (two databases that both use alembic_version cannot be told apart by it)."""
+    from tools.history.load import load_history
+
+    found = []
+    for name in project.databases:
+        if name == project.database:
+            continue
+        other = project.for_database(name)
+        # A scratch environment (a proof's) is not one of the project's: the dialect will do.
+        known = environment.name in other.environments
+        session = capture_session(
+            load_history(other),
+            environment.dialect,
+            [],
+            environment=other.environment(environment.name) if known else None,
+        )
+        if session.version_table != own:
+            found.append((session.version_table, name))
+    return tuple(found)
+
+
+def _with_text(script: Script, template_path: Path) -> Script:
+    from mako import exceptions
+    from mako.template import Template
+
+    try:
+        template = Template(filename=str(template_path), strict_undefined=True)
+        text = template.render(script=script, dialect=script.dialect, comment=comment)
+    except Exception as err:
+        trace = exceptions.RichTraceback()
+        where = next(
+            (
+                f"line {line}"
+                for name, line, *_ in reversed(trace.traceback)
+                if name == str(template_path)
+            ),
+            "an unknown line",
+        )
+        raise TemplateError(
+            template_path, where, f"{type(err).__name__}: {first_line(err)}"
+        ) from err
+    # Exactly one trailing newline. Lines are left as rendered: a statement's text (string
+    # literals included) reaches the database byte for byte as the revision wrote it.
+    text = text.rstrip("\n") + "\n"
+    return replace(script, text=text)

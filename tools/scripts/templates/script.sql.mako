@@ -1,0 +1,196 @@
+<%doc>
+  The DBA script: one template for every dialect and both directions.
+  Dialect-specific SQL comes from `dialect` (tools/dialects.py), built there with its
+  literal() and quote(); it is written as it is (`| n`). Every other expression passes through
+  `inline` (the page's filter): nothing can end its comment line. Values a developer wrote
+  (messages, labels, file names) also go through comment(), which shortens them.
+</%doc>\
+<%!
+    from tools.core.text import inline
+%>\
+<%page expression_filter="inline"/>\
+<%
+    upgrade = script.kind == "upgrade"
+    env = script.environment
+    rule = "-- " + "=" * 77
+    thin = "-- " + "-" * 77
+    def heads(revisions):
+        return ", ".join(revisions) or "base (no revision)"
+    out_of_transaction = [s for s in script.steps if not s.transactional]
+    # What to render if the script stops: on to its end, or back to its start.
+    command = comment(script.sql_command, limit=100_000)
+    resume = [
+        f"--   on to {heads(script.result)}:",
+        f"--     {command} --from REVISION --to {','.join(script.result) or 'base'}",
+        f"--   back to {heads(script.expected)}:",
+        f"--     {command} --from REVISION --to {','.join(script.expected) or 'base'}",
+    ]
+%>\
+${rule}
+-- schemactl ${script.kind} script for ${"database %s, " % comment(env.database) if env.database else ""}environment ${env.name} (${dialect.name})
+${rule}
+-- From: ${heads(script.expected)}
+-- To:   ${heads(script.result)}
+--
+-- ${"Revisions, in apply order:" if upgrade else "Revisions undone, in this order:"}
+% for number, step in enumerate(script.steps, 1):
+--   ${"%2d" % number}. ${step.revision.id}  ${"[%s] " % comment(step.branch) if step.branch else ""}${step.message}
+% endfor
+--
+-- Apply with (${dialect.client}):
+--   ${comment(script.apply_command, limit=100_000)}
+-- Regenerate with:
+--   ${comment(script.regenerate_command, limit=100_000)}
+--
+-- Before it changes anything, the script takes a lock (a second client applying a script to
+-- this database at the same moment waits for it) and checks that ${dialect.version_name}
+-- holds exactly the from-state above, stopping with an error naming what it found otherwise.
+% if dialect.other_version_tables:
+-- It also stops if this database holds another database's version table (${", ".join(comment(t) for t, _ in dialect.other_version_tables)}):
+-- this script is for database ${comment(dialect.database_name)} only.
+% endif
+-- Each step's version stamp must move exactly one row, or the script stops.
+-- Timeouts: ${dialect.timeouts_in_words()}.
+% if script.transactional:
+-- All or nothing: everything runs in one transaction, and any error rolls all of it back.
+% elif dialect.transactional:
+-- NOT all or nothing: these revisions run statements that cannot run in a transaction,
+-- so the work before each of them is committed first:
+%   for step in out_of_transaction:
+--   ${step.revision.id}  ${step.message}
+%   endfor
+-- If the script stops, ${dialect.version_name} names the last revision that completed
+-- (REVISION below); render a script from there, either way:
+%   for line in resume:
+${line | n}
+%   endfor
+% else:
+-- NOT all or nothing: ${dialect.name} commits every DDL statement. Each revision records
+-- itself in ${dialect.version_name} right after its statements, so if the script stops,
+-- the database is at the last revision recorded there (REVISION below), plus whatever
+-- statements the failed revision ran before its error: check them by hand and undo them.
+-- Then render a script from there, either way:
+%   for line in resume:
+${line | n}
+%   endfor
+% endif
+% if script.backups and script.backup:
+-- Data these revisions destroy is kept: before each such step the upgrade copies it into a
+-- backup table the application never reads; the rollback, once the step's downgrade has
+-- rebuilt the structure, puts it back and drops the backup table:
+%   for b in script.backups:
+--   ${b.revision}  ${comment(b.what)} -> ${comment(dialect.backup_table(b.name))}
+%     if not b.restorable:
+--     NOT restored by the rollback: ${comment(b.problem, limit=300)}; the backup table is kept (and a
+--     copy an earlier run kept is left as it was).
+%     endif
+%   endfor
+% elif script.backups:
+-- backup = off for this environment: what these revisions destroy will NOT come back with
+-- the rollback script (the structure comes back, empty):
+%   for b in script.backups:
+--   ${b.revision}  ${comment(b.what)}
+%   endfor
+% elif not script.backup:
+-- backup = off for this environment: data a revision destroys would not be kept.
+% endif
+-- Every revision is recorded in schemactl_audit: revision, direction, its start, end and
+-- duration by the server's clock, the release${" (%s)" % comment(script.release) if script.release else ""}, by whom, and the sha256 of its
+-- revision file. An audit table of an earlier layout gets the new columns first; no row of
+-- it is changed.
+${rule}
+
+% for line in dialect.preamble() + dialect.begin() + dialect.lock() + dialect.clock_setup():
+${line | n}
+% endfor
+% if dialect.transactional:
+%   for line in dialect.ensure_tables():
+
+${line | n}
+%   endfor
+
+-- Guard: stop unless this database is at ${heads(script.expected)}.
+${dialect.guard(script.expected) | n}
+%   for line in dialect.database_guard():
+
+-- Guard: stop if this is another database of the project (it holds their version table).
+${line | n}
+%   endfor
+% else:
+
+-- Guard: stop unless this database is at ${heads(script.expected)}.
+${dialect.guard(script.expected) | n}
+%   for line in dialect.database_guard():
+
+-- Guard: stop if this is another database of the project (it holds their version table).
+${line | n}
+%   endfor
+%   for line in dialect.ensure_tables():
+
+${line | n}
+%   endfor
+% endif
+% for number, step in enumerate(script.steps, 1):
+
+${thin}
+-- ${number}/${len(script.steps)}  ${step.direction} ${step.revision.id}${"  [%s]" % comment(step.branch) if step.branch else ""}
+--   ${step.message}
+--   ${comment(step.revision.path.name)}  sha256 ${step.sha256}
+${thin}
+<%  outside = not step.transactional and dialect.transactional %>\
+%   if outside:
+
+-- This revision cannot run in a transaction: commit what came before it. Its statements,
+-- then its version and audit rows, each commit on their own, under the same timeouts.
+%     for line in dialect.commit() + dialect.outside_transaction():
+${line | n}
+%     endfor
+%   endif
+
+%   for line in dialect.clock_start():
+${line | n}
+%   endfor
+%   if step.backup_sql and upgrade:
+
+-- Backup of what this revision destroys (the rollback script puts it back):
+%     for line in step.backup_sql:
+${line | n}
+%     endfor
+%   endif
+%   if not step.statements:
+
+-- (no schema change: this revision only moves the version)
+%   endif
+%   for statement in step.statements:
+
+${statement | n}
+%   endfor
+%   if step.backups and not upgrade and script.backup:
+
+-- Put back what the upgrade kept, now that the structure is rebuilt; then drop the backup:
+%     for b in step.backups:
+%       if not b.restorable:
+-- NOT restored: ${comment(b.problem, limit=300)}; ${comment(dialect.backup_table(b.name))} is kept.
+%       endif
+%     endfor
+%     for line in step.backup_sql:
+${line | n}
+%     endfor
+%   endif
+
+%   for line in step.stamp:
+${line | n}
+%   endfor
+${step.audit | n}
+%   if outside:
+
+-- Back in a transaction for what follows.
+%     for line in dialect.begin():
+${line | n}
+%     endfor
+%   endif
+% endfor
+
+% for line in dialect.commit() + dialect.unlock():
+${line | n}
+% endfor
