@@ -209,7 +209,7 @@ def test_an_audit_table_of_the_first_layout_is_upgraded_in_place(repo_copy, data
     """A database whose audit table has the first layout (as scripts before format 4 left
     it, with their rows): the next script adds the timing columns (SQLite: the timing table),
     keeps every old row as it was, and writes timed rows; its rollback too."""
-    from tools.dialects import _tables
+    from tools.dialects.tables import version_and_audit_tables as _tables
     from tools.proof.scratch import scratch_config, upgrade
 
     monkeypatch.chdir(repo_copy)

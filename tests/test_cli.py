@@ -436,7 +436,7 @@ def test_stamp_sets_the_version_and_records_it(database):
 
 def test_the_lint_summary_says_what_stops_a_release():
     from tools.cli import lint_summary
-    from tools.lint.engine import Finding
+    from tools.lint.findings import Finding
 
     def finding(severity: str, silenced: str | None = None) -> Finding:
         return Finding(

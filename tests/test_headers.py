@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
-from tools.config import load_project
+from tools.config import for_database, load_project
 from tools.history.load import graph_of, headers, load_graph, load_scripts, script_directory
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -70,7 +70,7 @@ PROJECTS = {
 def _configs(ini):
     """An Alembic Config per database of the project."""
     project = load_project(ini)
-    return [project.for_database(name).alembic_config() for name in project.databases]
+    return [for_database(project, name).alembic_config() for name in project.databases]
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))

@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tools.cli import app
-from tools.lint.engine import _SAME_AS, squawk
+from tools.lint import squawk
+from tools.lint.engine import _SAME_AS
 
 from .test_lint import add_case
 

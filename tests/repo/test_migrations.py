@@ -7,6 +7,7 @@ from alembic import command
 from sqlalchemy import text
 
 from tests.conftest import DIALECTS, admin_url, model_diff
+from tools.config import for_database
 from tools.dialects import script_dialect
 from tools.history.load import load_graph, load_history
 from tools.live import migrate
@@ -23,7 +24,7 @@ def test_every_revision_keeps_the_data_both_ways(project, dialect, name):
     This is the history's one up/down/up proof per dialect (a downgrade that forgets an
     index or a type fails here, merges included): the schema-only stairway that ran beside
     it proved a subset of it."""
-    mine = project.for_database(name)
+    mine = for_database(project, name)
     history = load_history(mine)
     kind = script_dialect(dialect)
     server = admin_url(dialect) if kind.needs_server else None

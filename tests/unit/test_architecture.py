@@ -1,5 +1,5 @@
-"""The shape of tools/: one concern per module, dependencies one way, and everything a kind of
-database knows in tools/dialects.py."""
+"""The shape of tools/: packages on floors, dependencies one way (down), no cycle, and everything
+a kind of database knows in tools/dialects/."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ import re
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
-# Module -> the only tools modules it may import: the foundations depend on nothing above them.
-FOUNDATIONS = {
-    "tools.core.errors": set(),
-    "tools.core.text": set(),
-    "tools.dialects": {"tools.core.errors"},
-    "tools.config": {"tools.dialects", "tools.core.errors"},
-    "tools.history.graph": {"tools.core.errors", "tools.core.text"},
-}
+# The floors of tools/, ground first: a package imports only packages on floors below its own
+# (never one beside it or above it). The README's map says why each stands where it does.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("core",),
+    ("dialects",),
+    ("config",),
+    ("history",),
+    ("scripts",),
+    ("lint", "proof"),
+    ("live",),
+    ("authoring", "release"),
+    ("alembic", "cli"),
+    ("__main__",),
+)
+FLOOR = {package: floor for floor, packages in enumerate(LAYERS) for package in packages}
 DIALECT_NAMES = re.compile(
     r"^(postgres|postgresql|mariadb|mysql|sqlite|sqlite3|psql|psycopg|pymysql|pysqlite)$", re.I
 )
@@ -69,13 +76,41 @@ def test_no_import_cycle_in_tools():
     assert cycles == []
 
 
-def test_foundations_import_nothing_above_them_and_nothing_imports_the_cli():
-    for name, path in modules().items():
-        mine = imports(path) - {name}
-        if name in FOUNDATIONS:
-            assert mine <= FOUNDATIONS[name], (name, mine - FOUNDATIONS[name])
-        if name not in ("tools.cli", "tools.__main__"):
-            assert "tools.cli" not in mine, name
+def package_of(module: str) -> str:
+    return module.split(".")[1] if "." in module else module
+
+
+def reaching_up(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of a package on the same floor or a higher one: 'from -> to'."""
+    return sorted(
+        f"{name} -> {other}"
+        for name, imported in graph.items()
+        for other in imported
+        if package_of(other) != package_of(name)
+        and FLOOR[package_of(other)] >= FLOOR[package_of(name)]
+    )
+
+
+def test_every_package_stands_on_a_floor():
+    packages = {package_of(name) for name in modules() if name != "tools"}
+    assert packages <= set(FLOOR), sorted(packages - set(FLOOR))
+
+
+def test_no_package_reaches_above_its_floor():
+    graph = {name: imports(path) - {name} for name, path in modules().items()}
+    assert reaching_up(graph) == []
+
+
+def test_the_floor_check_catches_an_import_upward_and_sideways():
+    graph = {
+        "tools.history.graph": {"tools.core.errors"},  # down: fine
+        "tools.dialects.base": {"tools.config"},  # up
+        "tools.lint.engine": {"tools.proof.scratch"},  # beside, on the same floor
+    }
+    assert reaching_up(graph) == [
+        "tools.dialects.base -> tools.config",
+        "tools.lint.engine -> tools.proof.scratch",
+    ]
 
 
 def _strings(tree: ast.AST) -> list[ast.Constant]:
@@ -96,11 +131,11 @@ def _strings(tree: ast.AST) -> list[ast.Constant]:
 
 
 def test_only_dialects_knows_dialect_names_sql_and_urls():
-    """No module but tools/dialects.py compares a dialect name, maps one, or holds
+    """No module outside tools/dialects/ compares a dialect name, maps one, or holds
     dialect-specific SQL (CREATE DATABASE, PRAGMA, catalog tables) or URLs."""
     found = []
     for name, path in modules().items():
-        if name == "tools.dialects":
+        if package_of(name) == "dialects":
             continue
         for node in _strings(ast.parse(path.read_text())):
             if DIALECT_NAMES.match(node.value) or DIALECT_TEXT.search(node.value):

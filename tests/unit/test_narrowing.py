@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from tools.lint.engine import _rewrites
+from tools.lint.findings import _rewrites
 from tools.scripts.narrowing import loss, narrows
 
 

@@ -47,7 +47,7 @@ from tools.scripts.render import ROLLBACK, UPGRADE, Script, render_script, rende
 if TYPE_CHECKING:
     from tools.config import Environment, Project
     from tools.history.graph import RevisionId
-    from tools.lint.engine import Finding
+    from tools.lint.findings import Finding
 
 # What `release --check` renders again and compares byte for byte: the scripts a DBA runs.
 RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")

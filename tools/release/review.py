@@ -11,7 +11,7 @@ from tools.history.graph import mermaid
 
 if TYPE_CHECKING:
     from tools.history.graph import Graph
-    from tools.lint.engine import Finding
+    from tools.lint.findings import Finding
     from tools.scripts.render import Range, Script
 
 TEMPLATE = Path(__file__).parent / "templates" / "review.md.j2"

@@ -13,6 +13,7 @@ from pathlib import Path
 from shlex import quote
 from typing import TYPE_CHECKING
 
+from tools.config import for_database
 from tools.core.errors import first_line
 from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
@@ -265,7 +266,7 @@ def other_version_tables(
     for name in project.databases:
         if name == project.database:
             continue
-        other = project.for_database(name)
+        other = for_database(project, name)
         # A scratch environment (a proof's) is not one of the project's: the dialect will do.
         known = environment.name in other.environments
         session = capture_session(

@@ -1,0 +1,307 @@
+"""Commands on an environment's database: status, upgrade, downgrade, stamp, verify, audit,
+backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tools.cli.common import (
+    DatabaseOption,
+    EnvOption,
+    JsonOption,
+    PlanOption,
+    _count,
+    _echo_json,
+    _env,
+    _for_database,
+    _progress,
+    _project,
+    _projects,
+    _shown,
+    _user_errors,
+    app,
+)
+from tools.cli.reports import (
+    _columns,
+    _now_at,
+    _titled,
+    format_audit,
+    format_plan,
+    format_status,
+    format_verification,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 1 while revisions are pending (Django's migrate --check) or the history "
+            "has several heads (branches nobody merged), 0 when the database has every "
+            "revision of one line.",
+        ),
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Show every revision in apply order, [X] where the environment's database has it.
+
+    Like Django's showmigrations: branch labels, the branch point, merges and heads are marked.
+
+    Example: schemactl --env staging status
+    Example: schemactl status --check    # in a deploy script: exit 1 while revisions are pending
+    """
+    from tools.live import migrate
+
+    with _user_errors():
+        report = migrate.status(_project(ctx, database), _env(ctx, env))
+    typer.echo(format_status(report))
+    if check and len(report.heads) > 1:
+        typer.echo(
+            _for_database(
+                f"{len(report.heads)} heads ({', '.join(report.heads)}): branches nobody has "
+                "merged; join them with `schemactl merge`"
+            ),
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    if check and report.pending:
+        typer.echo(
+            _for_database(
+                f"{_count(report.pending)} pending; run `schemactl --env "
+                f"{report.environment.name} upgrade` (or apply the release's script)"
+            ),
+            err=True,
+        )
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def upgrade(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(help="Revision, branch label, 'label@head', or 'heads' for everything."),
+    ] = "heads",
+    env: EnvOption = None,
+    show_plan: PlanOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Upgrade the environment's database to TARGET (default: all heads).
+
+    Example: schemactl upgrade            # dev, to head
+    Example: schemactl --env staging upgrade payments@head
+    Example: schemactl upgrade --plan     # what would run, changing nothing
+    """
+    from tools.live import migrate
+
+    if show_plan:
+        with _user_errors():
+            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "upgrade")
+        typer.echo(format_plan(planned))
+        return
+    with _user_errors(), _progress() as progress:
+        report = migrate.upgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
+    typer.echo(_now_at(report))
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def downgrade(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="Revision, relative step such as -1, or 'base' for empty.")
+    ],
+    env: EnvOption = None,
+    show_plan: PlanOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Downgrade the environment's database to TARGET.
+
+    Example: schemactl downgrade -1
+    Example: schemactl --env staging downgrade base
+    Example: schemactl downgrade -1 --plan    # what would run, changing nothing
+    """
+    from tools.live import migrate
+
+    if show_plan:
+        with _user_errors():
+            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "downgrade")
+        typer.echo(format_plan(planned))
+        return
+    with _user_errors(), _progress() as progress:
+        report = migrate.downgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
+    typer.echo(_now_at(report))
+
+
+@app.command()
+def stamp(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="Revision, branch label, 'label@head', 'heads' or 'base'.")
+    ],
+    env: EnvOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Set the database's version to TARGET without running any revision.
+
+    For a database that already has the schema (adopting it), or a dev database left on a
+    revision of another git branch: whatever alembic_version held is replaced (like
+    `alembic stamp --purge`), and schemactl_audit gets a 'stamp' row.
+
+    Example: schemactl stamp heads
+    Example: schemactl --env staging stamp 9ecdc98b5e8a
+    """
+    from tools.live import migrate
+
+    with _user_errors():
+        report = migrate.stamp(_project(ctx, database), _env(ctx, env), target)
+    typer.echo(_now_at(report, "stamped at"))
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Compare a live database with the schema its revision should have: report drift.
+
+    Builds the expected schema in a scratch database on the same server (dropped afterwards)
+    and reports missing or extra tables, columns, types, nullability, indexes and
+    constraints, revision files edited after the audit table says they were applied, and
+    revisions whose last audit row disagrees with alembic_version. Exit 1 on any of them.
+    Every database of the project is verified unless -n names one (--json: a list, one
+    report per database, then).
+
+    Example: schemactl verify --env staging
+    Example: schemactl verify --env prod --json
+    """
+    from tools.live.verify import verify as run
+    from tools.live.verify import verify_each
+
+    with _user_errors():
+        projects = _projects(ctx, database)
+        if len(projects) == 1:  # one database asked (-n), or the project's only one
+            report = run(projects[0], _env(ctx, env))
+    if len(projects) == 1:
+        if as_json:
+            _echo_json(report.as_json())
+        else:
+            typer.echo(format_verification(report))
+        if not report.ok:
+            raise typer.Exit(code=1)
+        return
+    outcomes = verify_each(projects, _env(ctx, env))
+    for failed in (o for o in outcomes if o.report is None):
+        typer.echo(f"Error: database {failed.database}: {failed.error}", err=True)
+    done = [(o.database, o.report) for o in outcomes if o.report is not None]
+    if as_json:
+        _echo_json([{"database": name, **report.as_json()} for name, report in done])
+    else:
+        typer.echo("\n\n".join(format_verification(report) for _, report in done))
+    if len(done) < len(outcomes) or not all(report.ok for _, report in done):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Show who applied what to the environment's database, when, and how long it took.
+
+    Every row of schemactl_audit, oldest first (as Flyway's info): revision, direction, the
+    step's start by the server's clock, its duration, the release it came from (or
+    'online'), who ran it, and whether the revision file still has the sha256 it had then.
+    Then the slowest steps and the time per release. Rows written before script format 4
+    have no start or duration. Reads only; exit 0.
+
+    Example: schemactl audit --env staging
+    Example: schemactl audit --env prod --json
+    """
+    from tools.live.audit import audit as read
+
+    with _user_errors():
+        report = read(_project(ctx, database), _env(ctx, env))
+    if as_json:
+        _echo_json(report.as_json())
+    else:
+        typer.echo(format_audit(report))
+
+
+@app.command()
+def backups(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    purge_before: Annotated[
+        int | None,
+        typer.Option(
+            "--purge-before",
+            metavar="N",
+            help="Render the script that drops the backups of releases numbered below N "
+            "(offline; the DBA applies it like any other script).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="With --purge-before: write the script here (default: print it)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List the backup tables of the environment's database, or render the script that
+    drops old ones.
+
+    A release's destructive steps (dropping a column or table, narrowing a type) keep what
+    they drop in backup tables, which its rollback script puts back and drops. This lists
+    those still there, with the release that took each, its rows and its size.
+
+    Example: schemactl backups --env staging
+    Example: schemactl backups --env prod --purge-before 5 --out purge.sql
+    """
+    from tools.live import backups as kept
+
+    with _user_errors():
+        project = _project(ctx, database)
+        if purge_before is not None:
+            script, names = kept.purge_script(project, _env(ctx, env), purge_before)
+            if out is None:
+                typer.echo(script, nl=False)
+                return
+            kept.write_purge(out, script)
+            typer.echo(f"{_shown(project, out)}   drops {_count(len(names), 'backup table')}")
+            return
+        listing = kept.list_backups(project, _env(ctx, env))
+    if as_json:
+        _echo_json(listing.as_json())
+        return
+    env_ = listing.environment
+    typer.echo(f"Backups in {_titled(env_)}: {listing.url}")
+    if not listing.backups:
+        typer.echo("None: every destructive step kept here was rolled back, or none ran.")
+        return
+    rows = [
+        (
+            b.table,
+            b.release or "-",
+            _count(b.rows, "row"),
+            "-" if b.size is None else f"{b.size:,} bytes",
+        )
+        for b in listing.backups
+    ]
+    typer.echo("\n".join(_columns([("backup table", "release", "rows", "size"), *rows])))

@@ -1,0 +1,187 @@
+"""Reports as text: what status, plan, verify, audit and lint print (pure functions of
+the library's results)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tools.cli.common import (
+    _count,
+)
+from tools.core.text import terminal
+
+if TYPE_CHECKING:
+    from tools.config import Environment
+    from tools.lint.findings import Finding
+    from tools.live.audit import AuditReport
+    from tools.live.migrate import Plan, Status
+    from tools.live.verify import Verification
+
+
+def format_verification(report: Verification) -> str:
+    at = ", ".join(report.current) or "base (empty)"
+    lines = [
+        f"Environment {_titled(report.environment)}: {report.url}",
+        f"Database at {at}; compared with a scratch database upgraded to the same.",
+    ]
+    lines += [f"DRIFT {drift}" for drift in report.drift]
+    lines += [f"EDITED {edited}" for edited in report.edited]
+    lines += [f"AUDIT {disagree}" for disagree in report.disagree]
+    if report.audit_rows is None:
+        lines.append("No audit table: revision file checksums not compared.")
+    if report.ok:
+        lines.append("No drift: the database matches its revision exactly.")
+    else:
+        lines.append(f"{report.problems} problem(s)")
+    return "\n".join(lines)
+
+
+def format_audit(report: AuditReport) -> str:
+    env_ = report.environment
+    lines = [f"Audit of {_titled(env_)}: {report.url}"]
+    if report.rows is None:
+        lines.append("No audit table: nothing was applied here by schemactl.")
+        return "\n".join(lines)
+    if not report.rows:
+        lines.append("The audit table is empty.")
+        return "\n".join(lines)
+    # What the audit table holds is the database's text: shown escaped (terminal()).
+    table = [
+        tuple(
+            terminal(cell)
+            for cell in (
+                str(row.id),
+                row.revision,
+                row.direction,
+                row.when,
+                _ms(row.duration_ms),
+                row.source,
+                row.applied_by or "-",
+                row.file,
+            )
+        )
+        for row in report.rows
+    ]
+    head = ("#", "revision", "direction", "started (server clock)", "took", "release", "by", "file")
+    lines += _columns([head, *table], right=frozenset({0, 4}))
+    if report.slowest:
+        lines.append("")
+        lines.append("Slowest steps:")
+        for row in report.slowest:
+            lines.append(
+                terminal(
+                    f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
+                    f"(#{row.id}, {row.source})"
+                )
+            )
+    lines.append("")
+    lines.append("Time per release:")
+    lines += [
+        "  " + line
+        for line in _columns(
+            [
+                (
+                    terminal(r.release or "(not a release)"),
+                    terminal(r.direction),
+                    _count(r.steps, "step"),
+                    _ms(r.total_ms),
+                )
+                for r in report.per_release
+            ],
+            right=frozenset({2, 3}),
+        )
+    ]
+    if report.edited:
+        revisions = sorted({row.revision for row in report.edited})
+        lines.append("")
+        lines.append(
+            f"EDITED since applied: {', '.join(revisions)} (the revision file's sha256 differs "
+            "from the one recorded; `schemactl verify` says whether the schema differs too)"
+        )
+    return "\n".join(lines)
+
+
+def lint_summary(findings: list[Finding], blocking: list[Finding]) -> str:
+    """'3 findings: 2 errors (1 silenced), 1 warning; 1 error stops a release' and the like."""
+    if not findings:
+        return "No findings."
+    errors = [f for f in findings if f.severity == "error"]
+    silenced = len(errors) - len(blocking)
+    parts = [_count(len(errors), "error") + (f" ({silenced} silenced)" if silenced else "")]
+    others = len(findings) - len(errors)
+    if others:
+        parts.append(_count(others, "warning"))
+    verdict = (
+        f"{_count(len(blocking), 'error')} not silenced: lint fails and release refuses"
+        if blocking
+        else "nothing stops a release"
+    )
+    return f"{_count(len(findings), 'finding')}: {', '.join(parts)}; {verdict}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} ms"
+
+
+def _columns(rows: list[tuple[str, ...]], right: frozenset[int] = frozenset()) -> list[str]:
+    """Rows laid out in aligned columns (those in ``right`` aligned right)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _heads(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) or "base"
+
+
+def _now_at(report: Status, where: str = "at") -> str:
+    at = ", ".join(report.current) or "base (empty)"
+    return f"{_titled(report.environment)} is now {where} {at}"
+
+
+def format_plan(planned: Plan) -> str:
+    env = planned.environment
+    at = ", ".join(planned.current) or "base (empty)"
+    if not planned.steps:
+        return f"Nothing to run: {_titled(env)} at {at} is already there."
+    direction = planned.steps[0].direction
+    lines = [
+        f"Plan for {_titled(env)}: {planned.url}",
+        f"Database at {at}; {direction} would run {_count(len(planned.steps))}, in this order:",
+    ]
+    for number, step in enumerate(planned.steps, 1):
+        branch = f"[{step.branch}] " if step.branch else ""
+        lines.append(f"  {number:2d}. {step.direction} {step.revision}  {branch}{step.message}")
+        if step.operations is None:
+            lines.append("        (cannot be shown offline: it reads from the database)")
+        for operation in step.operations or ():
+            lines.append(f"        {operation}")
+    lines.append("Nothing was changed (--plan).")
+    return "\n".join(lines)
+
+
+def _titled(env: Environment) -> str:
+    """An environment as output names it: 'dev (sqlite)', and the database when it is not the
+    project's first: 'dev (sqlite), database reporting'."""
+    return f"{env.name} ({env.dialect})" + (f", database {env.database}" if env.database else "")
+
+
+def format_status(report: Status) -> str:
+    env = report.environment
+    lines = [
+        f"Environment {_titled(env)}: {report.url}",
+        f"Database at {', '.join(report.current) or 'base (empty)'}; "
+        f"{report.applied_count} of {len(report.rows)} revisions applied",
+    ]
+    width = max((len(row.branch or "") for row in report.rows), default=0)
+    for row in report.rows:
+        mark = "[X]" if row.applied else "[ ]"
+        branch = f"{(row.branch or '').ljust(width)}  " if width else ""
+        markers = f"  ({', '.join(row.markers)})" if row.markers else ""
+        lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
+    return "\n".join(lines)

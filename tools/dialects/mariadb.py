@@ -1,0 +1,266 @@
+"""MariaDB and MySQL: the mariadb/mysql client, GET_LOCK, lock_wait_timeout, sql_mode."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tools.dialects.base import ClientCommand
+from tools.dialects.names import (
+    AUDIT_TABLE,
+    CONTROL,
+    TIMING_COLUMNS,
+    _dump_file,
+    _guard_message,
+    _shell,
+    safe_revision,
+)
+from tools.dialects.scripts import ScriptDialect
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.sql import ColumnElement
+
+
+@dataclass(frozen=True)
+class MariaDB(ScriptDialect):
+    name: ClassVar[str] = "mariadb"
+    title: ClassVar[str] = "MariaDB"
+    client: ClassVar[str] = "mariadb"
+    # MariaDB commits every DDL statement: a script cannot be all or nothing.
+    transactional: ClassVar[bool] = False
+    driver: ClassVar[str] = "pymysql"
+    family: ClassVar[frozenset[str]] = frozenset({"mariadb", "mysql"})
+    example_url: ClassVar[str] = "mariadb://USER@HOST:3306/DBNAME"
+    setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
+        "lock_wait_timeout": (r"[1-9]\d{0,7}", "10"),
+    }
+    databases_sql: ClassVar[str | None] = "SHOW DATABASES"
+    sqlglot: ClassVar[str] = "mysql"
+    lint_rules: ClassVar[frozenset[str]] = frozenset(
+        {"index-needed-by-foreign-key", "table-copy", "implicit-commit"}
+    )
+
+    def apply_command(self, path: str) -> str:
+        return f"mariadb --database=DBNAME < {path}"
+
+    # The escapes a string literal has (the script pins a sql_mode without
+    # NO_BACKSLASH_ESCAPES); any other control character makes the value a hex literal.
+    _ESCAPES: ClassVar[dict[str, str]] = {"\x00": "\\0", "\b": "\\b", "\r": "\\r", "\x1a": "\\Z"}
+    crlf_in_string: ClassVar[str | None] = "\\r\n"
+
+    def string_literal(self, value: str) -> str | None:
+        found = set(CONTROL.findall(value))
+        if not found:
+            return None
+        if not found <= set(self._ESCAPES):
+            return f"_utf8mb4 X'{value.encode().hex().upper()}'"
+        body = value.replace("\\", "\\\\").replace("'", "''")
+        for character, escape in self._ESCAPES.items():
+            body = body.replace(character, escape)
+        return f"'{body}'"
+
+    def dump_command(self, table: str) -> str:
+        return f"mariadb-dump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"
+
+    def counters_as_fresh(self, table: str) -> list[str]:
+        # InnoDB keeps its counter past a deleted largest id; a value at or below the largest
+        # id in use sets it just past that id.
+        quote = self.sa_dialect.identifier_preparer.quote
+        return [f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1"]
+
+    def describe_error(self, error: BaseException) -> str:
+        # PyMySQL's errors are (code, message) tuples: show the message, then the code.
+        args: tuple[Any, ...] = getattr(error, "args", ())
+        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+            return f"{args[1]} (error {args[0]})"
+        return super().describe_error(error)
+
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        # --no-defaults: no option file of the machine's changes how the script runs.
+        args = [self.client, "--no-defaults"]
+        if url.host:
+            args += [f"--host={url.host}", f"--port={url.port or 3306}"]
+        if url.username:
+            args.append(f"--user={url.username}")
+        given = url.query.get("password")  # a URL may carry it as a parameter too
+        password = url.password or (given if isinstance(given, str) else None)
+        env = {"MYSQL_PWD": password} if password else {}
+        return ClientCommand((*args, str(url.database)), env, script)
+
+    # ERROR 1553 (HY000) at line 57: text   (the line where the failing statement starts)
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(?P<error>ERROR \d+ \(\w+\)) at line (?P<line>\d+): (?P<message>.*)$"
+    )
+
+    # MariaDB 10.11's default sql_mode: without NO_BACKSLASH_ESCAPES, which would change what
+    # the literals in a script (written with backslash escapes) mean.
+    SQL_MODE: ClassVar[str] = (
+        "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"
+    )
+
+    @property
+    def _lock_wait(self) -> int:
+        """lock_wait_timeout in seconds, as the environment sets it or by default."""
+        return int(self.settings.get("lock_wait_timeout", "10"))
+
+    def preamble(self) -> list[str]:
+        wait = self._lock_wait
+        return [
+            *self.stops_psql(),
+            "SET NAMES utf8mb4;",
+            f"SET SESSION lock_wait_timeout = {wait};",
+            f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};",
+        ]
+
+    @property
+    def _lock_name(self) -> str:
+        return f"CONCAT('schemactl:', DATABASE(), ':', {self.literal(self.version_name)})"
+
+    def lock(self) -> list[str]:
+        message = self.literal(
+            "schemactl lock: another client is applying a script to this database; nothing "
+            "was changed"
+        )
+        return ["DELIMITER //\n" + self._lock_block(message) + " //\nDELIMITER ;"]
+
+    def _lock_block(self, message: str) -> str:
+        wait = self._lock_wait
+        return (
+            "BEGIN NOT ATOMIC\n"
+            f"    IF GET_LOCK({self._lock_name}, {wait}) IS NOT TRUE THEN\n"
+            f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
+            "    END IF;\nEND"
+        )
+
+    def migration_engine(self, url: URL) -> Engine:
+        # READ COMMITTED: the version table read again under the lock sees what a client that
+        # held the lock committed (REPEATABLE READ kept the snapshot of the first read, taken
+        # before the wait, and three clients ran one data migration three times). The
+        # scripts' sql_mode is set before SQLAlchemy reads it, so both agree on quoting.
+        from sqlalchemy import create_engine, event, pool
+
+        engine = create_engine(url, poolclass=pool.NullPool, isolation_level="READ COMMITTED")
+        mode = self.SQL_MODE
+
+        @event.listens_for(engine, "connect", insert=True)
+        def _session(connection: Any, record: Any) -> None:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("SET NAMES utf8mb4")
+                cursor.execute("SET SESSION sql_mode = %s", (mode,))
+            finally:
+                cursor.close()
+
+        return engine
+
+    def timeouts_in_words(self) -> str:
+        wait = self._lock_wait
+        return f"a lock is waited for {wait} s at most (lock_wait_timeout, for the session)"
+
+    def online_session(self) -> list[str]:
+        wait = self._lock_wait
+        message = self.literal(
+            "schemactl lock: another client is migrating this database; nothing was changed"
+        )
+        return [f"SET SESSION lock_wait_timeout = {wait}", self._lock_block(message)]
+
+    def unlock(self) -> list[str]:
+        return [f"DO RELEASE_LOCK({self._lock_name});"]
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        message = self.literal(f"schemactl stamp: {self.version_name} did not hold {old}; stopped")
+        return [
+            "DELIMITER //\nBEGIN NOT ATOMIC\n    " + statement + "\n    IF ROW_COUNT() <> 1 THEN\n"
+            f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"
+            "    END IF;\nEND //\nDELIMITER ;"
+        ]
+
+    def guard(self, expected: Sequence[str]) -> str:
+        want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
+        shown = self.literal(_guard_message(sorted(expected)))
+        schema = (
+            self.literal(self.version_table_schema) if self.version_table_schema else "DATABASE()"
+        )
+        table = self.literal(self.version_table)
+        source = self._in_string(self.version_name)
+        return f"""DELIMITER //
+BEGIN NOT ATOMIC
+    DECLARE found TEXT DEFAULT '';
+    IF EXISTS (SELECT 1 FROM information_schema.tables
+               WHERE table_schema = {schema} AND table_name = {table}) THEN
+        EXECUTE IMMEDIATE CONCAT('SELECT COALESCE(GROUP_CONCAT(version_num ORDER BY version_num ',
+            'SEPARATOR '',''), '''') INTO @schemactl_found FROM {source}');
+        SET found = @schemactl_found;
+    END IF;
+    IF found <> {want} THEN
+        SET @schemactl_message = CONCAT('schemactl guard: expected revision ', {shown},
+            ', found ', IF(found = '', 'base (no revision)', found), '; nothing was changed');
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @schemactl_message;
+    END IF;
+END //
+DELIMITER ;"""
+
+    def _database_guard(self, names: str, message: str) -> str:
+        return f"""DELIMITER //
+BEGIN NOT ATOMIC
+    IF EXISTS (SELECT 1 FROM information_schema.tables
+               WHERE table_schema = DATABASE() AND table_name IN ({names})) THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};
+    END IF;
+END //
+DELIMITER ;"""
+
+    def applied_by(self) -> ColumnElement[Any]:
+        from sqlalchemy import literal_column
+
+        return literal_column("USER()")
+
+    def _upgrade_audit(self, online: bool) -> list[str]:
+        # ALTER TABLE waits for every open transaction that read the table (a metadata
+        # lock), and commits: only when a column is missing.
+        names = ", ".join(self.literal(name) for name in TIMING_COLUMNS)
+        table = self.literal(AUDIT_TABLE)
+        block = (
+            "BEGIN NOT ATOMIC\n"
+            "    IF (SELECT COUNT(*) FROM information_schema.columns\n"
+            f"        WHERE table_schema = DATABASE() AND table_name = {table}\n"
+            f"          AND column_name IN ({names})) < {len(TIMING_COLUMNS)} THEN\n"
+            f"        {self._add_timing_columns()}\n"
+            "    END IF;\nEND"
+        )
+        return [block] if online else ["DELIMITER //\n" + block + " //\nDELIMITER ;"]
+
+    # SYSDATE(6), not NOW(6): the moment it runs, not the statement's start. Both ends are
+    # kept in user variables, whose values a statement-based replica receives with the
+    # INSERT (SYSDATE() in the INSERT itself would be read again on the replica).
+    def clock_start(self) -> list[str]:
+        return ["SET @schemactl_started = SYSDATE(6);"]
+
+    def _clock_stop(self) -> list[str]:
+        return ["SET @schemactl_finished = SYSDATE(6);"]
+
+    _clock_started: ClassVar[str] = "CAST(@schemactl_started AS DATETIME(6))"
+    _clock_now: ClassVar[str] = "CAST(@schemactl_finished AS DATETIME(6))"
+
+    def _duration_ms(self, started: str, finished: str) -> str:
+        return f"ROUND(TIMESTAMPDIFF(MICROSECOND, {started}, {finished}) / 1000, 3)"
+
+
+@dataclass(frozen=True)
+class MySQL(MariaDB):
+    # Rendered as for MariaDB (the guard uses MariaDB's BEGIN NOT ATOMIC); tested on MariaDB.
+    name: ClassVar[str] = "mysql"
+    title: ClassVar[str] = "MySQL"
+    client: ClassVar[str] = "mysql"
+    example_url: ClassVar[str] = "mysql://USER@HOST:3306/DBNAME"
+
+    def apply_command(self, path: str) -> str:
+        return f"mysql --database=DBNAME < {path}"
+
+    def dump_command(self, table: str) -> str:
+        return f"mysqldump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"

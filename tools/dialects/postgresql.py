@@ -1,0 +1,336 @@
+"""PostgreSQL: psql, advisory locks, lock and statement timeouts, a schema for backups."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tools.dialects.base import ClientCommand
+from tools.dialects.names import (
+    AUDIT_TABLE,
+    CONTROL,
+    TIMING_COLUMNS,
+    UnwritableValue,
+    _dump_file,
+    _guard_message,
+    _identifier,
+    _shell,
+    safe_revision,
+)
+from tools.dialects.scripts import ScriptDialect
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import URL
+    from sqlalchemy.sql import ColumnElement
+
+
+@dataclass(frozen=True)
+class PostgreSQL(ScriptDialect):
+    name: ClassVar[str] = "postgresql"
+    title: ClassVar[str] = "PostgreSQL"
+    client: ClassVar[str] = "psql"
+    transactional: ClassVar[bool] = True
+    driver: ClassVar[str] = "psycopg"
+    family: ClassVar[frozenset[str]] = frozenset({"postgresql"})
+    aliases: ClassVar[dict[str, str]] = {"postgres": "postgresql"}
+    setting_patterns: ClassVar[dict[str, tuple[str, str]]] = {
+        "lock_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "5s"),
+        "statement_timeout": (r"\d+(\.\d+)?\s*(us|ms|s|min|h|d)?", "15min"),
+        # The schema the script works in (search_path): lower case, as PostgreSQL folds an
+        # unquoted name; not pg_* (reserved: pg_temp would "work" and keep nothing).
+        "schema": (r"(?!pg_)[a-z_][a-z0-9_$]{0,62}", "public"),
+    }
+    example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
+    text_holds_nul: ClassVar[bool] = False
+    sqlglot: ClassVar[str] = "postgres"
+    # squawk: its statement rules, on every statement a script runs (tools.lint.squawk).
+    lint_rules: ClassVar[frozenset[str]] = frozenset(
+        {"postgresql-locks", "enum-lifecycle", "squawk"}
+    )
+    _CONCURRENTLY: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
+    )
+
+    def string_literal(self, value: str) -> str | None:
+        if "\x00" in value:
+            raise UnwritableValue(
+                f"a text value holds a NUL character, which {self.title} text cannot hold"
+            )
+        if not CONTROL.search(value):
+            return None
+        # A Unicode-escape literal (standard_conforming_strings is pinned on): still a
+        # literal, so it is valid wherever one is (an enum's labels, a DEFAULT).
+        body = "".join(
+            f"\\{ord(c):04X}" if CONTROL.match(c) else "\\\\" if c == "\\" else c for c in value
+        )
+        return "U&'" + body.replace("'", "''") + "'"
+
+    def binary_literal(self, value: bytes) -> str:
+        return f"'\\x{value.hex()}'::bytea"
+
+    def apply_command(self, path: str) -> str:
+        # As the MariaDB and SQLite ones: the database named where DBNAME stands, the server
+        # and user as psql finds them (PGHOST, PGUSER, ~/.pgpass, -h, -U).
+        return f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {path}"
+
+    def client_command(self, url: URL, script: Path) -> ClientCommand:
+        from sqlalchemy.engine import URL
+
+        bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
+        # Secrets go in libpq's environment variables, never on the command line (ps shows it).
+        query = dict(url.query)
+        env: dict[str, str] = {}
+        for parameter, variable in (("password", "PGPASSWORD"), ("passfile", "PGPASSFILE")):
+            value = query.pop(parameter, None)
+            if isinstance(value, str):
+                env[variable] = value
+        if url.password:
+            env["PGPASSWORD"] = url.password
+        libpq = bare.update_query_dict(query).render_as_string(hide_password=False)
+        args = [self.client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname", libpq]
+        return ClientCommand((*args, "-f", str(script)), env, None)
+
+    # psql:FILE:LINE: ERROR:  text   (LINE is where the failing statement ends)
+    _CLIENT_ERROR: ClassVar[re.Pattern[str]] = re.compile(
+        r"^psql:.*?:(?P<line>\d+): (?P<error>(?:ERROR|FATAL|PANIC):.*)$"
+    )
+    server_version_sql: ClassVar[str] = "SHOW server_version"
+
+    def preamble(self) -> list[str]:
+        # The script stops at the first error even if psql was started without -v ON_ERROR_STOP.
+        # As pg_dump does: settings that change what a statement means are pinned.
+        schema = self.literal(self.settings.get("schema", "public"))
+        return [
+            "\\set ON_ERROR_STOP on",
+            "SET client_encoding = 'UTF8';",
+            "SET standard_conforming_strings = on;",
+            "SET client_min_messages = warning;",
+            f"SELECT pg_catalog.set_config('search_path', {schema}, false) \\g /dev/null",
+        ]
+
+    def lock(self) -> list[str]:
+        # Held for the session (across the COMMITs of steps that run outside a transaction);
+        # taken inside the first transaction, so lock_timeout bounds the wait.
+        return [f"SELECT pg_catalog.pg_advisory_lock({self.lock_key}) \\g /dev/null"]
+
+    def unlock(self) -> list[str]:
+        return [f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key}) \\g /dev/null"]
+
+    def _verified(self, statement: str, old: str) -> list[str]:
+        message = self.literal(
+            f"schemactl stamp: {self.version_name} did not hold {old}; stopped, nothing of "
+            "this step was kept"
+        )
+        return [
+            "DO $schemactl_stamp$\nBEGIN\n    "
+            + statement
+            + f"\n    IF NOT FOUND THEN\n        RAISE EXCEPTION {message};\n    END IF;\nEND\n"
+            "$schemactl_stamp$;"
+        ]
+
+    def begin(self) -> list[str]:
+        return ["BEGIN;", *self.timeouts()]
+
+    def timeouts(self, scope: str = "LOCAL") -> list[str]:
+        # A DDL statement waiting for a lock queues every later writer behind it: better to
+        # fail fast, and retry at a quieter moment, than to stall the application. ``scope``:
+        # LOCAL for a script's transaction, SESSION for an online command's connection.
+        lock, statement = (self.literal(value) for value in self._timeout_settings)
+        return [
+            f"SET {scope} lock_timeout = {lock};",
+            f"SET {scope} statement_timeout = {statement};",
+        ]
+
+    def outside_transaction(self) -> list[str]:
+        # SET LOCAL ended with the transaction: the same timeouts, for the session.
+        return self.timeouts("SESSION")
+
+    @property
+    def _timeout_settings(self) -> tuple[str, str]:
+        """lock_timeout and statement_timeout, as the environment sets them or by default."""
+        return (
+            self.settings.get("lock_timeout", "5s"),
+            self.settings.get("statement_timeout", "15min"),
+        )
+
+    def timeouts_in_words(self) -> str:
+        lock, statement = self._timeout_settings
+        return (
+            f"a lock is waited for {lock} at most (lock_timeout), a statement runs "
+            f"{statement} at most (statement_timeout), steps outside the transaction included"
+        )
+
+    def guard(self, expected: Sequence[str]) -> str:
+        want = self.literal(",".join(safe_revision(r) for r in sorted(expected)))
+        shown = self.literal(_guard_message(sorted(expected)))
+        return f"""DO $schemactl_guard$
+DECLARE
+    found text := '';
+BEGIN
+    IF to_regclass({self.literal(self.version_name)}) IS NOT NULL THEN
+        EXECUTE 'SELECT coalesce(string_agg(version_num, '','' ORDER BY version_num), '''') '
+             || 'FROM {self._in_string(self.version_name)}' INTO found;
+    END IF;
+    IF found IS DISTINCT FROM {want} THEN
+        RAISE EXCEPTION 'schemactl guard: expected revision %, found %; nothing was changed',
+            {shown}, coalesce(nullif(found, ''), 'base (no revision)');
+    END IF;
+END
+$schemactl_guard$;"""
+
+    def _database_guard(self, names: str, message: str) -> str:
+        return f"""DO $schemactl_database$
+BEGIN
+    IF EXISTS (SELECT 1 FROM unnest(ARRAY[{names}]) AS other(name)
+               WHERE to_regclass(pg_catalog.quote_ident(other.name)) IS NOT NULL) THEN
+        RAISE EXCEPTION '%', {message};
+    END IF;
+END
+$schemactl_database$;"""
+
+    def applied_by(self) -> ColumnElement[Any]:
+        from sqlalchemy import literal_column
+
+        return literal_column("session_user")
+
+    def _upgrade_audit(self, online: bool) -> list[str]:
+        names = ", ".join(self.literal(name) for name in TIMING_COLUMNS)
+        table = self.literal(AUDIT_TABLE)
+        return [
+            "DO $schemactl_audit$\nBEGIN\n"
+            "    IF (SELECT count(*) FROM pg_catalog.pg_attribute\n"
+            f"        WHERE attrelid = {table}::regclass AND NOT attisdropped\n"
+            f"          AND attname IN ({names})) < {len(TIMING_COLUMNS)} THEN\n"
+            f"        {self._add_timing_columns()}\n"
+            "    END IF;\nEND\n$schemactl_audit$;"
+        ]
+
+    # The start is kept in a setting of the session (it outlives the COMMIT a step that runs
+    # outside a transaction needs), as seconds since the epoch: no DateStyle can misread it.
+    def clock_start(self) -> list[str]:
+        return [
+            "DO $schemactl_clock$ BEGIN PERFORM pg_catalog.set_config('schemactl.step_started', "
+            "extract(epoch FROM pg_catalog.clock_timestamp())::text, false); END $schemactl_clock$;"
+        ]
+
+    _clock_started: ClassVar[str] = (
+        "pg_catalog.to_timestamp(pg_catalog.current_setting('schemactl.step_started')::float8)"
+    )
+    _clock_now: ClassVar[str] = "pg_catalog.clock_timestamp()"
+
+    @property
+    def backup_schema(self) -> str:
+        # One per schema an environment works in: two environments in different schemas of
+        # one database never share (or drop) each other's backups.
+        schema = self._schema()
+        if schema is None:
+            return "schemactl_backup"
+        name = f"schemactl_backup_{schema}"
+        if len(name) > 63:
+            digest = hashlib.sha256(schema.encode()).hexdigest()[:8]
+            name = f"{name[:54]}_{digest}"
+        return name
+
+    def backup_setup(self) -> list[str]:
+        quote = self.sa_dialect.identifier_preparer.quote
+        return [f"CREATE SCHEMA IF NOT EXISTS {quote(self.backup_schema)};"]
+
+    def backup_statements(
+        self, name: str, table: str, columns: Sequence[str] | None, *, keep_existing: bool = False
+    ) -> list[str]:
+        # An enum column kept as its enum would make the backup depend on the type, and a
+        # revision that drops the type after the table fail: enums are kept as text.
+        table_name = self.literal(self.backup_table(name))
+        return [
+            *super().backup_statements(name, table, columns, keep_existing=keep_existing),
+            "DO $schemactl_backup$\nDECLARE\n    found record;\nBEGIN\n"
+            "    FOR found IN SELECT a.attname FROM pg_catalog.pg_attribute a\n"
+            "        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid\n"
+            f"        WHERE a.attrelid = {table_name}::regclass AND a.attnum > 0\n"
+            "          AND NOT a.attisdropped AND t.typtype = 'e' LOOP\n"
+            "        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text', "
+            f"{table_name}, found.attname);\n"
+            "    END LOOP;\nEND\n$schemactl_backup$;",
+        ]
+
+    def _restored(self, kept: Any, type_: Any) -> Any:
+        from sqlalchemy import Enum, cast
+
+        if isinstance(type_, Enum) and type_.name and type_.native_enum:
+            return cast(kept, type_)
+        return kept
+
+    def dump_command(self, table: str) -> str:
+        return f"pg_dump --dbname=DBNAME --table={_shell(table)} --file={_dump_file(table)}"
+
+    def backups_sql(self) -> str:
+        return (
+            "SELECT c.relname, pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE n.nspname = {self.literal(self.backup_schema)} AND c.relkind = 'r' ORDER BY 1"
+        )
+
+    def reset_counters(self, table: str) -> list[str]:
+        # Rows put back with their ids: a serial or identity column's sequence must move past
+        # them, or the application's next INSERT collides. regclass and
+        # pg_get_serial_sequence read a name as SQL writes it (quoted where it must be).
+        named = self.literal(self.sa_dialect.identifier_preparer.quote(table))
+        return [
+            "DO $schemactl_restore$\nDECLARE\n    found record;\nBEGIN\n"
+            "    FOR found IN SELECT a.attname, pg_catalog.pg_get_serial_sequence("
+            f"{named}, a.attname) AS seq\n"
+            f"        FROM pg_catalog.pg_attribute a WHERE a.attrelid = {named}::regclass\n"
+            "          AND a.attnum > 0 AND NOT a.attisdropped LOOP\n"
+            "        IF found.seq IS NOT NULL THEN\n"
+            "            EXECUTE format('SELECT pg_catalog.setval(%L, coalesce(max(%I), 0) + 1, "
+            f"false) FROM %I', found.seq, found.attname, {self.literal(table)});\n"
+            "        END IF;\n    END LOOP;\nEND\n$schemactl_restore$;"
+        ]
+
+    def online_session(self) -> list[str]:
+        # For the session, not SET LOCAL: an env.py may run each revision in a transaction of
+        # its own.
+        timeouts = self.timeouts("SESSION")
+        message = self.literal(
+            "schemactl lock: another client is migrating this database (waited lock_timeout); "
+            "nothing was changed"
+        )
+        lock = (
+            "DO $schemactl_lock$\nBEGIN\n"
+            f"    PERFORM pg_catalog.pg_advisory_lock({self.lock_key});\n"
+            f"EXCEPTION WHEN lock_not_available THEN\n    RAISE EXCEPTION {message};\n"
+            "END\n$schemactl_lock$"
+        )
+        return [*timeouts, lock]
+
+    def _duration_ms(self, started: str, finished: str) -> str:
+        return f"round((extract(epoch FROM {finished}) - extract(epoch FROM {started})) * 1000, 3)"
+
+    def non_transactional(self, statement: str) -> bool:
+        return bool(self._CONCURRENTLY.match(statement))
+
+    databases_sql: ClassVar[str | None] = "SELECT datname FROM pg_catalog.pg_database"
+
+    def drop_database(self, name: str) -> str:
+        # A connection the scratch run left open must not keep the database alive.
+        return f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)"
+
+    def _schema(self) -> str | None:
+        schema = self.settings.get("schema", "public").strip()
+        return None if schema == "public" else schema
+
+    def scratch_setup(self) -> list[str]:
+        schema = self._schema()
+        quoted = self.sa_dialect.identifier_preparer.quote_identifier
+        return [f"CREATE SCHEMA IF NOT EXISTS {quoted(schema)}"] if schema else []
+
+    def session_url(self, url: URL) -> URL:
+        # Pinned, as the scripts pin it: a role's own search_path must not decide where
+        # the migrations' tables go or which of them are read back.
+        schema = self._schema() or "public"
+        return url.update_query_dict({"options": f"-csearch_path={schema}"})

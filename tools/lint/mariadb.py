@@ -1,0 +1,94 @@
+"""The rules only MariaDB and MySQL need: a table copied to change it (ALGORITHM=COPY), and
+DDL in raw SQL, which commits the script's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from tools.lint.findings import WARNING, Facts, Hit, _short
+
+if TYPE_CHECKING:
+    from tools.scripts.capture import Statement
+    from tools.scripts.statements import RawStatement
+
+
+def table_copy(facts: Facts) -> Iterator[Hit]:
+    """MariaDB and MySQL run most ALTERs instantly or in place; a column type change, a
+    column redefined with MODIFY/CHANGE, or a new or dropped primary key copies the table
+    (ALGORITHM=COPY): every row rewritten while writes to it wait."""
+    why = "the copy rewrites every row, and writes to the table wait until it is done"
+    fix = "add a new column, backfill it in batches, switch readers, drop the old one"
+    for op in facts.operations:
+        if not facts.existing(op.table):
+            continue
+        source = op.source
+        if op.name == "alter_column" and getattr(source, "modify_type", None) is not None:
+            yield Hit(
+                WARNING,
+                f"changes the type of {op.table}.{op.target}: {_copies(facts)}",
+                op.line,
+                why,
+                fix,
+            )
+        elif op.name == "create_primary_key" or (
+            op.name == "drop_constraint" and getattr(source, "constraint_type", None) == "primary"
+        ):
+            yield Hit(
+                WARNING,
+                f"changes the primary key of {op.table}: {_copies(facts)}",
+                op.line,
+                why,
+                "schedule it for a quiet moment (or build the new table beside it)",
+            )
+    for statement, raw in facts.raw_sql:
+        if facts.existing(raw.table) and ({"alter-type", "modify-column"} & set(raw.kinds)):
+            yield Hit(
+                WARNING,
+                f"raw SQL redefines a column: {_copies(facts)}: {_short(statement)}",
+                statement.line,
+                why,
+                fix,
+            )
+
+
+def _copies(facts: Facts) -> str:
+    return f"{facts.dialect.title} copies the table"
+
+
+def implicit_commit(facts: Facts) -> Iterator[Hit]:
+    """MariaDB and MySQL commit before and after every DDL statement: in a revision that
+    changes data and then schema, the data changes are committed by the DDL, and a failure
+    later in the revision leaves them applied with the revision not recorded."""
+    from tools.scripts.statements import split
+
+    first_data: Statement | None = None
+    for statement in facts.statements:
+        pieces = split(statement.sql, facts.dialect.sqlglot)
+        data = statement.operation == "bulk_insert" or any(
+            {"insert", "update", "delete"} & set(raw.kinds) for raw in pieces
+        )
+        if data and first_data is None:
+            first_data = statement
+        elif not data and first_data is not None and _changes_schema(statement, pieces):
+            yield Hit(
+                WARNING,
+                "changes data, then schema, in one revision: the DDL statement commits the "
+                "data changes before it",
+                first_data.line,
+                "if the revision fails after that DDL statement, its data changes stay",
+                "put the data changes in a revision of their own",
+            )
+            return
+
+
+def _changes_schema(statement: Statement, pieces: list[RawStatement]) -> bool:
+    if statement.operation not in ("execute_sql", None):
+        return True  # an Alembic schema operation
+    return any(raw.parsed is not None and _is_ddl(raw) for raw in pieces)
+
+
+def _is_ddl(raw: RawStatement) -> bool:
+    from sqlglot import exp
+
+    return isinstance(raw.parsed, exp.Alter | exp.Create | exp.Drop | exp.TruncateTable)

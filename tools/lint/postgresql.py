@@ -1,0 +1,140 @@
+"""The rule only PostgreSQL needs: which statements take a lock that blocks reads or writes
+for as long as they run (squawk's rules, in squawk.py, add to it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from tools.lint.findings import WARNING, WHY_INDEX, WHY_VALIDATE, Facts, Hit, _rewrites, _short
+
+if TYPE_CHECKING:
+    from tools.dialects import ScriptDialect
+
+
+def postgresql_locks(facts: Facts) -> Iterator[Hit]:
+    """On PostgreSQL these statements hold locks that stop writes (or everything) to a busy
+    table for as long as they run: a plain CREATE INDEX, a constraint that is validated at
+    once, a type change or a volatile default that rewrites the table."""
+    for op in facts.operations:
+        source = op.source
+        if not facts.existing(op.table):
+            continue
+        if op.name == "create_index" and not source.kw.get("postgresql_concurrently"):
+            yield Hit(
+                WARNING,
+                f"creates index {op.target} on existing table {op.table} without CONCURRENTLY",
+                op.line,
+                WHY_INDEX,
+                _FIX_CONCURRENTLY,
+            )
+        elif op.name in ("create_foreign_key", "create_check_constraint"):
+            yield Hit(
+                WARNING,
+                f"adds {op.name.removeprefix('create_').replace('_', ' ')} {op.target} on "
+                f"existing table {op.table} and validates it at once",
+                op.line,
+                WHY_VALIDATE,
+                _FIX_NOT_VALID,
+            )
+        elif op.name in ("create_unique_constraint", "create_primary_key"):
+            yield Hit(
+                WARNING,
+                f"adds {'unique constraint' if 'unique' in op.name else 'primary key'} "
+                f"{op.target} on existing table {op.table}: its index is built under lock",
+                op.line,
+                _WHY_UNIQUE,
+                _FIX_UNIQUE,
+            )
+        elif op.name == "alter_column" and _rewrites(op.source):
+            yield Hit(
+                WARNING,
+                f"changes the type of {op.table}.{op.target}: PostgreSQL rewrites the table",
+                op.line,
+                _WHY_REWRITE,
+                "schedule it for a quiet moment, or add a new column, backfill, and switch over",
+            )
+        elif op.name == "add_column" and _volatile_default(source.column, facts.dialect):
+            yield Hit(
+                WARNING,
+                f"adds {op.table}.{op.target} with a volatile default: PostgreSQL rewrites the "
+                "table",
+                op.line,
+                _WHY_REWRITE,
+                _FIX_VOLATILE,
+            )
+    for statement, raw in facts.raw_sql:
+        if not facts.existing(raw.table):
+            continue
+        if "create-index" in raw.kinds and not raw.parsed.args.get("concurrently"):  # type: ignore[union-attr]
+            yield Hit(
+                WARNING,
+                f"raw SQL creates an index without CONCURRENTLY: {_short(statement)}",
+                statement.line,
+                WHY_INDEX,
+                "write CREATE INDEX CONCURRENTLY, inside "
+                "`with op.get_context().autocommit_block():`",
+            )
+        if "add-unique" in raw.kinds or "add-primary-key" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a unique constraint or primary key: {_short(statement)}",
+                statement.line,
+                _WHY_UNIQUE,
+                _FIX_UNIQUE,
+            )
+        elif "add-constraint" in raw.kinds and "NOT VALID" not in statement.sql.upper():
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a constraint without NOT VALID: {_short(statement)}",
+                statement.line,
+                WHY_VALIDATE,
+                _FIX_NOT_VALID,
+            )
+        if "alter-type" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL changes a column's type: {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                "add a new column, backfill, and switch over",
+            )
+        if "add-volatile-default" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a column with a volatile default: {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                _FIX_VOLATILE,
+            )
+
+
+_FIX_NOT_VALID = (
+    "add it NOT VALID (op.execute), and VALIDATE CONSTRAINT in a later revision inside "
+    "`with op.get_context().autocommit_block():` (validated in the transaction that added it, "
+    "it blocks as before)"
+)
+_WHY_REWRITE = "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes until it is done"
+_WHY_UNIQUE = "building the unique index blocks every write to the table until it is done"
+# NOT VALID does not exist for UNIQUE or PRIMARY KEY: PostgreSQL builds the index first.
+_FIX_UNIQUE = (
+    "create a unique index with postgresql_concurrently=True inside "
+    "`with op.get_context().autocommit_block():`, then add the constraint USING INDEX "
+    "(op.execute) in a later revision"
+)
+_FIX_CONCURRENTLY = (
+    "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
+    "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
+)
+_FIX_VOLATILE = (
+    "add the column without a default (or with a constant one), backfill it in batches, "
+    "then set the default"
+)
+
+
+def _volatile_default(column: Any, dialect: ScriptDialect) -> bool:
+    from tools.scripts.statements import is_volatile_default
+
+    default = getattr(column, "server_default", None)
+    text = getattr(getattr(default, "arg", None), "text", None)
+    return isinstance(text, str) and is_volatile_default(text, dialect.sqlglot)
