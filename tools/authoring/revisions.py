@@ -11,6 +11,7 @@ import ast
 import contextlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from tools.config import Project
+    from tools.dialects import ScriptDialect
 
 _LABEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
 TRUNK = "trunk"  # what --branch calls the main line
@@ -180,7 +182,6 @@ def makemigrations(
     head, so work on other branches is not offered again. Returns None when nothing changed.
     """
     from tools.authoring import rebuilds
-    from tools.authoring.directives import make_portable
     from tools.dialects import embedded
     from tools.proof import scratch
 
@@ -192,23 +193,7 @@ def makemigrations(
     kind = embedded()
     before: dict[tuple[str | None, str], Table] = {}
 
-    def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
-        script: MigrationScript = directives[0]
-        make_portable(script)  # downgrades (and upgrades) that run on every dialect
-        # What the embedded database cannot ALTER in place: a rebuild, with the table as it
-        # stands before (the history's state at the parent; the models' for the downgrade).
-        after = rebuilds.reflected(context.opts["target_metadata"])
-        for container in script.upgrade_ops_list:
-            rebuilds.rebuild_where_needed(container, kind, before)
-        for downgrade in script.downgrade_ops_list:
-            rebuilds.rebuild_where_needed(downgrade, kind, after)
-        upgrade = script.upgrade_ops
-        assert upgrade is not None  # one revision's file: one upgrade container
-        found.extend(upgrade.ops)
-        if not empty and upgrade.is_empty():
-            directives.clear()  # Alembic writes no file
-        elif not message:
-            script.message = _message_from(found)
+    collect = _collector(kind, before, found, empty=empty, message=message)
 
     with scratch.scratch_database(kind) as url:
         scratch_cfg = scratch.scratch_config(project, kind, url, plain=True)
@@ -228,6 +213,40 @@ def makemigrations(
         return None
     written = _written(project, script, slugify(message) if message else _slug_from(found))
     return replace(written, operations=tuple(_line(op) for op in _flatten(found)))
+
+
+def _collector(
+    kind: ScriptDialect,
+    before: dict[tuple[str | None, str], Table],
+    found: list[MigrateOperation],
+    *,
+    empty: bool,
+    message: str | None,
+) -> Callable[[MigrationContext, object, list[Any]], None]:
+    """Alembic's process_revision_directives for makemigrations: the revision made portable,
+    tables the embedded database cannot ALTER rebuilt, its operations kept in ``found``."""
+    from tools.authoring import rebuilds
+    from tools.authoring.directives import make_portable
+
+    def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
+        script: MigrationScript = directives[0]
+        make_portable(script)  # downgrades (and upgrades) that run on every dialect
+        # What the embedded database cannot ALTER in place: a rebuild, with the table as it
+        # stands before (the history's state at the parent; the models' for the downgrade).
+        after = rebuilds.reflected(context.opts["target_metadata"])
+        for container in script.upgrade_ops_list:
+            rebuilds.rebuild_where_needed(container, kind, before)
+        for downgrade in script.downgrade_ops_list:
+            rebuilds.rebuild_where_needed(downgrade, kind, after)
+        upgrade = script.upgrade_ops
+        assert upgrade is not None  # one revision's file: one upgrade container
+        found.extend(upgrade.ops)
+        if not empty and upgrade.is_empty():
+            directives.clear()  # Alembic writes no file
+        elif not message:
+            script.message = _message_from(found)
+
+    return collect
 
 
 def _head_for(graph: Graph, branch: str | None) -> str:

@@ -23,7 +23,7 @@ from tools.history.load import SQUASH_MARKER
 
 if TYPE_CHECKING:
     from alembic.operations.ops import DowngradeOps, UpgradeOps
-    from sqlalchemy import MetaData
+    from sqlalchemy import MetaData, Table
 
     from tools.config import Project
     from tools.history.graph import Direction, Graph, RevisionId
@@ -204,10 +204,8 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     from alembic.operations import ops
     from sqlalchemy import (
         CheckConstraint,
-        DefaultClause,
         ForeignKeyConstraint,
         Index,
-        PrimaryKeyConstraint,
         UniqueConstraint,
     )
 
@@ -223,29 +221,9 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     elif isinstance(op, ops.AddColumnOp):
         table.append_column(op.column._copy())
     elif isinstance(op, ops.DropColumnOp):
-        column = table.c[op.column_name]
-
-        def uses(thing: Any) -> bool:
-            return any(c is column for c in getattr(thing, "columns", ()))
-
-        for constraint in [c for c in table.constraints if uses(c)]:
-            if not isinstance(constraint, PrimaryKeyConstraint):
-                table.constraints.discard(constraint)
-        table.indexes.difference_update({i for i in table.indexes if uses(i)})
-        table._columns.remove(column)
+        _drop_column(table, op.column_name)
     elif isinstance(op, ops.AlterColumnOp):
-        if op.modify_name or op.modify_comment is not False:
-            return False
-        column = table.c[op.column_name]
-        if op.modify_type is not None:
-            column.type = op.modify_type
-        if op.modify_nullable is not None:
-            column.nullable = op.modify_nullable
-        if op.modify_server_default is not False:  # False: unchanged; None: dropped
-            default = op.modify_server_default
-            if default is not None and not isinstance(default, DefaultClause):
-                default = DefaultClause(default)
-            column.server_default = default
+        return _alter_column(table, op)
     elif isinstance(op, ops.CreateIndexOp):
         parts = [table.c[c] if isinstance(c, str) else c for c in op.columns]
         Index(op.index_name, *parts, unique=bool(op.unique), **op.kw)
@@ -269,6 +247,42 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     return True
 
 
+def _drop_column(table: Table, name: str) -> None:
+    """The column gone, with the indexes and constraints (but the primary key) that use it."""
+    from sqlalchemy import PrimaryKeyConstraint
+
+    column = table.c[name]
+
+    def uses(thing: Any) -> bool:
+        return any(c is column for c in getattr(thing, "columns", ()))
+
+    for constraint in [c for c in table.constraints if uses(c)]:
+        if not isinstance(constraint, PrimaryKeyConstraint):
+            table.constraints.discard(constraint)
+    table.indexes.difference_update({i for i in table.indexes if uses(i)})
+    table._columns.remove(column)
+
+
+def _alter_column(table: Table, op: Any) -> bool:
+    """A column's type, nullability and server default changed; False for a rename or a
+    comment, which the squash cannot follow."""
+    from sqlalchemy import DefaultClause
+
+    if op.modify_name or op.modify_comment is not False:
+        return False
+    column = table.c[op.column_name]
+    if op.modify_type is not None:
+        column.type = op.modify_type
+    if op.modify_nullable is not None:
+        column.nullable = op.modify_nullable
+    if op.modify_server_default is not False:  # False: unchanged; None: dropped
+        default = op.modify_server_default
+        if default is not None and not isinstance(default, DefaultClause):
+            default = DefaultClause(default)
+        column.server_default = default
+    return True
+
+
 def _source(
     history: History,
     rev: RevisionId,
@@ -279,38 +293,9 @@ def _source(
     message: str | None,
 ) -> str:
     """The squashing revision's file: the schema at ``rev`` created, then the data changes."""
-    from alembic.autogenerate import produce_migrations
-    from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine
-
-    from tools.authoring.directives import portable, render_item
-    from tools.dialects import embedded
-    from tools.proof.scratch import scratch_database
-
-    with scratch_database(embedded(), prefix="schemactl_squash") as url:
-        engine = create_engine(url)
-        with engine.connect() as connection:  # an empty database: everything is new
-            context = MigrationContext.configure(connection, opts={"render_item": render_item})
-            script = produce_migrations(context, metadata)
-        engine.dispose()
-    # Tables take their indexes with them (MariaDB refuses to drop an index a foreign key
-    # needs), foreign keys go before indexes: the order every dialect accepts.
-    assert script.upgrade_ops is not None and script.downgrade_ops is not None
-    portable(script.downgrade_ops)
-    upgrade = _rendered(script.upgrade_ops)
-    downgrade = _rendered(script.downgrade_ops)
-    upgrade = [line for line in upgrade if "### " not in line]
-    downgrade = [line for line in downgrade if "### " not in line]
-    downgrade += _type_drops(metadata)
+    upgrade, downgrade = _schema_code(metadata)
     extra_imports: set[str] = set()
-    for source_rev, op in data:
-        code = _data_code(op, metadata, extra_imports)
-        if code is None:
-            what = getattr(op, "sqltext", None)
-            shown = f"op.execute of {type(what).__name__}" if what is not None else "bulk_insert"
-            not_carried.append(f"{source_rev}: {shown} (SQL built as an expression)")
-            continue
-        upgrade += [f"    # data from {source_rev}", *code]
+    upgrade += _carried_data(data, metadata, extra_imports, not_carried)
     if not_carried:
         raise SquashRefused(
             f"cannot carry over {'; '.join(not_carried)}: a squash must do all the squashed "
@@ -356,6 +341,52 @@ def _source(
         "",
     ]
     return "\n".join(lines)
+
+
+def _schema_code(metadata: MetaData) -> tuple[list[str], list[str]]:
+    """The upgrade and downgrade code that create and drop the schema in ``metadata``:
+    autogenerate against an empty database, made portable."""
+    from alembic.autogenerate import produce_migrations
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from tools.authoring.directives import portable, render_item
+    from tools.dialects import embedded
+    from tools.proof.scratch import scratch_database
+
+    with scratch_database(embedded(), prefix="schemactl_squash") as url:
+        engine = create_engine(url)
+        with engine.connect() as connection:  # an empty database: everything is new
+            context = MigrationContext.configure(connection, opts={"render_item": render_item})
+            script = produce_migrations(context, metadata)
+        engine.dispose()
+    # Tables take their indexes with them (MariaDB refuses to drop an index a foreign key
+    # needs), foreign keys go before indexes: the order every dialect accepts.
+    assert script.upgrade_ops is not None and script.downgrade_ops is not None
+    portable(script.downgrade_ops)
+    upgrade = [line for line in _rendered(script.upgrade_ops) if "### " not in line]
+    downgrade = [line for line in _rendered(script.downgrade_ops) if "### " not in line]
+    return upgrade, downgrade + _type_drops(metadata)
+
+
+def _carried_data(
+    data: list[tuple[RevisionId, Any]],
+    metadata: MetaData,
+    extra_imports: set[str],
+    not_carried: list[str],
+) -> list[str]:
+    """The squashed revisions' data changes as code, in order; what cannot be written as
+    code is added to ``not_carried``."""
+    lines: list[str] = []
+    for source_rev, op in data:
+        code = _data_code(op, metadata, extra_imports)
+        if code is None:
+            what = getattr(op, "sqltext", None)
+            shown = f"op.execute of {type(what).__name__}" if what is not None else "bulk_insert"
+            not_carried.append(f"{source_rev}: {shown} (SQL built as an expression)")
+            continue
+        lines += [f"    # data from {source_rev}", *code]
+    return lines
 
 
 def _wrapped(revisions: tuple[str, ...]) -> list[str]:

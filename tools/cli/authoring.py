@@ -22,7 +22,7 @@ from tools.cli.reports import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from tools.authoring.conflicts import Analysis
 
 
 branch_app = typer.Typer(
@@ -155,6 +155,17 @@ def merge(
         project = _project(ctx, database)
         result = merge_heads(project, heads, message=message, force=force)
     analysis, written = result.analysis, result.written
+    _print_analysis(analysis)
+    if written is None:
+        typer.echo(
+            "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
+
+
+def _print_analysis(analysis: Analysis) -> None:
+    """What merge found: each branch, the conflicts, and whether the order matters."""
     typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
     for line, revs in analysis.lines.items():
         typer.echo(f"  {line}: {_count(len(revs))}")
@@ -189,12 +200,6 @@ def merge(
             ),
             err=True,
         )
-    if written is None:
-        typer.echo(
-            "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
-        )
-        raise typer.Exit(code=1)
-    typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
 
 
 @app.command()

@@ -25,10 +25,9 @@ from tools.cli.common import (
     app,
 )
 from tools.cli.reports import (
-    _columns,
     _now_at,
-    _titled,
     format_audit,
+    format_backups,
     format_plan,
     format_status,
     format_verification,
@@ -241,26 +240,28 @@ def audit(
         typer.echo(format_audit(report))
 
 
+PurgeBeforeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--purge-before",
+        metavar="N",
+        help="Render the script that drops the backups of releases numbered below N "
+        "(offline; the DBA applies it like any other script).",
+        show_default=False,
+    ),
+]
+PurgeOutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="With --purge-before: write the script here (default: print it)."),
+]
+
+
 @app.command()
 def backups(
     ctx: typer.Context,
     env: EnvOption = None,
-    purge_before: Annotated[
-        int | None,
-        typer.Option(
-            "--purge-before",
-            metavar="N",
-            help="Render the script that drops the backups of releases numbered below N "
-            "(offline; the DBA applies it like any other script).",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="With --purge-before: write the script here (default: print it)."
-        ),
-    ] = None,
+    purge_before: PurgeBeforeOption = None,
+    out: PurgeOutOption = None,
     as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -290,18 +291,4 @@ def backups(
     if as_json:
         _echo_json(listing.as_json())
         return
-    env_ = listing.environment
-    typer.echo(f"Backups in {_titled(env_)}: {listing.url}")
-    if not listing.backups:
-        typer.echo("None: every destructive step kept here was rolled back, or none ran.")
-        return
-    rows = [
-        (
-            b.table,
-            b.release or "-",
-            _count(b.rows, "row"),
-            "-" if b.size is None else f"{b.size:,} bytes",
-        )
-        for b in listing.backups
-    ]
-    typer.echo("\n".join(_columns([("backup table", "release", "rows", "size"), *rows])))
+    typer.echo(format_backups(listing))

@@ -3,6 +3,7 @@ the library's results)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tools.cli.common import (
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from tools.config import Environment
     from tools.lint.findings import Finding
     from tools.live.audit import AuditReport
+    from tools.live.backups import Listing
     from tools.live.migrate import Plan, Status
     from tools.live.verify import Verification
 
@@ -45,6 +47,30 @@ def format_audit(report: AuditReport) -> str:
     if not report.rows:
         lines.append("The audit table is empty.")
         return "\n".join(lines)
+    lines += _audit_rows(report)
+    if report.slowest:
+        lines.append("")
+        lines.append("Slowest steps:")
+        for row in report.slowest:
+            lines.append(
+                terminal(
+                    f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
+                    f"(#{row.id}, {row.source})"
+                )
+            )
+    lines += _per_release(report)
+    if report.edited:
+        revisions = sorted({row.revision for row in report.edited})
+        lines.append("")
+        lines.append(
+            f"EDITED since applied: {', '.join(revisions)} (the revision file's sha256 differs "
+            "from the one recorded; `schemactl verify` says whether the schema differs too)"
+        )
+    return "\n".join(lines)
+
+
+def _audit_rows(report: AuditReport) -> list[str]:
+    """Every audit row, a line each under a header."""
     # What the audit table holds is the database's text: shown escaped (terminal()).
     table = [
         tuple(
@@ -60,45 +86,27 @@ def format_audit(report: AuditReport) -> str:
                 row.file,
             )
         )
-        for row in report.rows
+        for row in report.rows or ()
     ]
     head = ("#", "revision", "direction", "started (server clock)", "took", "release", "by", "file")
-    lines += _columns([head, *table], right=frozenset({0, 4}))
-    if report.slowest:
-        lines.append("")
-        lines.append("Slowest steps:")
-        for row in report.slowest:
-            lines.append(
-                terminal(
-                    f"  {_ms(row.duration_ms):>12}  {row.direction} {row.revision}  "
-                    f"(#{row.id}, {row.source})"
-                )
-            )
-    lines.append("")
-    lines.append("Time per release:")
-    lines += [
-        "  " + line
-        for line in _columns(
-            [
-                (
-                    terminal(r.release or "(not a release)"),
-                    terminal(r.direction),
-                    _count(r.steps, "step"),
-                    _ms(r.total_ms),
-                )
-                for r in report.per_release
-            ],
-            right=frozenset({2, 3}),
+    return _columns([head, *table], right=frozenset({0, 4}))
+
+
+def _per_release(report: AuditReport) -> list[str]:
+    rows = [
+        (
+            terminal(r.release or "(not a release)"),
+            terminal(r.direction),
+            _count(r.steps, "step"),
+            _ms(r.total_ms),
         )
+        for r in report.per_release
     ]
-    if report.edited:
-        revisions = sorted({row.revision for row in report.edited})
-        lines.append("")
-        lines.append(
-            f"EDITED since applied: {', '.join(revisions)} (the revision file's sha256 differs "
-            "from the one recorded; `schemactl verify` says whether the schema differs too)"
-        )
-    return "\n".join(lines)
+    return [
+        "",
+        "Time per release:",
+        *("  " + line for line in _columns(rows, right=frozenset({2, 3}))),
+    ]
 
 
 def lint_summary(findings: list[Finding], blocking: list[Finding]) -> str:
@@ -123,7 +131,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f} ms"
 
 
-def _columns(rows: list[tuple[str, ...]], right: frozenset[int] = frozenset()) -> list[str]:
+def _columns(rows: Sequence[tuple[str, ...]], right: frozenset[int] = frozenset()) -> list[str]:
     """Rows laid out in aligned columns (those in ``right`` aligned right)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
@@ -185,3 +193,20 @@ def format_status(report: Status) -> str:
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
         lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
     return "\n".join(lines)
+
+
+def format_backups(listing: Listing) -> str:
+    lines = [f"Backups in {_titled(listing.environment)}: {listing.url}"]
+    if not listing.backups:
+        lines.append("None: every destructive step kept here was rolled back, or none ran.")
+        return "\n".join(lines)
+    rows = [
+        (
+            b.table,
+            b.release or "-",
+            _count(b.rows, "row"),
+            "-" if b.size is None else f"{b.size:,} bytes",
+        )
+        for b in listing.backups
+    ]
+    return "\n".join([*lines, *_columns([("backup table", "release", "rows", "size"), *rows])])

@@ -27,45 +27,72 @@ from tools.cli.reports import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from tools.config import Environment, Project
+    from tools.history.load import NothingToRender
+    from tools.proof.prove import ProvenOn
+    from tools.release.release import CheckReport
+    from tools.scripts.manifest import Release
+    from tools.scripts.render import Script
+
+
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Where the database is: a revision, comma-separated heads (a database that "
+        "took two feature branches sits on two), or 'base'. Default: where the "
+        "environment's last release ends, else base.",
+        show_default=False,
+    ),
+]
+ToOption = Annotated[str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Folder for upgrade.sql and rollback.sql. Default: var/sql/ENV/ "
+        "(var/sql/ENV/NAME/ in a project of several databases).",
+        show_default=False,
+    ),
+]
+StdoutOption = Annotated[
+    bool,
+    typer.Option("--stdout", help="Print the script from --from to --to instead of writing files."),
+]
+RollbackOption = Annotated[
+    bool, typer.Option("--rollback", help="With --stdout: print the script that goes back.")
+]
+CheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="Verify every recorded release and fail on any edited file (sha256s of the "
+        "manifest), gap in the chain, or revision file changed since its release; a "
+        "release of the current script format is also re-rendered byte for byte. All "
+        "environments unless --env is given.",
+    ),
+]
+ProveOption = Annotated[
+    bool,
+    typer.Option(
+        "--prove",
+        help="Prove every recorded release again, writing nothing: apply the scripts "
+        "in order with the real client to a scratch database with generated rows in "
+        "every table (upgrade, compare schema and data with Alembic online, rollback, "
+        "compare with the rows before, upgrade again). All environments with releases "
+        "unless --env is given.",
+    ),
+]
 
 
 @app.command()
 def sql(
     ctx: typer.Context,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            help="Where the database is: a revision, comma-separated heads (a database that "
-            "took two feature branches sits on two), or 'base'. Default: where the "
-            "environment's last release ends, else base.",
-            show_default=False,
-        ),
-    ] = None,
-    target: Annotated[
-        str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")
-    ] = "heads",
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Folder for upgrade.sql and rollback.sql. Default: var/sql/ENV/ "
-            "(var/sql/ENV/NAME/ in a project of several databases).",
-            show_default=False,
-        ),
-    ] = None,
-    stdout: Annotated[
-        bool,
-        typer.Option(
-            "--stdout",
-            help="Print the script from --from to --to instead of writing files.",
-        ),
-    ] = False,
-    rollback: Annotated[
-        bool,
-        typer.Option("--rollback", help="With --stdout: print the script that goes back."),
-    ] = False,
+    start: FromOption = None,
+    target: ToOption = "heads",
+    out: OutOption = None,
+    stdout: StdoutOption = False,
+    rollback: RollbackOption = False,
     env: EnvOption = None,
     database: DatabaseOption = None,
 ) -> None:
@@ -109,17 +136,24 @@ def sql(
         except NothingToRender as nothing:
             # Not an error, as for `release`: the range is empty. Nothing is written (and
             # with --stdout nothing is printed where a script would be).
-            start_at = ",".join(sorted(nothing.start)) or "base"
-            typer.echo(
-                f"Nothing to render: a database at {start_at} already has "
-                f"{','.join(sorted(nothing.target)) or 'base'}; nothing was written.",
-                err=stdout,
-            )
+            typer.echo(_nothing(nothing), err=stdout)
             return
     if stdout:
         typer.echo(script.text, nl=False)
         return
-    shown = manifest.shown_path(project, folder)
+    _print_written(manifest.shown_path(project, folder), upgrade, down)
+
+
+def _nothing(nothing: NothingToRender) -> str:
+    start_at = ",".join(sorted(nothing.start)) or "base"
+    return (
+        f"Nothing to render: a database at {start_at} already has "
+        f"{','.join(sorted(nothing.target)) or 'base'}; nothing was written."
+    )
+
+
+def _print_written(shown: str, upgrade: Script, down: Script) -> None:
+    """Where sql wrote its two scripts, the one that goes the way asked first."""
     if upgrade.kind == "upgrade":
         typer.echo(
             f"{shown}/upgrade.sql    {_count(len(upgrade.steps))}, to {_heads(upgrade.result)}"
@@ -136,30 +170,9 @@ def sql(
 @app.command("release")
 def release_command(
     ctx: typer.Context,
-    target: Annotated[
-        str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")
-    ] = "heads",
-    check: Annotated[
-        bool,
-        typer.Option(
-            "--check",
-            help="Verify every recorded release and fail on any edited file (sha256s of the "
-            "manifest), gap in the chain, or revision file changed since its release; a "
-            "release of the current script format is also re-rendered byte for byte. All "
-            "environments unless --env is given.",
-        ),
-    ] = False,
-    prove: Annotated[
-        bool,
-        typer.Option(
-            "--prove",
-            help="Prove every recorded release again, writing nothing: apply the scripts "
-            "in order with the real client to a scratch database with generated rows in "
-            "every table (upgrade, compare schema and data with Alembic online, rollback, "
-            "compare with the rows before, upgrade again). All environments with releases "
-            "unless --env is given.",
-        ),
-    ] = False,
+    target: ToOption = "heads",
+    check: CheckOption = False,
+    prove: ProveOption = False,
     env: EnvOption = None,
     rows: RowsOption = None,
     database: DatabaseOption = None,
@@ -180,7 +193,6 @@ def release_command(
     Example: schemactl release --prove --env prod
     """
     from tools.release import release
-    from tools.scripts import manifest
 
     if check and prove:
         typer.echo(
@@ -197,26 +209,39 @@ def release_command(
             made = release.release(project, _env(ctx, env), target=target)
             environment = project.environment(_env(ctx, env))
     if prove:
-        for where, on in proven:
-            typer.echo(f"proven {where}  ({on})")
+        _print_proven(proven)
+    elif check:
+        _print_checked(report)
+    else:
+        _print_made(project, environment, made)
+
+
+def _print_proven(proven: list[tuple[str, ProvenOn]]) -> None:
+    for where, on in proven:
+        typer.echo(f"proven {where}  ({on})")
+    typer.echo(
+        f"{len(proven)} release(s) proven with rows: upgrade, rollback and upgrade again "
+        "apply and keep the data"
+    )
+
+
+def _print_checked(report: CheckReport) -> None:
+    for problem in report.problems:
+        typer.echo(f"FAIL {problem}", err=True)
+    if report.problems:
         typer.echo(
-            f"{len(proven)} release(s) proven with rows: upgrade, rollback and upgrade again "
-            "apply and keep the data"
+            f"{len(report.problems)} problem(s) in {len(report.checked)} release(s)", err=True
         )
-        return
-    if check:
-        for problem in report.problems:
-            typer.echo(f"FAIL {problem}", err=True)
-        if report.problems:
-            typer.echo(
-                f"{len(report.problems)} problem(s) in {len(report.checked)} release(s)", err=True
-            )
-            raise typer.Exit(code=1)
-        typer.echo(
-            f"{len(report.checked)} release(s) verified (sha256s; the current format re-rendered "
-            "byte for byte): all current"
-        )
-        return
+        raise typer.Exit(code=1)
+    typer.echo(
+        f"{len(report.checked)} release(s) verified (sha256s; the current format re-rendered "
+        "byte for byte): all current"
+    )
+
+
+def _print_made(project: Project, environment: Environment, made: Release | None) -> None:
+    from tools.scripts import manifest
+
     if made is None:
         typer.echo(
             f"Nothing to release: {environment.name}'s last release already reaches the target."

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,23 +84,50 @@ def databases_of(parser: configparser.ConfigParser) -> tuple[str, ...]:
 
 def project_from_alembic_config(cfg: Config) -> Project:
     """Build the Project from an Alembic Config (also how env.py finds the environments)."""
-    import configparser
-
     if cfg.config_file_name is None:
         raise ConfigError("the Alembic config has no file; pass -c PATH/TO/alembic.ini")
     path = Path(cfg.config_file_name).resolve()
-    try:
+    with _readable(path, "; fix the file or pass -c PATH/TO/alembic.ini"):
         parser = cfg.file_config
-    except (configparser.Error, UnicodeDecodeError) as err:
-        raise ConfigError(
-            f"{path.name} cannot be read ({_ini_problem(err)}); fix the file or pass "
-            "-c PATH/TO/alembic.ini"
-        ) from err
     database = cfg.config_ini_section
-    try:
+    with _readable(path):
         databases = databases_of(parser)
-    except configparser.Error as err:
-        raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
+    _check_databases(parser, path, database, databases)
+    with _readable(path):
+        project = _project(parser, path, database, databases)
+    if not project.environments:
+        implicit = _implicit_environment(cfg)  # the section's own sqlalchemy.url
+        named = database if database != databases[0] else None
+        project = replace(project, environments={IMPLICIT_ENV: replace(implicit, database=named)})
+    if project.default_env not in project.environments:
+        raise ConfigError(
+            f"default_env = {project.default_env} in {path.name} names no "
+            f"[schemactl.env.{project.default_env}] section; add the section or change default_env"
+        )
+    if project.template is not None and not project.template.is_file():
+        raise ConfigError(
+            f"template = {project.template} in {path.name} is not a file; fix the path or remove "
+            "the setting to use schemactl's own template"
+        )
+    return project
+
+
+@contextmanager
+def _readable(path: Path, fix: str = "") -> Iterator[None]:
+    """An ini file the parser cannot read is one line naming the problem, never its values."""
+    import configparser
+
+    try:
+        yield
+    except (configparser.Error, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)}){fix}") from err
+
+
+def _check_databases(
+    parser: configparser.ConfigParser, path: Path, database: str, databases: tuple[str, ...]
+) -> None:
+    """The database asked for exists, and every database's section is one Alembic and SQL
+    can take: a known path_separator, a plain version_table, a name fit for a folder."""
     if not parser.has_section(database) and database == MAIN_SECTION:
         raise ConfigError(
             f"{path.name} has no [{database}] section, so it is not an Alembic "
@@ -112,10 +140,8 @@ def project_from_alembic_config(cfg: Config) -> Project:
             f"`alembic -n NAME` picks one); its databases: {listed}"
         )
     for name in databases:
-        try:
+        with _readable(path):
             options = dict(parser.items(name))  # every value, interpolated as Alembic will
-        except configparser.Error as err:
-            raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
         separator = options.get("path_separator")
         if separator is not None and separator not in PATH_SEPARATORS:
             raise ConfigError(
@@ -128,65 +154,48 @@ def project_from_alembic_config(cfg: Config) -> Project:
                 f"version_table {table!r} in [{name}] of {path.name} is not a plain name: use "
                 "letters, digits and '_' (a letter or '_' first, at most 63)"
             )
-    several = len(databases) > 1
-    for name in databases if several else ():
-        if not _ENV_NAME.fullmatch(name):
+        if len(databases) > 1 and not _ENV_NAME.fullmatch(name):
             # The name becomes a folder under sql_out/ENV/ and appears in scripts.
             raise ConfigError(
                 f"[{name}] in {path.name}: a database name is a letter followed by letters, "
                 "digits, '_' or '-' (at most 40); rename the section"
             )
-    try:
-        environments = {
-            section[len(ENV_SECTION_PREFIX) :]: _environment(
-                section[len(ENV_SECTION_PREFIX) :],
-                parser[section],
-                database if several else None,
-                databases,
-            )
-            for section in parser.sections()
-            if section.startswith(ENV_SECTION_PREFIX)
-        }
-        settings = parser["schemactl"] if parser.has_section("schemactl") else {}
-        sql_out = Path(settings.get("sql_out") or path.parent / "sql_out")
-        template = Path(settings["template"]) if settings.get("template") else None
-        default_env = settings.get("default_env") or next(iter(environments), IMPLICIT_ENV)
-        scratch_urls = {
+
+
+def _project(
+    parser: configparser.ConfigParser, path: Path, database: str, databases: tuple[str, ...]
+) -> Project:
+    """The project as its [schemactl] and [schemactl.env.NAME] sections give it (no
+    environment yet when there are no such sections)."""
+    several = len(databases) > 1
+    environments = {
+        section[len(ENV_SECTION_PREFIX) :]: _environment(
+            section[len(ENV_SECTION_PREFIX) :],
+            parser[section],
+            database if several else None,
+            databases,
+        )
+        for section in parser.sections()
+        if section.startswith(ENV_SECTION_PREFIX)
+    }
+    settings = parser["schemactl"] if parser.has_section("schemactl") else {}
+    template = Path(settings["template"]) if settings.get("template") else None
+    lint_include = (settings.get("lint_include") or "").split(",")
+    return Project(
+        path,
+        settings.get("default_env") or next(iter(environments), IMPLICIT_ENV),
+        environments,
+        Path(settings.get("sql_out") or path.parent / "sql_out"),
+        template,
+        scratch_urls={
             key.removeprefix("scratch_").removesuffix("_url"): value
             for key, value in settings.items()
             if key.startswith("scratch_") and key.endswith("_url") and value
-        }
-        lint_include = tuple(
-            name.strip() for name in (settings.get("lint_include") or "").split(",") if name.strip()
-        )
-        rows = proof_rows(settings.get("proof_rows"), f"proof_rows in {path.name}")
-    except configparser.Error as err:
-        raise ConfigError(f"{path.name} cannot be read ({_ini_problem(err)})") from err
-    if not environments:
-        implicit = _implicit_environment(cfg)  # the section's own sqlalchemy.url
-        named = database if database != databases[0] else None
-        environments = {IMPLICIT_ENV: replace(implicit, database=named)}
-    if default_env not in environments:
-        raise ConfigError(
-            f"default_env = {default_env} in {path.name} names no [schemactl.env.{default_env}] "
-            "section; add the section or change default_env"
-        )
-    if template is not None and not template.is_file():
-        raise ConfigError(
-            f"template = {template} in {path.name} is not a file; fix the path or remove the "
-            "setting to use schemactl's own template"
-        )
-    return Project(
-        path,
-        default_env,
-        environments,
-        sql_out,
-        template,
-        scratch_urls=scratch_urls,
-        lint_include=lint_include,
+        },
+        lint_include=tuple(name.strip() for name in lint_include if name.strip()),
         database=database,
         databases=databases,
-        proof_rows=rows,
+        proof_rows=proof_rows(settings.get("proof_rows"), f"proof_rows in {path.name}"),
     )
 
 

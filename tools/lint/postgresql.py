@@ -16,6 +16,11 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
     """On PostgreSQL these statements hold locks that stop writes (or everything) to a busy
     table for as long as they run: a plain CREATE INDEX, a constraint that is validated at
     once, a type change or a volatile default that rewrites the table."""
+    yield from _locking_operations(facts)
+    yield from _locking_raw_sql(facts)
+
+
+def _locking_operations(facts: Facts) -> Iterator[Hit]:
     for op in facts.operations:
         source = op.source
         if not facts.existing(op.table):
@@ -63,6 +68,9 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
                 _WHY_REWRITE,
                 _FIX_VOLATILE,
             )
+
+
+def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
     for statement, raw in facts.raw_sql:
         if not facts.existing(raw.table):
             continue

@@ -17,10 +17,18 @@ def destructive(facts: Facts) -> Iterator[Hit]:
     """Dropping a table or column, or narrowing a type, takes data from the application for
     good once the release stays: only the release's backup (not with backup = off) lets its
     rollback put it back. A dropped index can make queries crawl."""
-    why = (
-        "the data is gone for the application; only the release's backup (not with "
-        "backup = off) lets the rollback script put it back"
-    )
+    yield from _destructive_operations(facts)
+    yield from _destructive_raw_sql(facts)
+
+
+_WHY_GONE = (
+    "the data is gone for the application; only the release's backup (not with "
+    "backup = off) lets the rollback script put it back"
+)
+
+
+def _destructive_operations(facts: Facts) -> Iterator[Hit]:
+    why = _WHY_GONE
     for op in facts.operations:
         if op.name == "drop_table" and facts.existing(op.table):
             yield Hit(ERROR, f"drops table {op.table}", op.line, why, _FIX_DROP)
@@ -55,6 +63,10 @@ def destructive(facts: Facts) -> Iterator[Hit]:
                     "(not with backup = off) lets its rollback restore them",
                     "check the change of values is intended; keep the backup on",
                 )
+
+
+def _destructive_raw_sql(facts: Facts) -> Iterator[Hit]:
+    why = _WHY_GONE
     for statement, raw in facts.raw_sql:
         for kind in raw.kinds:
             if kind in _RAW_DESTRUCTIVE:

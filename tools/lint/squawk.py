@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.core.errors import ConfigError
 
@@ -143,24 +144,7 @@ def run(
         starts.append(len(lines))
         text = statement.strip()
         lines += [*text.splitlines(), ""] if text.endswith(";") else [*f"{text};".splitlines(), ""]
-    include = sorted(set(include) & STYLE)
-    exclude = sorted(STYLE - set(include))
-    with tempfile.TemporaryDirectory(prefix="schemactl-squawk-") as folder:
-        path = Path(folder) / "migration.sql"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        args = [executable, "--reporter", "json", "--assume-in-transaction"]
-        args += [f"--pg-version={pg_version}", "--no-error-on-unmatched-pattern"]
-        if exclude:
-            args.append(f"--exclude={','.join(exclude)}")
-        if include:
-            args.append(f"--include={','.join(include)}")
-        result = subprocess.run([*args, str(path)], capture_output=True, text=True)
-    try:
-        found = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError as err:
-        raise SquawkUnavailable(
-            f"squawk did not answer in JSON ({(result.stderr or result.stdout).strip()[:200]})"
-        ) from err
+    found = _squawk(executable, lines, include, pg_version)
     hits = []
     for finding in found:
         line, rule = int(finding["line"]), str(finding["rule_name"])
@@ -169,28 +153,50 @@ def run(
             continue  # in the preamble
         if rule in OUTSIDE_TRANSACTION and index in outside_transaction:
             continue
-        message = " ".join(str(finding.get("message") or rule).split())
-        if rule == UNREADABLE:
-            # squawk's parser, not the server, refused it: say so, never block a release on it.
-            hits.append(
-                Hit(
-                    index,
-                    rule,
-                    "warning",
-                    f"squawk could not read this statement ({message}), so its rules did not "
-                    "judge it",
-                    "read the statement yourself; if PostgreSQL accepts it, silence this with "
-                    "the reason",
-                )
-            )
-            continue
-        hits.append(
-            Hit(
-                index,
-                rule,
-                "error" if str(finding.get("level", "")).lower() == "error" else "warning",
-                message,
-                FIXES.get(rule) or " ".join(str(finding.get("help") or "").split()),
-            )
-        )
+        hits.append(_hit(index, rule, finding))
     return hits
+
+
+def _squawk(
+    executable: str, lines: list[str], include: Collection[str], pg_version: str
+) -> list[dict[str, Any]]:
+    """squawk's JSON report on the script ``lines`` make."""
+    included = sorted(set(include) & STYLE)
+    exclude = sorted(STYLE - set(included))
+    with tempfile.TemporaryDirectory(prefix="schemactl-squawk-") as folder:
+        path = Path(folder) / "migration.sql"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        args = [executable, "--reporter", "json", "--assume-in-transaction"]
+        args += [f"--pg-version={pg_version}", "--no-error-on-unmatched-pattern"]
+        if exclude:
+            args.append(f"--exclude={','.join(exclude)}")
+        if included:
+            args.append(f"--include={','.join(included)}")
+        result = subprocess.run([*args, str(path)], capture_output=True, text=True)
+    try:
+        found: list[dict[str, Any]] = json.loads(result.stdout or "[]")
+    except json.JSONDecodeError as err:
+        raise SquawkUnavailable(
+            f"squawk did not answer in JSON ({(result.stderr or result.stdout).strip()[:200]})"
+        ) from err
+    return found
+
+
+def _hit(index: int, rule: str, finding: dict[str, Any]) -> Hit:
+    message = " ".join(str(finding.get("message") or rule).split())
+    if rule == UNREADABLE:
+        # squawk's parser, not the server, refused it: say so, never block a release on it.
+        return Hit(
+            index,
+            rule,
+            "warning",
+            f"squawk could not read this statement ({message}), so its rules did not judge it",
+            "read the statement yourself; if PostgreSQL accepts it, silence this with the reason",
+        )
+    return Hit(
+        index,
+        rule,
+        "error" if str(finding.get("level", "")).lower() == "error" else "warning",
+        message,
+        FIXES.get(rule) or " ".join(str(finding.get("help") or "").split()),
+    )

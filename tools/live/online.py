@@ -65,16 +65,7 @@ def run(
 
     def steps(heads: Sequence[str], context: MigrationContext) -> list[Any]:
         dialect = _writing_to(kind, context)
-        connection = context.connection
-        assert connection is not None
-        for statement in dialect.online_session() + dialect.clock_setup():
-            connection.exec_driver_sql(statement)
-        # Read again under the lock: the heads Alembic read before may be gone.
-        now = context.get_current_heads()
-        if set(now) != set(heads):
-            raise MovedWhileWaiting(sorted(heads), sorted(now))
-        for statement in dialect.ensure_tables(online=True):
-            connection.exec_driver_sql(statement)
+        connection = _session(context, dialect, heads)
         if direction == "stamp":
             # One transaction, under the lock: the version table emptied, the target's heads
             # written and their audit rows, or nothing at all.
@@ -110,6 +101,22 @@ def run(
         tag=None,
     ):
         scripts.run_env()
+
+
+def _session(context: MigrationContext, dialect: ScriptDialect, heads: Sequence[str]) -> Connection:
+    """The migration's connection with the scripts' session (timeouts, lock, clock) and
+    schemactl's tables; MovedWhileWaiting when the heads changed while it waited."""
+    connection = context.connection
+    assert connection is not None
+    for statement in dialect.online_session() + dialect.clock_setup():
+        connection.exec_driver_sql(statement)
+    # Read again under the lock: the heads Alembic read before may be gone.
+    now = context.get_current_heads()
+    if set(now) != set(heads):
+        raise MovedWhileWaiting(sorted(heads), sorted(now))
+    for statement in dialect.ensure_tables(online=True):
+        connection.exec_driver_sql(statement)
+    return connection
 
 
 def _stamp(

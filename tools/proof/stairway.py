@@ -124,49 +124,72 @@ def _step(
     facts = step_facts(history, kind, span.revisions, backups=True)
     pair.seed(facts.narrowed)
     before = pair.state(pair.scripted)
-    on = f"on {kind.title}"
     if upgrade is not None and rollback is not None:
-        problem = _applied(pair, upgrade.text, "upgrade", where)
-        if problem:
-            return problem
-        after = pair.state(pair.scripted)
-        scratch.step(pair.config, rev, "upgrade")
-        problem = _differs(
-            pair.state(pair.online),
-            after,
-            facts,
-            f"the upgrade script of {where} gives another schema than Alembic online {on}",
-            f"the upgrade script of {where} leaves other data than Alembic online from the "
-            f"same rows {on} (offline must equal online)",
-            fix="make its offline SQL do what it does online",
-        )
-        if problem:
-            return problem
-        problem = _applied(pair, rollback.text, "downgrade", where) or _differs(
-            before,
-            pair.state(pair.scripted),
-            facts,
-            f"the downgrade of {where} does not undo its upgrade {on}",
-            f"the rollback script of {where} does not give every row back {on}",
-            rollback=True,
-        )
-        if problem:
-            return problem
-        pair.fresh_counters(pair.scripted)
-        problem = _applied(pair, upgrade.text, "upgrade", where) or _differs(
-            after,
-            pair.state(pair.scripted),
-            facts,
-            f"upgrading {where} again after its downgrade gives another schema {on}",
-            f"upgrading {where} again after its rollback leaves other data {on}",
-        )
+        after, problem = _scripted(pair, upgrade, rollback, rev, before, facts, where)
         if problem:
             return problem
     else:
         scratch.step(scripted, rev, "upgrade")
         scratch.step(pair.config, rev, "upgrade")
         after = pair.state(pair.online)
-    # Online, as `schemactl downgrade` and `upgrade` run it in development.
+    return _online(pair, rev, before, after, facts, where)
+
+
+def _scripted(
+    pair: Twins,
+    upgrade: Script,
+    rollback: Script,
+    rev: RevisionId,
+    before: State,
+    facts: StepFacts,
+    where: str,
+) -> tuple[State, str | None]:
+    """The revision's scripts up, down and up with the client; the state after its upgrade
+    (online equals it) and the first problem."""
+    on = f"on {pair.kind.title}"
+    problem = _applied(pair, upgrade.text, "upgrade", where)
+    if problem:
+        return before, problem
+    after = pair.state(pair.scripted)
+    scratch.step(pair.config, rev, "upgrade")
+    problem = _differs(
+        pair.state(pair.online),
+        after,
+        facts,
+        f"the upgrade script of {where} gives another schema than Alembic online {on}",
+        f"the upgrade script of {where} leaves other data than Alembic online from the "
+        f"same rows {on} (offline must equal online)",
+        fix="make its offline SQL do what it does online",
+    )
+    if problem:
+        return after, problem
+    problem = _applied(pair, rollback.text, "downgrade", where) or _differs(
+        before,
+        pair.state(pair.scripted),
+        facts,
+        f"the downgrade of {where} does not undo its upgrade {on}",
+        f"the rollback script of {where} does not give every row back {on}",
+        rollback=True,
+    )
+    if problem:
+        return after, problem
+    pair.fresh_counters(pair.scripted)
+    problem = _applied(pair, upgrade.text, "upgrade", where) or _differs(
+        after,
+        pair.state(pair.scripted),
+        facts,
+        f"upgrading {where} again after its downgrade gives another schema {on}",
+        f"upgrading {where} again after its rollback leaves other data {on}",
+    )
+    return after, problem
+
+
+def _online(
+    pair: Twins, rev: RevisionId, before: State, after: State, facts: StepFacts, where: str
+) -> str | None:
+    """Down and up again online, as `schemactl downgrade` and `upgrade` run it in
+    development; the first problem."""
+    on = f"on {pair.kind.title}"
     steps: tuple[tuple[Direction, State, str], ...] = (
         ("downgrade", before, f"the downgrade of {where} does not undo its upgrade {on}"),
         (

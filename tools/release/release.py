@@ -276,25 +276,9 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
             "or restore the manifest from git"
         )
     files = _render_release(project, environment, history, span, name, findings)
-    candidate = ReleaseScripts(
-        shown_path(project, folder),
-        span.start,
-        span.end,
-        files["upgrade.sql"],
-        files["rollback.sql"],
-        backups=environment.backup,
+    proven = _prove_before_writing(
+        project, environment, manifest, folder, span.start, span.end, files
     )
-    earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
-    try:
-        # Earlier releases may end at revisions a squash replaced: prove on the history
-        # they were rendered from.
-        proven = prove(released_project(project), environment, earlier, [candidate])
-    except ProofFailed as err:
-        raise ReleaseError(f"release not written: {err}") from err
-    except NoScratchServer as err:
-        raise ReleaseError(
-            f"release not written: it is proven on a scratch database first, and there is {err}"
-        ) from err
     new = Release(
         name=name,
         start=span.start,
@@ -308,6 +292,37 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
+
+
+def _prove_before_writing(
+    project: Project,
+    environment: Environment,
+    manifest: Manifest,
+    folder: Path,
+    start: tuple[RevisionId, ...],
+    end: tuple[RevisionId, ...],
+    files: dict[str, str],
+) -> ProvenOn:
+    """The new release proven after the recorded ones, or ReleaseError: nothing is written."""
+    candidate = ReleaseScripts(
+        shown_path(project, folder),
+        start,
+        end,
+        files["upgrade.sql"],
+        files["rollback.sql"],
+        backups=environment.backup,
+    )
+    earlier = [_recorded_scripts(project, environment, rel) for rel in manifest.releases]
+    try:
+        # Earlier releases may end at revisions a squash replaced: prove on the history
+        # they were rendered from.
+        return prove(released_project(project), environment, earlier, [candidate])
+    except ProofFailed as err:
+        raise ReleaseError(f"release not written: {err}") from err
+    except NoScratchServer as err:
+        raise ReleaseError(
+            f"release not written: it is proven on a scratch database first, and there is {err}"
+        ) from err
 
 
 def _refuse_edited(project: Project) -> None:
@@ -451,41 +466,18 @@ def _check_environment(
 ) -> None:
     folder = env_dir(project, environment)
     manifest = read_manifest(project, environment)
-    problems = report.problems
-    listed = {r.name for r in manifest.releases}
     if folder.is_dir():
-        # The first database's folder also holds the other databases' folders.
-        others = set(project.databases) - {project.database} if project.default_database else ()
-        for extra in sorted(folder.iterdir()):
-            if extra.name in others and extra.is_dir():
-                continue
-            if extra.name not in listed and extra.name != MANIFEST:
-                problems.append(
-                    Problem(
-                        shown_path(project, extra),
-                        f"not listed in {MANIFEST}: nothing but recorded releases belongs "
-                        "here; remove it, or render releases with `schemactl release`",
-                    )
-                )
-        for rel in manifest.releases:
-            inside = folder / rel.name
-            for extra in sorted(inside.iterdir()) if inside.is_dir() else ():
-                if extra.name not in RELEASE_FILES:
-                    problems.append(
-                        Problem(
-                            shown_path(project, extra),
-                            f"not part of release {rel.name} ({', '.join(RELEASE_FILES)}); "
-                            "remove it",
-                        )
-                    )
+        _check_folder(project, folder, manifest.releases, report.problems)
     previous: tuple[RevisionId, ...] = ()
     for number, rel in enumerate(manifest.releases, 1):
         where = shown_path(project, folder / rel.name)
         report.checked.append(where)
         if rel.name != release_name(number, rel.end):
-            problems.append(Problem(where, f"expected the name {release_name(number, rel.end)}"))
+            report.problems.append(
+                Problem(where, f"expected the name {release_name(number, rel.end)}")
+            )
         if rel.start != previous:
-            problems.append(
+            report.problems.append(
                 Problem(
                     where,
                     f"starts at {','.join(rel.start) or 'base'} but the release before it ends "
@@ -493,58 +485,103 @@ def _check_environment(
                 )
             )
         previous = rel.end
-        _check_files(project, folder / rel.name, rel, problems)
+        _check_files(project, folder / rel.name, rel, report.problems)
         history = histories.of(rel)
-        missing = [
-            r for r in (*rel.revisions, *rel.start, *rel.end) if r not in history.graph.revisions
-        ]
-        if missing:
-            problems.append(
-                Problem(where, f"names revisions that are not in the history: {', '.join(missing)}")
-            )
-            continue
-        for rev, sha in rel.revisions.items():
-            path = history.graph[rev].path
-            if sha256_of(path) != sha:
-                problems.append(
-                    Problem(
-                        shown_path(project, path),
-                        f"edited after release {rel.name} contained it; released history must "
-                        "not change: restore the file from git and put the change in a new "
-                        "revision",
-                    )
-                )
-        if rel.format != FORMAT:
+        if _check_revisions(project, history, where, rel, report.problems) and rel.format == FORMAT:
             # A release of an earlier format is data: its files and the revision files it was
-            # made from are verified by their sha256 above; it is never rendered again.
+            # made from are verified by their sha256; it is never rendered again.
+            _check_rendered_again(project, environment, history, folder / rel.name, rel, report)
+
+
+def _check_folder(
+    project: Project, folder: Path, releases: tuple[Release, ...], problems: list[Problem]
+) -> None:
+    """Nothing in an environment's folder but its recorded releases, and nothing in a
+    release's folder but its files."""
+    listed = {r.name for r in releases}
+    # The first database's folder also holds the other databases' folders.
+    others = set(project.databases) - {project.database} if project.default_database else ()
+    for extra in sorted(folder.iterdir()):
+        if extra.name in others and extra.is_dir():
             continue
-        try:
-            span = plan(history.graph, rel.start, rel.end)
-            folder_shown = shown_path(project, folder / rel.name)
-            upgrade, rollback = render_scripts(
-                history.project or project,
-                environment,
-                history,
-                span,
-                out_dir=folder_shown,
-                release=rel.name,
+        if extra.name not in listed and extra.name != MANIFEST:
+            problems.append(
+                Problem(
+                    shown_path(project, extra),
+                    f"not listed in {MANIFEST}: nothing but recorded releases belongs "
+                    "here; remove it, or render releases with `schemactl release`",
+                )
             )
-        except SchemactlError as err:
-            problems.append(Problem(where, f"cannot be rendered again: {err}"))
-            continue
-        fresh = {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}
-        # review.md records the lint findings as they were when the release was cut (the
-        # rules improve); its sha256 is checked above, and the scripts byte for byte here.
-        for name in RENDERED_AGAIN:
-            path = folder / rel.name / name
-            if path.is_file() and path.read_text(encoding="utf-8") != fresh[name]:
+    for rel in releases:
+        inside = folder / rel.name
+        for extra in sorted(inside.iterdir()) if inside.is_dir() else ():
+            if extra.name not in RELEASE_FILES:
                 problems.append(
                     Problem(
-                        shown_path(project, path),
-                        "differs from a fresh render of the same range; something it is made "
-                        "from changed (a revision file, the template, or a pinned package)",
+                        shown_path(project, extra),
+                        f"not part of release {rel.name} ({', '.join(RELEASE_FILES)}); remove it",
                     )
                 )
+
+
+def _check_revisions(
+    project: Project, history: History, where: str, rel: Release, problems: list[Problem]
+) -> bool:
+    """Every revision a release names is in its history, each file as it was released.
+    False when some are missing (nothing more can be checked of the release)."""
+    missing = [
+        r for r in (*rel.revisions, *rel.start, *rel.end) if r not in history.graph.revisions
+    ]
+    if missing:
+        problems.append(
+            Problem(where, f"names revisions that are not in the history: {', '.join(missing)}")
+        )
+        return False
+    for rev, sha in rel.revisions.items():
+        path = history.graph[rev].path
+        if sha256_of(path) != sha:
+            problems.append(
+                Problem(
+                    shown_path(project, path),
+                    f"edited after release {rel.name} contained it; released history must "
+                    "not change: restore the file from git and put the change in a new "
+                    "revision",
+                )
+            )
+    return True
+
+
+def _check_rendered_again(
+    project: Project,
+    environment: Environment,
+    history: History,
+    folder: Path,
+    rel: Release,
+    report: CheckReport,
+) -> None:
+    """A release of the current format renders again byte for byte."""
+    where = shown_path(project, folder)
+    try:
+        span = plan(history.graph, rel.start, rel.end)
+        upgrade, rollback = render_scripts(
+            history.project or project, environment, history, span, out_dir=where, release=rel.name
+        )
+    except SchemactlError as err:
+        report.problems.append(Problem(where, f"cannot be rendered again: {err}"))
+        return
+    fresh = {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}
+    # review.md records the lint findings as they were when the release was cut (the
+    # rules improve); its sha256 is checked with the other files, the scripts byte for byte.
+    for name in RENDERED_AGAIN:
+        path = folder / name
+        if path.is_file() and path.read_text(encoding="utf-8") != fresh[name]:
+            report.problems.append(
+                Problem(
+                    shown_path(project, path),
+                    "differs from a fresh render of the same range; something it is made "
+                    "from changed (a revision file, the template, or a pinned package)",
+                )
+            )
 
 
 def _check_files(project: Project, folder: Path, rel: Release, problems: list[Problem]) -> None:

@@ -252,7 +252,6 @@ class Capture:
     def run(
         self, fn: Callable[[], None], revision: Revision, direction: Direction
     ) -> tuple[tuple[Statement, ...], tuple[Operation, ...]]:
-        from sqlalchemy.exc import CompileError
 
         operations = _recording_operations(self.context, self)
         self.statements.clear()
@@ -263,51 +262,13 @@ class Capture:
         try:
             fn()
         except UnwritableValue as err:
-            raise UnrenderableValue(
-                *where,
-                f"has a value that cannot be written into a script ({err})",
-                "write it as a value the database can hold",
-                _line(err, self.path),
-            ) from err
+            raise _failure(err, where, self.path) from err
         except SchemactlError:
             raise
         except _TransactionControl as err:
-            raise UnrenderableValue(
-                *where,
-                f"runs {err} itself, which would end the script's transaction",
-                "run statements that cannot be in a transaction inside "
-                "`with op.get_context().autocommit_block():`",
-            ) from None
-        except ReadsFromDatabase as err:
-            raise OfflineUnsafe(
-                *where,
-                f"reads from the database ({_where(err, self.path)}: {err})",
-                "write data changes as SQL that reads nothing (op.execute with an "
-                "UPDATE ... SELECT, op.bulk_insert)",
-                _line(err, self.path),
-            ) from err
-        except CompileError as err:
-            raise UnrenderableValue(
-                *where,
-                f"has a value that cannot be written as an SQL literal ({first_line(err)})",
-                "use a value of a plain SQL type",
-            ) from err
-        except NotImplementedError as err:
-            raise IrreversibleRevision(
-                *where,
-                "cannot be run: it raises NotImplementedError"
-                + (f" ({first_line(err)})" if str(err) else ""),
-                None,
-            ) from err
+            raise _failure(err, where, self.path) from None
         except Exception as err:  # the revision's own code failed: report it as it is
-            raise RevisionFailed(
-                *where,
-                f"fails offline with {type(err).__name__}: {first_line(err)} "
-                f"({_where(err, self.path)})",
-                "fix the revision (offline, `context.is_offline_mode()` is true and "
-                "`op.get_bind()` executes nothing)",
-                _line(err, self.path),
-            ) from err
+            raise _failure(err, where, self.path) from err
         finally:
             operations._remove_proxy()
         if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
@@ -322,6 +283,56 @@ class Capture:
 
 class _TransactionControl(Exception):
     pass
+
+
+def _failure(
+    err: BaseException, where: tuple[RevisionId, str, Direction], path: str
+) -> RenderError:
+    """What a revision's failure offline means, as one error a person can act on."""
+    from sqlalchemy.exc import CompileError
+
+    if isinstance(err, UnwritableValue):
+        return UnrenderableValue(
+            *where,
+            f"has a value that cannot be written into a script ({err})",
+            "write it as a value the database can hold",
+            _line(err, path),
+        )
+    if isinstance(err, _TransactionControl):
+        return UnrenderableValue(
+            *where,
+            f"runs {err} itself, which would end the script's transaction",
+            "run statements that cannot be in a transaction inside "
+            "`with op.get_context().autocommit_block():`",
+        )
+    if isinstance(err, ReadsFromDatabase):
+        return OfflineUnsafe(
+            *where,
+            f"reads from the database ({_where(err, path)}: {err})",
+            "write data changes as SQL that reads nothing (op.execute with an "
+            "UPDATE ... SELECT, op.bulk_insert)",
+            _line(err, path),
+        )
+    if isinstance(err, CompileError):
+        return UnrenderableValue(
+            *where,
+            f"has a value that cannot be written as an SQL literal ({first_line(err)})",
+            "use a value of a plain SQL type",
+        )
+    if isinstance(err, NotImplementedError):
+        return IrreversibleRevision(
+            *where,
+            "cannot be run: it raises NotImplementedError"
+            + (f" ({first_line(err)})" if str(err) else ""),
+            None,
+        )
+    return RevisionFailed(
+        *where,
+        f"fails offline with {type(err).__name__}: {first_line(err)} ({_where(err, path)})",
+        "fix the revision (offline, `context.is_offline_mode()` is true and "
+        "`op.get_bind()` executes nothing)",
+        _line(err, path),
+    )
 
 
 def revision_line(path: str) -> int | None:
@@ -471,7 +482,6 @@ def capture_session(
     is passed in ``config.attributes`` for an env.py that reads it (this repo's does).
     """
     from alembic.runtime.environment import EnvironmentContext
-    from alembic.util import CommandError
 
     from tools.config import Environment
     from tools.dialects import script_dialect
@@ -491,20 +501,35 @@ def capture_session(
             _capture_in(context, kind, history, requests, session)
         return []  # nothing for Alembic itself to run
 
+    with (
+        _env_errors(),
+        EnvironmentContext(
+            cfg,
+            scripts,
+            fn=run,
+            as_sql=True,
+            starting_rev=None,
+            destination_rev="heads",
+            output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
+        ),
+        printed_to_stderr(),
+    ):
+        scripts.run_env()
+    if not calls:
+        raise EnvironmentFailed(
+            "env.py ran no migrations offline",
+            "its offline branch must call context.run_migrations(), as Alembic's template does",
+        )
+    return session
+
+
+@contextmanager
+def _env_errors() -> Iterator[None]:
+    """The project's env.py failing offline, as one error a person can act on."""
+    from alembic.util import CommandError
+
     try:
-        with (
-            EnvironmentContext(
-                cfg,
-                scripts,
-                fn=run,
-                as_sql=True,
-                starting_rev=None,
-                destination_rev="heads",
-                output_buffer=io.StringIO(),  # env.py's own BEGIN/COMMIT: not ours to keep
-            ),
-            printed_to_stderr(),
-        ):
-            scripts.run_env()
+        yield
     except SchemactlError:
         raise
     except CommandError as err:
@@ -516,12 +541,6 @@ def capture_session(
             f"env.py failed offline with {type(err).__name__}: {first_line(err)} ({_where(err)})",
             _ENV_FIX,
         ) from err
-    if not calls:
-        raise EnvironmentFailed(
-            "env.py ran no migrations offline",
-            "its offline branch must call context.run_migrations(), as Alembic's template does",
-        )
-    return session
 
 
 _ENV_FIX = (
