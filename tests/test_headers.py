@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
 from tools.config import for_database, load_project
-from tools.history.load import graph_of, headers, load_graph, load_scripts, script_directory
+from tools.history import headers
+from tools.history.load import graph_of, load_graph, load_scripts, script_directory
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate

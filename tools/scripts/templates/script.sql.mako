@@ -1,6 +1,6 @@
 <%doc>
   The DBA script: one template for every dialect and both directions.
-  Dialect-specific SQL comes from `dialect` (tools/dialects.py), built there with its
+  Dialect-specific SQL comes from `dialect` (tools/dialects/), built there with its
   literal() and quote(); it is written as it is (`| n`). Every other expression passes through
   `inline` (the page's filter): nothing can end its comment line. Values a developer wrote
   (messages, labels, file names) also go through comment(), which shortens them.
