@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,18 +261,88 @@ def scenario_copy(tmp_path: Path, source: Path, dialect: str = "sqlite") -> Path
 
 
 def schemactl(
-    repo: Path, *args: str, env: dict[str, str] | None = None
+    repo: Path, *args: str, env: dict[str, str] | None = None, fresh: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """schemactl in a fresh interpreter inside ``repo``, so it imports that copy's models;
-    ``env`` adds environment variables to a clean environment."""
+    """schemactl run inside ``repo`` as a user runs it there: that copy's models, its
+    alembic.ini, ``env`` added to an environment without this one's BILLGEN_/SCHEMACTL_
+    variables. In this process (a fresh interpreter costs more than most commands), set up
+    as a fresh interpreter would be: the copy's own modules imported afresh, sys.path, the
+    working directory and the environment given back afterwards, an exception shown as the
+    traceback a real run prints. ``fresh``: in a new interpreter, where that is the subject."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))}
     environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "tools", *args],
-        cwd=repo,
-        env=environ,
-        capture_output=True,
-        text=True,
+    if fresh:
+        return subprocess.run(
+            [sys.executable, "-m", "tools", *args],
+            cwd=repo,
+            env=environ,
+            capture_output=True,
+            text=True,
+        )
+    return _in_process(Path(repo), list(args), environ)
+
+
+# Names a project's own folder provides (its models, its env.py's helpers) that must never be
+# taken from another copy's run: everything but the tool under test and the test suite.
+_NOT_THE_PROJECTS = frozenset({"tools", "tests"})
+
+
+def _projects_modules(repo: Path) -> set[str]:
+    names = {
+        entry.stem if entry.suffix == ".py" else entry.name
+        for entry in repo.iterdir()
+        if entry.suffix == ".py" or (entry / "__init__.py").is_file()
+    }
+    return names - _NOT_THE_PROJECTS
+
+
+@contextlib.contextmanager
+def _as_a_fresh_interpreter(repo: Path, environ: dict[str, str]) -> Iterator[None]:
+    from tools.cli import show_notes
+
+    mine = _projects_modules(repo)
+    kept = {name: module for name, module in sys.modules.items() if name.partition(".")[0] in mine}
+    for name in kept:
+        del sys.modules[name]
+    path, cwd, old_environ = list(sys.path), os.getcwd(), dict(os.environ)
+    os.chdir(repo)
+    os.environ.clear()
+    os.environ.update(environ)
+    show_notes()
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(old_environ)
+        sys.path[:] = path
+        for name in [n for n in sys.modules if n.partition(".")[0] in mine]:
+            del sys.modules[name]
+        sys.modules.update(kept)
+
+
+def _in_process(
+    repo: Path, args: list[str], environ: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    with _as_a_fresh_interpreter(repo, environ), warnings.catch_warnings():
+        # A warning is printed, as Python's default filters print it, not raised (this
+        # suite's filterwarnings = error is for the tests' own code).
+        warnings.resetwarnings()
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        result = CliRunner().invoke(app, args, prog_name="schemactl")
+    stderr = result.stderr
+    error = result.exception
+    if error is not None and not isinstance(error, SystemExit):
+        stderr += "".join(traceback.format_exception(error))
+    return subprocess.CompletedProcess(
+        ["schemactl", *args], result.exit_code, result.stdout, stderr
     )
 
 

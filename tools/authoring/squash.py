@@ -230,9 +230,14 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     elif isinstance(op, ops.DropIndexOp):
         table.indexes.difference_update({i for i in table.indexes if i.name == op.index_name})
     elif isinstance(op, ops.CreateForeignKeyOp):
-        remote = [f"{op.referent_table}.{c}" for c in op.remote_cols]
+        # The schemas are Alembic's arguments, not the constraint's: the referent's goes
+        # into the columns it names (the source's is the table's own).
+        kw = {k: v for k, v in op.kw.items() if k not in ("source_schema", "referent_schema")}
+        schema = op.kw.get("referent_schema")
+        referent = f"{schema}.{op.referent_table}" if schema else op.referent_table
+        remote = [f"{referent}.{c}" for c in op.remote_cols]
         table.append_constraint(
-            ForeignKeyConstraint(op.local_cols, remote, name=op.constraint_name, **op.kw)
+            ForeignKeyConstraint(op.local_cols, remote, name=op.constraint_name, **kw)
         )
     elif isinstance(op, ops.CreateUniqueConstraintOp):
         table.append_constraint(UniqueConstraint(*op.columns, name=op.constraint_name, **op.kw))

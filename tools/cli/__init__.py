@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import typer
 from typer.models import CommandInfo
 
 from tools.cli import authoring, live, scripts
@@ -16,7 +17,7 @@ from tools.cli.authoring import branch_app
 from tools.cli.common import _help, app
 from tools.cli.reports import lint_summary
 
-__all__ = ["app", "lint_summary", "main"]
+__all__ = ["app", "lint_summary", "main", "show_notes"]
 
 # Each command module registers its commands on the app as it is imported; --help lists them
 # in the order of a working day, whichever module holds them.
@@ -54,6 +55,22 @@ for _typer in (app, branch_app):
             _command.help = _help(_command.callback.__doc__)
 
 
+class _Notes(logging.Handler):
+    """What the library has to tell beside its result (a revision file read by importing
+    it), as a note on stderr: sys.stderr at each note, so a caller may swap it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"Note: {record.getMessage()}", err=True)
+
+
+def show_notes() -> None:
+    """Print the library's notes on stderr (once, however often it is called)."""
+    library = logging.getLogger("schemactl")
+    if not any(isinstance(handler, _Notes) for handler in library.handlers):
+        library.addHandler(_Notes())
+    library.propagate = False
+
+
 def main() -> None:
     import gc
 
@@ -62,13 +79,7 @@ def main() -> None:
     # at exit, for nothing (they live until the process ends). Fewer collections while it
     # runs, and none at exit; every object is still finalised as usual.
     gc.set_threshold(50_000, 20, 100)
-    # What the library has to tell beside its result (a revision file read by importing
-    # it), on stderr, as a note.
-    notes = logging.StreamHandler()
-    notes.setFormatter(logging.Formatter("Note: %(message)s"))
-    library = logging.getLogger("schemactl")
-    library.addHandler(notes)
-    library.propagate = False
+    show_notes()
     try:
         app(prog_name="schemactl")
     finally:
