@@ -43,21 +43,30 @@ STRICT := $(if $(filter true,$(CI)),--strict)
 # tests/repo/ (what must hold for this repo's history, whatever it is) runs inside
 # tests/test_grown_repo.py, on a copy of the repo grown by a branch, a merge and a release:
 # that history holds all of this one, so the suite does not run it twice. The tests run on
-# every core (pytest-xdist: each test makes its own databases and files, so any two can run
-# at once); the slowest are listed at the end: CI's time is a budget (5 minutes).
+# every core, twice over (pytest-xdist: each test makes its own databases and files, so any two
+# can run at once); the slowest are listed at the end: CI's time is a budget (5 minutes).
+# Two test processes per core, at most 8: most of a test's time is spent waiting on a server
+# or a client (measured on 2 cores: 4 workers take three quarters of the time 2 take), and
+# each worker holds a few server connections.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(8, 2 * (os.cpu_count() or 1)))')
 test: lint
 	$(BIN)/schemactl check $(STRICT)
 	$(if $(STRICT),$(BIN)/schemactl release --prove --env prod)
-	$(BIN)/pytest --ignore=tests/repo -n auto --durations=40
+	$(BIN)/pytest --ignore=tests/repo -n $(WORKERS) --durations=40
 
-# The unit tests alone: pure logic in memory, no server, a few seconds.
+# The unit tests alone, no server and no subprocess: the pure logic in memory, and the commands
+# run in this process on the embedded SQLite in a temp folder (lint rules, a day's online
+# commands, a feature from branch to release). Under a minute; they cover most of tools/
+# (`make coverage TESTS=tests/unit` says how much).
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-# Branch coverage of tools/, schemactl subprocesses included; per-module figures.
+# Branch coverage of tools/, schemactl subprocesses included; per-module figures. TESTS picks
+# what runs (default: the whole suite but tests/repo, as `make test` runs it).
+TESTS ?= --ignore=tests/repo
 coverage: $(STAMP)
 	rm -rf var/coverage && mkdir -p var/coverage
-	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage run -m pytest -q -n $(WORKERS) $(TESTS)
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,18 @@ DIALECTS = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
     pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow stories first, longest first (``slow(SECONDS)``, about what one takes; the
+    rest in collection order): started last, one of them would end the run alone while the
+    other workers wait."""
+
+    def seconds(item: pytest.Item) -> float:
+        slow = item.get_closest_marker("slow")
+        return 0 if slow is None else (slow.args[0] if slow.args else 10)
+
+    items.sort(key=seconds, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,16 @@ def copy_fixture(dest: Path) -> Path:
 def repo_copy(tmp_path: Path) -> Path:
     """A throwaway copy of the billing fixture's project, tools included (copy_fixture)."""
     return copy_fixture(tmp_path / "repo")
+
+
+@pytest.fixture
+def embedded_copy(repo_copy: Path) -> Path:
+    """The fixture's copy with its scratch servers forgotten: only SQLite is at hand, so a
+    test whose subject is not a server proves on the embedded database alone (check says
+    which dialects it skipped)."""
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(re.sub(r"^scratch_\w+_url = .*\n", "", ini.read_text(), flags=re.M))
+    return repo_copy
 
 
 # A URL of each dialect for a foreign scenario project's sqlalchemy.url: offline rendering

@@ -226,6 +226,7 @@ def downgrade():
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", DIALECTS, indirect=True)
 def test_backups_are_listed_and_a_purge_drops_exactly_the_old_ones(repo_copy, database):
     """Three releases; each destroys data. `backups` lists what each kept; the purge script

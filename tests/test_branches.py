@@ -219,21 +219,22 @@ def test_check_passes_on_the_repo(repo_copy):
     ]
 
 
-def test_check_fails_on_two_heads_and_reports_everything(repo_copy):
-    """Two open branches, and one revision that reads from the database.
+def test_check_fails_on_two_heads_and_reports_everything(embedded_copy):
+    """Two open branches, and one revision that reads from the database (on the embedded
+    database: what check reports is the subject, not where it runs).
 
     0010 (68cf) ─┬─ 0011 a1a1 (invoicing)
                  └─ 0011 b1b1 (loyalty)
     """
-    with_scenario(repo_copy, "two_features")
-    reads = repo_copy / "versions" / "0011_a1a1a1a1a1a1_add_invoices_reminder_count.py"
+    with_scenario(embedded_copy, "two_features")
+    reads = embedded_copy / "versions" / "0011_a1a1a1a1a1a1_add_invoices_reminder_count.py"
     reads.write_text(
         reads.read_text().replace(
             "def upgrade():\n",
             'def upgrade():\n    op.get_bind().execute(sa.text("SELECT 1")).scalar()\n',
         )
     )
-    result = cli(repo_copy, "-n", "alembic", "check", "--json")
+    result = cli(embedded_copy, "-n", "alembic", "check", "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -251,16 +252,18 @@ def test_check_fails_on_two_heads_and_reports_everything(repo_copy):
     assert "remove_table loyalty_points" in models
 
 
-def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
-    """What a developer does, in a fresh interpreter per command (models change on disk).
+def test_feature_cycle_start_makemigrations_merge_release(embedded_copy):
+    """What a developer does, each command run as a fresh interpreter runs it (models change
+    on disk), on the embedded database (the servers prove makemigrations' output in
+    test_makemigrations.py and test_proven.py).
 
     0010 (68cf) ─┬─ 0011 start invoicing ── 0012 add_invoices_reminder_count ─┐
                  └─ 0011 start loyalty ── 0012 create_loyalty_points ─────────┴─ 0013 merge
     """
-    started = schemactl(repo_copy, "branch", "start", "invoicing")
+    started = schemactl(embedded_copy, "branch", "start", "invoicing")
     assert started.returncode == 0, started.stderr
-    assert schemactl(repo_copy, "branch", "start", "loyalty").returncode == 0
-    billing = repo_copy / MODELS / "billing.py"
+    assert schemactl(embedded_copy, "branch", "start", "loyalty").returncode == 0
+    billing = embedded_copy / MODELS / "billing.py"
     billing.write_text(
         billing.read_text().replace(
             '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n',
@@ -268,9 +271,9 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
             '    reminder_count: Mapped[int] = mapped_column(server_default=text("0"))\n',
         )
     )
-    made = schemactl(repo_copy, "makemigrations", "--branch", "invoicing")
+    made = schemactl(embedded_copy, "makemigrations", "--branch", "invoicing")
     assert made.returncode == 0, made.stderr
-    (first,) = [n for n in versions(repo_copy) if n.startswith("0012_")]
+    (first,) = [n for n in versions(embedded_copy) if n.startswith("0012_")]
     assert first.endswith("_add_invoices_reminder_count.py")
     assert made.stdout.splitlines() == [
         f"versions/{first}",
@@ -280,7 +283,7 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
     # Two branches open: without --branch, makemigrations asks where rather than making a
     # third head on the trunk.
     billing.write_text(billing.read_text().replace("reminder_count", "reminder_total"))
-    unsaid = schemactl(repo_copy, "makemigrations")
+    unsaid = schemactl(embedded_copy, "makemigrations")
     assert unsaid.returncode == 1 and unsaid.stdout == ""
     assert unsaid.stderr == (
         "Error: branches invoicing, loyalty are open: say where the revision goes, --branch "
@@ -288,7 +291,7 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
         "theirs later)\n"
     )
     billing.write_text(billing.read_text().replace("reminder_total", "reminder_count"))
-    assert schemactl(repo_copy, "makemigrations", "--branch", "invoicing").stdout == (
+    assert schemactl(embedded_copy, "makemigrations", "--branch", "invoicing").stdout == (
         "No changes detected\n"
     )
     billing.write_text(
@@ -297,16 +300,18 @@ def test_feature_cycle_start_makemigrations_merge_release(repo_copy):
         "    id: Mapped[int] = mapped_column(primary_key=True)\n"
         "    points: Mapped[int]\n"
     )
-    loyalty = schemactl(repo_copy, "makemigrations", "-b", "loyalty", "-m", "Create loyalty points")
+    loyalty = schemactl(
+        embedded_copy, "makemigrations", "-b", "loyalty", "-m", "Create loyalty points"
+    )
     assert loyalty.returncode == 0, loyalty.stderr
-    new = repo_copy / "versions" / loyalty.stdout.splitlines()[0].removeprefix("versions/")
+    new = embedded_copy / "versions" / loyalty.stdout.splitlines()[0].removeprefix("versions/")
     assert new.name.startswith("0012_") and new.name.endswith("_create_loyalty_points.py")
-    assert schemactl(repo_copy, "check").returncode == 1  # two heads
-    merged = schemactl(repo_copy, "merge")
+    assert schemactl(embedded_copy, "check").returncode == 1  # two heads
+    merged = schemactl(embedded_copy, "merge")
     assert merged.returncode == 0, merged.stderr
-    checked = schemactl(repo_copy, "check")
+    checked = schemactl(embedded_copy, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    released = schemactl(repo_copy, "release", "--env", "dev")
+    released = schemactl(embedded_copy, "release", "--env", "dev")
     assert released.returncode == 0, released.stderr
     assert released.stdout.splitlines()[0].startswith("sql_out/dev/0001_")
     import subprocess

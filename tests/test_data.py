@@ -54,6 +54,7 @@ def prove(project_dir: Path, dialect: str, revisions: list[str] | None = None) -
     return stairway(project, history, kind, server(dialect), revisions=every)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_revision_goes_up_down_and_up_with_rows_offline_equal_to_online(tmp_path, dialect):
     assert prove(project_copy(tmp_path, dialect), dialect) == []

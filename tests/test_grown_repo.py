@@ -76,6 +76,7 @@ def run(repo, *args, env=None):
     return done
 
 
+@pytest.mark.slow(90)
 def test_the_repo_tests_hold_on_a_grown_copy(tmp_path):
     servers = scratch_env("postgresql", "mariadb")
     repo = _copy_repo(tmp_path / "grown")

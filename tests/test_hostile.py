@@ -245,6 +245,7 @@ INI_VALUES = st.one_of(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_no_ini_value_is_a_traceback(repo_copy, monkeypatch):
     """Whatever a key of alembic.ini holds: status, graph and sql answer or say what is wrong
     in one line; a script never carries a DROP an ini value smuggled in."""

@@ -43,6 +43,7 @@ def _change_customers_and_invoices(repo):
     )
 
 
+@pytest.mark.slow
 def test_changes_sqlite_cannot_alter_become_rebuilds_that_run_everywhere(
     repo_copy, scratch_servers
 ):

@@ -91,6 +91,7 @@ def lines_of(result) -> dict[str, list[str]]:
     return report
 
 
+@pytest.mark.slow(30)
 @pytest.mark.mariadb
 @pytest.mark.postgresql
 def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
@@ -150,6 +151,7 @@ def test_the_mariadb_downgrade_is_caught_by_check_and_refused_by_release(
     assert "ok   migrations-run:mariadb" in schemactl(repo_copy, "-n", "alembic", "check").stdout
 
 
+@pytest.mark.slow(20)
 @pytest.mark.mariadb
 def test_makemigrations_writes_a_downgrade_mariadb_runs(repo_copy, scratch_servers):
     servers = scratch_servers("mariadb")
@@ -213,6 +215,7 @@ def test_release_prove_names_the_statement_of_a_broken_rollback(repo_copy, scrat
     ), proved.stderr
 
 
+@pytest.mark.slow
 def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     add_reminders(repo_copy, CORRECT)
     ini = repo_copy / "alembic.ini"

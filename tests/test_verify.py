@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from sqlalchemy import create_engine, pool, text
@@ -27,6 +28,27 @@ def verify(repo, database, *options):
     return runner.invoke(
         app, ["-c", config, "-n", "alembic", "verify", "--env", database.env, *options]
     )
+
+
+@contextlib.contextmanager
+def _recording_scratch_names(made):
+    """The names of the scratch databases made meanwhile (in this process), in ``made``:
+    another test's may come and go on the same server at the same time."""
+    from tools.proof import scratch
+
+    real = scratch.scratch_database
+
+    @contextlib.contextmanager
+    def recording(kind, server=None, **kw):
+        with real(kind, server, **kw) as url:
+            made.append(url.database)
+            yield url
+
+    scratch.scratch_database = recording
+    try:
+        yield
+    finally:
+        scratch.scratch_database = real
 
 
 def execute(db, *statements):
@@ -60,7 +82,9 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     phone = repo_copy / "versions" / "0002_228dfcf7a7c0_add_users_phone.py"
     phone.write_text(phone.read_text() + "\n# edited after it reached the database\n")
 
-    result = verify(repo_copy, database, "--json")
+    made = []
+    with _recording_scratch_names(made):
+        result = verify(repo_copy, database, "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["drift"] == [
@@ -73,14 +97,15 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     )
     assert report["audit_rows"] == 12
 
-    if database.dialect == "postgresql":  # the scratch database is gone again
+    if database.dialect == "postgresql":  # the scratch databases it made are gone again
         engine = create_engine(database.url, poolclass=pool.NullPool)
         with engine.connect() as connection:
             left = connection.execute(
-                text("SELECT datname FROM pg_database WHERE datname LIKE 'schemactl_verify_%'")
+                text("SELECT datname FROM pg_database WHERE datname = ANY(:made)"),
+                {"made": made},
             ).all()
         engine.dispose()
-        assert left == []
+        assert made and left == []
 
 
 def plain_alembic_upgrade(project, database, target: str = "heads") -> None:

@@ -45,6 +45,7 @@ def last_release_end(repo, env: str) -> list[str]:
     return manifest["releases"][-1]["to"]
 
 
+@pytest.mark.slow(50)
 def test_weeks_of_work(repo_copy, throwaway_database):
     repo = repo_copy
     servers = scratch_env("postgresql", "mariadb")
