@@ -100,9 +100,11 @@ def check_timed(rows: list[dict], dialect: str, release: str) -> None:
 
 def close_to(measured: float, expected: float, dialect: str) -> bool:
     if dialect == "sqlite":
-        # A query's time, measured apart in the client: on a shared machine either run can be
-        # slowed, so within a factor of two (check_timed also checks the steps' order).
-        return expected / 2 <= measured <= expected * 2
+        # A query's time, measured apart in the client: on a shared machine, with the suite's
+        # other workers busy, either run can be slowed two or three times over. Within a factor
+        # of four catches a wrong unit or a step timed as nothing; check_timed also checks the
+        # steps' order (twice the work takes longer), which load does not blur.
+        return expected / 4 <= measured <= expected * 4
     return abs(measured - expected) <= 0.2 * expected  # a server-side sleep: the truth itself
 
 

@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tools.core.errors import SchemactlError
+from tools.dialects import embedded
+from tools.history.load import load_history
+from tools.proof import scratch
+from tools.proof.snapshot import compare
+from tools.scripts.capture import capture_operations
 
 if TYPE_CHECKING:
     from tools.config import Project
@@ -132,8 +137,6 @@ def _overlap(a: Touch, b: Touch) -> str | None:
 def analyse(
     project: Project, heads: tuple[RevisionId, ...], *, check_order: bool = True
 ) -> Analysis:
-    from tools.history.load import load_history
-    from tools.scripts.capture import capture_operations
 
     history = load_history(project)
     graph = history.graph
@@ -207,8 +210,6 @@ def _order_problems(
     alike (an ALTER SQLite lacks, say), the outcome says nothing about order, so the check
     is reported as skipped rather than as a problem.
     """
-    from tools.dialects import embedded
-    from tools.proof import scratch
 
     kind = embedded()
     results: list[tuple[str, Schema]] = []
@@ -242,7 +243,6 @@ def order_differences(
     results: list[tuple[str, Schema]], failures: list[tuple[str, str]]
 ) -> list[str]:
     """What differs between the schemas each order gave (the first order is the reference)."""
-    from tools.proof.snapshot import compare
 
     problems = [f"applying {described} fails: {error}" for described, error in failures]
     if not results:

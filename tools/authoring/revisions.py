@@ -16,9 +16,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.authoring import rebuilds
+from tools.authoring.directives import make_portable
 from tools.core.errors import SchemactlError
+from tools.dialects import embedded
 from tools.history.graph import Graph, RevisionId
-from tools.history.load import load_graph
+from tools.history.load import load_graph, read_history
+from tools.live.migrate import applied_where
+from tools.proof import scratch
+from tools.scripts.capture import capture_operations
+from tools.scripts.manifest import released_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -135,8 +142,6 @@ class BranchInfo:
 
 
 def list_branches(project: Project) -> list[BranchInfo]:
-    from tools.history.load import read_history
-    from tools.scripts.capture import capture_operations
 
     # The graph from the files' headers; just the branches' files are imported (to capture
     # the tables they touch).
@@ -181,9 +186,6 @@ def makemigrations(
     The models are compared with a scratch embedded (SQLite) database upgraded to every
     head, so work on other branches is not offered again. Returns None when nothing changed.
     """
-    from tools.authoring import rebuilds
-    from tools.dialects import embedded
-    from tools.proof import scratch
 
     cfg = project.alembic_config()
     graph = load_graph(cfg)
@@ -225,8 +227,6 @@ def _collector(
 ) -> Callable[[MigrationContext, object, list[Any]], None]:
     """Alembic's process_revision_directives for makemigrations: the revision made portable,
     tables the embedded database cannot ALTER rebuilt, its operations kept in ``found``."""
-    from tools.authoring import rebuilds
-    from tools.authoring.directives import make_portable
 
     def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
         script: MigrationScript = directives[0]
@@ -399,7 +399,6 @@ def rebase(project: Project, name: str) -> list[Written]:
     members = graph.line_revisions(name)
     if graph.is_merged(name):
         raise BranchError(f"branch {name!r} is merged: merged history is never rewritten")
-    from tools.scripts.manifest import released_revisions
 
     released = released_revisions(project)
     shipped = [rev for rev in members if rev in released]
@@ -408,7 +407,6 @@ def rebase(project: Project, name: str) -> list[Written]:
             f"branch {name!r} has revision {shipped[0]} in release {released[shipped[0]]}: "
             "released history is never rewritten"
         )
-    from tools.live.migrate import applied_where
 
     applied = applied_where(project, graph, set(members))
     if applied:

@@ -18,8 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.authoring.directives import portable, render_item
 from tools.core.errors import SchemactlError
-from tools.history.load import SQUASH_MARKER
+from tools.core.files import write_files
+from tools.dialects import embedded
+from tools.history.load import SQUASH_MARKER, load_history, resolve_heads
+from tools.proof.scratch import scratch_database
+from tools.scripts.capture import capture_session
+from tools.scripts.manifest import read_manifest
 
 if TYPE_CHECKING:
     from alembic.operations.ops import DowngradeOps, UpgradeOps
@@ -49,7 +55,6 @@ class SquashPlan:
 
 def plan(project: Project, target: str, message: str | None = None) -> SquashPlan:
     """What squashing up to ``target`` would write and move; refuses what it cannot do."""
-    from tools.history.load import load_history, resolve_heads
 
     history = load_history(project)
     graph = history.graph
@@ -92,8 +97,6 @@ def _captured(project: Project, history: History, squashed: tuple[RevisionId, ..
     One revision must do the same on each (a revision that branches on the dialect cannot
     become one generated revision for all); a dialect that cannot render some (SQLite:
     constraint changes) is skipped, the embedded one tried last."""
-    from tools.dialects import embedded
-    from tools.scripts.capture import capture_session
 
     names = sorted({e.dialect for e in project.environments.values()} | {embedded().name})
     names.sort(key=lambda name: name == embedded().name)
@@ -154,7 +157,6 @@ def _check_on_trunk(graph: Graph, rev: RevisionId) -> None:
 
 def _check_released(project: Project, graph: Graph, rev: RevisionId) -> dict[str, str]:
     """Each environment with recorded releases must have ``rev`` in its last one."""
-    from tools.scripts.manifest import read_manifest
 
     checked, lacking = {}, []
     for name, environment in sorted(project.environments.items()):
@@ -355,10 +357,6 @@ def _schema_code(metadata: MetaData) -> tuple[list[str], list[str]]:
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from tools.authoring.directives import portable, render_item
-    from tools.dialects import embedded
-    from tools.proof.scratch import scratch_database
-
     with scratch_database(embedded(), prefix="schemactl_squash") as url:
         engine = create_engine(url)
         with engine.connect() as connection:  # an empty database: everything is new
@@ -469,8 +467,6 @@ def _rendered(ops: UpgradeOps | DowngradeOps) -> list[str]:
     dialect), server defaults written portably."""
     from alembic.autogenerate import render_python_code
 
-    from tools.authoring.directives import render_item
-
     return (
         render_python_code(ops, render_as_batch=False, render_item=render_item)
         .strip("\n")
@@ -498,7 +494,6 @@ def _type_drops(metadata: MetaData) -> list[str]:
 
 def write(project: Project, squash: SquashPlan) -> None:
     """Move the squashed files to the archive and write the squashing revision."""
-    from tools.core.files import write_files
 
     if squash.archive.exists():
         raise SquashRefused(

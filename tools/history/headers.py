@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.core.files import OutputError, write_files
 from tools.history.graph import Header, HistoryError, as_tuple
 
 if TYPE_CHECKING:
@@ -375,7 +376,6 @@ def _well_formed(header: dict[str, Any]) -> bool:
 
 def _save(cache_file: Path, entries: dict[str, dict[str, Any]]) -> None:
     """Write the cache whole (atomically); a folder that cannot be written goes without."""
-    from tools.core.files import OutputError, write_files
 
     data = {"schemactl_headers": CACHE_FORMAT, "entries": entries}
     text = json.dumps(data, sort_keys=True)

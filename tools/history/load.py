@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import PATH_SEPARATORS
 from tools.core.errors import RevisionError, first_line, raised_at
+from tools.core.text import printed_to_stderr
+from tools.dialects import safe_revision
+from tools.history import headers
 from tools.history.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
 from tools.history.steps import stamp_steps
 
@@ -105,7 +108,6 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
 def loading_errors() -> Iterator[None]:
     """What importing revision files raised, as one HistoryError naming the file (what they
     print goes to stderr)."""
-    from tools.core.text import printed_to_stderr
 
     try:
         with printed_to_stderr():
@@ -149,7 +151,6 @@ def _from_map(scripts: ScriptDirectory) -> list[Script]:
 
 
 def header_of(script: Script) -> Header:
-    from tools.dialects import safe_revision
 
     # A revision id reaches SQL and file names: refuse one that is not plain (a trailing
     # newline, a quote) before anything is drawn or rendered from it.
@@ -191,9 +192,6 @@ def load_graph(cfg: Config) -> Graph:
 
 def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
     import logging
-
-    from tools.dialects import safe_revision
-    from tools.history import headers
 
     def imported(path: str) -> Header:
         """The header of a file that must run to be known: imported as Alembic does."""

@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.core.errors import SchemactlError
+from tools.dialects import rule_applies
 from tools.history.graph import BOTH_WAYS
+from tools.history.load import NothingToRender, load_history, plan, resolve_heads
+from tools.lint import squawk
 from tools.lint.findings import ERROR, Facts, Finding, Rule, _rewrites, _short
 from tools.lint.mariadb import implicit_commit, table_copy
 from tools.lint.postgresql import postgresql_locks
@@ -39,6 +42,9 @@ from tools.lint.rules import (
     unique_on_existing_table,
 )
 from tools.lint.sqlite import alter_column_unsupported, table_rebuild
+from tools.scripts.capture import capture_session
+from tools.scripts.shapes import Shapes
+from tools.scripts.statements import split
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -102,8 +108,6 @@ def facts_for(
     shapes: Shapes | None = None,
 ) -> Facts:
     """What the rules see of one revision; ``session`` holds it captured both ways."""
-    from tools.scripts.capture import capture_session
-    from tools.scripts.statements import split
 
     revision = history.graph[rev]
     reverse: Direction = "downgrade" if direction == "upgrade" else "upgrade"
@@ -154,8 +158,6 @@ def lint_revision(
 ) -> list[Finding]:
     """One revision's findings; ``created``: tables revisions before it in the same range
     created (new to the database the script runs on: no rows, no readers)."""
-    from tools.dialects import rule_applies
-    from tools.lint import squawk
 
     facts = facts_for(history, dialect, rev, direction, session, shapes)
     facts = dataclasses.replace(facts, squawk=squawked, new_tables=facts.new_tables | created)
@@ -257,7 +259,6 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
 
 
 def _table_of(statement: Statement, dialect: ScriptDialect) -> str | None:
-    from tools.scripts.statements import split
 
     tables = {raw.table for raw in split(statement.sql, dialect.sqlglot)}
     return tables.pop() if len(tables) == 1 else None
@@ -277,7 +278,6 @@ def _squawked(
 ) -> dict[str, tuple[tuple[Statement, SquawkHit], ...]]:
     """squawk run once over every statement the range's script runs, in order, after the
     timeouts the script sets; its findings given back to each revision."""
-    from tools.lint import squawk
 
     statements: list[str] = []
     owners: list[tuple[str, Statement]] = []
@@ -309,8 +309,6 @@ def lint_range(
     revisions: tuple[str, ...],
     direction: Direction = "upgrade",
 ) -> list[Finding]:
-    from tools.dialects import rule_applies
-    from tools.scripts.capture import capture_session
 
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
     requests: list[tuple[str, Direction]] = [(rev, d) for rev in order for d in BOTH_WAYS]
@@ -355,7 +353,6 @@ def _replayed(
 ) -> dict[str, Shapes]:
     """For each wanted revision, the shapes its step runs against: before its upgrade, or
     after it for its downgrade (a rollback script undoes revisions in reverse order)."""
-    from tools.scripts.shapes import Shapes
 
     shapes, found = Shapes(), {}
     for rev in history.graph.order:
@@ -390,7 +387,6 @@ def lint(
     """Lint the revisions of ``span`` ('FROM:TO') for the environment; without one, what its
     next release would run: from ``released`` (where its last recorded release ends; base
     without one) to every head. (None, []) when that is nothing."""
-    from tools.history.load import NothingToRender, load_history, plan, resolve_heads
 
     environment = project.environment(env)
     history = load_history(project)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.core.errors import SchemactlError
-from tools.core.text import shown_file
+from tools.core.text import comment, shown_file
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -102,7 +102,6 @@ Rule = Callable[[Facts], Iterator[Hit]]
 
 
 def _short(statement: Statement) -> str:
-    from tools.core.text import comment
 
     return comment(statement.sql, limit=80)
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from tools.lint.findings import WARNING, Facts, Hit, _short
+from tools.scripts.statements import split
 
 if TYPE_CHECKING:
     from tools.scripts.capture import Statement
@@ -60,7 +61,6 @@ def implicit_commit(facts: Facts) -> Iterator[Hit]:
     """MariaDB and MySQL commit before and after every DDL statement: in a revision that
     changes data and then schema, the data changes are committed by the DDL, and a failure
     later in the revision leaves them applied with the revision not recorded."""
-    from tools.scripts.statements import split
 
     first_data: Statement | None = None
     for statement in facts.statements:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tools.lint.findings import WARNING, WHY_INDEX, WHY_VALIDATE, Facts, Hit, _rewrites, _short
+from tools.scripts.statements import is_volatile_default
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -141,7 +142,6 @@ _FIX_VOLATILE = (
 
 
 def _volatile_default(column: Any, dialect: ScriptDialect) -> bool:
-    from tools.scripts.statements import is_volatile_default
 
     default = getattr(column, "server_default", None)
     text = getattr(getattr(default, "arg", None), "text", None)

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from tools.lint.findings import ERROR, WARNING, Facts, Hit, _short
+from tools.scripts.capture import IrreversibleRevision, OfflineUnsafe, RenderError
 from tools.scripts.narrowing import loss
+from tools.scripts.statements import does_nothing, dropped_types
 
 if TYPE_CHECKING:
     from tools.scripts.capture import Operation, Statement
@@ -271,7 +273,6 @@ def data_rewrites(facts: Facts) -> Iterator[Hit]:
 def offline_unsafe(facts: Facts) -> Iterator[Hit]:
     """A revision that reads from the database cannot become a DBA script: the script is
     written before anyone connects."""
-    from tools.scripts.capture import OfflineUnsafe
 
     error = facts.render_error
     if isinstance(error, OfflineUnsafe):
@@ -287,7 +288,6 @@ def offline_unsafe(facts: Facts) -> Iterator[Hit]:
 def renders(facts: Facts) -> Iterator[Hit]:
     """A revision that fails while it is rendered (for any reason but reading from the
     database, or a downgrade that refuses to run) cannot be part of a DBA script."""
-    from tools.scripts.capture import IrreversibleRevision, OfflineUnsafe, RenderError
 
     error = facts.render_error
     if error is not None and not isinstance(error, IrreversibleRevision | OfflineUnsafe):
@@ -303,7 +303,6 @@ def renders(facts: Facts) -> Iterator[Hit]:
 def irreversible(facts: Facts) -> Iterator[Hit]:
     """A rollback script is only as good as every downgrade in it: a revision that changes
     something must undo it."""
-    from tools.scripts.capture import IrreversibleRevision
 
     if facts.direction != "upgrade":
         return
@@ -327,7 +326,6 @@ def _does_something(
     """Whether a direction changes anything: an operation other than raw SQL, or raw SQL
     that is more than a SELECT (a downgrade of `op.execute("SELECT 1")` undoes nothing) or
     the validation of a constraint (which has nothing to undo)."""
-    from tools.scripts.statements import does_nothing
 
     if any(op.name != "execute_sql" for op in operations):
         return True
@@ -343,7 +341,6 @@ def enum_lifecycle(facts: Facts) -> Iterator[Hit]:
     the next upgrade's CREATE TYPE then fails."""
     if facts.direction != "upgrade":
         return
-    from tools.scripts.statements import dropped_types
 
     created = {e for op in facts.operations for e in op.enums if op.name in _CREATES}
     dropped = {

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from tools.lint.findings import ERROR, WARNING, Facts, Hit, _short
+from tools.scripts.statements import parse_one, split
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -33,8 +34,6 @@ def _rebuilt(sql: str, dialect: ScriptDialect) -> str | None:
     """The table a batch's CREATE TABLE _alembic_tmp_<name> rebuilds."""
     from sqlglot import exp
 
-    from tools.scripts.statements import parse_one
-
     parsed = parse_one(sql, dialect.sqlglot)
     if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "TABLE":
         table = parsed.find(exp.Table)
@@ -46,7 +45,6 @@ def _rebuilt(sql: str, dialect: ScriptDialect) -> str | None:
 def alter_column_unsupported(facts: Facts) -> Iterator[Hit]:
     """SQLite has no ALTER COLUMN: outside a batch (a table rebuild), op.alter_column
     renders a statement the database rejects."""
-    from tools.scripts.statements import split
 
     for statement in facts.statements:
         if statement.operation == "batch_alter_table":

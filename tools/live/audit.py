@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tools.config import redact
+from tools.history.load import load_graph, sha256_of
+from tools.live.database_errors import translate_errors
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -136,9 +138,6 @@ def audit(project: Project, env: str | None = None) -> AuditReport:
     revision file is still the one applied."""
     from sqlalchemy import create_engine, pool
 
-    from tools.history.load import load_graph
-    from tools.live.database_errors import translate_errors
-
     environment = project.environment(env)
     url = environment.url()
     graph = load_graph(project.alembic_config())
@@ -203,8 +202,6 @@ def _when(value: Any) -> str | None:
 
 def _with_file(row: AuditRow, graph: Graph) -> AuditRow:
     from dataclasses import replace
-
-    from tools.history.load import sha256_of
 
     if row.revision not in graph.revisions:
         return replace(row, file=UNKNOWN)

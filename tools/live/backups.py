@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from tools.config import redact
 from tools.core.errors import SchemactlError
+from tools.core.files import OutputError, write_files
 from tools.core.text import comment
+from tools.history.load import load_history
+from tools.history.load import plan as plan_range
+from tools.live.database_errors import translate_errors
+from tools.scripts.backup_plan import plan, revision_of
+from tools.scripts.manifest import BACKUPS_FROM_FORMAT, read_manifest
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,10 +64,6 @@ def list_backups(project: Project, env: str | None) -> Listing:
     """The backup tables of the environment's database, by name."""
     from sqlalchemy import create_engine, pool, text
 
-    from tools.live.database_errors import translate_errors
-    from tools.scripts.backup_plan import revision_of
-    from tools.scripts.manifest import read_manifest
-
     environment = project.environment(env)
     kind = environment.kind
     url = environment.url()
@@ -102,10 +104,6 @@ class NoSuchRelease(SchemactlError):
 def purge_script(project: Project, env: str | None, before: int) -> tuple[str, list[str]]:
     """The script that drops the backups the environment's releases numbered below
     ``before`` take, and those backups' names. Rendered offline; applied by the DBA."""
-    from tools.history.load import load_history
-    from tools.history.load import plan as plan_range
-    from tools.scripts.backup_plan import plan
-    from tools.scripts.manifest import BACKUPS_FROM_FORMAT, read_manifest
 
     environment = project.environment(env)
     releases = read_manifest(project, environment).releases
@@ -150,7 +148,6 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
 
 def write_purge(path: Path, script: str) -> None:
     """Write a purge script whole (a reader sees the old file or the new)."""
-    from tools.core.files import OutputError, write_files
 
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give --out the purge script's file name")

@@ -25,6 +25,8 @@ from tools.history.load import (
 from tools.history.steps import downgrade_steps, upgrade_steps
 from tools.live import online
 from tools.live.database_errors import translate_errors
+from tools.proof.scratch import env_options
+from tools.scripts.capture import capture_session
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -135,9 +137,6 @@ def plan(project: Project, env: str | None, target: str, direction: Direction) -
     steps are Alembic's own, as the command would compute them."""
     from alembic.script import ScriptDirectory
 
-    from tools.core.errors import SchemactlError
-    from tools.scripts.capture import capture_session
-
     environment = project.environment(env)
     url = environment.url()
     history = load_history(project)
@@ -205,8 +204,6 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
 def _with_version_table(kind: ScriptDialect, cfg: Config) -> ScriptDialect:
     """The dialect writing to the version table the project's env.py configures."""
     from dataclasses import replace
-
-    from tools.proof.scratch import env_options
 
     options = env_options(cfg)
     return replace(

@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
-from tools.core.errors import DatabaseError
-from tools.core.text import shown_file
+from tools.core.errors import DatabaseError, SchemactlError
+from tools.core.text import naming_database, shown_file
 from tools.dialects import VERSION_TABLE
+from tools.history.load import load_graph, sha256_of
+from tools.live import migrate
+from tools.live.audit import read as read_audit
+from tools.live.database_errors import translate_errors
+from tools.proof import scratch
+from tools.proof.snapshot import compare, snapshot
 
 if TYPE_CHECKING:
     from tools.config import Project
@@ -66,8 +72,6 @@ class Outcome:
 def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome]:
     """``verify`` for each database of a project (``projects``: one per database); one that
     cannot be verified (no URL, no database there) does not hide the others."""
-    from tools.core.errors import SchemactlError
-    from tools.core.text import naming_database
 
     outcomes = []
     for project in projects:
@@ -81,13 +85,6 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
 
 def verify(project: Project, env: str | None = None) -> Verification:
     from sqlalchemy import create_engine, pool
-
-    from tools.history.load import load_graph, sha256_of
-    from tools.live import migrate
-    from tools.live.audit import read as read_audit
-    from tools.live.database_errors import translate_errors
-    from tools.proof import scratch
-    from tools.proof.snapshot import compare, snapshot
 
     environment = project.environment(env)
     url = environment.url()

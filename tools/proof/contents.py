@@ -15,6 +15,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tools.core.text import comment
+
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
@@ -190,7 +192,6 @@ def _row(table: TableRows, row: tuple[Any, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
-    from tools.core.text import comment
 
     text = repr(value)
     return comment(text if len(text) <= 60 else text[:57] + "...", limit=80)

@@ -24,7 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.core.errors import ConfigError, DatabaseError, SchemactlError
-from tools.core.text import comment, listing
+from tools.core.text import comment, listing, shown_file
+from tools.dialects import is_tool_table
+from tools.history.load import load_history, plan
+from tools.proof import rows, scratch
+from tools.proof.contents import compare_contents, contents_of, without
+from tools.proof.snapshot import compare, snapshot
+from tools.scripts.backup_plan import TABLE
+from tools.scripts.backup_plan import plan as plan_backups
+from tools.scripts.capture import capture_session
+from tools.scripts.narrowing import loss
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -164,11 +173,6 @@ def step_facts(
     history: History, kind: ScriptDialect, revisions: Sequence[RevisionId], *, backups: bool
 ) -> StepFacts:
     """The facts of ``revisions`` (apply order) for a proof on ``kind``."""
-    from tools.core.text import shown_file
-    from tools.scripts.backup_plan import TABLE
-    from tools.scripts.backup_plan import plan as plan_backups
-    from tools.scripts.capture import capture_session
-    from tools.scripts.narrowing import loss
 
     session = capture_session(history, kind.name, [(rev, "upgrade") for rev in revisions])
     loose: set[tuple[str, str]] = set()
@@ -252,7 +256,6 @@ class Twins:
         """Generated rows into every table of the scripted database, the same into the
         twin; both databases' id counters then set as a fresh database would have them.
         ``fit``: (table, column) -> a type the values must also fit (a narrowing)."""
-        from tools.proof import rows
 
         with self.connected(self.scripted) as connection:
             tables = rows.data_tables(connection, self.ignore)
@@ -274,8 +277,6 @@ class Twins:
     def fresh_counters(self, url: URL) -> None:
         from sqlalchemy import inspect, text
 
-        from tools.dialects import is_tool_table
-
         with self.connected(url) as connection:
             for name in inspect(connection).get_table_names():
                 if name not in self.ignore and not is_tool_table(name):
@@ -284,10 +285,6 @@ class Twins:
 
     def state(self, url: URL) -> State:
         from sqlalchemy import inspect
-
-        from tools.proof import rows
-        from tools.proof.contents import contents_of
-        from tools.proof.snapshot import snapshot
 
         with self.connected(url) as connection:
             inspector = inspect(connection)
@@ -307,7 +304,6 @@ def twins(
     """Two fresh scratch databases of ``kind`` like one of its environments' (the schema
     scripts work in), dropped afterwards; each proof step fills their tables with ``rows``
     generated rows."""
-    from tools.proof import scratch
 
     with (
         scratch.scratch_database(kind, server, prefix=f"{prefix}") as raw,
@@ -339,8 +335,6 @@ def prove(
     rollback, compare with the rows before, upgrade again, compare) on scratch databases of
     the environment's kind. Raises ProofFailed (or a ConfigError when there is nothing to
     prove on)."""
-    from tools.history.load import load_history, plan
-    from tools.proof import scratch
 
     kind = environment.kind
     server = project.require_scratch_server(kind)
@@ -405,8 +399,6 @@ def differences(
     its rows — after a rollback every row exactly (but what the step says it loses);
     otherwise values the server makes each run only by their NULLs, and moments up to a
     clock's slack apart."""
-    from tools.proof.contents import compare_contents, without
-    from tools.proof.snapshot import compare
 
     schema = compare(expected.schema, actual.schema)
     if schema:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.config import PROOF_ROWS
+from tools.dialects import is_tool_table
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
@@ -290,8 +291,6 @@ def data_tables(
     left out (the data proofs fill and compare); ``inspector``: one that already read the
     catalog (its cache serves this reflection too)."""
     from sqlalchemy import MetaData
-
-    from tools.dialects import is_tool_table
 
     metadata = MetaData()
     # reflect() inspects what it is given, and an Inspector inspects to itself.

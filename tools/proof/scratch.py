@@ -23,6 +23,7 @@ from tools.core.errors import DatabaseError, SchemactlError, first_line, raised_
 from tools.core.text import printed_to_stderr
 from tools.dialects import TOOL_TABLES, VERSION_TABLE
 from tools.history.graph import HistoryError
+from tools.proof.snapshot import snapshot
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -294,8 +295,6 @@ def model_differences(cfg: Config) -> list[object] | None:
 def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
     """The reflected schema of the database at ``url`` (version and tool tables left out)."""
     from sqlalchemy import create_engine, pool
-
-    from tools.proof.snapshot import snapshot
 
     engine = create_engine(url, poolclass=pool.NullPool)
     try:

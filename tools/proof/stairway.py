@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.core.text import shown_file
+from tools.config import Environment
+from tools.core.text import listing, shown_file
 from tools.history.load import Range, heads_of
 from tools.proof import scratch
 from tools.proof.prove import (
@@ -36,6 +37,10 @@ from tools.proof.prove import (
     step_facts,
     twins,
 )
+from tools.proof.snapshot import compare
+from tools.scripts.capture import RenderError
+from tools.scripts.manifest import released_revisions
+from tools.scripts.render import render_scripts
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -51,7 +56,6 @@ if TYPE_CHECKING:
 
 def pending(project: Project, history: History) -> list[RevisionId]:
     """The revisions no recorded release contains yet, in apply order."""
-    from tools.scripts.manifest import released_revisions
 
     released = released_revisions(project)
     return [rev for rev in history.graph.order if rev not in released]
@@ -108,9 +112,6 @@ def _step(
     project: Project, history: History, pair: Twins, scripted: Config, span: Range, where: str
 ) -> str | None:
     """One revision up, down and up on both databases; the first problem, said plainly."""
-    from tools.config import Environment
-    from tools.scripts.capture import RenderError
-    from tools.scripts.render import render_scripts
 
     kind = pair.kind
     (rev,) = span.revisions
@@ -233,8 +234,6 @@ def _differs(
 ) -> str | None:
     """The problem, when ``actual`` is not ``expected`` (``data_problem`` None: the schema
     alone is compared: an online downgrade keeps no backups)."""
-    from tools.core.text import listing
-    from tools.proof.snapshot import compare
 
     data: list[DataDifference]
     if data_problem is None:

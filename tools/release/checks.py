@@ -10,9 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tools.config import NoScratchServer
 from tools.core.errors import SchemactlError
-from tools.core.text import listing
+from tools.core.text import listing, naming_database
+from tools.dialects import script_dialect
 from tools.history.graph import BOTH_WAYS
+from tools.history.load import load_history
+from tools.proof import scratch, stairway
+from tools.proof.prove import ClientMissing
+from tools.proof.scratch import ScratchUnavailable
+from tools.release.release import check as check_releases
 from tools.scripts.capture import capture_session
 
 if TYPE_CHECKING:
@@ -52,7 +59,6 @@ def models_match_migrations(project: Project, history: History) -> list[str]:
     revision would reach no database. Asked through the project's own env.py (its
     target_metadata and include rules), against a scratch database of the default
     environment's kind, upgraded to every head."""
-    from tools.proof import scratch
 
     kind = project.environment().kind
     server = project.require_scratch_server(kind)
@@ -127,9 +133,8 @@ def _session(history: History, dialect: str) -> Session:
 def releases_current(project: Project, history: History) -> list[str]:
     """Every recorded release in sql_out/ still renders byte for byte and nothing in it was
     edited: what the DBA reviewed is what the repository produces."""
-    from tools.release.release import check
 
-    return [str(problem) for problem in check(project).problems]
+    return [str(problem) for problem in check_releases(project).problems]
 
 
 def migrations_run(dialect: str) -> Callable[[Project, History], list[str]]:
@@ -138,12 +143,9 @@ def migrations_run(dialect: str) -> Callable[[Project, History], list[str]]:
     a release is cut."""
 
     def check(project: Project, history: History) -> list[str]:
-        from tools.dialects import script_dialect
-        from tools.proof import stairway
 
         if not stairway.pending(project, history):
             return []  # nothing unreleased: nothing to run, no server needed
-        from tools.proof.prove import ClientMissing
 
         kind = script_dialect(dialect)
         server = project.require_scratch_server(kind)
@@ -195,7 +197,6 @@ class Report:
 def run_checks(project: Project, *, strict: bool = False) -> Report:
     """Every check, each reported on its own: a failure or a check that cannot run never
     stops the others. ``strict``: a skipped check fails instead."""
-    from tools.history.load import load_history
 
     chosen = checks_for(project)
     report = Report([], {}, list(chosen))
@@ -207,8 +208,6 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         report.checks.insert(0, "history")
         report.skipped = {name: "the history does not load" for name in chosen}
         return report
-    from tools.config import NoScratchServer
-    from tools.proof.scratch import ScratchUnavailable
 
     for name, check in chosen.items():
         try:
@@ -230,7 +229,6 @@ def run_all(projects: list[Project], *, strict: bool = False) -> Report:
     """``run_checks`` for each database of a project (``projects``: one per database, or the
     one asked for). With several, each check is named DATABASE/CHECK; advice names the
     database (but the first)."""
-    from tools.core.text import naming_database
 
     merged = Report([], {})
     for project in projects:

@@ -28,6 +28,7 @@ from tools.history.load import (
     resolve_heads,
     sha256_of,
 )
+from tools.lint.engine import blocking, lint_range
 from tools.proof.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
 from tools.release.review import render_review
 from tools.scripts.manifest import (
@@ -224,7 +225,6 @@ def _render_release(
     name: str,
     findings: list[Finding] | None = None,
 ) -> dict[str, str]:
-    from tools.lint.engine import lint_range
 
     folder = env_dir(project, environment) / name
     upgrade, rollback = render_scripts(
@@ -249,7 +249,6 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
 
     Returns None when the last release already reaches the target.
     """
-    from tools.lint.engine import blocking, lint_range
 
     # Released history is validated first, as Flyway's validate does: an edited file is
     # named even when there is nothing new to release.

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tools.core.errors import SchemactlError
+from tools.scripts.capture import capture_session
 from tools.scripts.narrowing import loss
+from tools.scripts.shapes import Shapes
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -92,7 +94,6 @@ def plan(
 ) -> dict[RevisionId, tuple[Backup, ...]]:
     """The backups of each revision of a range that destroys something (in apply order).
     ``upgrades``: a session that already holds the range's upgrades (else they are captured)."""
-    from tools.scripts.capture import capture_session
 
     if upgrades is None or not all((rev, "upgrade") in upgrades.results for rev in revisions):
         upgrades = capture_session(history, dialect, [(rev, "upgrade") for rev in revisions])
@@ -131,7 +132,6 @@ def _destroys(op: Operation) -> bool:
 def _shapes_before(history: History, session: Session, wanted: set[RevisionId]) -> dict[str, Any]:
     """For each wanted revision, the tables' shapes (primary and foreign keys) just before
     its upgrade."""
-    from tools.scripts.shapes import Shapes
 
     shapes, found = Shapes(), {}
     for rev in history.graph.order:

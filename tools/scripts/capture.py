@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tools.config import Environment
 from tools.core.errors import SchemactlError, first_line, raised_at
 from tools.core.text import printed_to_stderr
-from tools.dialects import UnwritableValue
+from tools.dialects import UnwritableValue, script_dialect
 from tools.scripts import literals, statements
 
 if TYPE_CHECKING:
@@ -482,9 +483,6 @@ def capture_session(
     is passed in ``config.attributes`` for an env.py that reads it (this repo's does).
     """
     from alembic.runtime.environment import EnvironmentContext
-
-    from tools.config import Environment
-    from tools.dialects import script_dialect
 
     project, scripts = history.project, history.scripts
     if project is None or scripts is None:

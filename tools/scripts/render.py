@@ -17,7 +17,7 @@ from tools.config import for_database
 from tools.core.errors import first_line
 from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
-from tools.history.load import History, Range, sha256_of, version_moves
+from tools.history.load import History, Range, load_history, sha256_of, version_moves
 from tools.scripts.backup_plan import Backup, backup_sql, restore_sql
 from tools.scripts.backup_plan import plan as plan_backups
 from tools.scripts.capture import Operation, RenderError, Session, capture_session
@@ -260,7 +260,6 @@ def other_version_tables(
     """The version tables of the project's other databases as their env.py configures them
     for ``environment``'s dialect, each with its database; one named as ``own`` is left out
     (two databases that both use alembic_version cannot be told apart by it)."""
-    from tools.history.load import load_history
 
     found = []
     for name in project.databases:
