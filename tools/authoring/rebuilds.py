@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from alembic.autogenerate import renderers
 from alembic.operations import ops
 
+from tools.core.internals import create_table_code, index_code
+
 if TYPE_CHECKING:
     from alembic.autogenerate.api import AutogenContext
     from alembic.operations.ops import OpContainer
@@ -87,10 +89,8 @@ def _variable(table_name: str) -> str:
 def _table_code(autogen_context: AutogenContext, table: Table) -> str:
     """``sa.Table(name, sa.MetaData(), columns..., constraints..., indexes...)``, written
     with Alembic's own renderer for the columns and constraints of ``create_table``."""
-    from alembic.autogenerate import render
-
-    created = render._add_table(autogen_context, ops.CreateTableOp.from_table(table))
-    head = f"{render._alembic_autogenerate_prefix(autogen_context)}create_table("
+    created, prefix = create_table_code(autogen_context, table)
+    head = f"{prefix}create_table("
     if not created.startswith(head):  # pragma: no cover - Alembic changed its rendering
         raise RuntimeError(f"unexpected create_table rendering: {created[:60]!r}")
     name, _, rest = created[len(head) :].partition(",\n")
@@ -104,10 +104,7 @@ def _table_code(autogen_context: AutogenContext, table: Table) -> str:
 
 
 def _index_code(autogen_context: AutogenContext, index: Any) -> str:
-    from alembic.autogenerate import render
-
-    expressions = render._get_index_rendered_expressions(index, autogen_context)
-    name = render._render_gen_name(autogen_context, index.name)  # op.f('…') for a conv name
+    expressions, name = index_code(autogen_context, index)  # op.f('…') for a conv name
     if name == index.name:
         name = repr(str(index.name))
     return f"sa.Index({name}, {', '.join(expressions)}, unique={bool(index.unique)!r})"

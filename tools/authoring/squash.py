@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools.authoring.directives import portable, render_item
 from tools.core.errors import SchemactlError
 from tools.core.files import write_files
+from tools.core.internals import copied_column, remove_column
 from tools.dialects import embedded
 from tools.history.load import SQUASH_MARKER, load_history, resolve_heads
 from tools.proof.scratch import scratch_database
@@ -221,7 +222,7 @@ def _apply(metadata: MetaData, op: Any) -> bool:
     if isinstance(op, ops.DropTableOp):
         metadata.remove(table)
     elif isinstance(op, ops.AddColumnOp):
-        table.append_column(op.column._copy())
+        table.append_column(copied_column(op.column))
     elif isinstance(op, ops.DropColumnOp):
         _drop_column(table, op.column_name)
     elif isinstance(op, ops.AlterColumnOp):
@@ -267,7 +268,7 @@ def _drop_column(table: Table, name: str) -> None:
         if not isinstance(constraint, PrimaryKeyConstraint):
             table.constraints.discard(constraint)
     table.indexes.difference_update({i for i in table.indexes if uses(i)})
-    table._columns.remove(column)
+    remove_column(table, column)
 
 
 def _alter_column(table: Table, op: Any) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tools.core.internals import copied_column
 from tools.dialects.base import ClientCommand
 from tools.dialects.names import (
     AUDIT_TABLE,
@@ -320,7 +321,7 @@ def _adds_in_place(op: Any) -> bool:
             connection.exec_driver_sql(f"CREATE TABLE {table} (schemactl_probe INTEGER)")
             # With a row: on an empty table SQLite takes even a default it refuses otherwise.
             connection.exec_driver_sql(f"INSERT INTO {table} VALUES (1)")
-            probe = ops.AddColumnOp(op.table_name, op.column._copy())
+            probe = ops.AddColumnOp(op.table_name, copied_column(op.column))
             Operations(MigrationContext.configure(connection)).invoke(probe)
     except (DBAPIError, NotImplementedError):
         return False

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import PATH_SEPARATORS
 from tools.core.errors import RevisionError, first_line, raised_at
+from tools.core.internals import revision_file, revision_files, stamp_steps
 from tools.core.text import printed_to_stderr
 from tools.dialects import safe_revision
 from tools.history import headers
 from tools.history.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
-from tools.history.steps import stamp_steps
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -99,8 +99,8 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
     does its own checking; the public map stays as the fallback.
     """
     with loading_errors():
-        load = getattr(scripts, "_load_revisions", None)
-        found: list[Script] = list(load()) if load is not None else _from_map(scripts)
+        files = revision_files(scripts)
+        found: list[Script] = list(files) if files is not None else _from_map(scripts)
     return found
 
 
@@ -195,10 +195,8 @@ def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
 
     def imported(path: str) -> Header:
         """The header of a file that must run to be known: imported as Alembic does."""
-        from alembic.script.base import Script
-
         with loading_errors():
-            script = Script._from_path(scripts, path)
+            script = revision_file(scripts, path)
         if script is None:  # pragma: no cover - the listing filtered such names out
             raise HistoryError(f"{path} is not a revision file")
         return header_of(script)
@@ -237,10 +235,8 @@ class History:
         if revision not in self.loaded:
             if self.scripts is None:
                 raise KeyError(revision)
-            from alembic.script.base import Script
-
             with loading_errors():
-                script = Script._from_path(self.scripts, self.graph[revision].path)
+                script = revision_file(self.scripts, self.graph[revision].path)
             self.loaded[revision] = script
         return self.loaded[revision].module
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tools.config import redact
 from tools.core.errors import RevisionError, SchemactlError
+from tools.core.internals import downgrade_steps, upgrade_steps
 from tools.dialects import VERSION_TABLE, dialect_of_url
 from tools.history.graph import Graph, RevisionId
 from tools.history.load import (
@@ -22,7 +23,6 @@ from tools.history.load import (
     load_history,
     squashed_into,
 )
-from tools.history.steps import downgrade_steps, upgrade_steps
 from tools.live import online
 from tools.live.database_errors import translate_errors
 from tools.proof.scratch import env_options

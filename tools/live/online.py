@@ -16,9 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.core.errors import DatabaseError
+from tools.core.internals import (
+    downgrade_steps,
+    empty_version_table,
+    one_transaction,
+    stamp_steps,
+    upgrade_steps,
+    version_writer,
+)
 from tools.dialects import ONLINE
 from tools.history.load import sha256_of
-from tools.history.steps import downgrade_steps, stamp_steps, upgrade_steps
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,7 +76,7 @@ def run(
         if direction == "stamp":
             # One transaction, under the lock: the version table emptied, the target's heads
             # written and their audit rows, or nothing at all.
-            with context.begin_transaction(_per_migration=True):
+            with one_transaction(context):
                 _stamp(context, dialect, scripts, target, report)
             return []
         if direction == "upgrade":
@@ -130,16 +137,14 @@ def _stamp(
     heads this checkout does not know go too), with a 'stamp' audit row per step. Alembic's
     own purge is not used: it commits the emptied table at once, before the lock is taken,
     where the database commits each revision (MariaDB)."""
-    from alembic.runtime.migration import HeadMaintainer
-
     connection = context.connection
     assert connection is not None
-    connection.execute(context._version.delete())
+    empty_version_table(context)
     planned = stamp_steps(scripts, target)
     if planned:
         for statement in dialect.clock_start():
             connection.exec_driver_sql(statement)
-    written = HeadMaintainer(context, ())
+    written = version_writer(context)
     for step in planned:
         written.update_to_step(step)
         rev = step.info.up_revision_id

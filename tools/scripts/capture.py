@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment
 from tools.core.errors import SchemactlError, first_line, raised_at
+from tools.core.internals import (
+    current_operations,
+    make_current,
+    refuse_inspection,
+    stop_being_current,
+)
 from tools.core.text import printed_to_stderr
 from tools.dialects import UnwritableValue, script_dialect
 from tools.scripts import literals, statements
@@ -150,13 +156,11 @@ class _OfflineBind:
 
 
 def _register_inspection() -> None:
-    from sqlalchemy import inspection
 
     def refuse(bind: _OfflineBind) -> Any:
         raise ReadsFromDatabase("it inspects the live database (sqlalchemy.inspect)")
 
-    if _OfflineBind not in inspection._registrars:
-        inspection._inspects(_OfflineBind)(refuse)
+    refuse_inspection(_OfflineBind, refuse)
 
 
 @dataclass(frozen=True)
@@ -227,11 +231,9 @@ class Capture:
     @contextmanager
     def installed(self) -> Iterator[None]:
         """Take over the context's output, bind and autocommit_block while capturing."""
-        from alembic import op
-
         context, impl = self.context, self.context.impl
         bind, dialect = context.connection, context.dialect
-        previous = getattr(op, "_proxy", None)
+        previous = current_operations()
         _register_inspection()
         impl.static_output = self._collect
         impl.create_table = _creating_in_stable_order(impl.create_table)
@@ -248,7 +250,7 @@ class Capture:
             context.connection = impl.connection = bind
             context.dialect = impl.dialect = dialect
             if previous is not None:
-                previous._install_proxy()
+                make_current(previous)
 
     def run(
         self, fn: Callable[[], None], revision: Revision, direction: Direction
@@ -259,7 +261,7 @@ class Capture:
         self.path = str(revision.path)
         self.autocommit = False
         where = (revision.id, revision.path.name, direction)
-        operations._install_proxy()
+        make_current(operations)
         try:
             fn()
         except UnwritableValue as err:
@@ -271,7 +273,7 @@ class Capture:
         except Exception as err:  # the revision's own code failed: report it as it is
             raise _failure(err, where, self.path) from err
         finally:
-            operations._remove_proxy()
+            stop_being_current(operations)
         if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
             raise UnrenderableValue(
                 *where,

@@ -1,0 +1,154 @@
+"""Alembic's and SQLAlchemy's private API: every use schemactl makes of it, here and only here.
+
+schemactl needs what these libraries do but do not offer publicly: the very steps Alembic's
+own commands run (to plan, to run them under a lock, to check a stamp target before anything
+is touched); its file loader without the revision map (which grows with labels x revisions);
+its op proxy, to record a revision's operations offline; its renderer for one table; its
+version table and head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection
+registry (so a revision that inspects the database offline is refused), and copying and
+removing a column of a Table. Each is a thin function with the library's own name in it.
+
+SUPPORTED names the versions this is known to work with: the ones CI installs
+(constraints.txt), which pyproject.toml's ranges allow and no more
+(tests/unit/test_internals.py holds the three together, and checks every name used here
+still exists). Upgrading Alembic or SQLAlchemy past them means running the suite, then
+moving these ranges.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import Script, ScriptDirectory
+    from sqlalchemy import Column, Table
+
+# Package -> (lowest, below): the versions this module is known to work with.
+SUPPORTED = {"alembic": ("1.20", "1.21"), "sqlalchemy": ("2.1", "2.2")}
+
+
+# -- Alembic: the steps its commands run ------------------------------------------------------
+# Their signatures say one revision where Alembic passes, and accepts, a sequence of heads.
+
+
+def upgrade_steps(scripts: ScriptDirectory, target: str, heads: Sequence[str]) -> list[Any]:
+    """What `alembic upgrade TARGET` runs from ``heads`` (MigrationStep objects, in order)."""
+    directory: Any = scripts
+    return list(directory._upgrade_revs(target, tuple(heads)))
+
+
+def downgrade_steps(scripts: ScriptDirectory, target: str, heads: Sequence[str]) -> list[Any]:
+    """What `alembic downgrade TARGET` runs from ``heads``."""
+    directory: Any = scripts
+    return list(directory._downgrade_revs(target, tuple(heads)))
+
+
+def stamp_steps(scripts: ScriptDirectory, target: str, heads: Sequence[str] = ()) -> list[Any]:
+    """What `alembic stamp TARGET` writes from ``heads`` (from base: `stamp --purge`). Raises
+    what Alembic raises for a target it cannot resolve."""
+    directory: Any = scripts
+    return list(directory._stamp_revs((target,), tuple(heads)))
+
+
+# -- Alembic: revision files ------------------------------------------------------------------
+
+
+def revision_files(scripts: ScriptDirectory) -> Iterator[Script] | None:
+    """Every revision file imported, as Alembic's loader finds them, without building its
+    revision map (None where this Alembic has no such loader)."""
+    load = getattr(scripts, "_load_revisions", None)
+    return load() if load is not None else None
+
+
+def revision_file(scripts: ScriptDirectory, path: str | os.PathLike[str]) -> Script | None:
+    """One revision file imported as Alembic imports it (None: not a revision file)."""
+    from alembic.script.base import Script
+
+    return Script._from_path(scripts, str(path))
+
+
+# -- Alembic: the op proxy, the renderer ------------------------------------------------------
+
+
+def current_operations() -> Operations | None:
+    """The Operations object `alembic.op` stands for now (None: none yet)."""
+    from alembic import op
+
+    return getattr(op, "_proxy", None)
+
+
+def make_current(operations: Operations) -> None:
+    """Make ``operations`` what `alembic.op` stands for."""
+    operations._install_proxy()
+
+
+def stop_being_current(operations: Operations) -> None:
+    operations._remove_proxy()
+
+
+def create_table_code(autogen_context: AutogenContext, table: Table) -> tuple[str, str]:
+    """Alembic's rendering of ``op.create_table`` for ``table``, and the prefix it starts
+    with (``op.``)."""
+    from alembic.autogenerate import render
+    from alembic.operations import ops
+
+    created = render._add_table(autogen_context, ops.CreateTableOp.from_table(table))
+    return created, render._alembic_autogenerate_prefix(autogen_context)
+
+
+def index_code(autogen_context: AutogenContext, index: Any) -> tuple[list[str], Any]:
+    """Alembic's rendering of an index's expressions, and of its name (``op.f('…')`` for a
+    name a naming convention made)."""
+    from alembic.autogenerate import render
+
+    expressions = render._get_index_rendered_expressions(index, autogen_context)
+    return expressions, render._render_gen_name(autogen_context, index.name)
+
+
+# -- Alembic: the version table, in a transaction of schemactl's ------------------------------
+
+
+def one_transaction(context: MigrationContext) -> Any:
+    """A transaction of the migration context's connection, whatever its
+    transaction_per_migration (the context manager Alembic's runner uses per migration)."""
+    return context.begin_transaction(_per_migration=True)
+
+
+def empty_version_table(context: MigrationContext) -> None:
+    """Delete every row of the version table, on the context's connection."""
+    connection = context.connection
+    assert connection is not None
+    connection.execute(context._version.delete())
+
+
+def version_writer(context: MigrationContext) -> Any:
+    """What writes a step's heads into the version table (update_to_step), from none."""
+    from alembic.runtime.migration import HeadMaintainer
+
+    return HeadMaintainer(context, ())
+
+
+# -- SQLAlchemy -------------------------------------------------------------------------------
+
+
+def refuse_inspection(kind: type, refuse: Callable[[Any], Any]) -> None:
+    """Make sqlalchemy.inspect(an object of ``kind``) call ``refuse`` (once per kind)."""
+    from sqlalchemy import inspection
+
+    if kind not in inspection._registrars:
+        inspection._inspects(kind)(refuse)
+
+
+def copied_column(column: Column[Any]) -> Column[Any]:
+    """A copy of a Column that belongs to no table yet."""
+    return column._copy()
+
+
+def remove_column(table: Table, column: Column[Any]) -> None:
+    """Take a column out of a Table (SQLAlchemy offers no public way)."""
+    table._columns.remove(column)
