@@ -229,6 +229,10 @@ class History:
     # Whether every file was imported (load_history); False: read from headers, each module
     # imported when asked for (read_history).
     complete: bool = True
+    # What offline runs of env.py captured, per (dialect, environment): one command lints,
+    # renders, plans backups and proves the same revisions, and each (revision, direction)
+    # is captured on its own, so once is enough (scripts.capture fills it).
+    captured: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def module(self, revision: RevisionId) -> Any:
         """A revision's module; a history read from headers imports it now, and just it."""

@@ -484,13 +484,32 @@ def capture_session(
     placeholder of the dialect rendered for (no server, no connection), and the environment
     is passed in ``config.attributes`` for an env.py that reads it (this repo's does).
     """
-    from alembic.runtime.environment import EnvironmentContext
-
     project, scripts = history.project, history.scripts
     if project is None or scripts is None:
         raise RenderError("this history has no files to run", "load it with load_history")
     kind = script_dialect(dialect)
     environment = environment or Environment(name=f"offline-{kind.name}", dialect=kind.name)
+    # Each (revision, direction) is captured on its own: what this history captured before
+    # in the same dialect and environment is what a new run would capture again.
+    known: Session | None = history.captured.get((kind.name, repr(environment)))
+    missing = [r for r in dict.fromkeys(requests) if known is None or r not in known.results]
+    if known is None:  # env.py runs at least once, even for nothing to capture
+        known = history.captured[(kind.name, repr(environment))] = _run_env(
+            history, kind, environment, missing
+        )
+    elif missing:
+        known.results.update(_run_env(history, kind, environment, missing).results)
+    return dataclasses.replace(known, results={r: known.results[r] for r in requests})
+
+
+def _run_env(
+    history: History, kind: ScriptDialect, environment: Environment, requests: Sequence[Request]
+) -> Session:
+    """One offline run of env.py, capturing ``requests``."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    project, scripts = history.project, history.scripts
+    assert project is not None and scripts is not None
     cfg = project.alembic_config(environment, url=kind.placeholder_url(), quiet=True)
     session = Session(kind.name)
     calls: list[Any] = []
