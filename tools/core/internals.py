@@ -58,11 +58,11 @@ def stamp_steps(scripts: ScriptDirectory, target: str, heads: Sequence[str] = ()
 # -- Alembic: revision files ------------------------------------------------------------------
 
 
-def revision_files(scripts: ScriptDirectory) -> Iterator[Script] | None:
+def revision_files(scripts: ScriptDirectory) -> Iterator[Script]:
     """Every revision file imported, as Alembic's loader finds them, without building its
-    revision map (None where this Alembic has no such loader)."""
-    load = getattr(scripts, "_load_revisions", None)
-    return load() if load is not None else None
+    revision map."""
+    directory: Any = scripts
+    return iter(directory._load_revisions())
 
 
 def revision_file(scripts: ScriptDirectory, path: str | os.PathLike[str]) -> Script | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,12 +95,10 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
     Alembic's revision map is not built here: building it spreads every branch label over
     every related revision, which grows with labels x revisions (on a 10,000-revision
     history, half of all the time spent). Its file loader is used directly, and the graph
-    does its own checking; the public map stays as the fallback.
+    does its own checking.
     """
     with loading_errors():
-        files = revision_files(scripts)
-        found: list[Script] = list(files) if files is not None else _from_map(scripts)
-    return found
+        return list(revision_files(scripts))
 
 
 @contextmanager
@@ -130,24 +127,6 @@ def _where(err: BaseException) -> str:
     """ " in FILE, line N" where a revision file raised, if it can be told."""
     at = raised_at(err)
     return f" in {at[0]}, line {at[1]}" if at else ""
-
-
-def _from_map(scripts: ScriptDirectory) -> list[Script]:
-    from alembic.script.revision import RevisionError as AlembicRevisionError
-    from alembic.util import CommandError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("error", message="Revision .* is not present")
-            return list(scripts.walk_revisions("base", "heads"))
-    except UserWarning as err:
-        raise HistoryError(
-            f"{' '.join(str(err).split())}; fix that down_revision or restore the missing file"
-        ) from err
-    except (AlembicRevisionError, CommandError) as err:
-        raise HistoryError(
-            f"the revision history is broken: {err}; fix the revision files"
-        ) from err
 
 
 def header_of(script: Script) -> Header:
