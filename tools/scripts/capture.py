@@ -23,12 +23,18 @@ from tools.core.errors import SchemactlError, first_line, raised_at
 from tools.core.internals import (
     current_operations,
     make_current,
-    refuse_inspection,
     stop_being_current,
 )
 from tools.core.text import printed_to_stderr
 from tools.dialects import UnwritableValue, script_dialect
 from tools.scripts import literals, statements
+from tools.scripts.offline import (
+    OfflineBind,
+    ReadsFromDatabase,
+    creating_in_stable_order,
+    in_stable_order,
+    register_inspection,
+)
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
@@ -117,52 +123,6 @@ class Statement:
     autocommit: bool = False
 
 
-class ReadsFromDatabase(Exception):
-    """A revision asked an offline bind for rows: there are none to give."""
-
-
-class _NoRows:
-    """What an offline bind's execute() returns: using it is reading from the database."""
-
-    def _refuse(self, *args: object, **kw: object) -> Any:
-        raise ReadsFromDatabase("it uses the result of a query, which offline has no rows")
-
-    __getattr__ = __iter__ = __len__ = __getitem__ = __bool__ = _refuse
-
-
-class _OfflineBind:
-    """``op.get_bind()`` offline: statements are written out; results have no rows."""
-
-    def __init__(self, mock: Any) -> None:
-        self._mock = mock
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._mock, name)
-
-    def execute(self, *args: Any, **kw: Any) -> _NoRows:
-        self._mock.execute(*args, **kw)
-        return _NoRows()
-
-    def exec_driver_sql(self, statement: str, *args: Any, **kw: Any) -> _NoRows:
-        from sqlalchemy import text
-
-        self._mock.execute(text(statement))
-        return _NoRows()
-
-    def scalar(self, *args: Any, **kw: Any) -> Any:
-        raise ReadsFromDatabase("it asks the database for a value (bind.scalar)")
-
-    scalars = scalar
-
-
-def _register_inspection() -> None:
-
-    def refuse(bind: _OfflineBind) -> Any:
-        raise ReadsFromDatabase("it inspects the live database (sqlalchemy.inspect)")
-
-    refuse_inspection(_OfflineBind, refuse)
-
-
 @dataclass(frozen=True)
 class Captured:
     statements: tuple[Statement, ...]
@@ -234,10 +194,10 @@ class Capture:
         context, impl = self.context, self.context.impl
         bind, dialect = context.connection, context.dialect
         previous = current_operations()
-        _register_inspection()
+        register_inspection()
         impl.static_output = self._collect
-        impl.create_table = _creating_in_stable_order(impl.create_table)
-        context.connection = impl.connection = _OfflineBind(bind)
+        impl.create_table = creating_in_stable_order(impl.create_table)
+        context.connection = impl.connection = OfflineBind(bind)
         context.autocommit_block = self._autocommit_block
         # Values reach the statements exactly as written (no doubled %, TABs kept).
         context.dialect = impl.dialect = literals.offline_dialect(dialect, self.kind)
@@ -378,7 +338,7 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     @contextmanager
     def recording_batch(table_name: str, *args: Any, **kw: Any) -> Iterator[Any]:
         if kw.get("copy_from") is not None:
-            _in_stable_order(kw["copy_from"])
+            in_stable_order(kw["copy_from"])
         outer = capture.operation
         try:
             with batch_alter_table(table_name, *args, **kw) as batch_operations:
@@ -401,36 +361,6 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     operations.batch_alter_table = recording_batch
     operations.recorded = recorded
     return operations
-
-
-def _creating_in_stable_order(create_table: Callable[..., Any]) -> Callable[..., Any]:
-    """Alembic's create_table, with the table's indexes created in one fixed order (it
-    iterates their set: the order changed from one process to the next)."""
-
-    def create(table: Any, **kw: Any) -> Any:
-        _in_stable_order(table)
-        return create_table(table, **kw)
-
-    return create
-
-
-def _in_stable_order(table: Any) -> None:
-    """Make a table's constraints and indexes iterate in one fixed order.
-
-    They are sets of objects hashed by identity; Alembic's table rebuild iterates them, so
-    without this the rebuilt table lists constraints, and creates indexes, in a different
-    order from one run to the next, and rendered scripts would not be byte-identical.
-    The primary key comes first, then everything by name, then by columns.
-    """
-    from sqlalchemy import PrimaryKeyConstraint
-    from sqlalchemy.util import OrderedSet
-
-    def key(item: Any) -> tuple[bool, str, tuple[str, ...]]:
-        columns = tuple(str(c) for c in getattr(item, "columns", ()))
-        return (not isinstance(item, PrimaryKeyConstraint), str(item.name or ""), columns)
-
-    table.constraints = OrderedSet(sorted(table.constraints, key=key))
-    table.indexes = OrderedSet(sorted(table.indexes, key=key))
 
 
 def _describe(operation: MigrateOperation) -> Operation:
