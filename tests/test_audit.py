@@ -20,7 +20,7 @@ from tests.conftest import DIALECTS, apply_script, schemactl, scratch_env
 from tests.test_lint import add_case
 from tools.config import load_project
 from tools.dialects import AUDIT_TABLE, FORMAT, TIMING_COLUMNS, script_dialect
-from tools.history.load import load_history, plan
+from tools.history.load import load_history, plan_range
 from tools.scripts.render import render_scripts
 
 HEAD = "68cfa590ad28"
@@ -189,7 +189,9 @@ def render_range(repo: Path, env: str, start: str, end: str, out: Path) -> None:
     project = load_project(repo / "alembic.ini")
     environment = project.environment(env)
     history = load_history(project)
-    span = plan(history.graph, tuple(start.split(",")) if start else (), tuple(end.split(",")))
+    span = plan_range(
+        history.graph, tuple(start.split(",")) if start else (), tuple(end.split(","))
+    )
     upgrade, rollback = render_scripts(
         project, environment, history, span, out_dir=out.name, release=out.name
     )

@@ -148,13 +148,13 @@ def test_a_rounding_is_linted_backed_up_and_said_in_the_review(tmp_path):
     assert finding["message"] == "rounds prices.amount from FLOAT to NUMERIC(12, 2)"
     upgrade = rendered(project_dir, "d002", "d003")
     assert "rounds column prices.amount -> schemactl_backup.rd003_prices_amount" in upgrade
-    from tools.history.load import plan
+    from tools.history.load import plan_range
     from tools.release.review import render_review
     from tools.scripts.render import render_scripts
 
     project = load_project(project_dir / "alembic.ini")
     history = load_history(project)
-    span = plan(history.graph, ("d002",), ("d003",))
+    span = plan_range(history.graph, ("d002",), ("d003",))
     environment = project.environment(None)
     up, down = render_scripts(project, environment, history, span, out_dir=None)
     review = render_review("0001_d003", span, up, down, history.graph, [], [])

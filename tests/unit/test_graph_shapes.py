@@ -10,7 +10,7 @@ from alembic.script.revision import Revision as AlembicRevision
 from alembic.script.revision import RevisionMap
 
 from tools.history.graph import Graph, Header, text_tree
-from tools.history.load import History, plan
+from tools.history.load import History, plan_range
 
 from .helpers import graph_of, header
 
@@ -100,7 +100,7 @@ def test_a_merge_of_a_merge_returns_to_the_trunk():
     agree(graph, MERGES_OF_MERGES)
     assert [graph.line_of(r) for r in ("m1", "m2", "r5")] == [None, None, None]
     assert all(graph.is_merged(label) for label in ("pay", "disc", "tax"))
-    assert plan(graph, ("p1", "d1", "t1"), ("r5",)).revisions == ("m1", "m2", "r5")
+    assert plan_range(graph, ("p1", "d1", "t1"), ("r5",)).revisions == ("m1", "m2", "r5")
 
 
 ROOT_LABEL = (
@@ -143,7 +143,7 @@ def test_depends_on_orders_without_joining():
     assert graph["r2"].dependencies == ("n1",) and graph["r2"].parents == ("r1",)
     assert graph.order.index("n1") < graph.order.index("r2")
     assert set(graph.heads) == {"r2", "n2"}  # a dependency is still a head
-    span = plan(graph, (), ("r2",))
+    span = plan_range(graph, (), ("r2",))
     assert span.revisions == ("n1", "r1", "r2") and span.end == ("n1", "r2")
 
 

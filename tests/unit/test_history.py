@@ -9,7 +9,7 @@ from tools.history.load import (
     OverlappingHeads,
     UnknownRevision,
     check_target,
-    plan,
+    plan_range,
     resolve_heads,
     version_moves,
 )
@@ -96,14 +96,14 @@ def test_targets_naming_nothing_are_refused(target):
 
 def test_plan_from_base_to_head_is_the_whole_history_in_apply_order():
     graph = two_features().graph
-    span = plan(graph, (), ("ddd2",))
+    span = plan_range(graph, (), ("ddd2",))
     assert span.revisions == ("aaa1", "aaa2", "bbb1", "bbb2", "ccc1", "ddd1", "ddd2")
     assert (span.start_label, span.end_label) == ("base", "ddd2")
 
 
 def test_plan_from_two_feature_heads_runs_only_the_merge_onwards():
     graph = two_features().graph
-    span = plan(graph, ("ccc1", "bbb2"), ("ddd2",))
+    span = plan_range(graph, ("ccc1", "bbb2"), ("ddd2",))
     assert span.start == ("bbb2", "ccc1") and span.revisions == ("ddd1", "ddd2")
     moves = version_moves(graph, span)
     assert moves == {"ddd1": (["bbb2", "ccc1"], ["ddd1"]), "ddd2": (["ddd1"], ["ddd2"])}
@@ -111,7 +111,7 @@ def test_plan_from_two_feature_heads_runs_only_the_merge_onwards():
 
 def test_plan_to_one_feature_ends_on_both_lines_the_database_has():
     graph = two_features().graph
-    span = plan(graph, ("ccc1",), ("bbb2",))
+    span = plan_range(graph, ("ccc1",), ("bbb2",))
     assert span.revisions == ("bbb1", "bbb2")
     assert span.end == ("bbb2", "ccc1")  # the database keeps its discounts head
 
@@ -119,7 +119,7 @@ def test_plan_to_one_feature_ends_on_both_lines_the_database_has():
 def test_plan_that_renders_nothing_says_so_with_its_data():
     graph = two_features().graph
     with pytest.raises(NothingToRender) as err:
-        plan(graph, ("ddd2",), ("bbb2",))
+        plan_range(graph, ("ddd2",), ("bbb2",))
     assert (err.value.start, err.value.target) == (("ddd2",), ("bbb2",))
     assert "choose a later --to" in str(err.value)
 
@@ -127,7 +127,7 @@ def test_plan_that_renders_nothing_says_so_with_its_data():
 def test_a_set_of_heads_may_not_name_a_revision_and_one_built_on_it():
     graph = two_features().graph
     with pytest.raises(OverlappingHeads) as err:
-        plan(graph, ("bbb1", "bbb2"), ("ddd2",))
+        plan_range(graph, ("bbb1", "bbb2"), ("ddd2",))
     assert (err.value.option, err.value.inner) == ("--from", ("bbb1",))
 
 

@@ -297,7 +297,7 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
     from tests.conftest import FIXTURE
     from tools.config import load_project
     from tools.dialects import script_dialect
-    from tools.history.load import load_history, plan
+    from tools.history.load import load_history, plan_range
     from tools.lint.engine import lint_range
     from tools.scripts.manifest import read_manifest
 
@@ -305,7 +305,7 @@ def test_the_committed_prod_scripts_have_every_risky_statement_flagged():
     history = load_history(project)
     flagged, risky = set(), set()
     for release in read_manifest(project, project.environment("prod")).releases:
-        span = plan(history.graph, release.start, release.end)
+        span = plan_range(history.graph, release.start, release.end)
         flagged |= {
             f.revision for f in lint_range(history, script_dialect("postgresql"), span.revisions)
         }

@@ -54,7 +54,7 @@ class SquashPlan:
     checked: dict[str, str] = field(default_factory=dict)  # environment -> its last release
 
 
-def plan(project: Project, target: str, message: str | None = None) -> SquashPlan:
+def plan_squash(project: Project, target: str, message: str | None = None) -> SquashPlan:
     """What squashing up to ``target`` would write and move; refuses what it cannot do."""
 
     history = load_history(project)

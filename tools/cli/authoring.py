@@ -234,7 +234,7 @@ def squash(
 
     with _user_errors():
         project = _project(ctx, database)
-        planned = squashing.plan(project, target, message)
+        planned = squashing.plan_squash(project, target, message)
         if not dry_run:
             squashing.write(project, planned)
     verb = "would move" if dry_run else "moved"

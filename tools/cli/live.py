@@ -105,7 +105,7 @@ def upgrade(
 
     if show_plan:
         with _user_errors():
-            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "upgrade")
+            planned = migrate.plan_steps(_project(ctx, database), _env(ctx, env), target, "upgrade")
         typer.echo(format_plan(planned))
         return
     with _user_errors(), _progress() as progress:
@@ -133,7 +133,9 @@ def downgrade(
 
     if show_plan:
         with _user_errors():
-            planned = migrate.plan(_project(ctx, database), _env(ctx, env), target, "downgrade")
+            planned = migrate.plan_steps(
+                _project(ctx, database), _env(ctx, env), target, "downgrade"
+            )
         typer.echo(format_plan(planned))
         return
     with _user_errors(), _progress() as progress:

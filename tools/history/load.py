@@ -447,7 +447,7 @@ class Range:
         return ",".join(self.end) or "base"
 
 
-def plan(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> Range:
+def plan_range(graph: Graph, start: Sequence[RevisionId], target: Sequence[RevisionId]) -> Range:
     """The revisions that take a database at ``start`` to ``target``, in apply order."""
     start_set, target_set = set(start), set(target)
     for heads, what in ((start_set, "--from"), (target_set, "--to")):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tools.core.errors import SchemactlError
 from tools.dialects import rule_applies
 from tools.history.graph import BOTH_WAYS
-from tools.history.load import NothingToRender, load_history, plan, resolve_heads
+from tools.history.load import NothingToRender, load_history, plan_range, resolve_heads
 from tools.lint import squawk
 from tools.lint.findings import ERROR, Facts, Finding, Rule, _rewrites, _short
 from tools.lint.mariadb import implicit_commit, table_copy
@@ -398,7 +398,7 @@ def lint(
         start = resolve_heads(history, first or "base")
         end = resolve_heads(history, last or "heads")
     try:
-        chosen = plan(history.graph, start, end)
+        chosen = plan_range(history.graph, start, end)
     except NothingToRender:
         if span is not None:
             raise

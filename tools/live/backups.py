@@ -15,10 +15,9 @@ from tools.config import redact
 from tools.core.errors import SchemactlError
 from tools.core.files import OutputError, write_files
 from tools.core.text import comment
-from tools.history.load import load_history
-from tools.history.load import plan as plan_range
+from tools.history.load import load_history, plan_range
 from tools.live.database_errors import translate_errors
-from tools.scripts.backup_plan import plan, revision_of
+from tools.scripts.backup_plan import plan_backups, revision_of
 from tools.scripts.manifest import BACKUPS_FROM_FORMAT, read_manifest
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ def purge_script(project: Project, env: str | None, before: int) -> tuple[str, l
     names: list[tuple[str, str]] = []  # (release, backup name)
     for rel in older:
         span = plan_range(history.graph, rel.start, rel.end)
-        for backups in plan(history, environment.dialect, span.revisions).values():
+        for backups in plan_backups(history, environment.dialect, span.revisions).values():
             names += [(rel.name, b.name) for b in backups]
     lines = [
         "-- " + "=" * 77,

@@ -131,7 +131,7 @@ class Plan:
     steps: tuple[PlannedStep, ...]
 
 
-def plan(project: Project, env: str | None, target: str, direction: Direction) -> Plan:
+def plan_steps(project: Project, env: str | None, target: str, direction: Direction) -> Plan:
     """What `upgrade TARGET` (or `downgrade TARGET`) would run on the environment's database,
     in order, with each revision's operations. Reads alembic_version; changes nothing. The
     steps are Alembic's own, as the command would compute them."""

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 from tools.core.errors import ConfigError, DatabaseError, SchemactlError
 from tools.core.text import comment, listing, shown_file
 from tools.dialects import is_tool_table
-from tools.history.load import load_history, plan
+from tools.history.load import load_history, plan_range
 from tools.proof import rows, scratch
 from tools.proof.contents import compare_contents, contents_of, without
 from tools.proof.snapshot import compare, snapshot
-from tools.scripts.backup_plan import TABLE
-from tools.scripts.backup_plan import plan as plan_backups
+from tools.scripts.backup_plan import TABLE, plan_backups
 from tools.scripts.capture import capture_session
 from tools.scripts.narrowing import loss
 
@@ -346,7 +345,7 @@ def prove(
         for release in proving:
             upgrade, rollback = f"{release.where}/upgrade.sql", f"{release.where}/rollback.sql"
             again = f"{upgrade} (applied again)"
-            revisions = plan(history.graph, release.start, release.end).revisions
+            revisions = plan_range(history.graph, release.start, release.end).revisions
             facts = step_facts(history, kind, revisions, backups=release.backups)
             start = f"the from-state ({', '.join(release.start) or 'base'})"
             for head in release.start:

@@ -23,7 +23,7 @@ from tools.history.load import (
     NothingToRender,
     Range,
     load_history,
-    plan,
+    plan_range,
     released_project,
     resolve_heads,
     sha256_of,
@@ -126,8 +126,8 @@ def _range_for(
     end = resolve_heads(history, "heads" if target is None else target)
     graph = history.graph
     if backwards and graph.ancestors(set(end)) < graph.ancestors(set(begin)):
-        return environment, history, plan(graph, end, begin), True
-    return environment, history, plan(graph, begin, end), False
+        return environment, history, plan_range(graph, end, begin), True
+    return environment, history, plan_range(graph, begin, end), False
 
 
 def last_released(project: Project, env: str | None) -> tuple[RevisionId, ...]:
@@ -561,7 +561,7 @@ def _check_rendered_again(
     """A release of the current format renders again byte for byte."""
     where = shown_path(project, folder)
     try:
-        span = plan(history.graph, rel.start, rel.end)
+        span = plan_range(history.graph, rel.start, rel.end)
         upgrade, rollback = render_scripts(
             history.project or project, environment, history, span, out_dir=where, release=rel.name
         )

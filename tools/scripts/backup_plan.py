@@ -86,7 +86,7 @@ def revision_of(name: str) -> str | None:
     return found.group(1) if found else None
 
 
-def plan(
+def plan_backups(
     history: History,
     dialect: str,
     revisions: tuple[RevisionId, ...],

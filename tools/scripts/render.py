@@ -18,8 +18,7 @@ from tools.core.errors import first_line
 from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
 from tools.history.load import History, Range, load_history, sha256_of, version_moves
-from tools.scripts.backup_plan import Backup, backup_sql, restore_sql
-from tools.scripts.backup_plan import plan as plan_backups
+from tools.scripts.backup_plan import Backup, backup_sql, plan_backups, restore_sql
 from tools.scripts.capture import Operation, RenderError, Session, capture_session
 
 if TYPE_CHECKING:
