@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tools.core.directions import AuditedStep
 from tools.dialects.backups import BackupSQL
 from tools.dialects.names import (
     _PARAMETER,
@@ -207,13 +208,15 @@ class ScriptDialect(BackupSQL):
         deleted = [line for r in remove for line in self._verified(self._fill("delete", old=r), r)]
         return deleted + [self._fill("insert", new=a) for a in add]
 
-    def audit(self, revision: str, direction: str, sha256: str, release: str | None = None) -> str:
+    def audit(
+        self, revision: str, direction: AuditedStep, sha256: str, release: str | None = None
+    ) -> str:
         """The audit row of one step, as the script writes it (timed, from the
         clock_start() before the step's statements, and naming ``release``)."""
         return "\n".join(self.audit_statements(revision, direction, sha256, release))
 
     def audit_statements(
-        self, revision: str, direction: str, sha256: str, release: str | None = None
+        self, revision: str, direction: AuditedStep, sha256: str, release: str | None = None
     ) -> list[str]:
         values = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
         timed = self._fill(self._timed_shape, **values, release=_release(release))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tools.core.directions import AuditedStep
 from tools.core.internals import copied_column
 from tools.dialects.base import ClientCommand
 from tools.dialects.names import (
@@ -180,7 +181,7 @@ class SQLite(ScriptDialect):
         )
 
     def audit_statements(
-        self, revision: str, direction: str, sha256: str, release: str | None = None
+        self, revision: str, direction: AuditedStep, sha256: str, release: str | None = None
     ) -> list[str]:
         row = {"revision": safe_revision(revision), "direction": direction, "sha": sha256}
         return [self._fill("audit", **row), self._fill("timing", release=_release(release))]

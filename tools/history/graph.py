@@ -11,17 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
+from tools.core.directions import BOTH_WAYS, AuditedStep, Direction
 from tools.core.errors import SchemactlError
 from tools.core.text import comment, mermaid_label
 
 RevisionId: TypeAlias = str
-# Which of a revision's functions runs: upgrade() or downgrade().
-Direction: TypeAlias = Literal["upgrade", "downgrade"]
-BOTH_WAYS: tuple[Direction, Direction] = ("upgrade", "downgrade")
-# What an audit row records: a revision run either way, or the version set by `stamp`.
-AuditedStep: TypeAlias = Literal["upgrade", "downgrade", "stamp"]
+# The history's vocabulary: the directions are the ground floor's, named here too.
+__all__ = ["BOTH_WAYS", "AuditedStep", "Direction"]
 
 
 class HistoryError(SchemactlError):

@@ -33,7 +33,7 @@ SAME, EDITED, UNKNOWN = "same", "edited", "not in this checkout"
 class AuditRow:
     id: int
     revision: str
-    direction: str  # 'upgrade', 'downgrade' or 'stamp'
+    direction: str  # as the audit table holds it: a step (upgrade, downgrade, stamp), or anything
     sha256: str
     applied_at: str  # as the server recorded it (layout 1: the transaction's time)
     applied_by: str | None

@@ -115,7 +115,7 @@ def downgrade(
 @dataclass(frozen=True)
 class PlannedStep:
     revision: RevisionId
-    direction: str  # 'upgrade' or 'downgrade'
+    direction: Direction
     branch: str | None
     message: str
     # What the revision does, as captured offline ('add_column users.phone'); None when it

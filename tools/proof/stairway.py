@@ -209,7 +209,7 @@ def _online(
     return None
 
 
-def _applied(pair: Twins, text: str, direction: str, where: str) -> str | None:
+def _applied(pair: Twins, text: str, direction: Direction, where: str) -> str | None:
     """Apply a script of one revision with the client; the problem, when it stops."""
     script = "upgrade" if direction == "upgrade" else "rollback"
     try:
