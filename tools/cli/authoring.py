@@ -50,13 +50,13 @@ def branch_start(
     """
     from tools.authoring import revisions
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         written = revisions.start_branch(project, name)
     typer.echo(f"Started branch {name}: {_shown(project, written.path)}")
     typer.echo(
         _for_database(
-            f"Add revisions to it with: `schemactl makemigrations --branch {name} -m MESSAGE`"
+            ctx, f"Add revisions to it with: `schemactl makemigrations --branch {name} -m MESSAGE`"
         )
     )
 
@@ -72,10 +72,12 @@ def branch_list(
     """
     from tools.authoring import revisions
 
-    with _user_errors():
+    with _user_errors(ctx):
         branches = revisions.list_branches(_project(ctx, database))
     if not branches:
-        typer.echo(_for_database("No branches yet; start one with `schemactl branch start NAME`."))
+        typer.echo(
+            _for_database(ctx, "No branches yet; start one with `schemactl branch start NAME`.")
+        )
         return
     width = max(len("branch"), *(len(b.label) for b in branches))
     typer.echo(f"{'branch'.ljust(width)}  first         head          revs  state   tables")
@@ -114,7 +116,7 @@ def makemigrations(
     """
     from tools.authoring import revisions
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         written = revisions.makemigrations(project, message=message, branch=branch, empty=empty)
     if written is None:
@@ -151,11 +153,11 @@ def merge(
     """
     from tools.authoring.merge import merge_heads
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         result = merge_heads(project, heads, message=message, force=force)
     analysis, written = result.analysis, result.written
-    _print_analysis(analysis)
+    _print_analysis(ctx, analysis)
     if written is None:
         typer.echo(
             "Nothing written: resolve the conflicts (or merge anyway with --force).", err=True
@@ -164,7 +166,7 @@ def merge(
     typer.echo(f"{_shown(project, written.path)}\n  {written.message.splitlines()[0]}")
 
 
-def _print_analysis(analysis: Analysis) -> None:
+def _print_analysis(ctx: typer.Context, analysis: Analysis) -> None:
     """What merge found: each branch, the conflicts, and whether the order matters."""
     typer.echo(f"Merging {', '.join(analysis.heads)} (common ancestor: {_heads(analysis.base)})")
     for line, revs in analysis.lines.items():
@@ -194,9 +196,10 @@ def _print_analysis(analysis: Analysis) -> None:
         suspects = f" (raw SQL, as in {', '.join(analysis.raw_sql)}, is the usual cause)"
         typer.echo(
             _for_database(
+                ctx,
                 "  to resolve: change the revision whose result depends on the other branch so "
                 f"that it no longer does{suspects if analysis.raw_sql else ''}; then run "
-                "`schemactl merge` again"
+                "`schemactl merge` again",
             ),
             err=True,
         )
@@ -232,7 +235,7 @@ def squash(
     """
     from tools.authoring import squash as squashing
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         planned = squashing.plan_squash(project, target, message)
         if not dry_run:
@@ -269,7 +272,7 @@ def rebase(
     """
     from tools.authoring import revisions
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         moved = revisions.rebase(project, name)
     typer.echo(f"Rebased {name} onto the trunk head:")
@@ -311,7 +314,7 @@ def graph(
     from tools.live import migrate
 
     chosen = _env(ctx, env)
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         revisions = load_graph(project.alembic_config())
         have = migrate.applied(project, chosen) if chosen else None

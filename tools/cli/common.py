@@ -78,15 +78,9 @@ class Options:
     env: str | None
     x_arguments: tuple[str, ...] = ()
     database: str | None = None
-
-
-@dataclass
-class _Current:
-    # The database the running command works on when it is not the first (advice names it).
+    # The database the running command works on when it is not the first: advice in an
+    # error names it (`schemactl -n reporting ...`), so the command it suggests works on it.
     named: str | None = None
-
-
-_current = _Current()
 
 
 @app.callback()
@@ -116,7 +110,6 @@ def _global_options(
         ),
     ] = None,
 ) -> None:
-    _current.named = None
     ctx.obj = Options(
         config=config, env=env, x_arguments=tuple(x_arguments or ()), database=database
     )
@@ -174,21 +167,21 @@ def _echo_json(data: object) -> None:
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors(ctx: typer.Context) -> Iterator[None]:
     """Print a SchemactlError as one line on stderr and exit 1; let bugs keep their traceback."""
     try:
         yield
     except SchemactlError as err:
-        typer.echo(f"Error: {terminal(_for_database(str(err)))}", err=True)
+        typer.echo(f"Error: {terminal(_for_database(ctx, str(err)))}", err=True)
         raise typer.Exit(code=1) from None
 
 
-def _for_database(text: str) -> str:
+def _for_database(ctx: typer.Context, text: str) -> str:
     """Advice names the database worked on: `schemactl -n reporting ...` for any but the
     first, so the command it suggests works on the same database."""
     from tools.core.text import naming_database
 
-    return naming_database(text, _current.named)
+    return naming_database(text, ctx.obj.named if ctx.obj is not None else None)
 
 
 def _project(ctx: typer.Context, database: str | None = None) -> Project:
@@ -196,7 +189,7 @@ def _project(ctx: typer.Context, database: str | None = None) -> Project:
 
     project = load_project(ctx.obj.config, _database(ctx, database))
     if not project.default_database:
-        _current.named = project.database
+        ctx.obj.named = project.database
     return replace(project, x_arguments=ctx.obj.x_arguments)
 
 

@@ -61,14 +61,15 @@ def status(
     """
     from tools.live import migrate
 
-    with _user_errors():
+    with _user_errors(ctx):
         report = migrate.status(_project(ctx, database), _env(ctx, env))
     typer.echo(format_status(report))
     if check and len(report.heads) > 1:
         typer.echo(
             _for_database(
+                ctx,
                 f"{len(report.heads)} heads ({', '.join(report.heads)}): branches nobody has "
-                "merged; join them with `schemactl merge`"
+                "merged; join them with `schemactl merge`",
             ),
             err=True,
         )
@@ -76,8 +77,9 @@ def status(
     if check and report.pending:
         typer.echo(
             _for_database(
+                ctx,
                 f"{_count(report.pending)} pending; run `schemactl --env "
-                f"{report.environment.name} upgrade` (or apply the release's script)"
+                f"{report.environment.name} upgrade` (or apply the release's script)",
             ),
             err=True,
         )
@@ -104,11 +106,11 @@ def upgrade(
     from tools.live import migrate
 
     if show_plan:
-        with _user_errors():
+        with _user_errors(ctx):
             planned = migrate.plan_steps(_project(ctx, database), _env(ctx, env), target, "upgrade")
         typer.echo(format_plan(planned))
         return
-    with _user_errors(), _progress() as progress:
+    with _user_errors(ctx), _progress() as progress:
         report = migrate.upgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
@@ -132,13 +134,13 @@ def downgrade(
     from tools.live import migrate
 
     if show_plan:
-        with _user_errors():
+        with _user_errors(ctx):
             planned = migrate.plan_steps(
                 _project(ctx, database), _env(ctx, env), target, "downgrade"
             )
         typer.echo(format_plan(planned))
         return
-    with _user_errors(), _progress() as progress:
+    with _user_errors(ctx), _progress() as progress:
         report = migrate.downgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
     typer.echo(_now_at(report))
 
@@ -163,7 +165,7 @@ def stamp(
     """
     from tools.live import migrate
 
-    with _user_errors():
+    with _user_errors(ctx):
         report = migrate.stamp(_project(ctx, database), _env(ctx, env), target)
     typer.echo(_now_at(report, "stamped at"))
 
@@ -190,7 +192,7 @@ def verify(
     from tools.live.verify import verify as run
     from tools.live.verify import verify_each
 
-    with _user_errors():
+    with _user_errors(ctx):
         projects = _projects(ctx, database)
         if len(projects) == 1:  # one database asked (-n), or the project's only one
             report = run(projects[0], _env(ctx, env))
@@ -234,7 +236,7 @@ def audit(
     """
     from tools.live.audit import audit as read
 
-    with _user_errors():
+    with _user_errors(ctx):
         report = read(_project(ctx, database), _env(ctx, env))
     if as_json:
         _echo_json(report.as_json())
@@ -279,7 +281,7 @@ def backups(
     """
     from tools.live import backups as kept
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         if purge_before is not None:
             script, names = kept.purge_script(project, _env(ctx, env), purge_before)

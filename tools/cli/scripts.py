@@ -120,7 +120,7 @@ def sql(
         raise typer.Exit(code=2)
     from tools.history.load import NothingToRender
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         environment = project.environment(_env(ctx, env))
         try:
@@ -199,7 +199,7 @@ def release_command(
             "Error: --check and --prove are two gates; run them one after the other", err=True
         )
         raise typer.Exit(code=2)
-    with _user_errors():
+    with _user_errors(ctx):
         (project,) = _with_rows([_project(ctx, database)], rows)
         if prove:
             proven = release.prove_all(_with_rows(_projects(ctx, database), rows), _env(ctx, env))
@@ -284,7 +284,7 @@ def check(
     """
     from tools.release import checks
 
-    with _user_errors():
+    with _user_errors(ctx):
         report = checks.run_all(_with_rows(_projects(ctx, database), rows), strict=strict)
     if as_json:
         _echo_json(report.as_json())
@@ -328,7 +328,7 @@ def lint_command(
     from tools.lint import engine as lint
     from tools.release import release
 
-    with _user_errors():
+    with _user_errors(ctx):
         project = _project(ctx, database)
         released = release.last_released(project, _env(ctx, env))
         linted, findings = lint.lint(project, _env(ctx, env), span, released=released)
