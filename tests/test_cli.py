@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 
-from .conftest import FIXTURE, SCENARIOS
+from .conftest import FIXTURE, SCENARIOS, schemactl
 
 runner = CliRunner()
 
@@ -580,3 +580,27 @@ def test_a_sqlite_revision_that_fails_halfway_leaves_the_revision_before_it(repo
     )
     again = schemactl(repo_copy, "upgrade")
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("graph",),
+        ("sql", "--env", "prod", "--from", "base", "--stdout"),
+        ("lint", "--env", "mariadb"),
+        ("upgrade", "nosuchrevision"),
+        ("--env", "nosuchenv", "status"),
+        ("makemigrations", "--branch", "nosuchbranch"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_command_run_in_this_process_says_what_a_fresh_interpreter_says(repo_copy, args):
+    """The suite runs schemactl in its own process (tests/conftest.py::schemactl); that is
+    only a proof if it prints, and exits, as a fresh interpreter does."""
+    fresh = schemactl(repo_copy, *args, fresh=True)
+    here = schemactl(repo_copy, *args)
+    assert (here.returncode, here.stdout, here.stderr) == (
+        fresh.returncode,
+        fresh.stdout,
+        fresh.stderr,
+    )
