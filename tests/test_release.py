@@ -389,7 +389,7 @@ def test_create_index_concurrently_runs_outside_the_transaction(
 
     db = throwaway_database("postgresql")
     monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
-    migrate.upgrade(project, db.env)
+    migrate.upgrade(project, project.environment(db.env))
     applied = apply_script(db, out / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
     from sqlalchemy import create_engine, inspect, pool

@@ -61,7 +61,7 @@ def test_script_equals_online_upgrade_and_rolls_back_to_base(
 
     online = throwaway_database(database.dialect)
     monkeypatch.setenv(online.url_var, online.url.render_as_string(hide_password=False))
-    migrate.upgrade(project, online.env)
+    migrate.upgrade(project, project.environment(online.env))
     ignore = TOOL_TABLES
     assert schema_snapshot(database.url, ignore) == schema_snapshot(online.url, ignore)
 
@@ -76,7 +76,7 @@ def test_script_equals_online_upgrade_and_rolls_back_to_base(
 def test_wrong_database_changes_nothing(project, database, tmp_path):
     """A script for base, applied to a database at 0002, stops at the guard: exit code
     non-zero, the message names both revisions, schema and version table untouched."""
-    migrate.upgrade(project, database.env, "228dfcf7a7c0")
+    migrate.upgrade(project, project.environment(database.env), "228dfcf7a7c0")
     before = schema_snapshot(database.url)
     upgrade, _ = render(project, database, tmp_path, start="base", target=BRANCH_POINT)
     result = apply_script(database, upgrade)
@@ -89,7 +89,7 @@ def test_wrong_database_changes_nothing(project, database, tmp_path):
 
 
 def test_wrong_database_for_a_later_range(project, database, tmp_path):
-    migrate.upgrade(project, database.env, "228dfcf7a7c0")
+    migrate.upgrade(project, project.environment(database.env), "228dfcf7a7c0")
     before = schema_snapshot(database.url)
     upgrade, _ = render(project, database, tmp_path, start=BRANCH_POINT, target="heads")
     result = apply_script(database, upgrade)
@@ -105,8 +105,8 @@ def test_from_two_feature_heads(project, database, tmp_path):
         0006 ─┬─ 0007 ── 0008 (discounts) [X] ─┐
               └─ 0007 ── 0008 (payments)  [X] ─┴─ 0009 merge ── 0010 head
     """
-    migrate.upgrade(project, database.env, "fa4621c62bf9")
-    migrate.upgrade(project, database.env, "fcac57c435d7")
+    migrate.upgrade(project, project.environment(database.env), "fa4621c62bf9")
+    migrate.upgrade(project, project.environment(database.env), "fcac57c435d7")
     assert versions(database) == FEATURE_HEADS.split(",")
     upgrade, rollback = render(project, database, tmp_path, start=FEATURE_HEADS)
     result = apply_script(database, upgrade)
@@ -126,7 +126,7 @@ def test_postgresql_failure_midway_changes_nothing(
     rolls back, the ALTER included."""
     db = throwaway_database("postgresql")
     monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
-    migrate.upgrade(project, db.env, "45c580e85327")
+    migrate.upgrade(project, project.environment(db.env), "45c580e85327")
     engine = create_engine(db.url, poolclass=pool.NullPool)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO tax_rates (code, name, rate) VALUES ('STD', 'x', 1)"))

@@ -43,7 +43,7 @@ def test_one_head_two_labelled_branches_and_a_merge(project):
 
 def test_total_amount_keeps_its_value_through_the_type_change(project, database):
     """0005 turns Float into Numeric(12, 2): an existing invoice keeps its total."""
-    migrate.upgrade(project, database.env, "45c580e85327")
+    migrate.upgrade(project, project.environment(database.env), "45c580e85327")
     engine = database.engine()
     with engine.begin() as connection:
         connection.execute(
@@ -59,7 +59,7 @@ def test_total_amount_keeps_its_value_through_the_type_change(project, database)
                 "total_amount) VALUES (1, 'INV-1', 1, 1, '2026-01-31', 19.99)"
             )
         )
-    migrate.upgrade(project, database.env, "a66186b7cc1d")
+    migrate.upgrade(project, project.environment(database.env), "a66186b7cc1d")
     with engine.connect() as connection:
         total = connection.execute(text("SELECT total_amount FROM invoices")).scalar_one()
         status = connection.execute(text("SELECT status FROM invoices")).scalar_one()
@@ -69,14 +69,14 @@ def test_total_amount_keeps_its_value_through_the_type_change(project, database)
 
 
 def test_seeded_tax_rates(project, database):
-    migrate.upgrade(project, database.env, "9ecdc98b5e8a")
+    migrate.upgrade(project, project.environment(database.env), "9ecdc98b5e8a")
     engine = database.engine()
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT code, rate FROM tax_rates ORDER BY code"))
         seeded = {code: Decimal(str(rate)) for code, rate in rows}
     engine.dispose()
     assert seeded == {"RED": Decimal("7.00"), "STD": Decimal("19.00"), "ZERO": Decimal("0.00")}
-    migrate.downgrade(project, database.env, "a66186b7cc1d")
+    migrate.downgrade(project, project.environment(database.env), "a66186b7cc1d")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM tax_rates")).scalar_one() == 0
     engine.dispose()

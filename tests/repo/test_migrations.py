@@ -33,13 +33,13 @@ def test_every_revision_keeps_the_data_both_ways(project, dialect, name):
 
 def test_head_matches_models(project, database, repo_metadata):
     """At head, autogenerate finds nothing to do: the revisions build exactly the models."""
-    migrate.upgrade(project, database.env)
+    migrate.upgrade(project, project.environment(database.env))
     assert model_diff(database.url, repo_metadata) == []
 
 
 def test_downgrade_to_base_leaves_only_the_version_and_audit_tables(project, database):
-    migrate.upgrade(project, database.env)
-    migrate.downgrade(project, database.env, "base")
+    migrate.upgrade(project, project.environment(database.env))
+    migrate.downgrade(project, project.environment(database.env), "base")
     assert database.tables() == {"alembic_version", *database.kind.tool_tables}
     if database.dialect == "postgresql":
         engine = database.engine()

@@ -317,7 +317,7 @@ def graph(
     with _user_errors(ctx):
         project = _project(ctx, database)
         revisions = load_graph(project.alembic_config())
-        have = migrate.applied(project, chosen) if chosen else None
+        have = migrate.applied(project, project.environment(chosen)) if chosen else None
     if form is GraphFormat.mermaid:
         lines = drawing.mermaid(revisions, revisions.order, applied=have or ())
     else:

@@ -16,7 +16,7 @@ from tools.core.errors import SchemactlError
 from tools.core.text import terminal
 
 if TYPE_CHECKING:
-    from tools.config import Project
+    from tools.config import Environment, Project
     from tools.live.online import StepDone
 
 
@@ -191,6 +191,14 @@ def _project(ctx: typer.Context, database: str | None = None) -> Project:
     if not project.default_database:
         ctx.obj.named = project.database
     return replace(project, x_arguments=ctx.obj.x_arguments)
+
+
+def _where(
+    ctx: typer.Context, database: str | None, env: str | None
+) -> tuple[Project, Environment]:
+    """The project and the environment a command works on, resolved once."""
+    project = _project(ctx, database)
+    return project, project.environment(_env(ctx, env))
 
 
 def _projects(ctx: typer.Context, database: str | None) -> list[Project]:

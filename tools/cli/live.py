@@ -18,10 +18,10 @@ from tools.cli.common import (
     _env,
     _for_database,
     _progress,
-    _project,
     _projects,
     _shown,
     _user_errors,
+    _where,
     app,
 )
 from tools.cli.reports import (
@@ -62,7 +62,7 @@ def status(
     from tools.live import migrate
 
     with _user_errors(ctx):
-        report = migrate.status(_project(ctx, database), _env(ctx, env))
+        report = migrate.status(*_where(ctx, database, env))
     typer.echo(format_status(report))
     if check and len(report.heads) > 1:
         typer.echo(
@@ -107,11 +107,11 @@ def upgrade(
 
     if show_plan:
         with _user_errors(ctx):
-            planned = migrate.plan_steps(_project(ctx, database), _env(ctx, env), target, "upgrade")
+            planned = migrate.plan_steps(*_where(ctx, database, env), target, "upgrade")
         typer.echo(format_plan(planned))
         return
     with _user_errors(ctx), _progress() as progress:
-        report = migrate.upgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
+        report = migrate.upgrade(*_where(ctx, database, env), target, progress.done)
     typer.echo(_now_at(report))
 
 
@@ -135,13 +135,11 @@ def downgrade(
 
     if show_plan:
         with _user_errors(ctx):
-            planned = migrate.plan_steps(
-                _project(ctx, database), _env(ctx, env), target, "downgrade"
-            )
+            planned = migrate.plan_steps(*_where(ctx, database, env), target, "downgrade")
         typer.echo(format_plan(planned))
         return
     with _user_errors(ctx), _progress() as progress:
-        report = migrate.downgrade(_project(ctx, database), _env(ctx, env), target, progress.done)
+        report = migrate.downgrade(*_where(ctx, database, env), target, progress.done)
     typer.echo(_now_at(report))
 
 
@@ -166,7 +164,7 @@ def stamp(
     from tools.live import migrate
 
     with _user_errors(ctx):
-        report = migrate.stamp(_project(ctx, database), _env(ctx, env), target)
+        report = migrate.stamp(*_where(ctx, database, env), target)
     typer.echo(_now_at(report, "stamped at"))
 
 
@@ -195,7 +193,7 @@ def verify(
     with _user_errors(ctx):
         projects = _projects(ctx, database)
         if len(projects) == 1:  # one database asked (-n), or the project's only one
-            report = run(projects[0], _env(ctx, env))
+            report = run(projects[0], projects[0].environment(_env(ctx, env)))
     if len(projects) == 1:
         if as_json:
             _echo_json(report.as_json())
@@ -237,7 +235,7 @@ def audit(
     from tools.live.audit import audit as read
 
     with _user_errors(ctx):
-        report = read(_project(ctx, database), _env(ctx, env))
+        report = read(*_where(ctx, database, env))
     if as_json:
         _echo_json(report.as_json())
     else:
@@ -282,16 +280,16 @@ def backups(
     from tools.live import backups as kept
 
     with _user_errors(ctx):
-        project = _project(ctx, database)
+        project, environment = _where(ctx, database, env)
         if purge_before is not None:
-            script, names = kept.purge_script(project, _env(ctx, env), purge_before)
+            script, names = kept.purge_script(project, environment, purge_before)
             if out is None:
                 typer.echo(script, nl=False)
                 return
             kept.write_purge(out, script)
             typer.echo(f"{_shown(project, out)}   drops {_count(len(names), 'backup table')}")
             return
-        listing = kept.list_backups(project, _env(ctx, env))
+        listing = kept.list_backups(project, environment)
     if as_json:
         _echo_json(listing.as_json())
         return

@@ -133,12 +133,11 @@ def _total(durations: list[float | None]) -> float | None:
     return round(sum(timed), 3) if timed else None
 
 
-def audit(project: Project, env: str | None = None) -> AuditReport:
+def audit(project: Project, environment: Environment) -> AuditReport:
     """The audit rows of the environment's database, oldest first, each with whether its
     revision file is still the one applied."""
     from sqlalchemy import create_engine, pool
 
-    environment = project.environment(env)
     url = environment.url()
     graph = load_graph(project.alembic_config())
     if not environment.kind.exists(url):  # no database yet: reading must not create one

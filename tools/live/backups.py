@@ -59,11 +59,10 @@ class Listing:
         }
 
 
-def list_backups(project: Project, env: str | None) -> Listing:
+def list_backups(project: Project, environment: Environment) -> Listing:
     """The backup tables of the environment's database, by name."""
     from sqlalchemy import create_engine, pool, text
 
-    environment = project.environment(env)
     kind = environment.kind
     url = environment.url()
     if not kind.exists(url):
@@ -100,11 +99,10 @@ class NoSuchRelease(SchemactlError):
     pass
 
 
-def purge_script(project: Project, env: str | None, before: int) -> tuple[str, list[str]]:
+def purge_script(project: Project, environment: Environment, before: int) -> tuple[str, list[str]]:
     """The script that drops the backups the environment's releases numbered below
     ``before`` take, and those backups' names. Rendered offline; applied by the DBA."""
 
-    environment = project.environment(env)
     releases = read_manifest(project, environment).releases
     if not releases:
         raise NoSuchRelease(

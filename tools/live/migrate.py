@@ -68,14 +68,13 @@ class Status:
 
 def upgrade(
     project: Project,
-    env: str | None = None,
+    environment: Environment,
     target: str = "heads",
     report: Callable[[StepDone], None] | None = None,
 ) -> Status:
     """Upgrade the environment's database to ``target`` (default: every head), with the
     scripts' timeouts and lock and a timed audit row per revision (``report`` hears of each
     as it finishes)."""
-    environment = project.environment(env)
     environment.check_online("upgrade")
     url = environment.url()
     history = load_history(project)
@@ -86,18 +85,17 @@ def upgrade(
         online.run(
             _online_config(project, environment, url), environment.kind, target, "upgrade", report
         )
-    return status(project, environment.name)
+    return status(project, environment)
 
 
 def downgrade(
     project: Project,
-    env: str | None,
+    environment: Environment,
     target: str,
     report: Callable[[StepDone], None] | None = None,
 ) -> Status:
     """Downgrade the environment's database to ``target`` ('-1', a revision, or 'base'), as
     upgrade() does."""
-    environment = project.environment(env)
     environment.check_online("downgrade")
     url = environment.url()
     cfg = _online_config(project, environment, url)
@@ -109,7 +107,7 @@ def downgrade(
     environment.kind.prepare(url)
     with translate_errors(url):
         online.run(cfg, environment.kind, target, "downgrade", report)
-    return status(project, environment.name)
+    return status(project, environment)
 
 
 @dataclass(frozen=True)
@@ -131,13 +129,14 @@ class Plan:
     steps: tuple[PlannedStep, ...]
 
 
-def plan_steps(project: Project, env: str | None, target: str, direction: Direction) -> Plan:
+def plan_steps(
+    project: Project, environment: Environment, target: str, direction: Direction
+) -> Plan:
     """What `upgrade TARGET` (or `downgrade TARGET`) would run on the environment's database,
     in order, with each revision's operations. Reads alembic_version; changes nothing. The
     steps are Alembic's own, as the command would compute them."""
     from alembic.script import ScriptDirectory
 
-    environment = project.environment(env)
     url = environment.url()
     history = load_history(project)
     check_target(history, target)
@@ -184,13 +183,12 @@ def _on(table: str | None, target: str | None) -> str:
     return table or target or ""
 
 
-def stamp(project: Project, env: str | None, target: str) -> Status:
+def stamp(project: Project, environment: Environment, target: str) -> Status:
     """Set the environment's version table to ``target`` without running anything (adopting
     an existing database, or recovering after switching git branches over one dev database:
     what it held before, known to this checkout or not, is replaced), and record a 'stamp'
     audit row per revision it now holds: one transaction under the lock and timeouts of
     upgrade(), the target resolved before anything is touched."""
-    environment = project.environment(env)
     environment.check_online("stamp")
     url = environment.url()
     history = load_history(project)
@@ -198,7 +196,7 @@ def stamp(project: Project, env: str | None, target: str) -> Status:
     environment.kind.prepare(url)
     with translate_errors(url):
         online.run(_online_config(project, environment, url), environment.kind, target, "stamp")
-    return status(project, environment.name)
+    return status(project, environment)
 
 
 def _with_version_table(kind: ScriptDialect, cfg: Config) -> ScriptDialect:
@@ -247,9 +245,8 @@ def check_steps_back(graph: Graph, current: tuple[RevisionId, ...], target: str)
         heads = list(revision.parents)
 
 
-def status(project: Project, env: str | None = None) -> Status:
+def status(project: Project, environment: Environment) -> Status:
     """Every revision in apply order, marked applied or not in the environment's database."""
-    environment = project.environment(env)
     graph = load_graph(project.alembic_config())
     url = environment.url()
     current = current_heads(url, project, environment)
@@ -268,9 +265,8 @@ def status(project: Project, env: str | None = None) -> Status:
     return Status(environment, redact(url), current, rows, graph.heads)
 
 
-def applied(project: Project, env: str | None) -> set[RevisionId]:
+def applied(project: Project, environment: Environment) -> set[RevisionId]:
     """Every revision the environment's database has (its heads and all they stand on)."""
-    environment = project.environment(env)
     graph = load_graph(project.alembic_config())
     url = environment.url()
     return _applied(graph, environment, current_heads(url, project, environment), project)

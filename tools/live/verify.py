@@ -76,17 +76,16 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
     outcomes = []
     for project in projects:
         try:
-            outcomes.append(Outcome(project.database, verify(project, env)))
+            outcomes.append(Outcome(project.database, verify(project, project.environment(env))))
         except SchemactlError as err:
             named = None if project.default_database else project.database
             outcomes.append(Outcome(project.database, None, naming_database(str(err), named)))
     return outcomes
 
 
-def verify(project: Project, env: str | None = None) -> Verification:
+def verify(project: Project, environment: Environment) -> Verification:
     from sqlalchemy import create_engine, pool
 
-    environment = project.environment(env)
     url = environment.url()
     if not environment.kind.exists(url):
         raise DatabaseError(
@@ -94,7 +93,7 @@ def verify(project: Project, env: str | None = None) -> Verification:
             f"create it with `schemactl --env {environment.name} upgrade`"
         )
     graph = load_graph(project.alembic_config())
-    have = migrate.applied(project, environment.name)  # refuses revisions it does not know
+    have = migrate.applied(project, environment)  # refuses revisions it does not know
     current = migrate.current_heads(url, project, environment)
     report = Verification(environment, redact(url), current)
     engine = create_engine(url, poolclass=pool.NullPool)
