@@ -25,7 +25,7 @@ BRANCH_POINT = "9ecdc98b5e8a"
 
 def script(tmp_path, env: str, *, start: str = "base", target: str = BRANCH_POINT, kind="upgrade"):
     project = load_project(FIXTURE / "alembic.ini")
-    rendered = release.sql_one(project, env, kind, start=start, target=target)
+    rendered = release.sql_one(project, project.environment(env), kind, start=start, target=target)
     path = tmp_path / f"{env}-{kind}-{start}-{target}.sql"
     path.write_text(rendered.text)
     return path
@@ -283,7 +283,9 @@ def test_server_settings_cannot_change_a_literal(repo_copy, tmp_path, throwaway_
     project = load_project(repo_copy / "alembic.ini")
     env = "prod" if database == "postgresql" else "mariadb"
     path = tmp_path / "up.sql"
-    path.write_text(release.sql_one(project, env, "upgrade", start="base").text)
+    path.write_text(
+        release.sql_one(project, project.environment(env), "upgrade", start="base").text
+    )
     if database == "postgresql":
         engine = create_engine(db.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
@@ -331,7 +333,7 @@ def test_new_releases_record_the_current_format_and_old_ones_stay_as_written(
     before = json.loads(manifest.read_text())
     (repo_copy / "versions" / "0011_0123456789ab_seed_path.py").write_text(SEED)
     project = load_project(repo_copy / "alembic.ini")
-    made = release.release(project, "prod")
+    made = release.release(project, project.environment("prod"))
     assert made is not None and made.format == FORMAT
     after = json.loads(manifest.read_text())
     assert after["releases"][:2] == before["releases"]
@@ -374,12 +376,16 @@ def test_two_clients_at_once_apply_a_data_revision_once(
     db = throwaway_database(database)
     env = {"sqlite": "dev", "postgresql": "prod", "mariadb": "mariadb"}[database]
     project = load_project(repo_copy / "alembic.ini")
-    (tmp_path / "base.sql").write_text(release.sql_one(project, env, "upgrade", start="base").text)
+    (tmp_path / "base.sql").write_text(
+        release.sql_one(project, project.environment(env), "upgrade", start="base").text
+    )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP)
     project = load_project(repo_copy / "alembic.ini")
     path = tmp_path / "bump.sql"
-    path.write_text(release.sql_one(project, env, "upgrade", start="68cfa590ad28").text)
+    path.write_text(
+        release.sql_one(project, project.environment(env), "upgrade", start="68cfa590ad28").text
+    )
     codes, outputs = two_clients_at_once(db, path)
     assert codes[0] == 0 and codes[1] != 0, outputs
     assert float(scalar(db, "SELECT rate FROM tax_rates WHERE code = 'STD'")) == 20.0
@@ -481,7 +487,7 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     db = throwaway_database("sqlite")
     project = load_project(repo_copy / "alembic.ini")
     (tmp_path / "base.sql").write_text(
-        release.sql_one(project, "dev", "upgrade", start="base").text
+        release.sql_one(project, project.environment("dev"), "upgrade", start="base").text
     )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     update = """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n"""
@@ -489,7 +495,9 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     inside = "    with op.get_context().autocommit_block():\n    " + update
     (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP.replace(update, inside))
     project = load_project(repo_copy / "alembic.ini")
-    text = release.sql_one(project, "dev", "upgrade", start="68cfa590ad28").text
+    text = release.sql_one(
+        project, project.environment("dev"), "upgrade", start="68cfa590ad28"
+    ).text
     assert text.count("COMMIT;") == 1 and text.count("BEGIN IMMEDIATE;") == 1, text
     path = tmp_path / "bump.sql"
     path.write_text(text)
@@ -512,7 +520,7 @@ def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
     ini.write_text(text_.replace("lock_timeout = 5s", "lock_timeout = 1s"))
     project = load_project(repo_copy / "alembic.ini")
     (tmp_path / "base.sql").write_text(
-        release.sql_one(project, "prod", "upgrade", start="base").text
+        release.sql_one(project, project.environment("prod"), "upgrade", start="base").text
     )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     (repo_copy / "versions" / "0011_0123456789ab_alter.py").write_text(
@@ -523,7 +531,9 @@ def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
         )
     )
     project = load_project(repo_copy / "alembic.ini")
-    script = release.sql_one(project, "prod", "upgrade", start="68cfa590ad28").text
+    script = release.sql_one(
+        project, project.environment("prod"), "upgrade", start="68cfa590ad28"
+    ).text
     assert "SET SESSION lock_timeout = '1s';" in script
     path = tmp_path / "alter.sql"
     path.write_text(script)

@@ -117,7 +117,9 @@ def ours(project: Path, name: str, kind: str) -> dict[str, list[str]] | None:
 
     loaded = replace(loaded, x_arguments=tuple(X_ARGS.get(name, [])[1::2]))
     try:
-        script = release.sql_one(loaded, None, kind, start="base", target="heads")
+        script = release.sql_one(
+            loaded, loaded.environment(None), kind, start="base", target="heads"
+        )
     except SchemactlError:
         return None
     return {step.revision.id: [s.strip() for s in step.statements] for step in script.steps}
@@ -154,7 +156,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
     loaded = replace(
         load_project(project / "alembic.ini"), x_arguments=tuple(X_ARGS.get(name, [])[1::2])
     )
-    upgrade = release.sql_one(loaded, None, "upgrade", start="base")
+    upgrade = release.sql_one(loaded, loaded.environment(None), "upgrade", start="base")
     (tmp_path / "upgrade.sql").write_text(upgrade.text)
     applied = apply_script(ours_db, tmp_path / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
@@ -164,7 +166,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
         assert "alembic_version" not in {t.name for t in schema_snapshot(ours_db.url).tables}
 
     try:
-        rollback = release.sql_one(loaded, None, "rollback", start="base")
+        rollback = release.sql_one(loaded, loaded.environment(None), "rollback", start="base")
     except SchemactlError:
         assert ours(project, name, "rollback") is None  # Alembic cannot render it either
         return

@@ -65,7 +65,7 @@ def rendered(
 ) -> str:
     """One script of a range, as `schemactl sql --stdout` renders it."""
     project = load_project(project_dir / "alembic.ini")
-    return release.sql_one(project, env, kind, start=start, target=end).text
+    return release.sql_one(project, project.environment(env), kind, start=start, target=end).text
 
 
 # What d002 writes, as the database must hold it.

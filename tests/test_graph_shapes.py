@@ -59,7 +59,7 @@ def test_graph_agrees_with_alembic(shape):
 def test_a_script_from_base_leaves_alembics_heads(shape, tmp_path, throwaway_database):
     database = throwaway_database("sqlite")
     project = load_project(shape / "alembic.ini")
-    script = release.sql_one(project, None, "upgrade", start="base")
+    script = release.sql_one(project, project.environment(None), "upgrade", start="base")
     (tmp_path / "up.sql").write_text(script.text)
     applied = apply_script(database, tmp_path / "up.sql")
     assert applied.returncode == 0, applied.stderr

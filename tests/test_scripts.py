@@ -25,7 +25,7 @@ FEATURE_HEADS = "fa4621c62bf9,fcac57c435d7"
 
 def render(project, db, tmp_path, start="base", target="heads"):
     out = tmp_path / f"sql-{start.replace(',', '+')}-{target}"
-    release.sql(project, db.env, start=start, target=target, out=out)
+    release.sql(project, project.environment(db.env), start=start, target=target, out=out)
     return out / "upgrade.sql", out / "rollback.sql"
 
 
@@ -171,8 +171,8 @@ def test_releases_in_order_equal_one_script(
 
     copy = load_project(repo_copy / "alembic.ini")
     shutil.rmtree(copy.sql_out / database.env, ignore_errors=True)  # a first release from base
-    first = release.release(copy, database.env, target=BRANCH_POINT)
-    second = release.release(copy, database.env)
+    first = release.release(copy, copy.environment(database.env), target=BRANCH_POINT)
+    second = release.release(copy, copy.environment(database.env))
     assert first is not None and second is not None
     assert second.start == first.end == (BRANCH_POINT,)
     folder = copy.sql_out / database.env

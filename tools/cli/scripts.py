@@ -18,6 +18,7 @@ from tools.cli.common import (
     _project,
     _projects,
     _user_errors,
+    _where,
     _with_rows,
     app,
 )
@@ -121,17 +122,14 @@ def sql(
     from tools.history.load import NothingToRender
 
     with _user_errors(ctx):
-        project = _project(ctx, database)
-        environment = project.environment(_env(ctx, env))
+        project, environment = _where(ctx, database, env)
         try:
             if stdout:
                 kind = "rollback" if rollback else "upgrade"
-                script = release.sql_one(
-                    project, environment.name, kind, start=start, target=target
-                )
+                script = release.sql_one(project, environment, kind, start=start, target=target)
             else:
                 folder, upgrade, down = release.sql(
-                    project, environment.name, start=start, target=target, out=out
+                    project, environment, start=start, target=target, out=out
                 )
         except NothingToRender as nothing:
             # Not an error, as for `release`: the range is empty. Nothing is written (and
@@ -206,8 +204,8 @@ def release_command(
         elif check:
             report = release.check_all(_projects(ctx, database), _env(ctx, env))
         else:
-            made = release.release(project, _env(ctx, env), target=target)
             environment = project.environment(_env(ctx, env))
+            made = release.release(project, environment, target=target)
     if prove:
         _print_proven(proven)
     elif check:
@@ -329,9 +327,9 @@ def lint_command(
     from tools.release import release
 
     with _user_errors(ctx):
-        project = _project(ctx, database)
-        released = release.last_released(project, _env(ctx, env))
-        linted, findings = lint.lint(project, _env(ctx, env), span, released=released)
+        project, environment = _where(ctx, database, env)
+        released = release.last_released(project, environment)
+        linted, findings = lint.lint(project, environment, span, released=released)
     if linted is None and not as_json:
         typer.echo(
             f"Nothing to lint: the last release ({_heads(released)}) already reaches every head."

@@ -47,6 +47,7 @@ from tools.scripts.shapes import Shapes
 from tools.scripts.statements import split
 
 if TYPE_CHECKING:
+    from tools.config import Environment
     from tools.dialects import ScriptDialect
     from tools.history.graph import Direction
     from tools.history.load import History, Range
@@ -379,7 +380,7 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 
 def lint(
     project: Any,
-    env: str | None = None,
+    environment: Environment,
     span: str | None = None,
     *,
     released: tuple[str, ...] = (),
@@ -388,7 +389,6 @@ def lint(
     next release would run: from ``released`` (where its last recorded release ends; base
     without one) to every head. (None, []) when that is nothing."""
 
-    environment = project.environment(env)
     history = load_history(project)
     if span is None:
         start = released

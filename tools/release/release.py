@@ -105,18 +105,17 @@ class CheckReport:
 
 def _range_for(
     project: Project,
-    env: str | None,
+    environment: Environment,
     start: str | None,
     target: str | None,
     *,
     backwards: bool = False,
-) -> tuple[Environment, History, Range, bool]:
-    """The environment, the loaded history, the range a --from/--to pair names, and whether
+) -> tuple[History, Range, bool]:
+    """The loaded history, the range a --from/--to pair names, and whether
     it runs backwards (``backwards`` allows --to behind --from: a database stopped midway
     going back to where its script started); --from defaults to where the environment's last
     release ends, --to to every head. A backwards range is returned the way round its
     upgrade runs: its rollback script is the one from --from to --to."""
-    environment = project.environment(env)
     history = load_history(project)
     begin = (
         resolve_heads(history, start)
@@ -126,13 +125,13 @@ def _range_for(
     end = resolve_heads(history, "heads" if target is None else target)
     graph = history.graph
     if backwards and graph.ancestors(set(end)) < graph.ancestors(set(begin)):
-        return environment, history, plan_range(graph, end, begin), True
-    return environment, history, plan_range(graph, begin, end), False
+        return history, plan_range(graph, end, begin), True
+    return history, plan_range(graph, begin, end), False
 
 
-def last_released(project: Project, env: str | None) -> tuple[RevisionId, ...]:
+def last_released(project: Project, environment: Environment) -> tuple[RevisionId, ...]:
     """Where the environment's last recorded release ends (() for base: none yet)."""
-    return read_manifest(project, project.environment(env)).end
+    return read_manifest(project, environment).end
 
 
 def default_out(project: Project, environment: Environment) -> Path:
@@ -142,7 +141,7 @@ def default_out(project: Project, environment: Environment) -> Path:
 
 def sql(
     project: Project,
-    env: str | None,
+    environment: Environment,
     *,
     start: str | None = None,
     target: str | None = None,
@@ -157,7 +156,7 @@ def sql(
     every head). A ``target`` behind ``start`` is a way back: the first script returned is
     then rollback.sql.
     """
-    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
+    history, span, backwards = _range_for(project, environment, start, target, backwards=True)
     out = out or default_out(project, environment)
     option, shown = invocation(project, out)
     upgrade, rollback = render_scripts(
@@ -176,7 +175,7 @@ def sql(
 
 def sql_one(
     project: Project,
-    env: str | None,
+    environment: Environment,
     kind: str,
     *,
     start: str | None = None,
@@ -185,7 +184,7 @@ def sql_one(
     """Render one script of a range (for --stdout): ``kind`` 'upgrade' is the one that
     takes a database from ``start`` to ``target`` (a rollback script when ``target`` is
     behind ``start``), 'rollback' the one that goes back."""
-    environment, history, span, backwards = _range_for(project, env, start, target, backwards=True)
+    history, span, backwards = _range_for(project, environment, start, target, backwards=True)
     if backwards:
         kind = ROLLBACK if kind == UPGRADE else UPGRADE
     option, _ = invocation(project, None)
@@ -244,7 +243,9 @@ def _render_release(
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
 
 
-def release(project: Project, env: str | None, *, target: str | None = None) -> Release | None:
+def release(
+    project: Project, environment: Environment, *, target: str | None = None
+) -> Release | None:
     """Render the next release of ``env``: from its last release (or base) to ``target``.
 
     Returns None when the last release already reaches the target.
@@ -254,7 +255,7 @@ def release(project: Project, env: str | None, *, target: str | None = None) -> 
     # named even when there is nothing new to release.
     _refuse_edited(project)
     try:
-        environment, history, span, _ = _range_for(project, env, None, target)
+        history, span, _ = _range_for(project, environment, None, target)
     except NothingToRender:
         return None
     if len(span.end) > 1:
