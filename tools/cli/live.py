@@ -4,7 +4,7 @@ backups."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -32,9 +32,7 @@ from tools.cli.reports import (
     format_status,
     format_verification,
 )
-
-if TYPE_CHECKING:
-    pass
+from tools.core.directions import Direction
 
 
 @app.command()
@@ -103,16 +101,7 @@ def upgrade(
     Example: schemactl --env staging upgrade payments@head
     Example: schemactl upgrade --plan     # what would run, changing nothing
     """
-    from tools.live import migrate
-
-    if show_plan:
-        with _user_errors(ctx):
-            planned = migrate.plan_steps(*_where(ctx, database, env), target, "upgrade")
-        typer.echo(format_plan(planned))
-        return
-    with _user_errors(ctx), _progress() as progress:
-        report = migrate.upgrade(*_where(ctx, database, env), target, progress.done)
-    typer.echo(_now_at(report))
+    _move(ctx, database, env, target, "upgrade", show_plan)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -131,15 +120,28 @@ def downgrade(
     Example: schemactl --env staging downgrade base
     Example: schemactl downgrade -1 --plan    # what would run, changing nothing
     """
+    _move(ctx, database, env, target, "downgrade", show_plan)
+
+
+def _move(
+    ctx: typer.Context,
+    database: str | None,
+    env: str | None,
+    target: str,
+    direction: Direction,
+    show_plan: bool,
+) -> None:
+    """upgrade and downgrade: the plan (--plan), or the run with its progress lines."""
     from tools.live import migrate
 
     if show_plan:
         with _user_errors(ctx):
-            planned = migrate.plan_steps(*_where(ctx, database, env), target, "downgrade")
+            planned = migrate.plan_steps(*_where(ctx, database, env), target, direction)
         typer.echo(format_plan(planned))
         return
+    run = migrate.upgrade if direction == "upgrade" else migrate.downgrade
     with _user_errors(ctx), _progress() as progress:
-        report = migrate.downgrade(*_where(ctx, database, env), target, progress.done)
+        report = run(*_where(ctx, database, env), target, progress.done)
     typer.echo(_now_at(report))
 
 

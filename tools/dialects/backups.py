@@ -4,15 +4,12 @@ SQL (scripts.backup_plan decides what is kept)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from tools.dialects.base import DialectBase
 from tools.dialects.names import (
     BACKUP_PREFIX,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 class BackupSQL(DialectBase):
