@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 import typer.testing
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 from tools.config import Project, load_project
-from tools.dialects import ScriptDialect, is_tool_table, script_dialect
+from tools.dialects import ScriptDialect, dialect_of_url, is_tool_table, script_dialect
 from tools.proof.scratch import schema_of, scratch_database
 from tools.proof.snapshot import Schema
 
@@ -92,9 +92,7 @@ class Database:
         return script_dialect(self.dialect)
 
     def engine(self):
-        from sqlalchemy import pool
-
-        return create_engine(self.url, poolclass=pool.NullPool)
+        return self.kind.engine(self.url)
 
     def tables(self) -> set[str]:
         """The names of the tables the database holds now."""
@@ -116,10 +114,8 @@ def server_unavailable(reason: str) -> None:
 
 def admin_url(dialect: str) -> URL:
     """The server URL tests make their databases on; skip (fail in CI) when it is down."""
-    from sqlalchemy import pool
-
     url = make_url(ADMIN_URLS[dialect])
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = script_dialect(dialect).engine(url)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -169,13 +165,12 @@ def model_diff(url: URL, metadata: object = None) -> list[object]:
     ``metadata``, by default the billing fixture's (fixture_schema.metadata)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from sqlalchemy import pool
 
     if metadata is None:
         import fixture_schema
 
         metadata = fixture_schema.metadata
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = dialect_of_url(make_url(url)).engine(make_url(url))
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(

@@ -87,6 +87,30 @@ def test_every_private_name_used_still_exists():
     assert copy.name == "a" and copy.table is None
     internals.remove_column(table, table.c.b)
     assert [c.name for c in table.columns] == ["a"]
+    from pymysql.connections import Connection
+
+    assert callable(Connection._create_ssl_ctx)
+
+
+def test_pymysql_connections_share_one_tls_context_and_keep_their_tls_mode(tmp_path):
+    """Connections that name no TLS option share one context, still in PyMySQL's PREFERRED
+    mode (TLS only if the server offers it); one with a TLS option gets its own, required.
+    (defer_connect: PyMySQL builds the context in the constructor, no server is reached.)"""
+    import ssl
+
+    from pymysql.connections import Connection
+
+    internals.share_pymysql_tls_context()
+    internals.share_pymysql_tls_context()  # twice: still one wrapper
+    assert Connection._create_ssl_ctx.shared_by_schemactl
+    first, second = (Connection(host="127.0.0.1", defer_connect=True) for _ in range(2))
+    assert first.ctx is second.ctx
+    assert first.ssl and not first._ssl_required  # PREFERRED, as PyMySQL makes it
+    assert first.ctx.verify_mode == ssl.CERT_NONE and not first.ctx.check_hostname
+    own = Connection(host="127.0.0.1", defer_connect=True, ssl_verify_cert=True)
+    assert own.ctx is not first.ctx and own._ssl_required
+    off = Connection(host="127.0.0.1", defer_connect=True, ssl_disabled=True)
+    assert not off.ssl
 
 
 def test_nothing_outside_internals_reaches_into_alembic_or_sqlalchemy():
@@ -96,7 +120,7 @@ def test_nothing_outside_internals_reaches_into_alembic_or_sqlalchemy():
         r"\b(_upgrade_revs|_downgrade_revs|_stamp_revs|_load_revisions|_from_path|"
         r"_install_proxy|_remove_proxy|_proxy|_per_migration|_version|HeadMaintainer|"
         r"_add_table|_render_gen_name|_get_index_rendered_expressions|"
-        r"_alembic_autogenerate_prefix|_registrars|_inspects|_copy|_columns)\b"
+        r"_alembic_autogenerate_prefix|_registrars|_inspects|_copy|_columns|_create_ssl_ctx)\b"
     )
     found = []
     for path in sorted((REPO / "tools").rglob("*.py")):

@@ -356,10 +356,10 @@ def _schema_code(metadata: MetaData) -> tuple[list[str], list[str]]:
     autogenerate against an empty database, made portable."""
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine
 
-    with scratch_database(embedded(), prefix="schemactl_squash") as url:
-        engine = create_engine(url)
+    kind = embedded()
+    with scratch_database(kind, prefix="schemactl_squash") as url:
+        engine = kind.engine(url)
         with engine.connect() as connection:  # an empty database: everything is new
             context = MigrationContext.configure(connection, opts={"render_item": render_item})
             script = produce_migrations(context, metadata)

@@ -6,7 +6,8 @@ is touched); its file loader without the revision map (which grows with labels x
 its op proxy, to record a revision's operations offline; its renderer for one table; its
 version table and head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection
 registry (so a revision that inspects the database offline is refused), and copying and
-removing a column of a Table. Each is a thin function with the library's own name in it.
+removing a column of a Table; and PyMySQL's TLS context, built once rather than per
+connection. Each is a thin function with the library's own name in it.
 
 SUPPORTED names the versions this is known to work with: the ones CI installs
 (constraints.txt), which pyproject.toml's ranges allow and no more
@@ -29,7 +30,11 @@ if TYPE_CHECKING:
     from sqlalchemy import Column, Table
 
 # Package -> (lowest, below): the versions this module is known to work with.
-SUPPORTED = {"alembic": ("1.20", "1.21"), "sqlalchemy": ("2.1", "2.2")}
+SUPPORTED = {
+    "alembic": ("1.20", "1.21"),
+    "sqlalchemy": ("2.1", "2.2"),
+    "pymysql": ("1.2", "1.3"),
+}
 
 
 # -- Alembic: the steps its commands run ------------------------------------------------------
@@ -152,3 +157,33 @@ def copied_column(column: Column[Any]) -> Column[Any]:
 def remove_column(table: Table, column: Column[Any]) -> None:
     """Take a column out of a Table (SQLAlchemy offers no public way)."""
     table._columns.remove(column)
+
+
+# -- PyMySQL ----------------------------------------------------------------------------------
+
+
+def share_pymysql_tls_context() -> None:
+    """One TLS context for every PyMySQL connection that names no TLS option.
+
+    Such a connection is in PyMySQL's PREFERRED mode (TLS when the server offers it,
+    unverified), and PyMySQL builds it a new default context each time, loading the system's
+    CA store: 20-35 ms of CPU per connection, and a proof opens hundreds. A context is made
+    to be shared; this one has the settings PyMySQL would give each, so the connections
+    behave exactly as before. A connection with TLS options gets its own, as before.
+    Idempotent; a PyMySQL without the method is left alone."""
+    from pymysql.connections import Connection
+
+    build = getattr(Connection, "_create_ssl_ctx", None)
+    if build is None or getattr(build, "shared_by_schemactl", False):
+        return
+    shared: dict[str, Any] = {}
+
+    def create(connection: Any, options: Any) -> Any:
+        if isinstance(options, dict) and not options:
+            if "context" not in shared:
+                shared["context"] = build(connection, options)
+            return shared["context"]
+        return build(connection, options)
+
+    create.shared_by_schemactl = True  # type: ignore[attr-defined]
+    Connection._create_ssl_ctx = create  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tools.core.errors import ConfigError
 from tools.dialects.names import (
@@ -148,12 +148,22 @@ class DialectBase:
         driver = url.get_driver_name() if "+" in url.drivername else self.driver
         return url.set(drivername=f"{canonical}+{driver}")
 
+    def engine(self, url: URL, **options: Any) -> Engine:
+        """An engine on ``url`` that connects at each use and keeps no connection open
+        (NullPool: the scripts' client and Alembic change the schema in between), its driver
+        prepared (prepare_driver). Every engine schemactl opens is made here."""
+        from sqlalchemy import create_engine, pool
+
+        self.prepare_driver()
+        return create_engine(url, poolclass=pool.NullPool, **options)
+
+    def prepare_driver(self) -> None:
+        """What the driver needs once per process before it connects (nothing, by default)."""
+
     def migration_engine(self, url: URL) -> Engine:
         """The engine migrations run on online: each of its transactions all or nothing, in
         the session the scripts set up (session_url)."""
-        from sqlalchemy import create_engine, pool
-
-        return create_engine(self.session_url(url), poolclass=pool.NullPool)
+        return self.engine(self.session_url(url))
 
     def prepare(self, url: URL) -> None:
         """Whatever must exist before the first connection that may write (nothing, for a

@@ -136,13 +136,12 @@ def _total(durations: list[float | None]) -> float | None:
 def audit(project: Project, environment: Environment) -> AuditReport:
     """The audit rows of the environment's database, oldest first, each with whether its
     revision file is still the one applied."""
-    from sqlalchemy import create_engine, pool
 
     url = environment.url()
     graph = load_graph(project.alembic_config())
     if not environment.kind.exists(url):  # no database yet: reading must not create one
         return AuditReport(environment, redact(url), None)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = environment.kind.engine(url)
     try:
         with translate_errors(url), engine.connect() as connection:
             rows = read(connection, environment.kind)

@@ -61,14 +61,14 @@ class Listing:
 
 def list_backups(project: Project, environment: Environment) -> Listing:
     """The backup tables of the environment's database, by name."""
-    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy import text
 
     kind = environment.kind
     url = environment.url()
     if not kind.exists(url):
         return Listing(environment, redact(url), ())
     releases = read_manifest(project, environment).releases
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = kind.engine(url)
     found = []
     try:
         with translate_errors(url), engine.connect() as connection:

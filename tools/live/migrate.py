@@ -328,7 +328,6 @@ def current_heads(
     """The revisions the database's version table holds (none when it has no version table):
     the table the project's env.py configures, when ``project`` is given, else Alembic's."""
     from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine, pool
 
     if not dialect_of_url(url).exists(url):
         return ()  # no database yet (a SQLite file): reading it must not create it
@@ -340,8 +339,8 @@ def current_heads(
         if kind.version_table_schema:
             opts["version_table_schema"] = kind.version_table_schema
     # In the session the scripts and online runs set up (PostgreSQL: the pinned search_path).
-    session = (environment.kind if environment is not None else dialect_of_url(url)).session_url
-    engine = create_engine(session(url), poolclass=pool.NullPool)
+    kind = environment.kind if environment is not None else dialect_of_url(url)
+    engine = kind.engine(kind.session_url(url))
     try:
         with translate_errors(url), engine.connect() as connection:
             context = MigrationContext.configure(connection, opts=opts)

@@ -84,7 +84,6 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
 
 
 def verify(project: Project, environment: Environment) -> Verification:
-    from sqlalchemy import create_engine, pool
 
     url = environment.url()
     if not environment.kind.exists(url):
@@ -96,7 +95,7 @@ def verify(project: Project, environment: Environment) -> Verification:
     have = migrate.applied(project, environment)  # refuses revisions it does not know
     current = migrate.current_heads(url, project, environment)
     report = Verification(environment, redact(url), current)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = environment.kind.engine(url)
     try:
         with translate_errors(url), engine.connect() as connection:
             live = snapshot(connection, scratch.IGNORED)

@@ -238,11 +238,9 @@ class Twins:
 
     @contextmanager
     def connected(self, url: URL) -> Iterator[Connection]:
-        from sqlalchemy import create_engine, pool
-
         key = url.render_as_string(hide_password=False)
         if key not in self.engines:
-            self.engines[key] = create_engine(url, poolclass=pool.NullPool)
+            self.engines[key] = self.kind.engine(url)
         with self.engines[key].begin() as connection:
             yield connection
 
@@ -438,10 +436,10 @@ def client_version(kind: ScriptDialect) -> str:
 
 
 def server_version(kind: ScriptDialect, url: URL) -> str:
-    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = kind.engine(url)
     try:
         with engine.connect() as connection:
             version = connection.execute(text(kind.server_version_sql)).scalar()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools.config import Environment, redact
 from tools.core.errors import DatabaseError, SchemactlError, first_line, raised_at
 from tools.core.text import printed_to_stderr
-from tools.dialects import TOOL_TABLES, VERSION_TABLE
+from tools.dialects import TOOL_TABLES, VERSION_TABLE, dialect_of_url
 from tools.history.graph import HistoryError
 from tools.proof.snapshot import snapshot
 
@@ -69,7 +69,7 @@ def scratch_database(
     kind: ScriptDialect, server: URL | None = None, *, prefix: str = "schemactl"
 ) -> Iterator[URL]:
     """An empty database of ``kind`` (on ``server`` when it needs one), dropped afterwards."""
-    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
     # Who made it and when (UTC), so a run killed before its drop leaves a name the next
@@ -81,9 +81,7 @@ def scratch_database(
         if create is None or drop is None or server is None:
             yield url
             return
-        engine = create_engine(
-            kind.complete(server), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-        )
+        engine = kind.engine(kind.complete(server), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as connection:
                 _sweep(connection, kind)
@@ -152,11 +150,11 @@ def _sweep(connection: Any, kind: ScriptDialect) -> None:
 
 def run_statements(url: URL, statements: list[str]) -> None:
     """Run setup statements (a dialect's, not a user's) on a scratch database."""
-    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy import text
 
     if not statements:
         return
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = dialect_of_url(url).engine(url)
     try:
         with engine.begin() as connection:
             for statement in statements:
@@ -294,9 +292,7 @@ def model_differences(cfg: Config) -> list[object] | None:
 
 def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
     """The reflected schema of the database at ``url`` (version and tool tables left out)."""
-    from sqlalchemy import create_engine, pool
-
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = dialect_of_url(url).engine(url)
     try:
         with engine.connect() as connection:
             return snapshot(connection, ignore)
@@ -307,10 +303,10 @@ def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
 def reflect(url: URL, ignore: Collection[str] = IGNORED) -> MetaData:
     """The tables of the database at ``url`` as SQLAlchemy reflects them (version and tool
     tables left out), for code that needs Table objects rather than a Schema."""
-    from sqlalchemy import MetaData, create_engine, pool
+    from sqlalchemy import MetaData
 
     metadata = MetaData()
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = dialect_of_url(url).engine(url)
     try:
         with engine.connect() as connection:
             metadata.reflect(connection, only=lambda name, _: name not in ignore)
