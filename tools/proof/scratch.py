@@ -9,24 +9,29 @@ folder for SQLite, CREATE DATABASE on a server for the others.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.core.errors import DatabaseError, SchemactlError, first_line, raised_at
+from tools.core.internals import upgrade_steps
 from tools.core.text import printed_to_stderr
 from tools.dialects import TOOL_TABLES, VERSION_TABLE, dialect_of_url
 from tools.history.graph import HistoryError
+from tools.history.headers import revision_files
+from tools.history.load import script_directory
 from tools.proof.snapshot import snapshot
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from sqlalchemy import MetaData
     from sqlalchemy.engine import URL
 
@@ -172,16 +177,45 @@ def scratch_config(
     return project.alembic_config(scratch, url=url, quiet=True, plain_operations=plain)
 
 
+def _scripts(cfg: Config) -> ScriptDirectory:
+    """The revision files ``cfg`` names, loaded once for as long as none is added, removed or
+    changed: a proof steps the same scratch databases through them dozens of times, and
+    Alembic's commands load every file anew each time."""
+    scripts = script_directory(cfg)  # the config read; no revision file loaded yet
+    files = tuple(
+        (path, found.st_mtime_ns, found.st_size)
+        for path in revision_files(scripts)
+        for found in [os.stat(path)]
+    )
+    loaded = cfg.attributes.get(_LOADED)
+    if loaded is not None and loaded[0] == files:
+        return loaded[1]
+    cfg.attributes[_LOADED] = (files, scripts)
+    return scripts
+
+
+_LOADED = "schemactl.scratch_scripts"
+
+
 def upgrade(cfg: Config, target: str) -> None:
-    """Upgrade the scratch database ``cfg`` points at to ``target``."""
-    from alembic import command
+    """Upgrade the scratch database ``cfg`` points at to ``target``, as `alembic upgrade`
+    does."""
+    from alembic.runtime.environment import EnvironmentContext
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
     kind = cfg.attributes["schemactl.environment"].kind
+    scripts = _scripts(cfg)
+
+    def steps(heads: Sequence[str], context: Any) -> list[Any]:
+        return upgrade_steps(scripts, target, heads)
+
     try:
-        with printed_to_stderr():
-            command.upgrade(cfg, target)
+        with (
+            EnvironmentContext(cfg, scripts, fn=steps, destination_rev=target),
+            printed_to_stderr(),
+        ):
+            scripts.run_env()
     except CommandError as err:
         if isinstance(err.__cause__, SchemactlError):
             raise err.__cause__ from err
@@ -201,11 +235,10 @@ def step(cfg: Config, revision: str, direction: Direction) -> None:
     branches along, or refuse, when a database sits on several heads."""
     from alembic.runtime.environment import EnvironmentContext
     from alembic.runtime.migration import RevisionStep
-    from alembic.script import ScriptDirectory
     from sqlalchemy.exc import DBAPIError
 
     kind = cfg.attributes["schemactl.environment"].kind
-    scripts = ScriptDirectory.from_config(cfg)
+    scripts = _scripts(cfg)
     up = direction == "upgrade"
 
     def steps(heads: object, context: Any) -> list[Any]:
@@ -240,7 +273,6 @@ def env_options(cfg: Config) -> dict[str, Any]:
     """What the project's env.py configures its migration context with (version_table,
     version_table_schema, ...), asked by running it against ``cfg``'s database: nothing runs."""
     from alembic.runtime.environment import EnvironmentContext
-    from alembic.script import ScriptDirectory
 
     found: dict[str, Any] = {}
 
@@ -248,7 +280,7 @@ def env_options(cfg: Config) -> dict[str, Any]:
         found.update(context.opts)
         return []
 
-    scripts = ScriptDirectory.from_config(cfg)
+    scripts = _scripts(cfg)
     with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
         scripts.run_env()
     return found
@@ -266,7 +298,6 @@ def model_differences(cfg: Config) -> list[object] | None:
     env.py has no target_metadata."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.environment import EnvironmentContext
-    from alembic.script import ScriptDirectory
 
     found: dict[str, Any] = {}
 
@@ -277,7 +308,7 @@ def model_differences(cfg: Config) -> list[object] | None:
         return []
 
     try:
-        scripts = ScriptDirectory.from_config(cfg)
+        scripts = _scripts(cfg)
         with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
             scripts.run_env()
     except SchemactlError:

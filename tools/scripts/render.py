@@ -7,11 +7,12 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from shlex import quote
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.config import for_database
 from tools.core.errors import first_line
@@ -278,12 +279,21 @@ def other_version_tables(
     return tuple(found)
 
 
-def _with_text(script: Script, template_path: Path) -> Script:
-    from mako import exceptions
+@functools.lru_cache(maxsize=16)
+def _template(path: str, modified_ns: int, size: int) -> Any:
+    """The Mako template at ``path``, compiled once for as long as the file is unchanged
+    (a compile costs what rendering a release does)."""
     from mako.template import Template
 
+    return Template(filename=path, strict_undefined=True)
+
+
+def _with_text(script: Script, template_path: Path) -> Script:
+    from mako import exceptions
+
     try:
-        template = Template(filename=str(template_path), strict_undefined=True)
+        found = template_path.stat()
+        template = _template(str(template_path), found.st_mtime_ns, found.st_size)
         text = template.render(script=script, dialect=script.dialect, comment=comment)
     except Exception as err:
         trace = exceptions.RichTraceback()
