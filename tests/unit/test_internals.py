@@ -90,6 +90,25 @@ def test_every_private_name_used_still_exists():
     from pymysql.connections import Connection
 
     assert callable(Connection._create_ssl_ctx)
+    from alembic.config import Config
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.dialects import sqlite
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(REPO / "tools" / "alembic"))
+    scripts = ScriptDirectory.from_config(cfg)
+    (location,) = internals.version_locations(scripts)
+    assert location == REPO / "tools" / "alembic" / "versions"
+    assert REPO / "tools" / "alembic" / "env.py" in internals.listed_python_files(
+        scripts, REPO / "tools" / "alembic"
+    )
+    assert internals.is_revision_file_name("ab12_add.py")
+    assert not internals.is_revision_file_name("__init__.py")
+    dialect = sqlite.dialect()
+    internals.forget_type_memos(dialect)
+    assert len(dialect._type_memos) == 0
+    clause = text("SELECT :a").bindparams(bindparam("a", 5))
+    assert internals.bound_parameters(clause)["a"].value == 5
 
 
 def test_pymysql_connections_share_one_tls_context_and_keep_their_tls_mode(tmp_path):
@@ -120,7 +139,8 @@ def test_nothing_outside_internals_reaches_into_alembic_or_sqlalchemy():
         r"\b(_upgrade_revs|_downgrade_revs|_stamp_revs|_load_revisions|_from_path|"
         r"_install_proxy|_remove_proxy|_proxy|_per_migration|_version|HeadMaintainer|"
         r"_add_table|_render_gen_name|_get_index_rendered_expressions|"
-        r"_alembic_autogenerate_prefix|_registrars|_inspects|_copy|_columns|_create_ssl_ctx)\b"
+        r"_alembic_autogenerate_prefix|_registrars|_inspects|_copy|_columns|_create_ssl_ctx|"
+        r"_version_locations|_list_py_dir|_only_source_rev_file|_type_memos|_bindparams)\b"
     )
     found = []
     for path in sorted((REPO / "tools").rglob("*.py")):
@@ -129,7 +149,10 @@ def test_nothing_outside_internals_reaches_into_alembic_or_sqlalchemy():
         for node in ast.walk(ast.parse(path.read_text())):
             # An attribute taken from an object, or the one private class imported by name.
             name = node.attr if isinstance(node, ast.Attribute) else None
-            if isinstance(node, ast.alias) and node.name == "HeadMaintainer":
+            if isinstance(node, ast.alias) and node.name in (
+                "HeadMaintainer",
+                "_only_source_rev_file",
+            ):
                 name = node.name
             if name and private.fullmatch(name):
                 found.append(f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}: {name}")

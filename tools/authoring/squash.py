@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tools.authoring.directives import portable, render_item
 from tools.core.errors import SchemactlError
 from tools.core.files import write_files
-from tools.core.internals import copied_column, remove_column
+from tools.core.internals import bound_parameters, copied_column, remove_column
 from tools.dialects import embedded
 from tools.history.load import SQUASH_MARKER, load_history, resolve_heads
 from tools.proof.scratch import scratch_database
@@ -449,7 +449,7 @@ def _bound_values(sql: Any, imports: set[str]) -> str | None:
 
     plain = (str, int, float, bool, Decimal, datetime.date, datetime.time, type(None))
     parts = []
-    for name, parameter in sorted(sql._bindparams.items()):
+    for name, parameter in sorted(bound_parameters(sql).items()):
         value = parameter.value
         if parameter.callable is not None or not isinstance(value, plain):
             return None

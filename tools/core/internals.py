@@ -6,7 +6,8 @@ is touched); its file loader without the revision map (which grows with labels x
 its op proxy, to record a revision's operations offline; its renderer for one table; its
 version table and head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection
 registry (so a revision that inspects the database offline is refused), and copying and
-removing a column of a Table; and PyMySQL's TLS context, built once rather than per
+removing a column of a Table, a dialect's literal-processor memory, a text()'s bound
+parameters; and PyMySQL's TLS context, built once rather than per
 connection. Each is a thin function with the library's own name in it.
 
 SUPPORTED names the versions this is known to work with: the ones CI installs
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,6 +70,29 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[Script]:
     revision map."""
     directory: Any = scripts
     return iter(directory._load_revisions())
+
+
+def version_locations(scripts: ScriptDirectory) -> Sequence[Path]:
+    """The folders revision files are in (version_locations, or versions/), as Alembic
+    resolves them."""
+    directory: Any = scripts
+    return list(directory._version_locations)
+
+
+def listed_python_files(scripts: ScriptDirectory, location: Path) -> list[Path]:
+    """The Python files of a version location and its subfolders, as Alembic lists them
+    with recursive_version_locations."""
+    from alembic.script.base import Script
+
+    return list(Script._list_py_dir(scripts, location))
+
+
+def is_revision_file_name(name: str) -> bool:
+    """Whether Alembic would load a file of this name as a revision (a .py file not
+    starting with an underscore or a dot)."""
+    from alembic.script.base import _only_source_rev_file
+
+    return bool(_only_source_rev_file.match(name))
 
 
 def revision_file(scripts: ScriptDirectory, path: str | os.PathLike[str]) -> Script | None:
@@ -147,6 +172,19 @@ def refuse_inspection(kind: type, refuse: Callable[[Any], Any]) -> None:
 
     if kind not in inspection._registrars:
         inspection._inspects(kind)(refuse)
+
+
+def forget_type_memos(dialect: Any) -> None:
+    """Give a copied dialect its own memory of literal processors (a dialect remembers
+    them per type, and the copy's are not the original's)."""
+    import weakref
+
+    dialect._type_memos = weakref.WeakKeyDictionary()
+
+
+def bound_parameters(clause: Any) -> dict[str, Any]:
+    """A text() clause's bound parameters by name (BindParameter objects)."""
+    return dict(clause._bindparams)
 
 
 def copied_column(column: Column[Any]) -> Column[Any]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.core.files import OutputError, write_files
+from tools.core.internals import is_revision_file_name, listed_python_files, version_locations
 from tools.history.graph import Header, HistoryError, as_tuple
 
 if TYPE_CHECKING:
@@ -220,14 +221,13 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[str]:
     version locations, and its file name filter). Plain folders are listed with os.scandir:
     the same files in the same order, without a Path object per file."""
     from alembic import util
-    from alembic.script.base import Script, _only_source_rev_file
 
     seen: set[str] = set()
-    for location in scripts._version_locations:
+    for location in version_locations(scripts):
         if not location.exists():
             continue
         if scripts.recursive_version_locations:
-            paths = [os.path.realpath(path) for path in Script._list_py_dir(scripts, location)]
+            paths = [os.path.realpath(path) for path in listed_python_files(scripts, location)]
         else:
             with os.scandir(location) as found:
                 listed = sorted((e.name, e.is_symlink()) for e in found if not e.is_dir())
@@ -244,7 +244,7 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[str]:
                 )
                 continue
             seen.add(real)
-            if _only_source_rev_file.match(os.path.basename(real)):
+            if is_revision_file_name(os.path.basename(real)):
                 yield real
 
 
@@ -306,9 +306,7 @@ def _resolved(link: str) -> str:
 
 
 def _only_revision_name(path: str) -> bool:
-    from alembic.script.base import _only_source_rev_file
-
-    return bool(_only_source_rev_file.match(os.path.basename(path)))
+    return is_revision_file_name(os.path.basename(path))
 
 
 def _source(where: str) -> bytes:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import copy
 import re
-import weakref
 from typing import TYPE_CHECKING, Any
 
+from tools.core.internals import forget_type_memos
 from tools.dialects import UnwritableValue
 from tools.scripts.statements import string_spans
 
@@ -63,7 +63,7 @@ def offline_dialect(dialect: Dialect, kind: ScriptDialect) -> Dialect:
     offline.paramstyle = "named"
     offline.positional = False
     # Literal processors are remembered per dialect: the copy keeps its own.
-    offline._type_memos = weakref.WeakKeyDictionary()
+    forget_type_memos(offline)
     offline.identifier_preparer = offline.preparer(offline)
     offline.statement_compiler = _exact_compiler(type(dialect).statement_compiler, kind)
     return offline
