@@ -80,3 +80,58 @@ def test_the_comparison_stops_at_a_limit():
     many = prices(*((float(i), i, "x") for i in range(20)))
     other = prices(*((float(i) + 1, i, "x") for i in range(20)))
     assert len(said(many, other, limit=5)) == 5
+
+
+def test_rows_read_through_the_catalog_are_the_rows_reflection_reads(tmp_path):
+    """A proof reads rows through the tables its schema snapshot already read (row_tables):
+    the same values, types converted alike (a SQLite DATETIME comes back a datetime, a
+    NUMERIC a Decimal), the same key, schemactl's own tables left out as reflection's are."""
+    import sqlalchemy as sa
+
+    from tools.proof.contents import contents_of, row_tables
+    from tools.proof.rows import data_tables
+    from tools.proof.snapshot import read_catalog
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'rows.db'}")
+    metadata = sa.MetaData()
+    sa.Table(
+        "payments",
+        metadata,
+        sa.Column("invoice", sa.Integer, primary_key=True),
+        sa.Column("line", sa.Integer, primary_key=True),
+        sa.Column("paid_at", sa.DateTime),
+        sa.Column("amount", sa.Numeric(12, 2)),
+        sa.Column("kind", sa.Enum("card", "cash", name="kind")),
+        sa.Column("receipt", sa.LargeBinary),
+    )
+    sa.Table("notes", metadata, sa.Column("body", sa.Text))  # no primary key
+    sa.Table("schemactl_audit", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            metadata.tables["payments"].insert(),
+            [
+                {"invoice": 1, "line": 2, "paid_at": datetime.datetime(2026, 1, 2, 3, 4, 5),
+                 "amount": Decimal("10.55"), "kind": "card", "receipt": b"\x00\xff"},
+                {"invoice": 1, "line": 1, "paid_at": None, "amount": None, "kind": "cash",
+                 "receipt": None},
+            ],
+        )  # fmt: skip
+        connection.execute(metadata.tables["notes"].insert(), [{"body": "50% off"}])
+    with engine.connect() as connection:
+        through_catalog = contents_of(connection, row_tables(read_catalog(connection)))
+        reflected = contents_of(connection, data_tables(connection))
+    engine.dispose()
+    assert through_catalog == reflected
+    assert set(through_catalog.tables) == {"notes", "payments"}
+    payments = through_catalog.tables["payments"]
+    assert payments.key == ("invoice", "line")
+    assert payments.columns == ("amount", "invoice", "kind", "line", "paid_at", "receipt")
+    assert (
+        Decimal("10.55"),
+        1,
+        "card",
+        2,
+        datetime.datetime(2026, 1, 2, 3, 4, 5),
+        b"\x00\xff",
+    ) in (payments.rows)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tools.core.text import comment
+from tools.dialects import is_tool_table
+from tools.proof.snapshot import Catalog
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -74,6 +76,28 @@ def contents_of(connection: Connection, tables: Mapping[str, Table]) -> Contents
         key = tuple(c.name for c in table.primary_key.columns)
         found[name] = TableRows(name, columns, key, tuple(values))
     return Contents(found)
+
+
+def row_tables(catalog: Catalog) -> dict[str, Table]:
+    """The tables of ``catalog`` as far as reading their rows needs (contents_of): each
+    column with the type the catalog gives it, and the primary key; schemactl's own tables
+    left out. Built from what a snapshot already read, rather than reflected again."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint
+    from sqlalchemy import Table as CoreTable
+
+    metadata = MetaData()
+    tables = {}
+    for name, found in catalog.items():
+        if is_tool_table(name):
+            continue
+        key = (found["pk"] or {}).get("constrained_columns") or ()
+        tables[name] = CoreTable(
+            name,
+            metadata,
+            *(Column(c["name"], c["type"]) for c in found["columns"] or ()),
+            *([PrimaryKeyConstraint(*key)] if key else []),
+        )
+    return tables
 
 
 def _plain(value: Any) -> Any:

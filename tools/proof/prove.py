@@ -28,8 +28,8 @@ from tools.core.text import comment, listing, shown_file
 from tools.dialects import is_tool_table
 from tools.history.load import load_history, plan_range
 from tools.proof import rows, scratch
-from tools.proof.contents import compare_contents, contents_of, without
-from tools.proof.snapshot import compare, snapshot
+from tools.proof.contents import compare_contents, contents_of, row_tables, without
+from tools.proof.snapshot import compare, read_catalog, schema_of_catalog
 from tools.scripts.backup_plan import TABLE, plan_backups
 from tools.scripts.capture import capture_session
 from tools.scripts.narrowing import loss
@@ -284,11 +284,8 @@ class Twins:
         from sqlalchemy import inspect
 
         with self.connected(url) as connection:
-            inspector = inspect(connection)
-            return State(
-                snapshot(connection, self.ignore, inspector),
-                contents_of(connection, rows.data_tables(connection, self.ignore, inspector)),
-            )
+            catalog = read_catalog(connection, self.ignore, inspect(connection))
+            return State(schema_of_catalog(catalog), contents_of(connection, row_tables(catalog)))
 
     def apply(self, text: str, shown: str) -> None:
         apply_script(self.kind, self.raw, text, shown)

@@ -72,11 +72,17 @@ class Schema:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def snapshot(
+# What the catalog says of each table: aspect (columns, pk, fks, indexes, uniques) -> the
+# inspector's answer for that table.
+Catalog = dict[str, dict[str, Any]]
+
+
+def read_catalog(
     connection: Connection, ignore: Collection[str] = (), inspector: Inspector | None = None
-) -> Schema:
-    """Tables with their columns (name, type, nullability), keys, indexes and constraints
-    (``inspector``: one to share the catalog reads of with other reflection)."""
+) -> Catalog:
+    """Each table's columns, keys, indexes and constraints as the inspector reads them, in
+    table name order, ``ignore`` and schemactl's backups left out (``inspector``: one to
+    share the catalog reads of with other reflection)."""
     from sqlalchemy import inspect
 
     insp = inspector if inspector is not None else inspect(connection)
@@ -86,7 +92,7 @@ def snapshot(
         if name not in ignore and not name.startswith(BACKUP_PREFIX)  # schemactl's backups
     ]
     if not names:
-        return Schema()
+        return {}
     # One catalog query per aspect for all the tables (a server answers per table otherwise).
     found = {
         aspect: {key[1]: value for key, value in read(filter_names=names).items()}
@@ -98,7 +104,19 @@ def snapshot(
             ("uniques", insp.get_multi_unique_constraints),
         )
     }
-    return Schema(tuple(_table(name, {k: v.get(name) for k, v in found.items()}) for name in names))
+    return {name: {k: v.get(name) for k, v in found.items()} for name in names}
+
+
+def snapshot(
+    connection: Connection, ignore: Collection[str] = (), inspector: Inspector | None = None
+) -> Schema:
+    """Tables with their columns (name, type, nullability), keys, indexes and constraints
+    (``inspector``: one to share the catalog reads of with other reflection)."""
+    return schema_of_catalog(read_catalog(connection, ignore, inspector))
+
+
+def schema_of_catalog(catalog: Catalog) -> Schema:
+    return Schema(tuple(_table(name, found) for name, found in catalog.items()))
 
 
 def _table(name: str, found: dict[str, Any]) -> Table:
