@@ -157,3 +157,18 @@ def test_the_check_itself_catches_what_it_looks_for(tmp_path):
         if DIALECT_NAMES.match(n.value) or DIALECT_TEXT.search(n.value)
     ]
     assert sorted(hits) == ["sqlite", "x://y"]
+
+
+def test_every_engine_is_made_by_its_kind_of_database():
+    """Only tools/dialects/ calls create_engine (ScriptDialect.engine): a kind prepares its
+    driver there (MariaDB shares one TLS context), so an engine made elsewhere would miss it."""
+    found = []
+    for name, path in modules().items():
+        if package_of(name) == "dialects":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            called = node.func if isinstance(node, ast.Call) else None
+            named = getattr(called, "id", None) or getattr(called, "attr", None)
+            if named == "create_engine":
+                found.append(f"{path.relative_to(TOOLS.parent)}:{node.lineno}")
+    assert found == []
