@@ -84,7 +84,6 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
 
 
 def verify(project: Project, environment: Environment) -> Verification:
-
     url = environment.url()
     if not environment.kind.exists(url):
         raise DatabaseError(
