@@ -5,7 +5,9 @@ statement, and its script, applied with the real client, gives the schema Alembi
 idioms:      a1 (core) ── b2 ── c3 ── d4          shared helper reading alembic.context,
                                                   -x tenant, custom version table
 online_ops:  e1 ─┬─ f2 (shipping) ─┬─ h3 ─┐       autocommit_block, batch copy_from,
-                 └─ g2 (money) ────┴─ h4 ─┴─ i5   parallel merges of the same parents
+                 └─ g2 (money) ────┴─ h4 ─┴─ i5   parallel merges of the same parents, a merge
+                                                  that tests what the bind answered (offline,
+                                                  Alembic's None: ``if result:``)
 """
 
 from __future__ import annotations

@@ -15,12 +15,17 @@ class ReadsFromDatabase(Exception):
 
 
 class NoRows:
-    """What an offline bind's execute() returns: using it is reading from the database."""
+    """What an offline bind's execute() returns: false, as Alembic's None is (revisions test
+    it: ``if result: ...``, ``rows.fetchall() if rows else []``); using it for rows is
+    reading from the database."""
 
     def _refuse(self, *args: object, **kw: object) -> Any:
         raise ReadsFromDatabase("it uses the result of a query, which offline has no rows")
 
-    __getattr__ = __iter__ = __len__ = __getitem__ = __bool__ = _refuse
+    def __bool__(self) -> bool:
+        return False
+
+    __getattr__ = __iter__ = __len__ = __getitem__ = _refuse
 
 
 class OfflineBind:
