@@ -15,6 +15,7 @@ several_roots     a1 ── a2
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 
@@ -26,7 +27,7 @@ from tools.config import load_project
 from tools.history.load import load_history
 from tools.release import release
 
-from .conftest import SCENARIOS, apply_script, assert_agrees_with_alembic
+from .conftest import SCENARIOS, apply_script, assert_agrees_with_alembic, scenario_copy
 
 runner = CliRunner()
 
@@ -34,14 +35,18 @@ GRAPHS = SCENARIOS / "graphs"
 SHAPES = sorted(p.name for p in GRAPHS.iterdir() if p.is_dir() and not p.name.startswith("_"))
 
 
-@pytest.fixture(params=SHAPES)
-def shape(request, tmp_path):
-    project = tmp_path / request.param
+def shape_copy(tmp_path, name):
+    project = tmp_path / name
     shutil.copytree(GRAPHS / "_project", project)
     # The env.py `alembic init` writes, as the plain Alembic scenario has it.
     shutil.copy(SCENARIOS / "plain_alembic" / "migrations" / "env.py", project / "env.py")
-    shutil.copytree(GRAPHS / request.param / "versions", project / "versions")
+    shutil.copytree(GRAPHS / name / "versions", project / "versions")
     return project
+
+
+@pytest.fixture(params=SHAPES)
+def shape(request, tmp_path):
+    return shape_copy(tmp_path, request.param)
 
 
 def test_graph_agrees_with_alembic(shape):
@@ -103,3 +108,25 @@ def test_check_runs_every_revision_up_down_and_up_whatever_the_shape(shape):
         f"the downgrade of {victim} (versions/{history.graph[victim].path.name}) does not undo "
         f"its upgrade on SQLite (extra table t_{victim})"
     )
+
+
+@pytest.mark.parametrize("ids", ["short", "alembics"])
+def test_branch_list_columns_line_up_whatever_the_length_of_the_ids(tmp_path, ids):
+    """Revision ids of four characters (tests/scenarios/data) and of Alembic's twelve: each
+    column starts where its heading does."""
+    if ids == "short":
+        project = scenario_copy(tmp_path, SCENARIOS / "data")
+    else:
+        project = shape_copy(tmp_path, "merge_of_merges")
+    listed = runner.invoke(app, ["-c", str(project / "alembic.ini"), "branch", "list"])
+    assert listed.exit_code == 0, listed.output
+    heading, *rows = listed.stdout.splitlines()
+    assert rows
+    columns = ("branch", "first", "head", "revs", "state")
+    starts = [heading.index(word) for word in columns]
+    for row in rows:
+        # Each value left-aligned under its heading; the count right-aligned under "revs".
+        branch, first, head, revs, state = list(re.finditer(r"\S+", row))[:5]
+        assert [branch.start(), first.start(), head.start()] == starts[:3], (heading, row)
+        assert revs.end() == starts[3] + len("revs"), (heading, row)
+        assert state.start() == starts[4], (heading, row)

@@ -80,12 +80,15 @@ def branch_list(
         )
         return
     width = max(len("branch"), *(len(b.label) for b in branches))
-    typer.echo(f"{'branch'.ljust(width)}  first         head          revs  state   tables")
+    # Revision ids are as long as their authors made them (Alembic's are 12 characters).
+    ids = max(len("first"), *(len(rev) for b in branches for rev in (b.first, b.head)))
+    typer.echo(f"{'branch':<{width}}  {'first':<{ids}}  {'head':<{ids}}  revs  state   tables")
     for b in branches:
         tables = ", ".join(b.tables) if b.tables is not None else "(cannot render offline)"
         state = "merged" if b.merged else "open"
         typer.echo(
-            f"{b.label.ljust(width)}  {b.first}  {b.head}  {b.count:>4}  {state:<6}  {tables}"
+            f"{b.label:<{width}}  {b.first:<{ids}}  {b.head:<{ids}}  {b.count:>4}  {state:<6}  "
+            f"{tables}"
         )
 
 
