@@ -76,3 +76,36 @@ def test_the_graph_and_the_branches_are_read_without_a_database(repo_copy):
     listed = run(repo_copy, "branch", "list")
     assert "payments" in listed.stdout
     assert not (repo_copy / "var" / "dev.db").exists()
+
+
+def test_what_the_projects_code_prints_goes_to_stderr_on_every_command(tmp_path):
+    """env.py and a revision file print when imported, the revision when it runs: on every
+    command that runs or reads them, stdout holds only schemactl's own output."""
+    from tests.conftest import SCENARIOS, scenario_copy
+
+    project = scenario_copy(tmp_path, SCENARIOS / "data")
+    env = project / "migrations" / "env.py"
+    env.write_text('print("PRINTED by env.py")\n' + env.read_text())
+    (first,) = (project / "migrations" / "versions").glob("d001_*.py")
+    first.write_text(
+        first.read_text().replace(
+            "def upgrade():",
+            'print("PRINTED at import")\n\n\ndef upgrade():\n    print("PRINTED by upgrade")',
+            1,
+        )
+    )
+    config = ["-c", str(project / "alembic.ini")]
+    commands = [
+        ["upgrade", "--plan"], ["upgrade"], ["status"], ["graph"], ["branch", "list"],
+        ["sql", "--stdout", "--from", "base"], ["lint", "--json"], ["audit"], ["verify"],
+        ["downgrade", "base", "--plan"], ["downgrade", "base"], ["stamp", "heads"],
+    ]  # fmt: skip
+    printed = ""
+    for command in commands:
+        done = schemactl(project, *config, *command)
+        assert done.returncode == 0, (command, done.stdout + done.stderr)
+        assert "PRINTED" not in done.stdout, (command, done.stdout)
+        printed += done.stderr
+    assert {"PRINTED by env.py", "PRINTED at import", "PRINTED by upgrade"} <= set(
+        printed.splitlines()
+    )

@@ -2,6 +2,8 @@
 
 Each public function is what one CLI verb does, callable from Python and tests. Alembic and
 driver exceptions become SchemactlError with a fix in the message (tools.live.database_errors).
+What the project's code (env.py, revision files) prints while a verb runs goes to stderr, as
+everywhere in schemactl: stdout is the verb's report.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 from tools.config import redact
 from tools.core.errors import RevisionError, SchemactlError
 from tools.core.internals import downgrade_steps, upgrade_steps
+from tools.core.text import printed_to_stderr
 from tools.dialects import VERSION_TABLE, dialect_of_url
 from tools.history.graph import Graph, RevisionId
 from tools.history.load import (
@@ -66,6 +69,7 @@ class Status:
         return len(self.rows) - self.applied_count
 
 
+@printed_to_stderr()
 def upgrade(
     project: Project,
     environment: Environment,
@@ -88,6 +92,7 @@ def upgrade(
     return status(project, environment)
 
 
+@printed_to_stderr()
 def downgrade(
     project: Project,
     environment: Environment,
@@ -129,6 +134,7 @@ class Plan:
     steps: tuple[PlannedStep, ...]
 
 
+@printed_to_stderr()
 def plan_steps(
     project: Project, environment: Environment, target: str, direction: Direction
 ) -> Plan:
@@ -183,6 +189,7 @@ def _on(table: str | None, target: str | None) -> str:
     return table or target or ""
 
 
+@printed_to_stderr()
 def stamp(project: Project, environment: Environment, target: str) -> Status:
     """Set the environment's version table to ``target`` without running anything (adopting
     an existing database, or recovering after switching git branches over one dev database:
