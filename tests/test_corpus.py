@@ -273,3 +273,30 @@ def test_release_proves_any_project(tmp_path, name, dialect):
     assert manifest["releases"][0]["proven"]["server"].startswith(
         {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mariadb": "MariaDB"}[dialect]
     )
+
+
+def test_without_target_metadata_the_models_check_is_skipped_even_when_the_history_fails(
+    tmp_path,
+):
+    """env.py gives autogenerate no models: there is nothing to compare, whatever happens
+    when the history runs (a revision that fails online is migrations-run's to report)."""
+    project = project_copy(tmp_path, "../plain_alembic", "sqlite")
+    (project / "migrations" / "versions" / "0003_3000000000cc_fails_online.py").write_text(
+        '"""Fails online"""\n\n'
+        "from alembic import context, op\n\n"
+        'revision = "3000000000cc"\n'
+        'down_revision = "2000000000bb"\n'
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade():\n"
+        "    if not context.is_offline_mode():\n"
+        '        op.execute("SELECT no_such_function()")\n\n\n'
+        "def downgrade():\n"
+        "    pass\n"
+    )
+    result = schemactl(project, "-c", "alembic.ini", "check", "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    skipped = {s["check"]: s["reason"] for s in report["skipped"]}
+    assert skipped["models-match-migrations"].startswith("no target_metadata"), report
+    assert "migrations-run:sqlite" in {p["check"] for p in report["problems"]}

@@ -14,7 +14,7 @@ import re
 import tempfile
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,18 +271,14 @@ class ScratchStepFailed(HistoryError):
 
 def env_options(cfg: Config) -> dict[str, Any]:
     """What the project's env.py configures its migration context with (version_table,
-    version_table_schema, ...), asked by running it against ``cfg``'s database: nothing runs."""
-    from alembic.runtime.environment import EnvironmentContext
-
+    version_table_schema, target_metadata, ...), asked by running it against ``cfg``'s
+    database: nothing runs."""
     found: dict[str, Any] = {}
 
-    def probe(heads: object, context: Any) -> list[Any]:
+    def probe(context: Any) -> None:
         found.update(context.opts)
-        return []
 
-    scripts = _scripts(cfg)
-    with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
-        scripts.run_env()
+    _ask_env(cfg, probe)
     return found
 
 
@@ -292,33 +288,66 @@ def ignored_tables(cfg: Config) -> frozenset[str]:
     return IGNORED | {env_options(cfg).get("version_table") or VERSION_TABLE}
 
 
+def has_models(cfg: Config) -> bool:
+    """Whether the project's env.py gives autogenerate models (a target_metadata)."""
+    with _env_failures():
+        return env_options(cfg).get("target_metadata") is not None
+
+
 def model_differences(cfg: Config) -> list[object] | None:
     """What autogenerate finds between the project's models and the scratch database, asked
     through its env.py (its target_metadata, include rules, compare options); None when
     env.py has no target_metadata."""
     from alembic.autogenerate import compare_metadata
-    from alembic.runtime.environment import EnvironmentContext
 
     found: dict[str, Any] = {}
 
-    def probe(heads: object, context: Any) -> list[Any]:
+    def probe(context: Any) -> None:
         metadata = context.opts.get("target_metadata")
         if metadata is not None:
             found["diffs"] = compare_metadata(context, metadata)
+
+    with _env_failures():
+        _ask_env(cfg, probe)
+    return found.get("diffs")
+
+
+def _ask_env(cfg: Config, probe: Callable[[Any], None]) -> None:
+    """Run the project's env.py against ``cfg``'s database with ``probe`` in place of the
+    migrations (it gets the migration context)."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    def steps(heads: object, context: Any) -> list[Any]:
+        probe(context)
         return []
 
+    scripts = _scripts(cfg)
+    with EnvironmentContext(cfg, scripts, fn=steps, dont_mutate=True), printed_to_stderr():
+        scripts.run_env()
+
+
+@contextmanager
+def _env_failures() -> Iterator[None]:
+    """What the project's env.py raises against a scratch database, as one line."""
+    from alembic.util import CommandError
+
     try:
-        scripts = _scripts(cfg)
-        with EnvironmentContext(cfg, scripts, fn=probe, dont_mutate=True), printed_to_stderr():
-            scripts.run_env()
+        yield
     except SchemactlError:
         raise
+    except CommandError as err:
+        if isinstance(err.__cause__, SchemactlError):  # schemactl's env.py said it plainly
+            raise err.__cause__ from err
+        raise _env_failed(err) from err
     except Exception as err:  # the project's env.py: report what it raised
-        raise DatabaseError(
-            f"env.py failed against a scratch database ({type(err).__name__}: "
-            f"{first_line(err)}); fix env.py"
-        ) from err
-    return found.get("diffs")
+        raise _env_failed(err) from err
+
+
+def _env_failed(err: Exception) -> DatabaseError:
+    return DatabaseError(
+        f"env.py failed against a scratch database ({type(err).__name__}: "
+        f"{first_line(err)}); fix env.py"
+    )
 
 
 def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
