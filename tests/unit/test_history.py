@@ -49,6 +49,7 @@ def two_features(merged: bool = True):
         ("ccc", ("ccc1",)),
         ("payments", ("bbb1",)),
         ("discounts@head", ("ddd2",)),  # Alembic's meaning: labels reach the descendants
+        ("payments@base", ()),  # where the branch starts: an upgrade to it runs nothing
         ("bbb2,ccc1", ("bbb2", "ccc1")),
         (["ccc1", " bbb2 "], ("bbb2", "ccc1")),
     ],
@@ -83,15 +84,20 @@ def test_head_with_two_heads_and_unknown_names_are_one_error_with_the_fix():
     assert "run `schemactl status`" in str(err.value)
 
 
-@pytest.mark.parametrize("target", ["heads", "-1", "base", "bbb1+1", "payments@-1", "ccc", "ddd2"])
+@pytest.mark.parametrize(
+    "target", ["heads", "-1", "base", "bbb1+1", "payments@-1", "payments@base", "ccc", "ddd2"]
+)
 def test_targets_alembic_accepts_pass(target):
     check_target(two_features(), target)
 
 
-@pytest.mark.parametrize("target", ["nosuch", "nosuch@-1", "zz+2"])
+@pytest.mark.parametrize("target", ["nosuch", "nosuch@-1", "zz+2", "nosuch@base"])
 def test_targets_naming_nothing_are_refused(target):
     with pytest.raises(UnknownRevision):
         check_target(two_features(), target)
+    if target.endswith("@base"):  # as a --from/--to too
+        with pytest.raises(UnknownRevision):
+            resolve_heads(two_features(), target)
 
 
 def test_plan_from_base_to_head_is_the_whole_history_in_apply_order():

@@ -46,7 +46,9 @@ FromOption = Annotated[
         show_default=False,
     ),
 ]
-ToOption = Annotated[str, typer.Option("--to", help="Revision, label, 'label@head' or 'heads'.")]
+ToOption = Annotated[
+    str, typer.Option("--to", help="Revision, label, 'label@head', 'label@base' or 'heads'.")
+]
 OutOption = Annotated[
     Path | None,
     typer.Option(

@@ -239,6 +239,11 @@ class History:
             return graph.heads
         if name in graph.revisions:
             return (name,)
+        if name.endswith("@base"):
+            # Where a branch starts: before any revision, as Alembic reads it (an upgrade to
+            # LABEL@base runs nothing). The label itself must exist.
+            self.find(name.removesuffix("@base"))
+            return ()
         try:
             revisions = self._revision_map.get_revisions(name)
         except AlembicRevisionError as err:
