@@ -135,3 +135,27 @@ def test_messages_cannot_break_a_drawing():
         "    class ra applied",
         "    classDef applied fill:#eee,stroke:#999,color:#666",
     ]
+
+
+def test_a_line_merged_through_its_sub_lines_is_merged_and_one_still_open_keeps_it_open():
+    """
+    r1 ─┬─ r2 ──────────────────────────┬─ m      one head, as `alembic heads` says
+        └─ f1 (feature) ─┬─ s1 (sub1) ──┤
+                         └─ t1 (sub2) ──┘
+
+    and, before the merge: sub2 still open keeps feature open.
+    """
+    before = [
+        header("r1"),
+        header("r2", "r1", name="1.py"),
+        header("f1", "r1", labels=("feature",), name="2.py"),
+        header("s1", "f1", labels=("sub1",), name="3a.py"),
+        header("t1", "f1", labels=("sub2",), name="3b.py"),
+    ]
+    open_graph = graph_of(*before)
+    assert not open_graph.is_merged("feature") and not open_graph.is_merged("sub2")
+    graph = graph_of(*before, header("m", "r2", "s1", "t1", name="4.py"))
+    assert graph.heads == ("m",)
+    assert graph.line_revisions("feature") == ("f1",)
+    assert graph.is_merged("sub1") and graph.is_merged("sub2") and graph.is_merged("feature")
+    assert "├── feature: from r1, merged" in text_tree(graph)

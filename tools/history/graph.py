@@ -238,17 +238,28 @@ class Graph:
         """The revisions on a line, in apply order."""
         return self.lines.members.get(line, ())
 
-    def is_merged(self, line: str) -> bool:
-        """Whether a line has been joined into another: none of it is a head, and a merge
-        revision outside it builds on it."""
+    def is_merged(self, line: str, _within: frozenset[str] = frozenset()) -> bool:
+        """Whether a line has been joined into another: none of it is a head, a merge
+        revision outside it builds on it or on a line that goes on from it, and every line
+        that goes on from it is merged too (a line merged through its sub-lines)."""
         members = set(self.line_revisions(line))
         if any(self.revisions[rev].is_head for rev in members):
             return False
-        return any(
-            child not in members and self.revisions[child].is_merge
-            for rev in members
-            for child in self.revisions[rev].children
-        )
+        joined = False
+        for rev in members:
+            for child in self.revisions[rev].children:
+                if child in members:
+                    continue
+                if self.revisions[child].is_merge:
+                    joined = True
+                    continue
+                further = self.line_of(child)
+                if further is None or further == line or further in _within:
+                    continue
+                if not self.is_merged(further, _within | {line}):
+                    return False
+                joined = True
+        return joined
 
 
 def text_tree(graph: Graph, applied: set[RevisionId] | None = None) -> list[str]:
