@@ -254,7 +254,7 @@ class Graph:
                     joined = True
                     continue
                 further = self.line_of(child)
-                if further is None or further == line or further in _within:
+                if further is None or further in _within:
                     continue
                 if not self.is_merged(further, _within | {line}):
                     return False

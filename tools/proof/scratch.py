@@ -200,7 +200,6 @@ _LOADED = "schemactl.scratch_scripts"
 def upgrade(cfg: Config, target: str) -> None:
     """Upgrade the scratch database ``cfg`` points at to ``target``, as `alembic upgrade`
     does."""
-    from alembic.runtime.environment import EnvironmentContext
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
@@ -211,14 +210,9 @@ def upgrade(cfg: Config, target: str) -> None:
         return upgrade_steps(scripts, target, heads)
 
     try:
-        with (
-            EnvironmentContext(cfg, scripts, fn=steps, destination_rev=target),
-            printed_to_stderr(),
-        ):
-            scripts.run_env()
+        _run_env(cfg, scripts, steps, destination_rev=target)
     except CommandError as err:
-        if isinstance(err.__cause__, SchemactlError):
-            raise err.__cause__ from err
+        _raise_schemactl_cause(err)
         raise ScratchUpgradeFailed(kind.title, target, first_line(err), _failed_at(err)) from err
     except DBAPIError as err:
         raise ScratchUpgradeFailed(kind.title, target, first_line(err), _failed_at(err)) from err
@@ -233,7 +227,6 @@ def step(cfg: Config, revision: str, direction: Direction) -> None:
     """Run exactly one revision's upgrade or downgrade on the scratch database ``cfg`` points
     at, whatever else it holds: Alembic's own targets ('rev-1', a revision) can take other
     branches along, or refuse, when a database sits on several heads."""
-    from alembic.runtime.environment import EnvironmentContext
     from alembic.runtime.migration import RevisionStep
     from sqlalchemy.exc import DBAPIError
 
@@ -245,8 +238,7 @@ def step(cfg: Config, revision: str, direction: Direction) -> None:
         return [RevisionStep(scripts.revision_map, scripts.get_revision(revision), up)]
 
     try:
-        with EnvironmentContext(cfg, scripts, fn=steps), printed_to_stderr():
-            scripts.run_env()
+        _run_env(cfg, scripts, steps)
     except SchemactlError:
         raise
     except DBAPIError as err:
@@ -315,15 +307,30 @@ def model_differences(cfg: Config) -> list[object] | None:
 def _ask_env(cfg: Config, probe: Callable[[Any], None]) -> None:
     """Run the project's env.py against ``cfg``'s database with ``probe`` in place of the
     migrations (it gets the migration context)."""
-    from alembic.runtime.environment import EnvironmentContext
 
     def steps(heads: object, context: Any) -> list[Any]:
         probe(context)
         return []
 
-    scripts = _scripts(cfg)
-    with EnvironmentContext(cfg, scripts, fn=steps, dont_mutate=True), printed_to_stderr():
+    _run_env(cfg, _scripts(cfg), steps, dont_mutate=True)
+
+
+def _run_env(
+    cfg: Config, scripts: ScriptDirectory, steps: Callable[[Any, Any], list[Any]], **options: Any
+) -> None:
+    """The project's env.py run against ``cfg``'s database, ``steps`` saying what to run;
+    what it prints goes to stderr."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    with EnvironmentContext(cfg, scripts, fn=steps, **options), printed_to_stderr():
         scripts.run_env()
+
+
+def _raise_schemactl_cause(err: Exception) -> None:
+    """Alembic wraps what schemactl's env.py raises (a model that does not load, say) in a
+    CommandError: raise schemactl's own error, said plainly, when it is the cause."""
+    if isinstance(err.__cause__, SchemactlError):
+        raise err.__cause__ from err
 
 
 @contextmanager
@@ -336,8 +343,7 @@ def _env_failures() -> Iterator[None]:
     except SchemactlError:
         raise
     except CommandError as err:
-        if isinstance(err.__cause__, SchemactlError):  # schemactl's env.py said it plainly
-            raise err.__cause__ from err
+        _raise_schemactl_cause(err)
         raise _env_failed(err) from err
     except Exception as err:  # the project's env.py: report what it raised
         raise _env_failed(err) from err
