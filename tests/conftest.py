@@ -387,6 +387,7 @@ def assert_agrees_with_alembic(history) -> None:
     for rev in graph.order:
         shown = graph.branch_of(rev)
         assert shown is None or shown in scripts.get_revision(rev).branch_labels, rev
+        assert graph.labels_of(rev) == scripts.get_revision(rev).branch_labels, rev
     for label in graph.labels:
         members = {r for r in graph.order if label in scripts.get_revision(r).branch_labels}
         assert graph.label_members(label) == members

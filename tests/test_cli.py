@@ -17,19 +17,20 @@ from .conftest import FIXTURE, SCENARIOS, schemactl
 
 runner = CliRunner()
 
+# The labels Alembic gives each revision: a merge and what follows it carry its branches'.
 STATUS_ROWS = """\
-[ ] 0001 ab251de0ab93             Baseline: users, customers, invoices and invoice items
-[ ] 0002 228dfcf7a7c0             Add users.phone
-[ ] 0003 cc474e29ad24             Create tax_rates
-[ ] 0004 45c580e85327             Create products
-[ ] 0005 a66186b7cc1d             Store invoices.total_amount as Numeric(12, 2), not Float
-[ ] 0006 9ecdc98b5e8a             Seed the standard tax rates  (branchpoint)
-[ ] 0007 466a3e31682b  discounts  Start the discounts feature: create discounts
-[ ] 0008 fa4621c62bf9  discounts  Add invoices.discount_total
-[ ] 0007 83a14815e175  payments   Start the payments feature: create payments
-[ ] 0008 fcac57c435d7  payments   Add payments.reference and index payments.paid_at
-[ ] 0009 e58b81ed3f5b             Merge the payments and discounts branches  (merge)
-[ ] 0010 68cfa590ad28             Add customers.tax_id  (head)"""
+[ ] 0001 ab251de0ab93                       Baseline: users, customers, invoices and invoice items
+[ ] 0002 228dfcf7a7c0                       Add users.phone
+[ ] 0003 cc474e29ad24                       Create tax_rates
+[ ] 0004 45c580e85327                       Create products
+[ ] 0005 a66186b7cc1d                       Store invoices.total_amount as Numeric(12, 2), not Float
+[ ] 0006 9ecdc98b5e8a                       Seed the standard tax rates  (branchpoint)
+[ ] 0007 466a3e31682b  discounts            Start the discounts feature: create discounts
+[ ] 0008 fa4621c62bf9  discounts            Add invoices.discount_total
+[ ] 0007 83a14815e175  payments             Start the payments feature: create payments
+[ ] 0008 fcac57c435d7  payments             Add payments.reference and index payments.paid_at
+[ ] 0009 e58b81ed3f5b  discounts, payments  Merge the payments and discounts branches  (merge)
+[ ] 0010 68cfa590ad28  discounts, payments  Add customers.tax_id  (head)"""
 
 
 def invoke(*args: str):

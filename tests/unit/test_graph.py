@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tools.core.text import labels_text
 from tools.history.graph import HistoryError, mermaid, text_tree
 
 from .helpers import graph_of, header
@@ -119,8 +120,9 @@ def test_text_tree_draws_lines_under_headers_and_marks_applied():
         "│   o p2  revision p2",
         "├── discounts: from r3, merged",
         "│   o d1  revision d1",
-        "o m  revision m  (merge of discounts, payments)",
-        "o r7  revision r7  (head)",
+        # Alembic gives a merge, and what follows it, the labels of the lines it joins.
+        "o m  revision m  (merge of discounts, payments; labels discounts, payments)",
+        "o r7  revision r7  (head; labels discounts, payments)",
     ]
     marked = text_tree(graph, applied={"r1", "r2"})
     assert marked[0].startswith("[X] r1") and marked[2].startswith("[ ] r3")
@@ -159,3 +161,21 @@ def test_a_line_merged_through_its_sub_lines_is_merged_and_one_still_open_keeps_
     assert graph.line_revisions("feature") == ("f1",)
     assert graph.is_merged("sub1") and graph.is_merged("sub2") and graph.is_merged("feature")
     assert "├── feature: from r1, merged" in text_tree(graph)
+
+
+def test_a_revision_after_many_merges_shows_its_labels_counted():
+    """Every merged feature's label reaches the trunk after its merge, as Alembic has it:
+    the column shows three and counts the rest."""
+    headers = [header("t0")]
+    parent = "t0"
+    for n in range(5):
+        headers += [header(f"f{n}", parent, labels=(f"feat{n}",)), header(f"m{n}", parent, f"f{n}")]
+        parent = f"m{n}"
+    graph = graph_of(*headers)
+    assert graph.labels_shown("m4") == ("feat0", "feat1", "feat2", "feat3", "feat4")
+    assert labels_text(graph.labels_shown("m4")) == "feat0, feat1, feat2 +2"
+    assert graph.labels_shown("f3")[0] == "feat3"  # its own line's first
+    assert (
+        text_tree(graph)[-1]
+        == "o m4  revision m4  (merge of feat4, trunk; head; labels feat0, feat1, feat2 +2)"
+    )

@@ -8,6 +8,8 @@ import re
 import pytest
 from alembic.script.revision import Revision as AlembicRevision
 from alembic.script.revision import RevisionMap
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tools.history.graph import Graph, Header, text_tree
 from tools.history.load import History, plan_range
@@ -40,6 +42,7 @@ def agree(graph: Graph, headers: tuple[Header, ...]) -> None:
         assert mine.is_merge == theirs.is_merge_point, rev
         shown = graph.branch_of(rev)
         assert shown is None or shown in theirs.branch_labels, (rev, shown)
+        assert graph.labels_of(rev) == theirs.branch_labels, rev
     for label in graph.labels:
         members = {r for r in graph.order if label in alembic.get_revision(r).branch_labels}
         assert graph.label_members(label) == members, label
@@ -171,3 +174,37 @@ def test_several_roots_are_separate_lines():
     agree(graph, SEVERAL_ROOTS)
     assert graph.line_of("a2") is None and graph.line_of("b2") == "b1"
     assert graph.trunk_tip() == "a2"
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[Header, ...]:
+    """Any history Alembic accepts: each revision on one or two earlier ones (or a root),
+    some labelled, some depending on an earlier revision it does not build on."""
+    count = draw(st.integers(2, 12))
+    made: list[Header] = []
+    for n in range(count):
+        earlier = [h.revision for h in made]
+        parents: list[str] = []
+        if earlier and draw(st.integers(0, 9)) > 0:
+            parents = sorted(set(draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2))))
+        labels = (f"l{n}",) if draw(st.booleans()) else ()
+        others = [r for r in earlier if r not in parents]
+        depends = (
+            (draw(st.sampled_from(others)),) if others and draw(st.integers(0, 5)) == 0 else ()
+        )
+        made.append(header(f"r{n:02d}", *parents, labels=labels, depends_on=depends))
+    return tuple(made)
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_every_revision_carries_the_labels_alembic_gives_it(headers):
+    """Label membership, per label and per revision, is Alembic's on any shape: side lines,
+    merges, revisions a later one depends on, labels on a line whose start is unlabelled."""
+    graph = graph_of(*headers)
+    alembic = alembic_map(headers)
+    for rev in graph.order:
+        assert graph.labels_of(rev) == alembic.get_revision(rev).branch_labels, rev
+    for label in graph.labels:
+        members = {r for r in graph.order if label in alembic.get_revision(r).branch_labels}
+        assert graph.label_members(label) == members, label

@@ -134,25 +134,28 @@ def start_branch(project: Project, name: str) -> Written:
 @dataclass(frozen=True)
 class BranchInfo:
     label: str
-    first: RevisionId
-    head: RevisionId
-    count: int
+    first: RevisionId  # the revision that declares the label
+    head: str  # the head(s) among its revisions, comma-separated: LABEL@head
+    count: int  # the revisions Alembic gives the label
     merged: bool
-    tables: tuple[str, ...] | None  # None: a revision of it cannot render offline
+    # The tables its own line's revisions touch (None: one cannot render offline).
+    tables: tuple[str, ...] | None
 
 
 def list_branches(project: Project) -> list[BranchInfo]:
-
-    # The graph from the files' headers; just the branches' files are imported (to capture
-    # the tables they touch).
+    """Each branch label with the revisions Alembic gives it (Graph.label_members: what
+    LABEL@head is resolved among), and the tables its own line's revisions touch."""
+    # The graph from the files' headers; the files are imported only to capture the tables
+    # the branches touch.
     history = read_history(project)
     graph = history.graph
     dialect = project.environment().dialect
     branches = []
     for label in sorted(graph.labels):
-        members = graph.line_revisions(label)
+        members = graph.label_members(label)
+        line = graph.line_revisions(label)
         try:
-            operations = capture_operations(history, dialect, members)
+            operations = capture_operations(history, dialect, line)
             tables: tuple[str, ...] | None = tuple(
                 sorted({o.table for ops in operations.values() for o in ops if o.table})
             )
@@ -161,8 +164,8 @@ def list_branches(project: Project) -> list[BranchInfo]:
         branches.append(
             BranchInfo(
                 label=label,
-                first=members[0],
-                head=members[-1],
+                first=graph.labels[label],
+                head=", ".join(rev for rev in graph.heads if rev in members),
                 count=len(members),
                 merged=graph.is_merged(label),
                 tables=tables,

@@ -68,6 +68,11 @@ def branch_list(
 ) -> None:
     """List the branches: first and head revision, size, merged or open, tables touched.
 
+    A branch's revisions are those Alembic gives its label (what LABEL@head and LABEL@-1
+    count among): its line, every revision after it, merges and later trunk revisions
+    included, and the unlabelled start of its line. Its tables are those its own line's
+    revisions touch.
+
     Example: schemactl branch list
     """
     from tools.authoring import revisions
@@ -81,14 +86,15 @@ def branch_list(
         return
     width = max(len("branch"), *(len(b.label) for b in branches))
     # Revision ids are as long as their authors made them (Alembic's are 12 characters).
-    ids = max(len("first"), *(len(rev) for b in branches for rev in (b.first, b.head)))
-    typer.echo(f"{'branch':<{width}}  {'first':<{ids}}  {'head':<{ids}}  revs  state   tables")
+    first = max(len("first"), *(len(b.first) for b in branches))
+    head = max(len("head"), *(len(b.head) for b in branches))
+    typer.echo(f"{'branch':<{width}}  {'first':<{first}}  {'head':<{head}}  revs  state   tables")
     for b in branches:
         tables = ", ".join(b.tables) if b.tables is not None else "(cannot render offline)"
         state = "merged" if b.merged else "open"
         typer.echo(
-            f"{b.label:<{width}}  {b.first:<{ids}}  {b.head:<{ids}}  {b.count:>4}  {state:<6}  "
-            f"{tables}"
+            f"{b.label:<{width}}  {b.first:<{first}}  {b.head:<{head}}  {b.count:>4}  "
+            f"{state:<6}  {tables}"
         )
 
 

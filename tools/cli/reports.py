@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from tools.cli.common import (
     _count,
 )
-from tools.core.text import terminal
+from tools.core.text import labels_text, terminal
 
 if TYPE_CHECKING:
     from tools.config import Environment
@@ -186,10 +186,11 @@ def format_status(report: Status) -> str:
         f"Database at {', '.join(report.current) or 'base (empty)'}; "
         f"{report.applied_count} of {len(report.rows)} revisions applied",
     ]
-    width = max((len(row.branch or "") for row in report.rows), default=0)
-    for row in report.rows:
+    labels = [labels_text(row.labels) for row in report.rows]
+    width = max(map(len, labels), default=0)
+    for row, shown in zip(report.rows, labels, strict=True):
         mark = "[X]" if row.applied else "[ ]"
-        branch = f"{(row.branch or '').ljust(width)}  " if width else ""
+        branch = f"{shown.ljust(width)}  " if width else ""
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
         lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
     return "\n".join(lines)

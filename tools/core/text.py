@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 # Characters that could end a comment line or disguise text: control characters, line and
@@ -53,6 +53,13 @@ def listing(items: Iterable[object], limit: int = 5) -> str:
     """The first few of ``items`` on one line, '; ...' when there are more."""
     shown = [str(item) for item in items]
     return "; ".join(shown[:limit]) + ("; ..." if len(shown) > limit else "")
+
+
+def labels_text(labels: Sequence[str], limit: int = 3) -> str:
+    """Branch labels as a column shows them: the first ``limit``, then how many more (a
+    revision after many merges carries every merged branch's label)."""
+    shown = ", ".join(labels[:limit])
+    return f"{shown} +{len(labels) - limit}" if len(labels) > limit else shown
 
 
 def markdown_cell(value: object) -> str:

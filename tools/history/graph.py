@@ -15,7 +15,7 @@ from typing import TypeAlias
 
 from tools.core.directions import BOTH_WAYS, AuditedStep, Direction
 from tools.core.errors import SchemactlError
-from tools.core.text import comment, mermaid_label
+from tools.core.text import comment, labels_text, mermaid_label
 
 RevisionId: TypeAlias = str
 # The history's vocabulary: the directions are the ground floor's, named here too.
@@ -100,9 +100,10 @@ class Graph:
         return seen
 
     def label_members(self, label: str) -> set[RevisionId]:
-        """The revisions Alembic gives a branch label: the declaring revision, everything
-        descending from it (through down_revision, not depends_on), and the revisions below
-        it back to the nearest branch point or merge."""
+        """The revisions Alembic gives a branch label (what `LABEL@head` and `LABEL@-1` are
+        resolved among): the declaring revision, everything descending from it (through
+        down_revision, not depends_on), and, when what descends from it is one line, the
+        revisions below it back to the nearest branch point or merge (_labels_below)."""
         first = self.labels[label]
         members = {first}
         stack = [first]
@@ -111,13 +112,83 @@ class Graph:
                 if child not in members:
                     members.add(child)
                     stack.append(child)
-        below = self.revisions[first]
-        while len(below.parents) == 1:
-            below = self.revisions[below.parents[0]]
-            if below.is_branch_point or below.is_merge:
-                break
-            members.add(below.id)
-        return members
+        return members | set(self._labels_below[label])
+
+    def labels_of(self, revision: RevisionId) -> frozenset[str]:
+        """Every branch label Alembic gives a revision (label_members, seen from the
+        revision): its own, those of every revision it descends from, and those it gets as
+        the start of a labelled line. All revisions at once, in one pass."""
+        found = self._spread_labels[revision]
+        below = self._below_labels.get(revision)
+        return found | below if below else found
+
+    def labels_shown(self, revision: RevisionId) -> tuple[str, ...]:
+        """labels_of in the order output shows them: the label of the line the revision is
+        drawn on first, then the others by name."""
+        own = self.branch_of(revision)
+        others = sorted(self.labels_of(revision) - {own})
+        return (own, *others) if own is not None else tuple(others)
+
+    @cached_property
+    def _spread_labels(self) -> dict[RevisionId, frozenset[str]]:
+        """The labels of each revision and of every revision it descends from (a revision
+        on one line shares its parent's set)."""
+        spread: dict[RevisionId, frozenset[str]] = {}
+        for rev in self.order:
+            here = self.revisions[rev]
+            sets = [spread[parent] for parent in here.parents]
+            if here.labels:
+                sets.append(frozenset(here.labels))
+            spread[rev] = sets[0] if len(sets) == 1 else frozenset().union(*sets)
+        return spread
+
+    @cached_property
+    def _labels_below(self) -> dict[str, tuple[RevisionId, ...]]:
+        """What Alembic lends a label below its revision. Having labelled the descendants,
+        it walks down from the last one it visited while it meets neither a branch point
+        (a revision two others build on or depend on) nor a merge. That walk gets below
+        the labelled revision only when it and everything after it are one line without
+        either; it then goes on to the nearest branch point or merge (or the root)."""
+        one_line: dict[RevisionId, bool] = {}
+        for rev in reversed(self.order):
+            here = self.revisions[rev]
+            one_line[rev] = (
+                not here.is_merge
+                and not self._forks(rev)
+                and all(one_line[child] for child in here.children)
+            )
+        below: dict[str, tuple[RevisionId, ...]] = {}
+        for label, first in self.labels.items():
+            found: list[RevisionId] = []
+            here = self.revisions[first]
+            while one_line[first] and len(here.parents) == 1:
+                here = self.revisions[here.parents[0]]
+                if here.is_merge or self._forks(here.id):
+                    break
+                found.append(here.id)
+            below[label] = tuple(found)
+        return below
+
+    @cached_property
+    def _below_labels(self) -> dict[RevisionId, frozenset[str]]:
+        found: dict[RevisionId, set[str]] = {}
+        for label, revisions in self._labels_below.items():
+            for rev in revisions:
+                found.setdefault(rev, set()).add(label)
+        return {rev: frozenset(labels) for rev, labels in found.items()}
+
+    def _forks(self, revision: RevisionId) -> bool:
+        """Whether more than one revision builds on ``revision`` or depends on it (Alembic's
+        "real" branch point)."""
+        return len(self.revisions[revision].children) + self._dependents.get(revision, 0) > 1
+
+    @cached_property
+    def _dependents(self) -> dict[RevisionId, int]:
+        count: dict[RevisionId, int] = {}
+        for rev in self.order:
+            for dependency in self.revisions[rev].dependencies:
+                count[dependency] = count.get(dependency, 0) + 1
+        return count
 
     @cached_property
     def lines(self) -> Lines:
@@ -289,6 +360,10 @@ def text_tree(graph: Graph, applied: set[RevisionId] | None = None) -> list[str]
             notes.append(f"merge of {', '.join(joined)}")
         if revision.is_head:
             notes.append("head")
+        # The labels Alembic also gives it, beyond the one its line is drawn under.
+        others = [label for label in graph.labels_shown(rev) if label != line]
+        if others:
+            notes.append(f"label{'s' if len(others) > 1 else ''} {labels_text(others)}")
         suffix = f"  ({'; '.join(notes)})" if notes else ""
         lines.append(f"{indent}{mark} {rev}  {message}{suffix}")
     return lines

@@ -46,7 +46,8 @@ class StatusRow:
     revision: RevisionId
     depth: int
     applied: bool
-    branch: str | None
+    # Every branch label Alembic gives it, its line's first (Graph.labels_shown).
+    labels: tuple[str, ...]
     message: str
     markers: tuple[str, ...]
 
@@ -263,7 +264,7 @@ def status(project: Project, environment: Environment) -> Status:
             revision=rev,
             depth=graph[rev].depth,
             applied=rev in have,
-            branch=graph.branch_of(rev),
+            labels=graph.labels_shown(rev),
             message=graph[rev].message.splitlines()[0] if graph[rev].message else "",
             markers=_markers(graph, rev),
         )
