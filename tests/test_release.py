@@ -139,6 +139,18 @@ def test_a_hostile_message_in_the_review(repo_copy):
             "`with op.get_context().autocommit_block():`",
         ),
         (
+            # Its own transaction is folded into the script's only when it closes it.
+            "    op.execute('BEGIN')\n    op.execute(\"UPDATE users SET full_name = 'x'\")",
+            "upgrade runs BEGIN itself (line 13) and never a COMMIT or END to close it; "
+            "close the transaction it opens, or run its statements without one",
+        ),
+        (
+            "    op.execute('BEGIN IMMEDIATE')\n    op.execute('ROLLBACK')",
+            "upgrade runs ROLLBACK itself, which would end the script's transaction; run "
+            "statements that cannot be in a transaction inside "
+            "`with op.get_context().autocommit_block():`",
+        ),
+        (
             "    op.bulk_insert(sa.table('users', sa.column('prefs', sa.JSON())), "
             "[{'prefs': {'a': 1}}])",
             "upgrade has a value that cannot be written as an SQL literal (No literal value "
@@ -158,6 +170,8 @@ def test_a_hostile_message_in_the_review(repo_copy):
         "fails",
         "raw-commit",
         "commit-among-statements",
+        "begin-never-closed",
+        "begin-rolled-back",
         "json-value",
         "raw-control",
     ],

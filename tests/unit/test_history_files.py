@@ -42,7 +42,21 @@ def test_names_resolve_through_alembics_map_of_the_files(project):
     every = load_history(project, every_file=True)
     assert every.graph.order == history.graph.order and every.complete
     assert every.find("payments@head") == (HEAD,)
-    assert every.module(HEAD).revision == HEAD
+    assert every.modules("sqlite")[HEAD].revision == HEAD
+
+
+def test_each_run_of_the_revisions_imports_every_file_afresh(project):
+    """As one Alembic command does: every file imported before any revision runs, once per
+    run (a dialect and environment), so module-level objects serve one run only."""
+    history = read_history(project)
+    assert not history.loaded and not history.imported  # status, graph: nothing imported
+    first = history.modules(("sqlite", "dev"))
+    assert set(first) == set(history.graph.order)
+    assert history.modules(("sqlite", "dev")) is first  # a later capture of the same run
+    second = history.modules(("postgresql", "prod"))
+    assert all(second[rev] is not first[rev] for rev in first)
+    every = load_history(project, every_file=True)
+    assert every.modules("any")[HEAD] is every.loaded[HEAD].module  # imported once already
 
 
 @pytest.mark.parametrize("target", ["heads+1", "payments@", "nosuch", "@", "a b"])

@@ -197,13 +197,15 @@ def _replay(
             op = operation.source
             if isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp):
                 data.append((rev, op))
-            elif not _apply(metadata, op):
+            elif not _apply(metadata, op, operation.built):
                 not_carried.append(f"{rev}: {operation.name} {operation.table or ''}".rstrip())
     return metadata, data, not_carried
 
 
-def _apply(metadata: MetaData, op: Any) -> bool:
-    """Follow one schema operation in ``metadata``; False for one it cannot follow."""
+def _apply(metadata: MetaData, op: Any, built: Table | None = None) -> bool:
+    """Follow one schema operation in ``metadata``; False for one it cannot follow.
+    ``built``: the table a create_table made when it ran (building another from ``op``
+    would attach its indexes twice)."""
     from alembic.operations import ops
     from sqlalchemy import (
         CheckConstraint,
@@ -214,7 +216,7 @@ def _apply(metadata: MetaData, op: Any) -> bool:
 
     tables = metadata.tables
     if isinstance(op, ops.CreateTableOp):
-        op.to_table().to_metadata(metadata)
+        (built if built is not None else op.to_table()).to_metadata(metadata)
         return True
     table = tables.get(getattr(op, "table_name", None) or getattr(op, "source_table", None) or "")
     if table is None:

@@ -205,23 +205,35 @@ class History:
     scripts: ScriptDirectory | None = field(default=None, repr=False)
     loaded: dict[RevisionId, Any] = field(default_factory=dict, repr=False)  # id -> Script
     project: Project | None = field(default=None, repr=False)
-    # Whether every file was imported (load_history); False: read from headers, each module
-    # imported when asked for (read_history).
+    # Whether every file was imported (load_history); False: read from headers, no file
+    # imported until a revision is run (read_history).
     complete: bool = True
     # What offline runs of env.py captured, per (dialect, environment): one command lints,
     # renders, plans backups and proves the same revisions, and each (revision, direction)
     # is captured on its own, so once is enough (scripts.capture fills it).
     captured: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    # The revision modules each of those runs executes (run -> id -> module).
+    imported: dict[object, dict[RevisionId, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def module(self, revision: RevisionId) -> Any:
-        """A revision's module; a history read from headers imports it now, and just it."""
-        if revision not in self.loaded:
-            if self.scripts is None:
-                raise KeyError(revision)
-            with loading_errors():
-                script = revision_file(self.scripts, self.graph[revision].path)
-            self.loaded[revision] = script
-        return self.loaded[revision].module
+    def modules(self, run: object) -> dict[RevisionId, Any]:
+        """The revision modules for one run of the revisions (``run``: what tells it apart),
+        as an Alembic command has them: every revision file imported, in the order Alembic
+        loads them, before any revision runs, so one that relies on what an earlier file
+        imported or put on sys.path works as it does with Alembic. Each run gets modules of
+        its own, so each revision's functions run once per import, as with Alembic (a
+        module-level sa.Index passed to create_table attaches to one table only); the first
+        run takes the files the history already imported."""
+        if run not in self.imported:
+            if self.complete and not self.imported:
+                scripts = list(self.loaded.values())
+            elif self.scripts is None:
+                raise HistoryError("this history has no files to run; load it with load_history")
+            else:
+                scripts = load_scripts(self.scripts)
+            self.imported[run] = {script.revision: script.module for script in scripts}
+        return self.imported[run]
 
     def find(self, name: str) -> tuple[RevisionId, ...]:
         """The revisions one name stands for, in apply order.
@@ -281,16 +293,17 @@ def revision_map(graph: Graph) -> RevisionMap:
 
 def read_history(project: Project) -> History:
     """The history from the files' headers (tools.history.headers), no file imported: what status,
-    graph, name resolution and planning need. A revision's module is imported when it is
-    asked for, and just it: a command imports exactly the files it runs."""
+    graph, name resolution and planning need. The files are imported only when revisions
+    are run, and then all of them, as Alembic does (History.modules)."""
     cfg = project.alembic_config()
     scripts = script_directory(cfg)
     return History(_read_graph(scripts, cfg), scripts, {}, project, complete=False)
 
 
 def load_history(project: Project, *, every_file: bool = False) -> History:
-    """The history, its modules imported as they are run (read_history); ``every_file``:
-    every revision file imported now, as Alembic loads them (the CI gate checks them all)."""
+    """The history, its files imported only when revisions run (read_history);
+    ``every_file``: every revision file imported now, as Alembic loads them (the CI gate
+    checks them all)."""
     if not every_file:
         return read_history(project)
     scripts = script_directory(project.alembic_config())

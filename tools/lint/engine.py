@@ -309,7 +309,11 @@ def lint_range(
     dialect: ScriptDialect,
     revisions: tuple[str, ...],
     direction: Direction = "upgrade",
+    environment: Environment | None = None,
 ) -> list[Finding]:
+    """The findings of ``revisions`` run ``direction``, captured as env.py runs them for
+    ``environment`` (the one a release renders for: the same run of the revisions serves
+    both; None: the dialect alone)."""
 
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
     requests: list[tuple[str, Direction]] = [(rev, d) for rev in order for d in BOTH_WAYS]
@@ -318,7 +322,9 @@ def lint_range(
         last = max(history.graph.order.index(rev) for rev in revisions)
         requests += [(rev, "upgrade") for rev in history.graph.order[: last + 1]]
     # One offline run of env.py captures every revision both ways.
-    session = capture_session(history, dialect.name, list(dict.fromkeys(requests)))
+    session = capture_session(
+        history, dialect.name, list(dict.fromkeys(requests)), environment=environment
+    )
     shapes = _replayed(history, session, set(revisions), direction) if replay else {}
     squawked = (
         _squawked(history, dialect, session, order, direction)
@@ -363,7 +369,7 @@ def _replayed(
             break
         try:
             for op in session.get(rev, "upgrade").operations:
-                shapes.apply(op.source)
+                shapes.follow(op)
         except SchemactlError:
             pass  # a revision that does not render: lint reports it; replay goes on without
         if rev in wanted and direction != "upgrade":
@@ -403,4 +409,4 @@ def lint(
         if span is not None:
             raise
         return None, []
-    return chosen, lint_range(history, environment.kind, chosen.revisions)
+    return chosen, lint_range(history, environment.kind, chosen.revisions, environment=environment)

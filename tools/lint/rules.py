@@ -390,7 +390,7 @@ def _needed_indexes(
                     f"{facts.dialect.title} refuses (error 1553) and the script stops halfway",
                     "drop the foreign key first; or, if the table goes too, just drop the table",
                 )
-        shapes.apply(op.source)
+        shapes.follow(op)
 
 
 # Rules that are families of another tool's rules (their findings carry that tool's names):

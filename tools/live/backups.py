@@ -120,7 +120,9 @@ def purge_script(project: Project, environment: Environment, before: int) -> tup
     names: list[tuple[str, str]] = []  # (release, backup name)
     for rel in older:
         span = plan_range(history.graph, rel.start, rel.end)
-        for backups in plan_backups(history, environment.dialect, span.revisions).values():
+        for backups in plan_backups(
+            history, environment.dialect, span.revisions, environment=environment
+        ).values():
             names += [(rel.name, b.name) for b in backups]
     lines = [
         "-- " + "=" * 77,

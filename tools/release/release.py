@@ -235,8 +235,10 @@ def _render_release(
         release=name,
     )
     if findings is None:
-        findings = lint_range(history, environment.kind, span.revisions, "upgrade")
-    rollback_findings = lint_range(history, environment.kind, span.revisions, "downgrade")
+        findings = lint_range(history, environment.kind, span.revisions, "upgrade", environment)
+    rollback_findings = lint_range(
+        history, environment.kind, span.revisions, "downgrade", environment
+    )
     review = render_review(
         name, span, upgrade, rollback, history.graph, findings, rollback_findings
     )
@@ -260,7 +262,7 @@ def release(
         return None
     if len(span.end) > 1:
         raise UnmergedHeads(span.end)
-    findings = lint_range(history, environment.kind, span.revisions)
+    findings = lint_range(history, environment.kind, span.revisions, environment=environment)
     errors = blocking(findings)
     if errors:
         raise ReleaseError(

@@ -29,6 +29,7 @@ from tools.scripts.narrowing import loss
 from tools.scripts.shapes import Shapes
 
 if TYPE_CHECKING:
+    from tools.config import Environment
     from tools.dialects import ScriptDialect
     from tools.history.graph import Direction, RevisionId
     from tools.history.load import History
@@ -91,12 +92,16 @@ def plan_backups(
     dialect: str,
     revisions: tuple[RevisionId, ...],
     upgrades: Session | None = None,
+    environment: Environment | None = None,
 ) -> dict[RevisionId, tuple[Backup, ...]]:
     """The backups of each revision of a range that destroys something (in apply order).
-    ``upgrades``: a session that already holds the range's upgrades (else they are captured)."""
+    ``upgrades``: a session that already holds the range's upgrades (else they are captured);
+    ``environment``: the one the range is rendered for (its run of the revisions serves)."""
 
     if upgrades is None or not all((rev, "upgrade") in upgrades.results for rev in revisions):
-        upgrades = capture_session(history, dialect, [(rev, "upgrade") for rev in revisions])
+        upgrades = capture_session(
+            history, dialect, [(rev, "upgrade") for rev in revisions], environment=environment
+        )
     destroying = {}
     for rev in revisions:
         try:
@@ -113,7 +118,7 @@ def plan_backups(
     last = max(order.index(rev) for rev in destroying)
     requests: list[tuple[str, Direction]] = [(rev, "upgrade") for rev in order[: last + 1]]
     requests += [(rev, "downgrade") for rev in destroying]
-    session = capture_session(history, dialect, requests)
+    session = capture_session(history, dialect, requests, environment=environment)
     shapes = _shapes_before(history, session, set(destroying))
     planned = {}
     for rev, ops in destroying.items():
@@ -141,7 +146,7 @@ def _shapes_before(history: History, session: Session, wanted: set[RevisionId]) 
             break
         try:
             for op in session.get(rev, "upgrade").operations:
-                shapes.apply(op.source)
+                shapes.follow(op)
         except SchemactlError:
             pass  # a revision that does not render: the render reports it
     return found

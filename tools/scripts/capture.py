@@ -110,6 +110,10 @@ class Operation:
     # Where the revision file asks for it, and Alembic's own description of it (for lint).
     line: int | None = field(default=None, compare=False)
     source: Any = field(default=None, compare=False, repr=False)
+    # The Table Alembic built to create (create_table). Its columns, indexes and constraints
+    # now belong to it, so it is what later replays read: building the table again from
+    # ``source`` would attach them twice (SQLAlchemy refuses an Index already on a table).
+    built: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,9 @@ class Statement:
 class Captured:
     statements: tuple[Statement, ...]
     operations: tuple[Operation, ...]
+    # The revision's own BEGIN and its matching COMMIT or END, left out: the statements
+    # between them run in the script's transaction (as they are and with their line).
+    folded: tuple[Statement, ...] = ()
 
 
 Request = tuple["RevisionId", "Direction"]  # (revision, which of its functions)
@@ -168,15 +175,37 @@ class Capture:
         self.path = ""
         self.operation: str | None = None
         self.autocommit = False
+        # The revision's own BEGIN and COMMIT/END, folded into the script's transaction.
+        self.folded: list[Statement] = []
 
     def _collect(self, text: str) -> None:
         text = literals.restore(text)
         control = statements.transaction_control(text, self.kind.sqlglot)
+        here = Statement(text, revision_line(self.path), self.operation, self.autocommit)
         if control is not None:
-            raise _TransactionControl(control.strip().rstrip(";").strip())
-        self.statements.append(
-            Statement(text, revision_line(self.path), self.operation, self.autocommit)
-        )
+            if not self._fold(here, control):
+                raise _TransactionControl(control.strip().rstrip(";").strip())
+            return
+        self.statements.append(here)
+
+    @property
+    def _own_transaction(self) -> bool:
+        return len(self.folded) % 2 == 1
+
+    def _fold(self, statement: Statement, control: str) -> bool:
+        """Whether ``statement`` is a revision's own BEGIN, or the COMMIT or END that closes
+        it, which the script leaves out: what runs between them runs in the script's
+        transaction, all or nothing as the revision meant (a helper that wraps SQLite work
+        in BEGIN ... END). Anything else that ends a transaction cannot be folded."""
+        if control != statement.sql or (self.autocommit and self.kind.runs_autocommit_blocks):
+            return False  # with other statements, or inside a block run outside one
+        begins = statements.begins_transaction(control)
+        if begins == self._own_transaction or (
+            not begins and not statements.commits_transaction(control)
+        ):
+            return False  # a second BEGIN, a COMMIT with none open, a ROLLBACK
+        self.folded.append(statement)
+        return True
 
     @contextmanager
     def _autocommit_block(self) -> Iterator[None]:
@@ -212,14 +241,17 @@ class Capture:
             if previous is not None:
                 make_current(previous)
 
-    def run(
-        self, fn: Callable[[], None], revision: Revision, direction: Direction
-    ) -> tuple[tuple[Statement, ...], tuple[Operation, ...]]:
+    def run(self, fn: Callable[[], None], revision: Revision, direction: Direction) -> Captured:
 
         operations = _recording_operations(self.context, self)
         self.statements.clear()
+        self.folded.clear()
         self.path = str(revision.path)
         self.autocommit = False
+        # Alembic's memory of the named types created in this run (a PostgreSQL enum made
+        # once, however many tables use it): each revision is captured on its own, so what
+        # another capture in the same run created is not taken as there already.
+        self.context.impl.memo = {}
         where = (revision.id, revision.path.name, direction)
         make_current(operations)
         try:
@@ -234,6 +266,15 @@ class Capture:
             raise _failure(err, where, self.path) from err
         finally:
             stop_being_current(operations)
+        if self._own_transaction:
+            opened = self.folded[-1]
+            raise UnrenderableValue(
+                *where,
+                f"runs {opened.sql.strip().rstrip(';')} itself (line {opened.line}) and never "
+                "a COMMIT or END to close it",
+                "close the transaction it opens, or run its statements without one",
+                opened.line,
+            )
         if any(_RAW_CONTROL.search(statement.sql) for statement in self.statements):
             raise UnrenderableValue(
                 *where,
@@ -241,7 +282,7 @@ class Capture:
                 "pass such values as bound parameters (sa.text(...).bindparams(...)), which "
                 "are written with escapes",
             )
-        return tuple(self.statements), tuple(operations.recorded)
+        return Captured(tuple(self.statements), tuple(operations.recorded), tuple(self.folded))
 
 
 class _TransactionControl(Exception):
@@ -323,14 +364,20 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     batch_alter_table = operations.batch_alter_table
 
     def run(operation: MigrateOperation, described: Operation, call: Callable[[], Any]) -> Any:
+        from sqlalchemy import Table
+
+        at = len(recorded)
         recorded.append(
             dataclasses.replace(described, line=revision_line(capture.path), source=operation)
         )
         outer, capture.operation = capture.operation, described.name
         try:
-            return call()
+            made = call()
         finally:
             capture.operation = outer
+        if isinstance(made, Table):
+            recorded[at] = dataclasses.replace(recorded[at], built=made)
+        return made
 
     def recording_invoke(operation: MigrateOperation) -> Any:
         return run(operation, _describe(operation), lambda: invoke(operation))
@@ -447,7 +494,7 @@ def _run_env(
     def run(heads: object, context: Any) -> list[Any]:
         calls.append(context)
         if len(calls) == 1:  # an env.py for several databases runs more than once
-            _capture_in(context, kind, history, requests, session)
+            _capture_in(context, kind, history, requests, session, (kind.name, repr(environment)))
         return []  # nothing for Alembic itself to run
 
     with (
@@ -504,7 +551,10 @@ def _capture_in(
     history: History,
     requests: Sequence[Request],
     session: Session,
+    run: object,
 ) -> None:
+    """Capture ``requests`` in the offline context env.py configured; ``run``: which set of
+    imported revision modules they run on (one per dialect and environment)."""
     if not kind.matches(context.dialect):
         raise EnvironmentFailed(
             f"env.py set up its offline context for {context.dialect.name}, not {kind.name}",
@@ -514,16 +564,17 @@ def _capture_in(
     session.version_table = context.version_table
     session.version_table_schema = context.version_table_schema
     capture = Capture(context, kind)
+    # The revisions of one dialect and environment run on modules of their own, imported as
+    # one Alembic command imports them.
+    modules = history.modules(run) if requests else {}
     with capture.installed():
         for rev, direction in requests:
             revision = history.graph[rev]
-            function = getattr(history.module(rev), direction)
+            function = getattr(modules[rev], direction)
             try:
-                statements, operations = capture.run(function, revision, direction)
+                session.results[(rev, direction)] = capture.run(function, revision, direction)
             except RenderError as err:
                 session.results[(rev, direction)] = err
-            else:
-                session.results[(rev, direction)] = Captured(statements, operations)
 
 
 def capture_operations(

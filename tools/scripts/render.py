@@ -20,7 +20,7 @@ from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
 from tools.history.load import History, Range, load_history, sha256_of, version_moves
 from tools.scripts.backup_plan import Backup, backup_sql, plan_backups, restore_sql
-from tools.scripts.capture import Operation, RenderError, Session, capture_session
+from tools.scripts.capture import Operation, RenderError, Session, Statement, capture_session
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
@@ -60,6 +60,9 @@ class Step:
     # downgrade rebuilt the structure (rollback), and the SQL for it.
     backups: tuple[Backup, ...] = ()
     backup_sql: tuple[str, ...] = ()
+    # The revision's own BEGIN and COMMIT/END, left out ('BEGIN, END (line 18)'): what
+    # runs between them runs in the script's transaction.
+    folded: str = ""
 
     @property
     def message(self) -> str:
@@ -134,6 +137,7 @@ def capture_steps(
                     for s in captured.statements
                 ),
                 backups=(backups or {}).get(rev, ()),
+                folded=_folded(captured.folded),
                 backup_sql=_backup_sql(dialect, (backups or {}).get(rev, ()), kind)
                 if backup
                 else (),
@@ -142,6 +146,16 @@ def capture_steps(
     expected_end = set(span.end if kind == UPGRADE else span.start)
     assert heads == expected_end, (heads, expected_end)
     return tuple(steps)
+
+
+def _folded(statements: tuple[Statement, ...]) -> str:
+    """A revision's own transaction statements as its step's header names them."""
+    if not statements:
+        return ""
+    names = ", ".join(dict.fromkeys(s.sql.strip().rstrip(";").strip() for s in statements))
+    lines = sorted({s.line for s in statements if s.line is not None})
+    where = f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
+    return names + where
 
 
 def _backup_sql(dialect: ScriptDialect, backups: tuple[Backup, ...], kind: str) -> tuple[str, ...]:
@@ -227,7 +241,11 @@ def render_script(
     )
     # What the range's destructive steps keep (listed even with backup = off).
     backups = plan_backups(
-        history, environment.dialect, span.revisions, upgrades=session if kind == UPGRADE else None
+        history,
+        environment.dialect,
+        span.revisions,
+        upgrades=session if kind == UPGRADE else None,
+        environment=environment,
     )
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "

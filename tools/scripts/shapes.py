@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
+    from sqlalchemy import Table
+
+    from tools.scripts.capture import Operation
 
 Columns = tuple[str, ...]
 
@@ -41,12 +44,17 @@ class Shapes:
     def _table(self, name: str | None) -> TableShape:
         return self.tables.setdefault(str(name), TableShape())
 
-    def apply(self, op: MigrateOperation | None) -> None:
-        """Follow one operation (anything it does not know leaves the shapes as they are)."""
+    def follow(self, operation: Operation) -> None:
+        """Follow one captured operation (a created table as Alembic built it)."""
+        self.apply(operation.source, built=operation.built)
+
+    def apply(self, op: MigrateOperation | None, built: Table | None = None) -> None:
+        """Follow one operation (anything it does not know leaves the shapes as they are);
+        ``built``: the table a create_table made, when it ran."""
         from alembic.operations import ops
 
         if isinstance(op, ops.CreateTableOp):
-            self._create_table(op)
+            self._create_table(op, built)
         elif isinstance(op, ops.DropTableOp):
             self.tables.pop(op.table_name, None)
         elif isinstance(op, ops.RenameTableOp):
@@ -82,10 +90,10 @@ class Shapes:
             if op.constraint_type != "foreignkey":
                 table.indexes.pop(str(op.constraint_name), None)
 
-    def _create_table(self, op: Any) -> None:
+    def _create_table(self, op: Any, built: Table | None) -> None:
         from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
-        table = _table(op)
+        table: Any = built if built is not None else op.to_table()
         shape = TableShape(primary_key=tuple(c.name for c in table.primary_key.columns))
         for constraint in table.constraints:
             columns = tuple(c.name for c in constraint.columns)
@@ -114,23 +122,6 @@ class Shapes:
             ):
                 return name
         return None
-
-
-def _table(op: Any) -> Any:
-    """The table a create_table operation made: Alembic builds it from the operation's
-    columns, which then belong to it (the operation's to_table() builds another, without
-    the foreign keys those columns already gave the first)."""
-    from sqlalchemy import Column
-
-    made = next(
-        (
-            c.table
-            for c in op.columns
-            if isinstance(c, Column) and getattr(c, "table", None) is not None
-        ),
-        None,
-    )
-    return made if made is not None else op.to_table()
 
 
 def _referred(target: str) -> str:

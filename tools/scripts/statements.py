@@ -213,8 +213,22 @@ def string_spans(sql: str, dialect: str) -> list[tuple[int, int]] | None:
 _TRANSACTION_WORD = re.compile(r"\b(COMMIT|ROLLBACK|BEGIN|START|END|ABORT)\b", re.I)
 # One statement that begins or ends a transaction, and nothing else.
 _TRANSACTION_CONTROL = re.compile(
-    r"\s*(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)\s*(WORK|TRANSACTION)?\s*;?\s*$", re.I
+    r"\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?|COMMIT|ROLLBACK|END|START\s+TRANSACTION|ABORT)"
+    r"\s*(WORK|TRANSACTION)?\s*;?\s*$",
+    re.I,
 )
+_BEGINS = re.compile(r"\s*(BEGIN|START)\b", re.I)
+_COMMITS = re.compile(r"\s*(COMMIT|END)\b", re.I)
+
+
+def begins_transaction(control: str) -> bool:
+    """Whether a transaction-control statement (transaction_control) opens a transaction."""
+    return bool(_BEGINS.match(control))
+
+
+def commits_transaction(control: str) -> bool:
+    """Whether a transaction-control statement commits the one open (COMMIT, END)."""
+    return bool(_COMMITS.match(control))
 
 
 def transaction_control(sql: str, dialect: str) -> str | None:

@@ -138,6 +138,10 @@ ${thin}
 --   ${comment(step.revision.path.name)}  sha256 ${step.sha256}
 ${thin}
 <%  outside = not step.transactional and dialect.transactional %>\
+%   if step.folded:
+-- Its own ${comment(step.folded)} are left out: the statements between them run in
+-- this script's transaction.
+%   endif
 %   if outside:
 
 -- This revision cannot run in a transaction: commit what came before it. Its statements,
