@@ -51,6 +51,22 @@ PLACEHOLDER = {
 }
 # What is Alembic's own bookkeeping in its --sql output rather than a revision's statement.
 VERSION_WORDS = ("_versions", "alembic_version")
+# What revision code prints: Alembic's --sql output carries it on stdout, schemactl sends it
+# to stderr. Left out of Alembic's output before comparing.
+PRINTED = {"helpers": ("migration helpers loaded", "filled 0 notes")}
+
+
+@pytest.fixture(autouse=True)
+def _own_helper_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revision files run in this process put a copy's helper folder on sys.path and import
+    its helpers (helpers' first file does): each test starts without another copy's."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in [m for m in sys.modules if m.split(".")[0] in HELPER_MODULES]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+# The modules helpers' revision files import from the folder the first one adds to sys.path.
+HELPER_MODULES = ("migration_utils", "migration_kit")
 
 
 def project_copy(tmp_path: Path, name: str, dialect: str, url: str | None = None) -> Path:
@@ -87,7 +103,10 @@ def alembic_sql(project: Path, name: str, *args: str) -> str | None:
         text=True,
         cwd=project,
     )
-    return result.stdout if result.returncode == 0 else None
+    if result.returncode != 0:
+        return None
+    printed = PRINTED.get(name, ())
+    return "".join(line for line in result.stdout.splitlines(True) if line.strip() not in printed)
 
 
 def revision_statements(sql: str) -> dict[str, list[str]]:
@@ -104,7 +123,9 @@ def revision_statements(sql: str) -> dict[str, list[str]]:
             current = ids.split(",")[0].strip()
             found[current] = []
             continue
-        if not chunk or chunk.startswith("--") or chunk in ("BEGIN;", "COMMIT;"):
+        # BEGIN; and COMMIT; are Alembic's transaction; BEGIN; and END; a revision's own (a
+        # SQLite helper's), which schemactl folds into the script's transaction.
+        if not chunk or chunk.startswith("--") or chunk in ("BEGIN;", "COMMIT;", "END;"):
             continue
         if any(word in chunk.splitlines()[0] for word in VERSION_WORDS):
             continue
@@ -300,3 +321,117 @@ def test_without_target_metadata_the_models_check_is_skipped_even_when_the_histo
     skipped = {s["check"]: s["reason"] for s in report["skipped"]}
     assert skipped["models-match-migrations"].startswith("no target_metadata"), report
     assert "migrations-run:sqlite" in {p["check"] for p in report["problems"]}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb", "sqlite"])
+def test_a_range_that_starts_midway_imports_every_file_as_alembic_does(tmp_path, dialect):
+    """helpers' p4 uses a helper package that only the first file puts on sys.path and
+    imports: rendered alone, in a fresh process, it renders as Alembic renders it, and what
+    the files print goes to stderr, not into the script."""
+    project = project_copy(tmp_path, "helpers", dialect)
+    span = ("p2p2p2p2p2p2", "p4p4p4p4p4p4")
+    theirs = alembic_sql(project, "helpers", "upgrade", ":".join(span), "--sql")
+    assert theirs is not None
+    expected = revision_statements(theirs)[span[1]]
+    result = subprocess.run(
+        [sys.executable, "-m", "tools", "sql", "--from", span[0], "--to", span[1], "--stdout"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("-- ====="), result.stdout[:200]
+    assert "migration helpers loaded" in result.stderr
+    assert "migration helpers loaded" not in result.stdout
+    at = 0
+    for statement in expected:  # in Alembic's order
+        at = result.stdout.index(statement, at)
+    folded = "-- Its own BEGIN, END (line 14) are left out"  # the helper's `with` line
+    assert (folded in result.stdout) == (dialect == "sqlite")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_revisions_own_transaction_is_folded_into_the_scripts(
+    tmp_path, throwaway_database, dialect
+):
+    """A helper that wraps its statements in BEGIN ... END, on any database: the script
+    leaves the pair out and runs the statements in its own transaction; applied with the
+    real client, the rows arrive, and the rollback takes them away again."""
+    from dataclasses import replace
+
+    project = project_copy(tmp_path, "helpers", dialect)
+    helper = project / "migrations" / "helpers" / "migration_kit" / "batches.py"
+    helper.write_text(helper.read_text().replace('== "sqlite"', "is not None"))
+    loaded = load_project(project / "alembic.ini")
+    env = loaded.environment(None)
+    upgrade = release.sql_one(loaded, env, "upgrade", start="base")
+    assert "-- Its own BEGIN, END (line 14) are left out" in upgrade.text
+    step = upgrade.text.split("upgrade p4p4p4p4p4p4")[1].split("\n-- ---")[1]
+    assert "INSERT INTO customers (name) VALUES ('Walk-in');" in step.splitlines()
+    assert not {"BEGIN;", "END;", "COMMIT;"} & set(step.splitlines())
+    db = throwaway_database(dialect)
+    (tmp_path / "upgrade.sql").write_text(upgrade.text)
+    applied = apply_script(db, tmp_path / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    with db.engine().connect() as connection:
+        rows = connection.exec_driver_sql("SELECT name FROM customers").all()
+        items = connection.exec_driver_sql("SELECT sku FROM items").all()
+    assert rows == [("Walk-in",)] and items == [("WALK-IN",)]
+    rollback = release.sql_one(replace(loaded), env, "rollback", start="base")
+    (tmp_path / "rollback.sql").write_text(rollback.text)
+    rolled = apply_script(db, tmp_path / "rollback.sql")
+    assert rolled.returncode == 0, rolled.stderr
+    left = {t.name for t in schema_snapshot(db.url).tables}
+    assert left == {upgrade.dialect.version_table, *upgrade.dialect.tool_tables}
+
+
+def test_a_module_level_index_is_attached_once_per_run(tmp_path):
+    """A sa.Index made when the file is imported and passed to create_table: every run of
+    the revisions gets its own import, as each Alembic command does, so a release (which
+    lints, renders, plans backups and proves) renders it; squash replays the table Alembic
+    built rather than building it again."""
+    project = project_copy(tmp_path, "helpers", "sqlite")
+    first = project / "migrations" / "versions" / "p01_items.py"
+    index = 'sa.Index("ix_customers_email", "email", unique=True)'
+    text = first.read_text().replace(f"        {index},\n", "        ix_email,\n")
+    first.write_text(text.replace("\n\ndef upgrade", f"\n\nix_email = {index}\n\n\ndef upgrade"))
+    released = schemactl(project, "-c", "alembic.ini", "release")
+    assert released.returncode == 0, released.stderr
+    squashed = schemactl(project, "-c", "alembic.ini", "squash", "--to", "s1s1s1s1s1s1")
+    assert squashed.returncode == 0, squashed.stderr
+    (written,) = (project / "migrations" / "versions").glob("*_s1s1s1s1s1s1_*.py")
+    code = written.read_text()
+    assert "op.create_index('ix_customers_email', 'customers', ['email'], unique=True)" in code
+
+
+# Every command of a foreign project that runs its revision files, and the ones that do not.
+COMMANDS = [
+    ("status",),
+    ("graph",),
+    ("branch", "list"),
+    ("sql", "--from", "base", "--stdout"),
+    ("sql", "--from", "base", "--stdout", "--rollback"),
+    ("lint",),
+    ("check", "--json"),
+    ("release", "--to", "p9p9p9p9p9p9"),
+    ("upgrade", "--plan"),
+    ("upgrade",),
+    ("verify",),
+    ("downgrade", "pricing@base", "--plan"),
+    ("downgrade", "base"),
+    ("stamp", "heads"),
+    ("squash", "--to", "p2p2p2p2p2p2", "--dry-run"),
+]
+
+
+def test_what_revision_files_print_goes_to_stderr_on_every_command(tmp_path):
+    """helpers' first file prints when it is imported, p2's upgrade when it runs: never
+    onto stdout, where scripts, reports and JSON go."""
+    project = project_copy(tmp_path, "helpers", "sqlite")
+    for command in COMMANDS:
+        result = schemactl(project, "-c", "alembic.ini", *command)
+        assert result.returncode in (0, 1), (command, result.stderr)
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        assert not {"migration helpers loaded", "filled 0 notes"} & set(
+            result.stdout.splitlines()
+        ), (command, result.stdout)

@@ -1,0 +1,1 @@
+"""A helper package; its submodules are imported by the first revision only."""
