@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from tools.cli import app
 from tools.config import load_project
 from tools.core.errors import SchemactlError
+from tools.core.text import labels_text
 from tools.dialects import TOOL_TABLES
 from tools.history.load import load_graph, load_history
 from tools.release import release
@@ -235,16 +236,26 @@ def test_graph_status_and_branches_agree_with_alembic(tmp_path, name):
     history = load_history(load_project(project / "alembic.ini"))
     assert_agrees_with_alembic(history)
     graph = history.graph
+    scripts = history.scripts
     config = ["-c", str(project / "alembic.ini"), *X_ARGS.get(name, [])]
     status = runner.invoke(app, [*config, "status"])
     assert status.exit_code == 0, status.output
-    assert len(status.stdout.splitlines()) == 2 + len(graph.order)
+    rows = status.stdout.splitlines()[2:]
+    assert len(rows) == len(graph.order)
+    # Each row names the labels Alembic gives its revision (three, then how many more).
+    for rev, row in zip(graph.order, rows, strict=True):
+        theirs = scripts.get_revision(rev).branch_labels
+        assert set(graph.labels_shown(rev)) == theirs
+        shown = row.split(rev, 1)[1]
+        assert shown.startswith(f"  {labels_text(graph.labels_shown(rev))}"), (rev, row)
     drawn = runner.invoke(app, [*config, "graph"])
     assert drawn.exit_code == 0, drawn.output
     listed = runner.invoke(app, [*config, "branch", "list"])
     assert listed.exit_code == 0, listed.output
+    counts = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     for label in graph.labels:
-        assert label in listed.stdout
+        members = [r for r in graph.order if label in scripts.get_revision(r).branch_labels]
+        assert f"  {len(members):>4}  " in counts[label], (label, counts[label])
 
 
 def test_the_regenerate_line_reaches_a_project_in_another_folder(tmp_path):

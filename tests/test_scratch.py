@@ -93,6 +93,11 @@ def test_merge_refuses_what_is_not_a_set_of_heads():
         1,
         "Error: nothing to merge: there is one head (68cfa590ad28); a merge joins two or more\n",
     )
+    where_it_starts = runner.invoke(app, ["-c", config, "merge", "payments@base"])
+    assert (where_it_starts.exit_code, where_it_starts.output) == (
+        1,
+        "Error: nothing to merge: that names no head (base); a merge joins two or more\n",
+    )
     not_heads = runner.invoke(app, ["-c", config, "merge", "ab251de0ab93", "68cfa590ad28"])
     assert (not_heads.exit_code, not_heads.output) == (
         1,

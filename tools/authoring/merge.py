@@ -41,9 +41,9 @@ def merge_heads(
             f"{', '.join(not_heads)} is not a head; merge heads only (see `schemactl graph`)"
         )
     if len(chosen) < 2:
-        raise BranchError(
-            f"nothing to merge: there is one head ({', '.join(chosen)}); a merge joins two or more"
-        )
+        what = f"one head ({chosen[0]})" if chosen else "no head (base)"
+        verb = "that names" if heads else "there is"
+        raise BranchError(f"nothing to merge: {verb} {what}; a merge joins two or more")
     analysis = analyse(project, tuple(chosen), check_order=check_order)
     if not analysis.ok and not force:
         return MergeResult(analysis, None)
