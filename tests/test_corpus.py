@@ -400,13 +400,16 @@ def test_a_revisions_own_transaction_is_folded_into_the_scripts(
 def test_a_module_level_index_is_attached_once_per_run(tmp_path):
     """A sa.Index made when the file is imported and passed to create_table: every run of
     the revisions gets its own import, as each Alembic command does, so a release (which
-    lints, renders, plans backups and proves) renders it; squash replays the table Alembic
-    built rather than building it again."""
+    lints, renders, plans backups and proves) renders it and check's online proof runs it up
+    and down again; squash replays the table Alembic built rather than building it again."""
     project = project_copy(tmp_path, "helpers", "sqlite")
     first = project / "migrations" / "versions" / "p01_items.py"
     index = 'sa.Index("ix_customers_email", "email", unique=True)'
     text = first.read_text().replace(f"        {index},\n", "        ix_email,\n")
     first.write_text(text.replace("\n\ndef upgrade", f"\n\nix_email = {index}\n\n\ndef upgrade"))
+    # check's proof steps the scratch database up, down and up again in one process.
+    checked = schemactl(project, "-c", "alembic.ini", "check", "--json")
+    assert checked.returncode == 0, checked.stdout
     released = schemactl(project, "-c", "alembic.ini", "release")
     assert released.returncode == 0, released.stderr
     squashed = schemactl(project, "-c", "alembic.ini", "squash", "--to", "s1s1s1s1s1s1")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
 from tools.core.errors import DatabaseError, SchemactlError, first_line, raised_at
-from tools.core.internals import upgrade_steps
+from tools.core.internals import revision_file, upgrade_steps
 from tools.core.text import printed_to_stderr
 from tools.dialects import TOOL_TABLES, VERSION_TABLE, dialect_of_url
 from tools.history.graph import HistoryError
@@ -322,8 +322,31 @@ def _run_env(
     what it prints goes to stderr."""
     from alembic.runtime.environment import EnvironmentContext
 
-    with EnvironmentContext(cfg, scripts, fn=steps, **options), printed_to_stderr():
-        scripts.run_env()
+    ran: list[Any] = []
+
+    def recorded(heads: Any, context: Any) -> list[Any]:
+        found = steps(heads, context)
+        ran.extend(found)
+        return found
+
+    try:
+        with EnvironmentContext(cfg, scripts, fn=recorded, **options), printed_to_stderr():
+            scripts.run_env()
+    finally:
+        _imported_again(scripts, ran)
+
+
+def _imported_again(scripts: ScriptDirectory, steps: Sequence[Any]) -> None:
+    """Give each revision a step ran a module imported afresh: the files stay loaded from one
+    run to the next (_scripts), but a revision's functions run on a module of their own each
+    time, as with a new Alembic command (an sa.Index made at import attaches to one table)."""
+    with printed_to_stderr():
+        for step in steps:
+            script = getattr(step, "revision", None)
+            path = getattr(script, "path", None)
+            fresh = revision_file(scripts, path) if path else None
+            if fresh is not None:
+                script.module = fresh.module  # type: ignore[union-attr]
 
 
 def _raise_schemactl_cause(err: Exception) -> None:
