@@ -455,6 +455,43 @@ def test_a_blind_spot_is_seen(repo_copy, case):
     assert not any("drop column" in f["message"] for f in found if "COLUMN" not in upgrade)
 
 
+# Safe forms lint called dangerous (issue 30): each is what its rule asks for, and the
+# finding named is not made, at any level.
+FALSE_ALARMS = {
+    "raw-explicit-null": (
+        '    op.execute("ALTER TABLE users ADD COLUMN nickname VARCHAR(32) NULL")',
+        '    op.execute("ALTER TABLE users DROP COLUMN nickname")',
+        "not-null-without-default",
+    ),
+    "check-added-not-valid": (
+        '    op.create_check_constraint("ck_users_id", "users", "id > 0", postgresql_not_valid=True)',
+        '    op.drop_constraint("ck_users_id", "users", type_="check")',
+        "postgresql-locks",
+    ),
+    "foreign-key-added-not-valid": (
+        '    op.create_foreign_key("fk_users_id", "users", "customers", ["id"], ["id"], '
+        "postgresql_not_valid=True)",
+        '    op.drop_constraint("fk_users_id", "users", type_="foreignkey")',
+        "postgresql-locks",
+    ),
+    "enum-value-added": (
+        "    with op.get_context().autocommit_block():\n"
+        "        op.execute(\"ALTER TYPE invoice_status ADD VALUE IF NOT EXISTS 'void'\")",
+        "    pass  # PostgreSQL cannot drop an enum value",
+        "irreversible",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FALSE_ALARMS))
+def test_a_safe_form_is_not_flagged(repo_copy, case):
+    upgrade, downgrade, rule = FALSE_ALARMS[case]
+    add_case(repo_copy, upgrade, downgrade)
+    _, found = findings(repo_copy)
+    assert [f for f in found if f["rule"] == rule] == []
+    assert not [f for f in found if f["severity"] == "error"], found
+
+
 def test_a_downgrade_that_only_selects_undoes_nothing(repo_copy):
     add_case(
         repo_copy,

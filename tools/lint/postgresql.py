@@ -34,7 +34,9 @@ def _locking_operations(facts: Facts) -> Iterator[Hit]:
                 WHY_INDEX,
                 _FIX_CONCURRENTLY,
             )
-        elif op.name in ("create_foreign_key", "create_check_constraint"):
+        elif op.name in ("create_foreign_key", "create_check_constraint") and not (
+            source.kw.get("postgresql_not_valid")  # added NOT VALID: no scan, validated later
+        ):
             yield Hit(
                 WARNING,
                 f"adds {op.name.removeprefix('create_').replace('_', ' ')} {op.target} on "

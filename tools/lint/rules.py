@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tools.lint.findings import ERROR, WARNING, Facts, Hit, _short
 from tools.scripts.capture import IrreversibleRevision, OfflineUnsafe, RenderError
 from tools.scripts.narrowing import loss
-from tools.scripts.statements import does_nothing, dropped_types
+from tools.scripts.statements import adds_enum_value, does_nothing, dropped_types
 
 if TYPE_CHECKING:
     from tools.scripts.capture import Operation, Statement
@@ -306,8 +306,16 @@ def irreversible(facts: Facts) -> Iterator[Hit]:
 
     if facts.direction != "upgrade":
         return
+    # An enum value added cannot be taken away (PostgreSQL has no DROP VALUE): a downgrade
+    # that leaves it is the right one.
+    undoable = tuple(
+        s
+        for s in facts.statements
+        if s.operation not in ("execute_sql", None)
+        or not adds_enum_value(s.sql, facts.dialect.sqlglot)
+    )
     if isinstance(facts.reverse_error, IrreversibleRevision) or (
-        _does_something(facts.operations, facts.statements, facts)
+        _does_something(facts.operations, undoable, facts)
         and facts.reverse_operations is not None
         and not _does_something(facts.reverse_operations, facts.reverse_statements, facts)
     ):

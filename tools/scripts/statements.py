@@ -136,7 +136,13 @@ def _action(action: exp.Expr) -> Iterator[str]:
     elif isinstance(action, exp.ColumnDef):
         constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
         defaults = [c for c in constraints if isinstance(c, exp.DefaultColumnConstraint)]
-        if any(isinstance(c, exp.NotNullColumnConstraint) for c in constraints) and not defaults:
+        # NOT NULL; an explicit NULL parses as the same constraint, allowing NULL.
+        not_null = [
+            c
+            for c in constraints
+            if isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null")
+        ]
+        if not_null and not defaults:
             yield "add-not-null-column"
         if any(_volatile(d) for d in defaults):
             yield "add-volatile-default"
@@ -191,6 +197,18 @@ def does_nothing(sql: str, dialect: str) -> bool:
     if isinstance(parsed, exp.Command) and str(parsed.this).upper() == "REINDEX":
         return True  # rebuilds an index as it was
     return isinstance(parsed, exp.Select | exp.Analyze)
+
+
+def adds_enum_value(sql: str, dialect: str) -> bool:
+    """Whether a statement adds a value to a PostgreSQL enum type (ALTER TYPE ... ADD VALUE),
+    which no statement takes away again: a downgrade has nothing to undo."""
+    from sqlglot import exp
+
+    parsed = parse_one(sql, dialect)
+    if not (isinstance(parsed, exp.Command) and str(parsed.this).upper() == "ALTER"):
+        return False
+    words = str(parsed.expression).upper().split()
+    return words[:1] == ["TYPE"] and words[2:4] == ["ADD", "VALUE"]
 
 
 def string_spans(sql: str, dialect: str) -> list[tuple[int, int]] | None:
