@@ -18,12 +18,13 @@ from tools.dialects.names import (
     _shell,
     safe_revision,
 )
+from tools.dialects.observe import Observation, run
 from tools.dialects.scripts import ScriptDialect
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.engine import URL, Connection, Engine
     from sqlalchemy.sql import ColumnElement
 
 
@@ -254,6 +255,58 @@ DELIMITER ;"""
 
     def _duration_ms(self, started: str, finished: str) -> str:
         return f"ROUND(TIMESTAMPDIFF(MICROSECOND, {started}, {finished}) / 1000, 3)"
+
+    # -- observing a statement (tools.dialects.observe) ------------------------------------------
+
+    # The ALGORITHM and LOCK an ALTER TABLE (or CREATE/DROP INDEX) is tried with, cheapest
+    # first; the server refuses one it cannot do (error 1845 or 1846) and changes nothing.
+    ATTEMPTS: ClassVar[tuple[tuple[str, str | None], ...]] = (
+        ("INSTANT", None),
+        ("NOCOPY", "NONE"),
+        ("INPLACE", "NONE"),
+        ("INPLACE", "SHARED"),
+        ("COPY", "SHARED"),
+    )
+    _ONLINE_DDL: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*(?P<alter>ALTER\s+(ONLINE\s+|IGNORE\s+)*TABLE\b)|"
+        r"^\s*(CREATE|DROP)\s+(OR\s+REPLACE\s+|UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)*INDEX\b",
+        re.I,
+    )
+    _CHOSEN: ClassVar[re.Pattern[str]] = re.compile(r"\b(ALGORITHM|LOCK)\s*=", re.I)
+    _NOT_SUPPORTED: ClassVar[frozenset[int]] = frozenset({1845, 1846})
+
+    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
+        """The cheapest ALGORITHM and LOCK the server accepts for the statement, found by
+        asking for each in turn; the last, as written, is a copy under an exclusive lock.
+        A statement that says its own ALGORITHM or LOCK, or is no table change, runs as it
+        is, unmeasured."""
+        from sqlalchemy.exc import DBAPIError
+
+        shape = self._ONLINE_DDL.match(sql)
+        if shape is None or self._CHOSEN.search(sql):
+            run(connection, sql)
+            return Observation()
+        body = sql.strip().rstrip(";").rstrip()
+        refused: list[str] = []
+        for algorithm, lock in self.ATTEMPTS:
+            clauses = [f"ALGORITHM={algorithm}", *([f"LOCK={lock}"] if lock else [])]
+            joined = ", " if shape.group("alter") else " "
+            try:
+                run(connection, f"{body}{joined}{joined.join(clauses)}")
+            except DBAPIError as err:
+                connection.rollback()
+                args = err.orig.args if err.orig is not None else ()
+                if not args or args[0] not in self._NOT_SUPPORTED:
+                    raise
+                refused.append(str(args[-1]))
+                continue
+            return Observation(
+                measured=True, algorithm=algorithm, lock=lock or "NONE", refused=tuple(refused)
+            )
+        run(connection, sql)
+        return Observation(
+            measured=True, algorithm="COPY", lock="EXCLUSIVE", refused=tuple(refused)
+        )
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from tools.dialects.names import (
     _shell,
     safe_revision,
 )
+from tools.dialects.observe import Observation, run
 from tools.dialects.scripts import ScriptDialect
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import URL
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.sql import ColumnElement
 
 
@@ -334,3 +335,69 @@ $schemactl_database$;"""
         # the migrations' tables go or which of them are read back.
         schema = self._schema() or "public"
         return url.update_query_dict({"options": f"-csearch_path={schema}"})
+
+    # -- observing a statement (tools.dialects.observe) ------------------------------------------
+
+    # Each table's storage file: a statement that rewrites a table gives it a new one.
+    _FILES: ClassVar[str] = (
+        "SELECT c.relname, c.relfilenode FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname = current_schema()"
+    )
+    # The locks this session holds on the schema's tables (granted, before commit).
+    _LOCKS: ClassVar[str] = (
+        "SELECT c.relname, l.mode FROM pg_catalog.pg_locks l "
+        "JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted "
+        "AND c.relkind IN ('r', 'p', 'm') AND n.nspname = current_schema()"
+    )
+
+    def _files(self, connection: Connection) -> dict[str, int]:
+        return {str(t): int(f) for t, f in connection.exec_driver_sql(self._FILES)}
+
+    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
+        """The tables the statement rewrote (a new relfilenode) and the strongest lock it
+        held on each before commit (pg_locks of this backend); a statement outside a
+        transaction (CONCURRENTLY) holds none by the time it returns: its locks are not read."""
+        before = self._files(connection)
+        connection.commit()
+        locks: list[tuple[str, str]] = []
+        if autocommit:
+            run(connection, sql, autocommit=True)
+        else:
+            connection.exec_driver_sql(sql)
+            locks = [(str(t), str(m)) for t, m in connection.exec_driver_sql(self._LOCKS).all()]
+            connection.commit()
+        after = self._files(connection)
+        connection.commit()
+        strongest: dict[str, str] = {}
+        for table, mode in locks:
+            if table not in strongest or LOCK_MODES.index(mode) > LOCK_MODES.index(
+                strongest[table]
+            ):
+                strongest[table] = mode
+        return Observation(
+            measured=True,
+            rewritten=tuple(sorted(t for t, f in after.items() if t in before and before[t] != f)),
+            locks=tuple(sorted((t, lock_words(m)) for t, m in strongest.items())),
+            locks_read=not autocommit,
+        )
+
+
+# PostgreSQL's table lock modes, weakest first, as pg_locks names them.
+LOCK_MODES = (
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+
+
+def lock_words(mode: str) -> str:
+    """A lock mode as the manual writes it: AccessExclusiveLock -> ACCESS EXCLUSIVE."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", mode.removesuffix("Lock")).upper()

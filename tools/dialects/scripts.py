@@ -10,7 +10,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tools.core.directions import AuditedStep
-from tools.dialects.backups import BackupSQL
 from tools.dialects.names import (
     _PARAMETER,
     AUDIT_TABLE,
@@ -21,6 +20,7 @@ from tools.dialects.names import (
     _release,
     safe_revision,
 )
+from tools.dialects.observe import ObservingDialect
 from tools.dialects.tables import version_and_audit_tables
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql import ClauseElement, ColumnElement, Insert, Select
 
 
-class ScriptDialect(BackupSQL):
+class ScriptDialect(ObservingDialect):
     """How one kind of database is guarded, stamped and applied."""
 
     # -- what the template calls -------------------------------------------------------------

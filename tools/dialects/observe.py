@@ -1,0 +1,56 @@
+"""A kind of database as a witness: what the server did running one statement, asked of the
+server itself (a table rewritten, the locks held, the cheapest algorithm it accepts), where a
+static rule can only guess. postgresql.py and mariadb.py hold each server's questions; a kind
+that has none (SQLite) runs the statement and observes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tools.dialects.backups import BackupSQL
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one statement did, as its server showed it."""
+
+    # Whether anything was observed (False: a kind that measures nothing, or a statement it
+    # could not watch).
+    measured: bool = False
+    # Tables whose storage the statement replaced: every row written again (PostgreSQL).
+    rewritten: tuple[str, ...] = ()
+    # (table, the strongest lock mode the statement held on it before commit) (PostgreSQL).
+    locks: tuple[tuple[str, str], ...] = ()
+    # Whether the locks could be read (False: a statement run outside a transaction, whose
+    # locks are gone when it returns).
+    locks_read: bool = True
+    # The cheapest ALGORITHM and LOCK the server accepted for it (MariaDB, MySQL), and its
+    # reasons for refusing the cheaper ones, in its own words.
+    algorithm: str | None = None
+    lock: str | None = None
+    refused: tuple[str, ...] = ()
+
+
+class ObservingDialect(BackupSQL):
+    """Runs a statement on a scratch database and says what the server did."""
+
+    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
+        """Run ``sql`` (committed; ``autocommit``: outside a transaction) and observe it."""
+        run(connection, sql, autocommit=autocommit)
+        return Observation()
+
+
+def run(connection: Connection, sql: str, *, autocommit: bool = False) -> None:
+    """Run one statement as written (no parameters: a % is a %) and commit it; ``autocommit``:
+    on a connection of its own outside any transaction."""
+    if autocommit:
+        connection.commit()
+        with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outside:
+            outside.exec_driver_sql(sql)
+        return
+    connection.exec_driver_sql(sql)
+    connection.commit()
