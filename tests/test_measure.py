@@ -90,3 +90,50 @@ def test_each_statement_is_measured_on_its_server(repo_copy, dialect):
             assert m.blocks_writes == (expected == "COPY")
             if expected == "COPY":  # the server's own reason for refusing the cheaper ones
                 assert any("Cannot change column type" in r for r in seen.refused), seen
+
+
+ALTERS = '''"""Type changes"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+CHANGES = [
+    ("products", "name", sa.String(100), sa.String(200)),
+    ("products", "sku", sa.String(64), sa.Text()),
+    ("discounts", "percent_off", sa.Numeric(5, 2), sa.Numeric(9, 2)),
+    ("discounts", "percent_off", sa.Numeric(9, 2), sa.Numeric(9, 3)),
+    ("products", "name", sa.String(200), sa.String(150)),
+    ("tax_rates", "rate", sa.Numeric(5, 2), sa.Float()),
+]
+
+
+def upgrade():
+    for table, column, old, new in CHANGES:
+        op.alter_column(table, column, existing_type=old, type_=new)
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_lints_rewrite_verdicts_agree_with_what_postgresql_does(repo_copy):
+    """Each type change lint judges offline (rewrites the table or only the catalog) is run
+    on PostgreSQL with rows, and the server's relfilenode says the same."""
+    from tools.lint.findings import _rewrites
+    from tools.scripts.capture import capture_operations
+
+    (repo_copy / "versions" / "0011_0123456789ab_types.py").write_text(ALTERS)
+    project = load_project(repo_copy / "alembic.ini")
+    history = load_history(project)
+    kind = script_dialect("postgresql")
+    measured = measure_revision(project, history, kind, admin_url("postgresql"), "0123456789ab")
+    operations = capture_operations(history, "postgresql", ["0123456789ab"])["0123456789ab"]
+    static = [_rewrites(op.source) for op in operations]
+    observed = [bool(m.observed.rewritten) for m in measured]
+    assert static == observed == [False, False, False, True, True, True]

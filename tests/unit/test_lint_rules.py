@@ -107,8 +107,10 @@ CASES = {
             '    op.drop_index("ix_users_full_name", table_name="users")',
         ),
         (
-            '    op.create_index("ix_users_full_name", "users", ["full_name"], postgresql_concurrently=True)',
-            '    op.drop_index("ix_users_full_name", table_name="users", postgresql_concurrently=True)',
+            "    with op.get_context().autocommit_block():\n"
+            '        op.create_index("ix_users_full_name", "users", ["full_name"], postgresql_concurrently=True)',
+            "    with op.get_context().autocommit_block():\n"
+            '        op.drop_index("ix_users_full_name", table_name="users", postgresql_concurrently=True)',
         ),
     ),
     "rename": (
@@ -370,6 +372,14 @@ BLIND_SPOTS = {
         "error",
         "raw SQL adds a NOT NULL column without a default",
     ),
+    "concurrently-in-a-transaction": (
+        '    op.create_index("ix_users_full_name", "users", ["full_name"], '
+        "postgresql_concurrently=True)",
+        "postgresql-locks",
+        "error",
+        "runs CREATE INDEX CONCURRENTLY ix_users_full_name ON users (full_name) inside the "
+        "revision's transaction",
+    ),
     "raw-set-not-null": (
         '    op.execute("ALTER TABLE users ALTER COLUMN phone SET NOT NULL")',
         "not-null-without-default",
@@ -472,6 +482,18 @@ FALSE_ALARMS = {
         '    op.create_foreign_key("fk_users_id", "users", "customers", ["id"], ["id"], '
         "postgresql_not_valid=True)",
         '    op.drop_constraint("fk_users_id", "users", type_="foreignkey")',
+        "postgresql-locks",
+    ),
+    "numeric-precision-raised": (
+        '    op.alter_column("discounts", "percent_off", existing_type=sa.Numeric(5, 2), '
+        "type_=sa.Numeric(9, 2))",
+        '    op.alter_column("discounts", "percent_off", existing_type=sa.Numeric(9, 2), '
+        "type_=sa.Numeric(5, 2))",
+        "postgresql-locks",
+    ),
+    "varchar-made-text": (
+        '    op.alter_column("users", "full_name", existing_type=sa.String(200), type_=sa.Text())',
+        '    op.alter_column("users", "full_name", existing_type=sa.Text(), type_=sa.String(200))',
         "postgresql-locks",
     ),
     "enum-value-added": (

@@ -107,12 +107,18 @@ def _short(statement: Statement) -> str:
 
 
 def _rewrites(source: Any) -> bool:
-    """Whether PostgreSQL rewrites the table for this type change (widening VARCHAR does not)."""
-    from sqlalchemy import String
+    """Whether PostgreSQL rewrites the table for this type change. Widening a VARCHAR (or
+    making it TEXT) and raising a NUMERIC's precision at the same scale change only the
+    catalog (measured: tests/test_measure.py); anything else, or an old type not given, may
+    rewrite."""
+    from sqlalchemy import Numeric, String
 
     old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
     if new is None:
         return False
     if isinstance(old, String) and isinstance(new, String):
         return bool(old.length and new.length and new.length < old.length)
+    if type(old) is Numeric and type(new) is Numeric and old.scale == new.scale:
+        before, after = old.precision, new.precision
+        return before is None or (after is not None and after < before)
     return True

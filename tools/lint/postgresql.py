@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from tools.lint.findings import WARNING, WHY_INDEX, WHY_VALIDATE, Facts, Hit, _rewrites, _short
+from tools.lint.findings import (
+    ERROR,
+    WARNING,
+    WHY_INDEX,
+    WHY_VALIDATE,
+    Facts,
+    Hit,
+    _rewrites,
+    _short,
+)
 from tools.scripts.statements import is_volatile_default
 
 if TYPE_CHECKING:
@@ -19,6 +28,24 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
     once, a type change or a volatile default that rewrites the table."""
     yield from _locking_operations(facts)
     yield from _locking_raw_sql(facts)
+    yield from _concurrently_in_a_transaction(facts)
+
+
+def _concurrently_in_a_transaction(facts: Facts) -> Iterator[Hit]:
+    """CREATE/DROP INDEX CONCURRENTLY outside `autocommit_block()`: the rendered script runs
+    it outside a transaction, but `schemactl upgrade` and `alembic upgrade` run it inside
+    the revision's, and PostgreSQL refuses it there."""
+    for statement in facts.statements:
+        if statement.autocommit or not facts.dialect.non_transactional(statement.sql):
+            continue
+        yield Hit(
+            ERROR,
+            f"runs {_short(statement).rstrip(';')} inside the revision's transaction",
+            statement.line,
+            "PostgreSQL refuses CONCURRENTLY in a transaction block: `schemactl upgrade` and "
+            "`alembic upgrade` fail on it (only the rendered script runs it outside one)",
+            "put it inside `with op.get_context().autocommit_block():`",
+        )
 
 
 def _locking_operations(facts: Facts) -> Iterator[Hit]:
