@@ -46,6 +46,8 @@ CASES = {
         # A plain CREATE INDEX: SHARE (writes wait), no rewrite.
         ("CREATE INDEX ix_products_name ON products (name)", "share"),
         ("ALTER TABLE products ADD COLUMN weight integer", "no-rewrite"),
+        # Validating a new CHECK reads every row under ACCESS EXCLUSIVE.
+        ("ALTER TABLE products ADD CONSTRAINT ck_products_name CHECK (name <> '')", "scan"),
     ],
     "mariadb": [
         ("ALTER TABLE products ADD COLUMN weight INT", "INSTANT"),
@@ -78,12 +80,17 @@ def test_each_statement_is_measured_on_its_server(repo_copy, dialect):
                 assert seen.rewritten == (table,) and locks[table] == "ACCESS EXCLUSIVE", m
                 assert m.rewrites and m.blocks_writes
                 assert f"rewrote {table}; held ACCESS EXCLUSIVE on {table}" in m.words()
-            elif expected == "share":
-                assert seen.rewritten == () and locks[table] == "SHARE", m
-                assert m.blocks_writes and not m.rewrites
-            else:
-                assert seen.rewritten == () and locks[table] == "ACCESS EXCLUSIVE", m
-                assert not m.rewrites
+            elif expected == "scan":
+                assert seen.rewritten == () and seen.scanned == (table,), m
+                assert locks[table] == "ACCESS EXCLUSIVE" and m.blocks_writes
+            elif expected == "share":  # it reads every row, and writes wait meanwhile
+                assert seen.rewritten == () and seen.scanned == (table,), m
+                assert locks[table] == "SHARE" and m.blocks_writes and not m.rewrites
+                assert f"read every row of {table}; held SHARE on {table}" in m.words()
+            else:  # ACCESS EXCLUSIVE for a catalog change only: brief, not counted
+                assert seen.rewritten == seen.scanned == (), m
+                assert locks[table] == "ACCESS EXCLUSIVE", m
+                assert not m.rewrites and not m.blocks_writes
         else:
             assert seen.algorithm == expected, (sql, seen)
             assert m.rewrites == (expected == "COPY")
@@ -137,3 +144,47 @@ def test_lints_rewrite_verdicts_agree_with_what_postgresql_does(repo_copy):
     static = [_rewrites(op.source) for op in operations]
     observed = [bool(m.observed.rewritten) for m in measured]
     assert static == observed == [False, False, False, True, True, True]
+
+
+def test_lint_measure_reports_what_the_server_did(repo_copy, monkeypatch):
+    """`lint --measure`: the findings, and per statement what PostgreSQL did; without it the
+    verdicts are static, said so; without a scratch server, one line and exit 1."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    admin_url("postgresql")
+    statements = {d: [sql for sql, _ in CASES.get(d, [])] for d in ("postgresql", "mariadb")}
+    (repo_copy / "versions" / "0011_0123456789ab_measured.py").write_text(
+        REVISION.format(statements=statements)
+    )
+    runner = CliRunner()
+    args = ["-c", str(repo_copy / "alembic.ini"), "lint", "68cfa590ad28:heads", "--env", "prod"]
+    static = runner.invoke(app, [*args, "--json"])
+    assert json.loads(static.stdout)["verdicts"] == "static"
+    measured = runner.invoke(app, [*args, "--json", "--measure"])
+    report = json.loads(measured.stdout)
+    assert report["verdicts"] == "measured"
+    rows = report["measured"]["0123456789ab"]
+    assert [r["rewritten"] for r in rows] == [[], [], ["discounts"], [], [], []]
+    assert rows[3]["locks"] == {"products": "SHARE"} and rows[3]["says"].endswith(
+        "read every row of products; held SHARE on products"
+    )
+    text = runner.invoke(app, [*args, "--measure"])
+    assert "Measured on PostgreSQL" in text.stdout
+    assert "3 rewriting or copying a table, stopping writes or refused" in text.stdout
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        "".join(
+            line
+            for line in ini.read_text().splitlines(True)
+            if not line.startswith("scratch_postgresql_url")
+        )
+    )
+    monkeypatch.delenv("SCHEMACTL_SCRATCH_POSTGRESQL_URL", raising=False)
+    refused = runner.invoke(app, [*args, "--measure"])
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: no scratch PostgreSQL server: set ")
+    assert len(refused.output.splitlines()) == 1

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from tools.cli.common import (
     _count,
 )
-from tools.core.text import labels_text, terminal
+from tools.core.text import comment, labels_text, terminal
 
 if TYPE_CHECKING:
     from tools.config import Environment
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tools.live.backups import Listing
     from tools.live.migrate import Plan, Status
     from tools.live.verify import Verification
+    from tools.proof.measure import Measurements
 
 
 def format_verification(report: Verification) -> str:
@@ -107,6 +108,24 @@ def _per_release(report: AuditReport) -> list[str]:
         "Time per release:",
         *("  " + line for line in _columns(rows, right=frozenset({2, 3}))),
     ]
+
+
+def format_measured(measured: Measurements) -> str:
+    """What the server did: the statements a DBA must weigh (a table rewritten or copied,
+    writes stopped, a refusal), each with what was observed."""
+    every = [m for found in measured.values() for m in found]
+    if not every:
+        return "Measured: no statement to run on the server."
+    notable = [(rev, m) for rev, found in measured.items() for m in found if m.notable]
+    lines = [
+        f"Measured on {terminal(every[0].server)}, on a scratch database at the range's start "
+        f"with rows in every table: {_count(len(every), 'statement')}, "
+        f"{len(notable)} rewriting or copying a table, stopping writes or refused"
+    ]
+    for rev, m in notable:
+        lines.append(f"  {rev} line {m.line or '?'}: {terminal(m.words())}")
+        lines.append(f"      {terminal(comment(m.sql, limit=100))}")
+    return "\n".join(lines)
 
 
 def lint_summary(findings: list[Finding], blocking: list[Finding]) -> str:

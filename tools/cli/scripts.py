@@ -24,12 +24,14 @@ from tools.cli.common import (
 )
 from tools.cli.reports import (
     _heads,
+    format_measured,
     lint_summary,
 )
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
-    from tools.history.load import NothingToRender
+    from tools.history.load import NothingToRender, Range
+    from tools.proof.measure import Measurements
     from tools.proof.prove import ProvenOn
     from tools.release.release import CheckReport
     from tools.scripts.manifest import Release
@@ -314,16 +316,28 @@ def lint_command(
     ] = None,
     env: EnvOption = None,
     as_json: JsonOption = False,
+    measure: Annotated[
+        bool,
+        typer.Option(
+            "--measure",
+            help="Also run the statements on a scratch database of the environment's "
+            "dialect, at the range's start with rows in every table, and say what the server "
+            "did: PostgreSQL the tables it rewrote and the locks it held, MariaDB the "
+            "cheapest ALGORITHM and LOCK it accepted. Needs the dialect's scratch server.",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Flag dangerous operations: drops, locks, renames, NOT NULL without default, and more.
 
     Judged for the environment's dialect (PostgreSQL lock rules only apply there). Exit 1
     when an error is not silenced; silence a rule in a revision with a comment:
-    # schemactl: allow RULE: reason
+    # schemactl: allow RULE: reason. The rules judge offline (static verdicts); --measure
+    asks the server.
 
     Example: schemactl lint --env prod
     Example: schemactl lint 9ecdc98b5e8a:heads --env prod --json
+    Example: schemactl lint --env prod --measure
     """
     from tools.lint import engine as lint
     from tools.release import release
@@ -332,6 +346,7 @@ def lint_command(
         project, environment = _where(ctx, database, env)
         released = release.last_released(project, environment)
         linted, findings = lint.lint(project, environment, span, released=released)
+        measured = _measured(project, environment, linted) if measure and linted else None
     if linted is None and not as_json:
         typer.echo(
             f"Nothing to lint: the last release ({_heads(released)}) already reaches every head."
@@ -339,13 +354,33 @@ def lint_command(
         return
     blocking = lint.blocking(findings)
     if as_json:
-        report = {"ok": not blocking, "findings": [f.as_json() for f in findings]}
+        report: dict[str, object] = {
+            "ok": not blocking,
+            "findings": [f.as_json() for f in findings],
+            "verdicts": "measured" if measured is not None else "static",
+        }
+        if measured is not None:
+            report["measured"] = {
+                rev: [m.as_json() for m in found] for rev, found in measured.items()
+            }
         _echo_json(report)
     else:
         for finding in findings:
             typer.echo(str(finding))
             typer.echo(f"    why: {finding.why}")
             typer.echo(f"    fix: {finding.fix}")
+        if measured is not None:
+            typer.echo(format_measured(measured))
         typer.echo(lint_summary(findings, blocking))
     if blocking:
         raise typer.Exit(code=1)
+
+
+def _measured(project: Project, environment: Environment, span: Range) -> Measurements:
+    """The range's statements measured on the environment's dialect's scratch server."""
+    from tools.history.load import load_history
+    from tools.proof.measure import measure_range
+
+    kind = environment.kind
+    server = project.require_scratch_server(kind)
+    return measure_range(project, load_history(project), kind, server, span)

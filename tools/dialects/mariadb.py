@@ -301,11 +301,21 @@ DELIMITER ;"""
                 refused.append(str(args[-1]))
                 continue
             return Observation(
-                measured=True, algorithm=algorithm, lock=lock or "NONE", refused=tuple(refused)
+                measured=True,
+                algorithm=algorithm,
+                lock=lock or "NONE",
+                refused=tuple(refused),
+                rewrites=algorithm == "COPY",
+                blocks_writes=lock in ("SHARED", "EXCLUSIVE"),
             )
         run(connection, sql)
         return Observation(
-            measured=True, algorithm="COPY", lock="EXCLUSIVE", refused=tuple(refused)
+            measured=True,
+            algorithm="COPY",
+            lock="EXCLUSIVE",
+            refused=tuple(refused),
+            rewrites=True,
+            blocks_writes=True,
         )
 
 

@@ -23,6 +23,9 @@ class Observation:
     measured: bool = False
     # Tables whose storage the statement replaced: every row written again (PostgreSQL).
     rewritten: tuple[str, ...] = ()
+    # Tables whose rows it read through (a scan: building an index, validating a
+    # constraint), each row under the lock it held (PostgreSQL).
+    scanned: tuple[str, ...] = ()
     # (table, the strongest lock mode the statement held on it before commit) (PostgreSQL).
     locks: tuple[tuple[str, str], ...] = ()
     # Whether the locks could be read (False: a statement run outside a transaction, whose
@@ -33,6 +36,11 @@ class Observation:
     algorithm: str | None = None
     lock: str | None = None
     refused: tuple[str, ...] = ()
+    # The verdicts, as the kind of database reads what it saw: every row written again (a
+    # table rewritten or copied), and other sessions' writes stopped while it went through
+    # a table's rows (a lock held only for a catalog change is not counted: it is brief).
+    rewrites: bool = False
+    blocks_writes: bool = False
 
 
 class ObservingDialect(BackupSQL):

@@ -353,21 +353,38 @@ $schemactl_database$;"""
         "AND c.relkind IN ('r', 'p', 'm') AND n.nspname = current_schema()"
     )
 
+    # The rows each table's scans read in this transaction so far.
+    _SCANS: ClassVar[str] = (
+        "SELECT relname, seq_scan, seq_tup_read FROM pg_catalog.pg_stat_xact_user_tables "
+        "WHERE schemaname = current_schema()"
+    )
+
     def _files(self, connection: Connection) -> dict[str, int]:
         return {str(t): int(f) for t, f in connection.exec_driver_sql(self._FILES)}
 
+    def _scans(self, connection: Connection) -> dict[str, tuple[int, int]]:
+        return {str(t): (int(n), int(r)) for t, n, r in connection.exec_driver_sql(self._SCANS)}
+
     def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
-        """The tables the statement rewrote (a new relfilenode) and the strongest lock it
-        held on each before commit (pg_locks of this backend); a statement outside a
-        transaction (CONCURRENTLY) holds none by the time it returns: its locks are not read."""
+        """The tables the statement rewrote (a new relfilenode), those whose rows it scanned
+        (this transaction's pg_stat_xact_user_tables) and the strongest lock it held on each
+        before commit (pg_locks of this backend). A statement outside a transaction
+        (CONCURRENTLY) holds none by the time it returns: its locks and scans are not read."""
         before = self._files(connection)
         connection.commit()
         locks: list[tuple[str, str]] = []
+        scanned: set[str] = set()
         if autocommit:
             run(connection, sql, autocommit=True)
         else:
+            scans = self._scans(connection)
             connection.exec_driver_sql(sql)
             locks = [(str(t), str(m)) for t, m in connection.exec_driver_sql(self._LOCKS).all()]
+            scanned = {
+                table
+                for table, (count, rows) in self._scans(connection).items()
+                if (count, rows) > scans.get(table, (0, 0))
+            }
             connection.commit()
         after = self._files(connection)
         connection.commit()
@@ -377,11 +394,20 @@ $schemactl_database$;"""
                 strongest[table]
             ):
                 strongest[table] = mode
+        rewritten = {t for t, f in after.items() if t in before and before[t] != f}
+        worked = rewritten | scanned  # tables whose rows it went through, under its lock
         return Observation(
             measured=True,
-            rewritten=tuple(sorted(t for t, f in after.items() if t in before and before[t] != f)),
+            rewritten=tuple(sorted(rewritten)),
+            scanned=tuple(sorted(scanned - rewritten)),
             locks=tuple(sorted((t, lock_words(m)) for t, m in strongest.items())),
             locks_read=not autocommit,
+            rewrites=bool(rewritten),
+            blocks_writes=any(
+                LOCK_MODES.index(mode) >= LOCK_MODES.index("ShareLock")
+                for table, mode in strongest.items()
+                if table in worked
+            ),
         )
 
 

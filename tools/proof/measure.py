@@ -13,21 +13,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tools.config import Environment
+from tools.core.errors import SchemactlError, first_line
+from tools.dialects.observe import Observation
+from tools.history.load import Range
 from tools.proof import rows, scratch
 from tools.proof.prove import server_version
 from tools.scripts.capture import capture_session
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import URL, Connection
 
     from tools.config import Project
     from tools.dialects import ScriptDialect
-    from tools.dialects.observe import Observation
     from tools.history.graph import RevisionId
     from tools.history.load import History
-
-# PostgreSQL's lock modes that stop other sessions writing to the table while held.
-BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
+    from tools.scripts.capture import Statement
 
 
 @dataclass(frozen=True)
@@ -38,27 +40,53 @@ class Measured:
     line: int | None  # the line of the revision file it came from
     server: str  # 'PostgreSQL 15.10 …', as the server says its version
     observed: Observation
+    # What the server said refusing it (with rows in every table); nothing after it in the
+    # range is measured.
+    failed: str | None = None
+
+    @property
+    def notable(self) -> bool:
+        """Whether a DBA must weigh it: it rewrites or copies a table, stops writes while
+        it runs, or fails."""
+        return self.failed is not None or self.rewrites or self.blocks_writes
+
+    def as_json(self) -> dict[str, object]:
+        seen = self.observed
+        return {
+            "line": self.line,
+            "sql": self.sql,
+            "measured": seen.measured,
+            "rewritten": list(seen.rewritten),
+            "locks": {table: mode for table, mode in seen.locks},
+            "algorithm": seen.algorithm,
+            "lock": seen.lock,
+            "refused": list(seen.refused),
+            "failed": self.failed,
+            "says": self.words(),
+        }
 
     @property
     def rewrites(self) -> bool:
-        """Whether every row of a table was written again (PostgreSQL) or the table copied
-        (MariaDB's ALGORITHM=COPY)."""
-        return bool(self.observed.rewritten) or self.observed.algorithm == "COPY"
+        """Whether every row of a table was written again (rewritten or copied)."""
+        return self.observed.rewrites
 
     @property
     def blocks_writes(self) -> bool:
         """Whether the statement stops other sessions writing to a table while it runs."""
-        held = {mode for _, mode in self.observed.locks}
-        return bool(held & BLOCKS_WRITES) or self.observed.lock in ("SHARED", "EXCLUSIVE")
+        return self.observed.blocks_writes
 
     def words(self) -> str:
         """What was observed, as a finding says it."""
         seen = self.observed
+        if self.failed is not None:
+            return f"{self.server} refused it with rows in every table: {self.failed}"
         if not seen.measured:
             return f"{self.server}: not measured"
         said = []
         if seen.rewritten:
             said.append(f"rewrote {', '.join(seen.rewritten)}")
+        if seen.scanned:
+            said.append(f"read every row of {', '.join(seen.scanned)}")
         if seen.locks:
             said.append("held " + ", ".join(f"{mode} on {table}" for table, mode in seen.locks))
         elif not seen.locks_read:
@@ -66,6 +94,10 @@ class Measured:
         if seen.algorithm:
             said.append(f"took ALGORITHM={seen.algorithm}, LOCK={seen.lock}")
         return f"{self.server} " + ("; ".join(said) or "changed nothing it could see")
+
+
+# What a range's revisions did on the server, statement by statement, per revision.
+Measurements = dict["RevisionId", tuple[Measured, ...]]
 
 
 def measure_revision(
@@ -80,14 +112,34 @@ def measure_revision(
     """Each statement of ``revision``'s upgrade, run on a scratch database of ``kind`` at the
     revision's starting schema with ``rows_per_table`` rows in every table, and what the
     server did."""
+    span = Range(history.graph[revision].parents, (revision,), (revision,))
+    return measure_range(project, history, kind, server, span, rows_per_table=rows_per_table)[
+        revision
+    ]
+
+
+def measure_range(
+    project: Project,
+    history: History,
+    kind: ScriptDialect,
+    server: URL | None,
+    span: Range,
+    *,
+    rows_per_table: int = 3,
+) -> dict[RevisionId, tuple[Measured, ...]]:
+    """Each revision of ``span`` measured in apply order on one scratch database of
+    ``kind``: brought to the span's start, ``rows_per_table`` rows put in every table, then
+    each revision's upgrade statements run and observed one by one, as its script runs
+    them (a revision that does not render offline is measured as nothing)."""
     environment = Environment(name="scratch", dialect=kind.name, settings=kind.settings)
-    session = capture_session(history, kind.name, [(revision, "upgrade")], environment=environment)
-    statements = session.get(revision, "upgrade").statements
+    session = capture_session(
+        history, kind.name, [(rev, "upgrade") for rev in span.revisions], environment=environment
+    )
     with scratch.scratch_database(kind, server, prefix="schemactl_measure") as url:
         scratch.run_statements(url, kind.scratch_setup())
         cfg = scratch.scratch_config(project, kind, url)
-        for parent in history.graph[revision].parents:
-            scratch.upgrade(cfg, parent)
+        for head in span.start:
+            scratch.upgrade(cfg, head)
         version = server_version(kind, url)
         engine = kind.engine(kind.session_url(url))
         try:
@@ -100,14 +152,34 @@ def measure_revision(
                     text_holds_nul=kind.text_holds_nul,
                 )
                 connection.commit()
-                return tuple(
-                    Measured(
-                        s.sql,
-                        s.line,
-                        version,
-                        kind.observe(connection, s.sql, autocommit=s.autocommit),
-                    )
-                    for s in statements
-                )
+                measured: dict[RevisionId, tuple[Measured, ...]] = {}
+                for rev in span.revisions:
+                    try:
+                        statements = session.get(rev, "upgrade").statements
+                    except SchemactlError:
+                        statements = ()
+                    found = measured[rev] = _observed(connection, kind, version, statements)
+                    if found and found[-1].failed is not None:
+                        break  # the schema after it is not the script's: stop here
+                return measured
         finally:
             engine.dispose()
+
+
+def _observed(
+    connection: Connection, kind: ScriptDialect, version: str, statements: Sequence[Statement]
+) -> tuple[Measured, ...]:
+    """Each statement run and observed, up to the first the server refuses."""
+    from sqlalchemy.exc import DBAPIError
+
+    found = []
+    for s in statements:
+        try:
+            seen = kind.observe(connection, s.sql, autocommit=s.autocommit)
+        except DBAPIError as err:
+            connection.rollback()
+            reason = kind.describe_error(err.orig) if err.orig is not None else first_line(err)
+            found.append(Measured(s.sql, s.line, version, Observation(), failed=reason))
+            break
+        found.append(Measured(s.sql, s.line, version, seen))
+    return tuple(found)
