@@ -188,3 +188,58 @@ def test_lint_measure_reports_what_the_server_did(repo_copy, monkeypatch):
     assert refused.exit_code == 1
     assert refused.output.startswith("Error: no scratch PostgreSQL server: set ")
     assert len(refused.output.splitlines()) == 1
+
+
+MARIADB_ALTERS = '''"""Type changes on MariaDB"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+STATUS = ("draft", "sent", "paid", "void")
+CHANGES = [
+    ("discounts", "code", sa.String(32), sa.String(60), False),
+    ("invoices", "status", sa.Enum(*STATUS, name="invoice_status"),
+     sa.Enum(*STATUS, "disputed", name="invoice_status"), False),
+    ("discounts", "percent_off", sa.Numeric(5, 2), sa.Numeric(7, 3), False),
+]
+
+
+def upgrade():
+    for table, column, old, new, nullable in CHANGES:
+        op.alter_column(table, column, existing_type=old, type_=new, existing_nullable=nullable)
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_lints_copy_verdicts_agree_with_what_mariadb_accepts(repo_copy):
+    """A VARCHAR lengthened within its length bytes and an ENUM value added at the end are
+    done in place; a DECIMAL's scale changed copies the table: lint says so offline, and
+    MariaDB, asked for the cheapest algorithm with rows in every table, agrees."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    (repo_copy / "versions" / "0011_0123456789ab_types.py").write_text(MARIADB_ALTERS)
+    project = load_project(repo_copy / "alembic.ini")
+    kind = script_dialect("mariadb")
+    measured = measure_revision(
+        project, load_history(project), kind, admin_url("mariadb"), "0123456789ab"
+    )
+    assert [m.observed.algorithm for m in measured] == ["INSTANT", "INSTANT", "COPY"]
+    ini = str(repo_copy / "alembic.ini")
+    args = ["-c", ini, "lint", "68cfa590ad28:heads", "--env", "mariadb", "--json"]
+    linted = CliRunner().invoke(app, args)
+    copies = [
+        f["message"] for f in json.loads(linted.stdout)["findings"] if f["rule"] == "table-copy"
+    ]
+    assert copies == ["changes the type of discounts.percent_off: MariaDB copies the table"]

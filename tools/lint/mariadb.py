@@ -24,7 +24,11 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
         if not facts.existing(op.table):
             continue
         source = op.source
-        if op.name == "alter_column" and getattr(source, "modify_type", None) is not None:
+        if (
+            op.name == "alter_column"
+            and getattr(source, "modify_type", None) is not None
+            and not _in_place(source.existing_type, source.modify_type)
+        ):
             yield Hit(
                 WARNING,
                 f"changes the type of {op.table}.{op.target}: {_copies(facts)}",
@@ -51,6 +55,26 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
+
+
+def _in_place(old: object, new: object) -> bool:
+    """Whether MariaDB changes a column from ``old`` to ``new`` without copying the table
+    (ALGORITHM=INSTANT), whatever the column's character set:
+    - a VARCHAR made longer whose length keeps its length bytes: one byte up to 255 bytes,
+      so up to 63 characters of any character set, and two from 256 characters on;
+    - an ENUM with values added at the end only (its storage stays one byte)."""
+    from sqlalchemy import Enum, String, Text
+
+    if isinstance(old, Enum) and isinstance(new, Enum):
+        before, after = list(old.enums), list(new.enums)
+        return after[: len(before)] == before and len(after) <= 255
+    if not (isinstance(old, String) and isinstance(new, String)):
+        return False
+    if isinstance(old, Enum | Text) or isinstance(new, Enum | Text):
+        return False
+    if not (old.length and new.length):
+        return False
+    return old.length <= new.length and (new.length <= 63 or old.length >= 256)
 
 
 def _copies(facts: Facts) -> str:
