@@ -243,3 +243,44 @@ def test_lints_copy_verdicts_agree_with_what_mariadb_accepts(repo_copy):
         f["message"] for f in json.loads(linted.stdout)["findings"] if f["rule"] == "table-copy"
     ]
     assert copies == ["changes the type of discounts.percent_off: MariaDB copies the table"]
+
+
+# Raw MariaDB statements: what lint says offline (its table-copy finding, or none) and the
+# cheapest ALGORITHM the server accepts with rows.
+MARIADB_RAW = [
+    ("ALTER TABLE products ADD COLUMN name_len INT AS (length(name)) STORED", True, "COPY"),
+    ("ALTER TABLE products ADD COLUMN name_chars INT AS (length(name)) VIRTUAL", False, "INSTANT"),
+]
+
+
+def test_raw_mariadb_statements_are_judged_as_the_server_does_them(repo_copy):
+    """A stored generated column copies the table (lint warns), a virtual one is instant (no
+    finding: VIRTUAL is the advice, proven here)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    statements = {"mariadb": [sql for sql, _, _ in MARIADB_RAW], "postgresql": []}
+    (repo_copy / "versions" / "0011_0123456789ab_measured.py").write_text(
+        REVISION.format(statements=statements)
+    )
+    project = load_project(repo_copy / "alembic.ini")
+    measured = measure_revision(
+        project,
+        load_history(project),
+        script_dialect("mariadb"),
+        admin_url("mariadb"),
+        "0123456789ab",
+    )
+    assert [m.failed for m in measured] == [None, None]
+    assert [m.observed.algorithm for m in measured] == [algorithm for *_, algorithm in MARIADB_RAW]
+    args = ["-c", str(repo_copy / "alembic.ini"), "lint", "68cfa590ad28:heads", "--env", "mariadb"]
+    findings = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)["findings"]
+    lines = {
+        f["message"].rsplit(": ", 1)[-1].rstrip(";")
+        for f in findings
+        if f["rule"] != "irreversible"
+    }
+    assert lines == {sql for sql, copies, _ in MARIADB_RAW if copies}

@@ -541,6 +541,27 @@ def test_no_advice_postgresql_rejects(repo_copy):
         assert "autocommit_block" in finding["fix"]
 
 
+def test_no_advice_that_cannot_be_followed(repo_copy):
+    """An EXCLUDE constraint cannot be added NOT VALID, and a stored generated column has no
+    default to leave out: the advice says what can be done instead (issue 30)."""
+    add_case(
+        repo_copy,
+        '    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")\n'
+        '    op.execute("ALTER TABLE payments ADD CONSTRAINT ex_payments EXCLUDE USING gist '
+        '(invoice_id WITH =)")\n'
+        '    op.execute("ALTER TABLE users ADD COLUMN name_len integer GENERATED ALWAYS AS '
+        '(length(full_name)) STORED")',
+        '    op.execute("ALTER TABLE users DROP COLUMN name_len")\n'
+        '    op.execute("ALTER TABLE payments DROP CONSTRAINT ex_payments")',
+    )
+    _, found = findings(repo_copy)
+    (exclude,) = [f for f in found if "exclusion constraint" in f["message"]]
+    assert "cannot add an EXCLUDE constraint NOT VALID" in exclude["fix"]
+    (generated,) = [f for f in found if "generated column" in f["message"]]
+    assert "set the default" not in generated["fix"] and "fill it in batches" in generated["fix"]
+    assert all(f["fix"] for f in found)
+
+
 def test_squawk_judges_every_statement_on_postgresql(repo_copy):
     """What only squawk knows comes with the revision's file:line and silences like ours;
     what both know is said once; style rules wait for lint_include in alembic.ini."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.scripts.statements import transaction_control
+from tools.scripts.statements import kinds, parse_one, transaction_control
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,25 @@ from tools.scripts.statements import transaction_control
 )
 def test_the_statement_that_controls_the_transaction_is_found(sql, dialect, found):
     assert transaction_control(sql, dialect) == found
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "expected"),
+    [
+        # NULL allows NULL; the server fills an AUTO_INCREMENT or a generated column itself.
+        ("ALTER TABLE t ADD COLUMN x VARCHAR(32) NULL", "postgres", ()),
+        ("ALTER TABLE t ADD COLUMN x INT NOT NULL", "postgres", ("add-not-null-column",)),
+        ("ALTER TABLE t ADD COLUMN s INT NOT NULL AUTO_INCREMENT UNIQUE", "mysql", ()),
+        (
+            "ALTER TABLE t ADD COLUMN n INT AS (length(a)) STORED",
+            "mysql",
+            ("add-stored-generated",),
+        ),
+        ("ALTER TABLE t ADD COLUMN n INT AS (length(a)) VIRTUAL", "mysql", ()),
+        ("ALTER TABLE t ADD COLUMN x INT, ALGORITHM=COPY", "mysql", ("forced-copy",)),
+        ("ALTER TABLE t ENGINE=InnoDB, LOCK=EXCLUSIVE", "mysql", ("forced-lock",)),
+        ("ALTER TABLE t ADD COLUMN x INT, ALGORITHM=INSTANT", "mysql", ()),
+    ],
+)
+def test_what_an_alter_does(sql, dialect, expected):
+    assert kinds(parse_one(sql, dialect)) == expected

@@ -47,13 +47,35 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 "schedule it for a quiet moment (or build the new table beside it)",
             )
     for statement, raw in facts.raw_sql:
-        if facts.existing(raw.table) and ({"alter-type", "modify-column"} & set(raw.kinds)):
+        if not facts.existing(raw.table):
+            continue
+        kinds = set(raw.kinds)
+        if {"alter-type", "modify-column"} & kinds:
             yield Hit(
                 WARNING,
                 f"raw SQL redefines a column: {_copies(facts)}: {_short(statement)}",
                 statement.line,
                 why,
                 fix,
+            )
+        elif "add-stored-generated" in kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a stored generated column: {_copies(facts)}: {_short(statement)}",
+                statement.line,
+                why,
+                "add it VIRTUAL (computed when read, added instantly), or add a plain column "
+                "and fill it in batches",
+            )
+        elif {"forced-copy", "forced-lock"} & kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL asks for a table copy or a lock that stops writes: {_short(statement)}",
+                statement.line,
+                "ALGORITHM=COPY rewrites every row, and LOCK=SHARED or EXCLUSIVE stops writes "
+                "to the table until it is done",
+                "leave ALGORITHM and LOCK out so MariaDB picks the cheapest it can do, or ask "
+                "for ALGORITHM=INSTANT or LOCK=NONE so it refuses rather than copies",
             )
 
 

@@ -3,6 +3,7 @@ for as long as they run (squawk's rules, in squawk.py, add to it)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +122,16 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
                 _WHY_UNIQUE,
                 _FIX_UNIQUE,
             )
+        elif "add-constraint" in raw.kinds and _EXCLUDE.search(statement.sql):
+            yield Hit(
+                WARNING,
+                f"raw SQL adds an exclusion constraint: {_short(statement)}",
+                statement.line,
+                "it builds its index and checks every row under ACCESS EXCLUSIVE: no reads or "
+                "writes until it is done",
+                "PostgreSQL cannot add an EXCLUDE constraint NOT VALID: add it at a quiet "
+                "moment, with lock_timeout set for the environment",
+            )
         elif "add-constraint" in raw.kinds and "NOT VALID" not in statement.sql.upper():
             yield Hit(
                 WARNING,
@@ -160,6 +171,8 @@ _FIX_UNIQUE = (
     "`with op.get_context().autocommit_block():`, then add the constraint USING INDEX "
     "(op.execute) in a later revision"
 )
+# An exclusion constraint: it cannot be added NOT VALID.
+_EXCLUDE = re.compile(r"\bEXCLUDE\s+(USING\b|\()", re.I)
 _FIX_CONCURRENTLY = (
     "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
     "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"

@@ -77,6 +77,16 @@ FIXES: dict[str, str] = {
     "ban-uncommitted-transaction": "remove the BEGIN; the script lays out its transactions",
     "transaction-nesting": "remove the BEGIN/COMMIT; the script lays out its transactions",
 }
+# A stored generated column has no default to leave out: its value is computed for every row.
+_GENERATED = (
+    "add it at a quiet moment with lock_timeout set (every row is written again), or add a "
+    "plain column, fill it in batches, and keep it current from the application or a trigger"
+)
+# For a rule schemactl has no proven fix for: what to weigh instead of an invented one.
+_WEIGH = (
+    "weigh it against the table's size and traffic; once you have, silence it with the "
+    "reason (# schemactl: allow {rule}: REASON)"
+)
 # Style: off unless `squawk_include` names them.
 STYLE = frozenset(
     {
@@ -193,10 +203,13 @@ def _hit(index: int, rule: str, finding: dict[str, Any]) -> Hit:
             f"squawk could not read this statement ({message}), so its rules did not judge it",
             "read the statement yourself; if PostgreSQL accepts it, silence this with the reason",
         )
+    fix = FIXES.get(rule) or " ".join(str(finding.get("help") or "").split())
+    if rule == "adding-field-with-default" and "generated column" in message.lower():
+        fix = _GENERATED  # no default to leave out: the value is computed for every row
     return Hit(
         index,
         rule,
         "error" if str(finding.get("level", "")).lower() == "error" else "warning",
         message,
-        FIXES.get(rule) or " ".join(str(finding.get("help") or "").split()),
+        fix or _WEIGH.format(rule=rule),
     )

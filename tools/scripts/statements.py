@@ -112,8 +112,23 @@ def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
     if isinstance(parsed, exp.Delete):
         return ("delete",)
     if isinstance(parsed, exp.Alter):
-        return tuple(k for action in parsed.args.get("actions") or [] for k in _action(action))
+        kinds = tuple(k for action in parsed.args.get("actions") or [] for k in _action(action))
+        return kinds + _forced(parsed)
     return ()
+
+
+def _forced(parsed: exp.Alter) -> tuple[str, ...]:
+    """An ALTER that asks MariaDB/MySQL for a table copy or an exclusive lock itself."""
+    from sqlglot import exp
+
+    found = []
+    for option in parsed.args.get("options") or []:
+        value = str(option.this).upper() if option.this is not None else ""
+        if isinstance(option, exp.AlgorithmProperty) and value == "COPY":
+            found.append("forced-copy")
+        elif isinstance(option, exp.LockProperty) and value in ("EXCLUSIVE", "SHARED"):
+            found.append("forced-lock")
+    return tuple(found)
 
 
 def _action(action: exp.Expr) -> Iterator[str]:
@@ -142,10 +157,20 @@ def _action(action: exp.Expr) -> Iterator[str]:
             for c in constraints
             if isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null")
         ]
-        if not_null and not defaults:
+        # A value the server makes for every row: an AUTO_INCREMENT, a generated column.
+        filled = any(
+            isinstance(c, exp.AutoIncrementColumnConstraint | exp.ComputedColumnConstraint)
+            for c in constraints
+        )
+        if not_null and not defaults and not filled:
             yield "add-not-null-column"
         if any(_volatile(d) for d in defaults):
             yield "add-volatile-default"
+        if any(
+            isinstance(c, exp.ComputedColumnConstraint) and c.args.get("persisted")
+            for c in constraints
+        ):
+            yield "add-stored-generated"
     elif isinstance(action, exp.AddConstraint):
         if action.find(exp.PrimaryKey) is not None:
             yield "add-primary-key"
