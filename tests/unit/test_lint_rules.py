@@ -631,3 +631,23 @@ def test_a_table_created_earlier_in_the_range_is_new(repo_copy):
     )
     rules = {f["rule"] for f in json.loads(later.stdout)["findings"]}
     assert "postgresql-locks" in rules
+
+
+def test_mariadb_operations_that_copy_or_stop_writes(repo_copy):
+    """A foreign key or check added to an existing table copies it (measured in
+    tests/test_measure.py); a FULLTEXT index is built with writes waiting."""
+    add_case(
+        repo_copy,
+        '    op.create_check_constraint("ck_users_id", "users", "id > 0")\n'
+        '    op.create_foreign_key("fk_users_id", "users", "customers", ["id"], ["id"])\n'
+        '    op.create_index("ft_users_full_name", "users", ["full_name"], mysql_prefix="FULLTEXT")',
+        '    op.drop_index("ft_users_full_name", table_name="users")\n'
+        '    op.drop_constraint("fk_users_id", "users", type_="foreignkey")\n'
+        '    op.drop_constraint("ck_users_id", "users", type_="check")',
+    )
+    _, found = findings(repo_copy, env="mariadb")
+    assert [f["message"] for f in found if f["rule"] == "table-copy"] == [
+        "adds check constraint ck_users_id to users: MariaDB copies the table",
+        "adds foreign key fk_users_id to users: MariaDB copies the table",
+        "builds FULLTEXT index ft_users_full_name on users: writes to it wait",
+    ]

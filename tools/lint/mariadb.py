@@ -3,6 +3,7 @@ DDL in raw SQL, which commits the script's transaction."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,23 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
+        elif op.name in ("create_foreign_key", "create_check_constraint"):
+            what = "foreign key" if op.name == "create_foreign_key" else "check constraint"
+            yield Hit(
+                WARNING,
+                f"adds {what} {op.target} to {op.table}: {_copies(facts)}",
+                op.line,
+                why,
+                _WEIGH_COPY,
+            )
+        elif op.name == "create_index" and _fulltext(source):
+            yield Hit(
+                WARNING,
+                f"builds FULLTEXT index {op.target} on {op.table}: writes to it wait",
+                op.line,
+                _WHY_SHARED,
+                _WEIGH_SHARED,
+            )
         elif op.name == "create_primary_key" or (
             op.name == "drop_constraint" and getattr(source, "constraint_type", None) == "primary"
         ):
@@ -58,6 +76,32 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
+        elif _FULLTEXT.search(statement.sql) and ("add-constraint" in kinds or not kinds):
+            yield Hit(
+                WARNING,
+                f"raw SQL builds a FULLTEXT index: writes to the table wait: {_short(statement)}",
+                statement.line,
+                _WHY_SHARED,
+                _WEIGH_SHARED,
+            )
+        elif "add-primary-key" in kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL changes the primary key: the table is rebuilt: {_short(statement)}",
+                statement.line,
+                "every row is written again (in place, writes going on where every key column "
+                "is NOT NULL; under LOCK=SHARED where one must be made so)",
+                "schedule it for a quiet moment (or build the new table beside it)",
+            )
+        elif {"add-constraint", "add-volatile-default"} & kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a constraint or an expression default: {_copies(facts)}: "
+                f"{_short(statement)}",
+                statement.line,
+                why,
+                _WEIGH_COPY,
+            )
         elif "add-stored-generated" in kinds:
             yield Hit(
                 WARNING,
@@ -77,6 +121,25 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 "leave ALGORITHM and LOCK out so MariaDB picks the cheapest it can do, or ask "
                 "for ALGORITHM=INSTANT or LOCK=NONE so it refuses rather than copies",
             )
+
+
+_WHY_SHARED = "it is built under LOCK=SHARED: reads go on, writes wait until it is done"
+_WEIGH_SHARED = (
+    "weigh the table's size and write traffic; build it at a quiet moment, with "
+    "lock_wait_timeout set for the environment"
+)
+_WEIGH_COPY = (
+    "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
+    "LOCK=SHARED); add it when the table is created, or at a quiet moment"
+)
+_FULLTEXT = re.compile(r"\bFULLTEXT\s+(INDEX|KEY)\b", re.I)
+
+
+def _fulltext(source: object) -> bool:
+    kw = getattr(source, "kw", {}) or {}
+    return any(
+        str(kw.get(k) or "").upper() == "FULLTEXT" for k in ("mysql_prefix", "mariadb_prefix")
+    )
 
 
 def _in_place(old: object, new: object) -> bool:
