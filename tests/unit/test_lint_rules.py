@@ -380,6 +380,25 @@ BLIND_SPOTS = {
         "runs CREATE INDEX CONCURRENTLY ix_users_full_name ON users (full_name) inside the "
         "revision's transaction",
     ),
+    "raw-serial-column": (
+        '    op.execute("ALTER TABLE users ADD COLUMN seq bigserial")',
+        "postgresql-locks",
+        "warning",
+        "raw SQL adds a serial column: PostgreSQL rewrites the table",
+    ),
+    "raw-set-unlogged": (
+        '    op.execute("ALTER TABLE users SET UNLOGGED")',
+        "postgresql-locks",
+        "warning",
+        "raw SQL sets (UN)LOGGED: PostgreSQL rewrites the table",
+    ),
+    "backfill-under-the-alters-lock": (
+        '    op.add_column("users", sa.Column("tier", sa.Integer()))\n'
+        '    op.execute("UPDATE users SET tier = 1 WHERE tier IS NULL")',
+        "postgresql-locks",
+        "warning",
+        "changes rows of users after altering it in the same transaction",
+    ),
     "raw-set-not-null": (
         '    op.execute("ALTER TABLE users ALTER COLUMN phone SET NOT NULL")',
         "not-null-without-default",

@@ -17,7 +17,7 @@ from tools.lint.findings import (
     _rewrites,
     _short,
 )
-from tools.scripts.statements import is_volatile_default
+from tools.scripts.statements import is_volatile_default, split
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
@@ -30,6 +30,40 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
     yield from _locking_operations(facts)
     yield from _locking_raw_sql(facts)
     yield from _concurrently_in_a_transaction(facts)
+    yield from _backfill_under_lock(facts)
+
+
+def _backfill_under_lock(facts: Facts) -> Iterator[Hit]:
+    """An UPDATE or DELETE of a table the revision altered before it, in the same
+    transaction: the ALTER's ACCESS EXCLUSIVE lock stays held while every row is changed."""
+    altered: set[str] = set()
+    told: set[str] = set()
+    for statement in facts.statements:
+        if statement.autocommit:
+            continue
+        for raw in split(statement.sql, facts.dialect.sqlglot):
+            table = raw.table
+            if table is None or not facts.existing(table):
+                continue
+            if isinstance(raw.parsed, _alter_type()):
+                altered.add(table)
+            elif {"update", "delete"} & set(raw.kinds) and table in altered - told:
+                told.add(table)
+                yield Hit(
+                    WARNING,
+                    f"changes rows of {table} after altering it in the same transaction: "
+                    f"{_short(statement)}",
+                    statement.line,
+                    "the ALTER's ACCESS EXCLUSIVE lock is held until the revision commits: no "
+                    f"reads or writes of {table} while every row is changed",
+                    "put the data change in a revision of its own, after this one",
+                )
+
+
+def _alter_type() -> type:
+    from sqlglot import exp
+
+    return exp.Alter
 
 
 def _concurrently_in_a_transaction(facts: Facts) -> Iterator[Hit]:
@@ -105,6 +139,18 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
     for statement, raw in facts.raw_sql:
         if not facts.existing(raw.table):
             continue
+        if {"add-serial-column", "set-logged"} & set(raw.kinds):
+            what = "adds a serial column" if "add-serial-column" in raw.kinds else "sets (UN)LOGGED"
+            yield Hit(
+                WARNING,
+                f"raw SQL {what}: PostgreSQL rewrites the table: {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                "add an integer column with an identity or a sequence set as its default "
+                "later, filled in batches"
+                if "add-serial-column" in raw.kinds
+                else "schedule it for a quiet moment: every row is written again",
+            )
         if "create-index" in raw.kinds and not raw.parsed.args.get("concurrently"):  # type: ignore[union-attr]
             yield Hit(
                 WARNING,

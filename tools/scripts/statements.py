@@ -7,6 +7,7 @@ its own. A statement sqlglot cannot read is kept, unparsed, so nothing is droppe
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -157,11 +158,16 @@ def _action(action: exp.Expr) -> Iterator[str]:
             for c in constraints
             if isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null")
         ]
-        # A value the server makes for every row: an AUTO_INCREMENT, a generated column.
-        filled = any(
+        # A value the server makes for every row: an AUTO_INCREMENT, a generated column, a
+        # PostgreSQL serial (whose nextval() default writes every row: a rewrite).
+        data_type = action.args.get("kind")
+        serial = isinstance(data_type, exp.DataType) and data_type.this in _serials()
+        filled = serial or any(
             isinstance(c, exp.AutoIncrementColumnConstraint | exp.ComputedColumnConstraint)
             for c in constraints
         )
+        if serial:
+            yield "add-serial-column"
         if not_null and not defaults and not filled:
             yield "add-not-null-column"
         if any(_volatile(d) for d in defaults):
@@ -171,6 +177,11 @@ def _action(action: exp.Expr) -> Iterator[str]:
             for c in constraints
         ):
             yield "add-stored-generated"
+    elif isinstance(action, exp.AlterSet) and str(action.args.get("option") or "").upper() in (
+        "LOGGED",
+        "UNLOGGED",
+    ):
+        yield "set-logged"  # PostgreSQL writes the whole table again
     elif isinstance(action, exp.AddConstraint):
         if action.find(exp.PrimaryKey) is not None:
             yield "add-primary-key"
@@ -178,6 +189,15 @@ def _action(action: exp.Expr) -> Iterator[str]:
             yield "add-unique"
         else:
             yield "add-constraint"
+
+
+@functools.cache
+def _serials() -> frozenset[object]:
+    """PostgreSQL's serial types, as sqlglot names them (sqlglot is imported when needed)."""
+    from sqlglot import exp
+
+    kinds = exp.DataType.Type
+    return frozenset({kinds.SERIAL, kinds.BIGSERIAL, kinds.SMALLSERIAL})
 
 
 def _volatile(default: exp.Expr) -> bool:
