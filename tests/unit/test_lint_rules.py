@@ -113,6 +113,17 @@ CASES = {
             '        op.drop_index("ix_users_full_name", table_name="users", postgresql_concurrently=True)',
         ),
     ),
+    "postgresql-json": (
+        (
+            '    op.add_column("users", sa.Column("prefs", sa.JSON()))',
+            '    op.drop_column("users", "prefs")',
+        ),
+        (
+            '    op.add_column("users", sa.Column("prefs", sa.JSON().with_variant('
+            'sa.dialects.postgresql.JSONB(), "postgresql")))',
+            '    op.drop_column("users", "prefs")',
+        ),
+    ),
     "rename": (
         (
             '    op.rename_table("discounts", "coupons")',

@@ -51,7 +51,7 @@ class PostgreSQL(ScriptDialect):
     sqlglot: ClassVar[str] = "postgres"
     # squawk: its statement rules, on every statement a script runs (tools.lint.squawk).
     lint_rules: ClassVar[frozenset[str]] = frozenset(
-        {"postgresql-locks", "enum-lifecycle", "squawk"}
+        {"postgresql-locks", "postgresql-json", "enum-lifecycle", "squawk"}
     )
     _CONCURRENTLY: ClassVar[re.Pattern[str]] = re.compile(
         r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I

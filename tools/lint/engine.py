@@ -27,7 +27,7 @@ from tools.history.load import NothingToRender, load_history, plan_range, resolv
 from tools.lint import squawk
 from tools.lint.findings import ERROR, Facts, Finding, Rule, _rewrites, _short
 from tools.lint.mariadb import implicit_commit, table_copy
-from tools.lint.postgresql import postgresql_locks
+from tools.lint.postgresql import plain_json, postgresql_locks
 from tools.lint.rules import (
     constraint_change,
     data_rewrites,
@@ -66,6 +66,7 @@ RULES: dict[str, Rule] = {
     "not-null-without-default": not_null_without_default,
     "unique-on-existing-table": unique_on_existing_table,
     "postgresql-locks": postgresql_locks,
+    "postgresql-json": plain_json,
     "rename": renames,
     "constraint-change": constraint_change,
     "data-rewrite": data_rewrites,

@@ -66,6 +66,34 @@ def _alter_type() -> type:
     return exp.Alter
 
 
+def plain_json(facts: Facts) -> Iterator[Hit]:
+    """A json column on PostgreSQL (sa.JSON renders json, not jsonb): the text is kept as
+    written, with no equality operator (DISTINCT, GROUP BY and UNIQUE on it fail) and no
+    index that looks inside it."""
+    from sqlalchemy import JSON
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    for op in facts.operations:
+        source = op.source
+        columns: list[Any] = [getattr(source, "column", None)] if op.name == "add_column" else []
+        if op.name == "create_table":
+            columns = list(getattr(source, "columns", ()))
+        for column in columns:
+            if getattr(column, "type", None) is None:
+                continue
+            rendered = column.type.dialect_impl(facts.dialect.sa_dialect)  # a variant resolved
+            if isinstance(rendered, JSON) and not isinstance(rendered, JSONB):
+                yield Hit(
+                    WARNING,
+                    f"{op.table}.{column.name} is json, not jsonb",
+                    op.line,
+                    "json keeps the text as written: no equality operator (DISTINCT, GROUP BY "
+                    "and UNIQUE on it fail) and no GIN index into it",
+                    "use postgresql.JSONB (or sa.JSON().with_variant(postgresql.JSONB(), "
+                    "'postgresql'))",
+                )
+
+
 def _concurrently_in_a_transaction(facts: Facts) -> Iterator[Hit]:
     """CREATE/DROP INDEX CONCURRENTLY outside `autocommit_block()`: the rendered script runs
     it outside a transaction, but `schemactl upgrade` and `alembic upgrade` run it inside
