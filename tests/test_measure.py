@@ -311,3 +311,21 @@ def test_raw_mariadb_statements_are_judged_as_the_server_does_them(repo_copy):
         if f["rule"] != "irreversible"
     }
     assert lines == {sql[:60] for sql, copies, _ in MARIADB_RAW if copies}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_a_measured_statement_runs_as_written(throwaway_database, dialect):
+    """A % in a statement's data is a %: the drivers read % markers even without
+    parameters, and the measurement must not change the data it runs (or fail on it)."""
+    db = throwaway_database(dialect)
+    kind = script_dialect(dialect)
+    engine = kind.engine(db.url)
+    try:
+        with engine.connect() as connection:
+            kind.observe(connection, "CREATE TABLE pct (id INT PRIMARY KEY, note VARCHAR(20))")
+            sql = "INSERT INTO pct VALUES (1, '50%'), (2, '50%%'), (3, '%s'), (4, '%(x)s')"
+            kind.observe(connection, sql)
+            rows = connection.exec_driver_sql("SELECT note FROM pct ORDER BY id").all()
+    finally:
+        engine.dispose()
+    assert [r[0] for r in rows] == ["50%", "50%%", "%s", "%(x)s"]

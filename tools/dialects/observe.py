@@ -53,12 +53,19 @@ class ObservingDialect(BackupSQL):
 
 
 def run(connection: Connection, sql: str, *, autocommit: bool = False) -> None:
-    """Run one statement as written (no parameters: a % is a %) and commit it; ``autocommit``:
-    on a connection of its own outside any transaction."""
+    """Run one statement as written (a % is a %) and commit it; ``autocommit``: on a
+    connection of its own outside any transaction."""
     if autocommit:
         connection.commit()
         with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outside:
-            outside.exec_driver_sql(sql)
+            outside.exec_driver_sql(as_written(outside, sql))
         return
-    connection.exec_driver_sql(sql)
+    connection.exec_driver_sql(as_written(connection, sql))
     connection.commit()
+
+
+def as_written(connection: Connection, sql: str) -> str:
+    """``sql`` as the driver must be given it to run it as written: a driver with % markers
+    (PyMySQL, psycopg) reads a % as one even without parameters, so each is doubled."""
+    marked = connection.dialect.paramstyle in ("format", "pyformat")
+    return sql.replace("%", "%%") if marked else sql

@@ -20,7 +20,7 @@ from tools.dialects.names import (
     _shell,
     safe_revision,
 )
-from tools.dialects.observe import Observation, run
+from tools.dialects.observe import Observation, as_written, run
 from tools.dialects.scripts import ScriptDialect
 
 if TYPE_CHECKING:
@@ -378,7 +378,7 @@ $schemactl_database$;"""
             run(connection, sql, autocommit=True)
         else:
             scans = self._scans(connection)
-            connection.exec_driver_sql(sql)
+            connection.exec_driver_sql(as_written(connection, sql))
             locks = [(str(t), str(m)) for t, m in connection.exec_driver_sql(self._LOCKS).all()]
             scanned = {
                 table
