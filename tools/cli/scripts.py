@@ -30,8 +30,7 @@ from tools.cli.reports import (
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
-    from tools.history.load import NothingToRender, Range
-    from tools.proof.measure import Measurements
+    from tools.history.load import NothingToRender
     from tools.proof.prove import ProvenOn
     from tools.release.release import CheckReport
     from tools.scripts.manifest import Release
@@ -340,13 +339,14 @@ def lint_command(
     Example: schemactl lint --env prod --measure
     """
     from tools.lint import engine as lint
+    from tools.proof.measure import measure_environment
     from tools.release import release
 
     with _user_errors(ctx):
         project, environment = _where(ctx, database, env)
         released = release.last_released(project, environment)
         linted, findings = lint.lint(project, environment, span, released=released)
-        measured = _measured(project, environment, linted) if measure and linted else None
+        measured = measure_environment(project, environment, linted) if measure and linted else None
     if linted is None and not as_json:
         typer.echo(
             f"Nothing to lint: the last release ({_heads(released)}) already reaches every head."
@@ -374,13 +374,3 @@ def lint_command(
         typer.echo(lint_summary(findings, blocking))
     if blocking:
         raise typer.Exit(code=1)
-
-
-def _measured(project: Project, environment: Environment, span: Range) -> Measurements:
-    """The range's statements measured on the environment's dialect's scratch server."""
-    from tools.history.load import load_history
-    from tools.proof.measure import measure_range
-
-    kind = environment.kind
-    server = project.require_scratch_server(kind)
-    return measure_range(project, load_history(project), kind, server, span)

@@ -36,6 +36,8 @@ def postgresql_locks(facts: Facts) -> Iterator[Hit]:
 def _backfill_under_lock(facts: Facts) -> Iterator[Hit]:
     """An UPDATE or DELETE of a table the revision altered before it, in the same
     transaction: the ALTER's ACCESS EXCLUSIVE lock stays held while every row is changed."""
+    from sqlglot import exp
+
     altered: set[str] = set()
     told: set[str] = set()
     for statement in facts.statements:
@@ -45,9 +47,9 @@ def _backfill_under_lock(facts: Facts) -> Iterator[Hit]:
             table = raw.table
             if table is None or not facts.existing(table):
                 continue
-            if isinstance(raw.parsed, _alter_type()):
+            if isinstance(raw.parsed, exp.Alter):
                 altered.add(table)
-            elif {"update", "delete"} & set(raw.kinds) and table in altered - told:
+            elif {"update", "delete"} & set(raw.kinds) and table in altered and table not in told:
                 told.add(table)
                 yield Hit(
                     WARNING,
@@ -58,12 +60,6 @@ def _backfill_under_lock(facts: Facts) -> Iterator[Hit]:
                     f"reads or writes of {table} while every row is changed",
                     "put the data change in a revision of its own, after this one",
                 )
-
-
-def _alter_type() -> type:
-    from sqlglot import exp
-
-    return exp.Alter
 
 
 def plain_json(facts: Facts) -> Iterator[Hit]:

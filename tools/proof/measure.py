@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tools.config import Environment
 from tools.core.errors import SchemactlError, first_line
 from tools.dialects.observe import Observation
-from tools.history.load import Range
+from tools.history.load import Range, load_history
 from tools.proof import rows, scratch
 from tools.proof.prove import server_version
 from tools.scripts.capture import capture_session
@@ -98,6 +98,14 @@ class Measured:
 
 # What a range's revisions did on the server, statement by statement, per revision.
 Measurements = dict["RevisionId", tuple[Measured, ...]]
+
+
+def measure_environment(project: Project, environment: Environment, span: Range) -> Measurements:
+    """``span`` measured on the scratch server of ``environment``'s dialect (one line when
+    none is configured)."""
+    kind = environment.kind
+    server = project.require_scratch_server(kind)
+    return measure_range(project, load_history(project), kind, server, span)
 
 
 def measure_revision(
