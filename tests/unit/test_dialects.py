@@ -206,3 +206,25 @@ def test_the_header_states_the_timeouts_the_script_sets(name, settings, words, s
     kind = replace(script_dialect(name), settings=settings)
     assert words in kind.timeouts_in_words()
     assert statement in kind.timeouts() + kind.preamble()
+
+
+@pytest.mark.parametrize(
+    ("given", "tried"),
+    [
+        ({}, ["INSTANT/None", "NOCOPY/NONE", "INPLACE/NONE", "INPLACE/SHARED", "COPY/SHARED"]),
+        ({"ALGORITHM": "COPY"}, ["COPY/SHARED"]),
+        ({"ALGORITHM": "INPLACE"}, ["INPLACE/NONE", "INPLACE/SHARED"]),
+        (
+            {"LOCK": "EXCLUSIVE"},
+            ["INSTANT/EXCLUSIVE", "NOCOPY/EXCLUSIVE", "INPLACE/EXCLUSIVE", "COPY/EXCLUSIVE"],
+        ),
+        ({"LOCK": "NONE"}, ["INSTANT/NONE", "NOCOPY/NONE", "INPLACE/NONE", "COPY/NONE"]),
+        ({"ALGORITHM": "INSTANT", "LOCK": "SHARED"}, ["INSTANT/SHARED"]),
+    ],
+)
+def test_mariadb_is_asked_only_what_the_statement_allows(given, tried):
+    """A statement that names its own ALGORITHM or LOCK is measured within them: the
+    server is asked for the cheapest of the pairs they allow."""
+    from tools.dialects.mariadb import MariaDB
+
+    assert [f"{a}/{lock}" for a, lock in MariaDB()._attempts(given)] == tried

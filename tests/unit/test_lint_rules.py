@@ -372,7 +372,7 @@ BLIND_SPOTS = {
         "raw SQL drop table: DROP TABLE discounts",
     ),
     "raw-alter-type": (
-        '    op.execute("ALTER TABLE users ALTER COLUMN full_name TYPE text")',
+        '    op.execute("ALTER TABLE users ALTER COLUMN full_name TYPE varchar(60)")',
         "postgresql-locks",
         "warning",
         "raw SQL changes a column's type",
@@ -416,12 +416,6 @@ BLIND_SPOTS = {
         "warning",
         "raw SQL sets NOT NULL",
     ),
-    "raw-drop-index": (
-        '    op.execute("DROP INDEX ix_payments_paid_at")',
-        "destructive",
-        "warning",
-        "raw SQL drop index",
-    ),
     "raw-truncate": (
         '    op.execute("TRUNCATE payments CASCADE")',
         "destructive",
@@ -446,18 +440,6 @@ BLIND_SPOTS = {
         "warning",
         "raw SQL adds a column with a volatile default",
     ),
-    "drop-not-null": (
-        '    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=True, existing_nullable=False)',
-        "constraint-change",
-        "warning",
-        "lets users.full_name hold NULL",
-    ),
-    "raw-drop-not-null": (
-        '    op.execute("ALTER TABLE users ALTER COLUMN full_name DROP NOT NULL")',
-        "constraint-change",
-        "warning",
-        "raw SQL drops NOT NULL",
-    ),
     "drop-primary-key": (
         '    op.drop_constraint("pk_discounts", "discounts", type_="primary")',
         "constraint-change",
@@ -469,12 +451,6 @@ BLIND_SPOTS = {
         "destructive",
         "warning",
         "raw SQL drop type: DROP TYPE payment_method",
-    ),
-    "raw-drop-constraint": (
-        '    op.execute("ALTER TABLE users DROP CONSTRAINT uq_users_email")',
-        "constraint-change",
-        "warning",
-        "raw SQL drops a constraint",
     ),
 }
 
@@ -526,6 +502,30 @@ FALSE_ALARMS = {
         '    op.alter_column("users", "full_name", existing_type=sa.Text(), type_=sa.String(200))',
         "postgresql-locks",
     ),
+    # A raw type change lint can judge from the replayed column (String(120) -> text), and
+    # what the servers measure as catalog changes (tests/test_safety_corpus.py).
+    "raw-varchar-made-text": (
+        '    op.execute("ALTER TABLE users ALTER COLUMN full_name TYPE text")',
+        '    op.execute("ALTER TABLE users ALTER COLUMN full_name TYPE varchar(120)")',
+        "postgresql-locks",
+    ),
+    "raw-drop-index": (
+        '    op.execute("DROP INDEX ix_payments_paid_at")',
+        '    op.execute("CREATE INDEX ix_payments_paid_at ON payments (paid_at)")',
+        "destructive",
+    ),
+    "drop-not-null": (
+        '    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=True, '
+        "existing_nullable=False)",
+        '    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=False, '
+        "existing_nullable=True)",
+        "constraint-change",
+    ),
+    "raw-drop-constraint": (
+        '    op.execute("ALTER TABLE users DROP CONSTRAINT uq_users_email")',
+        '    op.execute("ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE (email)")',
+        "constraint-change",
+    ),
     "enum-value-added": (
         "    with op.get_context().autocommit_block():\n"
         "        op.execute(\"ALTER TYPE invoice_status ADD VALUE IF NOT EXISTS 'void'\")",
@@ -542,6 +542,38 @@ def test_a_safe_form_is_not_flagged(repo_copy, case):
     _, found = findings(repo_copy)
     assert [f for f in found if f["rule"] == rule] == []
     assert not [f for f in found if f["severity"] == "error"], found
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "op.create_check_constraint('ck_users_phone', 'users', 'phone IS NOT NULL')",
+        'op.execute("ALTER TABLE users ADD CONSTRAINT ck_users_phone CHECK (phone IS NOT NULL)")',
+        'op.execute("ALTER TABLE users ADD CONSTRAINT ck_users_phone CHECK (phone IS NOT NULL) '
+        'NOT VALID")\n    op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_phone")',
+    ],
+)
+def test_set_not_null_after_a_validated_check_is_not_flagged(repo_copy, check):
+    """PostgreSQL 12+ sets NOT NULL without scanning where a validated CHECK (col IS NOT
+    NULL) proves it (measured in tests/test_safety_corpus.py): the revision after the one
+    that validates it is not flagged; one whose check is still NOT VALID is."""
+    undo = '    op.execute("ALTER TABLE users DROP CONSTRAINT ck_users_phone")'
+    add_case(repo_copy, f"    {check}", undo, revision="0123456789aa", message="Check")
+    set_not_null = '    op.execute("ALTER TABLE users ALTER COLUMN phone SET NOT NULL")'
+    drop_not_null = '    op.execute("ALTER TABLE users ALTER COLUMN phone DROP NOT NULL")'
+    add_case(repo_copy, set_not_null, drop_not_null, down_revision="0123456789aa", depth=12)
+    _, found = findings(repo_copy)
+    late = [f for f in found if f["revision"] == "0123456789ab"]
+    assert late == [], late
+    (repo_copy / "versions" / "0011_0123456789aa_lint_case.py").write_text(
+        (repo_copy / "versions" / "0011_0123456789aa_lint_case.py")
+        .read_text()
+        .replace("ALTER TABLE users VALIDATE CONSTRAINT ck_users_phone", "SELECT 1")
+    )
+    if "NOT VALID" in check:
+        _, found = findings(repo_copy)
+        rules = {f["rule"] for f in found if f["revision"] == "0123456789ab"}
+        assert "not-null-without-default" in rules, found
 
 
 def test_a_downgrade_that_only_selects_undoes_nothing(repo_copy):

@@ -7,8 +7,9 @@ its op proxy, to record a revision's operations offline; its renderer for one ta
 version table and head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection
 registry (so a revision that inspects the database offline is refused), and copying and
 removing a column of a Table, a dialect's literal-processor memory, a text()'s bound
-parameters; and PyMySQL's TLS context, built once rather than per
-connection. Each is a thin function with the library's own name in it.
+parameters; and PyMySQL's TLS context, built once rather than per connection. Also the one
+SQLAlchemy reflection bug schemactl works around (reflect_tables). Each is a thin function
+with the library's own name in it.
 
 SUPPORTED names the versions this is known to work with: the ones CI installs
 (constraints.txt), which pyproject.toml's ranges allow and no more
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
     from alembic.script import Script, ScriptDirectory
-    from sqlalchemy import Column, Table
+    from sqlalchemy import Column, MetaData, Table
 
 # Package -> (lowest, below): the versions this module is known to work with.
 SUPPORTED = {
@@ -225,3 +226,19 @@ def share_pymysql_tls_context() -> None:
 
     create.shared_by_schemactl = True  # type: ignore[attr-defined]
     Connection._create_ssl_ctx = create  # type: ignore[method-assign]
+
+
+def reflect_tables(metadata: MetaData, bind: Any, only: Callable[..., bool] | None = None) -> None:
+    """``metadata.reflect(bind, only=only)``, without SQLAlchemy's warning on a PostgreSQL
+    check constraint that is NOT VALID: it reflects the flag under a name its own
+    CheckConstraint does not accept ("Can't validate argument 'dialect_options'",
+    sqlalchemy#13588); the constraint is reflected all the same."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"Can't validate argument 'dialect_options'", category=SAWarning
+        )
+        metadata.reflect(bind, only=only)

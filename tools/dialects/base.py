@@ -68,6 +68,9 @@ class DialectBase:
     commits_each_revision: ClassVar[bool] = False
     # Whether a text column can hold a NUL character (proofs put one into generated rows).
     text_holds_nul: ClassVar[bool] = True
+    # SET NOT NULL skips its scan of the table where a validated CHECK (col IS NOT NULL)
+    # proves it (PostgreSQL 12+).
+    check_proves_not_null: ClassVar[bool] = False
     # The tables of schemactl's own a database of this kind gets (its audit).
     tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE})
     # The script settings an environment may give (name -> (pattern, example)).

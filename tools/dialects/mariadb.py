@@ -22,6 +22,7 @@ from tools.dialects.observe import Observation, run
 from tools.dialects.scripts import ScriptDialect
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from sqlalchemy.engine import URL, Connection, Engine
@@ -268,54 +269,95 @@ DELIMITER ;"""
         ("COPY", "SHARED"),
     )
     _ONLINE_DDL: ClassVar[re.Pattern[str]] = re.compile(
-        r"^\s*(?P<alter>ALTER\s+(ONLINE\s+|IGNORE\s+)*TABLE\b)|"
-        r"^\s*(CREATE|DROP)\s+(OR\s+REPLACE\s+|UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)*INDEX\b",
+        r"^\s*(?P<alter>ALTER\s+(ONLINE\s+|IGNORE\s+)*TABLE\s+(?P<table>`[^`]+`|\S+))|"
+        r"^\s*(CREATE|DROP)\s+(OR\s+REPLACE\s+|UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)*INDEX\b"
+        r"(\s+IF\s+(NOT\s+)?EXISTS)?\s+(`[^`]+`|\S+)\s+ON\s+(?P<on>`[^`]+`|[^\s(]+)",
         re.I,
     )
-    _CHOSEN: ClassVar[re.Pattern[str]] = re.compile(r"\b(ALGORITHM|LOCK)\s*=", re.I)
+    _DROP_INDEX: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*DROP\s+INDEX\s+(?P<index>`[^`]+`|\S+)\s+ON\s+(?P<table>`[^`]+`|\S+)$", re.I
+    )
+    _CHOSEN: ClassVar[re.Pattern[str]] = re.compile(r"\b(ALGORITHM|LOCK)\s*=\s*(\w+)", re.I)
     _NOT_SUPPORTED: ClassVar[frozenset[int]] = frozenset({1845, 1846})
 
-    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
+    def observe(
+        self,
+        connection: Connection,
+        sql: str,
+        *,
+        autocommit: bool = False,
+        fresh: Collection[str] = (),
+    ) -> Observation:
         """The cheapest ALGORITHM and LOCK the server accepts for the statement, found by
-        asking for each in turn; the last, as written, is a copy under an exclusive lock.
-        A statement that says its own ALGORITHM or LOCK, or is no table change, runs as it
-        is, unmeasured."""
+        asking for each in turn (only those a statement that names its own ALGORITHM or
+        LOCK allows); the last, as written, is a copy under an exclusive lock. A statement
+        that is no table change, or changes a table in ``fresh`` (made since the revision
+        began: no rows, no readers), runs as it is, unmeasured."""
         from sqlalchemy.exc import DBAPIError
 
         shape = self._ONLINE_DDL.match(sql)
-        if shape is None or self._CHOSEN.search(sql):
+        table = (shape.group("table") or shape.group("on")) if shape else None
+        if shape is None or (table and table.strip("`") in fresh):
+            run(connection, sql)
+            return Observation(fresh=(table.strip("`"),) if table else ())
+        body = sql.strip().rstrip(";").rstrip()
+        dropped = self._DROP_INDEX.match(body)
+        if dropped:  # DROP INDEX takes no ALGORITHM or LOCK; its ALTER TABLE form does
+            body = f"ALTER TABLE {dropped.group('table')} DROP INDEX {dropped.group('index')}"
+            shape = self._ONLINE_DDL.match(body)
+            assert shape is not None
+        given = {k.upper(): v.upper() for k, v in self._CHOSEN.findall(body)}
+        if "DEFAULT" in given.values():  # the server's choice, which asking would change
             run(connection, sql)
             return Observation()
-        body = sql.strip().rstrip(";").rstrip()
         refused: list[str] = []
-        for algorithm, lock in self.ATTEMPTS:
-            clauses = [f"ALGORITHM={algorithm}", *([f"LOCK={lock}"] if lock else [])]
+        # NOCOPY refused: INPLACE rebuilds the table, every row written again (not known
+        # when the statement itself asks for INPLACE).
+        rebuilds = False
+        for algorithm, lock in self._attempts(given):
+            clauses = [
+                clause
+                for name, value in (("ALGORITHM", algorithm), ("LOCK", lock))
+                if value and name not in given
+                for clause in [f"{name}={value}"]
+            ]
             joined = ", " if shape.group("alter") else " "
             try:
-                run(connection, f"{body}{joined}{joined.join(clauses)}")
+                run(connection, joined.join([body, *clauses]))
             except DBAPIError as err:
                 connection.rollback()
                 args = err.orig.args if err.orig is not None else ()
                 if not args or args[0] not in self._NOT_SUPPORTED:
                     raise
                 refused.append(str(args[-1]))
+                rebuilds = rebuilds or algorithm == "NOCOPY"
                 continue
-            return Observation(
-                measured=True,
-                algorithm=algorithm,
-                lock=lock or "NONE",
-                refused=tuple(refused),
-                rewrites=algorithm == "COPY",
-                blocks_writes=lock in ("SHARED", "EXCLUSIVE"),
-            )
+            return self._seen(algorithm, lock or "NONE", refused, rebuilds)
         run(connection, sql)
+        chosen = given.get("ALGORITHM", "COPY")
+        return self._seen(chosen, given.get("LOCK", "EXCLUSIVE"), refused, rebuilds)
+
+    def _attempts(self, given: dict[str, str]) -> list[tuple[str, str | None]]:
+        """The ALGORITHM/LOCK pairs to try, cheapest first, within what the statement says."""
+        algorithm, lock = given.get("ALGORITHM"), given.get("LOCK")
+        if lock is None:
+            tried = [(a, own) for a, own in self.ATTEMPTS if algorithm in (None, a)]
+        else:  # every algorithm, cheapest first, under the lock it asks for
+            algorithms = dict.fromkeys(a for a, _ in self.ATTEMPTS)
+            tried = [(a, lock) for a in algorithms if algorithm in (None, a)]
+        if algorithm is not None and not tried:  # an algorithm not in ATTEMPTS' order
+            tried = [(algorithm, lock or "NONE"), (algorithm, lock or "SHARED")]
+        return list(dict.fromkeys(tried))
+
+    @staticmethod
+    def _seen(algorithm: str, lock: str, refused: list[str], rebuilds: bool) -> Observation:
         return Observation(
             measured=True,
-            algorithm="COPY",
-            lock="EXCLUSIVE",
+            algorithm=algorithm,
+            lock=lock,
             refused=tuple(refused),
-            rewrites=True,
-            blocks_writes=True,
+            rewrites=algorithm == "COPY" or (algorithm == "INPLACE" and rebuilds),
+            blocks_writes=lock in ("SHARED", "EXCLUSIVE"),
         )
 
 

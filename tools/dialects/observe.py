@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from tools.dialects.backups import BackupSQL
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from sqlalchemy.engine import Connection
 
 
@@ -41,27 +43,46 @@ class Observation:
     # a table's rows (a lock held only for a catalog change is not counted: it is brief).
     rewrites: bool = False
     blocks_writes: bool = False
+    # Tables the statement worked on that its own transaction made: no rows, no readers yet
+    # (not counted in the verdicts).
+    fresh: tuple[str, ...] = ()
 
 
 class ObservingDialect(BackupSQL):
     """Runs a statement on a scratch database and says what the server did."""
 
-    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
-        """Run ``sql`` (committed; ``autocommit``: outside a transaction) and observe it."""
+    def observe(
+        self,
+        connection: Connection,
+        sql: str,
+        *,
+        autocommit: bool = False,
+        fresh: Collection[str] = (),
+    ) -> Observation:
+        """Run ``sql`` in the connection's transaction (the caller commits; ``autocommit``:
+        what came before is committed and it runs outside a transaction) and observe it;
+        ``fresh``: tables made since the revision began (what is done to them costs
+        nothing)."""
         run(connection, sql, autocommit=autocommit)
         return Observation()
 
+    def table_names(self, connection: Connection) -> set[str]:
+        """The tables of the connection's schema, as its transaction sees them."""
+        from sqlalchemy import inspect
+
+        return set(inspect(connection).get_table_names())
+
 
 def run(connection: Connection, sql: str, *, autocommit: bool = False) -> None:
-    """Run one statement as written (a % is a %) and commit it; ``autocommit``: on a
-    connection of its own outside any transaction."""
+    """Run one statement as written (a % is a %) in the connection's transaction;
+    ``autocommit``: commit that first, and run it on a connection of its own outside any
+    transaction."""
     if autocommit:
         connection.commit()
         with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outside:
             outside.exec_driver_sql(as_written(outside, sql))
         return
     connection.exec_driver_sql(as_written(connection, sql))
-    connection.commit()
 
 
 def as_written(connection: Connection, sql: str) -> str:

@@ -24,6 +24,7 @@ from tools.dialects.observe import Observation, as_written, run
 from tools.dialects.scripts import ScriptDialect
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from sqlalchemy.engine import URL, Connection
@@ -36,6 +37,7 @@ class PostgreSQL(ScriptDialect):
     title: ClassVar[str] = "PostgreSQL"
     client: ClassVar[str] = "psql"
     transactional: ClassVar[bool] = True
+    check_proves_not_null: ClassVar[bool] = True
     driver: ClassVar[str] = "psycopg"
     family: ClassVar[frozenset[str]] = frozenset({"postgresql"})
     aliases: ClassVar[dict[str, str]] = {"postgres": "postgresql"}
@@ -365,29 +367,42 @@ $schemactl_database$;"""
     def _scans(self, connection: Connection) -> dict[str, tuple[int, int]]:
         return {str(t): (int(n), int(r)) for t, n, r in connection.exec_driver_sql(self._SCANS)}
 
-    def observe(self, connection: Connection, sql: str, *, autocommit: bool = False) -> Observation:
+    def observe(
+        self,
+        connection: Connection,
+        sql: str,
+        *,
+        autocommit: bool = False,
+        fresh: Collection[str] = (),
+    ) -> Observation:
         """The tables the statement rewrote (a new relfilenode), those whose rows it scanned
-        (this transaction's pg_stat_xact_user_tables) and the strongest lock it held on each
-        before commit (pg_locks of this backend). A statement outside a transaction
-        (CONCURRENTLY) holds none by the time it returns: its locks and scans are not read."""
-        before = self._files(connection)
-        connection.commit()
-        locks: list[tuple[str, str]] = []
-        scanned: set[str] = set()
+        (this transaction's pg_stat_xact_user_tables) and the strongest lock its transaction
+        held on each while it ran (pg_locks of this backend): as in the script, a revision's
+        statements share one transaction, and a lock an earlier one took is still held. A
+        statement outside a transaction (CONCURRENTLY) commits what came before, as the
+        script does, and holds none by the time it returns: its locks and scans are not read.
+        A table in ``fresh`` (made in this transaction) is set apart: no one else sees it."""
         if autocommit:
+            before = self._files(connection)
             run(connection, sql, autocommit=True)
-        else:
-            scans = self._scans(connection)
-            connection.exec_driver_sql(as_written(connection, sql))
-            locks = [(str(t), str(m)) for t, m in connection.exec_driver_sql(self._LOCKS).all()]
-            scanned = {
-                table
-                for table, (count, rows) in self._scans(connection).items()
-                if (count, rows) > scans.get(table, (0, 0))
-            }
-            connection.commit()
+            after = self._files(connection)
+            rewritten = {t for t, f in after.items() if t in before and before[t] != f}
+            return Observation(
+                measured=True,
+                rewritten=tuple(sorted(rewritten - set(fresh))),
+                locks_read=False,
+                rewrites=bool(rewritten - set(fresh)),
+                fresh=tuple(sorted(rewritten & set(fresh))),
+            )
+        before, scans = self._files(connection), self._scans(connection)
+        connection.exec_driver_sql(as_written(connection, sql))
+        locks = [(str(t), str(m)) for t, m in connection.exec_driver_sql(self._LOCKS).all()]
+        scanned = {
+            table
+            for table, (count, rows) in self._scans(connection).items()
+            if (count, rows) > scans.get(table, (0, 0))
+        }
         after = self._files(connection)
-        connection.commit()
         strongest: dict[str, str] = {}
         for table, mode in locks:
             if table not in strongest or LOCK_MODES.index(mode) > LOCK_MODES.index(
@@ -396,12 +411,18 @@ $schemactl_database$;"""
                 strongest[table] = mode
         rewritten = {t for t, f in after.items() if t in before and before[t] != f}
         worked = rewritten | scanned  # tables whose rows it went through, under its lock
+        new = {t for t in worked if t in fresh or t not in before}  # made in this transaction
+        rewritten, scanned, worked = rewritten - new, scanned - new, worked - new
         return Observation(
             measured=True,
             rewritten=tuple(sorted(rewritten)),
             scanned=tuple(sorted(scanned - rewritten)),
-            locks=tuple(sorted((t, lock_words(m)) for t, m in strongest.items())),
-            locks_read=not autocommit,
+            locks=tuple(
+                sorted(
+                    (t, lock_words(m)) for t, m in strongest.items() if t not in new | set(fresh)
+                )
+            ),
+            fresh=tuple(sorted(new)),
             rewrites=bool(rewritten),
             blocks_writes=any(
                 LOCK_MODES.index(mode) >= LOCK_MODES.index("ShareLock")

@@ -25,9 +25,9 @@ from tools.dialects import rule_applies
 from tools.history.graph import BOTH_WAYS
 from tools.history.load import NothingToRender, load_history, plan_range, resolve_heads
 from tools.lint import squawk
-from tools.lint.findings import ERROR, Facts, Finding, Rule, _rewrites, _short
+from tools.lint.findings import ERROR, Facts, Finding, Rule, _short
 from tools.lint.mariadb import implicit_commit, table_copy
-from tools.lint.postgresql import plain_json, postgresql_locks
+from tools.lint.postgresql import overrules, plain_json, postgresql_locks
 from tools.lint.rules import (
     constraint_change,
     data_rewrites,
@@ -209,13 +209,10 @@ _SAME_AS = {
     "ban-drop-table": "destructive",
     "ban-drop-database": "destructive",
     "ban-truncate-cascade": "destructive",
-    "require-concurrent-index-deletion": "destructive",
     "adding-required-field": "not-null-without-default",
     "adding-not-nullable-field": "not-null-without-default",
     "renaming-column": "rename",
     "renaming-table": "rename",
-    "ban-drop-not-null": "constraint-change",
-    "ban-drop-constraint": "constraint-change",
     "require-concurrent-index-creation": "postgresql-locks",
     "constraint-missing-not-valid": "postgresql-locks",
     "adding-foreign-key-constraint": "postgresql-locks",
@@ -225,6 +222,14 @@ _SAME_AS = {
     "adding-primary-key-constraint": "postgresql-locks",
     "adding-serial-primary-key-field": "postgresql-locks",
 }
+
+
+# squawk's rules whose statements the servers measure as safe (tests/test_safety_corpus.py):
+# a NOT NULL or a constraint dropped, an index dropped (a brief lock, bounded by the
+# script's lock_timeout) change the catalog only; an index renamed breaks no query.
+_MEASURED_SAFE = frozenset(
+    {"ban-drop-not-null", "ban-drop-constraint", "require-concurrent-index-deletion"}
+)
 
 
 def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> list[Finding]:
@@ -239,8 +244,12 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
         batch = statement.operation == "batch_alter_table"
         if (same, statement.line) in said or (batch and same in rules):
             continue
-        if hit.rule == "changing-column-type" and _only_widens(facts, statement.line):
-            continue  # a wider VARCHAR is a catalog change: no rewrite, no reader breaks
+        if hit.rule in _MEASURED_SAFE or (
+            hit.rule == "renaming-object" and _alters_index(statement, facts.dialect)
+        ):
+            continue
+        if overrules(facts, statement, hit.rule):
+            continue  # e.g. a wider VARCHAR: a catalog change, no rewrite, no reader breaks
         if _table_of(statement, facts.dialect) in facts.new_tables:
             continue  # created earlier in this script: no rows to lock, no readers yet
         found.setdefault(
@@ -260,15 +269,14 @@ def _from_squawk(facts: Facts, ours: list[Finding], allowed: dict[str, str]) -> 
     return list(found.values())
 
 
+def _alters_index(statement: Statement, dialect: ScriptDialect) -> bool:
+    return any("alter-index" in raw.kinds for raw in split(statement.sql, dialect.sqlglot))
+
+
 def _table_of(statement: Statement, dialect: ScriptDialect) -> str | None:
 
     tables = {raw.table for raw in split(statement.sql, dialect.sqlglot)}
     return tables.pop() if len(tables) == 1 else None
-
-
-def _only_widens(facts: Facts, line: int | None) -> bool:
-    changes = [op for op in facts.operations if op.line == line and op.name == "alter_column"]
-    return bool(changes) and not any(_rewrites(op.source) for op in changes)
 
 
 def _squawked(
@@ -318,7 +326,7 @@ def lint_range(
 
     order = revisions if direction == "upgrade" else tuple(reversed(revisions))
     requests: list[tuple[str, Direction]] = [(rev, d) for rev in order for d in BOTH_WAYS]
-    replay = rule_applies(dialect, "index-needed-by-foreign-key") and bool(revisions)
+    replay = bool(revisions) and any(rule_applies(dialect, rule) for rule in _READ_SHAPES)
     if replay:  # the revisions before the range too, to know the tables they run against
         last = max(history.graph.order.index(rev) for rev in revisions)
         requests += [(rev, "upgrade") for rev in history.graph.order[: last + 1]]
@@ -326,7 +334,7 @@ def lint_range(
     session = capture_session(
         history, dialect.name, list(dict.fromkeys(requests)), environment=environment
     )
-    shapes = _replayed(history, session, set(revisions), direction) if replay else {}
+    shapes = _replayed(history, dialect, session, set(revisions), direction) if replay else {}
     squawked = (
         _squawked(history, dialect, session, order, direction)
         if rule_applies(dialect, SQUAWK)
@@ -351,13 +359,21 @@ def lint_range(
     return found
 
 
+# The rules that read the shapes the tables have before a step (Facts.shapes).
+_READ_SHAPES = ("index-needed-by-foreign-key", "postgresql-locks", "table-copy")
+
+
 def _created(operations: tuple[Operation, ...]) -> frozenset[str]:
     """The tables these operations create."""
     return frozenset(op.table for op in operations if op.name == "create_table" and op.table)
 
 
 def _replayed(
-    history: History, session: Session, wanted: set[str], direction: Direction
+    history: History,
+    dialect: ScriptDialect,
+    session: Session,
+    wanted: set[str],
+    direction: Direction,
 ) -> dict[str, Shapes]:
     """For each wanted revision, the shapes its step runs against: before its upgrade, or
     after it for its downgrade (a rollback script undoes revisions in reverse order)."""
@@ -369,8 +385,13 @@ def _replayed(
         if (rev, "upgrade") not in session.results:
             break
         try:
-            for op in session.get(rev, "upgrade").operations:
+            captured = session.get(rev, "upgrade")
+            for op in captured.operations:
                 shapes.follow(op)
+            for statement in captured.statements:
+                if statement.operation in ("execute_sql", None):
+                    for raw in split(statement.sql, dialect.sqlglot):
+                        shapes.follow_raw(raw)
         except SchemactlError:
             pass  # a revision that does not render: lint reports it; replay goes on without
         if rev in wanted and direction != "upgrade":

@@ -107,15 +107,23 @@ def _short(statement: Statement) -> str:
 
 
 def _rewrites(source: Any) -> bool:
-    """Whether PostgreSQL rewrites the table for this type change. Widening a VARCHAR (or
-    making it TEXT) and raising a NUMERIC's precision at the same scale change only the
-    catalog (measured: tests/test_measure.py); anything else, or an old type not given, may
-    rewrite."""
-    from sqlalchemy import Numeric, String
-
+    """Whether PostgreSQL rewrites the table for this alter_column's type change (see
+    type_change_rewrites)."""
     old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
     if new is None:
         return False
+    return type_change_rewrites(old, new)
+
+
+def type_change_rewrites(old: Any, new: Any) -> bool:
+    """Whether PostgreSQL rewrites the table to change a column from ``old`` to ``new``.
+    Widening a VARCHAR (or making it TEXT or unbounded) and raising a NUMERIC's precision at
+    the same scale change only the catalog (measured: tests/test_measure.py,
+    tests/test_safety_corpus.py); anything else, or a type not known, may rewrite."""
+    from sqlalchemy import Numeric, String
+
+    if new is None:
+        return True
     if isinstance(old, String) and isinstance(new, String):
         return bool(old.length and new.length and new.length < old.length)
     if type(old) is Numeric and type(new) is Numeric and old.scale == new.scale:

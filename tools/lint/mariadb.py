@@ -11,7 +11,7 @@ from tools.lint.findings import WARNING, Facts, Hit, _short
 from tools.scripts.statements import split
 
 if TYPE_CHECKING:
-    from tools.scripts.capture import Statement
+    from tools.scripts.capture import Operation, Statement
     from tools.scripts.statements import RawStatement
 
 
@@ -21,6 +21,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
     (ALGORITHM=COPY): every row rewritten while writes to it wait."""
     why = "the copy rewrites every row, and writes to the table wait until it is done"
     fix = "add a new column, backfill it in batches, switch readers, drop the old one"
+    unchecked_from = _foreign_key_checks_off(facts)
     for op in facts.operations:
         if not facts.existing(op.table):
             continue
@@ -37,14 +38,27 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
-        elif op.name in ("create_foreign_key", "create_check_constraint"):
-            what = "foreign key" if op.name == "create_foreign_key" else "check constraint"
+        elif op.name == "alter_column" and _nullability_changes(facts, op):
             yield Hit(
                 WARNING,
-                f"adds {what} {op.target} to {op.table}: {_copies(facts)}",
+                f"makes {op.table}.{op.target} "
+                f"{'NOT NULL' if source.modify_nullable is False else 'nullable'}: "
+                f"{facts.dialect.title} rebuilds the table",
+                op.line,
+                _WHY_REBUILD,
+                _WEIGH_REBUILD,
+            )
+        elif op.name == "create_foreign_key" and _after(op.line, unchecked_from):
+            continue  # foreign_key_checks off: added in place, writes going on
+        elif op.name in ("create_foreign_key", "create_check_constraint"):
+            key = op.name == "create_foreign_key"
+            yield Hit(
+                WARNING,
+                f"adds {'foreign key' if key else 'check constraint'} {op.target} to {op.table}: "
+                f"{_copies(facts)}",
                 op.line,
                 why,
-                _WEIGH_COPY,
+                _FIX_FOREIGN_KEY if key else _WEIGH_COPY,
             )
         elif op.name == "create_index" and _fulltext(source):
             yield Hit(
@@ -68,7 +82,16 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
         if not facts.existing(raw.table):
             continue
         kinds = set(raw.kinds)
-        if {"alter-type", "modify-column"} & kinds:
+        if "rebuild-table" in kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL rebuilds the table (ENGINE=, FORCE, CONVERT TO CHARACTER SET): "
+                f"{_short(statement)}",
+                statement.line,
+                _WHY_REBUILD,
+                _WEIGH_REBUILD,
+            )
+        elif {"alter-type", "modify-column"} & kinds and not _redefined_in_place(facts, raw):
             yield Hit(
                 WARNING,
                 f"raw SQL redefines a column: {_copies(facts)}: {_short(statement)}",
@@ -76,7 +99,9 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
-        elif _FULLTEXT.search(statement.sql) and ("add-constraint" in kinds or not kinds):
+        elif _FULLTEXT.search(statement.sql) and (
+            {"add-constraint", "add-index"} & kinds or not kinds
+        ):
             yield Hit(
                 WARNING,
                 f"raw SQL builds a FULLTEXT index: writes to the table wait: {_short(statement)}",
@@ -93,6 +118,12 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 "is NOT NULL; under LOCK=SHARED where one must be made so)",
                 "schedule it for a quiet moment (or build the new table beside it)",
             )
+        elif (
+            "add-constraint" in kinds
+            and _FOREIGN_KEY.search(statement.sql)
+            and _after(statement.line, unchecked_from)
+        ):
+            continue  # foreign_key_checks off: added in place, writes going on
         elif {"add-constraint", "add-volatile-default"} & kinds:
             yield Hit(
                 WARNING,
@@ -100,7 +131,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 f"{_short(statement)}",
                 statement.line,
                 why,
-                _WEIGH_COPY,
+                _FIX_FOREIGN_KEY if _FOREIGN_KEY.search(statement.sql) else _WEIGH_COPY,
             )
         elif "add-stored-generated" in kinds:
             yield Hit(
@@ -123,6 +154,70 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
             )
 
 
+_WHY_REBUILD = "every row is written again (in place: writes go on, but it takes as long as a copy)"
+_WEIGH_REBUILD = (
+    "weigh the table's size: schedule it for a quiet moment, with lock_wait_timeout set for "
+    "the environment"
+)
+_FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.I)
+
+
+def _foreign_key_checks_off(facts: Facts) -> int | None:
+    """The line from which the revision runs with foreign_key_checks off (SET
+    foreign_key_checks = 0 in raw SQL), or None: MariaDB then adds a foreign key in place,
+    without checking the rows, instead of copying the table."""
+    off = None
+    for statement, raw in facts.raw_sql:
+        if "foreign-key-checks-off" in raw.kinds and off is None:
+            off = statement.line or 0
+        elif "foreign-key-checks-on" in raw.kinds and off is not None:
+            return off  # on again: only what came between is unchecked (approximately)
+    return off
+
+
+def _after(line: int | None, start: int | None) -> bool:
+    return start is not None and (line or 0) >= start
+
+
+def _nullability_changes(facts: Facts, op: Operation) -> bool:
+    """Whether an alter_column changes NULL to NOT NULL or back (the old nullability from
+    the operation, or else the replayed shapes; not known: assumed to change)."""
+    source = op.source
+    wanted = getattr(source, "modify_nullable", None)
+    if wanted is None:
+        return False
+    before = getattr(source, "existing_nullable", None)
+    if before is None and facts.shapes is not None:
+        column = facts.shapes.column(op.table, op.target)
+        before = column.nullable if column is not None else None
+    return before is None or before != wanted
+
+
+def _redefined_in_place(facts: Facts, raw: RawStatement) -> bool:
+    """Whether every column a raw MODIFY redefines keeps its nullability and changes its
+    type in place (or not at all), the old definition read from the replayed shapes."""
+    from sqlglot import exp
+
+    from tools.scripts.statements import column_definition
+
+    if not isinstance(raw.parsed, exp.Alter) or facts.shapes is None:
+        return False
+    actions = raw.parsed.args.get("actions") or []
+    if not actions or not all(isinstance(a, exp.ModifyColumn) for a in actions):
+        return False
+    for action in actions:
+        defined = column_definition(action)
+        before = facts.shapes.column(raw.table, defined[0]) if defined else None
+        if defined is None or before is None or before.type is None or defined[1] is None:
+            return False
+        if before.nullable is None or before.nullable != defined[2]:
+            return False
+        same = repr(before.type) == repr(defined[1])
+        if not same and not _in_place(before.type, defined[1]):
+            return False
+    return True
+
+
 _WHY_SHARED = "it is built under LOCK=SHARED: reads go on, writes wait until it is done"
 _WEIGH_SHARED = (
     "weigh the table's size and write traffic; build it at a quiet moment, with "
@@ -131,6 +226,14 @@ _WEIGH_SHARED = (
 _WEIGH_COPY = (
     "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
     "LOCK=SHARED); add it when the table is created, or at a quiet moment"
+)
+# A foreign key MariaDB adds in place when told not to check the rows (measured: NOCOPY,
+# LOCK=NONE).
+_FIX_FOREIGN_KEY = (
+    "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
+    "LOCK=SHARED); where the rows are known to hold, add it after SET SESSION "
+    "foreign_key_checks = 0 (op.execute) in the same revision, which adds it in place, "
+    "writes going on, without checking them; set it back to 1 after"
 )
 _FULLTEXT = re.compile(r"\bFULLTEXT\s+(INDEX|KEY)\b", re.I)
 

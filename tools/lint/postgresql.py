@@ -16,11 +16,14 @@ from tools.lint.findings import (
     Hit,
     _rewrites,
     _short,
+    type_change_rewrites,
 )
 from tools.scripts.statements import is_volatile_default, split
 
 if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
+    from tools.scripts.capture import Statement
+    from tools.scripts.statements import RawStatement
 
 
 def postgresql_locks(facts: Facts) -> Iterator[Hit]:
@@ -170,8 +173,9 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
                 f"raw SQL {what}: PostgreSQL rewrites the table: {_short(statement)}",
                 statement.line,
                 _WHY_REWRITE,
-                "add an integer column with an identity or a sequence set as its default "
-                "later, filled in batches"
+                "add a plain integer column, then a sequence as its default in another "
+                "statement (SET DEFAULT nextval(...): new rows only, no rewrite), and fill the "
+                "existing rows in batches"
                 if "add-serial-column" in raw.kinds
                 else "schedule it for a quiet moment: every row is written again",
             )
@@ -210,7 +214,15 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
                 WHY_VALIDATE,
                 _FIX_NOT_VALID,
             )
-        if "alter-type" in raw.kinds:
+        if "rewrite-table" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL writes the whole table again (CLUSTER, VACUUM FULL): {_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                "schedule it for a quiet moment, with statement_timeout set for the environment",
+            )
+        if "alter-type" in raw.kinds and _raw_type_change_rewrites(facts, raw):
             yield Hit(
                 WARNING,
                 f"raw SQL changes a column's type: {_short(statement)}",
@@ -253,8 +265,52 @@ _FIX_VOLATILE = (
 )
 
 
+def _raw_type_change_rewrites(facts: Facts, raw: RawStatement) -> bool:
+    """Whether a raw ALTER COLUMN ... TYPE may rewrite the table: its old type from the
+    replayed shapes, its new type as sqlglot reads it; a USING clause, or a type either
+    does not know, may."""
+    from sqlglot import exp
+
+    from tools.scripts.statements import sql_type
+
+    for action in raw.parsed.args.get("actions") or [] if raw.parsed is not None else []:
+        if not isinstance(action, exp.AlterColumn) or action.args.get("dtype") is None:
+            continue
+        before = facts.shapes.column(raw.table, action.name) if facts.shapes else None
+        if action.args.get("using") or before is None or before.type is None:
+            return True
+        if type_change_rewrites(before.type, sql_type(action.args["dtype"])):
+            return True
+    return False
+
+
 def _volatile_default(column: Any, dialect: ScriptDialect) -> bool:
 
     default = getattr(column, "server_default", None)
     text = getattr(getattr(default, "arg", None), "text", None)
     return isinstance(text, str) and is_volatile_default(text, dialect.sqlglot)
+
+
+def overrules(facts: Facts, statement: Statement, rule: str) -> bool:
+    """Whether what lint knows of the tables (the replayed shapes) shows a squawk finding
+    wrong for this statement, as the server measures it (tests/test_safety_corpus.py): a
+    type change that only widens, a SET NOT NULL a validated CHECK already proves."""
+    from tools.lint.rules import proven_not_null, set_not_null
+
+    if rule == "changing-column-type":
+        ops = [op for op in facts.operations if op.line == statement.line]
+        changes = [op for op in ops if op.name == "alter_column"]
+        if changes:
+            return not any(_rewrites(op.source) for op in changes)
+        raws = [r for r in split(statement.sql, facts.dialect.sqlglot) if "alter-type" in r.kinds]
+        return bool(raws) and not any(_raw_type_change_rewrites(facts, r) for r in raws)
+    if rule == "adding-not-nullable-field":
+        ops = [op for op in facts.operations if op.line == statement.line]
+        changes = [op for op in ops if op.name == "alter_column"]
+        if changes:
+            return all(proven_not_null(facts, op.table, op.target) for op in changes)
+        raws = [r for r in split(statement.sql, facts.dialect.sqlglot) if "set-not-null" in r.kinds]
+        return bool(raws) and all(
+            proven_not_null(facts, r.table, column) for r in raws for column in set_not_null(r)
+        )
+    return False

@@ -13,12 +13,14 @@ from tools.scripts.statements import adds_enum_value, does_nothing, dropped_type
 if TYPE_CHECKING:
     from tools.scripts.capture import Operation, Statement
     from tools.scripts.shapes import Shapes
+    from tools.scripts.statements import RawStatement
 
 
 def destructive(facts: Facts) -> Iterator[Hit]:
     """Dropping a table or column, or narrowing a type, takes data from the application for
     good once the release stays: only the release's backup (not with backup = off) lets its
-    rollback put it back. A dropped index can make queries crawl."""
+    rollback put it back. (A dropped index loses no data and takes a brief lock: not
+    flagged, as the servers measure it in tests/test_safety_corpus.py.)"""
     yield from _destructive_operations(facts)
     yield from _destructive_raw_sql(facts)
 
@@ -36,14 +38,6 @@ def _destructive_operations(facts: Facts) -> Iterator[Hit]:
             yield Hit(ERROR, f"drops table {op.table}", op.line, why, _FIX_DROP)
         elif op.name == "drop_column":
             yield Hit(ERROR, f"drops column {op.table}.{op.target}", op.line, why, _FIX_DROP)
-        elif op.name == "drop_index" and facts.existing(op.table):
-            yield Hit(
-                WARNING,
-                f"drops index {op.target}",
-                op.line,
-                "queries that used the index fall back to scanning the table",
-                "check the running application no longer needs it",
-            )
         elif op.name == "alter_column" and (verb := loss(op.source)):
             old, new = op.source.existing_type, op.source.modify_type
             change = f"{verb} {op.table}.{op.target} from {old} to {new}"
@@ -78,14 +72,6 @@ def _destructive_raw_sql(facts: Facts) -> Iterator[Hit]:
                     statement.line,
                     why,
                     _FIX_DROP,
-                )
-            elif kind == "drop-index":
-                yield Hit(
-                    WARNING,
-                    f"raw SQL drop index: {_short(statement)}",
-                    statement.line,
-                    "queries that used the index fall back to scanning the table",
-                    "check the running application no longer needs it",
                 )
             elif kind == "drop-type":
                 yield Hit(
@@ -130,13 +116,14 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
             and facts.existing(op.table)
             and source.modify_nullable is False
             and source.existing_nullable is not False
+            and not proven_not_null(facts, op.table, op.target)
         ):
             yield Hit(
                 WARNING,
                 f"sets {op.table}.{op.target} NOT NULL",
                 op.line,
                 _WHY_SET_NOT_NULL,
-                _FIX_SET_NOT_NULL,
+                _fix_set_not_null(facts),
             )
     for statement, raw in facts.raw_sql:
         if not facts.existing(raw.table):
@@ -149,18 +136,56 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
                 "existing rows have no value for it: the ALTER fails where the table has rows",
                 "give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL",
             )
-        if "set-not-null" in raw.kinds:
+        if "set-not-null" in raw.kinds and not all(
+            proven_not_null(facts, raw.table, column) for column in set_not_null(raw)
+        ):
             yield Hit(
                 WARNING,
                 f"raw SQL sets NOT NULL: {_short(statement)}",
                 statement.line,
                 _WHY_SET_NOT_NULL,
-                _FIX_SET_NOT_NULL,
+                _fix_set_not_null(facts),
             )
 
 
+def proven_not_null(facts: Facts, table: str | None, column: str | None) -> bool:
+    """Whether PostgreSQL (12+) skips the scan of SET NOT NULL: a validated CHECK (column IS
+    NOT NULL) already proves it (measured: tests/test_safety_corpus.py)."""
+    return (
+        facts.dialect.check_proves_not_null
+        and facts.shapes is not None
+        and facts.shapes.not_null_proven(table, column)
+    )
+
+
+def set_not_null(raw: RawStatement) -> list[str]:
+    """The columns a raw ALTER TABLE sets NOT NULL."""
+    from sqlglot import exp
+
+    actions = raw.parsed.args.get("actions") or [] if raw.parsed is not None else []
+    found = [
+        a.name
+        for a in actions
+        if isinstance(a, exp.AlterColumn) and a.args.get("allow_null") is False
+    ]
+    return found or [""]
+
+
 _WHY_SET_NOT_NULL = "fails if any row holds NULL, and the check scans the whole table"
-_FIX_SET_NOT_NULL = "backfill the NULLs in an earlier revision"
+
+
+def _fix_set_not_null(facts: Facts) -> str:
+    """The proven way to NOT NULL on this kind of database (tests/test_safety_corpus.py)."""
+    if facts.dialect.check_proves_not_null:
+        return (
+            "backfill the NULLs, add CHECK (col IS NOT NULL) NOT VALID (op.execute), VALIDATE "
+            "CONSTRAINT it in a later revision, then SET NOT NULL in a later one: the "
+            "validated check spares the scan (PostgreSQL 12+)"
+        )
+    return (
+        "weigh the table's size: every row is checked (MariaDB and MySQL rebuild the table); "
+        "backfill the NULLs in an earlier revision"
+    )
 
 
 def unique_on_existing_table(facts: Facts) -> Iterator[Hit]:
@@ -204,10 +229,10 @@ def renames(facts: Facts) -> Iterator[Hit]:
 
 
 def constraint_change(facts: Facts) -> Iterator[Hit]:
-    """Loosening or removing a constraint takes away a guarantee the running application and
-    its data rely on: a column that may now be NULL, a constraint gone, a primary key
-    replaced (which rebuilds the table's identity and every foreign key that points at it)."""
-    why = "the running application and other tables rely on the guarantee it gave"
+    """Dropping a primary key takes away how other tables and replication identify rows.
+    (Other constraints loosened, a CHECK or NOT NULL dropped, change the catalog only and
+    break no running query: not flagged, as the servers measure it in
+    tests/test_safety_corpus.py.)"""
     for op in facts.operations:
         source = op.source
         if not facts.existing(op.table):
@@ -221,38 +246,6 @@ def constraint_change(facts: Facts) -> Iterator[Hit]:
                 "add the new key as a unique index beside the old one and switch over in "
                 "steps; silence this rule with the reason once that is done",
             )
-        elif op.name == "drop_constraint":
-            yield Hit(
-                WARNING, f"drops constraint {op.target} of {op.table}", op.line, why, _FIX_LOOSEN
-            )
-        elif (
-            op.name == "alter_column"
-            and getattr(source, "modify_nullable", None) is True
-            and getattr(source, "existing_nullable", None) is False
-        ):
-            yield Hit(WARNING, f"lets {op.table}.{op.target} hold NULL", op.line, why, _FIX_LOOSEN)
-    for statement, raw in facts.raw_sql:
-        if not facts.existing(raw.table):
-            continue
-        if "drop-constraint" in raw.kinds:
-            yield Hit(
-                WARNING,
-                f"raw SQL drops a constraint: {_short(statement)}",
-                statement.line,
-                why,
-                _FIX_LOOSEN,
-            )
-        if "drop-not-null" in raw.kinds:
-            yield Hit(
-                WARNING,
-                f"raw SQL drops NOT NULL: {_short(statement)}",
-                statement.line,
-                why,
-                _FIX_LOOSEN,
-            )
-
-
-_FIX_LOOSEN = "check no reader relies on it, and silence this rule with the reason"
 
 
 def data_rewrites(facts: Facts) -> Iterator[Hit]:

@@ -80,7 +80,7 @@ class Measured:
         seen = self.observed
         if self.failed is not None:
             return f"{self.server} refused it with rows in every table: {self.failed}"
-        if not seen.measured:
+        if not seen.measured and not seen.fresh:
             return f"{self.server}: not measured"
         said = []
         if seen.rewritten:
@@ -93,6 +93,8 @@ class Measured:
             said.append("ran outside a transaction (its locks are not read)")
         if seen.algorithm:
             said.append(f"took ALGORITHM={seen.algorithm}, LOCK={seen.lock}")
+        if seen.fresh:
+            said.append(f"worked on {', '.join(seen.fresh)}, made by this revision (no rows)")
         return f"{self.server} " + ("; ".join(said) or "changed nothing it could see")
 
 
@@ -134,60 +136,82 @@ def measure_range(
     span: Range,
     *,
     rows_per_table: int = 3,
-) -> dict[RevisionId, tuple[Measured, ...]]:
+) -> Measurements:
     """Each revision of ``span`` measured in apply order on one scratch database of
-    ``kind``: brought to the span's start, ``rows_per_table`` rows put in every table, then
-    each revision's upgrade statements run and observed one by one, as its script runs
-    them (a revision that does not render offline is measured as nothing)."""
+    ``kind`` (see measure_at), dropped afterwards."""
+    with scratch.scratch_database(kind, server, prefix="schemactl_measure") as url:
+        return measure_at(project, history, kind, url, span, rows_per_table=rows_per_table)
+
+
+def measure_at(
+    project: Project,
+    history: History,
+    kind: ScriptDialect,
+    url: URL,
+    span: Range,
+    *,
+    rows_per_table: int = 3,
+    keep_going: bool = False,
+) -> Measurements:
+    """Each revision of ``span`` measured in apply order on the empty database ``url``:
+    brought to the span's start, ``rows_per_table`` rows put in every table, then each
+    revision's upgrade statements run and observed one by one as its script runs them, in
+    one transaction per revision where the database has them (a revision that does not
+    render offline is measured as nothing). After a revision the server refuses, nothing
+    more is measured (its schema is not the script's), unless ``keep_going``: for
+    revisions known not to touch each other's tables."""
     environment = Environment(name="scratch", dialect=kind.name, settings=kind.settings)
     session = capture_session(
         history, kind.name, [(rev, "upgrade") for rev in span.revisions], environment=environment
     )
-    with scratch.scratch_database(kind, server, prefix="schemactl_measure") as url:
-        scratch.run_statements(url, kind.scratch_setup())
-        cfg = scratch.scratch_config(project, kind, url)
-        for head in span.start:
-            scratch.upgrade(cfg, head)
-        version = server_version(kind, url)
-        engine = kind.engine(kind.session_url(url))
-        try:
-            with engine.connect() as connection:
-                tables = rows.data_tables(connection, scratch.IGNORED)
-                rows.seed(
-                    connection,
-                    list(tables.values()),
-                    rows=rows_per_table,
-                    text_holds_nul=kind.text_holds_nul,
-                )
-                connection.commit()
-                measured: dict[RevisionId, tuple[Measured, ...]] = {}
-                for rev in span.revisions:
-                    try:
-                        statements = session.get(rev, "upgrade").statements
-                    except SchemactlError:
-                        statements = ()
-                    found = measured[rev] = _observed(connection, kind, version, statements)
-                    if found and found[-1].failed is not None:
-                        break  # the schema after it is not the script's: stop here
-                return measured
-        finally:
-            engine.dispose()
+    scratch.run_statements(url, kind.scratch_setup())
+    cfg = scratch.scratch_config(project, kind, url)
+    for head in span.start:
+        scratch.upgrade(cfg, head)
+    version = server_version(kind, url)
+    engine = kind.engine(kind.session_url(url))
+    try:
+        with engine.connect() as connection:
+            tables = rows.data_tables(connection, scratch.IGNORED)
+            rows.seed(
+                connection,
+                list(tables.values()),
+                rows=rows_per_table,
+                text_holds_nul=kind.text_holds_nul,
+            )
+            connection.commit()
+            measured: Measurements = {}
+            for rev in span.revisions:
+                try:
+                    statements = session.get(rev, "upgrade").statements
+                except SchemactlError:
+                    statements = ()
+                found = measured[rev] = _observed(connection, kind, version, statements)
+                if found and found[-1].failed is not None and not keep_going:
+                    break  # the schema after it is not the script's: stop here
+            return measured
+    finally:
+        engine.dispose()
 
 
 def _observed(
     connection: Connection, kind: ScriptDialect, version: str, statements: Sequence[Statement]
 ) -> tuple[Measured, ...]:
-    """Each statement run and observed, up to the first the server refuses."""
+    """Each statement run and observed in one transaction, up to the first the server
+    refuses (the transaction is then rolled back, as the script's would be)."""
     from sqlalchemy.exc import DBAPIError
 
     found = []
+    before = kind.table_names(connection) if statements else set()
     for s in statements:
         try:
-            seen = kind.observe(connection, s.sql, autocommit=s.autocommit)
+            fresh = kind.table_names(connection) - before  # made by this revision
+            seen = kind.observe(connection, s.sql, autocommit=s.autocommit, fresh=fresh)
         except DBAPIError as err:
             connection.rollback()
             reason = kind.describe_error(err.orig) if err.orig is not None else first_line(err)
             found.append(Measured(s.sql, s.line, version, Observation(), failed=reason))
-            break
+            return tuple(found)
         found.append(Measured(s.sql, s.line, version, seen))
+    connection.commit()
     return tuple(found)

@@ -292,9 +292,11 @@ def data_tables(
     catalog (its cache serves this reflection too)."""
     from sqlalchemy import MetaData
 
+    from tools.core.internals import reflect_tables
+
     metadata = MetaData()
     # reflect() inspects what it is given, and an Inspector inspects to itself.
-    metadata.reflect(inspector if inspector is not None else connection)  # type: ignore[arg-type]
+    reflect_tables(metadata, inspector if inspector is not None else connection)
     return {
         name: table
         for name, table in sorted(metadata.tables.items())

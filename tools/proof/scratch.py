@@ -394,11 +394,13 @@ def reflect(url: URL, ignore: Collection[str] = IGNORED) -> MetaData:
     tables left out), for code that needs Table objects rather than a Schema."""
     from sqlalchemy import MetaData
 
+    from tools.core.internals import reflect_tables
+
     metadata = MetaData()
     engine = dialect_of_url(url).engine(url)
     try:
         with engine.connect() as connection:
-            metadata.reflect(connection, only=lambda name, _: name not in ignore)
+            reflect_tables(metadata, connection, only=lambda name, _: name not in ignore)
     finally:
         engine.dispose()
     return metadata

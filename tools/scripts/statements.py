@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -74,23 +74,71 @@ def split(sql: str, dialect: str) -> list[RawStatement]:
         try:
             parsed = [e for e in sqlglot.parse(sql, read=dialect) if e is not None]
         except ParseError:
-            return [RawStatement(sql.strip(), None, ())]
+            text = sql.strip()
+            return [RawStatement(text, None, by_text(text), table_of(None, text))]
     if len(parsed) <= 1:
         one = parsed[0] if parsed else None
-        return [RawStatement(sql.strip(), one, kinds(one), table_of(one))]
-    return [RawStatement(e.sql(dialect=dialect), e, kinds(e), table_of(e)) for e in parsed]
+        text = sql.strip()
+        return [RawStatement(text, one, kinds(one) or by_text(text), table_of(one, text))]
+    return [
+        RawStatement(text, e, kinds(e) or by_text(text), table_of(e, text))
+        for e in parsed
+        for text in [e.sql(dialect=dialect)]
+    ]
 
 
-def table_of(parsed: exp.Expr | None) -> str | None:
+# What sqlglot keeps as a plain command (or misreads), read from the statement's words:
+# (kind, pattern whose group 'table' names the table).
+_BY_TEXT = (
+    # PostgreSQL writes the whole table again, under ACCESS EXCLUSIVE.
+    ("rewrite-table", re.compile(r"^\s*CLUSTER\s+(VERBOSE\s+)?(?P<table>[\w.\"]+)", re.I)),
+    (
+        "rewrite-table",
+        re.compile(r"^\s*VACUUM\s+(\(\s*)?FULL\b[^;]*?(?P<table>[\w.\"]+)\s*;?$", re.I),
+    ),
+    # MariaDB/MySQL rebuild or copy the table.
+    (
+        "rebuild-table",
+        re.compile(
+            r"^\s*ALTER\s+(ONLINE\s+|IGNORE\s+)*TABLE\s+(?P<table>[\w.`]+)\s+"
+            r"(CONVERT\s+TO\s+(CHARACTER\s+SET|CHARSET)\b|.*\bENGINE\s*=)",
+            re.I,
+        ),
+    ),
+    (
+        "validate-constraint",
+        re.compile(
+            r"^\s*ALTER\s+TABLE\s+(ONLY\s+)?(?P<table>[\w.\"]+)\s+VALIDATE\s+CONSTRAINT\b", re.I
+        ),
+    ),
+)
+
+
+def by_text(sql: str) -> tuple[str, ...]:
+    """The kinds of a statement sqlglot could not name, from its words (_BY_TEXT)."""
+    return tuple(kind for kind, pattern in _BY_TEXT if pattern.search(sql))
+
+
+def _table_by_text(sql: str) -> str | None:
+    for _, pattern in _BY_TEXT:
+        found = pattern.search(sql)
+        if found:
+            return found.group("table").strip('`"').rsplit(".", 1)[-1]
+    return None
+
+
+def table_of(parsed: exp.Expr | None, sql: str = "") -> str | None:
     from sqlglot import exp
 
+    if isinstance(parsed, exp.Alter) and str(parsed.args.get("kind") or "").upper() == "INDEX":
+        return None  # ALTER INDEX names an index, not a table
     if isinstance(parsed, exp.Alter | exp.Update | exp.Delete | exp.TruncateTable):
         table = parsed.find(exp.Table)
         return table.name if table is not None else None
     if isinstance(parsed, exp.Create):
         table = parsed.find(exp.Table)
         return table.name if table is not None else None
-    return None
+    return _table_by_text(sql) if sql else None
 
 
 def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
@@ -113,8 +161,31 @@ def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
     if isinstance(parsed, exp.Delete):
         return ("delete",)
     if isinstance(parsed, exp.Alter):
+        if str(parsed.args.get("kind") or "").upper() == "INDEX":
+            return ("alter-index",)  # renaming or retuning an index: no reader names it
         kinds = tuple(k for action in parsed.args.get("actions") or [] for k in _action(action))
-        return kinds + _forced(parsed)
+        return kinds + _forced(parsed) + _rebuilt(parsed)
+    if isinstance(parsed, exp.Set) and _SETS_FK_CHECKS_OFF.search(parsed.sql()):
+        return ("foreign-key-checks-off",)
+    if isinstance(parsed, exp.Set) and _SETS_FK_CHECKS_ON.search(parsed.sql()):
+        return ("foreign-key-checks-on",)
+    return ()
+
+
+_SETS_FK_CHECKS_OFF = re.compile(r"\bforeign_key_checks\s*=\s*(0|OFF|FALSE)\b", re.I)
+_SETS_FK_CHECKS_ON = re.compile(r"\bforeign_key_checks\s*=\s*(1|ON|TRUE)\b", re.I)
+
+
+def _rebuilt(parsed: exp.Alter) -> tuple[str, ...]:
+    """An ALTER that rebuilds a MariaDB/MySQL table whatever else it does: FORCE, ENGINE=."""
+    from sqlglot import exp
+
+    options = parsed.args.get("options") or []
+    actions = parsed.args.get("actions") or []
+    if any(isinstance(o, exp.EngineProperty) for o in options) or any(
+        isinstance(a, exp.ForceProperty) for a in actions
+    ):
+        return ("rebuild-table",)
     return ()
 
 
@@ -183,7 +254,9 @@ def _action(action: exp.Expr) -> Iterator[str]:
     ):
         yield "set-logged"  # PostgreSQL writes the whole table again
     elif isinstance(action, exp.AddConstraint):
-        if action.find(exp.PrimaryKey) is not None:
+        if action.find(exp.IndexColumnConstraint) is not None:
+            yield "add-index"  # MariaDB/MySQL ADD INDEX/KEY (FULLTEXT too): no constraint
+        elif action.find(exp.PrimaryKey) is not None:
             yield "add-primary-key"
         elif action.find(exp.UniqueColumnConstraint) is not None:
             yield "add-unique"
@@ -314,3 +387,50 @@ def transaction_control(sql: str, dialect: str) -> str | None:
         if isinstance(part.parsed, exp.Transaction) and _TRANSACTION_CONTROL.match(part.sql):
             return part.sql
     return None
+
+
+def sql_type(data_type: exp.Expr | None) -> Any:
+    """A column type sqlglot read, as the SQLAlchemy type lint compares types with (strings,
+    enums, decimals, integers); None for any other (a rule then assumes the worst)."""
+    import sqlalchemy as sa
+    from sqlglot import exp
+
+    if not isinstance(data_type, exp.DataType):
+        return None
+    kind = exp.DataType.Type
+    params = [
+        int(p.this.this) if isinstance(p, exp.DataTypeParam) and p.this.is_int else None
+        for p in data_type.expressions
+    ]
+    name = data_type.this
+    if name in (kind.VARCHAR, kind.NVARCHAR):
+        return sa.String(params[0] if params else None)
+    if name in (kind.TEXT, kind.MEDIUMTEXT, kind.LONGTEXT):
+        return sa.Text()
+    if name == kind.ENUM:
+        values = [e.this for e in data_type.expressions if isinstance(e, exp.Literal)]
+        return sa.Enum(*values)
+    if name == kind.DECIMAL:
+        precision, scale = [*params, None, None][:2]
+        return sa.Numeric(precision, scale)
+    if name == kind.INT:
+        return sa.Integer()
+    if name == kind.BIGINT:
+        return sa.BigInteger()
+    return None
+
+
+def column_definition(action: exp.Expr) -> tuple[str, Any, bool] | None:
+    """(name, type as sql_type reads it, nullable) of a column an ALTER TABLE action defines
+    (ADD COLUMN, MariaDB's MODIFY); None for any other action."""
+    from sqlglot import exp
+
+    definition = action.this if isinstance(action, exp.ModifyColumn) else action
+    if not isinstance(definition, exp.ColumnDef):
+        return None
+    constraints = [c.args.get("kind") for c in definition.args.get("constraints") or []]
+    not_null = any(
+        isinstance(c, exp.NotNullColumnConstraint) and not c.args.get("allow_null")
+        for c in constraints
+    ) or any(isinstance(c, exp.PrimaryKeyColumnConstraint) for c in constraints)
+    return definition.name, sql_type(definition.args.get("kind")), not not_null
