@@ -330,3 +330,85 @@ def test_a_measured_statement_runs_as_written(throwaway_database, dialect):
     finally:
         engine.dispose()
     assert [r[0] for r in rows] == ["50%", "50%%", "%s", "%(x)s"]
+
+
+CHANGE = '''"""Add users.nick"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("users", sa.Column("nick", sa.String(20)))
+    op.create_index("ix_users_nick", "users", ["nick"])
+
+
+def downgrade():
+    op.drop_index("ix_users_nick", table_name="users")
+    op.drop_column("users", "nick")
+'''
+
+
+def test_a_release_review_says_what_the_server_did(repo_copy, scratch_servers):
+    """review.md: per statement, what PostgreSQL did with rows in every table, its version,
+    and the environment's timeouts; on SQLite (nothing to measure), static verdicts, said
+    so."""
+    import json
+
+    from .conftest import schemactl
+
+    (repo_copy / "versions" / "0011_0123456789ab_nick.py").write_text(CHANGE)
+    servers = scratch_servers("postgresql")
+    released = schemactl(repo_copy, "release", "--env", "prod", env=servers)
+    assert released.returncode == 0, released.stderr
+    review = next((repo_copy / "sql_out" / "prod").glob("0003_*/review.md")).read_text()
+    section = review.split("## Measured on the server", 1)[1].split("\n## ", 1)[0]
+    assert "Each statement was run on PostgreSQL 15" in section
+    rows = [line for line in section.splitlines() if line.startswith("| 0123456789ab")]
+    assert rows[0].endswith("| held ACCESS EXCLUSIVE on users | brief |"), rows
+    # The index is built while the ADD COLUMN's lock is held: reads wait too.
+    assert rows[1].startswith("| 0123456789ab | 14 | CREATE INDEX ix_users_nick ON users (nick);")
+    assert rows[1].endswith("| **stops reads and writes** |"), rows
+    assert "Timeouts in force in prod: a lock is waited for 5s at most (lock_timeout)" in review
+    released = schemactl(repo_copy, "release", "--env", "dev")
+    assert released.returncode == 0, released.stderr
+    review = next((repo_copy / "sql_out" / "dev").glob("*_0123456789ab/review.md")).read_text()
+    assert "Static verdicts only: SQLite has nothing to measure" in review
+    # check, with nothing left unreleased: nothing measured, nothing said.
+    checked = json.loads(schemactl(repo_copy, "check", "--json", env=servers).stdout)
+    assert checked["verdicts"] == checked["measured"] == {}
+
+
+def test_check_reports_the_unreleased_revisions_measured(repo_copy, scratch_servers):
+    """check measures what no release contains yet on each kind's scratch server; a kind
+    without one gives lint's static verdicts, said so."""
+    import json
+
+    from .conftest import schemactl
+
+    (repo_copy / "versions" / "0011_0123456789ab_nick.py").write_text(CHANGE)
+    servers = scratch_servers("postgresql", "mariadb")
+    text = schemactl(repo_copy, "check", env=servers).stdout
+    assert "measured alembic/postgresql" in text
+    assert "0123456789ab line 14: PostgreSQL 15" in text
+    assert "static alembic/sqlite: lint's verdicts only (SQLite has nothing to measure)" in text
+    report = json.loads(schemactl(repo_copy, "check", "--json", env=servers).stdout)
+    assert report["verdicts"]["alembic/postgresql"] == "measured"
+    index = report["measured"]["alembic/mariadb"]["0123456789ab"][1]
+    assert (index["algorithm"], index["lock"]) == ("NOCOPY", "NONE")
+    without = {k: v for k, v in servers.items() if "MARIADB" not in k}
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        "".join(
+            line
+            for line in ini.read_text().splitlines(True)
+            if not line.startswith("scratch_mariadb_url")
+        )
+    )
+    report = json.loads(schemactl(repo_copy, "check", "--json", env=without).stdout)
+    assert report["verdicts"]["alembic/mariadb"].startswith("static: migrations-run:mariadb")

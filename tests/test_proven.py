@@ -239,7 +239,7 @@ def test_release_refuses_without_a_scratch_server_and_writes_nothing(repo_copy):
     released = schemactl(repo_copy, "release", "--env", "prod")
     assert released.returncode == 1
     assert released.stderr.splitlines() == [
-        "Error: release not written: it is proven on a scratch database first, and there is "
+        "Error: release not written: it is measured and proven on a scratch database first, and there is "
         "no scratch PostgreSQL server: set $SCHEMACTL_SCRATCH_POSTGRESQL_URL (or scratch_postgresql_url in [schemactl]) to a "
         "server where schemactl may create and drop databases"
     ]

@@ -50,3 +50,85 @@ def test_a_statement_squawk_cannot_read_is_said_never_blocks():
     (hit,) = squawk.run(["CREATE TABLE x (id int", "SELECT 1"], preamble=TIMEOUTS)
     assert (hit.statement, hit.rule, hit.level) == (0, "syntax-error", "warning")
     assert hit.message.startswith("squawk could not read this statement (")
+
+
+OWN_LINES = '''"""Squawk over the script"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("users", sa.Column("nick", sa.String(20)))
+    op.drop_column("users", "phone")
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_nick", "users", ["nick"], postgresql_concurrently=True)
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_users_nick", table_name="users", postgresql_concurrently=True)
+    op.add_column("users", sa.Column("phone", sa.String(20)))
+    op.drop_column("users", "nick")
+'''
+
+
+def test_squawk_over_a_script_judges_only_the_revisions_statements(repo_copy):
+    """A DBA who runs squawk (every rule, style too) over the scripts gets findings on the
+    revisions' own statements only: schemactl's bookkeeping (version and audit tables,
+    backups, guards, audit rows, timeouts outside the transaction) carries squawk's ignore
+    comments or gives it nothing to say."""
+    import json
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    (repo_copy / "versions" / "0011_0123456789ab_squawked.py").write_text(OWN_LINES)
+    ini = str(repo_copy / "alembic.ini")
+    for extra in ([], ["--rollback"]):
+        for start in ("base", "68cfa590ad28"):
+            args = ["-c", ini, "sql", "--env", "prod", "--from", start, "--stdout", *extra]
+            if extra:
+                args[args.index("--from") : args.index("--from") + 2] = ["--from", "heads"]
+                args += ["--to", start]
+            rendered = CliRunner().invoke(app, args)
+            assert rendered.exit_code == 0, rendered.output
+            path = repo_copy / "script.sql"
+            path.write_text(rendered.stdout)
+            found = json.loads(
+                subprocess.run(
+                    [squawk._executable(), "--reporter", "json", str(path)],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                or "[]"
+            )
+            lines = rendered.stdout.splitlines()
+            flagged = {f["line"]: f["rule_name"] for f in found}
+            assert flagged, "squawk found nothing at all: it did not read the script"
+            own = _bookkeeping_lines(lines)
+            ours = {(lines[n].strip(), rule) for n, rule in flagged.items() if n in own}
+            assert ours == set(), (extra, start, ours)
+
+
+def _bookkeeping_lines(lines: list[str]) -> set[int]:
+    """The line numbers (from 0, as squawk gives them) of schemactl's own statements: every
+    line of a statement that names its tables, or sets the session up."""
+    own, chunk = set(), []
+    for number, line in enumerate(lines):
+        if line.startswith("--") and not chunk:
+            continue
+        chunk.append(number)
+        if line.rstrip().endswith((";", "$;")) or line.startswith("\\"):
+            text = " ".join(lines[n] for n in chunk)
+            if any(w in text for w in ("schemactl", "alembic_version", "SET ", "BEGIN", "COMMIT")):
+                own.update(chunk)
+            chunk = []
+    return own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -298,6 +299,12 @@ def check(
             typer.echo(f"{'FAIL' if mine else 'ok  '} {name}")
             for finding in mine:
                 typer.echo(f"     {finding.message}")
+        for name, measured in report.measured.items():
+            if measured:
+                typer.echo(f"measured {name}")
+                typer.echo(textwrap.indent(format_measured(measured), "     "))
+        for name, why in report.static.items():
+            typer.echo(f"static {name}: lint's verdicts only ({why})")
     if not report.ok:
         raise typer.Exit(code=1)
 

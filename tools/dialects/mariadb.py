@@ -36,6 +36,7 @@ class MariaDB(ScriptDialect):
     client: ClassVar[str] = "mariadb"
     # MariaDB commits every DDL statement: a script cannot be all or nothing.
     transactional: ClassVar[bool] = False
+    observes: ClassVar[bool] = True
     driver: ClassVar[str] = "pymysql"
     family: ClassVar[frozenset[str]] = frozenset({"mariadb", "mysql"})
     example_url: ClassVar[str] = "mariadb://USER@HOST:3306/DBNAME"

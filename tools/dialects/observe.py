@@ -6,7 +6,7 @@ that has none (SQLite) runs the statement and observes nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tools.dialects.backups import BackupSQL
 
@@ -50,6 +50,9 @@ class Observation:
 
 class ObservingDialect(BackupSQL):
     """Runs a statement on a scratch database and says what the server did."""
+
+    # Whether the server can be asked what a statement did (False: nothing to measure).
+    observes: ClassVar[bool] = False
 
     def observe(
         self,

@@ -123,10 +123,15 @@ class ScriptDialect(ObservingDialect):
         from sqlalchemy.schema import CreateTable
 
         created = [
-            self.compile(CreateTable(self._tables[name], if_not_exists=True))
+            self.bookkeeping(self.compile(CreateTable(self._tables[name], if_not_exists=True)))
             for name in (VERSION_TABLE, AUDIT_TABLE)
         ]
         return created + self._upgrade_audit(online)
+
+    def bookkeeping(self, statement: str) -> str:
+        """One of schemactl's own statements, as the script shows it (PostgreSQL: with the
+        comments that keep a linter of the scripts to the revisions' statements)."""
+        return statement
 
     def _upgrade_audit(self, online: bool) -> list[str]:
         """Statements that add what layout 2 adds to the audit table where it is missing,

@@ -77,11 +77,36 @@ class Measured:
 
     def words(self) -> str:
         """What was observed, as a finding says it."""
+        said = self.seen()
+        return f"{self.server}{':' if said == 'not measured' else ''} {said}"
+
+    @property
+    def verdict(self) -> str:
+        """In a word or three: refused, rewrites, stops writes, or brief."""
+        if self.failed is not None:
+            return "refused"
+        stops = "stops reads and writes" if self._exclusive() else "stops writes"
+        if self.rewrites:
+            return "rewrites the table" + (f", {stops}" if self.blocks_writes else "")
+        if self.blocks_writes:
+            return stops
+        return "brief" if self.observed.measured else "not measured"
+
+    def _exclusive(self) -> bool:
+        """Whether it went through a table's rows under ACCESS EXCLUSIVE (PostgreSQL) or
+        LOCK=EXCLUSIVE (MariaDB): reads wait too."""
+        seen = self.observed
+        worked = set(seen.rewritten) | set(seen.scanned)
+        held = any(mode == "ACCESS EXCLUSIVE" and t in worked for t, mode in seen.locks)
+        return held or seen.lock == "EXCLUSIVE"
+
+    def seen(self) -> str:
+        """What was observed, without the server's name."""
         seen = self.observed
         if self.failed is not None:
-            return f"{self.server} refused it with rows in every table: {self.failed}"
+            return f"refused it with rows in every table: {self.failed}"
         if not seen.measured and not seen.fresh:
-            return f"{self.server}: not measured"
+            return "not measured"
         said = []
         if seen.rewritten:
             said.append(f"rewrote {', '.join(seen.rewritten)}")
@@ -95,19 +120,42 @@ class Measured:
             said.append(f"took ALGORITHM={seen.algorithm}, LOCK={seen.lock}")
         if seen.fresh:
             said.append(f"worked on {', '.join(seen.fresh)}, made by this revision (no rows)")
-        return f"{self.server} " + ("; ".join(said) or "changed nothing it could see")
+        return "; ".join(said) or "changed nothing it could see"
 
 
 # What a range's revisions did on the server, statement by statement, per revision.
 Measurements = dict["RevisionId", tuple[Measured, ...]]
 
 
-def measure_environment(project: Project, environment: Environment, span: Range) -> Measurements:
+def measure_environment(
+    project: Project, environment: Environment, span: Range, history: History | None = None
+) -> Measurements:
     """``span`` measured on the scratch server of ``environment``'s dialect (one line when
     none is configured)."""
     kind = environment.kind
     server = project.require_scratch_server(kind)
-    return measure_range(project, load_history(project), kind, server, span)
+    return measure_range(project, history or load_history(project), kind, server, span)
+
+
+def measure_pending(project: Project, history: History, kind: ScriptDialect) -> Measurements:
+    """The revisions no recorded release contains yet, measured in apply order from where
+    the releases leave the database ({} for a kind with nothing to measure, or nothing
+    pending; NoScratchServer when it needs a server and none is set)."""
+    from tools.history.load import heads_of
+    from tools.proof.stairway import applied_before, pending
+
+    todo = pending(project, history)
+    if not todo or not kind.observes:
+        return {}
+    server = project.require_scratch_server(kind)
+    graph = history.graph
+    start = heads_of(graph, applied_before(graph, todo))
+    span = Range(start, heads_of(graph, set(graph.order)), tuple(todo))
+    return measure_range(project, history, kind, server, span)
+
+
+def measurements_json(measured: Measurements) -> dict[str, list[dict[str, object]]]:
+    return {rev: [m.as_json() for m in found] for rev, found in measured.items()}
 
 
 def measure_revision(

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from tools.config import Project
     from tools.dialects import ScriptDialect
-    from tools.history.graph import Direction, RevisionId
+    from tools.history.graph import Direction, Graph, RevisionId
     from tools.history.load import History
     from tools.proof.contents import DataDifference
     from tools.scripts.render import Script
@@ -59,6 +59,18 @@ def pending(project: Project, history: History) -> list[RevisionId]:
 
     released = released_revisions(project)
     return [rev for rev in history.graph.order if rev not in released]
+
+
+def applied_before(graph: Graph, todo: list[RevisionId]) -> set[RevisionId]:
+    """What a walk over ``todo`` starts from: every revision but those and what builds on
+    them."""
+    later, stack = set(todo), list(todo)
+    while stack:
+        for child in graph[stack.pop()].children:
+            if child not in later:
+                later.add(child)
+                stack.append(child)
+    return set(graph.order) - later
 
 
 def stairway(
@@ -78,14 +90,7 @@ def stairway(
     todo = revisions if revisions is not None else pending(project, history)
     if not todo:
         return []
-    # What the walk starts from: everything but the revisions to prove and what builds on them.
-    later, stack = set(todo), list(todo)
-    while stack:
-        for child in graph[stack.pop()].children:
-            if child not in later:
-                later.add(child)
-                stack.append(child)
-    applied = set(graph.order) - later
+    applied = applied_before(graph, todo)
     proof_rows = project.proof_rows if rows is None else rows
     with twins(project, kind, server, "schemactl_stairway", rows=proof_rows) as pair:
         scripted = scratch.scratch_config(project, kind, pair.scripted)

@@ -17,6 +17,7 @@ from tools.dialects import script_dialect
 from tools.history.graph import BOTH_WAYS
 from tools.history.load import load_history
 from tools.proof import scratch, stairway
+from tools.proof.measure import measure_pending, measurements_json
 from tools.proof.prove import ClientMissing
 from tools.proof.scratch import ScratchUnavailable
 from tools.release.release import check as check_releases
@@ -25,6 +26,7 @@ from tools.scripts.capture import capture_session
 if TYPE_CHECKING:
     from tools.config import Project
     from tools.history.load import History
+    from tools.proof.measure import Measurements
     from tools.scripts.capture import Session
 
 
@@ -188,6 +190,10 @@ class Report:
     findings: list[Finding]
     skipped: dict[str, str]  # check -> why it could not run
     checks: list[str] = field(default_factory=list)  # every check, in the order run
+    # Per kind of database whose revisions ran: what the unreleased revisions' statements
+    # did on its scratch server (measured verdicts), or why only lint's static ones exist.
+    measured: dict[str, Measurements] = field(default_factory=dict)
+    static: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -198,6 +204,11 @@ class Report:
             "ok": self.ok,
             "problems": [f.as_json() for f in self.findings],
             "skipped": [{"check": c, "reason": r} for c, r in self.skipped.items()],
+            "verdicts": {
+                **{name: "measured" for name in self.measured},
+                **{name: f"static: {why}" for name, why in self.static.items()},
+            },
+            "measured": {name: measurements_json(m) for name, m in self.measured.items()},
         }
 
 
@@ -229,7 +240,30 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         except SchemactlError as err:
             messages = [str(err)]
         report.findings += [Finding(name, message) for message in messages]
+    _measure(project, history, report)
     return report
+
+
+def _measure(project: Project, history: History, report: Report) -> None:
+    """The unreleased revisions measured on each kind of database whose migrations-run check
+    went through (one that failed or was skipped leaves lint's static verdicts). Nothing
+    unreleased: nothing to say."""
+    if not stairway.pending(project, history):
+        return
+    for name in report.checks:
+        dialect = name.removeprefix("migrations-run:")
+        if dialect == name:
+            continue
+        kind = script_dialect(dialect)
+        if name in report.skipped or any(f.check == name for f in report.findings):
+            report.static[dialect] = f"{name} did not go through"
+        elif not kind.observes:
+            report.static[dialect] = f"{kind.title} has nothing to measure"
+        else:
+            try:
+                report.measured[dialect] = measure_pending(project, history, kind)
+            except SchemactlError as err:  # no server, or one that is not up
+                report.static[dialect] = str(err)
 
 
 def run_all(projects: list[Project], *, strict: bool = False) -> Report:
@@ -247,4 +281,6 @@ def run_all(projects: list[Project], *, strict: bool = False) -> Report:
         merged.findings += [
             Finding(prefix + f.check, naming_database(f.message, named)) for f in report.findings
         ]
+        merged.measured |= {prefix + name: m for name, m in report.measured.items()}
+        merged.static |= {prefix + name: why for name, why in report.static.items()}
     return merged

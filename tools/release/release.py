@@ -29,6 +29,7 @@ from tools.history.load import (
     sha256_of,
 )
 from tools.lint.engine import blocking, lint_range
+from tools.proof.measure import measure_environment
 from tools.proof.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
 from tools.release.review import render_review
 from tools.scripts.manifest import (
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from tools.config import Environment, Project
     from tools.history.graph import RevisionId
     from tools.lint.findings import Finding
+    from tools.proof.measure import Measurements
 
 # What `release --check` renders again and compares byte for byte: the scripts a DBA runs.
 RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")
@@ -223,6 +225,7 @@ def _render_release(
     span: Range,
     name: str,
     findings: list[Finding] | None = None,
+    measured: Measurements | None = None,
 ) -> dict[str, str]:
 
     folder = env_dir(project, environment) / name
@@ -240,7 +243,7 @@ def _render_release(
         history, environment.kind, span.revisions, "downgrade", environment
     )
     review = render_review(
-        name, span, upgrade, rollback, history.graph, findings, rollback_findings
+        name, span, upgrade, rollback, history.graph, findings, rollback_findings, measured
     )
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
 
@@ -277,7 +280,8 @@ def release(
             f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
             "or restore the manifest from git"
         )
-    files = _render_release(project, environment, history, span, name, findings)
+    measured = _measured(project, environment, history, span)
+    files = _render_release(project, environment, history, span, name, findings, measured)
     proven = _prove_before_writing(
         project, environment, manifest, folder, span.start, span.end, files
     )
@@ -294,6 +298,22 @@ def release(
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
+
+
+def _measured(
+    project: Project, environment: Environment, history: History, span: Range
+) -> Measurements | None:
+    """What the release's statements do on the scratch server, with rows (None: a kind of
+    database with nothing to measure; review.md then gives lint's static verdicts)."""
+    if not environment.kind.observes:
+        return None
+    try:
+        return measure_environment(project, environment, span, history)
+    except NoScratchServer as err:
+        raise ReleaseError(
+            f"release not written: it is measured and proven on a scratch database first, "
+            f"and there is {err}"
+        ) from err
 
 
 def _prove_before_writing(

@@ -12,6 +12,7 @@ from tools.history.graph import mermaid
 if TYPE_CHECKING:
     from tools.history.graph import Graph
     from tools.lint.findings import Finding
+    from tools.proof.measure import Measurements
     from tools.scripts.render import Range, Script
 
 TEMPLATE = Path(__file__).parent / "templates" / "review.md.j2"
@@ -25,6 +26,7 @@ def render_review(
     graph: Graph,
     findings: list[Finding],
     rollback_findings: list[Finding],
+    measured: Measurements | None = None,
 ) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -48,8 +50,23 @@ def render_review(
         findings=findings,
         rollback_findings=rollback_findings,
         mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
+        measured=_measured_rows(measured),
+        server=next((m.server for found in (measured or {}).values() for m in found), None),
     )
     return text.rstrip("\n") + "\n"
+
+
+def _measured_rows(measured: Measurements | None) -> list[tuple[str, str, str, str, str]] | None:
+    """(revision, line, statement, what the server did, verdict) per statement measured."""
+    from tools.core.text import comment
+
+    if measured is None:
+        return None
+    return [
+        (rev, str(m.line or ""), comment(m.sql, limit=100), m.seen(), m.verdict)
+        for rev, found in measured.items()
+        for m in found
+    ]
 
 
 def _per_table(
