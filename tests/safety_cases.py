@@ -43,6 +43,9 @@ class Case:
     danger: str | None
     probe: str | None = None  # SQL the application still runs afterwards ("breaks")
     setup: tuple[str, ...] = ()  # SQL run on the case's tables by the setup revision
+    # A rule the revision silences, with its reason, as a developer who did what the rule
+    # asks would (`# schemactl: allow RULE: reason`).
+    allow: str = ""
 
     def body(self, number: int) -> str:
         return fill(self.upgrade, number)
@@ -359,6 +362,59 @@ CASES: tuple[Case, ...] = (
         + ex("ALTER TABLE {t} ALTER COLUMN sku SET NOT NULL"),
         "blocks",
     ),
+    Case(
+        "identity-column",
+        PG,
+        "PG: ALTER TABLE, adding an identity column rewrites the table",
+        ex("ALTER TABLE {t} ADD COLUMN seq integer GENERATED ALWAYS AS IDENTITY"),
+        "rewrite",
+    ),
+    Case(
+        "op-identity-column",
+        PG,
+        "PG: ALTER TABLE, adding an identity column rewrites the table (sa.Identity)",
+        op('add_column("{t}", sa.Column("seq", sa.BigInteger(), sa.Identity()))'),
+        "rewrite",
+    ),
+    Case(
+        "stored-generated-column",
+        PG,
+        "SM: Adding a stored generated column; PG: a stored generated column rewrites",
+        ex("ALTER TABLE {t} ADD COLUMN name_len integer GENERATED ALWAYS AS (length(name)) STORED"),
+        "rewrite",
+    ),
+    Case(
+        "op-stored-generated-column",
+        PG,
+        "SM: Adding a stored generated column (sa.Computed)",
+        op(
+            'add_column("{t}", sa.Column("name_len", sa.Integer(), '
+            'sa.Computed("length(name)", persisted=True)))'
+        ),
+        "rewrite",
+    ),
+    Case(
+        "type-change-without-existing-type",
+        PG,
+        "SM: Changing the type of a column (the old type not written in the revision)",
+        op('alter_column("{t}", "qty", type_=sa.BigInteger())'),
+        "rewrite",
+    ),
+    Case(
+        "raw-varchar-narrowed",
+        PG,
+        "SM: Changing the type of a column (decreasing length); ATLAS: data-dependent changes",
+        ex("ALTER TABLE {t} ALTER COLUMN sku TYPE varchar(32)"),
+        "rewrite",
+    ),
+    Case(
+        "raw-rename-table",
+        PG,
+        "SM: Renaming a table; SQUAWK: renaming-table",
+        ex("ALTER TABLE {o} RENAME TO {o}_old"),
+        "breaks",
+        probe="SELECT id FROM {o}",
+    ),
     # -- PostgreSQL: safe ------------------------------------------------------------------
     Case(
         "add-nullable-column",
@@ -446,6 +502,20 @@ CASES: tuple[Case, ...] = (
         None,
     ),
     Case(
+        "widened-without-existing-type",
+        PG,
+        "SM: safe type changes (a varchar's limit raised; the old type not written)",
+        op('alter_column("{t}", "sku", type_=sa.String(128))'),
+        None,
+    ),
+    Case(
+        "raw-varchar-widened",
+        PG,
+        "SM: safe type changes (increasing the length limit of a varchar)",
+        ex("ALTER TABLE {t} ALTER COLUMN sku SET DATA TYPE varchar(200)"),
+        None,
+    ),
+    Case(
         "varchar-to-text",
         PG,
         "SM: safe type changes (changing varchar to text)",
@@ -518,6 +588,7 @@ CASES: tuple[Case, ...] = (
         + "\n"
         + ex("ALTER TABLE {t} ADD CONSTRAINT uq_{t}_name UNIQUE USING INDEX ux_{t}_name"),
         None,
+        allow="unique-on-existing-table: checked, no duplicates",
     ),
     Case(
         "enum-value-added",
@@ -602,6 +673,7 @@ CASES: tuple[Case, ...] = (
             "ADD CONSTRAINT pk_{t} PRIMARY KEY USING INDEX ux_{t}_id_name"
         ),
         None,
+        allow="unique-on-existing-table: checked, no duplicates",
     ),
     # -- MariaDB: dangerous -----------------------------------------------------------------
     Case(
@@ -783,6 +855,47 @@ CASES: tuple[Case, ...] = (
         op('add_column("{t}", sa.Column("tier", sa.Integer(), nullable=False))'),
         "breaks",
         probe="INSERT INTO {t} (id, name, qty) VALUES (100, 'x', 1)",
+    ),
+    Case(
+        "change-column-renames",
+        MDB,
+        "SM (MySQL): Renaming a column (CHANGE old new)",
+        ex("ALTER TABLE {t} CHANGE note remark TEXT"),
+        "breaks",
+        probe="SELECT note FROM {t}",
+    ),
+    Case(
+        "raw-unique-index-on-duplicates",
+        MDB,
+        "ATLAS: data-dependent changes (a unique index on an existing column)",
+        ex("ALTER TABLE {t} ADD UNIQUE INDEX ux_{t}_name (name)"),
+        "fails",
+        setup=("UPDATE {t} SET name = 'same'",),
+    ),
+    Case(
+        "op-stored-generated-column",
+        MDB,
+        "MDB: Generated Columns (a STORED column copies the table; sa.Computed)",
+        op(
+            'add_column("{t}", sa.Column("name_len", sa.Integer(), '
+            'sa.Computed("length(name)", persisted=True)))'
+        ),
+        "rewrite",
+    ),
+    Case(
+        "raw-required-column-no-default",
+        MDB,
+        "DML: NOT_NULL (the old application's INSERTs, without the column, are refused)",
+        ex("ALTER TABLE {t} ADD COLUMN tier INT NOT NULL"),
+        "breaks",
+        probe="INSERT INTO {t} (id, name, qty) VALUES (100, 'x', 1)",
+    ),
+    Case(
+        "type-change-without-existing-type",
+        MDB,
+        "MDB: changing a column's data type copies (the old type from earlier revisions)",
+        op('alter_column("{t}", "qty", type_=sa.BigInteger(), existing_nullable=False)'),
+        "rewrite",
     ),
     # -- MariaDB: safe -------------------------------------------------------------------------
     Case(

@@ -96,6 +96,8 @@ def case_revision(number: int, case: Case, down: str) -> str:
     header = HEADER.format(
         message=f"{case.name} ({case.source})", revision=revision_id(number), down=down
     )
+    if case.allow:
+        header += f"# schemactl: allow {case.allow}\n\n"
     return header + f"def upgrade():\n{case.body(number)}\n\n\ndef downgrade():\n    pass\n"
 
 
@@ -274,6 +276,7 @@ PROVEN = {
         "ALGORITHM=INSTANT or LOCK=NONE": ["asks-instant", "asks-lock-none"],
         "foreign_key_checks = 0": ["foreign-key-without-checks"],
         "give it a server_default, or add it nullable": ["constant-default", "add-nullable-column"],
+        "give it a DEFAULT, or add it nullable": ["column-in-the-middle", "constant-default"],
         "add the new name, write to both": ["add-nullable-column"],
     },
 }

@@ -71,6 +71,9 @@ class DialectBase:
     # SET NOT NULL skips its scan of the table where a validated CHECK (col IS NOT NULL)
     # proves it (PostgreSQL 12+).
     check_proves_not_null: ClassVar[bool] = False
+    # A NOT NULL column added without a default gets the type's implicit one (0, '') in
+    # every row, rather than the statement failing (MariaDB, MySQL).
+    fills_not_null_columns: ClassVar[bool] = False
     # The tables of schemactl's own a database of this kind gets (its audit).
     tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE})
     # The script settings an environment may give (name -> (pattern, example)).

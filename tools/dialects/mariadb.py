@@ -37,6 +37,7 @@ class MariaDB(ScriptDialect):
     # MariaDB commits every DDL statement: a script cannot be all or nothing.
     transactional: ClassVar[bool] = False
     observes: ClassVar[bool] = True
+    fills_not_null_columns: ClassVar[bool] = True
     driver: ClassVar[str] = "pymysql"
     family: ClassVar[frozenset[str]] = frozenset({"mariadb", "mysql"})
     example_url: ClassVar[str] = "mariadb://USER@HOST:3306/DBNAME"

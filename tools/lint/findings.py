@@ -106,6 +106,34 @@ def _short(statement: Statement) -> str:
     return comment(statement.sql, limit=80)
 
 
+def filled_for_every_row(column: Any) -> str | None:
+    """What makes the server compute a value for every existing row of a column added: a
+    stored generated column (sa.Computed), an identity column (sa.Identity); None if
+    neither."""
+    computed = getattr(column, "computed", None)
+    if computed is not None and computed.persisted is not False:
+        return "a stored generated column"
+    if getattr(column, "identity", None) is not None:
+        return "an identity column"
+    return None
+
+
+def old_type(facts: Facts, op: Operation) -> Any:
+    """The type an alter_column changes a column from: as the operation says it
+    (existing_type), else as the replayed shapes know it (None: not known)."""
+    given = getattr(op.source, "existing_type", None)
+    if given is not None or facts.shapes is None:
+        return given
+    column = facts.shapes.column(op.table, op.target)
+    return column.type if column is not None else None
+
+
+def alter_rewrites(facts: Facts, op: Operation) -> bool:
+    """Whether PostgreSQL rewrites the table for this alter_column's type change."""
+    new = getattr(op.source, "modify_type", None)
+    return new is not None and type_change_rewrites(old_type(facts, op), new)
+
+
 def _rewrites(source: Any) -> bool:
     """Whether PostgreSQL rewrites the table for this alter_column's type change (see
     type_change_rewrites)."""

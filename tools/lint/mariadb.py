@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tools.lint.findings import WARNING, Facts, Hit, _short
+from tools.lint.findings import WARNING, Facts, Hit, _short, filled_for_every_row, old_type
 from tools.scripts.statements import split
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
         if (
             op.name == "alter_column"
             and getattr(source, "modify_type", None) is not None
-            and not _in_place(source.existing_type, source.modify_type)
+            and not _in_place(old_type(facts, op), source.modify_type)
         ):
             yield Hit(
                 WARNING,
@@ -47,6 +47,16 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 op.line,
                 _WHY_REBUILD,
                 _WEIGH_REBUILD,
+            )
+        elif op.name == "add_column" and filled_for_every_row(source.column) == (
+            "a stored generated column"
+        ):
+            yield Hit(
+                WARNING,
+                f"adds {op.table}.{op.target} as a stored generated column: {_copies(facts)}",
+                op.line,
+                why,
+                _FIX_STORED,
             )
         elif op.name == "create_foreign_key" and _after(op.line, unchecked_from):
             continue  # foreign_key_checks off: added in place, writes going on
@@ -139,8 +149,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 f"raw SQL adds a stored generated column: {_copies(facts)}: {_short(statement)}",
                 statement.line,
                 why,
-                "add it VIRTUAL (computed when read, added instantly), or add a plain column "
-                "and fill it in batches",
+                _FIX_STORED,
             )
         elif {"forced-copy", "forced-lock"} & kinds:
             yield Hit(
@@ -154,6 +163,10 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
             )
 
 
+_FIX_STORED = (
+    "add it VIRTUAL (computed when read, added instantly), or add a plain column and fill it "
+    "in batches"
+)
 _WHY_REBUILD = "every row is written again (in place: writes go on, but it takes as long as a copy)"
 _WEIGH_REBUILD = (
     "weigh the table's size: schedule it for a quiet moment, with lock_wait_timeout set for "

@@ -14,8 +14,9 @@ from tools.lint.findings import (
     WHY_VALIDATE,
     Facts,
     Hit,
-    _rewrites,
     _short,
+    alter_rewrites,
+    filled_for_every_row,
     type_change_rewrites,
 )
 from tools.scripts.statements import is_volatile_default, split
@@ -143,7 +144,7 @@ def _locking_operations(facts: Facts) -> Iterator[Hit]:
                 _WHY_UNIQUE,
                 _FIX_UNIQUE,
             )
-        elif op.name == "alter_column" and _rewrites(op.source):
+        elif op.name == "alter_column" and alter_rewrites(facts, op):
             yield Hit(
                 WARNING,
                 f"changes the type of {op.table}.{op.target}: PostgreSQL rewrites the table",
@@ -160,12 +161,29 @@ def _locking_operations(facts: Facts) -> Iterator[Hit]:
                 _WHY_REWRITE,
                 _FIX_VOLATILE,
             )
+        elif op.name == "add_column" and (what := filled_for_every_row(source.column)):
+            yield Hit(
+                WARNING,
+                f"adds {op.table}.{op.target} as {what}: PostgreSQL rewrites the table",
+                op.line,
+                _WHY_REWRITE,
+                _FIX_SERIAL if what == "an identity column" else _FIX_GENERATED,
+            )
 
 
 def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
     for statement, raw in facts.raw_sql:
         if not facts.existing(raw.table):
             continue
+        if "add-stored-generated" in raw.kinds:
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a stored generated column: PostgreSQL rewrites the table: "
+                f"{_short(statement)}",
+                statement.line,
+                _WHY_REWRITE,
+                _FIX_GENERATED,
+            )
         if {"add-serial-column", "set-logged"} & set(raw.kinds):
             what = "adds a serial column" if "add-serial-column" in raw.kinds else "sets (UN)LOGGED"
             yield Hit(
@@ -173,9 +191,7 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
                 f"raw SQL {what}: PostgreSQL rewrites the table: {_short(statement)}",
                 statement.line,
                 _WHY_REWRITE,
-                "add a plain integer column, then a sequence as its default in another "
-                "statement (SET DEFAULT nextval(...): new rows only, no rewrite), and fill the "
-                "existing rows in batches"
+                _FIX_SERIAL
                 if "add-serial-column" in raw.kinds
                 else "schedule it for a quiet moment: every row is written again",
             )
@@ -259,6 +275,14 @@ _FIX_CONCURRENTLY = (
     "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
     "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
 )
+_FIX_SERIAL = (
+    "add a plain integer column, then a sequence as its default in another statement (SET "
+    "DEFAULT nextval(...): new rows only, no rewrite), and fill the existing rows in batches"
+)
+_FIX_GENERATED = (
+    "weigh the table's size (every row is written again): add it at a quiet moment, or add "
+    "a plain column, fill it in batches and keep it current from the application"
+)
 _FIX_VOLATILE = (
     "add the column without a default (or with a constant one), backfill it in batches, "
     "then set the default"
@@ -301,7 +325,7 @@ def overrules(facts: Facts, statement: Statement, rule: str) -> bool:
         ops = [op for op in facts.operations if op.line == statement.line]
         changes = [op for op in ops if op.name == "alter_column"]
         if changes:
-            return not any(_rewrites(op.source) for op in changes)
+            return not any(alter_rewrites(facts, op) for op in changes)
         raws = [r for r in split(statement.sql, facts.dialect.sqlglot) if "alter-type" in r.kinds]
         return bool(raws) and not any(_raw_type_change_rewrites(facts, r) for r in raws)
     if rule == "adding-not-nullable-field":

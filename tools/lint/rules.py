@@ -108,7 +108,7 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
                     ERROR,
                     f"adds NOT NULL column {op.table}.{column.name} without a server default",
                     op.line,
-                    "existing rows have no value for it: the ALTER fails where the table has rows",
+                    _why_not_null(facts),
                     "give it a server_default, or add it nullable, backfill, then set NOT NULL",
                 )
         elif (
@@ -133,7 +133,7 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
                 ERROR,
                 f"raw SQL adds a NOT NULL column without a default: {_short(statement)}",
                 statement.line,
-                "existing rows have no value for it: the ALTER fails where the table has rows",
+                _why_not_null(facts),
                 "give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL",
             )
         if "set-not-null" in raw.kinds and not all(
@@ -146,6 +146,15 @@ def not_null_without_default(facts: Facts) -> Iterator[Hit]:
                 _WHY_SET_NOT_NULL,
                 _fix_set_not_null(facts),
             )
+
+
+def _why_not_null(facts: Facts) -> str:
+    if facts.dialect.fills_not_null_columns:
+        return (
+            "existing rows get the type's implicit value (0, ''), and the running "
+            "application's INSERTs that leave the column out fail (strict mode)"
+        )
+    return "existing rows have no value for it: the ALTER fails where the table has rows"
 
 
 def proven_not_null(facts: Facts, table: str | None, column: str | None) -> bool:
@@ -199,8 +208,24 @@ def unique_on_existing_table(facts: Facts) -> Iterator[Hit]:
                 f"adds unique {op.target or 'constraint'} on existing table {op.table}",
                 op.line,
                 "fails on any database whose table already holds duplicates",
-                "check for duplicates first (SELECT ... GROUP BY ... HAVING count(*) > 1)",
+                _FIX_DUPLICATES,
             )
+    for statement, raw in facts.raw_sql:
+        unique = "add-unique" in raw.kinds or (
+            "create-index" in raw.kinds and raw.parsed is not None and raw.parsed.args.get("unique")
+        )
+        if unique and facts.existing(raw.table) and "USING INDEX" not in statement.sql.upper():
+            yield Hit(
+                WARNING,
+                f"raw SQL adds a unique constraint or index on an existing table: "
+                f"{_short(statement)}",
+                statement.line,
+                "fails on any database whose table already holds duplicates",
+                _FIX_DUPLICATES,
+            )
+
+
+_FIX_DUPLICATES = "check for duplicates first (SELECT ... GROUP BY ... HAVING count(*) > 1)"
 
 
 def renames(facts: Facts) -> Iterator[Hit]:

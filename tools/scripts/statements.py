@@ -79,12 +79,27 @@ def split(sql: str, dialect: str) -> list[RawStatement]:
     if len(parsed) <= 1:
         one = parsed[0] if parsed else None
         text = sql.strip()
-        return [RawStatement(text, one, kinds(one) or by_text(text), table_of(one, text))]
+        return [RawStatement(text, one, _named(one, text), table_of(one, text))]
     return [
-        RawStatement(text, e, kinds(e) or by_text(text), table_of(e, text))
+        RawStatement(text, e, _named(e, text), table_of(e, text))
         for e in parsed
         for text in [e.sql(dialect=dialect)]
     ]
+
+
+def _named(parsed: exp.Expr | None, text: str) -> tuple[str, ...]:
+    """kinds(), with what only the statement's words say."""
+    from sqlglot import exp
+
+    found = kinds(parsed) or by_text(text)
+    stored = (
+        parsed is not None
+        and parsed.find(exp.ComputedColumnConstraint) is not None
+        and _STORED.search(text) is not None
+    )
+    if stored and "add-stored-generated" not in found:
+        found += ("add-stored-generated",)  # PostgreSQL's: sqlglot keeps STORED in the text
+    return found
 
 
 # What sqlglot keeps as a plain command (or misreads), read from the statement's words:
@@ -172,6 +187,8 @@ def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
     return ()
 
 
+# PostgreSQL's generated columns are all STORED (sqlglot keeps the word only in the text).
+_STORED = re.compile(r"\bSTORED\b", re.I)
 _SETS_FK_CHECKS_OFF = re.compile(r"\bforeign_key_checks\s*=\s*(0|OFF|FALSE)\b", re.I)
 _SETS_FK_CHECKS_ON = re.compile(r"\bforeign_key_checks\s*=\s*(1|ON|TRUE)\b", re.I)
 
@@ -220,6 +237,8 @@ def _action(action: exp.Expr) -> Iterator[str]:
             yield "drop-not-null"
     elif isinstance(action, exp.ModifyColumn):  # MariaDB/MySQL MODIFY or CHANGE: a new definition
         yield "modify-column"
+        if action.args.get("rename_from") is not None:
+            yield "rename"  # CHANGE old new ...: the column's name changes too
     elif isinstance(action, exp.ColumnDef):
         constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
         defaults = [c for c in constraints if isinstance(c, exp.DefaultColumnConstraint)]
@@ -232,7 +251,9 @@ def _action(action: exp.Expr) -> Iterator[str]:
         # A value the server makes for every row: an AUTO_INCREMENT, a generated column, a
         # PostgreSQL serial (whose nextval() default writes every row: a rewrite).
         data_type = action.args.get("kind")
-        serial = isinstance(data_type, exp.DataType) and data_type.this in _serials()
+        serial = (isinstance(data_type, exp.DataType) and data_type.this in _serials()) or any(
+            isinstance(c, exp.GeneratedAsIdentityColumnConstraint) for c in constraints
+        )
         filled = serial or any(
             isinstance(c, exp.AutoIncrementColumnConstraint | exp.ComputedColumnConstraint)
             for c in constraints
