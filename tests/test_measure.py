@@ -171,6 +171,12 @@ def test_lint_measure_reports_what_the_server_did(repo_copy, monkeypatch):
     measured = runner.invoke(app, [*args, "--json", "--measure"])
     report = json.loads(measured.stdout)
     assert report["verdicts"] == "measured"
+    # A finding says what the server did on its line: here the revision's one op.execute
+    # line runs every statement.
+    said = [f["measured"] for f in report["findings"] if f["measured"]]
+    assert said and all(s.startswith("PostgreSQL 15") for s in said), report["findings"]
+    assert "rewrote discounts" in said[0] and "; then " in said[0]
+    assert all(f["measured"] is None for f in json.loads(static.stdout)["findings"])
     rows = report["measured"]["0123456789ab"]
     assert [r["rewritten"] for r in rows] == [[], [], [], ["discounts"], []] + [
         ["discounts"]

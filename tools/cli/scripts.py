@@ -346,7 +346,7 @@ def lint_command(
     Example: schemactl lint --env prod --measure
     """
     from tools.lint import engine as lint
-    from tools.proof.measure import measure_environment
+    from tools.proof.measure import measure_environment, measurements_json, observed_at
     from tools.release import release
 
     with _user_errors(ctx):
@@ -360,22 +360,25 @@ def lint_command(
         )
         return
     blocking = lint.blocking(findings)
+    seen = observed_at(measured) if measured is not None else {}
     if as_json:
         report: dict[str, object] = {
             "ok": not blocking,
-            "findings": [f.as_json() for f in findings],
+            "findings": [
+                {**f.as_json(), "measured": seen.get((f.revision, f.line))} for f in findings
+            ],
             "verdicts": "measured" if measured is not None else "static",
         }
         if measured is not None:
-            report["measured"] = {
-                rev: [m.as_json() for m in found] for rev, found in measured.items()
-            }
+            report["measured"] = measurements_json(measured)
         _echo_json(report)
     else:
         for finding in findings:
             typer.echo(str(finding))
             typer.echo(f"    why: {finding.why}")
             typer.echo(f"    fix: {finding.fix}")
+            if (finding.revision, finding.line) in seen:
+                typer.echo(f"    measured: {seen[finding.revision, finding.line]}")
         if measured is not None:
             typer.echo(format_measured(measured))
         typer.echo(lint_summary(findings, blocking))

@@ -154,6 +154,19 @@ def measure_pending(project: Project, history: History, kind: ScriptDialect) -> 
     return measure_range(project, history, kind, server, span)
 
 
+def observed_at(measured: Measurements) -> dict[tuple[RevisionId, int | None], str]:
+    """What the server did, per (revision, line of its file): what a finding on that line
+    was measured to be (several statements on one line, said together)."""
+    found: dict[tuple[RevisionId, int | None], list[Measured]] = {}
+    for rev, statements in measured.items():
+        for m in statements:
+            found.setdefault((rev, m.line), []).append(m)
+    return {
+        where: f"{ms[0].server}: " + "; then ".join(m.seen() for m in ms)
+        for where, ms in found.items()
+    }
+
+
 def measurements_json(measured: Measurements) -> dict[str, list[dict[str, object]]]:
     return {rev: [m.as_json() for m in found] for rev, found in measured.items()}
 
