@@ -15,6 +15,8 @@ A case's `danger` is what the server shows when the statement is dangerous:
 - "fails": the server refuses it with rows in the table;
 - "breaks": it goes through, after which `probe` (what the running application, or the
   old schema's readers, still do) fails on the server;
+- "exclusive": it holds ACCESS EXCLUSIVE on an existing table (reads and writes queue behind
+  it while it waits for running queries) where a CONCURRENTLY form of it holds less;
 - None: safe; its probe, if any, works afterwards.
 
 Sources, by name:
@@ -317,6 +319,20 @@ CASES: tuple[Case, ...] = (
         op('drop_table("{o}")'),
         "breaks",
         probe="SELECT id FROM {o}",
+    ),
+    Case(
+        "drop-index-not-concurrently",
+        PG,
+        "SM: Removing an index non-concurrently; SQUAWK: require-concurrent-index-deletion",
+        op('drop_index("ix_{t}_sku", table_name="{t}")'),
+        "exclusive",
+    ),
+    Case(
+        "raw-drop-index-not-concurrently",
+        PG,
+        "SQUAWK: require-concurrent-index-deletion; PG: DROP INDEX takes ACCESS EXCLUSIVE",
+        ex("DROP INDEX ix_{t}_sku"),
+        "exclusive",
     ),
     Case(
         "reindex-table",

@@ -86,6 +86,8 @@ RISKY_PG = {
     ),
     "index": ('    op.create_index("ix_users_full_name", "users", ["full_name"])', UNDO),
     "raw-index": ('    op.execute("CREATE INDEX ix_u ON users (full_name)")', UNDO),
+    "drop-index": ('    op.drop_index("ix_payments_paid_at", table_name="payments")', UNDO),
+    "raw-drop-index": ('    op.execute("DROP INDEX ix_payments_paid_at")', UNDO),
     "drop-column": ('    op.drop_column("users", "phone")', UNDO),
     "raw-drop-column": ('    op.execute("ALTER TABLE users DROP COLUMN phone")', UNDO),
     "drop-table": ('    op.drop_table("discounts")', UNDO),
@@ -227,12 +229,6 @@ SAFE = {
         UNDO,
         ("prod",),
     ),
-    "drop-index": (
-        '    op.drop_index("ix_payments_paid_at", table_name="payments")',
-        UNDO,
-        ("prod",),
-    ),
-    "raw-drop-index": ('    op.execute("DROP INDEX ix_payments_paid_at")', UNDO, ("prod",)),
     "drop-not-null": (
         '    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=True, existing_nullable=False)',
         UNDO,
@@ -346,7 +342,7 @@ def test_recall_against_squawk(measured):
         pytest.skip("the risky cases did not run")
     recall = measured["flagged"] / measured["pairs"]
     print(f"\nrecall against squawk: {measured['flagged']}/{measured['pairs']} = {recall:.1%}")
-    assert len(RISKY_PG) + len(RISKY_ENGINES) >= 35 and len(SAFE) >= 20
+    assert len(RISKY_PG) + len(RISKY_ENGINES) >= 35 and len(SAFE) >= 18
     assert recall >= 0.95, measured["missed"]
 
 

@@ -122,10 +122,19 @@ class Judged:
         return [f"{f.severity} {f.rule}: {f.message}" for f in self.findings]
 
     @property
+    def exclusive(self) -> bool:
+        """ACCESS EXCLUSIVE held on an existing table (PostgreSQL)."""
+        return any("ACCESS EXCLUSIVE" in dict(m.observed.locks).values() for m in self.measured)
+
+    @property
     def server(self) -> bool:
         """What the server showed: a rewrite or copy, writes blocked, a refusal, or the
-        application's query failing afterwards."""
-        return any(m.notable for m in self.measured) or self.probe_error is not None
+        application's query failing afterwards; for a statement whose CONCURRENTLY form
+        holds less, ACCESS EXCLUSIVE held."""
+        concurrent_form = self.case.danger == "exclusive" and self.exclusive
+        return (
+            any(m.notable for m in self.measured) or self.probe_error is not None or concurrent_form
+        )
 
     def shows(self) -> bool:
         """Whether the server shows the kind of danger the source names (or none)."""
@@ -140,6 +149,7 @@ class Judged:
             "blocks": blocks and not fails,
             "fails": fails,
             "breaks": broken and not fails,
+            "exclusive": self.exclusive and not (rewrites or blocks or fails or broken),
         }[danger]
 
     def __str__(self) -> str:
@@ -245,6 +255,8 @@ def test_the_server_and_lint_agree_on_every_case(repo_copy, dialect):
 # run); a fix that begins with one of WEIGHED proposes no form, it says what to weigh.
 PROVEN = {
     "postgresql": {
+        "postgresql_concurrently=True on drop_index": ["drop-index-concurrently"],
+        "write DROP INDEX CONCURRENTLY": ["drop-index-concurrently"],
         "postgresql_concurrently=True": ["index-concurrently"],
         "write CREATE INDEX CONCURRENTLY": ["raw-index-concurrently"],
         "REINDEX ... CONCURRENTLY": ["reindex-concurrently"],

@@ -124,6 +124,14 @@ def _locking_operations(facts: Facts) -> Iterator[Hit]:
                 WHY_INDEX,
                 _FIX_CONCURRENTLY,
             )
+        elif op.name == "drop_index" and not source.kw.get("postgresql_concurrently"):
+            yield Hit(
+                WARNING,
+                f"drops index {op.target} of existing table {op.table} without CONCURRENTLY",
+                op.line,
+                _WHY_DROP_INDEX,
+                _FIX_DROP_CONCURRENTLY,
+            )
         elif op.name in ("create_foreign_key", "create_check_constraint") and not (
             source.kw.get("postgresql_not_valid")  # added NOT VALID: no scan, validated later
         ):
@@ -173,6 +181,16 @@ def _locking_operations(facts: Facts) -> Iterator[Hit]:
 
 def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
     for statement, raw in facts.raw_sql:
+        if "drop-index" in raw.kinds and not (
+            raw.parsed is not None and raw.parsed.args.get("concurrently")
+        ):
+            yield Hit(
+                WARNING,
+                f"raw SQL drops an index without CONCURRENTLY: {_short(statement)}",
+                statement.line,
+                _WHY_DROP_INDEX,
+                "write DROP INDEX CONCURRENTLY, inside `with op.get_context().autocommit_block():`",
+            )
         if not facts.existing(raw.table):
             continue
         if "add-stored-generated" in raw.kinds:
@@ -274,6 +292,14 @@ _EXCLUDE = re.compile(r"\bEXCLUDE\s+(USING\b|\()", re.I)
 _FIX_CONCURRENTLY = (
     "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
     "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
+)
+_WHY_DROP_INDEX = (
+    "it takes ACCESS EXCLUSIVE on the table (measured): reads and writes queue behind it while "
+    "it waits for the queries already running; CONCURRENTLY takes a lock that lets them go on"
+)
+_FIX_DROP_CONCURRENTLY = (
+    "use postgresql_concurrently=True on drop_index inside "
+    "`with op.get_context().autocommit_block():`"
 )
 _FIX_SERIAL = (
     "add a plain integer column, then a sequence as its default in another statement (SET "
