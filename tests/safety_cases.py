@@ -431,6 +431,13 @@ CASES: tuple[Case, ...] = (
         "breaks",
         probe="SELECT id FROM {o}",
     ),
+    Case(
+        "add-reference",
+        PG,
+        "SM: Adding a reference (a column with its foreign key, validated at once)",
+        op('add_column("{t}", sa.Column("owner2_id", sa.Integer(), sa.ForeignKey("{o}.id")))'),
+        "blocks",
+    ),
     # -- PostgreSQL: safe ------------------------------------------------------------------
     Case(
         "add-nullable-column",
@@ -515,6 +522,13 @@ CASES: tuple[Case, ...] = (
         PG,
         "SM: safe type changes (increasing the length limit of a varchar)",
         op('alter_column("{t}", "sku", existing_type=sa.String(64), type_=sa.String(128))'),
+        None,
+    ),
+    Case(
+        "raw-add-reference-inline",
+        PG,
+        "PG: a column added with its REFERENCES holds no value yet: nothing to validate",
+        ex("ALTER TABLE {t} ADD COLUMN owner2_id integer REFERENCES {o} (id)"),
         None,
     ),
     Case(
@@ -913,6 +927,13 @@ CASES: tuple[Case, ...] = (
         op('alter_column("{t}", "qty", type_=sa.BigInteger(), existing_nullable=False)'),
         "rewrite",
     ),
+    Case(
+        "add-reference",
+        MDB,
+        "SM (MySQL): Adding a reference; MDB: a foreign key added with checks copies",
+        op('add_column("{t}", sa.Column("owner2_id", sa.Integer(), sa.ForeignKey("{o}.id")))'),
+        "rewrite",
+    ),
     # -- MariaDB: safe -------------------------------------------------------------------------
     Case(
         "add-nullable-column",
@@ -992,6 +1013,13 @@ CASES: tuple[Case, ...] = (
         MDB,
         "MDB: INSTANT, ALTER COLUMN SET DEFAULT",
         ex("ALTER TABLE {t} ALTER COLUMN qty SET DEFAULT 5"),
+        None,
+    ),
+    Case(
+        "modify-default-only",
+        MDB,
+        "MDB: INSTANT, a column redefined with only its DEFAULT changed",
+        ex("ALTER TABLE {t} MODIFY qty INT NOT NULL DEFAULT 5"),
         None,
     ),
     Case(

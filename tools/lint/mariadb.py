@@ -58,6 +58,18 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 _FIX_STORED,
             )
+        elif (
+            op.name == "add_column"
+            and getattr(source.column, "foreign_keys", None)
+            and not _after(op.line, unchecked_from)
+        ):
+            yield Hit(
+                WARNING,
+                f"adds {op.table}.{op.target} with a foreign key: {_copies(facts)}",
+                op.line,
+                why,
+                _FIX_FOREIGN_KEY,
+            )
         elif op.name == "create_foreign_key" and _after(op.line, unchecked_from):
             continue  # foreign_key_checks off: added in place, writes going on
         elif op.name in ("create_foreign_key", "create_check_constraint"):
