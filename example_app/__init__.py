@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 import schema
@@ -47,8 +47,19 @@ def create_app(env: str | None = None, *, config: Path | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(env, config)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # SQLite checks foreign keys only on a connection that asks it to: a customer
+            # whose owner does not exist is then refused (409) as on the servers.
+            event.listen(db.engine, "connect", _foreign_keys_on)
     app.register_blueprint(api)
     return app
+
+
+def _foreign_keys_on(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
 
 
 class BadRequest(Exception):

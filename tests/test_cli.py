@@ -605,3 +605,26 @@ def test_a_command_run_in_this_process_says_what_a_fresh_interpreter_says(repo_c
         fresh.stdout,
         fresh.stderr,
     )
+
+
+def test_version_names_schemactl_alembic_and_sqlalchemy_without_importing_them(tmp_path):
+    """`schemactl --version` (issue 31): the installed versions, from the packages' metadata;
+    it needs no project and imports neither library."""
+    from importlib.metadata import version
+
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['schemactl', '--version']\n"
+        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+        "except SystemExit as exit:\n    print('exit', exit.code)\n"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=os.environ
+    )
+    first, code_line, imported = result.stdout.splitlines()
+    assert first == (
+        f"schemactl {version('billgenerator-schema')}, alembic {version('alembic')}, "
+        f"sqlalchemy {version('sqlalchemy')}"
+    )
+    assert code_line in ("exit 0", "exit None") and imported == "[]"

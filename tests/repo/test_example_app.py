@@ -95,8 +95,11 @@ def test_customer_invoice_payment_and_listing(client):
 
 def test_bad_requests_are_answered_not_raised(client):
     assert client.post("/customers", json={"name": "No owner"}).status_code == 400
+    # A customer whose owner does not exist breaks the foreign key, on SQLite too.
+    orphan = client.post("/customers", json={"owner_id": 424242, "name": "Orphan Ltd"})
+    assert orphan.status_code == 409, orphan.get_json()
     assert client.post("/invoices", data="not json").status_code == 400
-    # A customer whose owner does not exist breaks the foreign key (SQLite enforces none).
+    # A payment for an invoice that does not exist: 404.
     missing = client.post("/invoices/999/payments", json={"amount": "1", "method": "cash"})
     assert missing.status_code == 404
     user = _post(

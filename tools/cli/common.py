@@ -83,6 +83,27 @@ class Options:
     named: str | None = None
 
 
+def _print_version(value: bool) -> None:
+    """`schemactl --version`: the installed versions, read from the packages' metadata
+    (neither Alembic nor SQLAlchemy is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if not value:
+        return
+    found = []
+    for name, package in (
+        ("schemactl", "billgenerator-schema"),
+        ("alembic", "alembic"),
+        ("sqlalchemy", "sqlalchemy"),
+    ):
+        try:
+            found.append(f"{name} {version(package)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    typer.echo(", ".join(found))
+    raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
@@ -109,6 +130,15 @@ def _global_options(
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print schemactl's version (and Alembic's and SQLAlchemy's) and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Options(
         config=config, env=env, x_arguments=tuple(x_arguments or ()), database=database
