@@ -628,3 +628,31 @@ def test_version_names_schemactl_alembic_and_sqlalchemy_without_importing_them(t
         f"sqlalchemy {version('sqlalchemy')}"
     )
     assert code_line in ("exit 0", "exit None") and imported == "[]"
+
+
+@pytest.mark.postgresql
+def test_a_database_at_an_unknown_revision_gets_advice_its_environment_allows(
+    throwaway_database, monkeypatch
+):
+    """On an environment that takes scripts only (prod: online = false) the way out is not
+    `stamp`, which prod refuses, but what the DBA runs with the client (issue 31)."""
+    from sqlalchemy import text
+
+    db = throwaway_database("postgresql")
+    url = db.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("BILLGEN_STAGING_URL", url)
+    monkeypatch.setenv("BILLGEN_PROD_URL", url)
+    assert invoke("--env", "staging", "upgrade").exit_code == 0
+    engine = db.engine()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'deadbeef0000'"))
+    engine.dispose()
+    refused = invoke("--env", "prod", "status")
+    assert refused.exit_code == 1
+    assert "stamp REVISION" not in refused.stderr
+    assert refused.stderr.endswith(
+        "have the DBA set it with the database's client (`UPDATE alembic_version SET "
+        "version_num = 'REVISION'`; prod is online = false, so `stamp` does not run there)\n"
+    )
+    staging = invoke("--env", "staging", "status")
+    assert "`schemactl --env staging stamp REVISION`" in staging.stderr

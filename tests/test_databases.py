@@ -125,12 +125,27 @@ def test_verify_covers_every_database(throwaway_database):
     assert found["alembic"]["ok"] is True
     assert found["reporting"]["ok"] is False
     assert any("note" in line for line in found["reporting"]["drift"])
-    # One database that cannot be reached does not hide the other.
+    # A database this environment gives no URL is skipped, said after the others' reports,
+    # and the others are judged (issue 31): billing is clean, so exit 0.
     env.pop("BILLGEN_STAGING_REPORTING_URL")
     half = schemactl(FIXTURE, "--env", "staging", "verify", env=env)
-    assert half.returncode == 1
+    assert half.returncode == 0, half.stdout + half.stderr
     assert "No drift" in half.stdout
-    assert "database reporting:" in half.stderr and "BILLGEN_STAGING_REPORTING_URL" in half.stderr
+    assert half.stderr.startswith("skipped database reporting: ")
+    assert "BILLGEN_STAGING_REPORTING_URL" in half.stderr
+    as_json = json.loads(schemactl(FIXTURE, "--env", "staging", "verify", "--json", env=env).stdout)
+    assert [r["database"] for r in as_json] == ["alembic", "reporting"]
+    assert "BILLGEN_STAGING_REPORTING_URL" in as_json[1]["skipped"]
+    # One that cannot be reached (a URL to no server) still fails the run, the other reported.
+    env["BILLGEN_STAGING_REPORTING_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    down = schemactl(FIXTURE, "--env", "staging", "verify", env=env)
+    assert down.returncode == 1 and "No drift" in down.stdout
+    assert "Error: database reporting:" in down.stderr
+    # With no URL for any database there is nothing verified: exit 1.
+    env.pop("BILLGEN_STAGING_URL")
+    env.pop("BILLGEN_STAGING_REPORTING_URL")
+    none = schemactl(FIXTURE, "--env", "staging", "verify", env=env)
+    assert none.returncode == 1 and none.stderr.count("skipped database") == 2
 
 
 def test_check_and_release_check_cover_both_databases(repo_copy, scratch_servers):

@@ -205,14 +205,22 @@ def verify(
             raise typer.Exit(code=1)
         return
     outcomes = verify_each(projects, _env(ctx, env))
-    for failed in (o for o in outcomes if o.report is None):
-        typer.echo(f"Error: database {failed.database}: {failed.error}", err=True)
     done = [(o.database, o.report) for o in outcomes if o.report is not None]
+    skipped = [o for o in outcomes if o.skipped]
     if as_json:
-        _echo_json([{"database": name, **report.as_json()} for name, report in done])
+        _echo_json(
+            [{"database": name, **report.as_json()} for name, report in done]
+            + [{"database": o.database, "skipped": o.error} for o in skipped]
+        )
     else:
         typer.echo("\n\n".join(format_verification(report) for _, report in done))
-    if len(done) < len(outcomes) or not all(report.ok for _, report in done):
+    # After the reports: a database this environment gives no URL is skipped, and said so.
+    for o in skipped:
+        typer.echo(f"skipped database {o.database}: {o.error}", err=True)
+    for failed in (o for o in outcomes if o.report is None and not o.skipped):
+        typer.echo(f"Error: database {failed.database}: {failed.error}", err=True)
+    failed_any = any(o.report is None and not o.skipped for o in outcomes)
+    if failed_any or not done or not all(report.ok for _, report in done):
         raise typer.Exit(code=1)
 
 

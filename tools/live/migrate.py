@@ -322,11 +322,20 @@ class UnknownDatabaseRevision(RevisionError):
                 f"{squashed}` from a checkout before the squash), then upgrade"
             )
             return
+        table = environment.kind.version_name
+        way_out = (
+            f"`schemactl --env {environment.name} stamp REVISION` to set the version by hand"
+            if environment.online
+            # stamp is an online command, refused there: the DBA does it with the client.
+            else f"have the DBA set it with the database's client (`UPDATE {table} SET "
+            f"version_num = 'REVISION'`; {environment.name} is online = false, so `stamp` "
+            "does not run there)"
+        )
         super().__init__(
             f"the {environment.name} database is at revision {at}, which is not in this "
             "checkout's history (written from another git branch?); check out the code that "
             f"wrote it (or `git pull`), or, if this checkout's schema is what you want there, "
-            f"`schemactl --env {environment.name} stamp REVISION` to set the version by hand"
+            f"{way_out}"
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.config import Environment, redact
-from tools.core.errors import DatabaseError, SchemactlError
+from tools.core.errors import DatabaseError, MissingDatabaseUrl, SchemactlError
 from tools.core.text import naming_database, shown_file
 from tools.dialects import VERSION_TABLE
 from tools.history.load import load_graph, sha256_of
@@ -67,6 +67,9 @@ class Outcome:
     database: str
     report: Verification | None
     error: str | None = None  # one line, its advice naming the database
+    # Not verified because this environment gives it no URL (its variable unset): skipped,
+    # not failed, when the others are verified.
+    skipped: bool = False
 
 
 def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome]:
@@ -75,10 +78,13 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
 
     outcomes = []
     for project in projects:
+        named = None if project.default_database else project.database
         try:
             outcomes.append(Outcome(project.database, verify(project, project.environment(env))))
+        except MissingDatabaseUrl as err:
+            said = naming_database(str(err), named)
+            outcomes.append(Outcome(project.database, None, said, skipped=True))
         except SchemactlError as err:
-            named = None if project.default_database else project.database
             outcomes.append(Outcome(project.database, None, naming_database(str(err), named)))
     return outcomes
 
