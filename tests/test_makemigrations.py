@@ -144,3 +144,45 @@ def test_a_rebuild_and_a_change_to_its_table_on_two_branches_cannot_merge(repo_c
     body = (repo_copy / again.stdout.splitlines()[0]).read_text()
     upgrade = body.partition("def downgrade")[0]
     assert 'sa.Index("ix_customers_email", "email", unique=False)' in upgrade
+
+
+def test_check_says_whether_a_revision_is_missing_and_writes_nothing(repo_copy):
+    """`makemigrations --check` (issue 31, as Django's): exit 0 while the models and the
+    history agree; exit 1 naming the change once a model changed, with no file written."""
+    clean = schemactl(repo_copy, "makemigrations", "--check")
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout == "No changes detected\n"
+    billing = repo_copy / MODELS / "billing.py"
+    anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
+    billing.write_text(
+        billing.read_text().replace(
+            anchor,
+            anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n',
+        )
+    )
+    before = sorted(p.name for p in (repo_copy / "versions").iterdir())
+    changed = schemactl(repo_copy, "makemigrations", "--check")
+    assert changed.returncode == 1
+    assert "add_column invoices.reminders" in changed.stdout, changed.stdout
+    assert changed.stdout.rstrip().endswith("run `schemactl makemigrations`")
+    assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
+
+
+def test_a_slug_is_as_long_as_truncate_slug_length_says(repo_copy):
+    """The file name's slug is cut at `truncate_slug_length` (between words), as Alembic's
+    own `revision` cuts it (issue 31)."""
+    ini = repo_copy / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("truncate_slug_length = 40", "truncate_slug_length = 12", 1)
+    )
+    made = schemactl(repo_copy, "makemigrations", "--empty", "-m", "Backfill invoice reminders")
+    assert made.returncode == 0, made.stderr
+    name = made.stdout.splitlines()[0].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"0011_[0-9a-f]{12}_backfill\.py", name), name
+    ini.write_text(
+        ini.read_text().replace("truncate_slug_length = 12", "truncate_slug_length = x", 1)
+    )
+    refused = schemactl(repo_copy, "makemigrations", "--empty", "-m", "Other")
+    assert refused.returncode == 1
+    assert "truncate_slug_length is a number" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1

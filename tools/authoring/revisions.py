@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.authoring import rebuilds
 from tools.authoring.directives import make_portable
-from tools.core.errors import SchemactlError
+from tools.core.errors import ConfigError, SchemactlError
 from tools.dialects import embedded
 from tools.history.graph import Graph, RevisionId
 from tools.history.load import load_graph, read_history
@@ -63,6 +63,19 @@ def slugify(text: str, limit: int = 80) -> str:
     return slug.rstrip("_") or "revision"
 
 
+def slug_limit(cfg: Config) -> int:
+    """The longest slug a file name gets: `truncate_slug_length` in [alembic], as Alembic's
+    own `revision` reads it (40 when unset, Alembic's default)."""
+    setting = cfg.get_main_option("truncate_slug_length")
+    try:
+        return max(int(setting), 1) if setting else 40
+    except ValueError:
+        raise ConfigError(
+            f"truncate_slug_length = {setting!r} in [alembic] is not a number; give the "
+            "longest slug a revision file name may have, e.g. 40"
+        ) from None
+
+
 def _file_name(depth: int, revision: RevisionId, slug: str) -> str:
     return f"{depth:04d}_{revision}_{slug}.py"
 
@@ -74,7 +87,9 @@ def _rename(path: Path, graph: Graph, revision: RevisionId, slug: str) -> Path:
 
 
 def _written(project: Project, script: Any, slug: str) -> Written:
-    graph = load_graph(project.alembic_config())
+    cfg = project.alembic_config()
+    graph = load_graph(cfg)
+    slug = slugify(slug, limit=slug_limit(cfg))
     path = _rename(Path(script.path), graph, script.revision, slug)
     return Written(script.revision, path, graph[script.revision].message)
 

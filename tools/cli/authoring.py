@@ -114,17 +114,30 @@ def makemigrations(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write a revision even with no model changes.")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing: exit 1, listing them, when the models have changes no "
+            "revision holds yet (as Django's makemigrations --check).",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Autogenerate a revision from the models, like Django's makemigrations.
 
-    The file is named NNNN_<rev>_<slug>.py and formatted by ruff; without -m, the slug and
-    message come from what changed (add_invoices_discount).
+    The file is named NNNN_<rev>_<slug>.py (the slug at most truncate_slug_length long, as
+    Alembic's) and formatted by ruff; without -m, the slug and message come from what
+    changed (add_invoices_discount).
 
     Example: schemactl makemigrations --branch invoicing -m "Add invoices.discount"
+    Example: schemactl makemigrations --check
     """
     from tools.authoring import revisions
 
+    if check:
+        _check_models(ctx, database)
+        return
     with _user_errors(ctx):
         project = _project(ctx, database)
         written = revisions.makemigrations(project, message=message, branch=branch, empty=empty)
@@ -136,6 +149,22 @@ def makemigrations(
         "    (no operations: write its upgrade() and downgrade())"
     ]
     typer.echo("\n".join(lines))
+
+
+def _check_models(ctx: typer.Context, database: str | None) -> None:
+    """makemigrations --check: the models against every head, on the default environment's
+    kind of database; exit 1 with the changes when a revision is missing."""
+    from tools.history.load import load_history
+    from tools.release.checks import models_match_migrations
+
+    with _user_errors(ctx):
+        project = _project(ctx, database)
+        problems = models_match_migrations(project, load_history(project))
+    if problems:
+        for problem in problems:
+            typer.echo(problem)
+        raise typer.Exit(code=1)
+    typer.echo("No changes detected")
 
 
 @app.command()
