@@ -656,3 +656,46 @@ def test_a_database_at_an_unknown_revision_gets_advice_its_environment_allows(
     )
     staging = invoke("--env", "staging", "status")
     assert "`schemactl --env staging stamp REVISION`" in staging.stderr
+
+
+def test_json_reports_share_one_shape(embedded_copy, monkeypatch):
+    """status, graph, upgrade/downgrade (--plan or not) and release speak JSON (issue 31),
+    each an object naming its command and, where it is about one database, its environment,
+    dialect and database (null: the first), as the README's "JSON output" says."""
+    import json
+
+    monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{embedded_copy / 'dev.db'}")
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(app, ["-c", str(embedded_copy / "alembic.ini"), *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    head = {"environment": "dev", "dialect": "sqlite", "database": None}
+    plan = run("upgrade", "--plan", "--json")
+    assert plan.items() >= {"command": "plan", "direction": "upgrade", **head}.items()
+    assert plan["current"] == [] and plan["steps"][0]["operations"]
+    assert [s["revision"] for s in plan["steps"]][-1] == "68cfa590ad28"
+    done = run("upgrade", "--json")
+    assert done.items() >= {"command": "upgrade", "pending": 0, **head}.items()
+    assert done["current"] == ["68cfa590ad28"] and "dev.db" in done["url"]
+    status = run("status", "--json")
+    assert status["command"] == "status" and status["heads"] == ["68cfa590ad28"]
+    assert [r["revision"] for r in status["revisions"]] == [s["revision"] for s in plan["steps"]]
+    assert all(r["applied"] for r in status["revisions"])
+    back = run("downgrade", "-1", "--plan", "--json")
+    assert back["direction"] == "downgrade" and len(back["steps"]) == 1
+    graph = run("--env", "dev", "graph", "--format", "json")
+    assert graph.items() >= {"command": "graph", **head}.items()
+    by_id = {r["revision"]: r for r in graph["revisions"]}
+    assert by_id["e58b81ed3f5b"]["merge"] and by_id["68cfa590ad28"]["head"]
+    assert all(r["applied"] for r in graph["revisions"])
+    made = run("release", "--env", "dev", "--json")
+    assert made.items() >= {"command": "release", **head}.items()
+    assert made["folder"].startswith("sql_out/dev/") and made["release"]["to"] == ["68cfa590ad28"]
+    again = run("release", "--env", "dev", "--json")
+    assert again["release"] is None and again["folder"] is None
+    refused = runner.invoke(
+        app, ["-c", str(embedded_copy / "alembic.ini"), "release", "--check", "--json"]
+    )
+    assert refused.exit_code == 2 and "--json reports the release written" in refused.output

@@ -10,6 +10,7 @@ import typer
 from tools.cli.common import (
     DatabaseOption,
     _count,
+    _echo_json,
     _env,
     _for_database,
     _project,
@@ -321,13 +322,15 @@ def rebase(
 class GraphFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"
+    json = "json"
 
 
 @app.command()
 def graph(
     ctx: typer.Context,
     form: Annotated[
-        GraphFormat, typer.Option("--format", help="text: a tree; mermaid: for docs.")
+        GraphFormat,
+        typer.Option("--format", help="text: a tree; mermaid: for docs; json: for programs."),
     ] = GraphFormat.text,
     env: Annotated[
         str | None,
@@ -346,6 +349,7 @@ def graph(
     Example: schemactl graph
     Example: schemactl --env staging graph
     Example: schemactl graph --format mermaid > docs/revisions.mmd
+    Example: schemactl graph --format json
     """
     from tools.history import graph as drawing
     from tools.history.load import load_graph
@@ -356,6 +360,15 @@ def graph(
         project = _project(ctx, database)
         revisions = load_graph(project.alembic_config())
         have = migrate.applied(project, project.environment(chosen)) if chosen else None
+    if form is GraphFormat.json:
+        _echo_json(
+            {
+                "command": "graph",
+                **(project.environment(chosen).as_json() if chosen else {}),
+                **drawing.as_json(revisions, have),
+            }
+        )
+        return
     if form is GraphFormat.mermaid:
         lines = drawing.mermaid(revisions, revisions.order, applied=have or ())
     else:

@@ -48,6 +48,7 @@ def status(
             "revision of one line.",
         ),
     ] = False,
+    as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
     """Show every revision in apply order, [X] where the environment's database has it.
@@ -61,7 +62,10 @@ def status(
 
     with _user_errors(ctx):
         report = migrate.status(*_where(ctx, database, env))
-    typer.echo(format_status(report))
+    if as_json:
+        _echo_json({"command": "status", **report.as_json()})
+    else:
+        typer.echo(format_status(report))
     if check and len(report.heads) > 1:
         typer.echo(
             _for_database(
@@ -93,15 +97,17 @@ def upgrade(
     ] = "heads",
     env: EnvOption = None,
     show_plan: PlanOption = False,
+    as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Upgrade the environment's database to TARGET (default: all heads).
+    """Upgrade the environment's database to TARGET (default: all heads). --json: the plan
+    (with --plan), or where the database stands after the run, as `status --json` says it.
 
     Example: schemactl upgrade            # dev, to head
     Example: schemactl --env staging upgrade payments@head
     Example: schemactl upgrade --plan     # what would run, changing nothing
     """
-    _move(ctx, database, env, target, "upgrade", show_plan)
+    _move(ctx, database, env, target, "upgrade", show_plan, as_json)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -112,15 +118,16 @@ def downgrade(
     ],
     env: EnvOption = None,
     show_plan: PlanOption = False,
+    as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Downgrade the environment's database to TARGET.
+    """Downgrade the environment's database to TARGET. --json: as for upgrade.
 
     Example: schemactl downgrade -1
     Example: schemactl --env staging downgrade base
     Example: schemactl downgrade -1 --plan    # what would run, changing nothing
     """
-    _move(ctx, database, env, target, "downgrade", show_plan)
+    _move(ctx, database, env, target, "downgrade", show_plan, as_json)
 
 
 def _move(
@@ -130,6 +137,7 @@ def _move(
     target: str,
     direction: Direction,
     show_plan: bool,
+    as_json: bool = False,
 ) -> None:
     """upgrade and downgrade: the plan (--plan), or the run with its progress lines."""
     from tools.live import migrate
@@ -137,12 +145,18 @@ def _move(
     if show_plan:
         with _user_errors(ctx):
             planned = migrate.plan_steps(*_where(ctx, database, env), target, direction)
-        typer.echo(format_plan(planned))
+        if as_json:
+            _echo_json({"command": "plan", "direction": direction, **planned.as_json()})
+        else:
+            typer.echo(format_plan(planned))
         return
     run = migrate.upgrade if direction == "upgrade" else migrate.downgrade
     with _user_errors(ctx), _progress() as progress:
         report = run(*_where(ctx, database, env), target, progress.done)
-    typer.echo(_now_at(report))
+    if as_json:
+        _echo_json({"command": direction, **report.as_json()})
+    else:
+        typer.echo(_now_at(report))
 
 
 @app.command()

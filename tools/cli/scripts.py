@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -177,6 +177,7 @@ def release_command(
     prove: ProveOption = False,
     env: EnvOption = None,
     rows: RowsOption = None,
+    as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
@@ -201,6 +202,13 @@ def release_command(
             "Error: --check and --prove are two gates; run them one after the other", err=True
         )
         raise typer.Exit(code=2)
+    if as_json and (check or prove):
+        typer.echo(
+            "Error: --json reports the release written; --check and --prove report as text "
+            "(exit 1 on any problem)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     with _user_errors(ctx):
         (project,) = _with_rows([_project(ctx, database)], rows)
         if prove:
@@ -210,7 +218,9 @@ def release_command(
         else:
             environment = project.environment(_env(ctx, env))
             made = release.release(project, environment, target=target)
-    if prove:
+    if as_json and not (prove or check):
+        _echo_json(_made_json(project, environment, made))
+    elif prove:
         _print_proven(proven)
     elif check:
         _print_checked(report)
@@ -239,6 +249,20 @@ def _print_checked(report: CheckReport) -> None:
         f"{len(report.checked)} release(s) verified (sha256s; the current format re-rendered "
         "byte for byte): all current"
     )
+
+
+def _made_json(project: Project, environment: Environment, made: Release | None) -> dict[str, Any]:
+    """release --json: the release written (as manifest.json records it) and its folder;
+    null when there was nothing to release."""
+    from tools.scripts import manifest
+
+    folder = (
+        manifest.shown_path(project, manifest.env_dir(project, environment) / made.name)
+        if made is not None
+        else None
+    )
+    shown = made.as_json() if made is not None else None
+    return {"command": "release", **environment.as_json(), "folder": folder, "release": shown}
 
 
 def _print_made(project: Project, environment: Environment, made: Release | None) -> None:

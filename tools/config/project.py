@@ -51,6 +51,11 @@ class Environment:
     # The other databases' URL settings in this environment: (database, url_env, default_url).
     others: tuple[tuple[str, str | None, str | None], ...] = ()
 
+    def as_json(self) -> dict[str, object]:
+        """The head of every JSON report about one environment's database (see README:
+        "JSON output")."""
+        return {"environment": self.name, "dialect": self.dialect, "database": self.database}
+
     def check_online(self, command: str) -> None:
         """Refuse an online command on an environment that takes only reviewed scripts."""
         if not self.online:

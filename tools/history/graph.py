@@ -7,7 +7,7 @@ file and no database. Loading the files is tools.history.load's job.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -521,3 +521,24 @@ def _apply_order(
 def _release(waiting: dict[RevisionId, int], revision: RevisionId) -> bool:
     waiting[revision] -= 1
     return waiting[revision] == 0
+
+
+def as_json(graph: Graph, applied: Collection[RevisionId] | None = None) -> dict[str, object]:
+    """The graph for programs: every revision in apply order with its parents, the labels
+    Alembic gives it, and (``applied`` given) whether the database has it."""
+    return {
+        "heads": list(graph.heads),
+        "revisions": [
+            {
+                "revision": rev,
+                "parents": list(graph[rev].parents),
+                "depends_on": list(graph[rev].dependencies),
+                "labels": list(graph.labels_shown(rev)),
+                "message": graph[rev].message,
+                "head": graph[rev].is_head,
+                "merge": graph[rev].is_merge,
+                **({"applied": rev in applied} if applied is not None else {}),
+            }
+            for rev in graph.order
+        ],
+    }

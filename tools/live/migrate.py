@@ -65,6 +65,25 @@ class Status:
     def applied_count(self) -> int:
         return sum(row.applied for row in self.rows)
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            **self.environment.as_json(),
+            "url": self.url,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "pending": self.pending,
+            "revisions": [
+                {
+                    "revision": row.revision,
+                    "applied": row.applied,
+                    "labels": list(row.labels),
+                    "message": row.message,
+                    "markers": list(row.markers),
+                }
+                for row in self.rows
+            ],
+        }
+
     @property
     def pending(self) -> int:
         return len(self.rows) - self.applied_count
@@ -133,6 +152,23 @@ class Plan:
     url: str  # redacted
     current: tuple[RevisionId, ...]
     steps: tuple[PlannedStep, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **self.environment.as_json(),
+            "url": self.url,
+            "current": list(self.current),
+            "steps": [
+                {
+                    "revision": s.revision,
+                    "direction": s.direction,
+                    "branch": s.branch,
+                    "message": s.message,
+                    "operations": list(s.operations) if s.operations is not None else None,
+                }
+                for s in self.steps
+            ],
+        }
 
 
 @printed_to_stderr()
