@@ -228,3 +228,24 @@ def test_mariadb_is_asked_only_what_the_statement_allows(given, tried):
     from tools.dialects.mariadb import MariaDB
 
     assert [f"{a}/{lock}" for a, lock in MariaDB()._attempts(given)] == tried
+
+
+# MySQL 8.0's sql_mode values (its manual, "Server SQL Modes": the full list).
+MYSQL8_MODES = {
+    "ALLOW_INVALID_DATES", "ANSI_QUOTES", "ERROR_FOR_DIVISION_BY_ZERO", "HIGH_NOT_PRECEDENCE",
+    "IGNORE_SPACE", "NO_AUTO_VALUE_ON_ZERO", "NO_BACKSLASH_ESCAPES", "NO_DIR_IN_CREATE",
+    "NO_ENGINE_SUBSTITUTION", "NO_UNSIGNED_SUBTRACTION", "NO_ZERO_DATE", "NO_ZERO_IN_DATE",
+    "ONLY_FULL_GROUP_BY", "PAD_CHAR_TO_FULL_LENGTH", "PIPES_AS_CONCAT", "REAL_AS_FLOAT",
+    "STRICT_ALL_TABLES", "STRICT_TRANS_TABLES", "TIME_TRUNCATE_FRACTIONAL",
+}  # fmt: skip
+
+
+def test_the_mariadb_scripts_sql_mode_is_one_mysql_8_accepts():
+    """Every mode the MariaDB/MySQL scripts (and online sessions) set exists in MySQL 8
+    (NO_AUTO_CREATE_USER, which MySQL 8 removed, is not set: issue 31); and the script sets
+    it before anything else it runs."""
+    from tools.dialects.mariadb import MariaDB
+
+    assert set(MariaDB.SQL_MODE.split(",")) <= MYSQL8_MODES
+    assert "NO_BACKSLASH_ESCAPES" not in MariaDB.SQL_MODE
+    assert f"SET SESSION sql_mode = '{MariaDB.SQL_MODE}';" in MariaDB().preamble()

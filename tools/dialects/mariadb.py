@@ -102,10 +102,12 @@ class MariaDB(ScriptDialect):
         r"^(?P<error>ERROR \d+ \(\w+\)) at line (?P<line>\d+): (?P<message>.*)$"
     )
 
-    # MariaDB 10.11's default sql_mode: without NO_BACKSLASH_ESCAPES, which would change what
-    # the literals in a script (written with backslash escapes) mean.
+    # MariaDB 10.11's default sql_mode, less NO_AUTO_CREATE_USER (MySQL 8 removed it and
+    # refuses a sql_mode naming it; it only stops GRANT creating users); never with
+    # NO_BACKSLASH_ESCAPES, which would change what the literals in a script (written with
+    # backslash escapes) mean.
     SQL_MODE: ClassVar[str] = (
-        "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"
+        "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
     )
 
     @property

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 #    inside its transaction, which is its lock.
 # 9: SQLite and MariaDB scripts stop psql, given one by mistake, before their first statement.
 # 10: PostgreSQL scripts' own tables carry squawk's ignore comments on the lines its style
-#     rules would flag, so squawk over a script judges only the revisions' statements.
+#     rules would flag, so squawk over a script judges only the revisions' statements;
+#     MariaDB scripts' sql_mode no longer names NO_AUTO_CREATE_USER (MySQL 8 refuses it).
 FORMAT = 10
 FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 VERSION_TABLE = "alembic_version"
