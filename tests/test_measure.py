@@ -12,7 +12,7 @@ from tools.dialects import script_dialect
 from tools.history.load import load_history
 from tools.proof.measure import measure_revision
 
-from .conftest import admin_url
+from .conftest import admin_url, apply_script
 
 REVISION = '''"""Measured cases"""
 
@@ -381,6 +381,12 @@ def test_a_release_review_says_what_the_server_did(repo_copy, scratch_servers):
     assert rows[1].startswith("| 0123456789ab | 14 | CREATE INDEX ix_users_nick ON users (nick);")
     assert rows[1].endswith("| **stops reads and writes** |"), rows
     assert "Timeouts in force in prod: a lock is waited for 5s at most (lock_timeout)" in review
+    # What the DBA sizes first (users has rows), and what the rollback cannot give back.
+    assert "WHERE n.nspname = current_schema() AND c.relname IN ('users')" in review
+    assert (
+        "- 0123456789ab: the rollback drops users.nick: values written to it since the upgrade "
+        "are lost"
+    ) in review
     released = schemactl(repo_copy, "release", "--env", "dev")
     assert released.returncode == 0, released.stderr
     review = next((repo_copy / "sql_out" / "dev").glob("*_0123456789ab/review.md")).read_text()
@@ -418,3 +424,81 @@ def test_check_reports_the_unreleased_revisions_measured(repo_copy, scratch_serv
     )
     report = json.loads(schemactl(repo_copy, "check", "--json", env=without).stdout)
     assert report["verdicts"]["alembic/mariadb"].startswith("static: migrations-run:mariadb")
+
+
+def test_the_reviews_preflight_query_runs_with_each_client(database, tmp_path):
+    """review.md's "Before you apply" query, run with the real client as a DBA would, names
+    each table the release changes with its rows (a hostile name included)."""
+    kind = database.kind
+    tables = ["items", "odd name's `tbl`"]
+    quote = kind.sa_dialect.identifier_preparer.quote
+    engine = database.engine()
+    with engine.begin() as connection:
+        for table in tables:
+            connection.exec_driver_sql(f"CREATE TABLE {quote(table)} (id INT PRIMARY KEY)")
+            connection.exec_driver_sql(f"INSERT INTO {quote(table)} VALUES (1), (2), (3)")
+        if database.dialect == "postgresql":
+            connection.exec_driver_sql("ANALYZE")
+        if database.dialect == "mariadb":
+            for table in tables:
+                connection.exec_driver_sql(f"ANALYZE TABLE {quote(table)}")
+    engine.dispose()
+    script = tmp_path / "preflight.sql"
+    script.write_text(kind.size_query(tables) + "\n")
+    ran = apply_script(database, script)
+    assert ran.returncode == 0, ran.stderr
+    for table in tables:
+        assert table in ran.stdout, ran.stdout
+    assert "3" in ran.stdout
+
+
+LOOSENED = '''"""Loosen users"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.alter_column("users", "phone", existing_type=sa.String(20), type_=sa.String(40))
+    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=True)
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+    op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade():
+    op.drop_table("notes")
+    op.create_unique_constraint("uq_users_email", "users", ["email"])
+    op.alter_column("users", "full_name", existing_type=sa.String(120), nullable=False)
+    op.alter_column("users", "phone", existing_type=sa.String(40), type_=sa.String(20))
+'''
+
+
+def test_the_review_says_what_the_rollback_cannot_give_back(repo_copy, scratch_servers):
+    """A type widened, a NOT NULL and a constraint dropped, a table created: once the
+    application has written to them, the rollback may fail or lose rows; review.md says
+    which, per revision (issue 31). A release that only creates tables has nothing to size."""
+    from .conftest import schemactl
+
+    (repo_copy / "versions" / "0011_0123456789ab_loosen.py").write_text(LOOSENED)
+    servers = scratch_servers("postgresql")
+    released = schemactl(repo_copy, "release", "--env", "prod", env=servers)
+    assert released.returncode == 0, released.stderr
+    review = next((repo_copy / "sql_out" / "prod").glob("*_0123456789ab/review.md")).read_text()
+    risks = review.split("### What the rollback cannot give back, or may fail on", 1)[1]
+    risks = risks.split("###", 1)[0]
+    said = [line for line in risks.splitlines() if line.startswith("- ")]
+    assert said == [
+        "- 0123456789ab: the rollback changes users.phone back to VARCHAR(20): values written "
+        "since the upgrade that do not fit it make it fail or are cut",
+        "- 0123456789ab: the rollback makes users.full_name NOT NULL again: it fails if a NULL "
+        "was written since the upgrade",
+        "- 0123456789ab: the rollback adds uq_users_email back to users: rows written since the "
+        "upgrade that break it make it fail",
+        "- 0123456789ab: the rollback drops notes with every row written to it since the upgrade",
+    ], said
+    assert "c.relname IN ('users')" in review  # notes is new: nothing to size

@@ -48,6 +48,16 @@ class BackupSQL(DialectBase):
         """The client command that writes one table (structure and rows) to a file."""
         raise NotImplementedError
 
+    def size_query(self, tables: Sequence[str]) -> str:
+        """A query a DBA runs before applying: how many rows, and how much space, each of
+        ``tables`` holds (what a table rewrite or copy, or a scan, will go through)."""
+        quote = self.sa_dialect.identifier_preparer.quote
+        counts = [
+            f"SELECT {self.literal(t)} AS table_name, count(*) AS row_count FROM {quote(t)}"
+            for t in tables
+        ]
+        return "\nUNION ALL ".join(counts) + ";"
+
     def _kept(self, name: str, columns: Sequence[str]) -> Any:
         from sqlalchemy import column, table
 

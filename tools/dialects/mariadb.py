@@ -69,6 +69,16 @@ class MariaDB(ScriptDialect):
             body = body.replace(character, escape)
         return f"'{body}'"
 
+    def size_query(self, tables: Sequence[str]) -> str:
+        names = ", ".join(self.literal(t) for t in tables)
+        return (
+            "SELECT table_name, table_rows AS row_estimate,\n"
+            "       ROUND((data_length + index_length) / 1048576, 1) AS mb_with_indexes\n"
+            "FROM information_schema.tables\n"
+            f"WHERE table_schema = DATABASE() AND table_name IN ({names})\n"
+            "ORDER BY data_length + index_length DESC;"
+        )
+
     def dump_command(self, table: str) -> str:
         return f"mariadb-dump --single-transaction DBNAME {_shell(table)} > {_dump_file(table)}"
 

@@ -286,6 +286,18 @@ $schemactl_database$;"""
     def dump_command(self, table: str) -> str:
         return f"pg_dump --dbname=DBNAME --table={_shell(table)} --file={_dump_file(table)}"
 
+    def size_query(self, tables: Sequence[str]) -> str:
+        names = ", ".join(self.literal(t) for t in tables)
+        return (
+            "SELECT c.relname AS table_name, c.reltuples::bigint AS row_estimate,\n"
+            "       pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(c.oid)) "
+            "AS size_with_indexes\n"
+            "FROM pg_catalog.pg_class c\n"
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            f"WHERE n.nspname = current_schema() AND c.relname IN ({names})\n"
+            "ORDER BY pg_catalog.pg_total_relation_size(c.oid) DESC;"
+        )
+
     def backups_sql(self) -> str:
         return (
             "SELECT c.relname, pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.core.text import markdown_cell, markdown_code
 from tools.history.graph import mermaid
+from tools.scripts.narrowing import type_loss
 
 if TYPE_CHECKING:
     from tools.history.graph import Graph
@@ -40,6 +41,7 @@ def render_review(
     )
     jinja.filters["cell"] = markdown_cell
     jinja.filters["code"] = markdown_code
+    touched = _existing_tables(upgrade)
     text = jinja.get_template(TEMPLATE.name).render(
         name=name,
         span=span,
@@ -51,9 +53,75 @@ def render_review(
         rollback_findings=rollback_findings,
         mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
         measured=_measured_rows(measured),
+        preflight=_fenced(upgrade.dialect.size_query(touched), "sql") if touched else None,
+        rollback_risks=_rollback_risks(upgrade),
         server=next((m.server for found in (measured or {}).values() for m in found), None),
     )
     return text.rstrip("\n") + "\n"
+
+
+def _fenced(text: str, language: str) -> str:
+    """A Markdown code block no backtick in ``text`` (a table's name) can close."""
+    import re
+
+    fence = "`" * max(3, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _existing_tables(script: Script) -> list[str]:
+    """The tables the upgrade changes that were there before it (not ones it creates), in
+    name order: what the DBA sizes before applying."""
+    created = {
+        op.table for step in script.steps for op in step.operations if op.name == "create_table"
+    }
+    return sorted(
+        {
+            op.table
+            for step in script.steps
+            for op in step.operations
+            if op.table and op.table not in created and op.name != "create_table"
+        }
+    )
+
+
+def _rollback_risks(script: Script) -> list[tuple[str, str]]:
+    """(revision, what) for each thing the rollback cannot give back or may fail on, once
+    the application has written to the upgraded schema: a column or table the upgrade adds
+    is dropped with what was written to it; a type widened, a NOT NULL or a constraint
+    dropped is put back, and values written since may not fit it."""
+    risks: list[tuple[str, str]] = []
+    for step in script.steps:
+        for op in step.operations:
+            said = _risk(op)
+            if said:
+                risks.append((step.revision.id, said))
+    return risks
+
+
+def _risk(op: Any) -> str | None:
+    source = op.source
+    if op.name == "create_table":
+        return f"drops {op.table} with every row written to it since the upgrade"
+    if op.name == "add_column":
+        return f"drops {op.table}.{op.target}: values written to it since the upgrade are lost"
+    if op.name == "alter_column":
+        if getattr(source, "modify_nullable", None) is True:
+            return (
+                f"makes {op.table}.{op.target} NOT NULL again: it fails if a NULL was written "
+                "since the upgrade"
+            )
+        old, new = getattr(source, "existing_type", None), getattr(source, "modify_type", None)
+        if old is not None and new is not None and type_loss(new, old):
+            return (
+                f"changes {op.table}.{op.target} back to {old}: values written since the "
+                f"upgrade that do not fit it make it fail or are cut"
+            )
+    if op.name == "drop_constraint" and getattr(source, "constraint_type", None) != "foreignkey":
+        return (
+            f"adds {op.target} back to {op.table}: rows written since the upgrade that break it "
+            "make it fail"
+        )
+    return None
 
 
 def _measured_rows(measured: Measurements | None) -> list[tuple[str, str, str, str, str]] | None:
