@@ -108,16 +108,30 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
         assert made and left == []
 
 
-def plain_alembic_upgrade(project, database, target: str = "heads") -> None:
-    """What `alembic upgrade` does: no audit row, no audit table."""
+def unaudited_upgrade(project, database, target: str = "heads") -> None:
+    """The version moved by a tool that writes no audit (Alembic with another env.py, a
+    hand-written UPDATE): no audit row, no audit table."""
+    from alembic import command
+
+    from tools.dialects import AUDITED
+
+    environment = project.environment(database.env)
+    cfg = project.alembic_config(environment, url=database.url)
+    cfg.attributes[AUDITED] = True
+    command.upgrade(cfg, target)
+
+
+def plain_alembic(project, database, *args: str) -> None:
+    """`alembic upgrade/downgrade ...` as a developer types it, through this repo's env.py."""
     from alembic import command
 
     environment = project.environment(database.env)
-    command.upgrade(project.alembic_config(environment, url=database.url), target)
+    cfg = project.alembic_config(environment, url=database.url)
+    getattr(command, args[0])(cfg, *args[1:])
 
 
 def test_verify_without_audit_table_still_compares_the_schema(project, database):
-    plain_alembic_upgrade(project, database, "9ecdc98b5e8a")
+    unaudited_upgrade(project, database, "9ecdc98b5e8a")
     execute(database, "ALTER TABLE users DROP COLUMN phone")
     result = verify(FIXTURE, database)
     assert result.exit_code == 1
@@ -129,9 +143,9 @@ def test_verify_without_audit_table_still_compares_the_schema(project, database)
 
 
 def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, database, tmp_path):
-    """A release applied, its rollback applied, then the version moved without a script (here
-    plain `alembic upgrade`, which writes no audit rows): the schema matches the version
-    table, but the audit's last rows undo revisions alembic_version has."""
+    """A release applied, its rollback applied, then the version moved without a script (by
+    a tool that writes no audit rows): the schema matches the version table, but the audit's
+    last rows undo revisions alembic_version has."""
     project = load_project(repo_copy / "alembic.ini")
     release.sql(project, project.environment(database.env), start="base", out=tmp_path / "all")
     release.sql(
@@ -142,7 +156,7 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
         assert applied.returncode == 0, applied.stderr
     clean = verify(repo_copy, database)
     assert clean.exit_code == 0, clean.output
-    plain_alembic_upgrade(project, database)
+    unaudited_upgrade(project, database)
 
     result = verify(repo_copy, database, "--json")
     assert result.exit_code == 1
@@ -157,3 +171,27 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
     shown = verify(repo_copy, database)
     assert shown.stdout.splitlines()[-1] == "6 problem(s)"
     assert sum(line.startswith("AUDIT 466a3e31682b: ") for line in shown.stdout.splitlines()) == 1
+
+
+def test_plain_alembic_records_the_audit_schemactl_does(repo_copy, database):
+    """`alembic upgrade` and `alembic downgrade` in this repo (its env.py) write the audit
+    rows schemactl's own commands write, release 'alembic', timed (issue 31): `verify`
+    agrees with the version table, and `audit` lists them."""
+    project = load_project(repo_copy / "alembic.ini")
+    plain_alembic(project, database, "current")
+    assert database.tables() == set()  # a command that applies nothing writes nothing
+    plain_alembic(project, database, "upgrade", "heads")
+    plain_alembic(project, database, "downgrade", "e58b81ed3f5b")
+    plain_alembic(project, database, "upgrade", "heads")
+    result = verify(repo_copy, database, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["audit_disagrees"] == []
+    rows = json.loads(
+        runner.invoke(
+            app, ["-c", str(repo_copy / "alembic.ini"), "--env", database.env, "audit", "--json"]
+        ).stdout
+    )["rows"]
+    assert [r["revision"] for r in rows][-2:] == ["68cfa590ad28", "68cfa590ad28"]
+    assert [r["direction"] for r in rows][-3:] == ["upgrade", "downgrade", "upgrade"]
+    assert {r["release"] for r in rows} == {"alembic"}
+    assert all(r["duration_ms"] is not None for r in rows)

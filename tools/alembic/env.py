@@ -12,6 +12,7 @@ without them, ``schema:metadata`` and Alembic's ``alembic_version``.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from logging.config import fileConfig
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 from tools.authoring.directives import render_item
 from tools.config import models, project_from_alembic_config
 from tools.core.errors import SchemactlError
-from tools.dialects import is_tool_table
+from tools.dialects import AUDITED, dialect_of_url, is_tool_table
+from tools.live.online import plain_alembic_audit
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -85,10 +87,27 @@ def run_migrations_offline(environment: Environment) -> None:
         context.run_migrations()
 
 
-def _migrate(connection: Connection, environment: Environment) -> None:
+def _migrate(connection: Connection, environment: Environment, *, owned: bool = False) -> None:
+    audit = None
+    if not config.attributes.get(AUDITED):
+        # Plain `alembic` (or Flask-Migrate, pytest-alembic): the same audit rows as
+        # schemactl's own commands write. On a connection of its own the tables made are
+        # committed first (Alembic then runs in a transaction it begins); a caller's
+        # connection keeps them in the caller's transaction.
+        # The kind of the database connected to (a caller's Engine may be another kind's
+        # than the environment's), with the environment's settings where it is the same.
+        reached = dialect_of_url(connection.engine.url)
+        kind = replace(
+            environment.kind if environment.kind.name == reached.name else reached,
+            version_table=config.get_main_option("version_table") or "alembic_version",
+        )
+        audit = plain_alembic_audit(connection, kind)
+        if owned:
+            connection.commit()
     context.configure(
         connection=connection,
         transaction_per_migration=environment.kind.commits_each_revision,
+        on_version_apply=audit,
         **_configure_options(environment),
     )
     with context.begin_transaction():
@@ -104,7 +123,7 @@ def run_migrations_online(environment: Environment) -> None:
         return
     if isinstance(given, Engine):
         with given.connect() as connection:
-            _migrate(connection, environment)
+            _migrate(connection, environment, owned=True)
             connection.commit()
         return
     url: URL = config.attributes.get("schemactl.url") or environment.url()
@@ -112,7 +131,7 @@ def run_migrations_online(environment: Environment) -> None:
     engine = environment.kind.migration_engine(url)
     try:
         with engine.connect() as connection:
-            _migrate(connection, environment)
+            _migrate(connection, environment, owned=True)
     finally:
         engine.dispose()
 

@@ -23,6 +23,7 @@ from tools.dialects.base import ClientCommand
 from tools.dialects.mariadb import MariaDB, MySQL
 from tools.dialects.names import (
     AUDIT_TABLE,
+    AUDITED,
     BACKUP_PREFIX,
     FORMAT,
     FORMATS,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 __all__ = [
+    "AUDITED",
     "AUDIT_TABLE",
     "BACKUP_PREFIX",
     "DIALECTS",

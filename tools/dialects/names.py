@@ -46,6 +46,10 @@ def is_tool_table(name: str) -> bool:
 
 # The audit's release_name for a step run by an online command rather than a script.
 ONLINE = "online"
+# Set in an Alembic Config's attributes by a run that writes its own audit rows (schemactl's
+# online commands), or wants none (scratch databases): env.py then adds no plain-Alembic
+# audit (tools.live.online.plain_alembic_audit).
+AUDITED = "schemactl.audited"
 # The audit table's layouts, each the one before plus what its upgrade adds; never a column
 # renamed or dropped, so a database holding any layout is brought up to date in place and a
 # script of an earlier format still writes its rows into a later layout.

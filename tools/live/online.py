@@ -24,7 +24,7 @@ from tools.core.internals import (
     upgrade_steps,
     version_writer,
 )
-from tools.dialects import ONLINE
+from tools.dialects import AUDITED, ONLINE
 from tools.history.load import sha256_of
 
 if TYPE_CHECKING:
@@ -98,6 +98,8 @@ def run(
                 connection.exec_driver_sql(statement)
         return list(planned)
 
+    # This run writes its own audit rows (record above): env.py must not add plain Alembic's.
+    cfg.attributes[AUDITED] = True
     with EnvironmentContext(
         cfg,
         scripts,
@@ -154,12 +156,50 @@ def _stamp(
             report(done)
 
 
+def plain_alembic_audit(connection: Connection, kind: ScriptDialect) -> Callable[..., None]:
+    """For env.py under plain `alembic upgrade/downgrade/stamp` (or Flask-Migrate,
+    pytest-alembic): the session's clock started, and an on_version_apply callback that
+    writes each step's timed audit row (release 'alembic'), as schemactl's own online
+    commands do, so `verify` and `audit` agree. The audit table is made (if missing) when
+    the first step is recorded: a command that applies nothing (`alembic current`) writes
+    nothing to the database."""
+    for statement in kind.clock_setup() + kind.clock_start():
+        connection.exec_driver_sql(statement)
+    made: list[bool] = []
+
+    def record(*, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+        if not made:
+            for statement in kind.ensure_tables(online=True):
+                connection.exec_driver_sql(statement)
+            made.append(True)
+        direction: AuditedStep = (
+            "stamp" if step.is_stamp else "upgrade" if step.is_upgrade else "downgrade"
+        )
+        for rev in step.up_revision_ids if step.is_stamp else (step.up_revision_id,):
+            if rev is None:
+                continue
+            path = Path(ctx.script.get_revision(rev).path) if ctx.script else None
+            if path is not None:
+                write_audit(connection, kind, rev, direction, path, release=PLAIN_ALEMBIC)
+
+    return record
+
+
+PLAIN_ALEMBIC = "alembic"
+
+
 def write_audit(
-    connection: Connection, kind: ScriptDialect, revision: str, direction: AuditedStep, path: Path
+    connection: Connection,
+    kind: ScriptDialect,
+    revision: str,
+    direction: AuditedStep,
+    path: Path,
+    *,
+    release: str = ONLINE,
 ) -> StepDone:
     """The audit row of a step that has just run, timed from the last clock_start(); the
     clock starts again for the next one."""
-    for statement in kind.audit_statements(revision, direction, sha256_of(path), ONLINE):
+    for statement in kind.audit_statements(revision, direction, sha256_of(path), release):
         connection.exec_driver_sql(statement)
     duration = connection.exec_driver_sql(kind.last_duration_sql()).scalar()
     for statement in kind.clock_start():

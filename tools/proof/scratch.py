@@ -23,7 +23,7 @@ from tools.config import Environment, redact
 from tools.core.errors import DatabaseError, SchemactlError, first_line, raised_at
 from tools.core.internals import revision_file, upgrade_steps
 from tools.core.text import printed_to_stderr
-from tools.dialects import TOOL_TABLES, VERSION_TABLE, dialect_of_url
+from tools.dialects import AUDITED, TOOL_TABLES, VERSION_TABLE, dialect_of_url
 from tools.history.graph import HistoryError
 from tools.history.headers import revision_files
 from tools.history.load import script_directory
@@ -174,7 +174,9 @@ def scratch_config(
     """The project's Alembic config pointed at a scratch database (``plain``: autogenerate
     writes plain operations, which render offline on every dialect)."""
     scratch = Environment(name="scratch", dialect=kind.name)
-    return project.alembic_config(scratch, url=url, quiet=True, plain_operations=plain)
+    cfg = project.alembic_config(scratch, url=url, quiet=True, plain_operations=plain)
+    cfg.attributes[AUDITED] = True  # a scratch database keeps no audit of its own
+    return cfg
 
 
 def _scripts(cfg: Config) -> ScriptDirectory:
