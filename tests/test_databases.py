@@ -55,8 +55,12 @@ def test_plain_alembic_and_schemactl_work_on_each_database(pair):
     assert up.returncode == 0, up.stderr
     current = alembic("-n", "reporting", "-x", f"env={name}", "current", env=env)
     assert f"{REPORTING_HEAD} (head)" in current.stdout
-    # Its own version table; the billing database is untouched.
-    assert reporting.tables() == REPORTING_TABLES | {"reporting_alembic_version"}
+    # Its own version table, and the audit plain Alembic now writes as schemactl does; the
+    # billing database is untouched.
+    from tools.dialects import AUDIT_TABLE, TOOL_TABLES
+
+    assert reporting.tables() - TOOL_TABLES == REPORTING_TABLES | {"reporting_alembic_version"}
+    assert AUDIT_TABLE in reporting.tables()
     assert billing.tables() == set()
     status = schemactl(FIXTURE, "--env", name, "-n", "reporting", "status", env=env)
     assert status.returncode == 0, status.stderr

@@ -359,3 +359,37 @@ def test_a_half_applied_mariadb_upgrade_goes_back_to_the_release_start(
     ]
     body = (repo_copy / "var/sql/mariadb/alembic/rollback.sql").read_text().split("\n\n", 1)[1]
     assert body == back.stdout.split("\n\n", 1)[1]  # the same statements; only the header
+
+
+@pytest.mark.postgresql
+def test_release_without_a_scratch_server_is_written_unproven_and_proven_later(
+    repo_copy, scratch_servers
+):
+    """`release --no-prove` (issue 31): a release manager without a scratch server writes the
+    release, marked NOT PROVEN in manifest.json, review.md and the output; CI's `release
+    --prove` (with a server) proves it afterwards."""
+    import json
+
+    add_reminders(repo_copy, CORRECT)
+    ini = repo_copy / "alembic.ini"
+    committed = ini.read_text()
+    ini.write_text(
+        "\n".join(line for line in committed.splitlines() if not line.startswith("scratch_"))
+    )
+    written = schemactl(repo_copy, "release", "--env", "prod", "--no-prove")
+    assert written.returncode == 0, written.stderr
+    assert "NOT proven (--no-prove): run `schemactl release --prove --env prod`" in written.stdout
+    manifest = json.loads((repo_copy / "sql_out" / "prod" / "manifest.json").read_text())
+    newest = manifest["releases"][-1]
+    assert newest["unproven"] is True and "proven" not in newest
+    review = next((repo_copy / "sql_out" / "prod").glob("0003_*/review.md")).read_text()
+    assert "**NOT PROVEN.**" in review
+    assert "Static verdicts only: written with `--no-prove`" in review
+    both = schemactl(repo_copy, "release", "--no-prove", "--prove")
+    assert both.returncode == 2
+    ini.write_text(committed)
+    proven = schemactl(
+        repo_copy, "release", "--prove", "--env", "prod", env=scratch_servers("postgresql")
+    )
+    assert proven.returncode == 0, proven.stderr
+    assert "proven sql_out/prod/0003_7e57ab1e0001  (psql" in proven.stdout, proven.stdout

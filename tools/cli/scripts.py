@@ -178,6 +178,14 @@ def release_command(
     env: EnvOption = None,
     rows: RowsOption = None,
     as_json: JsonOption = False,
+    no_prove: Annotated[
+        bool,
+        typer.Option(
+            "--no-prove",
+            help="Write the release without a scratch server: neither measured nor proven, "
+            "and marked so in manifest.json and review.md; `release --prove` proves it later.",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
@@ -202,6 +210,9 @@ def release_command(
             "Error: --check and --prove are two gates; run them one after the other", err=True
         )
         raise typer.Exit(code=2)
+    if no_prove and (check or prove):
+        typer.echo("Error: --no-prove writes a release; --check and --prove write none", err=True)
+        raise typer.Exit(code=2)
     if as_json and (check or prove):
         typer.echo(
             "Error: --json reports the release written; --check and --prove report as text "
@@ -217,7 +228,7 @@ def release_command(
             report = release.check_all(_projects(ctx, database), _env(ctx, env))
         else:
             environment = project.environment(_env(ctx, env))
-            made = release.release(project, environment, target=target)
+            made = release.release(project, environment, target=target, prove=not no_prove)
     if as_json and not (prove or check):
         _echo_json(_made_json(project, environment, made))
     elif prove:
@@ -281,6 +292,11 @@ def _print_made(project: Project, environment: Environment, made: Release | None
         typer.echo(f"  {name}")
     if made.proven:
         typer.echo(f"proven on {made.proven['client']}, {made.proven['server']}")
+    if made.unproven:
+        typer.echo(
+            f"NOT proven (--no-prove): run `schemactl release --prove --env {environment.name}` "
+            "where a scratch server is at hand before it is applied"
+        )
 
 
 @app.command()

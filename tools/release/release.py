@@ -226,6 +226,8 @@ def _render_release(
     name: str,
     findings: list[Finding] | None = None,
     measured: Measurements | None = None,
+    *,
+    unproven: bool = False,
 ) -> dict[str, str]:
 
     folder = env_dir(project, environment) / name
@@ -243,15 +245,25 @@ def _render_release(
         history, environment.kind, span.revisions, "downgrade", environment
     )
     review = render_review(
-        name, span, upgrade, rollback, history.graph, findings, rollback_findings, measured
+        name,
+        span,
+        upgrade,
+        rollback,
+        history.graph,
+        findings,
+        rollback_findings,
+        measured,
+        unproven=unproven,
     )
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
 
 
 def release(
-    project: Project, environment: Environment, *, target: str | None = None
+    project: Project, environment: Environment, *, target: str | None = None, prove: bool = True
 ) -> Release | None:
     """Render the next release of ``env``: from its last release (or base) to ``target``.
+    ``prove=False`` (no scratch server at hand): written neither measured nor proven, and
+    marked so in the manifest and review.md; `release --prove` proves it later.
 
     Returns None when the last release already reaches the target.
     """
@@ -280,10 +292,14 @@ def release(
             f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
             "or restore the manifest from git"
         )
-    measured = _measured(project, environment, history, span)
-    files = _render_release(project, environment, history, span, name, findings, measured)
-    proven = _prove_before_writing(
-        project, environment, manifest, folder, span.start, span.end, files
+    measured = _measured(project, environment, history, span) if prove else None
+    files = _render_release(
+        project, environment, history, span, name, findings, measured, unproven=not prove
+    )
+    proven = (
+        _prove_before_writing(project, environment, manifest, folder, span.start, span.end, files)
+        if prove
+        else None
     )
     new = Release(
         name=name,
@@ -292,7 +308,8 @@ def release(
         files={f: _sha256_text(files[f]) for f in RELEASE_FILES},
         revisions={r: sha256_of(history.graph[r].path) for r in span.revisions},
         format=FORMAT,
-        proven=proven.as_json(),
+        proven=proven.as_json() if proven is not None else None,
+        unproven=not prove,
     )
     replace_folder(folder, files, shown=shown_path(project, folder))
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))

@@ -28,6 +28,8 @@ def render_review(
     findings: list[Finding],
     rollback_findings: list[Finding],
     measured: Measurements | None = None,
+    *,
+    unproven: bool = False,
 ) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -53,6 +55,7 @@ def render_review(
         rollback_findings=rollback_findings,
         mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
         measured=_measured_rows(measured),
+        unproven=unproven,
         preflight=_fenced(upgrade.dialect.size_query(touched), "sql") if touched else None,
         rollback_risks=_rollback_risks(upgrade),
         server=next((m.server for found in (measured or {}).values() for m in found), None),

@@ -42,6 +42,9 @@ class Release:
     format: int = 1  # the script format it was rendered with (tools.dialects.FORMAT)
     # The client and server its scripts were proven with when it was written (tools.proof.prove).
     proven: dict[str, str] | None = None
+    # Written with `release --no-prove` (no scratch server at hand): `release --prove` is
+    # what proves it.
+    unproven: bool = False
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -55,6 +58,8 @@ class Release:
             data["format"] = self.format
         if self.proven is not None:
             data["proven"] = self.proven
+        if self.unproven:
+            data["unproven"] = True
         return data
 
 
@@ -115,6 +120,7 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
                 revisions={safe_revision(_text(k)): _text(v) for k, v in r["revisions"].items()},
                 format=_format(r.get("format", 1)),
                 proven=_proven(r.get("proven")),
+                unproven=r.get("unproven", False) is True,
             )
             for r in data["releases"]
         )
