@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.authoring import rebuilds
+from tools.authoring import rebuilds, renames
 from tools.authoring.directives import make_portable
 from tools.core.errors import ConfigError, SchemactlError
 from tools.dialects import embedded
@@ -198,11 +198,15 @@ def makemigrations(
     message: str | None = None,
     branch: str | None = None,
     empty: bool = False,
+    rename: tuple[renames.Rename, ...] = (),
+    confirm: renames.Confirm | None = None,
 ) -> Written | None:
     """Autogenerate a revision from the models onto ``branch@head`` (default: the trunk head).
 
     The models are compared with a scratch embedded (SQLite) database upgraded to every
-    head, so work on other branches is not offered again. Returns None when nothing changed.
+    head, so work on other branches is not offered again. A column dropped and another of
+    the same type added in one table is written as a rename when ``rename`` names it or
+    ``confirm`` accepts it (tools.authoring.renames). Returns None when nothing changed.
     """
 
     cfg = project.alembic_config()
@@ -213,7 +217,9 @@ def makemigrations(
     kind = embedded()
     before: dict[tuple[str | None, str], Table] = {}
 
-    collect = _collector(kind, before, found, empty=empty, message=message)
+    collect = _collector(
+        kind, before, found, empty=empty, message=message, rename=rename, confirm=confirm
+    )
 
     with scratch.scratch_database(kind) as url:
         scratch_cfg = scratch.scratch_config(project, kind, url, plain=True)
@@ -242,12 +248,15 @@ def _collector(
     *,
     empty: bool,
     message: str | None,
+    rename: tuple[renames.Rename, ...] = (),
+    confirm: renames.Confirm | None = None,
 ) -> Callable[[MigrationContext, object, list[Any]], None]:
     """Alembic's process_revision_directives for makemigrations: the revision made portable,
     tables the embedded database cannot ALTER rebuilt, its operations kept in ``found``."""
 
     def collect(context: MigrationContext, revision: object, directives: list[Any]) -> None:
         script: MigrationScript = directives[0]
+        renames.apply(script, rename, confirm, kind)  # before anything reads the operations
         make_portable(script)  # downgrades (and upgrades) that run on every dialect
         # What the embedded database cannot ALTER in place: a rebuild, with the table as it
         # stands before (the history's state at the parent; the models' for the downgrade).

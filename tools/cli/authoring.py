@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -115,6 +116,16 @@ def makemigrations(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write a revision even with no model changes.")
     ] = False,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            metavar="TABLE.OLD:NEW",
+            help="Write this column's drop and add as a rename (its values kept); "
+            "repeatable. Without it, makemigrations asks on a terminal, as Django's does.",
+            show_default=False,
+        ),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -133,15 +144,25 @@ def makemigrations(
 
     Example: schemactl makemigrations --branch invoicing -m "Add invoices.discount"
     Example: schemactl makemigrations --check
+    Example: schemactl makemigrations --rename customers.billing_address:postal_address
     """
     from tools.authoring import revisions
 
     if check:
         _check_models(ctx, database)
         return
+    from tools.authoring import renames
+
     with _user_errors(ctx):
         project = _project(ctx, database)
-        written = revisions.makemigrations(project, message=message, branch=branch, empty=empty)
+        written = revisions.makemigrations(
+            project,
+            message=message,
+            branch=branch,
+            empty=empty,
+            rename=renames.parse(rename or ()),
+            confirm=_ask_rename if sys.stdin.isatty() and not rename else None,
+        )
     if written is None:
         typer.echo("No changes detected")
         return
@@ -150,6 +171,11 @@ def makemigrations(
         "    (no operations: write its upgrade() and downgrade())"
     ]
     typer.echo("\n".join(lines))
+
+
+def _ask_rename(rename: Any) -> bool:
+    """Django's question, on the terminal."""
+    return typer.confirm(f"Did you rename {rename}?", default=False, err=True)
 
 
 def _check_models(ctx: typer.Context, database: str | None) -> None:

@@ -333,10 +333,23 @@ def _failure(
     return RevisionFailed(
         *where,
         f"fails offline with {type(err).__name__}: {first_line(err)} ({_where(err, path)})",
-        "fix the revision (offline, `context.is_offline_mode()` is true and "
-        "`op.get_bind()` executes nothing)",
+        _KNOWN_FIXES.get(
+            first_line(err),
+            "fix the revision (offline, `context.is_offline_mode()` is true and "
+            "`op.get_bind()` executes nothing)",
+        ),
         _line(err, path),
     )
+
+
+# Alembic's own refusals whose way out is known: its message -> what to write instead.
+_KNOWN_FIXES = {
+    "All MySQL CHANGE/MODIFY COLUMN operations require the existing type.": (
+        "give alter_column existing_type= (and existing_nullable=, existing_server_default=): "
+        "MariaDB and MySQL rename or change a column with CHANGE/MODIFY, which restate the "
+        "whole column (`schemactl makemigrations --rename TABLE.OLD:NEW` writes them)"
+    ),
+}
 
 
 def revision_line(path: str) -> int | None:
