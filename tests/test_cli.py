@@ -708,3 +708,44 @@ def test_json_reports_share_one_shape(embedded_copy, monkeypatch):
         app, ["-c", str(embedded_copy / "alembic.ini"), "release", "--check", "--json"]
     )
     assert refused.exit_code == 2 and "--json reports the release written" in refused.output
+
+
+def test_long_work_says_what_it_is_doing_on_a_terminal_only(embedded_copy):
+    """check and release say each step as it begins on stderr when stderr is a terminal
+    (issue 31: they were silent for seconds); through a pipe, only their results."""
+    import pty
+
+    def run(*args: str, terminal: bool) -> tuple[str, str]:
+        environ = {**os.environ, "BILLGEN_DEV_URL": f"sqlite:///{embedded_copy / 'dev.db'}"}
+        command = [sys.executable, "-m", "tools", *args]
+        if not terminal:
+            done = subprocess.run(
+                command, cwd=embedded_copy, env=environ, capture_output=True, text=True
+            )
+            return done.stdout, done.stderr
+        main, side = pty.openpty()
+        with subprocess.Popen(
+            command, cwd=embedded_copy, env=environ, stdout=subprocess.PIPE, stderr=side
+        ) as process:
+            os.close(side)
+            said = b""
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the terminal's other side closed
+                    break
+                if not chunk:
+                    break
+                said += chunk
+            out = process.stdout.read().decode() if process.stdout else ""
+        os.close(main)
+        return out, said.decode().replace("\r\n", "\n")
+
+    _, watched = run("check", terminal=True)
+    assert "... check alembic/single-head\n" in watched
+    assert "... check alembic/migrations-run:sqlite\n" in watched
+    out, piped = run("check", terminal=False)
+    assert "... " not in piped and "ok   alembic/single-head" in out
+    _, watched = run("release", "--env", "dev", terminal=True)
+    assert "... linting " in watched
+    assert "... proving the scripts with rows on a scratch SQLite database" in watched

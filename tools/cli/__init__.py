@@ -8,6 +8,8 @@ SQLAlchemy nor Alembic.
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 import typer
 from typer.models import CommandInfo
@@ -17,7 +19,7 @@ from tools.cli.authoring import branch_app
 from tools.cli.common import _help, app
 from tools.cli.reports import lint_summary
 
-__all__ = ["app", "lint_summary", "main", "show_notes"]
+__all__ = ["app", "lint_summary", "main", "show_notes", "show_progress"]
 
 # Each command module registers its commands on the app as it is imported; --help lists them
 # in the order of a working day, whichever module holds them.
@@ -69,6 +71,24 @@ def show_notes() -> None:
     if not any(isinstance(handler, _Notes) for handler in library.handlers):
         library.addHandler(_Notes())
     library.propagate = False
+    # Progress of long work is not a note: shown only where someone watches (show_progress).
+    logging.getLogger("schemactl.progress").propagate = False
+
+
+class _Progress(logging.Handler):
+    """Each step of long work (check, release) as a line on stderr, as it begins."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"... {record.getMessage()}", err=True)
+
+
+def show_progress(stream: Any) -> None:
+    """Show the library's progress on stderr when ``stream`` (stderr) is a terminal: a
+    command that takes seconds says what it is doing; a pipe or a log gets only results."""
+    steps = logging.getLogger("schemactl.progress")
+    if stream.isatty() and not any(isinstance(h, _Progress) for h in steps.handlers):
+        steps.addHandler(_Progress())
+        steps.setLevel(logging.INFO)
 
 
 def main() -> None:
@@ -80,6 +100,7 @@ def main() -> None:
     # runs, and none at exit; every object is still finalised as usual.
     gc.set_threshold(50_000, 20, 100)
     show_notes()
+    show_progress(sys.stderr)
     try:
         app(prog_name="schemactl")
     finally:

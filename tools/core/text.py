@@ -91,3 +91,11 @@ def printed_to_stderr() -> Iterator[None]:
     stdout is schemactl's (a script with --stdout, a report with --json)."""
     with contextlib.redirect_stdout(sys.stderr):
         yield
+
+
+def progress(message: str) -> None:
+    """A step of long work begins ('proving on PostgreSQL'): the CLI shows it on stderr when
+    stderr is a terminal (tools.cli.show_progress); otherwise it goes nowhere."""
+    import logging
+
+    logging.getLogger("schemactl.progress").info(message)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from tools.config import NoScratchServer
 from tools.core.errors import SchemactlError
-from tools.core.text import listing, naming_database
+from tools.core.text import listing, naming_database, progress
 from tools.dialects import script_dialect
 from tools.history.graph import BOTH_WAYS
 from tools.history.load import load_history
@@ -228,6 +228,7 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         return report
 
     for name, check in chosen.items():
+        progress(f"check {project.database}/{name}")
         try:
             messages = check(project, history)
         except (Skipped, NoScratchServer, ScratchUnavailable) as skip:  # no server, or not up
@@ -261,6 +262,7 @@ def _measure(project: Project, history: History, report: Report) -> None:
             report.static[dialect] = f"{kind.title} has nothing to measure"
         else:
             try:
+                progress(f"measuring {project.database}/{dialect} on its scratch server")
                 report.measured[dialect] = measure_pending(project, history, kind)
             except SchemactlError as err:  # no server, or one that is not up
                 report.static[dialect] = str(err)

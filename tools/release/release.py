@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tools.config import NoScratchServer
 from tools.core.errors import SchemactlError
 from tools.core.files import replace_folder, write_files
+from tools.core.text import progress
 from tools.dialects import FORMAT
 from tools.history.load import (
     History,
@@ -277,6 +278,7 @@ def release(
         return None
     if len(span.end) > 1:
         raise UnmergedHeads(span.end)
+    progress(f"linting {len(span.revisions)} revision(s)")
     findings = lint_range(history, environment.kind, span.revisions, environment=environment)
     errors = blocking(findings)
     if errors:
@@ -292,10 +294,14 @@ def release(
             f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
             "or restore the manifest from git"
         )
+    if prove and environment.kind.observes:
+        progress(f"measuring the statements on a scratch {environment.kind.title} database")
     measured = _measured(project, environment, history, span) if prove else None
     files = _render_release(
         project, environment, history, span, name, findings, measured, unproven=not prove
     )
+    if prove:
+        progress(f"proving the scripts with rows on a scratch {environment.kind.title} database")
     proven = (
         _prove_before_writing(project, environment, manifest, folder, span.start, span.end, files)
         if prove
