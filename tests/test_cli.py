@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -749,3 +750,26 @@ def test_long_work_says_what_it_is_doing_on_a_terminal_only(embedded_copy):
     _, watched = run("release", "--env", "dev", terminal=True)
     assert "... linting " in watched
     assert "... proving the scripts with rows on a scratch SQLite database" in watched
+
+
+def test_shell_completion_completes_commands_and_prints_its_script():
+    """Typer's completion (issue 31): `--show-completion bash` prints the script a shell
+    sources, and the completion itself answers with schemactl's commands."""
+    schemactl_bin = str(Path(sys.executable).parent / "schemactl")  # the installed entry point
+    answered = subprocess.run(
+        [schemactl_bin],
+        env={
+            **os.environ,
+            "COMP_WORDS": "schemactl sta",
+            "COMP_CWORD": "1",
+            "_SCHEMACTL_COMPLETE": "complete_bash",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert answered.stdout.split() == ["status", "stamp"], answered
+    script = subprocess.run(
+        [schemactl_bin, "--show-completion", "bash"], capture_output=True, text=True
+    )
+    assert script.returncode == 0
+    assert "complete -o default -F _schemactl_completion schemactl" in script.stdout
