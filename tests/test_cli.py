@@ -671,7 +671,7 @@ def test_a_database_at_an_unknown_revision_gets_advice_its_environment_allows(
 def test_json_reports_share_one_shape(embedded_copy, monkeypatch):
     """status, graph, upgrade/downgrade (--plan or not) and release speak JSON (issue 31),
     each an object naming its command and, where it is about one database, its environment,
-    dialect and database (null: the first), as the README's "JSON output" says."""
+    dialect and database (null: the first), as docs/commands.md's "JSON output" says."""
     import json
 
     monkeypatch.setenv("BILLGEN_DEV_URL", f"sqlite:///{embedded_copy / 'dev.db'}")

@@ -11,7 +11,7 @@ from tools.core.internals import SUPPORTED
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 # The floors of tools/, ground first: a package imports only packages on floors below its own
-# (never one beside it or above it). The README's map says why each stands where it does.
+# (never one beside it or above it). docs/internals.md's map says why each stands where it does.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("dialects",),

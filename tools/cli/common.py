@@ -24,7 +24,7 @@ app = typer.Typer(
     name="schemactl",
     help="Migrate the BillGenerator schema's databases and show where each one stands.",
     no_args_is_help=True,
-    # --install-completion and --show-completion: bash, zsh, fish, PowerShell (README).
+    # --install-completion and --show-completion: bash, zsh, fish, PowerShell.
     add_completion=True,
     pretty_exceptions_enable=False,
     # Click's plain help: paragraphs rewrapped, flags without a type; 80 columns whatever the

@@ -52,7 +52,7 @@ class Environment:
     others: tuple[tuple[str, str | None, str | None], ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        """The head of every JSON report about one environment's database (see README:
+        """The head of every JSON report about one environment's database (see docs/commands.md:
         "JSON output")."""
         return {"environment": self.name, "dialect": self.dialect, "database": self.database}
 
