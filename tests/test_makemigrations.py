@@ -86,10 +86,9 @@ def test_changes_sqlite_cannot_alter_become_rebuilds_that_run_everywhere(
     assert "No changes" in again.stdout + again.stderr
 
 
-def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
-    """A column with a constant default is a plain add_column: SQLite itself, asked with a
-    row in the table, says it can."""
-    billing = repo_copy / MODELS / "billing.py"
+def _add_invoices_reminders(repo):
+    """A model change: invoices.reminders, a column with a constant default."""
+    billing = repo / MODELS / "billing.py"
     anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
     billing.write_text(
         billing.read_text().replace(
@@ -97,6 +96,12 @@ def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
             anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n',
         )
     )
+
+
+def test_a_column_sqlite_adds_in_place_is_no_rebuild(repo_copy):
+    """A column with a constant default is a plain add_column: SQLite itself, asked with a
+    row in the table, says it can."""
+    _add_invoices_reminders(repo_copy)
     made = schemactl(repo_copy, "makemigrations")
     assert made.returncode == 0, made.stderr
     body = (repo_copy / made.stdout.splitlines()[0]).read_text()
@@ -152,14 +157,7 @@ def test_check_says_whether_a_revision_is_missing_and_writes_nothing(repo_copy):
     clean = schemactl(repo_copy, "makemigrations", "--check")
     assert clean.returncode == 0, clean.stderr
     assert clean.stdout == "No changes detected\n"
-    billing = repo_copy / MODELS / "billing.py"
-    anchor = '    discount_total: Mapped[Decimal] = mapped_column(server_default=text("0"))\n'
-    billing.write_text(
-        billing.read_text().replace(
-            anchor,
-            anchor + '    reminders: Mapped[int] = mapped_column(server_default=text("0"))\n',
-        )
-    )
+    _add_invoices_reminders(repo_copy)
     before = sorted(p.name for p in (repo_copy / "versions").iterdir())
     changed = schemactl(repo_copy, "makemigrations", "--check")
     assert changed.returncode == 1
@@ -229,19 +227,28 @@ def test_a_rename_is_asked_about_as_django_asks(repo_copy):
     """On a terminal makemigrations asks about each drop + add of the same type in one table
     (here through the library's confirm, as the CLI wires it to the terminal); declined, the
     drop and add stay."""
+    import os
+
     from tools.authoring import revisions
     from tools.config import load_project
+
+    from .conftest import _as_a_fresh_interpreter
 
     _rename_customers_email(repo_copy)
     project = load_project(repo_copy / "alembic.ini")
     asked: list[str] = []
-    declined = revisions.makemigrations(project, confirm=lambda r: asked.append(str(r)) or False)
+    # This copy's models, imported afresh (another test's copy may be in sys.modules).
+    with _as_a_fresh_interpreter(repo_copy, dict(os.environ)):
+        declined = revisions.makemigrations(
+            project, confirm=lambda r: asked.append(str(r)) or False
+        )
     assert asked == ["customers.email to customers.contact_email"]
     assert declined is not None
     body = declined.path.read_text()
     assert "drop_column" in body and "add_column" in body
     declined.path.unlink()
-    accepted = revisions.makemigrations(project, confirm=lambda r: True)
+    with _as_a_fresh_interpreter(repo_copy, dict(os.environ)):
+        accepted = revisions.makemigrations(project, confirm=lambda r: True)
     assert accepted is not None and "new_column_name" in accepted.path.read_text()
 
 
