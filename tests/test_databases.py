@@ -356,3 +356,38 @@ def test_a_foreign_project_in_the_cookbook_idiom(tmp_path):
     create = create[create.index("CREATE TABLE") :]
     assert create in ours.stdout
     assert "-n engine2 sql --env default" in ours.stdout
+
+
+def test_a_database_goes_by_its_display_name(repo_copy):
+    """`display_name = billing` in [alembic] (issue 31): `-n billing` picks it, scripts and
+    check say "billing" (the section keeps working for plain Alembic, and as -n alembic);
+    a bad or shared display name is one line naming the fix."""
+    import json
+
+    ini = repo_copy / "alembic.ini"
+    committed = ini.read_text()
+    ini.write_text(committed.replace("[alembic]\n", "[alembic]\ndisplay_name = billing\n", 1))
+    by_display = schemactl(
+        repo_copy, "-n", "billing", "sql", "--env", "prod", "--from", "base", "--stdout"
+    )
+    by_section = schemactl(
+        repo_copy, "-n", "alembic", "sql", "--env", "prod", "--from", "base", "--stdout"
+    )
+    assert by_display.returncode == 0, by_display.stderr
+    assert by_display.stdout == by_section.stdout
+    assert "this script is for database billing only" in by_display.stdout
+    reporting = schemactl(
+        repo_copy, "-n", "reporting", "sql", "--env", "prod", "--from", "base", "--stdout"
+    )
+    assert "alembic_version (database billing)" in reporting.stdout
+    checked = schemactl(repo_copy, "check").stdout.splitlines()
+    assert "ok   billing/single-head" in checked and "ok   reporting/single-head" in checked
+    unset = schemactl(repo_copy, "--env", "staging", "verify", "--json")  # no URLs: skipped
+    assert [r["database"] for r in json.loads(unset.stdout)] == ["billing", "reporting"]
+    ini.write_text(committed.replace("[alembic]\n", "[alembic]\ndisplay_name = bad name\n", 1))
+    bad = schemactl(repo_copy, "status")
+    assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
+    assert "display_name = 'bad name' in [alembic]" in bad.stderr
+    ini.write_text(committed.replace("[alembic]\n", "[alembic]\ndisplay_name = reporting\n", 1))
+    shared = schemactl(repo_copy, "status")
+    assert shared.returncode == 1 and "two databases have one display_name" in shared.stderr

@@ -220,7 +220,7 @@ def _project(ctx: typer.Context, database: str | None = None) -> Project:
 
     project = load_project(ctx.obj.config, _database(ctx, database))
     if not project.default_database:
-        ctx.obj.named = project.database
+        ctx.obj.named = project.display_name
     return replace(project, x_arguments=ctx.obj.x_arguments)
 
 

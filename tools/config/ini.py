@@ -3,6 +3,7 @@ sections, and a project of several databases, one at a time."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -54,6 +55,10 @@ def load_project(
         except (configparser.Error, UnicodeDecodeError):
             names = ()  # reported, with the line at fault, by project_from_alembic_config
         database = names[0] if names else MAIN_SECTION
+    else:
+        # A file that cannot be read is reported, with the line at fault, below.
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError):
+            database = section_of(cfg.file_config, database)
     cfg.config_ini_section = database  # the section `alembic -n NAME` reads
     return project_from_alembic_config(cfg)
 
@@ -80,6 +85,35 @@ def databases_of(parser: configparser.ConfigParser) -> tuple[str, ...]:
     ]
     names.sort(key=lambda name: name != MAIN_SECTION)
     return tuple(names)
+
+
+def display_names(parser: configparser.ConfigParser, databases: tuple[str, ...]) -> dict[str, str]:
+    """Each database's name as scripts, errors and `-n` show it: `display_name` in its
+    section, else the section's own name."""
+    names = {}
+    for section in databases:
+        shown = (parser.get(section, "display_name", fallback="") or section).strip()
+        if not _ENV_NAME.fullmatch(shown):
+            raise ConfigError(
+                f"display_name = {shown!r} in [{section}]: a database's display name is "
+                "letters, digits, '_' and '-' (a letter first, at most 40)"
+            )
+        names[section] = shown
+    if len(set(names.values())) < len(names):
+        raise ConfigError(
+            "two databases have one display_name; give each its own (display_name in each section)"
+        )
+    return names
+
+
+def section_of(parser: configparser.ConfigParser, database: str) -> str:
+    """The section a database is named by: its own name, or its display_name (`-n billing`
+    for [alembic] with display_name = billing); unknown names are left as given."""
+    databases = databases_of(parser)
+    if database in databases:
+        return database
+    shown = {name: section for section, name in display_names(parser, databases).items()}
+    return shown.get(database, database)
 
 
 def project_from_alembic_config(cfg: Config) -> Project:
@@ -195,6 +229,7 @@ def _project(
         lint_include=tuple(name.strip() for name in lint_include if name.strip()),
         database=database,
         databases=databases,
+        display_names=display_names(parser, databases),
         proof_rows=proof_rows(settings.get("proof_rows"), f"proof_rows in {path.name}"),
     )
 

@@ -145,6 +145,9 @@ class Project:
     # database of the project, the default first.
     database: str = "alembic"
     databases: tuple[str, ...] = ("alembic",)
+    # Each database's name as scripts, errors and `-n` show it (display_name in its section;
+    # else the section's name).
+    display_names: Mapping[str, str] = field(default_factory=dict)
     # Rows per table in proofs ([schemactl] proof_rows, or --rows).
     proof_rows: int = PROOF_ROWS
 
@@ -156,6 +159,14 @@ class Project:
     def several(self) -> bool:
         """Whether the project has more than one database (then paths and commands name it)."""
         return len(self.databases) > 1
+
+    @property
+    def display_name(self) -> str:
+        """The name of the database worked on, as people are shown it."""
+        return self.shown(self.database)
+
+    def shown(self, database: str) -> str:
+        return self.display_names.get(database, database)
 
     @property
     def default_database(self) -> bool:

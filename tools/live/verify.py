@@ -78,14 +78,15 @@ def verify_each(projects: list[Project], env: str | None = None) -> list[Outcome
 
     outcomes = []
     for project in projects:
-        named = None if project.default_database else project.database
+        named = None if project.default_database else project.display_name
+        shown = project.display_name
         try:
-            outcomes.append(Outcome(project.database, verify(project, project.environment(env))))
+            outcomes.append(Outcome(shown, verify(project, project.environment(env))))
         except MissingDatabaseUrl as err:
             said = naming_database(str(err), named)
-            outcomes.append(Outcome(project.database, None, said, skipped=True))
+            outcomes.append(Outcome(shown, None, said, skipped=True))
         except SchemactlError as err:
-            outcomes.append(Outcome(project.database, None, naming_database(str(err), named)))
+            outcomes.append(Outcome(shown, None, naming_database(str(err), named)))
     return outcomes
 
 

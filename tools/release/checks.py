@@ -228,7 +228,7 @@ def run_checks(project: Project, *, strict: bool = False) -> Report:
         return report
 
     for name, check in chosen.items():
-        progress(f"check {project.database}/{name}")
+        progress(f"check {project.display_name}/{name}")
         try:
             messages = check(project, history)
         except (Skipped, NoScratchServer, ScratchUnavailable) as skip:  # no server, or not up
@@ -262,7 +262,7 @@ def _measure(project: Project, history: History, report: Report) -> None:
             report.static[dialect] = f"{kind.title} has nothing to measure"
         else:
             try:
-                progress(f"measuring {project.database}/{dialect} on its scratch server")
+                progress(f"measuring {project.display_name}/{dialect} on its scratch server")
                 report.measured[dialect] = measure_pending(project, history, kind)
             except SchemactlError as err:  # no server, or one that is not up
                 report.static[dialect] = str(err)
@@ -276,8 +276,8 @@ def run_all(projects: list[Project], *, strict: bool = False) -> Report:
     merged = Report([], {})
     for project in projects:
         report = run_checks(project, strict=strict)
-        named = None if project.default_database else project.database
-        prefix = f"{project.database}/" if len(projects) > 1 else ""
+        named = None if project.default_database else project.display_name
+        prefix = f"{project.display_name}/" if len(projects) > 1 else ""
         merged.checks += [prefix + name for name in report.checks]
         merged.skipped |= {prefix + name: why for name, why in report.skipped.items()}
         merged.findings += [

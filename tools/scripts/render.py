@@ -237,7 +237,7 @@ def render_script(
         version_table=session.version_table,
         version_table_schema=session.version_table_schema,
         other_version_tables=other_version_tables(project, environment, session.version_table),
-        database_name=project.database,
+        database_name=project.display_name,
     )
     # What the range's destructive steps keep (listed even with backup = off).
     backups = plan_backups(
@@ -293,7 +293,7 @@ def other_version_tables(
             environment=other.environment(environment.name) if known else None,
         )
         if session.version_table != own:
-            found.append((session.version_table, name))
+            found.append((session.version_table, project.shown(name)))
     return tuple(found)
 
 
