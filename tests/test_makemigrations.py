@@ -267,3 +267,21 @@ def test_a_hand_written_mariadb_rename_without_its_type_says_what_to_add(repo_co
     assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
     assert "give alter_column existing_type= (and existing_nullable=" in refused.stderr
     assert "(0011_0123456789ab_rename.py:11)" in refused.stderr  # the alter_column line
+
+
+def test_a_batch_block_from_plain_alembic_says_to_use_makemigrations(repo_copy):
+    """`alembic revision --autogenerate` writes SQLite batch blocks without the table's copy;
+    the script cannot be rendered, and the error says what to run instead (issue 31)."""
+    (repo_copy / "versions" / "0011_0123456789ab_batch.py").write_text(
+        '"""Batch"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        'revision = "0123456789ab"\ndown_revision = "68cfa590ad28"\nbranch_labels = None\n'
+        "depends_on = None\n\n\ndef upgrade():\n"
+        '    with op.batch_alter_table("customers") as batch_op:\n'
+        '        batch_op.alter_column("name", existing_type=sa.String(200), type_=sa.String(300))\n'
+        "\n\ndef downgrade():\n"
+        '    with op.batch_alter_table("customers") as batch_op:\n'
+        '        batch_op.alter_column("name", existing_type=sa.String(300), type_=sa.String(200))\n'
+    )
+    refused = schemactl(repo_copy, "sql", "--env", "dev", "--from", "68cfa590ad28", "--stdout")
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert "write the revision with `schemactl makemigrations`" in refused.stderr

@@ -333,8 +333,8 @@ def _failure(
     return RevisionFailed(
         *where,
         f"fails offline with {type(err).__name__}: {first_line(err)} ({_where(err, path)})",
-        _KNOWN_FIXES.get(
-            first_line(err),
+        next(
+            (fix for start, fix in _KNOWN_FIXES.items() if first_line(err).startswith(start)),
             "fix the revision (offline, `context.is_offline_mode()` is true and "
             "`op.get_bind()` executes nothing)",
         ),
@@ -342,8 +342,16 @@ def _failure(
     )
 
 
-# Alembic's own refusals whose way out is known: its message -> what to write instead.
+# Alembic's own refusals whose way out is known: how its message starts -> what to write.
 _KNOWN_FIXES = {
+    # A batch block `alembic revision --autogenerate` wrote for SQLite: it reflects the
+    # table from a live database, which a script has not got.
+    "This operation cannot proceed in --sql mode; batch mode with dialect sqlite requires a "
+    "live database connection": (
+        "write the revision with `schemactl makemigrations` (it gives each batch block the "
+        "table's copy, copy_from=, that a script needs), or pass copy_from=sa.Table(...) to "
+        "batch_alter_table yourself"
+    ),
     "All MySQL CHANGE/MODIFY COLUMN operations require the existing type.": (
         "give alter_column existing_type= (and existing_nullable=, existing_server_default=): "
         "MariaDB and MySQL rename or change a column with CHANGE/MODIFY, which restate the "
