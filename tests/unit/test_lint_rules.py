@@ -713,3 +713,20 @@ def test_mariadb_operations_that_copy_or_stop_writes(repo_copy):
         "adds foreign key fk_users_id to users: MariaDB copies the table",
         "builds FULLTEXT index ft_users_full_name on users: writes to it wait",
     ]
+
+
+def test_a_foreign_key_after_checks_are_back_on_copies_the_table(repo_copy):
+    """On MariaDB a foreign key added while foreign_key_checks is 0 goes in place; one added
+    after it is set back to 1 copies the table again, and is flagged."""
+    add_case(
+        repo_copy,
+        '    op.execute("SET SESSION foreign_key_checks = 0")\n'
+        '    op.create_foreign_key("fk_a", "payments", "invoices", ["invoice_id"], ["id"])\n'
+        '    op.execute("SET SESSION foreign_key_checks = 1")\n'
+        '    op.create_foreign_key("fk_b", "invoice_items", "invoices", ["invoice_id"], ["id"])',
+        '    op.drop_constraint("fk_b", "invoice_items", type_="foreignkey")\n'
+        '    op.drop_constraint("fk_a", "payments", type_="foreignkey")',
+    )
+    _, found = findings(repo_copy, "mariadb")
+    copies = [f["message"] for f in found if f["rule"] == "table-copy"]
+    assert copies == ["adds foreign key fk_b to invoice_items: MariaDB copies the table"], found

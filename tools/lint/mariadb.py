@@ -187,21 +187,30 @@ _WEIGH_REBUILD = (
 _FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.I)
 
 
-def _foreign_key_checks_off(facts: Facts) -> int | None:
-    """The line from which the revision runs with foreign_key_checks off (SET
-    foreign_key_checks = 0 in raw SQL), or None: MariaDB then adds a foreign key in place,
-    without checking the rows, instead of copying the table."""
-    off = None
+# The lines of a revision between SET foreign_key_checks = 0 and = 1 (or its end).
+Window = tuple[int, float]
+
+
+def _foreign_key_checks_off(facts: Facts) -> list[Window]:
+    """The stretches of the revision (by line) run with foreign_key_checks off (SET
+    foreign_key_checks = 0 in raw SQL, until it is set back to 1): MariaDB then adds a
+    foreign key in place, without checking the rows, instead of copying the table."""
+    windows: list[Window] = []
+    off: int | None = None
     for statement, raw in facts.raw_sql:
         if "foreign-key-checks-off" in raw.kinds and off is None:
             off = statement.line or 0
         elif "foreign-key-checks-on" in raw.kinds and off is not None:
-            return off  # on again: only what came between is unchecked (approximately)
-    return off
+            windows.append((off, statement.line or 0))
+            off = None
+    if off is not None:
+        windows.append((off, float("inf")))
+    return windows
 
 
-def _after(line: int | None, start: int | None) -> bool:
-    return start is not None and (line or 0) >= start
+def _after(line: int | None, windows: list[Window]) -> bool:
+    """Whether ``line`` runs with foreign_key_checks off."""
+    return any(start <= (line or 0) < end for start, end in windows)
 
 
 def _nullability_changes(facts: Facts, op: Operation) -> bool:
