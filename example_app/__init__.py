@@ -8,6 +8,7 @@ the config's default. One configuration for the app and its migrations; the tabl
 from `schemactl upgrade` (or a DBA's script), never from ``create_all()``.
 
     flask --app example_app run          # dev: var/dev.db, after `schemactl upgrade`
+    flask --app example_app db upgrade   # Flask-Migrate: this repo's history, the app's URL
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def create_app(env: str | None = None, *, config: Path | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(env, config)
     db.init_app(app)
+    _migrations(app, env, config or REPO / "alembic.ini")
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             # SQLite checks foreign keys only on a connection that asks it to: a customer
@@ -54,6 +56,27 @@ def create_app(env: str | None = None, *, config: Path | None = None) -> Flask:
             event.listen(db.engine, "connect", _foreign_keys_on)
     app.register_blueprint(api)
     return app
+
+
+def _migrations(app: Flask, env: str | None, config: Path) -> None:
+    """Flask-Migrate (`flask --app example_app db upgrade/current/history/migrate`) on this
+    repo's own history and configuration: its alembic.ini, env.py and version locations,
+    the environment's settings, and the app's database URL (the migrations run in the app's
+    context, with its configuration). schemactl's Alembic config replaces the one
+    Flask-Migrate would build from a migrations/ folder this repo does not have."""
+    from flask_migrate import Migrate
+    from sqlalchemy.engine import make_url
+
+    migrate = Migrate(app, db, directory=str(config.parent))
+
+    @migrate.configure
+    def _this_repos(flask_config: Any) -> Any:
+        project = load_project(config)
+        environment = project.environment(env or os.environ.get("SCHEMACTL_ENV"))
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        ours = project.alembic_config(environment, url=url)
+        ours.cmd_opts = flask_config.cmd_opts  # -x arguments, --autogenerate and the like
+        return ours
 
 
 def _foreign_keys_on(connection: Any, _record: Any) -> None:
