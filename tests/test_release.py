@@ -261,9 +261,8 @@ def test_sql_to_stdout_and_bad_ranges(repo_copy):
     assert up.exit_code == 0
     assert up.output.startswith("-- ====")
     assert "-- schemactl upgrade script for environment prod (postgresql)" in up.output
-    assert (
-        "-- Apply with (psql):\n--   psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f upgrade.sql\n"
-        in (up.output)
+    assert "-- Apply with:\n--   psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f upgrade.sql\n" in (
+        up.output
     )
     down = cli(
         repo_copy,
@@ -432,7 +431,7 @@ def test_the_apply_command_in_the_header_can_be_pasted(repo_copy, throwaway_data
     rendered = cli(repo_copy, "sql", "--env", "prod", "--from", "base", "--out", str(out))
     assert rendered.exit_code == 0, rendered.output
     text = (out / "upgrade.sql").read_text()
-    command = text.split("-- Apply with (psql):\n--   ", 1)[1].split("\n", 1)[0]
+    command = text.split("-- Apply with:\n--   ", 1)[1].split("\n", 1)[0]
     assert command == f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {out}/upgrade.sql"
     env = {**os.environ, "PGHOST": db.url.host, "PGPORT": str(db.url.port or 5432)}
     env["PGUSER"] = db.url.username

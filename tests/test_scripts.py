@@ -214,3 +214,43 @@ def test_committed_prod_releases_apply_in_order(throwaway_database):
     rollback = apply_script(reporting, release / "rollback.sql")
     assert rollback.returncode == 0, rollback.stderr
     assert reporting.tables() == {"reporting_alembic_version", "schemactl_audit"}
+
+
+@pytest.mark.postgresql
+def test_a_plain_postgresql_script_runs_without_psql(repo_copy, throwaway_database, tmp_path):
+    """`sql --client plain` (issue 31): no psql meta-command, so a GUI client that sends the
+    file as one script (here psycopg, in autocommit, as pgAdmin's Query Tool does) runs it:
+    the guard refuses the wrong state, changing nothing, and at the right one the upgrade and
+    its audit go through all or nothing. Every script's header says which clients it is for."""
+    import psycopg
+
+    from .conftest import schemactl
+
+    db = throwaway_database("postgresql")
+    out = schemactl(
+        repo_copy, "sql", "--env", "prod", "--client", "plain", "--from", "base", "--stdout"
+    )
+    assert out.returncode == 0, out.stderr
+    script = out.stdout
+    assert not [line for line in script.splitlines() if line.startswith("\\") or "\\g" in line]
+    assert "-- For: any PostgreSQL client that runs a file as one script" in script
+    assert "--client plain --from base --to 68cfa590ad28 --stdout" in script  # regenerates it
+    psql_one = schemactl(repo_copy, "sql", "--env", "prod", "--from", "base", "--stdout").stdout
+    assert "-- For: psql, which it needs" in psql_one
+    dsn = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    later = schemactl(
+        repo_copy, "sql", "--env", "prod", "--client", "plain", "--from", "9ecdc98b5e8a", "--stdout"
+    ).stdout
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        with pytest.raises(psycopg.errors.RaiseException, match="schemactl guard"):
+            connection.execute(later.encode())  # a database at base: the wrong start
+        # What the client does after the error: the script's transaction is gone, and with
+        # it everything the script did (its own tables included).
+        connection.execute("ROLLBACK")
+        found = connection.execute("SELECT to_regclass('public.alembic_version')").fetchone()
+        assert found == (None,)
+        connection.execute(script.encode())
+        heads = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        assert heads == [("68cfa590ad28",)]
+        audited = connection.execute("SELECT count(*) FROM schemactl_audit").fetchone()
+        assert audited is not None and audited[0] == 12

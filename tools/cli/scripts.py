@@ -99,6 +99,16 @@ def sql(
     stdout: StdoutOption = False,
     rollback: RollbackOption = False,
     env: EnvOption = None,
+    client: Annotated[
+        str | None,
+        typer.Option(
+            "--client",
+            help="Which client the scripts are for, where a kind of database has variants "
+            "(PostgreSQL: psql, the default, or plain: no meta-commands, for pgAdmin or "
+            "DBeaver); as the environment's client setting says otherwise.",
+            show_default=False,
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Render the upgrade and rollback SQL scripts for a range, offline.
@@ -112,6 +122,7 @@ def sql(
     Example: schemactl sql --env prod --from 9ecdc98b5e8a --to heads --stdout
     Example: schemactl sql --env staging --from fa4621c62bf9,fcac57c435d7
     Example: schemactl sql --env mariadb --from fcac57c435d7 --to 9ecdc98b5e8a
+    Example: schemactl sql --env prod --client plain --stdout    # for a GUI client
     """
     from tools.release import release
     from tools.scripts import manifest
@@ -127,6 +138,8 @@ def sql(
 
     with _user_errors(ctx):
         project, environment = _where(ctx, database, env)
+        if client is not None:
+            environment = environment.with_client(client)
         try:
             if stdout:
                 kind = "rollback" if rollback else "upgrade"

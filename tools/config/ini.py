@@ -235,7 +235,7 @@ def _project(
 
 
 _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
-_SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout", "schema")
+_SCRIPT_SETTINGS = ("lock_timeout", "statement_timeout", "lock_wait_timeout", "schema", "client")
 
 
 def _environment(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,18 @@ class Environment:
         """The head of every JSON report about one environment's database (see docs/commands.md:
         "JSON output")."""
         return {"environment": self.name, "dialect": self.dialect, "database": self.database}
+
+    def with_client(self, client: str) -> Environment:
+        """This environment with its scripts rendered for ``client`` (`sql --client`): a
+        kind of database with no client variants, or an unknown client, is a ConfigError."""
+        if "client" not in self.kind.setting_patterns:
+            raise ConfigError(
+                f"--client: {self.kind.title} scripts have one form only (for "
+                f"{self.kind.clients()}); leave --client out"
+            )
+        changed = replace(self, settings={**self.settings, "client": client})
+        changed.kind.check_settings()
+        return changed
 
     def check_online(self, command: str) -> None:
         """Refuse an online command on an environment that takes only reviewed scripts."""

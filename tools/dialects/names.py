@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 # 10: PostgreSQL scripts' own tables carry squawk's ignore comments on the lines its style
 #     rules would flag, so squawk over a script judges only the revisions' statements;
 #     MariaDB scripts' sql_mode no longer names NO_AUTO_CREATE_USER (MySQL 8 refuses it).
-FORMAT = 10
-FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+# 11: every script's header says which clients it is for ("-- For: ..."); PostgreSQL scripts
+#     rendered with client = plain have no psql meta-commands (for GUI clients).
+FORMAT = 11
+FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"

@@ -48,6 +48,9 @@ class PostgreSQL(ScriptDialect):
         # The schema the script works in (search_path): lower case, as PostgreSQL folds an
         # unquoted name; not pg_* (reserved: pg_temp would "work" and keep nothing).
         "schema": (r"(?!pg_)[a-z_][a-z0-9_$]{0,62}", "public"),
+        # Which client the scripts are for: psql (its \set and \g), or plain SQL a GUI
+        # client (pgAdmin, DBeaver) runs as one script.
+        "client": (r"psql|plain", "plain"),
     }
     example_url: ClassVar[str] = "postgresql://USER@HOST:5432/DBNAME"
     text_holds_nul: ClassVar[bool] = False
@@ -77,7 +80,26 @@ class PostgreSQL(ScriptDialect):
     def binary_literal(self, value: bytes) -> str:
         return f"'\\x{value.hex()}'::bytea"
 
+    @property
+    def _plain(self) -> bool:
+        """Scripts without psql's meta-commands, for a GUI client (client = plain)."""
+        return self.settings.get("client") == "plain"
+
+    def clients(self) -> str:
+        if self._plain:
+            return (
+                "any PostgreSQL client that runs a file as one script and stops at the first "
+                "error (pgAdmin's Query Tool, DBeaver's Execute script, psql): plain SQL, no "
+                "meta-commands"
+            )
+        return (
+            "psql, which it needs (\\set ON_ERROR_STOP, \\g); for a GUI client, render it "
+            "with `client = plain` (`schemactl sql --client plain`)"
+        )
+
     def apply_command(self, path: str) -> str:
+        if self._plain:
+            return f"open {path} in the client and run it as one script, stopping at any error"
         # As the MariaDB and SQLite ones: the database named where DBNAME stands, the server
         # and user as psql finds them (PGHOST, PGUSER, ~/.pgpass, -h, -U).
         return f"psql -X -v ON_ERROR_STOP=1 --dbname=DBNAME -f {path}"
@@ -110,20 +132,25 @@ class PostgreSQL(ScriptDialect):
         # As pg_dump does: settings that change what a statement means are pinned.
         schema = self.literal(self.settings.get("schema", "public"))
         return [
-            "\\set ON_ERROR_STOP on",
+            *([] if self._plain else ["\\set ON_ERROR_STOP on"]),
             "SET client_encoding = 'UTF8';",
             "SET standard_conforming_strings = on;",
             "SET client_min_messages = warning;",
-            f"SELECT pg_catalog.set_config('search_path', {schema}, false) \\g /dev/null",
+            self._quiet(f"SELECT pg_catalog.set_config('search_path', {schema}, false)"),
         ]
+
+    def _quiet(self, select: str) -> str:
+        """A SELECT run for its effect: psql is told to print nothing of it (\\g /dev/null);
+        a plain script ends it as any statement (a GUI shows its one row)."""
+        return f"{select};" if self._plain else f"{select} \\g /dev/null"
 
     def lock(self) -> list[str]:
         # Held for the session (across the COMMITs of steps that run outside a transaction);
         # taken inside the first transaction, so lock_timeout bounds the wait.
-        return [f"SELECT pg_catalog.pg_advisory_lock({self.lock_key}) \\g /dev/null"]
+        return [self._quiet(f"SELECT pg_catalog.pg_advisory_lock({self.lock_key})")]
 
     def unlock(self) -> list[str]:
-        return [f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key}) \\g /dev/null"]
+        return [self._quiet(f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key})")]
 
     def _verified(self, statement: str, old: str) -> list[str]:
         message = self.literal(

@@ -36,6 +36,10 @@ class ScriptDialect(ObservingDialect):
     def apply_command(self, path: str) -> str:
         raise NotImplementedError
 
+    def clients(self) -> str:
+        """Which clients a script of this kind is for, as its header says it."""
+        return self.client
+
     def preamble(self) -> list[str]:
         """Session settings before anything else runs."""
         return []

@@ -249,7 +249,11 @@ def render_script(
     )
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "
-    sql_command = f"schemactl {config_option}{named}sql --env {environment.name}"
+    # A script for another client than the default says so again (`sql --client plain`).
+    client = (
+        f" --client {environment.settings['client']}" if "client" in environment.settings else ""
+    )
+    sql_command = f"schemactl {config_option}{named}sql --env {environment.name}{client}"
     regenerate = f"{sql_command} --from {span.start_label} --to {span.end_label}" + (
         f" --out {quote(out_dir)}" if out_dir else " --stdout"
     )

@@ -37,7 +37,8 @@ ${rule}
 --   ${"%2d" % number}. ${step.revision.id}  ${"[%s] " % comment(step.branch) if step.branch else ""}${step.message}
 % endfor
 --
--- Apply with (${dialect.client}):
+-- For: ${comment(dialect.clients(), limit=100_000)}
+-- Apply with:
 --   ${comment(script.apply_command, limit=100_000)}
 -- Regenerate with:
 --   ${comment(script.regenerate_command, limit=100_000)}
