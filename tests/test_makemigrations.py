@@ -140,6 +140,9 @@ def test_a_rebuild_and_a_change_to_its_table_on_two_branches_cannot_merge(repo_c
     )
     assert "delete that revision's file, run `schemactl merge`" in refused.stderr
     assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
+    mixed = schemactl(repo_copy, "makemigrations", "--check", "-m", "Add reminders")
+    assert mixed.returncode == 2 and "--check writes nothing" in mixed.stderr
+    assert sorted(p.name for p in (repo_copy / "versions").iterdir()) == before
 
     (repo_copy / widen.stdout.splitlines()[0]).unlink()
     merged = schemactl(repo_copy, "merge")

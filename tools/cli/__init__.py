@@ -75,7 +75,7 @@ def show_notes() -> None:
     logging.getLogger("schemactl.progress").propagate = False
 
 
-class _Progress(logging.Handler):
+class _Steps(logging.Handler):
     """Each step of long work (check, release) as a line on stderr, as it begins."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -86,8 +86,8 @@ def show_progress(stream: Any) -> None:
     """Show the library's progress on stderr when ``stream`` (stderr) is a terminal: a
     command that takes seconds says what it is doing; a pipe or a log gets only results."""
     steps = logging.getLogger("schemactl.progress")
-    if stream.isatty() and not any(isinstance(h, _Progress) for h in steps.handlers):
-        steps.addHandler(_Progress())
+    if stream.isatty() and not any(isinstance(h, _Steps) for h in steps.handlers):
+        steps.addHandler(_Steps())
         steps.setLevel(logging.INFO)
 
 

@@ -149,6 +149,13 @@ def makemigrations(
     from tools.authoring import revisions
 
     if check:
+        if message or branch or empty or rename:
+            typer.echo(
+                "Error: --check writes nothing; -m, --branch, --empty and --rename are for "
+                "writing a revision: run it without --check",
+                err=True,
+            )
+            raise typer.Exit(code=2)
         _check_models(ctx, database)
         return
     from tools.authoring import renames
