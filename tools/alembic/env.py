@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from tools.authoring.directives import render_item
 from tools.config import models, project_from_alembic_config
 from tools.core.errors import SchemactlError
-from tools.dialects import AUDITED, dialect_of_url, is_tool_table
+from tools.dialects import AUDITED, VERSION_TABLE, dialect_of_url, is_tool_table
 from tools.live.online import plain_alembic_audit
 
 if TYPE_CHECKING:
@@ -56,9 +56,14 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name is not None and is_tool_table(name))
 
 
+def _version_table() -> str | None:
+    """This database's own version table (its section's version_table), None: Alembic's."""
+    return config.get_main_option("version_table")
+
+
 def _configure_options(environment: Environment) -> dict[str, Any]:
     batch = environment.kind.batch_by_default
-    table = config.get_main_option("version_table")
+    table = _version_table()
     return {
         "target_metadata": _target_metadata(),
         # A database of its own keeps its own version table (alembic_version by default).
@@ -99,7 +104,7 @@ def _migrate(connection: Connection, environment: Environment, *, owned: bool = 
         reached = dialect_of_url(connection.engine.url)
         kind = replace(
             environment.kind if environment.kind.name == reached.name else reached,
-            version_table=config.get_main_option("version_table") or "alembic_version",
+            version_table=_version_table() or VERSION_TABLE,
         )
         audit = plain_alembic_audit(connection, kind)
         if owned:

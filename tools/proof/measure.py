@@ -77,8 +77,7 @@ class Measured:
 
     def words(self) -> str:
         """What was observed, as a finding says it."""
-        said = self.seen()
-        return f"{self.server}{':' if said == 'not measured' else ''} {said}"
+        return f"{self.server}: {self.seen()}"
 
     @property
     def verdict(self) -> str:
