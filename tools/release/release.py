@@ -294,8 +294,6 @@ def release(
             f"{shown_path(project, folder)} exists but {MANIFEST} does not list it; remove it "
             "or restore the manifest from git"
         )
-    if prove and environment.kind.observes:
-        progress(f"measuring the statements on a scratch {environment.kind.title} database")
     measured = _measured(project, environment, history, span) if prove else None
     files = _render_release(
         project, environment, history, span, name, findings, measured, unproven=not prove
@@ -330,6 +328,7 @@ def _measured(
     database with nothing to measure; review.md then gives lint's static verdicts)."""
     if not environment.kind.observes:
         return None
+    progress(f"measuring the statements on a scratch {environment.kind.title} database")
     try:
         return measure_environment(project, environment, span, history)
     except NoScratchServer as err:
