@@ -385,6 +385,13 @@ def test_release_without_a_scratch_server_is_written_unproven_and_proven_later(
     review = next((repo_copy / "sql_out" / "prod").glob("0003_*/review.md")).read_text()
     assert "**NOT PROVEN.**" in review
     assert "Static verdicts only: written with `--no-prove`" in review
+    for script in ("upgrade.sql", "rollback.sql"):  # the header says it, before any SQL
+        header = next((repo_copy / "sql_out" / "prod").glob(f"0003_*/{script}")).read_text()
+        assert "-- NOT PROVEN: written with `release --no-prove`" in header.split("\n\n")[0]
+        assert "-- Prove it before applying it: schemactl release --prove --env prod" in header
+    # check holds the unproven release's scripts to a fresh render like any other's.
+    checked = schemactl(repo_copy, "release", "--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     both = schemactl(repo_copy, "release", "--no-prove", "--prove")
     assert both.returncode == 2
     ini.write_text(committed)

@@ -225,3 +225,27 @@ def test_the_rows_option_says_the_default_it_has():
 
     shown = " ".join(CliRunner().invoke(app, ["check", "--help"]).stdout.split())
     assert f"(0 to {MAX_PROOF_ROWS})" in shown and f"({PROOF_ROWS} unless set)" in shown
+
+
+@pytest.mark.parametrize(
+    ("location", "other", "named"),
+    [
+        ("%(here)s/migrations", "reporting", "migrations"),  # after its script folder
+        ("myapp:migrations", "reporting", "migrations"),  # a package resource
+        ("%(here)s/db/alembic/", "reporting", "alembic"),
+        ("%(here)s/reporting", "reporting", "alembic"),  # another database's name: the section
+        ("%(here)s/1 bad", "reporting", "alembic"),  # no name: the section
+    ],
+)
+def test_the_first_database_is_named_after_its_script_folder(tmp_path, location, other, named):
+    """Issue 31: without display_name, the first database goes by its script_location's
+    folder; -n takes that name and the section's alike."""
+    path = tmp_path / "alembic.ini"
+    path.write_text(
+        f"[alembic]\nscript_location = {location}\nsqlalchemy.url = sqlite://\n"
+        f"[{other}]\nscript_location = %(here)s/r\nsqlalchemy.url = sqlite://\n"
+    )
+    assert load_project(path).display_name == named
+    assert load_project(path, named).database == "alembic"
+    assert load_project(path, "alembic").display_name == named
+    assert load_project(path, other).display_name == other

@@ -38,6 +38,7 @@ _ORDER = [
     "check",
     "lint",
     "verify",
+    "recover",
     "audit",
     "backups",
     "graph",

@@ -29,6 +29,7 @@ from tools.cli.reports import (
     format_audit,
     format_backups,
     format_plan,
+    format_recovery,
     format_status,
     format_verification,
 )
@@ -318,3 +319,102 @@ def backups(
         _echo_json(listing.as_json())
         return
     typer.echo(format_backups(listing))
+
+
+@app.command()
+def recover(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    revision: Annotated[
+        str | None,
+        typer.Option(
+            help="The revision whose step the script stopped in, when more than one could be "
+            "(the script's header lists them).",
+            show_default=False,
+        ),
+    ] = None,
+    ran: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="How many of the step's statements ran, where the schema cannot tell (they "
+            "change data only): check the data, then say.",
+            show_default=False,
+        ),
+    ] = None,
+    finish: Annotated[
+        bool,
+        typer.Option(
+            "--finish", help="Render a script that runs the rest of the step, then stamps it."
+        ),
+    ] = False,
+    undo: Annotated[
+        bool,
+        typer.Option(
+            "--undo", help="Render a script that undoes what of the step ran (stamps nothing)."
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the script to FILE instead of printing it.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """After a script stopped midway on MariaDB (its DDL commits statement by statement) or
+    in a step that runs outside a transaction: say which statements of the stopped step ran,
+    and render a script that finishes the step (--finish) or undoes them (--undo).
+
+    Only reads the database. Each point of the step is built on a scratch database on the
+    same server (dropped afterwards) and compared with the live schema. The script has the
+    release scripts' lock, guard, timeouts and audit; an undo is first run on a scratch
+    database, which must end at the step's start.
+
+    Example: schemactl recover --env prod
+    Example: schemactl recover --env prod --finish --out finish.sql
+    Example: schemactl recover --env prod --ran 3 --undo --out undo.sql
+    """
+    from tools.core.files import write_files
+    from tools.live.recover import recover as find
+    from tools.live.recover import recovery_script
+    from tools.release.release import invocation
+
+    if finish and undo:
+        typer.echo("Error: give --finish or --undo, not both", err=True)
+        raise typer.Exit(code=2)
+    with _user_errors(ctx):
+        project, environment = _where(ctx, database, env)
+        said, undone = find(project, environment, revision=revision, ran=ran, undo=undo)
+        script = None
+        if said.stopped and (finish or undo):
+            if not said.certain:
+                from tools.live.recover import RecoverError, uncertain
+
+                raise RecoverError(uncertain(said))
+            how = "finish" if finish else "undo"
+            option, _ = invocation(project, None)
+            script = recovery_script(
+                project,
+                said,
+                how,
+                undone or (),
+                config_option=option,
+                out=str(out) if out is not None else None,
+            )
+            if out is not None:
+                write_files(out.parent, {out.name: script.text})
+    if as_json:
+        _echo_json(said.as_json())
+    elif script is None or out is not None:
+        typer.echo(format_recovery(said))
+    if script is not None and out is None:
+        typer.echo(script.text, nl=False)
+    elif script is not None:
+        typer.echo(f"wrote {out}: apply it with {script.apply_command}", err=True)
+    if (finish or undo) and not said.stopped:
+        typer.echo("nothing to finish or undo: no step stopped midway", err=True)

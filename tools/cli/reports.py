@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tools.live.audit import AuditReport
     from tools.live.backups import Listing
     from tools.live.migrate import Plan, Status
+    from tools.live.recover import Recovery
     from tools.live.verify import Verification
     from tools.proof.measure import Measurements
 
@@ -36,6 +37,43 @@ def format_verification(report: Verification) -> str:
         lines.append("No drift: the database matches its revision exactly.")
     else:
         lines.append(f"{report.problems} problem(s)")
+    return "\n".join(lines)
+
+
+def format_recovery(report: Recovery) -> str:
+    at = ", ".join(report.current) or "base (empty)"
+    lines = [
+        f"Environment {_titled(report.environment)}: {report.url}",
+        f"Database at {at} (its version table); its schema compared with each point of the "
+        "steps that start there, built on a scratch database.",
+    ]
+    if not report.stopped:
+        lines.append(
+            "Nothing to recover: the schema is exactly that of its version table (no statement "
+            "that changes the schema ran past it)."
+        )
+        return "\n".join(lines)
+    total = len(report.statements)
+    lines.append(f"Stopped in the {report.direction} of {report.revision}, statement by statement:")
+    marks = {True: "ran    ", False: "not run", None: "unknown"}
+    for number, sql in enumerate(report.statements, 1):
+        shown = marks[report.did_run(number)]
+        lines.append(f"  {number:>3}/{total}  {shown}  {comment(sql, limit=100)}")
+    if not report.certain:
+        which = (
+            f"Statement {report.ran_up_to} changes"
+            if report.ran + 1 == report.ran_up_to
+            else f"Statements {report.ran + 1} to {report.ran_up_to} change"
+        )
+        lines.append(
+            f"{which} no schema: whether it ran cannot be read from it. Check the data, then "
+            f"give --ran N ({report.ran} to {report.ran_up_to}: how many statements ran)."
+        )
+    lines.append(
+        "Next: `schemactl recover --env "
+        f"{report.environment.name} --finish` renders a script that runs the rest and stamps "
+        f"{report.revision}; `--undo` one that takes the database back to {at}."
+    )
     return "\n".join(lines)
 
 

@@ -89,10 +89,13 @@ def databases_of(parser: configparser.ConfigParser) -> tuple[str, ...]:
 
 def display_names(parser: configparser.ConfigParser, databases: tuple[str, ...]) -> dict[str, str]:
     """Each database's name as scripts, errors and `-n` show it: `display_name` in its
-    section, else the section's own name."""
+    section, else the section's own name; the first database ([alembic], which every
+    project has) is named after its script_location's folder (`migrations`) unless that is
+    no name or another database's."""
     names = {}
     for section in databases:
-        shown = (parser.get(section, "display_name", fallback="") or section).strip()
+        default = _named_after_scripts(parser, databases) if section == MAIN_SECTION else section
+        shown = (parser.get(section, "display_name", fallback="") or default).strip()
         if not _ENV_NAME.fullmatch(shown):
             raise ConfigError(
                 f"display_name = {shown!r} in [{section}]: a database's display name is "
@@ -104,6 +107,20 @@ def display_names(parser: configparser.ConfigParser, databases: tuple[str, ...])
             "two databases have one display_name; give each its own (display_name in each section)"
         )
     return names
+
+
+def _named_after_scripts(parser: configparser.ConfigParser, databases: tuple[str, ...]) -> str:
+    """The first database's name by default: its script folder's (`migrations` for
+    `script_location = %(here)s/migrations` or `myapp:migrations`), else `alembic`."""
+    try:
+        location = parser.get(MAIN_SECTION, "script_location", fallback="")
+    except configparser.Error:
+        return MAIN_SECTION
+    folder = re.split(r"[/\\:]", location.strip().rstrip("/\\"))[-1]
+    taken = {parser.get(s, "display_name", fallback="") or s for s in databases} - {MAIN_SECTION}
+    if not _ENV_NAME.fullmatch(folder) or folder in taken:
+        return MAIN_SECTION
+    return folder
 
 
 def section_of(parser: configparser.ConfigParser, database: str) -> str:

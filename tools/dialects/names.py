@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 #     MariaDB scripts' sql_mode no longer names NO_AUTO_CREATE_USER (MySQL 8 refuses it).
 # 11: every script's header says which clients it is for ("-- For: ..."); PostgreSQL scripts
 #     rendered with client = plain have no psql meta-commands (for GUI clients).
-FORMAT = 11
-FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+# 12: scripts that can stop midway name `schemactl recover`; a release written with
+#     --no-prove says NOT PROVEN in its scripts' headers.
+FORMAT = 12
+FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"

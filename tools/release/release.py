@@ -239,6 +239,7 @@ def _render_release(
         span,
         out_dir=shown_path(project, folder),
         release=name,
+        unproven=unproven,
     )
     if findings is None:
         findings = lint_range(history, environment.kind, span.revisions, "upgrade", environment)
@@ -608,7 +609,13 @@ def _check_rendered_again(
     try:
         span = plan_range(history.graph, rel.start, rel.end)
         upgrade, rollback = render_scripts(
-            history.project or project, environment, history, span, out_dir=where, release=rel.name
+            history.project or project,
+            environment,
+            history,
+            span,
+            out_dir=where,
+            release=rel.name,
+            unproven=rel.unproven,
         )
     except SchemactlError as err:
         report.problems.append(Problem(where, f"cannot be rendered again: {err}"))

@@ -125,6 +125,8 @@ class Statement:
     operation: str | None  # the Alembic operation that emitted it (None: direct use of the bind)
     # Inside `op.get_context().autocommit_block()`: it must run outside a transaction.
     autocommit: bool = False
+    # Which of the revision's operations (Captured.operations) emitted it, when one did.
+    operation_index: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class Capture:
         self.statements: list[Statement] = []
         self.path = ""
         self.operation: str | None = None
+        self.operation_index: int | None = None
         self.autocommit = False
         # The revision's own BEGIN and COMMIT/END, folded into the script's transaction.
         self.folded: list[Statement] = []
@@ -181,7 +184,9 @@ class Capture:
     def _collect(self, text: str) -> None:
         text = literals.restore(text)
         control = statements.transaction_control(text, self.kind.sqlglot)
-        here = Statement(text, revision_line(self.path), self.operation, self.autocommit)
+        here = Statement(
+            text, revision_line(self.path), self.operation, self.autocommit, self.operation_index
+        )
         if control is not None:
             if not self._fold(here, control):
                 raise _TransactionControl(control.strip().rstrip(";").strip())
@@ -391,11 +396,12 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
         recorded.append(
             dataclasses.replace(described, line=revision_line(capture.path), source=operation)
         )
-        outer, capture.operation = capture.operation, described.name
+        outer = capture.operation, capture.operation_index
+        capture.operation, capture.operation_index = described.name, at
         try:
             made = call()
         finally:
-            capture.operation = outer
+            capture.operation, capture.operation_index = outer
         if isinstance(made, Table):
             recorded[at] = dataclasses.replace(recorded[at], built=made)
         return made
@@ -607,6 +613,24 @@ def capture_operations(
     """What each revision does, captured offline; RenderError for one that cannot render."""
     session = capture_session(history, dialect, [(rev, direction) for rev in revisions])
     return {rev: session.get(rev, direction).operations for rev in revisions}
+
+
+def render_operations(kind: ScriptDialect, operations: Sequence[MigrateOperation]) -> list[str]:
+    """Alembic operations built in code (not a revision's) as the statements a script of
+    ``kind`` runs for them, written as a revision's are (values as literals, % as %)."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(
+        url=kind.placeholder_url(),
+        opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+    )
+    capture = Capture(context, kind)
+    with capture.installed():
+        runner = Operations(context)
+        for operation in operations:
+            runner.invoke(operation)
+    return [statement.sql for statement in capture.statements]
 
 
 def _line(err: BaseException, path: str | None) -> int | None:

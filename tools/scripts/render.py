@@ -85,6 +85,14 @@ class Script:
     release: str | None = None
     # False when the environment says backup = off (nothing destroyed comes back).
     backup: bool = True
+    # A recovery script's account of itself (`schemactl recover`), a line each: what the
+    # stopped step had run, and what this script does about it.
+    recovery: tuple[str, ...] = ()
+    # `schemactl ... recover --env ENV`: what a DBA runs after the script stopped midway.
+    recover_command: str = ""
+    # Written by `release --no-prove`: no scratch database has run it; `prove_command` will.
+    unproven: bool = False
+    prove_command: str = ""
     text: str = field(default="", repr=False)
 
     @property
@@ -183,8 +191,10 @@ def render_scripts(
     out_dir: str | None,
     config_option: str = "",
     release: str | None = None,
+    unproven: bool = False,
 ) -> tuple[Script, Script]:
-    """The upgrade script for ``span`` and the rollback script that undoes it."""
+    """The upgrade script for ``span`` and the rollback script that undoes it
+    (``unproven``: written by `release --no-prove`, and marked so)."""
     return (
         render_script(
             project,
@@ -195,6 +205,7 @@ def render_scripts(
             out_dir=out_dir,
             config_option=config_option,
             release=release,
+            unproven=unproven,
         ),
         render_script(
             project,
@@ -205,6 +216,7 @@ def render_scripts(
             out_dir=out_dir,
             config_option=config_option,
             release=release,
+            unproven=unproven,
         ),
     )
 
@@ -219,6 +231,7 @@ def render_script(
     out_dir: str | None,
     config_option: str = "",
     release: str | None = None,
+    unproven: bool = False,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
@@ -272,6 +285,9 @@ def render_script(
         sql_command=sql_command,
         release=release,
         backup=environment.backup,
+        recover_command=f"schemactl {config_option}{named}recover --env {environment.name}",
+        unproven=unproven,
+        prove_command=f"schemactl {config_option}{named}release --prove --env {environment.name}",
     )
     return _with_text(script, project.template or DEFAULT_TEMPLATE)
 
@@ -308,6 +324,12 @@ def _template(path: str, modified_ns: int, size: int) -> Any:
     from mako.template import Template
 
     return Template(filename=path, strict_undefined=True)
+
+
+def rendered(project: Project, script: Script) -> Script:
+    """``script`` with its text rendered again through the project's template (after its
+    steps or header were changed)."""
+    return _with_text(script, project.template or DEFAULT_TEMPLATE)
 
 
 def _with_text(script: Script, template_path: Path) -> Script:

@@ -27,15 +27,29 @@
     ]
 %>\
 ${rule}
--- schemactl ${script.kind} script for ${"database %s, " % comment(env.database) if env.database else ""}environment ${env.name} (${dialect.name})
+-- schemactl ${"recovery" if script.recovery else script.kind} script for ${"database %s, " % comment(env.database) if env.database else ""}environment ${env.name} (${dialect.name})
 ${rule}
+% if script.recovery:
+-- RECOVERY of a script that stopped midway:
+%   for line in script.recovery:
+--   ${comment(line, limit=100_000)}
+%   endfor
+--
+% endif
+% if script.unproven:
+-- NOT PROVEN: written with `release --no-prove`, so no scratch database has run it yet.
+-- Prove it before applying it: ${comment(script.prove_command, limit=100_000)}
+--
+% endif
 -- From: ${heads(script.expected)}
 -- To:   ${heads(script.result)}
+% if not script.recovery:
 --
 -- ${"Revisions, in apply order:" if upgrade else "Revisions undone, in this order:"}
-% for number, step in enumerate(script.steps, 1):
+%   for number, step in enumerate(script.steps, 1):
 --   ${"%2d" % number}. ${step.revision.id}  ${"[%s] " % comment(step.branch) if step.branch else ""}${step.message}
-% endfor
+%   endfor
+% endif
 --
 -- For: ${comment(dialect.clients(), limit=100_000)}
 -- Apply with:
@@ -61,7 +75,10 @@ ${rule}
 --   ${step.revision.id}  ${step.message}
 %   endfor
 -- If the script stops, ${dialect.version_name} names the last revision that completed
--- (REVISION below); render a script from there, either way:
+-- (REVISION below). A step outside a transaction may have run part of its statements:
+--   ${comment(script.recover_command, limit=100_000)}
+-- says which, and renders a script that finishes or undoes them. Or render a script from
+-- there, either way:
 %   for line in resume:
 ${line | n}
 %   endfor
@@ -69,8 +86,11 @@ ${line | n}
 -- NOT all or nothing: ${dialect.name} commits every DDL statement. Each revision records
 -- itself in ${dialect.version_name} right after its statements, so if the script stops,
 -- the database is at the last revision recorded there (REVISION below), plus whatever
--- statements the failed revision ran before its error: check them by hand and undo them.
--- Then render a script from there, either way:
+-- statements the failed revision ran before its error. Then run:
+--   ${comment(script.recover_command, limit=100_000)}
+-- It reads the database, says which statements of that revision ran, and renders a script
+-- that finishes them (--finish) or undoes them (--undo). Then render a script from there,
+-- either way:
 %   for line in resume:
 ${line | n}
 %   endfor
