@@ -254,3 +254,30 @@ def test_a_plain_postgresql_script_runs_without_psql(repo_copy, throwaway_databa
         assert heads == [("68cfa590ad28",)]
         audited = connection.execute("SELECT count(*) FROM schemactl_audit").fetchone()
         assert audited is not None and audited[0] == 12
+
+
+@pytest.mark.mariadb
+def test_a_mysql_server_refuses_a_mariadb_script_at_its_first_statement(
+    project, throwaway_database, tmp_path
+):
+    """Issue 31: a MariaDB script's guard and lock are compound statements MySQL 8 does not
+    run, so a MySQL server must refuse the script clearly, before anything. Its first
+    statements ask the server whether it is MariaDB, with only what MySQL runs too (SET,
+    PREPARE, EXECUTE). No MySQL server here: the same script, its question answered "no" by
+    a condition that is false, is refused by MariaDB's client as MySQL's would refuse it."""
+    db = throwaway_database("mariadb")
+    upgrade, _ = render(project, db, tmp_path)
+    text_ = upgrade.read_text()
+    body = text_.split("\n\n", 1)[1]
+    first = next(line for line in body.splitlines() if line and not line.startswith("#"))
+    assert first.startswith("SET @schemactl_server = IF(VERSION() LIKE '%MariaDB%'")
+    assert "a MySQL server refuses it at its first statement" in text_  # the header says so
+    mysql = tmp_path / "as-on-mysql.sql"
+    mysql.write_text(text_.replace("VERSION() LIKE '%MariaDB%'", "VERSION() LIKE '%MySQL!%'", 1))
+    refused = apply_script(db, mysql)
+    assert refused.returncode != 0
+    assert "schemactl: a MariaDB script; refused on MySQL, nothing changed" in refused.stderr
+    assert db.tables() == set()  # nothing changed: not even the version table
+    applied = apply_script(db, upgrade)  # on MariaDB the question lets it through
+    assert applied.returncode == 0, applied.stderr
+    assert query(db, "SELECT version_num FROM alembic_version") == [(HEAD,)]

@@ -125,10 +125,33 @@ class MariaDB(ScriptDialect):
         """lock_wait_timeout in seconds, as the environment sets it or by default."""
         return int(self.settings.get("lock_wait_timeout", "10"))
 
+    # What a MySQL server says when given a script: its guard and lock are MariaDB's compound
+    # statements (BEGIN NOT ATOMIC), which MySQL does not run. The error names a table that
+    # holds the message (an identifier may hold any character; at most 64).
+    NOT_MYSQL = "schemactl: a MariaDB script; refused on MySQL, nothing changed"
+
+    def server_check(self, condition: str = "VERSION() LIKE '%MariaDB%'") -> list[str]:
+        """Statements that stop a script at once, with nothing changed and a message, on a
+        server that is not MariaDB (MySQL 8 runs them: plain SET, PREPARE and EXECUTE)."""
+        refuse = f"SELECT 1 FROM `{self.NOT_MYSQL}`"  # a constant: no backtick in it
+        return [
+            f"SET @schemactl_server = IF({condition}, 'DO 0', {self.literal(refuse)});",
+            "PREPARE schemactl_server_check FROM @schemactl_server;",
+            "EXECUTE schemactl_server_check;",
+            "DEALLOCATE PREPARE schemactl_server_check;",
+        ]
+
+    def clients(self) -> str:
+        return (
+            f"{self.client}, on a MariaDB server (tested on 10.11); a MySQL server refuses it "
+            "at its first statement, with nothing changed"
+        )
+
     def preamble(self) -> list[str]:
         wait = self._lock_wait
         return [
             *self.stops_psql(),
+            *self.server_check(),
             "SET NAMES utf8mb4;",
             f"SET SESSION lock_wait_timeout = {wait};",
             f"SET SESSION sql_mode = {self.literal(self.SQL_MODE)};",
@@ -377,7 +400,9 @@ DELIMITER ;"""
 
 @dataclass(frozen=True)
 class MySQL(MariaDB):
-    # Rendered as for MariaDB (the guard uses MariaDB's BEGIN NOT ATOMIC); tested on MariaDB.
+    # A mysql:// URL (often a MariaDB server's): rendered as for MariaDB, whose guard and lock
+    # are compound statements MySQL does not run; a MySQL server refuses the scripts at their
+    # first statement (server_check).
     name: ClassVar[str] = "mysql"
     title: ClassVar[str] = "MySQL"
     client: ClassVar[str] = "mysql"

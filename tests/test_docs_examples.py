@@ -1,0 +1,136 @@
+"""Every shell example in the README and docs/ runs, as written, on a copy of this repository.
+
+The copy is this repository's (models, history, releases, tools, the example app) after
+`make run`, as a reader's checkout is after the README's first command. Each page's shell
+blocks run in order, line by line, in the copy's root (a line's own `export` carries over to
+the lines after it), and each line must exit 0: an example that went stale fails here. The
+databases the examples name get throwaway ones on the test servers: the environments'
+URL variables (BILLGEN_*_URL) point at them, and a URL a page exports for a reader is replaced
+by the throwaway one of the same variable. Two blocks of the README are run elsewhere: the
+two commands (`make run` made the copy; `make test` is this suite) and the five-minute
+quickstart (tests/test_readme.py runs it word for word and checks what it printed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+# The README's blocks run elsewhere, each found by a line it holds.
+RUN_ELSEWHERE = {
+    "make test": "the two commands: `make run` made the copy, `make test` is this suite",
+    "schemactl makemigrations -m": "the quickstart: tests/test_readme.py runs it word for word",
+}
+# Each environment's URL variables, and the kind of database each gets.
+DATABASES = {
+    "BILLGEN_STAGING_URL": "postgresql",
+    "BILLGEN_STAGING_REPORTING_URL": "postgresql",
+    "BILLGEN_PROD_URL": "postgresql",
+    "BILLGEN_PROD_REPORTING_URL": "postgresql",
+    "BILLGEN_MARIADB_URL": "mariadb",
+    "BILLGEN_MARIADB_REPORTING_URL": "mariadb",
+}
+
+
+def blocks(page: Path) -> list[list[str]]:
+    """The page's shell blocks, each as its command lines (comments and blank lines left out;
+    a block another test runs left out too)."""
+    found = []
+    for language, block in FENCE.findall(page.read_text()):
+        if language not in ("sh", "bash"):
+            continue
+        if any(marker in block for marker in RUN_ELSEWHERE):
+            continue
+        lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+        if lines:
+            found.append(lines)
+    return found
+
+
+def test_the_pages_have_examples_and_the_ones_run_elsewhere_are_found():
+    shown = {page.name: blocks(page) for page in PAGES}
+    assert sum(len(b) for b in shown.values()) >= 8, shown
+    readme = (REPO / "README.md").read_text()
+    for marker in RUN_ELSEWHERE:
+        assert marker in readme, marker  # a block moved or reworded: this list must follow
+
+
+@pytest.fixture(scope="session")
+def after_make_run(tmp_path_factory) -> Path:
+    """This repository after `make run`, made once per test process and copied per page."""
+    if shutil.which("sqlite3") is None:
+        pytest.skip("the sqlite3 client is not installed")
+    repo = tmp_path_factory.mktemp("made") / "repo"
+    repo.mkdir()
+    skip = shutil.ignore_patterns("__pycache__", "*.db", ".schemactl_cache")
+    for folder in ("schema", "versions", "reporting", "tools", "sql_out", "example_app"):
+        shutil.copytree(REPO / folder, repo / folder, ignore=skip)
+    # The plain Alembic project docs/commands.md points `-c` at.
+    plain = Path("tests", "scenarios", "plain_alembic")
+    shutil.copytree(REPO / plain, repo / plain, ignore=skip)
+    for name in ("alembic.ini", "pyproject.toml", "constraints.txt", "Makefile"):
+        shutil.copy2(REPO / name, repo / name)  # times kept: make sees .venv as up to date
+    (repo / ".venv").symlink_to(REPO / ".venv")
+    made = subprocess.run(
+        ["make", "run"], cwd=repo, env=_reader_environ(), capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    return repo
+
+
+def _reader_environ() -> dict[str, str]:
+    """The environment of a reader's shell: none of this run's BILLGEN_ or SCHEMACTL_."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("BILLGEN_", "SCHEMACTL_"))}
+
+
+@pytest.fixture
+def copy(after_make_run, tmp_path, throwaway_database) -> tuple[Path, dict[str, str]]:
+    """A fresh copy of the repository after `make run`, with a throwaway database per URL
+    variable and a home of its own (`--install-completion` writes there)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(after_make_run, repo, symlinks=True)
+    (tmp_path / "home").mkdir()
+    environ = _reader_environ()
+    environ.update(HOME=str(tmp_path / "home"), SHELL="/bin/bash")
+    for variable, dialect in DATABASES.items():
+        url = throwaway_database(dialect).url
+        environ[variable] = url.render_as_string(hide_password=False)
+    return repo, environ
+
+
+def run_line(line: str, repo: Path, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One example line, as a reader's shell runs it; an `export` of a URL variable keeps the
+    throwaway database's URL."""
+    exported = re.fullmatch(r"export (\w+)=(\S+)", line.strip())
+    if exported is not None:
+        name, value = exported.groups()
+        environ[name] = environ[name] if name in DATABASES else value
+        return subprocess.CompletedProcess(line, 0, "", "")
+    return subprocess.run(
+        ["bash", "-c", line], cwd=repo, env=environ, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.postgresql
+@pytest.mark.mariadb
+@pytest.mark.slow(60)
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p)], ids=lambda page: page.name)
+def test_every_shell_example_runs(page, copy):
+    """Each page from a fresh copy: what one page's examples change, another's never see."""
+    repo, environ = copy
+    for block in blocks(page):
+        for line in block:
+            done = run_line(line, repo, environ)
+            assert done.returncode == 0, (
+                f"{page.name}: {line}\nexit {done.returncode}\n{done.stdout[-2000:]}\n"
+                f"{done.stderr[-2000:]}"
+            )
