@@ -274,3 +274,97 @@ def test_recover_refuses_what_it_cannot_account_for(stopped):
     assert drifted.returncode == 1, drifted.stdout
     assert "matches no point" in drifted.stderr and "nickname" in drifted.stderr
     assert not (repo / "f.sql").exists()
+
+
+CONCURRENT = '''"""Customers: indexes built without blocking writes
+
+Revision ID: c0c0c0c0c0c0
+Revises: 68cfa590ad28
+Create Date: 2026-12-01 09:00:00+00:00
+
+"""
+
+from alembic import op
+
+revision = "c0c0c0c0c0c0"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.create_index("ix_customers_name", "customers", ["name"], postgresql_concurrently=True)
+        op.create_index(
+            "uq_customers_tax_id",
+            "customers",
+            ["tax_id"],
+            unique=True,
+            postgresql_concurrently=True,
+        )
+
+
+def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.drop_index("uq_customers_tax_id", table_name="customers", postgresql_concurrently=True)
+        op.drop_index("ix_customers_name", table_name="customers", postgresql_concurrently=True)
+'''
+
+
+@pytest.mark.postgresql
+def test_a_concurrent_index_that_failed_is_found_invalid_and_built_again(
+    tmp_path, throwaway_database, monkeypatch
+):
+    """PostgreSQL: a step outside a transaction (CREATE INDEX CONCURRENTLY) stopped by a
+    duplicate leaves the first index built and the second INVALID, which the catalog shows and
+    an ordinary reading of it does not: verify calls it drift, recover says the statement did
+    not finish, and its finish drops the invalid index before building it again."""
+    repo = copy_fixture(tmp_path / "repo")
+    db = throwaway_database("postgresql")
+    monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
+    environ = {db.url_var: db.url.render_as_string(hide_password=False)}
+    env = ENV_FOR_DIALECT["postgresql"][0]
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
+    with db.engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, full_name, password_hash) "
+                "VALUES (1, 'a@example.com', 'A', 'x')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO customers (id, owner_id, name, tax_id) "
+                "VALUES (1, 1, 'Ada', 'T-1'), (2, 1, 'Bo', 'T-1')"
+            )
+        )
+    (repo / "versions" / "0011_c0c0c0c0c0c0_customers_indexes.py").write_text(CONCURRENT)
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
+    failed = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert failed.returncode != 0 and "uq_customers_tax_id" in failed.stderr, failed.stderr
+
+    drift = schemactl(repo, "verify", "--env", env, "-n", "alembic", env=environ)
+    assert drift.returncode == 1
+    invalid = "extra index uq_customers_tax_id on customers (INVALID: a CREATE INDEX CONCURRENTLY"
+    assert invalid in drift.stdout, drift.stdout
+
+    said = schemactl(repo, "recover", "--env", env, "--json", env=environ)
+    assert said.returncode == 0, said.stderr
+    report = json.loads(said.stdout)
+    assert report["revision"] == "c0c0c0c0c0c0"
+    assert [s["ran"] for s in report["statements"]] == [True, False]
+    assert report["invalid_indexes"] == ["customers.uq_customers_tax_id"]
+
+    with db.engine().begin() as connection:  # the DBA settles the duplicate
+        connection.execute(text("UPDATE customers SET tax_id = 'T-2' WHERE id = 2"))
+    made = schemactl(repo, "recover", "--env", env, "--finish", "-o", "finish.sql", env=environ)
+    assert made.returncode == 0, made.stderr
+    applied = apply_script(db, repo / "finish.sql")
+    assert applied.returncode == 0, applied.stderr
+    clean = schemactl(repo, "verify", "--env", env, "-n", "alembic", env=environ)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    status = json.loads(schemactl(repo, "status", "--env", env, "--json", env=environ).stdout)
+    assert status["current"] == ["c0c0c0c0c0c0"]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tools.proof.snapshot import Column, ForeignKey, Index, Schema, Table, Unique, compare
+from tools.proof.snapshot import (
+    Column,
+    ForeignKey,
+    Index,
+    Schema,
+    Table,
+    Unique,
+    compare,
+    invalid_indexes,
+    without_invalid_indexes,
+)
 
 
 def invoices(**changes: object) -> Table:
@@ -87,3 +97,18 @@ def test_differences_keep_their_data():
     (difference,) = compare(EXPECTED, Schema((EXPECTED.tables[0],)))
     assert (difference.kind, difference.what, difference.table) == ("missing", "table", "invoices")
     assert EXPECTED.table("invoices") == invoices() and EXPECTED.table("nope") is None
+
+
+def test_an_invalid_index_is_drift_said_as_such():
+    """PostgreSQL keeps the index a failed CREATE INDEX CONCURRENTLY made, marked invalid:
+    present to a plain reading of the catalog, absent to every query."""
+    good = Index("ix_a", ("a",), False)
+    want = Schema((Table("t", indexes=(good,)),))
+    have = Schema((Table("t", indexes=(Index("ix_a", ("a",), False, valid=False),)),))
+    (difference,) = compare(want, have)
+    assert str(difference).startswith("index ix_a on t is INVALID: a CREATE INDEX CONCURRENTLY")
+    (extra,) = compare(Schema((Table("t"),)), have)
+    assert str(extra).startswith("extra index ix_a on t (INVALID: ")
+    assert invalid_indexes(have) == [("t", "ix_a")]
+    assert compare(Schema((Table("t"),)), without_invalid_indexes(have)) == []
+    assert compare(want, want) == []

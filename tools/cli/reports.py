@@ -59,6 +59,11 @@ def format_recovery(report: Recovery) -> str:
     for number, sql in enumerate(report.statements, 1):
         shown = marks[report.did_run(number)]
         lines.append(f"  {number:>3}/{total}  {shown}  {comment(sql, limit=100)}")
+    for index in report.invalid_indexes:
+        lines.append(
+            f"INVALID index {index}: a CREATE INDEX CONCURRENTLY that failed left it (it is "
+            "maintained on writes and answers no query); --finish and --undo drop it first."
+        )
     if not report.certain:
         which = (
             f"Statement {report.ran_up_to} changes"

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 # 11: every script's header says which clients it is for ("-- For: ..."); PostgreSQL scripts
 #     rendered with client = plain have no psql meta-commands (for GUI clients).
 # 12: scripts that can stop midway name `schemactl recover`; a release written with
-#     --no-prove says NOT PROVEN in its scripts' headers.
+#     --no-prove says NOT PROVEN in its scripts' headers; MariaDB scripts first ask the
+#     server whether it is MariaDB (a MySQL server refuses them there, nothing changed).
 FORMAT = 12
 FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 VERSION_TABLE = "alembic_version"

@@ -32,7 +32,13 @@ from tools.history.load import Range, heads_of, load_history
 from tools.live import migrate
 from tools.live.database_errors import translate_errors
 from tools.proof import scratch
-from tools.proof.snapshot import Schema, compare, snapshot
+from tools.proof.snapshot import (
+    Schema,
+    compare,
+    invalid_indexes,
+    snapshot,
+    without_invalid_indexes,
+)
 from tools.scripts import statements as sql_statements
 from tools.scripts.capture import capture_session, render_operations
 from tools.scripts.render import ROLLBACK, UPGRADE, Script, render_script, rendered
@@ -44,7 +50,7 @@ if TYPE_CHECKING:
     from tools.core.directions import Direction
     from tools.history.graph import Graph, RevisionId
     from tools.history.load import History
-    from tools.scripts.capture import Captured
+    from tools.scripts.capture import Captured, Statement
 
 
 class RecoverError(SchemactlError):
@@ -68,6 +74,8 @@ class Recovery:
     ran_up_to: int = 0
     # Statements among those that ran which changed data (an undo does not change it back).
     data_changes: tuple[int, ...] = ()
+    # Indexes PostgreSQL marks INVALID (table.index): a CREATE INDEX CONCURRENTLY that failed.
+    invalid_indexes: tuple[str, ...] = ()
 
     @property
     def stopped(self) -> bool:
@@ -83,6 +91,7 @@ class Recovery:
             **self.environment.as_json(),
             "url": self.url,
             "current": list(self.current),
+            "invalid_indexes": list(self.invalid_indexes),
             "stopped": self.stopped,
             "revision": self.revision,
             "direction": self.direction,
@@ -127,13 +136,26 @@ def recover(
     history = load_history(project)
     have = migrate.applied(project, environment)  # refuses revisions it does not know
     current = migrate.current_heads(url, project, environment)
-    live = _live_schema(url, kind)
-    base = Recovery(environment, project.display_name, redact(url), current)
+    seen = _live_schema(url, kind)
+    # An index a failed CREATE INDEX CONCURRENTLY left INVALID: its statement did not finish.
+    # The step is matched as if it were not there; the scripts drop it first.
+    invalid = tuple(f"{table}.{name}" for table, name in invalid_indexes(seen))
+    live = without_invalid_indexes(seen)
+    base = Recovery(
+        environment, project.display_name, redact(url), current, invalid_indexes=invalid
+    )
     candidates = _candidates(history, environment, have, current, revision)
+    if invalid:  # the step is one that builds them
+        names = [name.split(".", 1)[1] for name in invalid]
+        candidates = [
+            c
+            for c in candidates
+            if all(any(n in s.sql for s in c.captured.statements) for n in names)
+        ]
     with scratch.scratch_database(kind, url, prefix="schemactl_recover") as start_url:
         _bring_to(project, environment, start_url, current)
         start = scratch.schema_of(start_url)
-        if not compare(start, live):
+        if not compare(start, live) and not invalid:
             if ran:
                 raise RecoverError(
                     f"the {environment.name} database's schema is exactly that of its version "
@@ -141,7 +163,7 @@ def recover(
                     f"so --ran {ran} cannot hold; check the data by hand"
                 )
             return base, None
-        found = [(c, _points(project, environment, url, current, c)) for c in candidates]
+        found = [(c, [start, *_points(project, environment, url, current, c)]) for c in candidates]
         chosen, first, last = _match(environment, current, live, found)
         numbers = _pinned(first, last, ran, chosen)
         said = replace(
@@ -242,19 +264,26 @@ def _points(
     kind = environment.kind
     with scratch.scratch_database(kind, server, prefix="schemactl_recover") as url:
         _bring_to(project, environment, url, current)
-        return _run_each(url, kind, [s.sql for s in candidate.captured.statements])
+        return _run_each(url, kind, candidate.captured.statements)
 
 
-def _run_each(url: URL, kind: Any, texts: Sequence[str]) -> list[Schema]:
+def _run_each(url: URL, kind: Any, statements: Sequence[Statement | str]) -> list[Schema]:
+    """The schema after each of ``statements``, run one at a time as a script runs them (a
+    statement of an autocommit block outside a transaction), up to one the server refuses."""
     from sqlalchemy.exc import DBAPIError
 
     points = []
     engine = kind.engine(kind.session_url(url))
     try:
         with engine.connect() as connection:
-            for text in texts:
+            for statement in statements:
+                text, outside = (
+                    (statement, False)
+                    if isinstance(statement, str)
+                    else (statement.sql, statement.autocommit and kind.runs_autocommit_blocks)
+                )
                 try:
-                    run_statement(connection, text)
+                    run_statement(connection, text, autocommit=outside)
                     connection.commit()
                 except DBAPIError:
                     connection.rollback()
@@ -273,7 +302,7 @@ def _match(
 ) -> tuple[_Candidate, int, int]:
     """The step and the statements (first, last) after which its schema is the live one."""
     matches = [
-        (candidate, [n for n, point in enumerate(points, 1) if not compare(point, live)])
+        (candidate, [n for n, point in enumerate(points) if not compare(point, live)])
         for candidate, points in found
     ]
     matches = [(c, numbers) for c, numbers in matches if numbers]
@@ -302,7 +331,7 @@ def _unmatched(
         (
             (len(compare(point, live)), c, n, compare(point, live))
             for c, points in found
-            for n, point in enumerate(points, 1)
+            for n, point in enumerate(points)
         ),
         key=lambda item: item[0],
         default=None,
@@ -380,7 +409,7 @@ def _undo(
     undo = render_operations(kind, renames)
     with scratch.scratch_database(kind, server, prefix="schemactl_recover") as url:
         _bring_to(project, environment, url, current)
-        texts = [s.sql for s in done] + undo
+        texts: list[Statement | str] = [*done, *undo]
         if len(_run_each(url, kind, texts)) != len(texts):
             raise RecoverError(_no_undo(candidate, ran, "turning its renames back fails"))
         rest = render_operations(kind, _differences(url, start_url, kind))
@@ -470,6 +499,8 @@ def recovery_script(
     """The script that finishes (``how`` = 'finish') the stopped step or undoes (``undo``:
     its statements) what of it ran, as the release's scripts are written (``out``: the file
     it goes to, as its header's commands name it)."""
+    from alembic.operations import ops
+
     assert recovery.revision is not None and recovery.direction is not None
     environment = recovery.environment
     history = load_history(project)
@@ -496,13 +527,31 @@ def recovery_script(
         f"the script stopped in the {recovery.direction} of {rev}, after {_of(ran, total)} of "
         f"its statements ran; the version table still names {_heads(current)}."
     ]
+    # An INVALID index is dropped first: its CREATE must run again (finish), or it was not
+    # there at the step's start (undo).
+    invalid = tuple(
+        render_operations(
+            script.dialect,
+            [
+                ops.DropIndexOp(
+                    name, table_name=table, if_exists=True, postgresql_concurrently=True
+                )
+                for table, name in (found.split(".", 1) for found in recovery.invalid_indexes)
+            ],
+        )
+    )
+    if invalid:
+        told.append(
+            f"First it drops the INVALID index(es) {', '.join(recovery.invalid_indexes)} that a "
+            "failed CREATE INDEX CONCURRENTLY left."
+        )
     if how == "finish":
         told.append(
             f"This script runs the step's statements {ran + 1} to {total} (the rest are done), "
             "then moves the version table and records the audit row, as the stopped script "
             "would have."
         )
-        step = replace(step, statements=step.statements[ran:], backup_sql=())
+        step = replace(step, statements=invalid + step.statements[ran:], backup_sql=())
         script = replace(script, steps=(step,))
     else:
         told.append(
@@ -513,7 +562,7 @@ def recovery_script(
         if recovery.data_changes:
             numbers = ", ".join(map(str, recovery.data_changes))
             told.append(f"Statement(s) {numbers} changed data: the undo does not change it back.")
-        step = replace(step, statements=tuple(undo), stamp=(), audit="", backup_sql=())
+        step = replace(step, statements=invalid + tuple(undo), stamp=(), audit="", backup_sql=())
         script = replace(script, steps=(step,), result=script.expected)
     told.append(
         "Then the rest of the stopped script (TO: its To: line): "

@@ -8,7 +8,7 @@ which says each difference in the words a DBA uses.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tools.dialects import BACKUP_PREFIX
@@ -32,6 +32,9 @@ class Index:
     name: str
     columns: tuple[str, ...]
     unique: bool
+    # False: PostgreSQL's catalog marks it invalid (a CREATE INDEX CONCURRENTLY that failed
+    # leaves it so: it exists, is maintained on writes, and answers no query).
+    valid: bool = True
 
 
 @dataclass(frozen=True, order=True)
@@ -137,7 +140,12 @@ def _table(name: str, found: dict[str, Any]) -> Table:
         ),
         indexes=tuple(
             sorted(
-                Index(ix["name"] or "", tuple(str(c) for c in ix["column_names"]), ix["unique"])
+                Index(
+                    ix["name"] or "",
+                    tuple(str(c) for c in ix["column_names"]),
+                    ix["unique"],
+                    not (ix.get("dialect_options") or {}).get("postgresql_invalid"),
+                )
                 for ix in found["indexes"] or ()
             )
         ),
@@ -172,8 +180,10 @@ class Difference:
         if self.what == "primary key":
             return f"primary key of {self.table} is {self.detail}"
         if self.kind == "differs":
-            return f"{self.what} {self.name} on {self.table} differs"
-        return f"{self.kind} {self.what} {self.name} on {self.table}"
+            said = self.detail or "differs"
+            return f"{self.what} {self.name} on {self.table} {said}"
+        said = f" ({self.detail})" if self.detail else ""
+        return f"{self.kind} {self.what} {self.name} on {self.table}{said}"
 
 
 def compare(expected: Schema, actual: Schema) -> list[Difference]:
@@ -224,6 +234,35 @@ def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
             if name not in have_items:
                 yield Difference("missing", what, table, name)
             elif name not in want_items:
-                yield Difference("extra", what, table, name)
+                found = have_items[name]
+                invalid = isinstance(found, Index) and not found.valid
+                yield Difference("extra", what, table, name, _INVALID if invalid else "")
             elif want_items[name] != have_items[name]:
-                yield Difference("differs", what, table, name)
+                yield Difference(
+                    "differs", what, table, name, _how(want_items[name], have_items[name])
+                )
+
+
+def _how(want: _Named, have: _Named) -> str:
+    """What is wrong with an index or constraint the expected schema has too."""
+    if isinstance(have, Index) and not have.valid and replace(have, valid=True) == want:
+        return f"is {_INVALID}"
+    return ""
+
+
+_INVALID = (
+    "INVALID: a CREATE INDEX CONCURRENTLY that failed left it; `schemactl recover` renders "
+    "the script that drops it and finishes or undoes its step"
+)
+
+
+def invalid_indexes(schema: Schema) -> list[tuple[str, str]]:
+    """The (table, index) pairs of the schema's invalid indexes."""
+    return [(t.name, ix.name) for t in schema.tables for ix in t.indexes if not ix.valid]
+
+
+def without_invalid_indexes(schema: Schema) -> Schema:
+    """The schema as if its invalid indexes were not there."""
+    return Schema(
+        tuple(replace(t, indexes=tuple(ix for ix in t.indexes if ix.valid)) for t in schema.tables)
+    )
