@@ -62,7 +62,7 @@ def downgrade() -> None:
 '''
 
 
-def stop_midway(tmp_path, throwaway_database, monkeypatch, dialect):
+def stop_midway(tmp_path, throwaway_database, monkeypatch, dialect, revision=STOPPING):
     """The fixture's copy at its head on a fresh database with customers in it (two of one
     name), and a new revision whose script the server stopped at its 4th statement there."""
     repo = copy_fixture(tmp_path / "repo")
@@ -88,7 +88,7 @@ def stop_midway(tmp_path, throwaway_database, monkeypatch, dialect):
                 ),
                 {"id": n, "name": name, "tax": tax},
             )
-    (repo / "versions" / "0011_5a1e5a1e5a1e_customers_postal_code.py").write_text(STOPPING)
+    (repo / "versions" / "0011_5a1e5a1e5a1e_customers_postal_code.py").write_text(revision)
     project = load_project(repo / "alembic.ini")
     release.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
     script = (tmp_path / "new" / "upgrade.sql").read_text()
@@ -368,3 +368,50 @@ def test_a_concurrent_index_that_failed_is_found_invalid_and_built_again(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     status = json.loads(schemactl(repo, "status", "--env", env, "--json", env=environ).stdout)
     assert status["current"] == ["c0c0c0c0c0c0"]
+
+
+# The step starts with a data change, then the unique index the rows refuse.
+DATA_FIRST = STOPPING.split("def upgrade() -> None:")[0] + (
+    "def upgrade() -> None:\n"
+    "    op.execute(\"UPDATE customers SET name = CONCAT(name, '!')\")\n"
+    '    op.create_index("uq_customers_name", "customers", ["name"], unique=True)\n'
+    '    op.add_column("customers", sa.Column("notes", sa.Text(), nullable=True))\n\n\n'
+    "def downgrade() -> None:\n"
+    '    op.drop_column("customers", "notes")\n'
+    '    op.drop_index("uq_customers_name", table_name="customers")\n'
+)
+
+
+@pytest.mark.mariadb
+def test_a_step_that_stopped_after_data_changes_only_is_not_called_clean(
+    tmp_path, throwaway_database, monkeypatch
+):
+    """The step's first statement changes data (committed on MariaDB), its second is refused:
+    the schema is the version table's, but recover does not call the database clean: whether
+    the UPDATE ran cannot be read from the schema, so the DBA says (--ran)."""
+    repo, db, env, environ = stop_midway(
+        tmp_path, throwaway_database, monkeypatch, "mariadb", DATA_FIRST
+    )
+    said = json.loads(schemactl(repo, "recover", "--env", env, "--json", env=environ).stdout)
+    assert said["revision"] == "5a1e5a1e5a1e"
+    assert [s["ran"] for s in said["statements"]] == [None, False, False]
+    unsure = schemactl(repo, "recover", "--env", env, "--finish", env=environ)
+    assert unsure.returncode == 1 and "--ran N (0 to 1)" in unsure.stderr, unsure.stderr
+    names = [("Ada!",), ("Ada!",), ("Bo %s!",)]
+    assert rows(db, "SELECT name FROM customers ORDER BY id") == names
+    nothing = schemactl(repo, "recover", "--env", env, "--ran", "1", "--undo", env=environ)
+    assert nothing.returncode == 1 and "changed data only" in nothing.stderr, nothing.stderr
+    with db.engine().begin() as connection:
+        connection.execute(text("UPDATE customers SET name = 'Ada B!' WHERE id = 2"))
+    finish = ("recover", "--env", env, "--ran", "1", "--finish", "-o", "finish.sql")
+    assert schemactl(repo, *finish, env=environ).returncode == 0
+    applied = apply_script(db, repo / "finish.sql")
+    assert applied.returncode == 0, applied.stderr
+    # The UPDATE is not run twice: the names keep one '!'.
+    assert rows(db, "SELECT name FROM customers ORDER BY id") == [
+        ("Ada!",),
+        ("Ada B!",),
+        ("Bo %s!",),
+    ]
+    clean = schemactl(repo, "verify", "--env", env, "-n", "alembic", env=environ)
+    assert clean.returncode == 0, clean.stdout + clean.stderr

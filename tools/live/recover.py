@@ -156,15 +156,30 @@ def recover(
         _bring_to(project, environment, start_url, current)
         start = scratch.schema_of(start_url)
         if not compare(start, live) and not invalid:
-            if ran:
+            # Nothing that changes the schema ran; a step that may stop midway and starts with
+            # data changes may still have run them.
+            leading = [(c, n) for c in candidates if (n := _leading_data(c, kind)) > 0]
+            if not leading:
+                if ran:
+                    raise RecoverError(
+                        f"the {environment.name} database's schema is exactly that of its "
+                        f"version table ({_heads(current)}) and no step from there starts "
+                        f"with data changes, so --ran {ran} cannot hold"
+                    )
+                return base, None
+            if len(leading) > 1:
+                steps = " and ".join(f"the {c.direction} of {c.revision}" for c, _ in leading)
                 raise RecoverError(
                     f"the {environment.name} database's schema is exactly that of its version "
-                    f"table ({_heads(current)}): no statement that changes the schema ran, "
-                    f"so --ran {ran} cannot hold; check the data by hand"
+                    f"table ({_heads(current)}), and {steps} start with data changes it cannot "
+                    "show; name the step the script stopped in with --revision"
                 )
-            return base, None
-        found = [(c, [start, *_points(project, environment, url, current, c)]) for c in candidates]
-        chosen, first, last = _match(environment, current, live, found)
+            chosen, first, last = leading[0][0], 0, leading[0][1]
+        else:
+            found = [
+                (c, [start, *_points(project, environment, url, current, c)]) for c in candidates
+            ]
+            chosen, first, last = _match(environment, current, live, found)
         numbers = _pinned(first, last, ran, chosen)
         said = replace(
             base,
@@ -183,7 +198,20 @@ def recover(
             return said, None
         if not said.certain:
             raise RecoverError(uncertain(said))
-        return said, _undo(project, environment, url, current, chosen, said.ran, start, start_url)
+        where = f"the {said.direction} of {said.revision}"
+        if said.ran == 0 and not invalid:
+            raise RecoverError(
+                f"no statement of {where} ran: there is nothing to undo; the database is at "
+                f"{_heads(current)}, as its version table says"
+            )
+        undone = _undo(project, environment, url, current, chosen, said.ran, start, start_url)
+        if not undone and not invalid:
+            raise RecoverError(
+                f"statements 1 to {said.ran} of {where} changed data only: an undo of the "
+                "schema has nothing to do, and cannot give data back (put it back from a "
+                "backup by hand); or finish the step instead (--finish)"
+            )
+        return said, undone
 
 
 def _live_schema(url: URL, kind: Any) -> Schema:
@@ -376,6 +404,21 @@ def uncertain(said: Recovery) -> str:
         "the data they change, then say how many statements ran with --ran N "
         f"({said.ran} to {said.ran_up_to})"
     )
+
+
+def _leading_data(candidate: _Candidate, kind: Any) -> int:
+    """How many statements the step starts with that change data only, where a script can
+    stop after them with them done (none where the step runs in the script's transaction)."""
+    statements = candidate.captured.statements
+    inside = not any(s.autocommit and kind.runs_autocommit_blocks for s in statements)
+    if kind.transactional and inside:
+        return 0
+    count = 0
+    for statement in statements:
+        if not _changes_data(statement.sql, kind.sqlglot):
+            break
+        count += 1
+    return count
 
 
 def _changes_data(sql: str, dialect: str) -> bool:
