@@ -168,11 +168,11 @@ def recover(
                     )
                 return base, None
             if len(leading) > 1:
-                steps = " and ".join(f"the {c.direction} of {c.revision}" for c, _ in leading)
-                raise RecoverError(
-                    f"the {environment.name} database's schema is exactly that of its version "
-                    f"table ({_heads(current)}), and {steps} start with data changes it cannot "
-                    "show; name the step the script stopped in with --revision"
+                raise _several(
+                    environment,
+                    [c for c, _ in leading],
+                    f"has the schema of its version table ({_heads(current)}), and more than "
+                    "one step from there starts with data changes it cannot show",
                 )
             chosen, first, last = leading[0][0], 0, leading[0][1]
         else:
@@ -337,14 +337,21 @@ def _match(
     if not matches:
         raise RecoverError(_unmatched(environment, current, live, found))
     if len(matches) > 1:
-        steps = " and ".join(f"{c.direction} of {c.revision}" for c, _ in matches)
-        raise RecoverError(
-            f"the {environment.name} database's schema is a point of more than one step "
-            f"({steps}); name the one the script stopped in with --revision (its header lists "
-            "them)"
+        raise _several(
+            environment,
+            [c for c, _ in matches],
+            "has a schema that is a point of more than one step",
         )
     candidate, numbers = matches[0]
     return candidate, numbers[0], numbers[-1]
+
+
+def _several(environment: Environment, steps: list[_Candidate], why: str) -> RecoverError:
+    named = " and ".join(f"the {c.direction} of {c.revision}" for c in steps)
+    return RecoverError(
+        f"the {environment.name} database {why} ({named}); name the step the script stopped "
+        "in with --revision (its header lists its revisions)"
+    )
 
 
 def _unmatched(
