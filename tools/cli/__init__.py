@@ -26,6 +26,7 @@ __all__ = ["app", "lint_summary", "main", "show_notes", "show_progress"]
 _COMMANDS = (live, scripts, authoring)
 _ORDER = [
     "status",
+    "envs",
     "upgrade",
     "downgrade",
     "stamp",
@@ -38,6 +39,7 @@ _ORDER = [
     "check",
     "lint",
     "verify",
+    "diff",
     "recover",
     "audit",
     "backups",

@@ -18,6 +18,7 @@ from tools.cli.common import (
     _env,
     _for_database,
     _progress,
+    _project,
     _projects,
     _shown,
     _user_errors,
@@ -28,6 +29,8 @@ from tools.cli.reports import (
     _now_at,
     format_audit,
     format_backups,
+    format_diff,
+    format_envs,
     format_plan,
     format_recovery,
     format_status,
@@ -418,3 +421,115 @@ def recover(
         typer.echo(f"wrote {out}: apply it with {script.apply_command}", err=True)
     if (finish or undo) and not said.stopped:
         typer.echo("nothing to finish or undo: no step stopped midway", err=True)
+
+
+@app.command()
+def envs(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text (a table), json (as --json), or html (one self-contained page: the "
+            "table, the revision graph with each environment marked, the last audit rows).",
+        ),
+    ] = "text",
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.5,
+            max=60,
+            help="Seconds each database may take to answer before it counts as unreachable.",
+        ),
+    ] = 2.0,
+    drift: Annotated[
+        bool,
+        typer.Option(
+            "--drift/--no-drift",
+            help="Compare each reachable database with its revision's schema, as verify does "
+            "(a scratch database per dialect and revision).",
+        ),
+    ] = True,
+) -> None:
+    """Every environment and database at once: dialect, reachable or why not, revisions,
+    pending revisions, drift, and the last audit row.
+
+    The databases are read at once, each with a timeout: a dead server costs seconds. Exit 0
+    when every reachable database is at a released revision (the end of one of its
+    environment's releases; every head where none is recorded) without drift, 1 otherwise,
+    naming which.
+
+    Example: schemactl envs
+    Example: schemactl envs --format html > envs.html
+    """
+    from tools.live.envs import envs as read
+
+    if output not in ("text", "json", "html"):
+        typer.echo(f"Error: --format {output!r}: give text, json or html", err=True)
+        raise typer.Exit(code=2)
+    with _user_errors(ctx):
+        project = _project(ctx, None)
+        matrix = read(project, timeout=timeout, drift=drift)
+        if output == "html":
+            from tools.live.envs_page import envs_page
+
+            typer.echo(envs_page(project, matrix), nl=False)
+    if as_json or output == "json":
+        _echo_json(matrix.as_json())
+    elif output == "text":
+        typer.echo(format_envs(matrix))
+    bad = [t for t in matrix.targets if t.reachable and not t.ok]
+    for target in bad:
+        where = f"{target.environment}/{target.database}"
+        typer.echo(f"{where}: {'; '.join(target.problems)}", err=True)
+    if bad:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    left: Annotated[str, typer.Argument(help="The environment compared against.")],
+    right: Annotated[
+        str | None,
+        typer.Argument(help="The environment whose differences are said.", show_default=False),
+    ] = None,
+    models: Annotated[
+        bool, typer.Option("--models", help="Compare LEFT's database with the models instead.")
+    ] = False,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """The schema differences between two environments' live databases (tables, columns,
+    types, nullability, defaults, keys, indexes, unique and check constraints, enums), or
+    between one and the models (--models). Exit 1 when they differ.
+
+    Between two kinds of database (PostgreSQL staging, MariaDB qa) types are compared by
+    family and defaults and checks by being there: only what differs in meaning is said.
+
+    Example: schemactl diff staging prod
+    Example: schemactl diff prod --models
+    Example: schemactl -n reporting diff staging prod --json
+    """
+    from tools.live.diff import diff as compare_two
+    from tools.live.diff import diff_models
+
+    if (right is None) == (not models):
+        typer.echo(
+            "Error: give two environments (diff staging prod), or one with --models", err=True
+        )
+        raise typer.Exit(code=2)
+    with _user_errors(ctx):
+        project = _project(ctx, database)
+        if models:
+            found = diff_models(project, project.environment(left))
+        else:
+            assert right is not None
+            found = compare_two(project, project.environment(left), project.environment(right))
+    if as_json:
+        _echo_json(found.as_json())
+    else:
+        typer.echo(format_diff(found))
+    if found.differences:
+        raise typer.Exit(code=1)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from tools.lint.findings import Finding
     from tools.live.audit import AuditReport
     from tools.live.backups import Listing
+    from tools.live.diff import SchemaDiff
+    from tools.live.envs import Matrix
     from tools.live.migrate import Plan, Status
     from tools.live.recover import Recovery
     from tools.live.verify import Verification
@@ -37,6 +39,49 @@ def format_verification(report: Verification) -> str:
         lines.append("No drift: the database matches its revision exactly.")
     else:
         lines.append(f"{report.problems} problem(s)")
+    return "\n".join(lines)
+
+
+def format_diff(found: SchemaDiff) -> str:
+    how = " (two kinds of database: types compared by family)" if found.across else ""
+    lines = [f"{found.right} compared with {found.left}{how}:"]
+    lines += [terminal(f"  {d}") for d in found.differences]
+    lines.append(
+        f"{_count(len(found.differences), 'difference')}" if found.differences else "  the same"
+    )
+    return "\n".join(lines)
+
+
+def format_envs(matrix: Matrix) -> str:
+    """One row per environment and database; what is wrong with each, after it."""
+    rows = [("ENV", "DATABASE", "DIALECT", "REVISION", "PENDING", "DRIFT", "LAST AUDIT", "STATE")]
+    for t in matrix.targets:
+        if not t.reachable:
+            rows.append((t.environment, t.database, t.dialect, "-", "-", "-", "-", "unreachable"))
+            continue
+        drift = (str(len(t.drift)) if t.drift else "none") if t.drift_checked else "-"
+        last = t.last
+        audit = (
+            f"{last.direction} {last.revision} {last.source} by {last.applied_by or '?'} "
+            f"{last.when} ({_ms(last.duration_ms).strip()})"
+            if last is not None
+            else "-"
+        )
+        state = "ok" if t.ok else ("behind" if t.pending and not t.released else "check")
+        at = ",".join(t.current) or "base"
+        rows.append(
+            (t.environment, t.database, t.dialect, at, str(len(t.pending)), drift, audit, state)
+        )
+    lines = [terminal(line.rstrip()) for line in _columns(rows)]
+    for t in matrix.targets:
+        if not t.ok:
+            lines.append(terminal(f"{t.environment}/{t.database}: {'; '.join(t.problems)}"))
+    reachable = [t for t in matrix.targets if t.reachable]
+    lines.append(
+        f"{len(reachable)} of {len(matrix.targets)} reachable, "
+        f"{sum(t.ok for t in reachable)} at a released revision without drift "
+        f"({matrix.seconds:.1f} s)"
+    )
     return "\n".join(lines)
 
 

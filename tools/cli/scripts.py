@@ -199,6 +199,17 @@ def release_command(
             "and marked so in manifest.json and review.md; `release --prove` proves it later.",
         ),
     ] = False,
+    force_unstaged: Annotated[
+        str | None,
+        typer.Option(
+            "--force-unstaged",
+            metavar="REASON",
+            help="For an environment that requires another (requires = staging): write the "
+            "release although that one's audit does not show every revision run; the reason "
+            "and the missing revisions go into manifest.json and review.md.",
+            show_default=False,
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Render the next release into sql_out/ENV/: upgrade, rollback, review and manifest.
@@ -212,6 +223,10 @@ def release_command(
     upgrade from the same rows, and the rollback must give every row back. Commit the folder:
     the scripts are what the DBA reviews and applies.
 
+    An environment that requires another (requires = staging in [schemactl.env.prod]) takes
+    only revisions whose last step in that one's audit is an upgrade of the file as it is now:
+    the first missing one is named, and nothing is written.
+
     Example: schemactl release --env prod
     Example: schemactl release --check
     Example: schemactl release --prove --env prod
@@ -221,6 +236,11 @@ def release_command(
     if check and prove:
         typer.echo(
             "Error: --check and --prove are two gates; run them one after the other", err=True
+        )
+        raise typer.Exit(code=2)
+    if force_unstaged is not None and (check or prove):
+        typer.echo(
+            "Error: --force-unstaged writes a release; --check and --prove write none", err=True
         )
         raise typer.Exit(code=2)
     if no_prove and (check or prove):
@@ -241,7 +261,13 @@ def release_command(
             report = release.check_all(_projects(ctx, database), _env(ctx, env))
         else:
             environment = project.environment(_env(ctx, env))
-            made = release.release(project, environment, target=target, prove=not no_prove)
+            made = release.release(
+                project,
+                environment,
+                target=target,
+                prove=not no_prove,
+                force_unstaged=force_unstaged,
+            )
     if as_json and not (prove or check):
         _echo_json(_made_json(project, environment, made))
     elif prove:
@@ -305,6 +331,12 @@ def _print_made(project: Project, environment: Environment, made: Release | None
         typer.echo(f"  {name}")
     if made.proven:
         typer.echo(f"proven on {made.proven['client']}, {made.proven['server']}")
+    if made.unstaged is not None:
+        typer.echo(
+            f"NOT staged: {made.unstaged.required} had not run "
+            f"{', '.join(made.unstaged.missing)}; written anyway (--force-unstaged: "
+            f"{made.unstaged.reason})"
+        )
     if made.unproven:
         typer.echo(
             f"NOT proven (--no-prove): run `schemactl release --prove --env {environment.name}` "

@@ -229,6 +229,7 @@ def _project(
         for section in parser.sections()
         if section.startswith(ENV_SECTION_PREFIX)
     }
+    _check_requires(environments)
     settings = parser["schemactl"] if parser.has_section("schemactl") else {}
     template = Path(settings["template"]) if settings.get("template") else None
     lint_include = (settings.get("lint_include") or "").split(",")
@@ -288,6 +289,7 @@ def _environment(
                 f"DATABASE.url_env or DATABASE.default_url, DATABASE one of "
                 f"{', '.join(databases) or 'none'}"
             )
+    requires = (section.get("requires") or "").strip() or None
     first = database is None or database == databases[0]
     url_env, default_url = _url_settings(section, database or databases[0], databases)
     others = tuple(
@@ -303,10 +305,31 @@ def _environment(
         settings=settings,
         online=online,
         backup=backup,
+        requires=requires,
         # Only a database other than the first is named where the environment is shown.
         database=None if first else database,
         others=others,
     )
+
+
+def _check_requires(environments: Mapping[str, Environment]) -> None:
+    """`requires = OTHER` names another environment, and no chain of them comes back."""
+    for name, environment in environments.items():
+        seen = [name]
+        needed = environment.requires
+        while needed is not None:
+            if needed not in environments:
+                raise ConfigError(
+                    f"[schemactl.env.{name}]: requires = {needed}, which is no environment "
+                    f"of this project; name one of {', '.join(sorted(environments))}"
+                )
+            if needed in seen:
+                raise ConfigError(
+                    f"[schemactl.env.{name}]: requires goes round in a circle "
+                    f"({' -> '.join([*seen, needed])}); one environment must come first"
+                )
+            seen.append(needed)
+            needed = environments[needed].requires
 
 
 def _url_settings(

@@ -45,6 +45,9 @@ class Environment:
     online: bool = True
     # False (backup = off): scripts keep no copy of what destructive steps drop.
     backup: bool = True
+    # Promotion: the environment whose audit must show a release's revisions applied before
+    # `release` writes it for this one (requires = staging in [schemactl.env.prod]).
+    requires: str | None = None
     # The database of the project (an ini section, as `alembic -n NAME` names it) whose URL
     # this is, when it is not the project's first (the one plain `alembic` uses); else None.
     database: str | None = None

@@ -166,6 +166,11 @@ class DialectBase:
     def prepare_driver(self) -> None:
         """What the driver needs once per process before it connects (nothing, by default)."""
 
+    def connect_timeout(self, seconds: float) -> dict[str, Any]:
+        """The driver's connect_args that give up connecting (and reading) after about
+        ``seconds``: a dead server costs that, not the operating system's minutes."""
+        return {}
+
     def migration_engine(self, url: URL) -> Engine:
         """The engine migrations run on online: each of its transactions all or nothing, in
         the session the scripts set up (session_url)."""

@@ -50,6 +50,9 @@ class MariaDB(ScriptDialect):
         {"index-needed-by-foreign-key", "table-copy", "implicit-commit"}
     )
 
+    def connect_timeout(self, seconds: float) -> dict[str, Any]:
+        return {"connect_timeout": max(1, round(seconds)), "read_timeout": seconds}
+
     def apply_command(self, path: str) -> str:
         return f"mariadb --database=DBNAME < {path}"
 

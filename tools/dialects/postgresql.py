@@ -63,6 +63,10 @@ class PostgreSQL(ScriptDialect):
         r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\b.*?)\s+CONCURRENTLY\b", re.I
     )
 
+    def connect_timeout(self, seconds: float) -> dict[str, Any]:
+        # libpq's connect_timeout: whole seconds, 2 at least.
+        return {"connect_timeout": max(2, round(seconds))}
+
     def string_literal(self, value: str) -> str | None:
         if "\x00" in value:
             raise UnwritableValue(

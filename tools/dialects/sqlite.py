@@ -55,6 +55,10 @@ class SQLite(ScriptDialect):
     lint_rules: ClassVar[frozenset[str]] = frozenset({"table-rebuild", "alter-column-unsupported"})
     tool_tables: ClassVar[frozenset[str]] = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
 
+    def connect_timeout(self, seconds: float) -> dict[str, Any]:
+        # How long to wait for a lock another connection holds on the file.
+        return {"timeout": seconds}
+
     def apply_command(self, path: str) -> str:
         return f"sqlite3 -bail DATABASE_FILE < {path}"
 

@@ -8,7 +8,7 @@ which says each difference in the words a DBA uses.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tools.dialects import BACKUP_PREFIX
@@ -22,6 +22,11 @@ class Column:
     name: str
     type: str
     nullable: bool
+    # What `diff` compares besides (verify and merge compare name, type and nullability):
+    # the server default as the catalog says it, and the type's family (a meaning every
+    # dialect shares: STRING(40) for VARCHAR(40), BOOLEAN for MariaDB's TINYINT(1)).
+    default: str | None = field(default=None, compare=False)
+    family: str = field(default="", compare=False)
 
     def describe(self) -> str:
         return f"{self.type}, {'nullable' if self.nullable else 'NOT NULL'}"
@@ -50,7 +55,13 @@ class ForeignKey:
     referred_table: str
 
 
-_Named = Index | Unique | ForeignKey
+@dataclass(frozen=True, order=True)
+class Check:
+    name: str
+    sqltext: str
+
+
+_Named = Index | Unique | ForeignKey | Check
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,8 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     uniques: tuple[Unique, ...] = ()
+    # Read only for `diff` (snapshot(..., detailed=True)); no other comparison looks at them.
+    checks: tuple[Check, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,11 @@ Catalog = dict[str, dict[str, Any]]
 
 
 def read_catalog(
-    connection: Connection, ignore: Collection[str] = (), inspector: Inspector | None = None
+    connection: Connection,
+    ignore: Collection[str] = (),
+    inspector: Inspector | None = None,
+    *,
+    detailed: bool = False,
 ) -> Catalog:
     """Each table's columns, keys, indexes and constraints as the inspector reads them, in
     table name order, ``ignore`` and schemactl's backups left out (``inspector``: one to
@@ -105,17 +122,23 @@ def read_catalog(
             ("fks", insp.get_multi_foreign_keys),
             ("indexes", insp.get_multi_indexes),
             ("uniques", insp.get_multi_unique_constraints),
+            *((("checks", insp.get_multi_check_constraints),) if detailed else ()),
         )
     }
     return {name: {k: v.get(name) for k, v in found.items()} for name in names}
 
 
 def snapshot(
-    connection: Connection, ignore: Collection[str] = (), inspector: Inspector | None = None
+    connection: Connection,
+    ignore: Collection[str] = (),
+    inspector: Inspector | None = None,
+    *,
+    detailed: bool = False,
 ) -> Schema:
     """Tables with their columns (name, type, nullability), keys, indexes and constraints
-    (``inspector``: one to share the catalog reads of with other reflection)."""
-    return schema_of_catalog(read_catalog(connection, ignore, inspector))
+    (``inspector``: one to share the catalog reads of with other reflection; ``detailed``:
+    check constraints too, for `diff`)."""
+    return schema_of_catalog(read_catalog(connection, ignore, inspector, detailed=detailed))
 
 
 def schema_of_catalog(catalog: Catalog) -> Schema:
@@ -127,7 +150,13 @@ def _table(name: str, found: dict[str, Any]) -> Table:
         name=name,
         columns=tuple(
             sorted(
-                Column(c["name"], str(c["type"]), bool(c["nullable"]))
+                Column(
+                    c["name"],
+                    str(c["type"]),
+                    bool(c["nullable"]),
+                    None if c.get("default") is None else str(c["default"]),
+                    family(c["type"]),
+                )
                 for c in found["columns"] or ()
             )
         ),
@@ -154,7 +183,56 @@ def _table(name: str, found: dict[str, Any]) -> Table:
                 Unique(uq["name"] or "", tuple(uq["column_names"])) for uq in found["uniques"] or ()
             )
         ),
+        checks=tuple(
+            sorted(
+                Check(ck["name"] or "", " ".join(str(ck["sqltext"]).split()))
+                for ck in found.get("checks") or ()
+            )
+        ),
     )
+
+
+def family(type_: Any) -> str:
+    """What a column type means whatever the dialect: its generic SQLAlchemy type with the
+    length, precision and values that matter (VARCHAR(40) and NVARCHAR(40) are STRING(40);
+    a MariaDB TINYINT(1) is BOOLEAN; a time zone is left out, which MariaDB cannot keep)."""
+    from sqlalchemy import types
+
+    if isinstance(type_, types.Enum):
+        return f"ENUM({', '.join(sorted(type_.enums))})"
+    if type(type_).__name__ == "TINYINT" and getattr(type_, "display_width", None) == 1:
+        return "BOOLEAN"
+    try:
+        generic: Any = type_.as_generic()
+    except NotImplementedError:
+        return str(type_).upper()
+    families: tuple[tuple[type, str], ...] = (
+        (types.Enum, "ENUM"),
+        (types.Text, "TEXT"),
+        (types.String, "STRING"),
+        (types.Boolean, "BOOLEAN"),
+        (types.BigInteger, "BIGINT"),
+        (types.SmallInteger, "SMALLINT"),
+        (types.Integer, "INTEGER"),
+        (types.Float, "FLOAT"),
+        (types.Numeric, "NUMERIC"),
+        (types.DateTime, "DATETIME"),
+        (types.Date, "DATE"),
+        (types.Time, "TIME"),
+        (types.LargeBinary, "BINARY"),
+        (types.JSON, "JSON"),
+        (types.Uuid, "UUID"),
+    )
+    name = next((name for kind, name in families if isinstance(generic, kind)), None)
+    if name == "ENUM":
+        return f"ENUM({', '.join(sorted(generic.enums))})"
+    if name == "STRING" and generic.length:
+        return f"STRING({generic.length})"
+    if name == "NUMERIC" and generic.precision is not None:
+        return f"NUMERIC({generic.precision}, {generic.scale or 0})"
+    if name is not None:
+        return name
+    return type(generic).__name__.upper()
 
 
 @dataclass(frozen=True)
@@ -186,8 +264,13 @@ class Difference:
         return f"{self.kind} {self.what} {self.name} on {self.table}{said}"
 
 
-def compare(expected: Schema, actual: Schema) -> list[Difference]:
-    """Each way ``actual`` differs from ``expected``, table by table, in a stable order."""
+def compare(
+    expected: Schema, actual: Schema, *, across: bool = False, detailed: bool = False
+) -> list[Difference]:
+    """Each way ``actual`` differs from ``expected``, table by table, in a stable order.
+    ``across``: two dialects, so column types are compared by family and only what differs
+    in meaning is said; ``detailed``: server defaults and check constraints too (the
+    snapshots read with detailed=True)."""
     found: list[Difference] = []
     want = {t.name: t for t in expected.tables}
     have = {t.name: t for t in actual.tables}
@@ -197,11 +280,16 @@ def compare(expected: Schema, actual: Schema) -> list[Difference]:
         elif name not in want:
             found.append(Difference("extra", "table", name))
         else:
-            found.extend(_compare_tables(want[name], have[name]))
+            left, right = want[name], have[name]
+            if across:
+                left, right = _without_constraint_indexes(left), _without_constraint_indexes(right)
+            found.extend(_compare_tables(left, right, across, detailed))
     return found
 
 
-def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
+def _compare_tables(
+    want: Table, have: Table, across: bool = False, detailed: bool = False
+) -> Iterator[Difference]:
     table = want.name
     want_columns = {c.name: c for c in want.columns}
     have_columns = {c.name: c for c in have.columns}
@@ -212,10 +300,20 @@ def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
             yield Difference("extra", "column", table, name, have_columns[name].describe())
         else:
             old, new = want_columns[name], have_columns[name]
-            if old.type != new.type:
+            if across and old.family != new.family:
+                yield Difference(
+                    "differs",
+                    "column",
+                    table,
+                    name,
+                    f"is {new.family}, expected {old.family}",
+                )
+            elif not across and old.type != new.type:
                 yield Difference(
                     "differs", "column", table, name, f"is {new.type}, expected {old.type}"
                 )
+            if detailed:
+                yield from _defaults(table, name, old, new, across)
             if old.nullable != new.nullable:
                 should = "nullable" if old.nullable else "NOT NULL"
                 yield Difference("differs", "column", table, name, f"should be {should}")
@@ -227,6 +325,12 @@ def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
         ("unique constraint", want.uniques, have.uniques),
         ("foreign key", want.foreign_keys, have.foreign_keys),
     )
+    if detailed:
+        # Across dialects a check's text is each server's own rendering: names only.
+        def named(checks: tuple[Check, ...]) -> tuple[Check, ...]:
+            return tuple(Check(c.name, "") for c in checks) if across else checks
+
+        aspects += (("check constraint", named(want.checks), named(have.checks)),)
     for what, wanted, had in aspects:
         want_items = {item.name: item for item in wanted}
         have_items = {item.name: item for item in had}
@@ -241,6 +345,34 @@ def _compare_tables(want: Table, have: Table) -> Iterator[Difference]:
                 yield Difference(
                     "differs", what, table, name, _how(want_items[name], have_items[name])
                 )
+
+
+def _defaults(
+    table: str, name: str, old: Column, new: Column, across: bool
+) -> Iterator[Difference]:
+    """A server default that differs: by its text on one dialect, by being there at all
+    across two (each server writes the same default its own way)."""
+    if across and (_own(old.default) is None) != (_own(new.default) is None):
+        said = f"has default {new.default}" if new.default is not None else "has no default"
+        yield Difference("differs", "column", table, name, f"{said}, expected otherwise")
+    elif not across and old.default != new.default:
+        want = old.default if old.default is not None else "none"
+        yield Difference(
+            "differs", "column", table, name, f"has default {new.default}, expected {want}"
+        )
+
+
+def _own(default: str | None) -> str | None:
+    """A default as a person set it: PostgreSQL's serial columns show their sequence as a
+    default (nextval(...)), where MariaDB and SQLite show AUTO_INCREMENT as none."""
+    return None if default is None or default.startswith("nextval(") else default
+
+
+def _without_constraint_indexes(table: Table) -> Table:
+    """A table without the indexes that are its unique constraints' own (PostgreSQL and
+    MariaDB list both, SQLite the constraint alone)."""
+    uniques = {u.name for u in table.uniques}
+    return replace(table, indexes=tuple(ix for ix in table.indexes if ix.name not in uniques))
 
 
 def _how(want: _Named, have: _Named) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tools.config import NoScratchServer
 from tools.core.errors import SchemactlError
 from tools.core.files import replace_folder, write_files
-from tools.core.text import progress
+from tools.core.text import comment, progress
 from tools.dialects import FORMAT
 from tools.history.load import (
     History,
@@ -32,6 +32,7 @@ from tools.history.load import (
 from tools.lint.engine import blocking, lint_range
 from tools.proof.measure import measure_environment
 from tools.proof.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
+from tools.release import promotion
 from tools.release.review import render_review
 from tools.scripts.manifest import (
     BACKUPS_FROM_FORMAT,
@@ -40,6 +41,7 @@ from tools.scripts.manifest import (
     Manifest,
     Release,
     ReleaseError,
+    Unstaged,
     env_dir,
     read_manifest,
     release_name,
@@ -229,6 +231,7 @@ def _render_release(
     measured: Measurements | None = None,
     *,
     unproven: bool = False,
+    unstaged: Unstaged | None = None,
 ) -> dict[str, str]:
 
     folder = env_dir(project, environment) / name
@@ -256,12 +259,18 @@ def _render_release(
         rollback_findings,
         measured,
         unproven=unproven,
+        unstaged=unstaged,
     )
     return {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text, "review.md": review}
 
 
 def release(
-    project: Project, environment: Environment, *, target: str | None = None, prove: bool = True
+    project: Project,
+    environment: Environment,
+    *,
+    target: str | None = None,
+    prove: bool = True,
+    force_unstaged: str | None = None,
 ) -> Release | None:
     """Render the next release of ``env``: from its last release (or base) to ``target``.
     ``prove=False`` (no scratch server at hand): written neither measured nor proven, and
@@ -287,6 +296,7 @@ def release(
             f"release stopped by {len(errors)} lint error(s), first: {errors[0]}; fix them or "
             f"silence them with a reason (see `schemactl lint --env {environment.name}`)"
         )
+    unstaged = _staged(project, environment, history, span, force_unstaged)
     manifest = read_manifest(project, environment)
     name = release_name(len(manifest.releases) + 1, span.end)
     folder = env_dir(project, environment) / name
@@ -297,7 +307,15 @@ def release(
         )
     measured = _measured(project, environment, history, span) if prove else None
     files = _render_release(
-        project, environment, history, span, name, findings, measured, unproven=not prove
+        project,
+        environment,
+        history,
+        span,
+        name,
+        findings,
+        measured,
+        unproven=not prove,
+        unstaged=unstaged,
     )
     if prove:
         progress(f"proving the scripts with rows on a scratch {environment.kind.title} database")
@@ -315,11 +333,42 @@ def release(
         format=FORMAT,
         proven=proven.as_json() if proven is not None else None,
         unproven=not prove,
+        unstaged=unstaged,
     )
     replace_folder(folder, files, shown=shown_path(project, folder))
     updated = Manifest(environment.name, environment.dialect, (*manifest.releases, new))
     write_files(env_dir(project, environment), {MANIFEST: updated.as_json()})
     return new
+
+
+def _staged(
+    project: Project,
+    environment: Environment,
+    history: History,
+    span: Range,
+    force: str | None,
+) -> Unstaged | None:
+    """Promotion: a release for an environment that requires another holds only revisions
+    that one ran (NotStaged otherwise), unless ``force`` gives the reason to go without."""
+    if environment.requires is None:
+        if force is not None:
+            raise ReleaseError(
+                f"--force-unstaged: {environment.name} requires no other environment; leave it out"
+            )
+        return None
+    if force is not None and not force.strip():
+        raise ReleaseError('--force-unstaged needs a reason: --force-unstaged "REASON"')
+    if force is not None:
+        try:
+            missing = promotion.unstaged(project, environment, history.graph, span.revisions)
+        except promotion.NotStaged:
+            missing = list(span.revisions)  # unread: none of them is known to be staged
+        return Unstaged(environment.requires, comment(force, limit=300), tuple(missing))
+    progress(f"reading {environment.requires}'s audit: did it run the release's revisions?")
+    missing = promotion.unstaged(project, environment, history.graph, span.revisions)
+    if missing:
+        raise promotion.refusal(environment, missing, history.graph)
+    return None
 
 
 def _measured(

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tools.history.graph import Graph
     from tools.lint.findings import Finding
     from tools.proof.measure import Measurements
+    from tools.scripts.manifest import Unstaged
     from tools.scripts.render import Range, Script
 
 TEMPLATE = Path(__file__).parent / "templates" / "review.md.j2"
@@ -30,6 +31,7 @@ def render_review(
     measured: Measurements | None = None,
     *,
     unproven: bool = False,
+    unstaged: Unstaged | None = None,
 ) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -56,6 +58,7 @@ def render_review(
         mermaid=mermaid(graph, (*span.start, *span.revisions), applied=span.start),
         measured=_measured_rows(measured),
         unproven=unproven,
+        unstaged=unstaged,
         preflight=_fenced(upgrade.dialect.size_query(touched), "sql") if touched else None,
         rollback_risks=_rollback_risks(upgrade),
         server=next((m.server for found in (measured or {}).values() for m in found), None),

@@ -33,6 +33,19 @@ class ReleaseError(SchemactlError):
 
 
 @dataclass(frozen=True)
+class Unstaged:
+    """A release written for an environment before the one it requires ran all of it
+    (`release --force-unstaged REASON`): who was skipped, why, and which revisions."""
+
+    required: str
+    reason: str
+    missing: tuple[RevisionId, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"required": self.required, "reason": self.reason, "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
 class Release:
     name: str
     start: tuple[RevisionId, ...]
@@ -45,6 +58,8 @@ class Release:
     # Written with `release --no-prove` (no scratch server at hand): `release --prove` is
     # what proves it.
     unproven: bool = False
+    # Written with --force-unstaged: the required environment had not run all of it.
+    unstaged: Unstaged | None = None
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -60,6 +75,8 @@ class Release:
             data["proven"] = self.proven
         if self.unproven:
             data["unproven"] = True
+        if self.unstaged is not None:
+            data["unstaged"] = self.unstaged.as_json()
         return data
 
 
@@ -121,6 +138,7 @@ def read_manifest(project: Project, environment: Environment) -> Manifest:
                 format=_format(r.get("format", 1)),
                 proven=_proven(r.get("proven")),
                 unproven=r.get("unproven", False) is True,
+                unstaged=_unstaged(r.get("unstaged")),
             )
             for r in data["releases"]
         )
@@ -150,6 +168,14 @@ def _format(value: object) -> int:
             f"format {value!r} is none schemactl knows ({', '.join(map(str, FORMATS))})"
         )
     return int(value)  # type: ignore[call-overload]
+
+
+def _unstaged(value: object) -> Unstaged | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"required", "reason", "missing"}:
+        raise ValueError("'unstaged' must give the required environment, reason and missing")
+    return Unstaged(_text(value["required"]), _text(value["reason"]), _ids(value["missing"]))
 
 
 def _proven(value: object) -> dict[str, str] | None:

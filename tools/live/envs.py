@@ -1,0 +1,264 @@
+"""`schemactl envs`: every environment and database of the project in one table.
+
+For each: its dialect, whether it can be reached (or why not: URL unset, no database file,
+server down, authentication), the revisions its version table holds, what is pending, drift
+against its revision's schema (as `verify` finds it), and its last audit row.
+
+The databases are read at once, each in a thread of its own with a connect timeout, and
+waited for no longer than a deadline: a dead server costs its timeout, not the sum of them.
+Only SQLAlchemy runs in those threads (Alembic's env.py, which drift needs, keeps global
+state): the version table each database's env.py configures is asked first, offline, and drift
+is found afterwards for the reachable ones, one expected schema per dialect, database and
+revisions (eight environments at one revision on one server build it once).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tools.config import for_database, redact
+from tools.core.errors import MissingDatabaseUrl, SchemactlError, first_line
+from tools.history.load import load_graph, load_history
+from tools.live.audit import read as read_audit
+from tools.proof import scratch
+from tools.proof.snapshot import Schema, compare, snapshot
+from tools.scripts.capture import capture_session
+from tools.scripts.manifest import read_manifest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from tools.config import Environment, Project
+    from tools.history.graph import Graph, RevisionId
+    from tools.live.audit import AuditRow
+
+# How long one database may take to answer (connect and read), in seconds.
+TIMEOUT_S = 2.0
+
+
+@dataclass
+class Target:
+    """One environment's view of one database."""
+
+    environment: str
+    database: str  # its display name
+    dialect: str
+    url: str | None = None  # redacted; None when unset
+    reachable: bool = False
+    why: str | None = None  # why it could not be read
+    current: tuple[RevisionId, ...] = ()
+    pending: tuple[RevisionId, ...] = ()
+    drift: list[str] = field(default_factory=list)
+    drift_checked: bool = False
+    released: bool = False  # at the end of one of its environment's releases (or head, without)
+    last: AuditRow | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and self.released and not self.drift
+
+    @property
+    def problems(self) -> list[str]:
+        if not self.reachable:
+            return [f"unreachable ({self.why})"]
+        said = []
+        if not self.released:
+            said.append(f"at {', '.join(self.current) or 'base'}, not a released revision")
+        said += [f"drift: {d}" for d in self.drift]
+        return said
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "environment": self.environment,
+            "database": self.database,
+            "dialect": self.dialect,
+            "url": self.url,
+            "reachable": self.reachable,
+            "why": self.why,
+            "current": list(self.current),
+            "pending": list(self.pending),
+            "drift": self.drift if self.drift_checked else None,
+            "released": self.released,
+            "last_audit": self.last.as_json() if self.last is not None else None,
+            "ok": self.ok,
+        }
+
+
+@dataclass
+class Matrix:
+    targets: list[Target]
+    heads: tuple[RevisionId, ...]
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Every reachable database at a released revision without drift."""
+        return all(t.ok for t in self.targets if t.reachable)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "command": "envs",
+            "heads": list(self.heads),
+            "ok": self.ok,
+            "targets": [t.as_json() for t in self.targets],
+        }
+
+
+@dataclass(frozen=True)
+class _Read:
+    current: tuple[RevisionId, ...]
+    last: AuditRow | None
+
+
+def envs(project: Project, *, timeout: float = TIMEOUT_S, drift: bool = True) -> Matrix:
+    """The matrix of ``project``'s environments and databases (``drift``: compare each reachable
+    database with its revision's schema, as verify does)."""
+    began = time.monotonic()
+    jobs: list[tuple[Target, Project, Environment, URL | None, str, str | None]] = []
+    heads: tuple[RevisionId, ...] = ()
+    for name in project.databases:
+        database = for_database(project, name)
+        history = load_history(database)
+        if name == project.databases[0]:
+            heads = history.graph.heads
+        for env_name in sorted(database.environments):
+            environment = database.environment(env_name)
+            target = Target(env_name, database.display_name, environment.dialect)
+            try:
+                url: URL | None = environment.url()
+            except MissingDatabaseUrl as err:
+                target.why = f"URL unset: {first_line(err).split(';')[0]}"
+                url = None
+            if url is not None:
+                target.url = redact(url)
+            session = capture_session(history, environment.dialect, [], environment=environment)
+            jobs.append(
+                (
+                    target,
+                    database,
+                    environment,
+                    url,
+                    session.version_table,
+                    session.version_table_schema,
+                )
+            )
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs)))
+    try:
+        futures = {
+            pool.submit(_read, environment, url, table, schema, timeout): target
+            for target, _, environment, url, table, schema in jobs
+            if url is not None
+        }
+        deadline = time.monotonic() + timeout + 1.0
+        for future, target in futures.items():
+            left = max(0.0, deadline - time.monotonic())
+            try:
+                found = future.result(timeout=left)
+            except concurrent.futures.TimeoutError:
+                target.why = f"no answer within {timeout:g} s"
+                continue
+            except SchemactlError as err:
+                target.why = first_line(err)
+                continue
+            target.reachable = True
+            target.current = found.current
+            target.last = found.last
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    expected: dict[tuple[str, str, tuple[RevisionId, ...], str], Schema] = {}
+    for target, database, environment, url, _, _ in jobs:
+        if not target.reachable or url is None:
+            continue
+        graph = load_graph(database.alembic_config())
+        _place(target, database, environment, graph)
+        if drift:
+            _drift(target, database, environment, url, expected)
+    return Matrix([j[0] for j in jobs], heads, time.monotonic() - began)
+
+
+def _read(
+    environment: Environment, url: URL, table: str, schema: str | None, timeout: float
+) -> _Read:
+    """The version table's revisions and the last audit row of the database at ``url``
+    (in a thread: SQLAlchemy only)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    kind = environment.kind
+    if not kind.exists(url):
+        raise SchemactlError("no database there (the file does not exist)")
+    engine = kind.engine(kind.session_url(url), connect_args=kind.connect_timeout(timeout))
+    try:
+        with engine.connect() as connection:
+            current = _heads(connection, table, schema)
+            rows = read_audit(connection, kind)
+    except SQLAlchemyError as err:
+        orig = getattr(err, "orig", None)
+        reason = kind.describe_error(orig) if orig is not None else first_line(err)
+        raise SchemactlError(reason) from err
+    finally:
+        engine.dispose()
+    return _Read(current, rows[-1] if rows else None)
+
+
+def _heads(connection: Any, table: str, schema: str | None) -> tuple[RevisionId, ...]:
+    from alembic.migration import MigrationContext
+
+    opts: dict[str, object] = {"version_table": table}
+    if schema:
+        opts["version_table_schema"] = schema
+    context = MigrationContext.configure(connection, opts=opts)
+    return tuple(sorted(context.get_current_heads()))
+
+
+def _place(target: Target, database: Project, environment: Environment, graph: Graph) -> None:
+    """Pending revisions, and whether the database is where a release (or, with none
+    recorded, every head) leaves it."""
+    known = [r for r in target.current if r in graph.revisions]
+    if len(known) < len(target.current):
+        unknown = ", ".join(r for r in target.current if r not in graph.revisions)
+        target.drift.append(f"at {unknown}, which this checkout's history does not have")
+        target.drift_checked = True
+        return
+    have = graph.ancestors(known)
+    target.pending = tuple(r for r in graph.order if r not in have)
+    releases = read_manifest(database, environment).releases
+    ends = {tuple(sorted(r.end)) for r in releases} if releases else {tuple(sorted(graph.heads))}
+    target.released = tuple(sorted(target.current)) in ends
+
+
+def _drift(
+    target: Target,
+    database: Project,
+    environment: Environment,
+    url: URL,
+    expected: dict[tuple[str, str, tuple[RevisionId, ...], str], Schema],
+) -> None:
+    """What verify would call drift, the expected schema built once per dialect, database,
+    revisions and server."""
+    if target.drift_checked:
+        return
+    kind = environment.kind
+    server = redact(url.set(database=None)) if kind.needs_server else ""
+    key = (kind.name, database.database, target.current, server)
+    try:
+        if key not in expected:
+            with scratch.scratch_database(kind, url, prefix="schemactl_envs") as scratch_url:
+                cfg = scratch.scratch_config(database, kind, scratch_url)
+                for head in target.current:
+                    scratch.upgrade(cfg, head)
+                expected[key] = scratch.schema_of(scratch_url)
+        engine = kind.engine(url)
+        try:
+            with engine.connect() as connection:
+                live = snapshot(connection, scratch.IGNORED)
+        finally:
+            engine.dispose()
+    except SchemactlError as err:
+        target.drift.append(f"not compared ({first_line(err)})")
+        target.drift_checked = True
+        return
+    target.drift = [str(d) for d in compare(expected[key], live)]
+    target.drift_checked = True
