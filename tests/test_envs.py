@@ -52,6 +52,8 @@ def test_envs_shows_every_environment_behind_drifted_and_unreachable(
         "BILLGEN_MARIADB_URL": url_of(maria),
         # prod's reporting database: a server that is not there (nothing listens on port 1).
         "BILLGEN_PROD_REPORTING_URL": "postgresql://postgres@127.0.0.1:1/reporting",
+        # mariadb's: a user the server does not know.
+        "BILLGEN_MARIADB_REPORTING_URL": "mariadb://nobody:s3cret@127.0.0.1:3306/reporting",
     }
     assert schemactl(repo_copy, "upgrade", env=environ).returncode == 0  # dev at head
     staged = schemactl(repo_copy, "--env", "staging", "upgrade", BRANCH_POINT, env=environ)
@@ -83,6 +85,9 @@ def test_envs_shows_every_environment_behind_drifted_and_unreachable(
     assert maria_["drift"] == ["extra column users.nickname (VARCHAR(20), nullable)"]
     down = found[("prod", "reporting")]
     assert not down["reachable"] and "refused" in down["why"].lower(), down
+    denied = found[("mariadb", "reporting")]
+    assert not denied["reachable"] and "access denied" in denied["why"].lower(), denied
+    assert "s3cret" not in shown.stdout + shown.stderr
     unset = found[("staging", "reporting")]
     assert not unset["reachable"] and "BILLGEN_STAGING_REPORTING_URL" in unset["why"]
     # What is wrong is named on stderr, one line each; no password, no traceback.

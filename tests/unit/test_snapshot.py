@@ -112,3 +112,42 @@ def test_an_invalid_index_is_drift_said_as_such():
     assert invalid_indexes(have) == [("t", "ix_a")]
     assert compare(Schema((Table("t"),)), without_invalid_indexes(have)) == []
     assert compare(want, want) == []
+
+
+def test_across_dialects_types_are_compared_by_family_and_defaults_by_presence():
+    """diff between two kinds of database: only what differs in meaning."""
+    from sqlalchemy import Boolean, Integer, String
+    from sqlalchemy.dialects import mysql, postgresql
+
+    from tools.proof.snapshot import Check, family
+
+    assert family(postgresql.VARCHAR(40)) == family(mysql.VARCHAR(40)) == "STRING(40)"
+    assert family(mysql.TINYINT(display_width=1)) == family(Boolean()) == "BOOLEAN"
+    assert family(postgresql.TIMESTAMP(timezone=True)) == family(mysql.DATETIME()) == "DATETIME"
+    assert (
+        family(postgresql.ENUM("b", "a", name="e")) == family(mysql.ENUM("a", "b")) == "ENUM(a, b)"
+    )
+    assert family(Integer()) != family(String(10))
+
+    def users(column: Column, checks=()) -> Schema:
+        return Schema((Table("users", columns=(column,), checks=checks),))
+
+    pg = Column("id", "INTEGER", False, "nextval('users_id_seq'::regclass)", "INTEGER")
+    maria = Column("id", "INTEGER(11)", False, None, "INTEGER")
+    assert compare(users(pg), users(maria), across=True, detailed=True) == []
+    assert [str(d) for d in compare(users(pg), users(maria), detailed=True)] == [
+        "column users.id is INTEGER(11), expected INTEGER",
+        "column users.id has default None, expected nextval('users_id_seq'::regclass)",
+    ]
+    narrow = Column("id", "VARCHAR(10)", False, None, "STRING(10)")
+    wide = Column("id", "VARCHAR(20)", False, None, "STRING(20)")
+    assert [str(d) for d in compare(users(wide), users(narrow), across=True)] == [
+        "column users.id is STRING(10), expected STRING(20)"
+    ]
+    # A check: by its text on one dialect, by its name across two.
+    one, other = (Check("ck_age", "age > 0"),), (Check("ck_age", "(`age` > 0)"),)
+    assert compare(users(wide, one), users(wide, other), across=True, detailed=True) == []
+    assert [str(d) for d in compare(users(wide, one), users(wide, other), detailed=True)] == [
+        "check constraint ck_age on users differs"
+    ]
+    assert compare(users(wide, one), users(wide), detailed=False) == []  # verify: not read

@@ -442,7 +442,7 @@ def envs(
             max=60,
             help="Seconds each database may take to answer before it counts as unreachable.",
         ),
-    ] = 2.0,
+    ] = 1.5,
     drift: Annotated[
         bool,
         typer.Option(

@@ -15,6 +15,7 @@ revisions (eight environments at one revision on one server build it once).
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from tools.live.audit import AuditRow
 
 # How long one database may take to answer (connect and read), in seconds.
-TIMEOUT_S = 2.0
+TIMEOUT_S = 1.5
 
 
 @dataclass
@@ -107,6 +108,12 @@ class Matrix:
         }
 
 
+# One environment's view of one database: the target, its project and environment, its URL
+# (None: unset), and the version table (and schema) its env.py names, once asked.
+_Table = concurrent.futures.Future[tuple[str, "str | None"]]
+_Job = tuple[Target, "Project", "Environment", "URL | None", _Table]
+
+
 @dataclass(frozen=True)
 class _Read:
     current: tuple[RevisionId, ...]
@@ -117,13 +124,14 @@ def envs(project: Project, *, timeout: float = TIMEOUT_S, drift: bool = True) ->
     """The matrix of ``project``'s environments and databases (``drift``: compare each reachable
     database with its revision's schema, as verify does)."""
     began = time.monotonic()
-    jobs: list[tuple[Target, Project, Environment, URL | None, str, str | None]] = []
+    jobs: list[_Job] = []
     heads: tuple[RevisionId, ...] = ()
+    # The version table each database's env.py names, per dialect and settings: asked
+    # (offline, in this thread) while the threads connect, which is what takes the time.
+    tables: dict[tuple[str, str, tuple[tuple[str, str], ...]], _Table] = {}
+    asks: list[tuple[_Table, Project, Environment]] = []
     for name in project.databases:
         database = for_database(project, name)
-        history = load_history(database)
-        if name == project.databases[0]:
-            heads = history.graph.heads
         for env_name in sorted(database.environments):
             environment = database.environment(env_name)
             target = Target(env_name, database.display_name, environment.dialect)
@@ -134,56 +142,103 @@ def envs(project: Project, *, timeout: float = TIMEOUT_S, drift: bool = True) ->
                 url = None
             if url is not None:
                 target.url = redact(url)
-            session = capture_session(history, environment.dialect, [], environment=environment)
-            jobs.append(
-                (
-                    target,
-                    database,
-                    environment,
-                    url,
-                    session.version_table,
-                    session.version_table_schema,
-                )
-            )
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs)))
-    try:
-        futures = {
-            pool.submit(_read, environment, url, table, schema, timeout): target
-            for target, _, environment, url, table, schema in jobs
-            if url is not None
-        }
-        deadline = time.monotonic() + timeout + 1.0
-        for future, target in futures.items():
-            left = max(0.0, deadline - time.monotonic())
-            try:
-                found = future.result(timeout=left)
-            except concurrent.futures.TimeoutError:
-                target.why = f"no answer within {timeout:g} s"
-                continue
-            except SchemactlError as err:
-                target.why = first_line(err)
-                continue
-            target.reachable = True
-            target.current = found.current
-            target.last = found.last
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+            key = (name, environment.dialect, tuple(sorted(environment.settings.items())))
+            if key not in tables:
+                tables[key] = concurrent.futures.Future()
+                asks.append((tables[key], database, environment))
+            jobs.append((target, database, environment, url, tables[key]))
     expected: dict[tuple[str, str, tuple[RevisionId, ...], str], Schema] = {}
-    for target, database, environment, url, _, _ in jobs:
-        if not target.reachable or url is None:
-            continue
-        graph = load_graph(database.alembic_config())
-        _place(target, database, environment, graph)
-        if drift:
+    graphs: dict[str, Graph] = {}
+
+    def judge(job: _Job) -> None:
+        """Pending, released and drift of a database read (in this thread: env.py)."""
+        target, database, environment, url = job[:4]
+        if database.database not in graphs:
+            graphs[database.database] = load_graph(database.alembic_config())
+        _place(target, database, environment, graphs[database.database])
+        if drift and url is not None:
             _drift(target, database, environment, url, expected)
+
+    # The deadline counts from the moment the reads start, whatever env.py then takes.
+    deadline = time.monotonic() + timeout + _GRACE_S
+    futures = {
+        _in_thread(_read, environment, url, table, timeout): job
+        for job in jobs
+        for _, _, environment, url, table in [job]
+        if url is not None
+    }
+    for answer, database, environment in asks:
+        try:
+            history = load_history(database)
+            if database.database == project.databases[0]:
+                heads = history.graph.heads
+            session = capture_session(history, environment.dialect, [], environment=environment)
+        except BaseException as err:
+            for waiting, _, _ in asks:
+                if not waiting.done():
+                    waiting.set_exception(err)
+            raise
+        answer.set_result((session.version_table, session.version_table_schema))
+    # Each database is judged as soon as it is read, while the silent ones are waited for.
+    done: set[concurrent.futures.Future[_Read]] = set()
+
+    def take(future: concurrent.futures.Future[_Read]) -> None:
+        done.add(future)
+        target = futures[future][0]
+        try:
+            found = future.result()
+        except SchemactlError as err:
+            target.why = first_line(err)
+            return
+        target.reachable = True
+        target.current = found.current
+        target.last = found.last
+        judge(futures[future])
+
+    try:
+        left = max(0.0, deadline - time.monotonic())
+        for future in concurrent.futures.as_completed(futures, timeout=left):
+            take(future)
+    except concurrent.futures.TimeoutError:
+        pass  # judging took the time: what answered meanwhile is taken below
+    for future, job in futures.items():
+        if future in done:
+            continue
+        if not future.done():  # its last chance: up to the deadline
+            concurrent.futures.wait([future], timeout=max(0.0, deadline - time.monotonic()))
+        if future.done():
+            take(future)
+        else:
+            job[0].why = f"no answer within {timeout:g} s"
     return Matrix([j[0] for j in jobs], heads, time.monotonic() - began)
 
 
-def _read(
-    environment: Environment, url: URL, table: str, schema: str | None, timeout: float
-) -> _Read:
+# Beyond the timeout, how long a driver is given to say why it gave up (its own message
+# beats "no answer"); a thread still waiting after that is left behind (a daemon: the
+# command does not wait for it to end).
+_GRACE_S = 0.3
+
+
+def _in_thread(fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
+    """``fn(*args)`` in a daemon thread of its own, its outcome in the future returned."""
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args))
+        except BaseException as err:  # handed to whoever waits for it
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="schemactl-envs", daemon=True).start()
+    return future
+
+
+def _read(environment: Environment, url: URL, table: _Table, timeout: float) -> _Read:
     """The version table's revisions and the last audit row of the database at ``url``
-    (in a thread: SQLAlchemy only)."""
+    (in a thread: SQLAlchemy only). It connects first, then waits for ``table``: the name
+    env.py gives the version table, asked meanwhile."""
     from sqlalchemy.exc import SQLAlchemyError
 
     kind = environment.kind
@@ -192,7 +247,7 @@ def _read(
     engine = kind.engine(kind.session_url(url), connect_args=kind.connect_timeout(timeout))
     try:
         with engine.connect() as connection:
-            current = _heads(connection, table, schema)
+            current = _heads(connection, *table.result())
             rows = read_audit(connection, kind)
     except SQLAlchemyError as err:
         orig = getattr(err, "orig", None)
