@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.core.pages import template
 from tools.history.load import load_graph
 
 if TYPE_CHECKING:
@@ -21,15 +22,6 @@ TEMPLATE = Path(__file__).parent / "templates" / "envs.html"
 
 
 def envs_page(project: Project, matrix: Matrix) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    jinja = Environment(
-        loader=FileSystemLoader(TEMPLATE.parent),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     graph = load_graph(project.alembic_config())
     columns = [t for t in matrix.targets if t.database == project.display_name]
     applied = {
@@ -52,7 +44,7 @@ def envs_page(project: Project, matrix: Matrix) -> str:
         }
         for rev in graph.order
     ]
-    text = jinja.get_template(TEMPLATE.name).render(
+    text = template(TEMPLATE, html=True).render(
         matrix=matrix, columns=columns, history=history, database=project.display_name
     )
     return text.rstrip("\n") + "\n"

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.core.text import markdown_cell, markdown_code
+from tools.core.pages import template
 from tools.history.graph import mermaid
 from tools.scripts.narrowing import type_loss
 
@@ -33,20 +33,9 @@ def render_review(
     unproven: bool = False,
     unstaged: Unstaged | None = None,
 ) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    jinja = Environment(
-        loader=FileSystemLoader(TEMPLATE.parent),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # Markdown, not HTML: values go through the cell filter instead
-    )
-    jinja.filters["cell"] = markdown_cell
-    jinja.filters["code"] = markdown_code
     touched = _existing_tables(upgrade)
-    text = jinja.get_template(TEMPLATE.name).render(
+    # Markdown, not HTML: values go through the cell filter instead of autoescape.
+    text = template(TEMPLATE, html=False).render(
         name=name,
         span=span,
         upgrade=upgrade,
