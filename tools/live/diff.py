@@ -18,13 +18,10 @@ from tools.config import redact
 from tools.core.errors import DatabaseError, SchemactlError
 from tools.live.database_errors import translate_errors
 from tools.proof import scratch
-from tools.proof.snapshot import Schema, compare, snapshot
+from tools.proof.snapshot import Schema, compare
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
-
     from tools.config import Environment, Project
-    from tools.dialects import ScriptDialect
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ def diff_models(project: Project, environment: Environment) -> SchemaDiff:
                 metadata.create_all(connection)
         finally:
             engine.dispose()
-        models = _read_url(kind, scratch_url, ignore)
+        models = scratch.schema_of(scratch_url, ignore, detailed=True)
     found = compare(models, live, detailed=True)
     return SchemaDiff("the models", environment.name, False, tuple(str(d) for d in found))
 
@@ -91,13 +88,5 @@ def _read(environment: Environment, ignore: Collection[str] = scratch.IGNORED) -
     kind = environment.kind
     if not kind.exists(url):
         raise DatabaseError(f"{environment.name}: no database at {redact(url)}; check its URL")
-    return _read_url(kind, url, ignore)
-
-
-def _read_url(kind: ScriptDialect, url: URL, ignore: Collection[str]) -> Schema:
-    engine = kind.engine(url)
-    try:
-        with translate_errors(url), engine.connect() as connection:
-            return snapshot(connection, ignore, detailed=True)
-    finally:
-        engine.dispose()
+    with translate_errors(url):
+        return scratch.schema_of(url, ignore, detailed=True)

@@ -24,8 +24,9 @@ from tools.config import for_database, redact
 from tools.core.errors import MissingDatabaseUrl, SchemactlError, first_line
 from tools.history.load import load_graph, load_history
 from tools.live.audit import read as read_audit
+from tools.live.database_errors import translate_errors
 from tools.proof import scratch
-from tools.proof.snapshot import Schema, compare, snapshot
+from tools.proof.snapshot import Schema, compare
 from tools.scripts.capture import capture_session
 from tools.scripts.manifest import read_manifest
 
@@ -305,12 +306,8 @@ def _drift(
                 for head in target.current:
                     scratch.upgrade(cfg, head)
                 expected[key] = scratch.schema_of(scratch_url)
-        engine = kind.engine(url)
-        try:
-            with engine.connect() as connection:
-                live = snapshot(connection, scratch.IGNORED)
-        finally:
-            engine.dispose()
+        with translate_errors(url):
+            live = scratch.schema_of(url)
     except SchemactlError as err:
         target.drift.append(f"not compared ({first_line(err)})")
         target.drift_checked = True

@@ -136,7 +136,8 @@ def recover(
     history = load_history(project)
     have = migrate.applied(project, environment)  # refuses revisions it does not know
     current = migrate.current_heads(url, project, environment)
-    seen = _live_schema(url, kind)
+    with translate_errors(url):
+        seen = scratch.schema_of(url)
     # An index a failed CREATE INDEX CONCURRENTLY left INVALID: its statement did not finish.
     # The step is matched as if it were not there; the scripts drop it first.
     invalid = tuple(f"{table}.{name}" for table, name in invalid_indexes(seen))
@@ -212,15 +213,6 @@ def recover(
                 "backup by hand); or finish the step instead (--finish)"
             )
         return said, undone
-
-
-def _live_schema(url: URL, kind: Any) -> Schema:
-    engine = kind.engine(url)
-    try:
-        with translate_errors(url), engine.connect() as connection:
-            return snapshot(connection, scratch.IGNORED)
-    finally:
-        engine.dispose()
 
 
 def _candidates(

@@ -381,12 +381,13 @@ def _env_failed(err: Exception) -> DatabaseError:
     )
 
 
-def schema_of(url: URL, ignore: Collection[str] = IGNORED) -> Schema:
-    """The reflected schema of the database at ``url`` (version and tool tables left out)."""
+def schema_of(url: URL, ignore: Collection[str] = IGNORED, *, detailed: bool = False) -> Schema:
+    """The reflected schema of the database at ``url`` (version and tool tables left out;
+    ``detailed``: check constraints too, as `diff` compares them)."""
     engine = dialect_of_url(url).engine(url)
     try:
         with engine.connect() as connection:
-            return snapshot(connection, ignore)
+            return snapshot(connection, ignore, detailed=detailed)
     finally:
         engine.dispose()
 
