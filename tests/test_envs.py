@@ -290,3 +290,39 @@ def render_in_browser(page: Path, tmp_path: Path, shot: Path | None = None) -> s
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+@pytest.mark.postgresql
+def test_drift_that_cannot_be_compared_is_said_not_counted(repo_copy, throwaway_database):
+    """A user who may not create databases (the scratch one verify needs): envs reads the
+    database, says why drift was not compared, and does not count it as drift."""
+    import uuid
+
+    db = throwaway_database("postgresql")
+    role = f"schemactl_t_{uuid.uuid4().hex[:8]}"
+    admin = db.engine()
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN NOCREATEDB"))
+    try:
+        assert (
+            schemactl(
+                repo_copy, "--env", "staging", "upgrade", env={"BILLGEN_STAGING_URL": url_of(db)}
+            ).returncode
+            == 0
+        )
+        with admin.begin() as connection:
+            connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+        weak = url_of(db).replace("postgres@", f"{role}@", 1)
+        assert role in weak
+        shown = schemactl(repo_copy, "envs", "--json", env={"BILLGEN_STAGING_URL": weak})
+        found = {(t["environment"], t["database"]): t for t in json.loads(shown.stdout)["targets"]}
+        staging = found[("staging", "alembic")]
+        assert staging["reachable"] and staging["current"] == [HEAD], staging
+        assert staging["drift"] is None and "create" in staging["drift_not_compared"].lower()
+        assert staging["ok"]  # at head (staging has no releases), drift not counted
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"REASSIGN OWNED BY {role} TO postgres"))
+            connection.execute(text(f"DROP OWNED BY {role}"))
+            connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()

@@ -59,7 +59,7 @@ def format_envs(matrix: Matrix) -> str:
         if not t.reachable:
             rows.append((t.environment, t.database, t.dialect, "-", "-", "-", "-", "unreachable"))
             continue
-        drift = (str(len(t.drift)) if t.drift else "none") if t.drift_checked else "-"
+        drift = t.drift_shown
         last = t.last
         audit = (
             f"{last.direction} {last.revision} {last.source} by {last.applied_by or '?'} "
@@ -76,6 +76,10 @@ def format_envs(matrix: Matrix) -> str:
     for t in matrix.targets:
         if not t.ok:
             lines.append(terminal(f"{t.environment}/{t.database}: {'; '.join(t.problems)}"))
+        if t.drift_note is not None:
+            lines.append(
+                terminal(f"{t.environment}/{t.database}: drift not compared ({t.drift_note})")
+            )
     reachable = [t for t in matrix.targets if t.reachable]
     lines.append(
         f"{len(reachable)} of {len(matrix.targets)} reachable, "

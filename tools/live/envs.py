@@ -55,6 +55,8 @@ class Target:
     pending: tuple[RevisionId, ...] = ()
     drift: list[str] = field(default_factory=list)
     drift_checked: bool = False
+    # Why drift was not compared (no scratch database could be made there): said, not counted.
+    drift_note: str | None = None
     released: bool = False  # at the end of one of its environment's releases (or head, without)
     last: AuditRow | None = None
 
@@ -72,6 +74,15 @@ class Target:
         said += [f"drift: {d}" for d in self.drift]
         return said
 
+    @property
+    def drift_shown(self) -> str:
+        """The drift column: how many differences, none, or why not compared."""
+        if self.drift_note is not None:
+            return "not compared"
+        if not self.drift_checked:
+            return "-"
+        return str(len(self.drift)) if self.drift else "none"
+
     def as_json(self) -> dict[str, object]:
         return {
             "environment": self.environment,
@@ -83,6 +94,7 @@ class Target:
             "current": list(self.current),
             "pending": list(self.pending),
             "drift": self.drift if self.drift_checked else None,
+            "drift_not_compared": self.drift_note,
             "released": self.released,
             "last_audit": self.last.as_json() if self.last is not None else None,
             "ok": self.ok,
@@ -309,8 +321,7 @@ def _drift(
         with translate_errors(url):
             live = scratch.schema_of(url)
     except SchemactlError as err:
-        target.drift.append(f"not compared ({first_line(err)})")
-        target.drift_checked = True
+        target.drift_note = first_line(err)
         return
     target.drift = [str(d) for d in compare(expected[key], live)]
     target.drift_checked = True
