@@ -395,10 +395,6 @@ def recover(
         said, undone = find(project, environment, revision=revision, ran=ran, undo=undo)
         script = None
         if said.stopped and (finish or undo):
-            if not said.certain:
-                from tools.live.recover import RecoverError, uncertain
-
-                raise RecoverError(uncertain(said))
             how = "finish" if finish else "undo"
             option, _ = invocation(project, None)
             script = recovery_script(

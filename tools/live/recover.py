@@ -544,6 +544,8 @@ def recovery_script(
     from alembic.operations import ops
 
     assert recovery.revision is not None and recovery.direction is not None
+    if not recovery.certain:
+        raise RecoverError(uncertain(recovery))
     environment = recovery.environment
     history = load_history(project)
     graph = history.graph
