@@ -111,6 +111,8 @@ def test_envs_shows_every_environment_behind_drifted_and_unreachable(
     ]
     assert any(r.split()[:4] == ["prod", "alembic", "postgresql", HEAD] for r in rows)
 
+    both = schemactl(repo_copy, "envs", "--json", "--format", "html", env=environ)
+    assert both.returncode == 2 and "give one" in both.stderr and not both.stdout
     page = schemactl(repo_copy, "envs", "--format", "html", env=environ)
     assert page.returncode == 1
     html = page.stdout

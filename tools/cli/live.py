@@ -464,6 +464,9 @@ def envs(
     if output not in ("text", "json", "html"):
         typer.echo(f"Error: --format {output!r}: give text, json or html", err=True)
         raise typer.Exit(code=2)
+    if as_json and output == "html":
+        typer.echo("Error: --json and --format html are two outputs; give one", err=True)
+        raise typer.Exit(code=2)
     with _user_errors(ctx):
         project = _project(ctx, None)
         matrix = read(project, timeout=timeout, drift=drift)

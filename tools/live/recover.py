@@ -64,7 +64,6 @@ class Recovery:
     be read from it). ``revision`` None: the schema is exactly the version table's."""
 
     environment: Environment
-    database: str  # as scripts and errors name it
     url: str  # redacted
     current: tuple[RevisionId, ...]
     revision: RevisionId | None = None
@@ -142,9 +141,7 @@ def recover(
     # The step is matched as if it were not there; the scripts drop it first.
     invalid = tuple(f"{table}.{name}" for table, name in invalid_indexes(seen))
     live = without_invalid_indexes(seen)
-    base = Recovery(
-        environment, project.display_name, redact(url), current, invalid_indexes=invalid
-    )
+    base = Recovery(environment, redact(url), current, invalid_indexes=invalid)
     candidates = _candidates(history, environment, have, current, revision)
     if invalid:  # the step is one that builds them
         names = [name.split(".", 1)[1] for name in invalid]
