@@ -15,7 +15,7 @@ TOOLS = Path(__file__).resolve().parents[2] / "tools"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("dialects",),
-    ("config",),
+    ("config", "operations"),
     ("history",),
     ("scripts",),
     ("lint", "proof"),

@@ -25,6 +25,7 @@ from tools.config import models, project_from_alembic_config
 from tools.core.errors import SchemactlError
 from tools.dialects import AUDITED, VERSION_TABLE, dialect_of_url, is_tool_table
 from tools.live.online import plain_alembic_audit
+from tools.operations.online import SAFE_OPTION
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -76,6 +77,8 @@ def _configure_options(environment: Environment) -> dict[str, Any]:
         "compare_type": True,
         # Server defaults such as func.now() written portably, not in SQLite's words.
         "render_item": render_item,
+        # op.create_index_online and the rest: their safe forms, unless safe = false.
+        SAFE_OPTION: environment.safe,
     }
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.authoring import rebuilds, renames
 from tools.authoring.directives import make_portable
+from tools.authoring.safe_forms import use_online_forms
 from tools.core.errors import ConfigError, SchemactlError
 from tools.dialects import embedded
 from tools.history.graph import Graph, RevisionId
@@ -265,6 +266,8 @@ def _collector(
             rebuilds.rebuild_where_needed(container, kind, before)
         for downgrade in script.downgrade_ops_list:
             rebuilds.rebuild_where_needed(downgrade, kind, after)
+        # Changes to tables with rows, in the forms that let writes go on.
+        use_online_forms(script)
         upgrade = script.upgrade_ops
         assert upgrade is not None  # one revision's file: one upgrade container
         found.extend(upgrade.ops)
@@ -376,6 +379,16 @@ _WORDING = {
     "CreateCheckConstraintOp": ("add {named}", "+ Add check constraint {named} to {table}"),
     "DropConstraintOp": ("remove {named}", "- Remove constraint {named} from {table}"),
 }
+# The online forms (tools.authoring.safe_forms) say so.
+_WORDING |= {
+    f"{name.removesuffix('Op')}OnlineOp": (phrase, f"{line}, online")
+    for name, (phrase, line) in _WORDING.items()
+    if name.startswith(("CreateIndex", "DropIndex", "CreateUnique", "CreateForeign", "CreateCheck"))
+}
+_WORDING["SetNotNullOnlineOp"] = (
+    "alter {table}.{column}",
+    "~ Make column {column} of {table} NOT NULL, online",
+)
 
 
 def _worded(operation: MigrateOperation, which: int) -> str | None:

@@ -278,6 +278,9 @@ def _environment(
     backup = _switch(
         name, section, "backup", "to keep scripts from copying what destructive steps drop"
     )
+    safe = _switch(
+        name, section, "safe", "to run the plain forms of the online operations (op.*_online)"
+    )
     for key in section:
         prefix, dot, rest = key.partition(".")
         # The ini parser lowercases keys: a database [Reporting] is reporting.url_env.
@@ -305,6 +308,7 @@ def _environment(
         settings=settings,
         online=online,
         backup=backup,
+        safe=safe,
         requires=requires,
         # Only a database other than the first is named where the environment is shown.
         database=None if first else database,

@@ -45,6 +45,9 @@ class Environment:
     online: bool = True
     # False (backup = off): scripts keep no copy of what destructive steps drop.
     backup: bool = True
+    # False (safe = false): the online operations (tools.operations.online) run their plain
+    # forms, as Alembic's own operations would (a dev database needs no care for writers).
+    safe: bool = True
     # Promotion: the environment whose audit must show a release's revisions applied before
     # `release` writes it for this one (requires = staging in [schemactl.env.prod]).
     requires: str | None = None

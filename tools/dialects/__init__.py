@@ -2,7 +2,8 @@
 
 A kind (ScriptDialect, scripts.py) is built in roles, each a class of its own module: base.py
 (its names, URL policy, command-line client and throwaway databases), backups.py (backups
-said in SQL) and scripts.py (what the DBA script template calls: guards, transactions,
+said in SQL), observe.py (what the server did), online.py (the safe forms of a change) and
+scripts.py (what the DBA script template calls: guards, transactions,
 timeouts, locks, stamps, the audit). postgresql.py, mariadb.py and sqlite.py hold each
 kind's answers, as Alembic's ddl/ does; names.py the limits they share, tables.py
 schemactl's own tables. The rest of schemactl asks a kind and never compares a dialect name

@@ -25,8 +25,12 @@ if TYPE_CHECKING:
     from collections.abc import Collection
     from pathlib import Path
 
+    from sqlalchemy import Index
     from sqlalchemy.engine import URL, Connection, Engine
     from sqlalchemy.sql import ColumnElement
+    from sqlalchemy.sql.schema import ForeignKeyConstraint, UniqueConstraint
+
+    from tools.dialects.online import Emitter, NotNull
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,19 @@ class MariaDB(ScriptDialect):
     def server_check(self, condition: str = "VERSION() LIKE '%MariaDB%'") -> list[str]:
         """Statements that stop a script at once, with nothing changed and a message, on a
         server that is not MariaDB (MySQL 8 runs them: plain SET, PREPARE and EXECUTE)."""
-        refuse = f"SELECT 1 FROM `{self.NOT_MYSQL}`"  # a constant: no backtick in it
+        return [f"{line};" for line in self.refuse_unless(condition, self.NOT_MYSQL, "server")]
+
+    def refuse_unless(self, condition: str, message: str, name: str) -> list[str]:
+        """Statements that stop the script where ``condition`` is false: the server reads a
+        table named ``message`` (at most 64 characters, no backtick), which no database
+        has, and its error says the message. ``name`` names the statement prepared."""
+        assert "`" not in message and len(message) <= 64, message
+        refuse = f"SELECT 1 FROM `{message}`"
         return [
-            f"SET @schemactl_server = IF({condition}, 'DO 0', {self.literal(refuse)});",
-            "PREPARE schemactl_server_check FROM @schemactl_server;",
-            "EXECUTE schemactl_server_check;",
-            "DEALLOCATE PREPARE schemactl_server_check;",
+            f"SET @schemactl_{name} = IF({condition}, 'DO 0', {self.literal(refuse)})",
+            f"PREPARE schemactl_{name}_check FROM @schemactl_{name}",
+            f"EXECUTE schemactl_{name}_check",
+            f"DEALLOCATE PREPARE schemactl_{name}_check",
         ]
 
     def clients(self) -> str:
@@ -296,6 +307,71 @@ DELIMITER ;"""
 
     def _duration_ms(self, started: str, finished: str) -> str:
         return f"ROUND(TIMESTAMPDIFF(MICROSECOND, {started}, {finished}) / 1000, 3)"
+
+    # -- safe forms (tools.dialects.online) -------------------------------------------------------
+
+    # Stated on an ALTER that must neither copy the table nor stop writes: a server that
+    # cannot do it so refuses (error 1845 or 1846) and changes nothing, where left to itself
+    # it would copy the table under a lock.
+    ONLINE: ClassVar[str] = "ALGORITHM=INPLACE, LOCK=NONE"
+
+    def create_index(self, emit: Emitter, index: Index) -> None:
+        from sqlalchemy.schema import CreateIndex
+
+        emit.run(f"{emit.sql(CreateIndex(index))} {self.ONLINE.replace(',', '')}")
+
+    def drop_index(self, emit: Emitter, index: Index) -> None:
+        # DROP INDEX takes no ALGORITHM; its ALTER TABLE form does.
+        assert index.table is not None  # Alembic's operations build the index on its table
+        name = self._ident(str(index.name))
+        emit.run(f"ALTER TABLE {self._qualified(index.table)} DROP INDEX {name}, {self.ONLINE}")
+
+    def create_foreign_key(self, emit: Emitter, key: ForeignKeyConstraint) -> None:
+        """Checked first (the script stops, nothing added, where a row has no match), then
+        added in place without the copy MariaDB makes to check the rows itself: writes go
+        on. Rows written between the check and the ALTER are not checked."""
+        from sqlalchemy import and_, exists, literal, select
+        from sqlalchemy.schema import AddConstraint
+
+        child = key.table
+        parent = key.referred_table.alias("schemactl_parent")
+        pairs = [(e.parent, parent.c[e.column.name]) for e in key.elements]
+        orphan = (
+            select(literal(1))
+            .select_from(child)
+            .where(*(c.isnot(None) for c, _ in pairs))
+            .where(~exists().where(and_(*(p == c for c, p in pairs))))
+            .limit(1)
+        )
+        message = f"schemactl: rows break {key.name}; nothing added".replace("`", "")[:64]
+        for line in self.refuse_unless(f"NOT EXISTS ({emit.sql(orphan)})", message, "rows"):
+            emit.run(line)
+        emit.run("SET SESSION foreign_key_checks = 0")
+        emit.run(f"{emit.sql(AddConstraint(key))}, {self.ONLINE}")
+        emit.run("SET SESSION foreign_key_checks = 1")
+
+    def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
+        from sqlalchemy.schema import AddConstraint
+
+        emit.run(f"{emit.sql(AddConstraint(unique))}, {self.ONLINE}")
+
+    def set_not_null(self, emit: Emitter, change: NotNull) -> None:
+        """MODIFY restating the column, in place: writes go on while the table is rebuilt,
+        and a NULL left in it stops the statement (strict sql_mode) rather than becoming
+        the type's zero."""
+        from alembic.ddl.mysql import MySQLModifyColumn
+
+        column = change.column
+        modify = MySQLModifyColumn(
+            change.table.name,
+            column.name,
+            schema=change.table.schema,
+            nullable=False,
+            type_=column.type,
+            default=change.server_default,
+            comment=change.comment,
+        )
+        emit.run(f"{emit.sql(modify)}, {self.ONLINE}")
 
     # -- observing a statement (tools.dialects.observe) ------------------------------------------
 

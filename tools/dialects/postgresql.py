@@ -27,8 +27,17 @@ if TYPE_CHECKING:
     from collections.abc import Collection
     from pathlib import Path
 
+    from sqlalchemy import Index
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.sql import ColumnElement
+    from sqlalchemy.sql.schema import (
+        CheckConstraint,
+        Constraint,
+        ForeignKeyConstraint,
+        UniqueConstraint,
+    )
+
+    from tools.dialects.online import Emitter, NotNull
 
 
 @dataclass(frozen=True)
@@ -395,6 +404,67 @@ $schemactl_database$;"""
         # the migrations' tables go or which of them are read back.
         schema = self._schema() or "public"
         return url.update_query_dict({"options": f"-csearch_path={schema}"})
+
+    # -- safe forms (tools.dialects.online) -------------------------------------------------------
+
+    def create_index(self, emit: Emitter, index: Index) -> None:
+        """Built CONCURRENTLY, outside a transaction: writes go on while it is built (a
+        failure leaves an INVALID index, which `schemactl recover` drops)."""
+        from sqlalchemy.schema import CreateIndex
+
+        index.dialect_kwargs["postgresql_concurrently"] = True
+        emit.run(CreateIndex(index), outside=True)
+
+    def drop_index(self, emit: Emitter, index: Index) -> None:
+        from sqlalchemy.schema import DropIndex
+
+        index.dialect_kwargs["postgresql_concurrently"] = True
+        emit.run(DropIndex(index), outside=True)
+
+    def create_foreign_key(self, emit: Emitter, key: ForeignKeyConstraint) -> None:
+        """Added NOT VALID (a brief lock, no scan), then validated in a transaction of its
+        own, which reads every row under a lock that lets writes go on."""
+        self._add_then_validate(emit, key)
+
+    def create_check(self, emit: Emitter, check: CheckConstraint) -> None:
+        self._add_then_validate(emit, check)
+
+    def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
+        """A unique index built CONCURRENTLY, then made the constraint (USING INDEX: no
+        scan, a brief lock)."""
+        from sqlalchemy import Index
+        from sqlalchemy.schema import CreateIndex
+
+        # Made of the table's columns, the index is the table's (a copy Alembic built).
+        index = Index(str(unique.name), *unique.columns, unique=True, postgresql_concurrently=True)
+        emit.run(CreateIndex(index), outside=True)
+        name = self._ident(str(unique.name))
+        where = self._qualified(unique.table)
+        emit.run(f"ALTER TABLE {where} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")
+
+    def set_not_null(self, emit: Emitter, change: NotNull) -> None:
+        """A CHECK (column IS NOT NULL) added NOT VALID and validated on its own (writes go
+        on), which lets SET NOT NULL skip its scan (PostgreSQL 12+); the CHECK is then
+        dropped."""
+        from sqlalchemy import CheckConstraint
+
+        column, table = change.column, change.table
+        name = self.check_name(table.name, column.name)
+        check = CheckConstraint(column.isnot(None), name=name)
+        table.append_constraint(check)  # the table is a copy Alembic built for the operation
+        self._add_then_validate(emit, check)
+        where = self._qualified(table)
+        emit.run(f"ALTER TABLE {where} ALTER COLUMN {self._ident(column.name)} SET NOT NULL")
+        emit.run(f"ALTER TABLE {where} DROP CONSTRAINT {self._ident(name)}")
+
+    def _add_then_validate(self, emit: Emitter, constraint: Constraint) -> None:
+        from sqlalchemy.schema import AddConstraint
+
+        constraint.dialect_kwargs["postgresql_not_valid"] = True
+        emit.run(AddConstraint(constraint))
+        name = self._ident(str(constraint.name))
+        where = self._qualified(constraint.table)
+        emit.run(f"ALTER TABLE {where} VALIDATE CONSTRAINT {name}", outside=True)
 
     # -- observing a statement (tools.dialects.observe) ------------------------------------------
 

@@ -20,7 +20,7 @@ from tools.dialects.names import (
     _release,
     safe_revision,
 )
-from tools.dialects.observe import ObservingDialect
+from tools.dialects.online import OnlineForms
 from tools.dialects.tables import version_and_audit_tables
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql import ClauseElement, ColumnElement, Insert, Select
 
 
-class ScriptDialect(ObservingDialect):
+class ScriptDialect(OnlineForms):
     """How one kind of database is guarded, stamped and applied."""
 
     # -- what the template calls -------------------------------------------------------------

@@ -1,0 +1,245 @@
+"""The online operations (tools.operations.online) on tables with rows: rendered into the
+release scripts in each server's safe form, applied with the real client both ways, values
+compared; the server's catalog shows what was built (a validated constraint, a valid index,
+NOT NULL) and `verify` finds the schema Alembic's online run makes. A row that breaks a new
+foreign key stops the script before anything is added."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import inspect, text
+
+from tools.config import load_project
+from tools.release import release
+
+from .conftest import ENV_FOR_DIALECT, apply_script, copy_fixture, schemactl
+
+PARENT = "68cfa590ad28"
+
+REVISION = '''"""Online forms on tables with rows"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0a1100000001"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("discounts", sa.Column("customer_id", sa.Integer()))
+    op.execute("UPDATE discounts SET customer_id = {customer}")
+    op.create_foreign_key_online(
+        "fk_discounts_customer_id", "discounts", "customers", ["customer_id"], ["id"]
+    )
+    op.create_index_online("ix_payments_reference", "payments", ["reference"])
+    op.create_unique_constraint_online("uq_customers_tax_id", "customers", ["tax_id"])
+    op.create_check_constraint_online("amount_positive", "payments", "amount >= 0")
+    op.set_not_null_online("customers", "email", existing_type=sa.String(255))
+
+
+def downgrade():
+    op.alter_column("customers", "email", existing_type=sa.String(255), nullable=True)
+    op.drop_constraint("amount_positive", "payments", type_="check")  # named by convention
+    op.drop_constraint("uq_customers_tax_id", "customers", type_="unique")
+    op.drop_index_online("ix_payments_reference", table_name="payments")
+    op.drop_constraint("fk_discounts_customer_id", "discounts", type_="foreignkey")
+    op.drop_column("discounts", "customer_id")
+'''
+
+# What each server's upgrade script must say, in order (its safe forms).
+SAFE_FORMS = {
+    "postgresql": [
+        "ALTER TABLE discounts ADD CONSTRAINT fk_discounts_customer_id FOREIGN KEY(customer_id) "
+        "REFERENCES customers (id) NOT VALID;",
+        "ALTER TABLE discounts VALIDATE CONSTRAINT fk_discounts_customer_id;",
+        "CREATE INDEX CONCURRENTLY ix_payments_reference ON payments (reference);",
+        "CREATE UNIQUE INDEX CONCURRENTLY uq_customers_tax_id ON customers (tax_id);",
+        "ALTER TABLE customers ADD CONSTRAINT uq_customers_tax_id UNIQUE USING INDEX "
+        "uq_customers_tax_id;",
+        "ALTER TABLE payments ADD CONSTRAINT ck_payments_amount_positive CHECK (amount >= 0) "
+        "NOT VALID;",
+        "ALTER TABLE payments VALIDATE CONSTRAINT ck_payments_amount_positive;",
+        "ALTER TABLE customers ADD CONSTRAINT ck_customers_email_not_null CHECK (email IS NOT "
+        "NULL) NOT VALID;",
+        "ALTER TABLE customers VALIDATE CONSTRAINT ck_customers_email_not_null;",
+        "ALTER TABLE customers ALTER COLUMN email SET NOT NULL;",
+        "ALTER TABLE customers DROP CONSTRAINT ck_customers_email_not_null;",
+    ],
+    "mariadb": [
+        "PREPARE schemactl_rows_check FROM @schemactl_rows;",
+        "SET SESSION foreign_key_checks = 0;",
+        "ALTER TABLE discounts ADD CONSTRAINT fk_discounts_customer_id FOREIGN KEY(customer_id) "
+        "REFERENCES customers (id), ALGORITHM=INPLACE, LOCK=NONE;",
+        "SET SESSION foreign_key_checks = 1;",
+        "CREATE INDEX ix_payments_reference ON payments (reference) ALGORITHM=INPLACE LOCK=NONE;",
+        "ALTER TABLE customers ADD CONSTRAINT uq_customers_tax_id UNIQUE (tax_id), "
+        "ALGORITHM=INPLACE, LOCK=NONE;",
+        # MariaDB checks a new CHECK by copying the table: no online form (lint says so).
+        "ALTER TABLE payments ADD CONSTRAINT ck_payments_amount_positive CHECK (amount >= 0);",
+        "ALTER TABLE customers MODIFY email VARCHAR(255) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;",
+    ],
+}
+
+# Rows in every table the revision touches, values a script could mangle among them.
+ROWS = [
+    "INSERT INTO users (id, email, full_name, password_hash) VALUES (1, 'a@x.io', 'A', 'h')",
+    "INSERT INTO customers (id, owner_id, name, email, tax_id) VALUES "
+    "(1, 1, 'Ada 100%', 'ada@x.io', 'T-1'), (2, 1, 'Bo :name', 'bo@x.io', NULL), "
+    "(3, 1, 'Cy', 'cy@x.io', NULL)",
+    "INSERT INTO invoices (id, number, customer_id, issued_by_id, issue_date, total_amount) "
+    "VALUES (1, 'INV-1', 1, 1, '2026-01-02', 10.50), (2, 'INV-2', 2, 1, '2026-01-03', 0)",
+    "INSERT INTO payments (id, invoice_id, amount, method, paid_at, reference) VALUES "
+    "(1, 1, 10.50, 'card', '2026-01-04 10:00:00', 'r-100%'), "
+    "(2, 2, 0, 'cash', '2026-01-05 11:00:00', NULL)",
+    "INSERT INTO discounts (id, code, percent_off, valid_from) VALUES "
+    "(1, 'TEN', 10, '2026-01-01'), (2, 'FIVE', 5.5, '2026-02-01')",
+]
+TABLES = ("users", "customers", "invoices", "payments", "discounts")
+
+
+def _contents(db) -> dict[str, list[tuple[object, ...]]]:
+    with db.engine().connect() as connection:
+        found = {}
+        for table in TABLES:
+            columns = [c["name"] for c in inspect(connection).get_columns(table)]
+            kept = ", ".join(c for c in columns if c != "customer_id")  # the revision's own
+            found[table] = [
+                tuple(row) for row in connection.execute(text(f"SELECT {kept} FROM {table}"))
+            ]
+        return {t: sorted(rows, key=repr) for t, rows in found.items()}
+
+
+def _at_parent_with_rows(tmp_path, throwaway_database, dialect, customer="1"):
+    repo = copy_fixture(tmp_path / "repo")
+    db = throwaway_database(dialect)
+    env = ENV_FOR_DIALECT[dialect][0]
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    applied = apply_script(db, tmp_path / "base" / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    with db.engine().begin() as connection:
+        for statement in ROWS:
+            connection.execute(text(statement.replace(":", r"\:")))
+    (repo / "versions" / "0011_0a1100000001_online_forms.py").write_text(
+        REVISION.replace("{customer}", customer)
+    )
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    return repo, db, env
+
+
+def _statements(script: str) -> list[str]:
+    """The script's statements, each on one line."""
+    return [re.sub(r"\s+", " ", s.strip()) + ";" for s in script.split(";\n") if s.strip()]
+
+
+def _catalog(db) -> dict[str, object]:
+    """What the server says was built."""
+    with db.engine().connect() as connection:
+        seen = inspect(connection)
+        found: dict[str, object] = {
+            "fk": [k["name"] for k in seen.get_foreign_keys("discounts")],
+            "index": [
+                i["name"]
+                for i in seen.get_indexes("payments")
+                if i["name"] == "ix_payments_reference"
+            ],
+            "unique": [u["name"] for u in seen.get_unique_constraints("customers")],
+            "checks": sorted(c["name"] for c in seen.get_check_constraints("payments"))
+            + sorted(c["name"] for c in seen.get_check_constraints("customers")),
+            "email_nullable": next(
+                c["nullable"] for c in seen.get_columns("customers") if c["name"] == "email"
+            ),
+        }
+        if db.dialect == "postgresql":  # validated, and no index left INVALID
+            found["not_validated"] = connection.execute(
+                text("SELECT count(*) FROM pg_constraint WHERE NOT convalidated")
+            ).scalar()
+            found["invalid_indexes"] = connection.execute(
+                text("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+            ).scalar()
+        return found
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_online_forms_run_both_ways_with_rows_in_each_servers_safe_form(
+    tmp_path, throwaway_database, dialect
+):
+    repo, db, env = _at_parent_with_rows(tmp_path, throwaway_database, dialect)
+    script = (tmp_path / "new" / "upgrade.sql").read_text()
+    said = _statements(script)
+    expected = SAFE_FORMS[dialect]
+    assert [s for s in said if s in expected] == expected, script
+    before = _contents(db)
+
+    up = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert up.returncode == 0, up.stdout + up.stderr
+    built = _catalog(db)
+    assert built["fk"] == ["fk_discounts_customer_id"], built
+    assert built["index"] == ["ix_payments_reference"], built
+    assert "uq_customers_tax_id" in built["unique"], built  # type: ignore[operator]
+    assert built["checks"] == ["ck_payments_amount_positive"], built  # the temporary one gone
+    assert built["email_nullable"] is False, built
+    assert built.get("not_validated", 0) == 0 and built.get("invalid_indexes", 0) == 0, built
+    assert _contents(db) == before
+    with db.engine().connect() as connection:
+        linked = connection.execute(text("SELECT id, customer_id FROM discounts ORDER BY id"))
+        assert [tuple(r) for r in linked] == [(1, 1), (2, 1)]
+    environ = {db.url_var: db.url.render_as_string(hide_password=False)}
+    verified = schemactl(repo, "verify", "--env", env, env=environ)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    down = apply_script(db, tmp_path / "new" / "rollback.sql")
+    assert down.returncode == 0, down.stdout + down.stderr
+    back = _catalog(db)
+    assert back["fk"] == [] and back["index"] == [] and back["checks"] == [], back
+    assert back["email_nullable"] is True, back
+    assert _contents(db) == before
+    again = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _contents(db) == before
+
+
+def test_mariadb_refuses_a_foreign_key_its_rows_break_before_adding_it(
+    tmp_path, throwaway_database
+):
+    """MariaDB adds the key without checking the rows: the script checks them first, and
+    stops there, the key not added, naming it."""
+    _, db, _ = _at_parent_with_rows(tmp_path, throwaway_database, "mariadb", customer="99")
+    stopped = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert stopped.returncode != 0
+    assert "schemactl: rows break fk_discounts_customer_id; nothing added" in stopped.stderr
+    assert _catalog(db)["fk"] == []
+
+
+def test_postgresql_validation_refuses_a_foreign_key_its_rows_break(tmp_path, throwaway_database):
+    _, db, _ = _at_parent_with_rows(tmp_path, throwaway_database, "postgresql", customer="99")
+    stopped = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert stopped.returncode != 0
+    assert 'violates foreign key constraint "fk_discounts_customer_id"' in stopped.stderr
+
+
+def test_safe_false_renders_the_plain_forms(tmp_path):
+    """An environment with safe = false: Alembic's own forms, as op.create_index would."""
+    repo = copy_fixture(tmp_path / "repo")
+    ini = repo / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[schemactl.env.prod]\n", "[schemactl.env.prod]\nsafe = false\n")
+    )
+    (repo / "versions" / "0011_0a1100000001_online_forms.py").write_text(
+        REVISION.replace("{customer}", "1")
+    )
+    rendered = schemactl(repo, "sql", "--env", "prod", "--from", PARENT, "--stdout")
+    assert rendered.returncode == 0, rendered.stderr
+    said = _statements(rendered.stdout)
+    assert "CREATE INDEX ix_payments_reference ON payments (reference);" in said
+    assert not [s for s in said if "CONCURRENTLY" in s or "NOT VALID" in s or "VALIDATE" in s]
+    assert "ALTER TABLE customers ALTER COLUMN email SET NOT NULL;" in said
+    bad = ini.read_text().replace("safe = false", "safe = maybe")
+    ini.write_text(bad)
+    refused = schemactl(repo, "sql", "--env", "prod", "--from", PARENT, "--stdout")
+    assert refused.returncode != 0 and "safe = 'maybe' is not true or false" in refused.stderr

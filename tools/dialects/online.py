@@ -1,0 +1,91 @@
+"""A kind of database, its online role: the forms of a schema change that leave the
+application's writes going (tools.operations offers them to revisions as Alembic
+operations). The default is the plain form, Alembic's own; postgresql.py and mariadb.py
+hold each server's safe forms: what is built without stopping writes, what is added
+unchecked and checked afterwards, and what the server must refuse rather than copy.
+
+A kind writes through an Emitter: the operation's plain form, or statements of its own,
+in the revision's transaction or outside any (``outside``: CONCURRENTLY, a VALIDATE that
+should not keep the lock the ADD took).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tools.dialects.observe import ObservingDialect
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Index, Table
+    from sqlalchemy.sql.elements import ClauseElement
+    from sqlalchemy.sql.schema import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
+
+
+@dataclass(frozen=True)
+class NotNull:
+    """A column to be made NOT NULL, as it stands: what a server that restates the whole
+    column (MariaDB's MODIFY) needs besides its name."""
+
+    table: Table  # a copy holding the column, with its existing type
+    name: str
+    server_default: Any = None  # as Alembic's existing_server_default takes it
+    comment: str | None = None
+
+    @property
+    def column(self) -> Column[Any]:
+        return self.table.c[self.name]
+
+
+class Emitter(Protocol):
+    """Where a kind writes one operation's form."""
+
+    def plain(self) -> None:
+        """The operation as Alembic writes it."""
+
+    def run(self, statement: str | ClauseElement, *, outside: bool = False) -> None:
+        """One statement (``outside``: run outside any transaction)."""
+
+    def sql(self, construct: ClauseElement) -> str:
+        """A construct as this kind of database writes it, values inline."""
+
+
+class OnlineForms(ObservingDialect):
+    """The safe forms (here: the plain ones; a server's own module says better)."""
+
+    def create_index(self, emit: Emitter, index: Index) -> None:
+        emit.plain()
+
+    def drop_index(self, emit: Emitter, index: Index) -> None:
+        emit.plain()
+
+    def create_foreign_key(self, emit: Emitter, key: ForeignKeyConstraint) -> None:
+        emit.plain()
+
+    def create_check(self, emit: Emitter, check: CheckConstraint) -> None:
+        emit.plain()
+
+    def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
+        emit.plain()
+
+    def set_not_null(self, emit: Emitter, column: NotNull) -> None:
+        emit.plain()
+
+    def check_name(self, table: str, column: str) -> str:
+        """The name of the temporary CHECK (column IS NOT NULL) a safe SET NOT NULL uses:
+        shortened, with a hash of the whole, where the server's names are shorter."""
+        name = f"ck_{table}_{column}_not_null"
+        limit = self.sa_dialect.max_identifier_length
+        if len(name) <= limit:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        return f"{name[: limit - 9]}_{digest}"
+
+    def _ident(self, name: str) -> str:
+        """A name as this kind's SQL writes it (quoted where it must be)."""
+        return self.sa_dialect.identifier_preparer.quote(name)
+
+    def _qualified(self, table: Table) -> str:
+        """A table's name, with its schema, as this kind's SQL writes it."""
+        return self.sa_dialect.identifier_preparer.format_table(table)
