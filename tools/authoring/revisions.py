@@ -356,7 +356,8 @@ def _phrases(operations: list[MigrateOperation]) -> list[str]:
 
 def _names(operation: MigrateOperation) -> tuple[str, str, str | None]:
     """The operation's table, column and index or constraint name ('' when it has none)."""
-    table = getattr(operation, "table_name", "") or ""
+    # A foreign key names its table source_table.
+    table = getattr(operation, "table_name", "") or getattr(operation, "source_table", "") or ""
     column = getattr(operation, "column_name", None) or getattr(
         getattr(operation, "column", None), "name", ""
     )

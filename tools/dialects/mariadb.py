@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql import ColumnElement
     from sqlalchemy.sql.schema import ForeignKeyConstraint, UniqueConstraint
 
-    from tools.dialects.online import Emitter, NotNull
+    from tools.dialects.online import Backfill, Emitter, NotNull
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,24 @@ class MariaDB(ScriptDialect):
         """Statements that stop a script at once, with nothing changed and a message, on a
         server that is not MariaDB (MySQL 8 runs them: plain SET, PREPARE and EXECUTE)."""
         return [f"{line};" for line in self.refuse_unless(condition, self.NOT_MYSQL, "server")]
+
+    # A statement whose body holds statements of its own: the client would end it at the
+    # first ';' of its body.
+    _COMPOUND: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*(BEGIN\s+NOT\s+ATOMIC\b|CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?"
+        r"(PROCEDURE|FUNCTION|TRIGGER|EVENT)\b)",
+        re.I,
+    )
+
+    def script_statement(self, sql: str) -> str:
+        """A compound statement between DELIMITER lines, so the mariadb client sends it
+        whole (a driver takes it as it is)."""
+        body = sql.rstrip().removesuffix(";").rstrip()
+        if not self._COMPOUND.match(sql) or ";" not in body:
+            return sql
+        ends = itertools.chain(("//", "$$"), (f"$schemactl_{n}$" for n in itertools.count()))
+        end = next(d for d in ends if d not in body)
+        return f"DELIMITER {end}\n{body} {end}\nDELIMITER ;"
 
     def refuse_unless(self, condition: str, message: str, name: str) -> list[str]:
         """Statements that stop the script where ``condition`` is false: the server reads a
@@ -354,6 +373,23 @@ DELIMITER ;"""
         from sqlalchemy.schema import AddConstraint
 
         emit.run(f"{emit.sql(AddConstraint(unique))}, {self.ONLINE}")
+
+    def backfill(self, emit: Emitter, backfill: Backfill) -> None:
+        """A loop in one compound statement, one transaction per batch of keys (InnoDB row
+        locks end with each COMMIT)."""
+        table, key = self._qualified(backfill.table), self._ident(backfill.key)
+        update = self.backfill_update(backfill, ("low", "low + step"))
+        emit.run(f"""BEGIN NOT ATOMIC
+    DECLARE low BIGINT;
+    DECLARE high BIGINT;
+    DECLARE step BIGINT DEFAULT {int(backfill.batch_size)};
+    SELECT MIN({key}), MAX({key}) INTO low, high FROM {table};
+    WHILE low <= high DO
+        {update};
+        COMMIT;
+        SET low = low + step;
+    END WHILE;
+END""")
 
     def set_not_null(self, emit: Emitter, change: NotNull) -> None:
         """MODIFY restating the column, in place: writes go on while the table is rebuilt,

@@ -38,6 +38,18 @@ class NotNull:
         return self.table.c[self.name]
 
 
+@dataclass(frozen=True)
+class Backfill:
+    """Rows of a table given values, batch by batch along an integer key: each batch its
+    own transaction, so a writer waits for one batch's row locks at most."""
+
+    table: Table  # a copy holding the key column
+    values: tuple[tuple[str, str], ...]  # (column, SQL expression)
+    where: str | None = None  # which rows, in SQL (None: all)
+    key: str = "id"
+    batch_size: int = 10_000
+
+
 class Emitter(Protocol):
     """Where a kind writes one operation's form."""
 
@@ -71,6 +83,20 @@ class OnlineForms(ObservingDialect):
 
     def set_not_null(self, emit: Emitter, column: NotNull) -> None:
         emit.plain()
+
+    def backfill(self, emit: Emitter, backfill: Backfill) -> None:
+        emit.run(self.backfill_update(backfill))
+
+    def backfill_update(self, backfill: Backfill, batch: tuple[str, str] | None = None) -> str:
+        """The UPDATE of a backfill: every row at once, or those with ``low <= key < high``
+        for ``batch = (low, high)`` (SQL expressions)."""
+        sets = ", ".join(f"{self._ident(column)} = {value}" for column, value in backfill.values)
+        where = [f"({backfill.where})"] if backfill.where else []
+        if batch is not None:
+            key = self._ident(backfill.key)
+            where = [f"{key} >= {batch[0]}", f"{key} < {batch[1]}", *where]
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"UPDATE {self._qualified(backfill.table)} SET {sets}{condition}"
 
     def check_name(self, table: str, column: str) -> str:
         """The name of the temporary CHECK (column IS NOT NULL) a safe SET NOT NULL uses:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         UniqueConstraint,
     )
 
-    from tools.dialects.online import Emitter, NotNull
+    from tools.dialects.online import Backfill, Emitter, NotNull
 
 
 @dataclass(frozen=True)
@@ -456,6 +456,30 @@ $schemactl_database$;"""
         where = self._qualified(table)
         emit.run(f"ALTER TABLE {where} ALTER COLUMN {self._ident(column.name)} SET NOT NULL")
         emit.run(f"ALTER TABLE {where} DROP CONSTRAINT {self._ident(name)}")
+
+    def backfill(self, emit: Emitter, backfill: Backfill) -> None:
+        """A loop outside any transaction (a DO block may COMMIT there, PostgreSQL 11+), one
+        transaction per batch of keys, without statement_timeout (the loop is one statement;
+        lock_timeout still holds for each batch), which is set back after."""
+        table, key = self._qualified(backfill.table), self._ident(backfill.key)
+        update = self.backfill_update(backfill, ("low", "low + step"))
+        loop = f"""DO $schemactl_backfill$
+DECLARE
+    low bigint;
+    high bigint;
+    step constant bigint := {int(backfill.batch_size)};
+BEGIN
+    SELECT min({key}), max({key}) INTO low, high FROM {table};
+    WHILE low <= high LOOP
+        {update};
+        COMMIT;
+        low := low + step;
+    END LOOP;
+END
+$schemactl_backfill$"""
+        emit.run("SET SESSION statement_timeout = 0", outside=True)
+        emit.run(loop, outside=True)
+        emit.run(self.timeouts("SESSION")[1].rstrip(";"), outside=True)
 
     def _add_then_validate(self, emit: Emitter, constraint: Constraint) -> None:
         from sqlalchemy.schema import AddConstraint

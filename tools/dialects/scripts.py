@@ -44,6 +44,10 @@ class ScriptDialect(OnlineForms):
         """Session settings before anything else runs."""
         return []
 
+    def script_statement(self, sql: str) -> str:
+        """A revision's statement as this kind's client reads it from a script."""
+        return sql
+
     def stops_psql(self) -> list[str]:
         """Two lines that are comments to this kind's client ('#': sqlite3 and mariadb skip
         them) and make psql, given the script by mistake, stop before its first statement:

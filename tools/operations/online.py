@@ -15,6 +15,7 @@ plain form. An environment with ``safe = false`` gets the plain form everywhere.
     op.create_check_constraint_online("ck_items_qty", "items", "qty >= 0")
     op.create_unique_constraint_online("uq_users_email", "users", ["email"])
     op.set_not_null_online("users", "email", existing_type=sa.String(255))
+    op.backfill_online("invoices", {"currency": "'EUR'"}, where="currency IS NULL")
 
 Each works in a batch block too (``batch_op.create_foreign_key_online(...)``): a table
 SQLite rebuilds takes the plain form into the rebuild; elsewhere the operations queued
@@ -32,7 +33,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 
 from tools.dialects import DIALECTS, ScriptDialect
-from tools.dialects.online import NotNull
+from tools.dialects.online import Backfill, NotNull
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -365,6 +366,66 @@ class SetNotNullOnlineOp(ops.AlterColumnOp):
         return NotNull(table, self.column_name, default or None, self.existing_comment)
 
 
+@Operations.register_operation("backfill_online")
+class BackfillOnlineOp(ops.MigrateOperation):
+    """An UPDATE of every row, in batches that commit one by one."""
+
+    def __init__(
+        self,
+        table_name: str,
+        values: dict[str, str],
+        *,
+        where: str | None = None,
+        key: str = "id",
+        batch_size: int = 10_000,
+        schema: str | None = None,
+    ) -> None:
+        if not values:
+            raise ValueError("backfill_online: values names no column")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"backfill_online: batch_size={batch_size!r} is not a count of rows")
+        self.table_name = table_name
+        self.values = dict(values)
+        self.where = where
+        self.key = key
+        self.batch_size = batch_size
+        self.schema = schema
+
+    @classmethod
+    def backfill_online(
+        cls,
+        operations: Operations,
+        table_name: str,
+        values: dict[str, str],
+        *,
+        where: str | None = None,
+        key: str = "id",
+        batch_size: int = 10_000,
+        schema: str | None = None,
+    ) -> None:
+        """Set ``values`` ({column: SQL expression}) in the rows ``where`` (SQL; None: all),
+        ``batch_size`` rows of the integer column ``key`` at a time, each batch committed on
+        its own (a loop on the server: PostgreSQL's DO, MariaDB's compound statement), so a
+        writer waits for one batch at most. One UPDATE where the environment says safe =
+        false, and on SQLite. Run again after a stop, it does the batches again: a
+        ``where`` that leaves out the rows already done makes that cheap."""
+        operations.invoke(
+            cls(table_name, values, where=where, key=key, batch_size=batch_size, schema=schema)
+        )
+
+    def change(self) -> Backfill:
+        from sqlalchemy import Column, Integer, MetaData, Table
+
+        table = Table(self.table_name, MetaData(), Column(self.key, Integer), schema=self.schema)
+        values = tuple(self.values.items())
+        return Backfill(table, values, self.where, self.key, self.batch_size)
+
+
+def _plain_backfill(operations: Operations, operation: BackfillOnlineOp) -> None:
+    kind = kind_of(operations.get_context().dialect) or DIALECTS["sqlite"]()
+    operations.get_context().impl.execute(Verbatim(kind.backfill_update(operation.change())))
+
+
 # -- what each runs ----------------------------------------------------------------------------
 
 # Each operation: Alembic's implementation of its plain form, and the kind's safe form.
@@ -393,6 +454,10 @@ _FORMS: dict[type[Any], tuple[Callable[[Any, Any], None], _Form]] = {
     SetNotNullOnlineOp: (
         toimpl.alter_column,
         lambda kind, emit, op, context: kind.set_not_null(emit, op.change()),
+    ),
+    BackfillOnlineOp: (
+        _plain_backfill,
+        lambda kind, emit, op, context: kind.backfill(emit, op.change()),
     ),
 }
 

@@ -125,7 +125,8 @@ def capture_steps(
     for rev in _order(span, kind):
         revision = graph[safe_revision(rev)]
         captured = session.get(rev, direction)
-        statements = tuple(statement.sql for statement in captured.statements)
+        # As the client reads them (MariaDB: a compound statement between DELIMITERs).
+        statements = tuple(dialect.script_statement(s.sql) for s in captured.statements)
         removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
         heads = (heads - set(removed)) | set(added)
         sha = sha256_of(revision.path)
