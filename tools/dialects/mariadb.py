@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Index
     from sqlalchemy.engine import URL, Connection, Engine
     from sqlalchemy.sql import ColumnElement
-    from sqlalchemy.sql.schema import ForeignKeyConstraint, UniqueConstraint
+    from sqlalchemy.sql.schema import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
 
     from tools.dialects.online import Backfill, Emitter, NotNull
 
@@ -333,6 +334,32 @@ DELIMITER ;"""
     # cannot do it so refuses (error 1845 or 1846) and changes nothing, where left to itself
     # it would copy the table under a lock.
     ONLINE: ClassVar[str] = "ALGORITHM=INPLACE, LOCK=NONE"
+    # Stated on an ALTER the server can only do by copying the table: reads go on, writes
+    # wait until the copy is done.
+    COPY: ClassVar[str] = "ALGORITHM=COPY, LOCK=SHARED"
+    _ALTER: ClassVar[re.Pattern[str]] = re.compile(
+        r"^\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+(?P<table>`[^`]+`|\S+)\s+(?P<change>.*)$",
+        re.I | re.S,
+    )
+    _CLAUSES: ClassVar[re.Pattern[str]] = re.compile(r"\s*,\s*(ALGORITHM|LOCK)\s*=\s*\w+", re.I)
+
+    def copy_commands(self, sql: str, *, measured: bool = False) -> list[str]:
+        """For an ALTER TABLE that says ALGORITHM=COPY (or that the server was ``measured``
+        copying): the pt-online-schema-change and gh-ost commands that make the same change
+        by copying the table in the background while writes go on (a brief lock at the
+        switch); none for any other statement."""
+        shape = self._ALTER.match(sql.strip().rstrip(";"))
+        says = re.search(r"\bALGORITHM\s*=\s*COPY\b", sql, re.I)
+        if shape is None or not (says or measured):
+            return []
+        table = shape.group("table").strip("`")
+        change = self._CLAUSES.sub("", shape.group("change")).strip()
+        return [
+            f"pt-online-schema-change --alter {shlex.quote(change)} "
+            f"D=DBNAME,t={shlex.quote(table)} --execute",
+            f"gh-ost --database=DBNAME --table={shlex.quote(table)} "
+            f"--alter={shlex.quote(change)} --execute",
+        ]
 
     def create_index(self, emit: Emitter, index: Index) -> None:
         from sqlalchemy.schema import CreateIndex
@@ -368,6 +395,14 @@ DELIMITER ;"""
         emit.run("SET SESSION foreign_key_checks = 0")
         emit.run(f"{emit.sql(AddConstraint(key))}, {self.ONLINE}")
         emit.run("SET SESSION foreign_key_checks = 1")
+
+    def create_check(self, emit: Emitter, check: CheckConstraint) -> None:
+        """MariaDB checks a new CHECK only by copying the table (writes wait): said in the
+        statement, so the script's header names it, with the commands that copy it in the
+        background instead (copy_commands)."""
+        from sqlalchemy.schema import AddConstraint
+
+        emit.run(f"{emit.sql(AddConstraint(check))}, {self.COPY}")
 
     def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
         from sqlalchemy.schema import AddConstraint

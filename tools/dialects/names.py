@@ -31,8 +31,12 @@ if TYPE_CHECKING:
 # 12: scripts that can stop midway name `schemactl recover`; a release written with
 #     --no-prove says NOT PROVEN in its scripts' headers; MariaDB scripts first ask the
 #     server whether it is MariaDB (a MySQL server refuses them there, nothing changed).
-FORMAT = 12
-FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+# 13: the online operations' forms (tools.operations.online); MariaDB compound statements
+#     (BEGIN NOT ATOMIC ...) written between DELIMITER lines; a statement that copies its
+#     table (ALGORITHM=COPY stated) named in the header, with the pt-online-schema-change
+#     and gh-ost commands that make the change while writes go on.
+FORMAT = 13
+FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 VERSION_TABLE = "alembic_version"
 # Tables schemactl itself owns in a managed database; never part of the models.
 AUDIT_TABLE = "schemactl_audit"

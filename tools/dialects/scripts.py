@@ -44,6 +44,12 @@ class ScriptDialect(OnlineForms):
         """Session settings before anything else runs."""
         return []
 
+    def copy_commands(self, sql: str, *, measured: bool = False) -> list[str]:
+        """For a statement that copies its table under a lock (it says so, or ``measured``:
+        the server did): the commands of tools that make the same change while writes go
+        on (none, by default)."""
+        return []
+
     def script_statement(self, sql: str) -> str:
         """A revision's statement as this kind's client reads it from a script."""
         return sql

@@ -32,7 +32,7 @@ from alembic.operations.batch import BatchOperationsImpl
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 
-from tools.dialects import DIALECTS, ScriptDialect
+from tools.dialects import DIALECTS, ScriptDialect, embedded
 from tools.dialects.online import Backfill, NotNull
 
 if TYPE_CHECKING:
@@ -422,7 +422,8 @@ class BackfillOnlineOp(ops.MigrateOperation):
 
 
 def _plain_backfill(operations: Operations, operation: BackfillOnlineOp) -> None:
-    kind = kind_of(operations.get_context().dialect) or DIALECTS["sqlite"]()
+    # A kind schemactl does not know: written as the embedded database writes it.
+    kind = kind_of(operations.get_context().dialect) or embedded()
     operations.get_context().impl.execute(Verbatim(kind.backfill_update(operation.change())))
 
 

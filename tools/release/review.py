@@ -51,8 +51,27 @@ def render_review(
         preflight=_fenced(upgrade.dialect.size_query(touched), "sql") if touched else None,
         rollback_risks=_rollback_risks(upgrade),
         server=next((m.server for found in (measured or {}).values() for m in found), None),
+        copies=_copies(upgrade, measured),
     )
     return text.rstrip("\n") + "\n"
+
+
+def _copies(upgrade: Script, measured: Measurements | None) -> list[tuple[str, str, list[str]]]:
+    """(revision, statement, commands) for each statement that copies its table: said so in
+    the script, or measured so on the server; the commands make the change in the
+    background while writes go on."""
+    dialect = upgrade.dialect
+    found: dict[tuple[str, str], list[str]] = {}
+    for step in upgrade.steps:
+        for statement in step.statements:
+            if commands := dialect.copy_commands(statement):
+                found[(step.revision.id, statement)] = commands
+    for rev, statements in (measured or {}).items():
+        for m in statements:
+            copied = m.observed.algorithm == "COPY" and (rev, m.sql) not in found
+            if copied and (commands := dialect.copy_commands(m.sql, measured=True)):
+                found[(rev, m.sql)] = commands
+    return [(rev, sql, commands) for (rev, sql), commands in found.items()]
 
 
 def _fenced(text: str, language: str) -> str:

@@ -17,6 +17,13 @@
     def heads(revisions):
         return ", ".join(revisions) or "base (no revision)"
     out_of_transaction = [s for s in script.steps if not s.transactional]
+    # Statements that copy their table, and the commands that copy it in the background.
+    copies = [
+        (step, statement, dialect.copy_commands(statement))
+        for step in script.steps
+        for statement in step.statements
+        if dialect.copy_commands(statement)
+    ]
     # What to render if the script stops: on to its end, or back to its start.
     command = comment(script.sql_command, limit=100_000)
     resume = [
@@ -114,6 +121,18 @@ ${line | n}
 %   endfor
 % elif not script.backup:
 -- backup = off for this environment: data a revision destroys would not be kept.
+% endif
+% if copies:
+-- COPIES A TABLE: the server can make these changes only by copying the table; reads go on,
+-- writes to it wait until the copy is done. For a large table, either command below makes
+-- the same change by copying it in the background while writes go on (a brief lock at the end);
+-- run it instead, with that statement taken out of this script:
+%   for step, statement, commands in copies:
+--   ${step.revision.id}  ${comment(statement, limit=300)}
+%     for line in commands:
+--     ${comment(line, limit=100_000)}
+%     endfor
+%   endfor
 % endif
 -- Every revision is recorded in schemactl_audit: revision, direction, its start, end and
 -- duration by the server's clock, the release${" (%s)" % comment(script.release) if script.release else ""}, by whom, and the sha256 of its
