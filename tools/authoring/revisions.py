@@ -386,6 +386,10 @@ _WORDING |= {
     for name, (phrase, line) in _WORDING.items()
     if name.startswith(("CreateIndex", "DropIndex", "CreateUnique", "CreateForeign", "CreateCheck"))
 }
+_WORDING["RewritingAlterColumnOp"] = (
+    "alter {table}.{column}",
+    "~ Alter column {column} of {table}: rewrites the table (see the recipe in the file)",
+)
 _WORDING["SetNotNullOnlineOp"] = (
     "alter {table}.{column}",
     "~ Make column {column} of {table} NOT NULL, online",

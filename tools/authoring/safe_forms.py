@@ -9,7 +9,10 @@ plainly. A table the same revision creates has no rows and no readers yet: its o
 stay as they are.
 
 A column made NOT NULL together with another change (its type) is split in two: the other
-change as autogenerate wrote it, then ``set_not_null_online``.
+change as autogenerate wrote it, then ``set_not_null_online``. A type change that rewrites
+the table (anything but a VARCHAR widened or a NUMERIC's precision raised) has no online
+form: it is written as it is, flagged, with the recipe that changes a large table without
+stopping the application (a new column, backfilled, switched to, the old one dropped).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from alembic.autogenerate import render_op_text, renderers
 from alembic.operations import ops
 
+from tools.lint.findings import type_change_rewrites
 from tools.operations.online import (
     CreateCheckConstraintOnlineOp,
     CreateForeignKeyOnlineOp,
@@ -79,8 +83,24 @@ def online(op: MigrateOperation) -> list[MigrateOperation]:
         changed.__dict__.update(op.__dict__)
         return [changed]
     if isinstance(op, ops.AlterColumnOp) and op.modify_nullable is False:
-        return _not_null(op)
-    return [op]
+        return [_flagged(o) for o in _not_null(op)]
+    return [_flagged(op)]
+
+
+class RewritingAlterColumnOp(ops.AlterColumnOp):
+    """An alter_column whose type change rewrites the table: written with the recipe."""
+
+
+def _flagged(op: MigrateOperation) -> MigrateOperation:
+    """An alter_column whose type change rewrites the table, marked to be written with
+    the recipe (autogenerate's existing type is the column's as it stands)."""
+    if not isinstance(op, ops.AlterColumnOp) or isinstance(op, SetNotNullOnlineOp):
+        return op
+    if op.modify_type is None or not type_change_rewrites(op.existing_type, op.modify_type):
+        return op
+    flagged = object.__new__(RewritingAlterColumnOp)
+    flagged.__dict__.update(op.__dict__)
+    return flagged
 
 
 def _not_null(op: ops.AlterColumnOp) -> list[MigrateOperation]:
@@ -129,6 +149,21 @@ _renamed(
     ops.CreateUniqueConstraintOp, "create_unique_constraint", "create_unique_constraint_online"
 )
 _renamed(ops.CreateCheckConstraintOp, "create_check_constraint", "create_check_constraint_online")
+
+
+RECIPE = (
+    "# schemactl: this type change rewrites {table} (PostgreSQL: every row written again",
+    "# under ACCESS EXCLUSIVE; MariaDB: the table copied): reads and writes wait until it is",
+    "# done. For a large table, instead: add a column of the new type, fill it with",
+    "# op.backfill_online, let the application write both and read the new one, then drop",
+    "# the old column (each step a revision of its own).",
+)
+
+
+@renderers.dispatch_for(RewritingAlterColumnOp)
+def _render_rewriting(autogen_context: AutogenContext, op: RewritingAlterColumnOp) -> list[str]:
+    written = renderers.dispatch(ops.AlterColumnOp)(autogen_context, op)
+    return [line.format(table=op.table_name) for line in RECIPE] + [written]
 
 
 @renderers.dispatch_for(SetNotNullOnlineOp)
