@@ -255,6 +255,15 @@ def test_the_server_and_lint_agree_on_every_case(repo_copy, dialect):
 # run); a fix that begins with one of WEIGHED proposes no form, it says what to weigh.
 PROVEN = {
     "postgresql": {
+        "op.create_index_online": ["online-index"],
+        "op.drop_index_online": ["online-drop-index"],
+        "op.create_foreign_key_online or op.create_check_constraint_online": [
+            "online-foreign-key",
+            "online-check",
+        ],
+        "op.create_unique_constraint_online": ["online-unique"],
+        "op.set_not_null_online": ["online-not-null"],
+        "op.backfill_online": ["online-backfill"],
         "postgresql_concurrently=True on drop_index": ["drop-index-concurrently"],
         "write DROP INDEX CONCURRENTLY": ["drop-index-concurrently"],
         "postgresql_concurrently=True": ["index-concurrently"],
@@ -283,6 +292,8 @@ PROVEN = {
         ],
     },
     "mariadb": {
+        "op.create_foreign_key_online": ["online-foreign-key"],
+        "op.backfill_online": ["online-backfill"],
         "add it VIRTUAL": ["virtual-generated-column"],
         "add a new column, backfill it in batches": ["add-nullable-column", "backfill-alone"],
         "ALGORITHM=INSTANT or LOCK=NONE": ["asks-instant", "asks-lock-none"],

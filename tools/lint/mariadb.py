@@ -20,7 +20,10 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
     column redefined with MODIFY/CHANGE, or a new or dropped primary key copies the table
     (ALGORITHM=COPY): every row rewritten while writes to it wait."""
     why = "the copy rewrites every row, and writes to the table wait until it is done"
-    fix = "add a new column, backfill it in batches, switch readers, drop the old one"
+    fix = (
+        "add a new column, backfill it in batches (op.backfill_online), switch readers, drop "
+        "the old one"
+    )
     unchecked_from = _foreign_key_checks_off(facts)
     for op in facts.operations:
         if not facts.existing(op.table):
@@ -72,7 +75,8 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
             )
         elif op.name == "create_foreign_key" and _after(op.line, unchecked_from):
             continue  # foreign_key_checks off: added in place, writes going on
-        elif op.name in ("create_foreign_key", "create_check_constraint"):
+        elif op.name in ("create_foreign_key", "create_check_constraint", _ONLINE_CHECK):
+            # (A CHECK has no online form on MariaDB: its online operation copies too.)
             key = op.name == "create_foreign_key"
             yield Hit(
                 WARNING,
@@ -185,6 +189,7 @@ _WEIGH_REBUILD = (
     "the environment"
 )
 _FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.I)
+_ONLINE_CHECK = "create_check_constraint_online"
 
 
 # The lines of a revision between SET foreign_key_checks = 0 and = 1 (or its end).
@@ -259,13 +264,15 @@ _WEIGH_SHARED = (
 )
 _WEIGH_COPY = (
     "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
-    "LOCK=SHARED); add it when the table is created, or at a quiet moment"
+    "LOCK=SHARED); add it when the table is created, or at a quiet moment, or with "
+    "pt-online-schema-change or gh-ost (a release's review.md gives the command)"
 )
 # A foreign key MariaDB adds in place when told not to check the rows (measured: NOCOPY,
 # LOCK=NONE).
 _FIX_FOREIGN_KEY = (
-    "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
-    "LOCK=SHARED); where the rows are known to hold, add it after SET SESSION "
+    "use op.create_foreign_key_online (the rows checked by a query, then the key added in "
+    "place); or weigh the table's size: MariaDB copies it to check every row (measured: "
+    "ALGORITHM=COPY, LOCK=SHARED); where the rows are known to hold, add it after SET SESSION "
     "foreign_key_checks = 0 (op.execute) in the same revision, which adds it in place, "
     "writes going on, without checking them; set it back to 1 after"
 )

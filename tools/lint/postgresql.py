@@ -275,7 +275,9 @@ def _locking_raw_sql(facts: Facts) -> Iterator[Hit]:
 
 
 _FIX_NOT_VALID = (
-    "add it NOT VALID (op.execute), and VALIDATE CONSTRAINT in a later revision inside "
+    "use op.create_foreign_key_online or op.create_check_constraint_online (added NOT VALID, "
+    "validated on its own); or add it NOT VALID (op.execute), and VALIDATE CONSTRAINT in a "
+    "later revision inside "
     "`with op.get_context().autocommit_block():` (validated in the transaction that added it, "
     "it blocks as before)"
 )
@@ -283,14 +285,16 @@ _WHY_REWRITE = "the rewrite holds an ACCESS EXCLUSIVE lock: no reads or writes u
 _WHY_UNIQUE = "building the unique index blocks every write to the table until it is done"
 # NOT VALID does not exist for UNIQUE or PRIMARY KEY: PostgreSQL builds the index first.
 _FIX_UNIQUE = (
-    "create a unique index with postgresql_concurrently=True inside "
+    "use op.create_unique_constraint_online; or create a unique index with "
+    "postgresql_concurrently=True inside "
     "`with op.get_context().autocommit_block():`, then add the constraint USING INDEX "
     "(op.execute) in a later revision"
 )
 # An exclusion constraint: it cannot be added NOT VALID.
 _EXCLUDE = re.compile(r"\bEXCLUDE\s+(USING\b|\()", re.I)
 _FIX_CONCURRENTLY = (
-    "use postgresql_concurrently=True inside `with op.get_context().autocommit_block():` "
+    "use op.create_index_online; or postgresql_concurrently=True inside "
+    "`with op.get_context().autocommit_block():` "
     "(CONCURRENTLY cannot run in a transaction; the script runs it outside one)"
 )
 _WHY_DROP_INDEX = (
@@ -298,7 +302,7 @@ _WHY_DROP_INDEX = (
     "it waits for the queries already running; CONCURRENTLY takes a lock that lets them go on"
 )
 _FIX_DROP_CONCURRENTLY = (
-    "use postgresql_concurrently=True on drop_index inside "
+    "use op.drop_index_online; or postgresql_concurrently=True on drop_index inside "
     "`with op.get_context().autocommit_block():`"
 )
 _FIX_SERIAL = (

@@ -187,7 +187,8 @@ def _fix_set_not_null(facts: Facts) -> str:
     """The proven way to NOT NULL on this kind of database (tests/test_safety_corpus.py)."""
     if facts.dialect.check_proves_not_null:
         return (
-            "backfill the NULLs, add CHECK (col IS NOT NULL) NOT VALID (op.execute), VALIDATE "
+            "backfill the NULLs, then op.set_not_null_online; or add CHECK (col IS NOT NULL) NOT "
+            "VALID (op.execute), VALIDATE "
             "CONSTRAINT it in a later revision, then SET NOT NULL in a later one: the "
             "validated check spares the scan (PostgreSQL 12+)"
         )
@@ -284,7 +285,7 @@ def data_rewrites(facts: Facts) -> Iterator[Hit]:
                 f"raw SQL changes every row: {_short(statement)}",
                 statement.line,
                 "it rewrites the whole table under lock, with an effect that depends on the data",
-                "batch it, or restrict it with WHERE",
+                "batch it (op.backfill_online), or restrict it with WHERE",
             )
 
 
