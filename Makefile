@@ -76,6 +76,7 @@ coverage: $(STAMP)
 # schemactl against plain Alembic on 1,000 / 3,000 / 10,000 synthetic revisions (~5 min).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/impact.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
