@@ -109,6 +109,18 @@ def test_every_private_name_used_still_exists():
     assert len(dialect._type_memos) == 0
     clause = text("SELECT :a").bindparams(bindparam("a", 5))
     assert internals.bound_parameters(clause)["a"].value == 5
+    # A batch block's queue, run in order by an online operation inside the block.
+    run = []
+    offline = MigrationContext.configure(dialect_name="postgresql", opts={"as_sql": True})
+    offline.impl.static_output = run.append
+    with Operations(offline).batch_alter_table("t") as batch_op:
+        batch = internals.in_batch(batch_op)
+        assert batch is not None and not internals.batch_rebuilds(batch, offline.impl)
+        batch_op.add_column(Column("c", Integer))
+        assert run == []  # queued
+        internals.run_batch_queue(batch, offline.impl)
+        assert run == ["ALTER TABLE t ADD COLUMN c INTEGER;"] and batch.batch == []
+    assert internals.in_batch(Operations(offline)) is None
 
 
 def test_pymysql_connections_share_one_tls_context_and_keep_their_tls_mode(tmp_path):
@@ -140,7 +152,8 @@ def test_nothing_outside_internals_reaches_into_alembic_or_sqlalchemy():
         r"_install_proxy|_remove_proxy|_proxy|_per_migration|_version|HeadMaintainer|"
         r"_add_table|_render_gen_name|_get_index_rendered_expressions|"
         r"_alembic_autogenerate_prefix|_registrars|_inspects|_copy|_columns|_create_ssl_ctx|"
-        r"_version_locations|_list_py_dir|_only_source_rev_file|_type_memos|_bindparams)\b"
+        r"_version_locations|_list_py_dir|_only_source_rev_file|_type_memos|_bindparams|"
+        r"requires_recreate_in_batch|recreate|BatchOperationsImpl)\b"
     )
     found = []
     for path in sorted((REPO / "tools").rglob("*.py")):

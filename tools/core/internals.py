@@ -2,14 +2,15 @@
 
 schemactl needs what these libraries do but do not offer publicly: the very steps Alembic's
 own commands run (to plan, to run them under a lock, to check a stamp target before anything
-is touched); its file loader without the revision map (which grows with labels x revisions);
-its op proxy, to record a revision's operations offline; its renderer for one table; its
-version table and head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection
-registry (so a revision that inspects the database offline is refused), and copying and
-removing a column of a Table, a dialect's literal-processor memory, a text()'s bound
-parameters; and PyMySQL's TLS context, built once rather than per connection. Also the one
-SQLAlchemy reflection bug schemactl works around (reflect_tables). Each is a thin function
-with the library's own name in it.
+is touched); a batch block's queue (an online operation runs what was queued before it); its
+file loader without the revision map (which grows with labels x revisions); its op proxy, to
+record a revision's operations offline; its renderer for one table; its version table and
+head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection registry (so a
+revision that inspects the database offline is refused), and copying and removing a column
+of a Table, a dialect's literal-processor memory, a text()'s bound parameters; and PyMySQL's
+TLS context, built once rather than per connection. Also the one SQLAlchemy reflection bug
+schemactl works around (reflect_tables). Each is a thin function with the library's own name
+in it.
 
 SUPPORTED names the versions this is known to work with: the ones CI installs
 (constraints.txt), which pyproject.toml's ranges allow and no more
@@ -104,6 +105,29 @@ def revision_file(scripts: ScriptDirectory, path: str | os.PathLike[str]) -> Scr
 
 
 # -- Alembic: the op proxy, the renderer ------------------------------------------------------
+
+
+def in_batch(operations: Any) -> Any:
+    """The batch block's queue of operations when ``operations`` is a batch block's
+    (BatchOperationsImpl), else None."""
+    from alembic.operations.batch import BatchOperationsImpl
+
+    impl = operations.impl
+    return impl if isinstance(impl, BatchOperationsImpl) else None
+
+
+def batch_rebuilds(batch: Any, impl: Any) -> bool:
+    """Whether the batch block rebuilds its table (recreate="always", or "auto" on a
+    database that cannot ALTER what it queued)."""
+    return bool(batch.recreate == "always" or impl.requires_recreate_in_batch(batch))
+
+
+def run_batch_queue(batch: Any, impl: Any) -> None:
+    """Run what a batch block that rebuilds nothing queued so far, in order, as its end
+    would (BatchOperationsImpl.flush), and empty the queue."""
+    for name, args, kw in batch.batch:
+        getattr(impl, name)(*args, **kw)
+    batch.batch.clear()
 
 
 def current_operations() -> Operations | None:

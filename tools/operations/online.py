@@ -28,10 +28,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from alembic.operations import BatchOperations, Operations, ops, toimpl
-from alembic.operations.batch import BatchOperationsImpl
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 
+from tools.core.internals import batch_rebuilds, in_batch, run_batch_queue
 from tools.dialects import DIALECTS, ScriptDialect, embedded
 from tools.dialects.online import Backfill, NotNull
 
@@ -75,12 +75,9 @@ class _Emitter:
     def run(self, statement: str | ClauseElement, *, outside: bool = False) -> None:
         context = self.operations.get_context()
         impl = context.impl
-        batch = self.operations.impl
-        if isinstance(batch, BatchOperationsImpl):
-            # What the block queued before this operation runs first, in order.
-            for name, args, kw in batch.batch:
-                getattr(impl, name)(*args, **kw)
-            batch.batch.clear()
+        batch = in_batch(self.operations)
+        if batch is not None:  # what the block queued before this operation runs first
+            run_batch_queue(batch, impl)
         construct = Verbatim(statement) if isinstance(statement, str) else statement
         if outside:
             with context.autocommit_block():
@@ -110,10 +107,8 @@ def _run(
     emit = _Emitter(operations, operation, plain)
     context = operations.get_context()
     kind = kind_of(context.dialect)
-    batch = operations.impl
-    rebuilt = isinstance(batch, BatchOperationsImpl) and (
-        batch.recreate == "always" or context.impl.requires_recreate_in_batch(batch)
-    )
+    batch = in_batch(operations)
+    rebuilt = batch is not None and batch_rebuilds(batch, context.impl)
     if kind is None or rebuilt or not context.opts.get(SAFE_OPTION, True):
         emit.plain()
     else:
