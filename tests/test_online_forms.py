@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, Table, inspect, select, text
 
 from tools.config import load_project
 from tools.release import release
@@ -355,3 +355,71 @@ def test_makemigrations_writes_online_forms_that_check_and_release_prove_with_ro
         # (MariaDB's session statements, SET and the check's PREPARE, are not measured.)
         assert verdicts.count("brief") >= 4, section
         assert set(verdicts) <= {"brief", "not measured"}, section
+
+
+HOSTILE = '''"""Online forms on a table whose names are data"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0a1100000002"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+T = 'li:ne "x" 100%'
+
+
+def upgrade():
+    table = op.create_table(
+        T,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("who :id", sa.Integer()),
+        sa.Column("code %s", sa.String(20)),
+        sa.Column("n", sa.Integer()),
+    )
+    op.bulk_insert(table, [{"id": i, "who :id": 1, "code %s": f"c{i}", "n": i} for i in (1, 2, 3)])
+    op.create_index_online('ix "1":%', T, ["n"])
+    op.create_foreign_key_online("fk :who", T, T, ["who :id"], ["id"])  # rows of its own
+    op.create_unique_constraint_online("uq 'code'", T, ["code %s"])
+    op.set_not_null_online(T, "code %s", existing_type=sa.String(20))
+    op.backfill_online(T, {"n": "n * 10"}, batch_size=2)
+
+
+def downgrade():
+    op.drop_index_online('ix "1":%', table_name=T)
+    op.drop_table(T)
+'''
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_names_that_are_data_stay_names_in_every_form(tmp_path, throwaway_database, dialect):
+    """Quotes, a colon (a bound parameter to SQLAlchemy's text()), a % (a driver's marker)
+    in a table's, columns' and constraints' names: each online form writes them as names,
+    the script runs both ways with the real client, and the values come out as written."""
+    repo = copy_fixture(tmp_path / "repo")
+    db = throwaway_database(dialect)
+    env = ENV_FOR_DIALECT[dialect][0]
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
+    (repo / "versions" / "0011_0a1100000002_hostile.py").write_text(HOSTILE)
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    up = apply_script(db, tmp_path / "new" / "upgrade.sql")
+    assert up.returncode == 0, up.stdout + up.stderr
+    name = 'li:ne "x" 100%'
+    with db.engine().connect() as connection:
+        seen = inspect(connection)
+        assert [k["name"] for k in seen.get_foreign_keys(name)] == ["fk :who"]
+        assert 'ix "1":%' in [i["name"] for i in seen.get_indexes(name)]
+        assert "uq 'code'" in [u["name"] for u in seen.get_unique_constraints(name)]
+        table = Table(name, MetaData(), autoload_with=connection)
+        rows = connection.execute(select(table.c.id, table.c.n).order_by(table.c.id))
+        assert [tuple(r) for r in rows] == [(1, 10), (2, 20), (3, 30)]
+    environ = {db.url_var: db.url.render_as_string(hide_password=False)}
+    verified = schemactl(repo, "verify", "--env", env, env=environ)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    down = apply_script(db, tmp_path / "new" / "rollback.sql")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert name not in db.tables()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -463,7 +464,10 @@ $schemactl_database$;"""
         lock_timeout still holds for each batch), which is set back after."""
         table, key = self._qualified(backfill.table), self._ident(backfill.key)
         update = self.backfill_update(backfill, ("low", "low + step"))
-        loop = f"""DO $schemactl_backfill$
+        # The body's quotes: a tag the UPDATE (the developer's SQL) does not hold.
+        tags = (f"$schemactl_backfill{n or ''}$" for n in itertools.count())
+        tag = next(t for t in tags if t not in update)
+        loop = f"""DO {tag}
 DECLARE
     low bigint;
     high bigint;
@@ -476,7 +480,7 @@ BEGIN
         low := low + step;
     END LOOP;
 END
-$schemactl_backfill$"""
+{tag}"""
         emit.run("SET SESSION statement_timeout = 0", outside=True)
         emit.run(loop, outside=True)
         emit.run(self.timeouts("SESSION")[1].rstrip(";"), outside=True)

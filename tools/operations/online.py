@@ -56,7 +56,9 @@ class Verbatim(ExecutableDDLElement):
 
 @compiles(Verbatim)
 def _verbatim(element: Verbatim, compiler: DDLCompiler, **kw: Any) -> str:
-    return element.statement
+    # As the driver must be given it: a % doubled for one with % markers (online), as it is
+    # in a script (the offline dialect's compiler keeps it).
+    return compiler.sql_compiler.post_process_text(element.statement)
 
 
 class _Emitter:
@@ -64,10 +66,17 @@ class _Emitter:
     the migration context's own for statements (outside a transaction in an autocommit
     block)."""
 
-    def __init__(self, operations: Any, operation: Any, plain: Callable[[Any, Any], None]) -> None:
+    def __init__(
+        self,
+        operations: Any,
+        operation: Any,
+        plain: Callable[[Any, Any], None],
+        kind: ScriptDialect | None = None,
+    ) -> None:
         self.operations = operations
         self.operation = operation
         self._plain = plain
+        self._kind = kind
 
     def plain(self) -> None:
         self._plain(self.operations, self.operation)
@@ -86,9 +95,9 @@ class _Emitter:
             impl.execute(construct)
 
     def sql(self, construct: ClauseElement) -> str:
-        dialect = self.operations.get_context().dialect
-        compiled = construct.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        return str(compiled).strip()
+        """As the kind writes it for a person (no % doubled for a driver: run() does that)."""
+        assert self._kind is not None  # a form asks only of its own kind
+        return self._kind.compile(construct).removesuffix(";")
 
 
 def kind_of(dialect: Dialect) -> ScriptDialect | None:
@@ -104,9 +113,9 @@ def _run(
 ) -> None:
     """``operation`` in its kind's safe form, or plain where the environment says safe =
     false, the kind is unknown, or a batch block rebuilds the table anyway."""
-    emit = _Emitter(operations, operation, plain)
     context = operations.get_context()
     kind = kind_of(context.dialect)
+    emit = _Emitter(operations, operation, plain, kind)
     batch = in_batch(operations)
     rebuilt = batch is not None and batch_rebuilds(batch, context.impl)
     if kind is None or rebuilt or not context.opts.get(SAFE_OPTION, True):
