@@ -90,7 +90,19 @@ def test_literal_forms(header):
         'revision = "r1"\ndown_revision = None\nfrom other import *',
         'revision = "r1"\ndown_revision = None\nfrom other import depends_on',
         'revision = "r1"\ndown_revision = None\nglobals()["down_revision"] = "x"',
-        'revision = "r1"\ndown_revision = None\ndef f():\n    global revision\n    revision = "y"',
+        # A function that runs at import: called, decorated, reached through another, or
+        # through a name import-time code could call any function by.
+        'revision = "r1"\ndown_revision = None\ndef f():\n    global revision\n    revision = "y"\nf()',
+        'revision = "r1"\ndown_revision = None\ndef f():\n    setattr(m, "revision", 2)\nx = [f]',
+        'revision = "r1"\ndown_revision = None\n@run\ndef f():\n    globals()["revision"] = 2',
+        'revision = "r1"\ndown_revision = None\ndef f():\n    exec("revision = 2")\n'
+        "def g():\n    f()\ng()",
+        'revision = "r1"\ndown_revision = None\ndef f():\n    globals()["revision"] = 2\n'
+        'getattr(sys.modules[__name__], "f")()',
+        'revision = "r1"\ndown_revision = None\nclass C:\n    def __init__(self):\n'
+        '        globals()["revision"] = 2\nC()',
+        'revision = "r1"\ndown_revision = None\nif True:\n    def f():\n'
+        '        globals()["revision"] = 2\n    f()',
         'revision = "r1"\ndown_revision = None\n(down_revision := "x")',
         'revision = "r1"\ndown_revision = None\nimport sys\nsys.modules[__name__].revision = "y"',
         'revision = "r1"\ndown_revision = None\nfor branch_labels in [("x",)]:\n    pass',
@@ -115,10 +127,22 @@ def test_anything_else_is_not_literal(body):
     assert literal_header(textwrap.dedent(body).encode(), "/x/r.py") is None
 
 
-def test_a_local_of_the_same_name_is_not_taken_for_the_header():
-    # A function's own variable called revision: conservative, the file is imported.
-    source = 'revision = "r1"\ndown_revision = None\ndef upgrade():\n    revision = 1\n'
-    assert literal_header(source.encode(), "/x/r.py") is None
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A function's own variable called revision.
+        "def upgrade():\n    revision = 1\n",
+        # Code that could rebind a header, in functions import never runs.
+        'def upgrade():\n    setattr(op, "x", 1)\n    exec("pass")\n',
+        'def f():\n    global revision\n    revision = "y"\n',
+        'def upgrade():\n    globals()["revision"] = 2\ndef downgrade():\n    upgrade()\n',
+    ],
+)
+def test_what_functions_import_never_runs_do_leaves_the_header_literal(body):
+    """upgrade() and downgrade() run when Alembic migrates, not when it reads the file: what
+    they do cannot change the header importing the file gives."""
+    source = 'revision = "r1"\ndown_revision = None\n' + body
+    assert literal_header(source.encode(), "/x/r.py") == imported(source)
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".schemactl_cache"
 # Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
 
 NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -151,8 +151,11 @@ _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 def _rebound(tree: ast.Module, assignments: int, source: bytes) -> bool:
     """Whether anything but the ``assignments`` top-level literal assignments could bind a
-    header name (or the docstring): another assignment, an import, a def, a global
-    statement, a walrus, a match pattern, or a call that writes globals."""
+    header name (or the docstring) while the file is imported: another assignment, an
+    import, a def, a global statement, a walrus, a match pattern, or a call that writes
+    globals. The body of a function that does not run at import (upgrade(), downgrade())
+    binds nothing then, whatever it holds."""
+    deferred = _deferred(tree)
     stores = 0
     statements: list[ast.AST] = list(tree.body)
     while statements:
@@ -161,11 +164,77 @@ def _rebound(tree: ast.Module, assignments: int, source: bytes) -> bool:
         if found is None:
             return True
         stores += found
+        if node in deferred:
+            continue
         for name in _BODIES:
             statements.extend(getattr(node, name, ()))
     # Only a file whose text holds a walrus, a globals-writing name or `match` can bind
     # from inside an expression or a pattern: just those are walked node by node.
-    return stores != assignments or bool(_RISKY.search(source) and _expression_binds(tree))
+    return stores != assignments or bool(
+        _RISKY.search(source) and _expression_binds(tree, deferred)
+    )
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+# Names through which import-time code could call a function without naming it.
+_INDIRECT = frozenset(
+    {"getattr", "globals", "vars", "locals", "eval", "exec", "__import__", "__dict__"}
+    | {"attrgetter", "methodcaller", "compile"}
+)
+
+
+def _deferred(tree: ast.Module) -> set[_Function]:
+    """The functions whose bodies do not run while the module is imported: defined at module
+    level (not in a class), undecorated, and never named by code that runs at import, nor by
+    a function that does; none when that code could reach one without naming it
+    (getattr, globals(), exec, ...)."""
+    candidates: dict[str, list[_Function]] = {}
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _FUNCTIONS):
+            if not node.decorator_list:
+                candidates.setdefault(node.name, []).append(node)
+            continue
+        if not isinstance(node, ast.ClassDef):
+            for name in _BODIES:
+                pending.extend(getattr(node, name, ()))
+    skipped = {id(body) for defs in candidates.values() for d in defs for body in d.body}
+    named = _named_outside(tree, skipped)
+    if named & _INDIRECT:
+        return set()
+    reached: set[str] = set()
+    waiting = [name for name in named if name in candidates]
+    while waiting:
+        name = waiting.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        for definition in candidates[name]:
+            for statement in definition.body:
+                inner = _named_outside(statement, set())
+                if inner & _INDIRECT:
+                    return set()
+                waiting.extend(n for n in inner if n in candidates)
+    return {d for name, defs in candidates.items() if name not in reached for d in defs}
+
+
+def _named_outside(root: ast.AST, skipped: set[int]) -> set[str]:
+    """The names (and attribute names) ``root`` mentions, leaving out the statements whose
+    id is in ``skipped``."""
+    found: set[str] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _binds(node: ast.AST) -> int | None:
@@ -196,10 +265,17 @@ def _binds(node: ast.AST) -> int | None:
     return stores
 
 
-def _expression_binds(tree: ast.Module) -> bool:
-    """Whether an expression or a match pattern could bind a header name: a walrus, a
-    pattern capture, or a name that writes globals (globals(), exec, setattr, __dict__)."""
-    for node in ast.walk(tree):
+def _expression_binds(tree: ast.Module, deferred: set[_Function]) -> bool:
+    """Whether an expression or a match pattern run at import could bind a header name: a
+    walrus, a pattern capture, or a name that writes globals (globals(), exec, setattr,
+    __dict__); the bodies of the ``deferred`` functions do not run then."""
+    skipped = {id(statement) for d in deferred for statement in d.body}
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if id(node) in skipped:
+            continue
+        pending.extend(ast.iter_child_nodes(node))
         if isinstance(node, ast.Name) and node.id in _DYNAMIC:
             return True
         if isinstance(node, ast.Attribute) and node.attr == "__dict__":
