@@ -8,8 +8,10 @@ table, adds a column, or adds an index. File names follow the repo's NNNN_<rev>_
     python benchmarks/generate.py 1000 /tmp/importing-1000 --import-cost-ms 10
 
 With --import-cost-ms N each revision file imports `bench_app` afresh, a module whose import
-costs about N ms of CPU: the cost real revision files pay when they import their
-application's models.
+costs about N ms of CPU time (measured as the process's CPU time, so a loaded machine does not
+make it cheaper): the cost real revision files pay when they import their application's
+models. Every environment renders offline: dev (SQLite), prod (PostgreSQL), maria (MariaDB);
+plain Alembic takes the dialect as `-x dialect=NAME`.
 """
 
 from __future__ import annotations
@@ -38,16 +40,26 @@ default_url = sqlite:///%(here)s/dev.db
 [schemactl.env.prod]
 dialect = postgresql
 url_env = BENCH_PROD_URL
+
+[schemactl.env.maria]
+dialect = mariadb
+url_env = BENCH_MARIA_URL
 """
 
 ENV_PY = '''\
-"""A minimal env.py: offline only needs the dialect; online uses the dev SQLite file."""
+"""A minimal env.py: offline only needs the dialect (the environment's, when schemactl runs
+it; else `-x dialect=NAME`, postgresql by default); online uses the dev SQLite file."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
 config = context.config
-dialect = context.get_x_argument(as_dictionary=True).get("dialect", "postgresql")
+environment = config.attributes.get("schemactl.environment")
+dialect = (
+    environment.dialect
+    if environment is not None
+    else context.get_x_argument(as_dictionary=True).get("dialect", "postgresql")
+)
 
 if context.is_offline_mode():
     context.configure(dialect_name=dialect, literal_binds=True)
@@ -66,11 +78,11 @@ SCRIPT_MAKO = '"""${message}"""\n'
 # Stands for an application's models module: importing it costs ~N ms of CPU. Each revision
 # file imports it afresh, so each one pays.
 BENCH_APP = """\
-\"\"\"Costs about {ms} ms to import.\"\"\"
+\"\"\"Costs about {ms} ms of CPU to import (CPU time, whatever else the machine runs).\"\"\"
 import time
 
-_end = time.perf_counter() + {ms} / 1000
-while time.perf_counter() < _end:
+_end = time.process_time() + {ms} / 1000
+while time.process_time() < _end:
     pass
 """
 IMPORT_APP = """\
