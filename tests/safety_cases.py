@@ -71,6 +71,57 @@ AUTOCOMMIT = "    with op.get_context().autocommit_block():\n    "
 PG = "postgresql"
 MDB = "mariadb"
 
+
+def online_cases(dialect: str) -> tuple[Case, ...]:
+    """schemactl's online operations (tools/operations/online.py): the safe forms, on each
+    server."""
+    return (
+        Case(
+            "online-index",
+            dialect,
+            "SM: Adding an index non-concurrently, the safe form, as op.create_index_online",
+            op('create_index_online("ix_{t}_name", "{t}", ["name"])'),
+            None,
+        ),
+        Case(
+            "online-drop-index",
+            dialect,
+            "SQUAWK: require-concurrent-index-deletion, the safe form, as op.drop_index_online",
+            op('drop_index_online("ix_{t}_sku", table_name="{t}")'),
+            None,
+        ),
+        Case(
+            "online-foreign-key",
+            dialect,
+            "SM: Adding a foreign key, the safe form, as op.create_foreign_key_online",
+            op('create_foreign_key_online("fk_{t}_owner", "{t}", "{o}", ["owner_id"], ["id"])'),
+            None,
+        ),
+        Case(
+            "online-unique",
+            dialect,
+            "SM: Adding a unique constraint, the safe form, as op.create_unique_constraint_online",
+            op('create_unique_constraint_online("uq_{t}_name", "{t}", ["name"])'),
+            None,
+            allow="unique-on-existing-table: checked, no duplicates",
+        ),
+        Case(
+            "online-not-null",
+            dialect,
+            "SM: Setting NOT NULL, the safe form, as op.set_not_null_online",
+            op('set_not_null_online("{t}", "sku", existing_type=sa.String(64))'),
+            None,
+        ),
+        Case(
+            "online-backfill",
+            dialect,
+            "SM: Backfilling data, in batches that each commit, as op.backfill_online",
+            op('backfill_online("{t}", {"qty": "qty + 1"}, batch_size=2)'),
+            None,
+        ),
+    )
+
+
 CASES: tuple[Case, ...] = (
     # -- PostgreSQL: dangerous ------------------------------------------------------------
     Case(
@@ -705,50 +756,8 @@ CASES: tuple[Case, ...] = (
         None,
         allow="unique-on-existing-table: checked, no duplicates",
     ),
-    # -- PostgreSQL: schemactl's online operations (tools/operations/online.py) ----------------------
-    Case(
-        "online-index",
-        PG,
-        "SM: Adding an index non-concurrently, the safe form, as op.create_index_online",
-        op('create_index_online("ix_{t}_name", "{t}", ["name"])'),
-        None,
-    ),
-    Case(
-        "online-drop-index",
-        PG,
-        "SQUAWK: require-concurrent-index-deletion, the safe form, as op.drop_index_online",
-        op('drop_index_online("ix_{t}_sku", table_name="{t}")'),
-        None,
-    ),
-    Case(
-        "online-foreign-key",
-        PG,
-        "SM: Adding a foreign key, the safe form, as op.create_foreign_key_online",
-        op('create_foreign_key_online("fk_{t}_owner", "{t}", "{o}", ["owner_id"], ["id"])'),
-        None,
-    ),
-    Case(
-        "online-unique",
-        PG,
-        "SM: Adding a unique constraint, the safe form, as op.create_unique_constraint_online",
-        op('create_unique_constraint_online("uq_{t}_name", "{t}", ["name"])'),
-        None,
-        allow="unique-on-existing-table: checked, no duplicates",
-    ),
-    Case(
-        "online-not-null",
-        PG,
-        "SM: Setting NOT NULL, the safe form, as op.set_not_null_online",
-        op('set_not_null_online("{t}", "sku", existing_type=sa.String(64))'),
-        None,
-    ),
-    Case(
-        "online-backfill",
-        PG,
-        "SM: Backfilling data, in batches that each commit, as op.backfill_online",
-        op('backfill_online("{t}", {"qty": "qty + 1"}, batch_size=2)'),
-        None,
-    ),
+    # -- PostgreSQL: schemactl's online operations (tools/operations/online.py) -----------
+    *online_cases(PG),
     Case(
         "online-check",
         PG,
@@ -1148,50 +1157,7 @@ CASES: tuple[Case, ...] = (
         "fails",
         setup=("UPDATE {t} SET name = 'same'",),
     ),
-    # -- MariaDB: schemactl's online operations (tools/operations/online.py) ----------------------
-    Case(
-        "online-index",
-        MDB,
-        "SM: Adding an index non-concurrently, the safe form, as op.create_index_online",
-        op('create_index_online("ix_{t}_name", "{t}", ["name"])'),
-        None,
-    ),
-    Case(
-        "online-drop-index",
-        MDB,
-        "SQUAWK: require-concurrent-index-deletion, the safe form, as op.drop_index_online",
-        op('drop_index_online("ix_{t}_sku", table_name="{t}")'),
-        None,
-    ),
-    Case(
-        "online-foreign-key",
-        MDB,
-        "SM: Adding a foreign key, the safe form, as op.create_foreign_key_online",
-        op('create_foreign_key_online("fk_{t}_owner", "{t}", "{o}", ["owner_id"], ["id"])'),
-        None,
-    ),
-    Case(
-        "online-unique",
-        MDB,
-        "SM: Adding a unique constraint, the safe form, as op.create_unique_constraint_online",
-        op('create_unique_constraint_online("uq_{t}_name", "{t}", ["name"])'),
-        None,
-        allow="unique-on-existing-table: checked, no duplicates",
-    ),
-    Case(
-        "online-not-null",
-        MDB,
-        "SM: Setting NOT NULL, the safe form, as op.set_not_null_online",
-        op('set_not_null_online("{t}", "sku", existing_type=sa.String(64))'),
-        None,
-    ),
-    Case(
-        "online-backfill",
-        MDB,
-        "SM: Backfilling data, in batches that each commit, as op.backfill_online",
-        op('backfill_online("{t}", {"qty": "qty + 1"}, batch_size=2)'),
-        None,
-    ),
+    *online_cases(MDB),
     Case(
         "online-check",
         MDB,
