@@ -21,7 +21,6 @@ from tools.dialects.names import (
     safe_revision,
 )
 from tools.dialects.online import OnlineForms
-from tools.dialects.tables import version_and_audit_tables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Inspector
@@ -207,6 +206,10 @@ class ScriptDialect(OnlineForms):
 
     @cached_property
     def _tables(self) -> dict[str, Any]:
+        # SQLAlchemy's Table: imported when a script is made, not with the kinds (a command
+        # that reads the project's configuration only does not load SQLAlchemy).
+        from tools.dialects.tables import version_and_audit_tables
+
         return version_and_audit_tables(self.version_table, self.version_table_schema)
 
     @cached_property
