@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, inspect, select, text
 from tools.config import load_project
 from tools.release import release
 
-from .conftest import ENV_FOR_DIALECT, MODELS, apply_script, copy_fixture, schemactl
+from .conftest import ENV_FOR_DIALECT, MODELS, apply_script, copy_fixture, schemactl, scratch_env
 
 PARENT = "68cfa590ad28"
 
@@ -236,10 +236,30 @@ def test_mariadb_refuses_a_foreign_key_its_rows_break_before_adding_it(
 
 
 def test_postgresql_validation_refuses_a_foreign_key_its_rows_break(tmp_path, throwaway_database):
-    _, db, _ = _at_parent_with_rows(tmp_path, throwaway_database, "postgresql", customer="99")
+    """VALIDATE refuses the rows, and the key stays NOT VALID (enforced on new rows only):
+    the catalog says so, verify calls it drift, recover tells the ADD that ran from the
+    VALIDATE that did not."""
+    import json
+
+    repo, db, env = _at_parent_with_rows(tmp_path, throwaway_database, "postgresql", "99")
     stopped = apply_script(db, tmp_path / "new" / "upgrade.sql")
     assert stopped.returncode != 0
     assert 'violates foreign key constraint "fk_discounts_customer_id"' in stopped.stderr
+    environ = {
+        db.url_var: db.url.render_as_string(hide_password=False),
+        **scratch_env("postgresql"),
+    }
+    verified = schemactl(repo, "verify", "--env", env, env=environ)
+    assert verified.returncode == 1
+    # (The version table holds the parent: the key is extra, and said to be unchecked.)
+    said = "extra foreign key fk_discounts_customer_id on discounts (NOT VALID: its rows were"
+    assert said in verified.stdout, verified.stdout
+    said = schemactl(repo, "recover", "--env", env, "--json", env=environ)
+    assert said.returncode == 0, said.stdout + said.stderr
+    ran = {s["sql"]: s["ran"] for s in json.loads(said.stdout)["statements"]}
+    add = next(sql for sql in ran if "ADD CONSTRAINT fk_discounts_customer_id" in sql)
+    check = next(sql for sql in ran if "VALIDATE CONSTRAINT fk_discounts_customer_id" in sql)
+    assert ran[add] is True and ran[check] is False, ran
 
 
 def test_safe_false_renders_the_plain_forms(tmp_path):

@@ -114,6 +114,18 @@ def test_an_invalid_index_is_drift_said_as_such():
     assert compare(want, want) == []
 
 
+def test_a_foreign_key_never_validated_is_drift_said_as_such():
+    """PostgreSQL keeps a foreign key added NOT VALID whose VALIDATE failed or never ran:
+    enforced on new rows, never checked on the old ones."""
+    unchecked = ForeignKey("fk_invoices_customer_id", ("customer_id",), "customers", valid=False)
+    (difference,) = drift(Schema((EXPECTED.tables[0], invoices(foreign_keys=(unchecked,)))))
+    assert difference.startswith(
+        "foreign key fk_invoices_customer_id on invoices is NOT VALID: its rows were never"
+    )
+    (extra,) = compare(Schema((Table("t"),)), Schema((Table("t", foreign_keys=(unchecked,)),)))
+    assert str(extra).startswith("extra foreign key fk_invoices_customer_id on t (NOT VALID: ")
+
+
 def test_across_dialects_types_are_compared_by_family_and_defaults_by_presence():
     """diff between two kinds of database: only what differs in meaning."""
     from sqlalchemy import Boolean, Integer, String

@@ -51,6 +51,11 @@ class Observation:
 class ObservingDialect(BackupSQL):
     """Runs a statement on a scratch database and says what the server did."""
 
+    def unchecked_constraints(self, connection: Connection) -> set[tuple[str, str]]:
+        """(table, constraint) of each constraint of the connection's schema whose rows the
+        server has not checked (PostgreSQL's NOT VALID); none where there is no such state."""
+        return set()
+
     # Whether the server can be asked what a statement did (False: nothing to measure).
     observes: ClassVar[bool] = False
 

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from tools.dialects import BACKUP_PREFIX
+from tools.dialects import BACKUP_PREFIX, dialect_of_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Inspector
@@ -53,6 +53,8 @@ class ForeignKey:
     name: str
     columns: tuple[str, ...]
     referred_table: str
+    # False: added NOT VALID and never validated (PostgreSQL): enforced on new rows only.
+    valid: bool = True
 
 
 @dataclass(frozen=True, order=True)
@@ -125,7 +127,14 @@ def read_catalog(
             *((("checks", insp.get_multi_check_constraints),) if detailed else ()),
         )
     }
-    return {name: {k: v.get(name) for k, v in found.items()} for name in names}
+    unchecked = dialect_of_url(connection.engine.url).unchecked_constraints(connection)
+    return {
+        name: {
+            **{k: v.get(name) for k, v in found.items()},
+            "unchecked": sorted(c for t, c in unchecked if t == name),
+        }
+        for name in names
+    }
 
 
 def snapshot(
@@ -163,7 +172,12 @@ def _table(name: str, found: dict[str, Any]) -> Table:
         primary_key=tuple((found["pk"] or {}).get("constrained_columns") or ()),
         foreign_keys=tuple(
             sorted(
-                ForeignKey(fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                ForeignKey(
+                    fk["name"] or "",
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    fk["name"] not in (found.get("unchecked") or ()),
+                )
                 for fk in found["fks"] or ()
             )
         ),
@@ -338,9 +352,7 @@ def _compare_tables(
             if name not in have_items:
                 yield Difference("missing", what, table, name)
             elif name not in want_items:
-                found = have_items[name]
-                invalid = isinstance(found, Index) and not found.valid
-                yield Difference("extra", what, table, name, _INVALID if invalid else "")
+                yield Difference("extra", what, table, name, _state(have_items[name]))
             elif want_items[name] != have_items[name]:
                 yield Difference(
                     "differs", what, table, name, _how(want_items[name], have_items[name])
@@ -377,11 +389,24 @@ def _without_constraint_indexes(table: Table) -> Table:
 
 def _how(want: _Named, have: _Named) -> str:
     """What is wrong with an index or constraint the expected schema has too."""
-    if isinstance(have, Index) and not have.valid and replace(have, valid=True) == want:
-        return f"is {_INVALID}"
+    if isinstance(have, Index | ForeignKey) and replace(have, valid=True) == want:
+        return f"is {_state(have)}"
     return ""
 
 
+def _state(item: _Named) -> str:
+    """An index left INVALID, or a foreign key NOT VALID, in words ('' for any other)."""
+    if isinstance(item, Index) and not item.valid:
+        return _INVALID
+    if isinstance(item, ForeignKey) and not item.valid:
+        return _NOT_VALID
+    return ""
+
+
+_NOT_VALID = (
+    "NOT VALID: its rows were never checked (a VALIDATE CONSTRAINT that failed or never ran); "
+    "`schemactl recover` says which statements of its step ran"
+)
 _INVALID = (
     "INVALID: a CREATE INDEX CONCURRENTLY that failed left it; `schemactl recover` renders "
     "the script that drops it and finishes or undoes its step"
