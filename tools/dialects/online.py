@@ -19,7 +19,7 @@ from tools.dialects.observe import ObservingDialect
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Index, Table
-    from sqlalchemy.sql.elements import ClauseElement
+    from sqlalchemy.sql.elements import ClauseElement, ColumnElement
     from sqlalchemy.sql.schema import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
 
 
@@ -90,13 +90,18 @@ class OnlineForms(ObservingDialect):
     def backfill_update(self, backfill: Backfill, batch: tuple[str, str] | None = None) -> str:
         """The UPDATE of a backfill: every row at once, or those with ``low <= key < high``
         for ``batch = (low, high)`` (SQL expressions)."""
-        sets = ", ".join(f"{self._ident(column)} = {value}" for column, value in backfill.values)
-        where = [f"({backfill.where})"] if backfill.where else []
+        from sqlalchemy import literal_column, update
+
+        # The developer's SQL as written: literal_column reads no :name as a bound value.
+        table = backfill.table
+        values: dict[str, Any] = {c: literal_column(value) for c, value in backfill.values}
+        where: list[ColumnElement[Any]] = (
+            [literal_column(f"({backfill.where})")] if backfill.where else []
+        )
         if batch is not None:
-            key = self._ident(backfill.key)
-            where = [f"{key} >= {batch[0]}", f"{key} < {batch[1]}", *where]
-        condition = f" WHERE {' AND '.join(where)}" if where else ""
-        return f"UPDATE {self._qualified(backfill.table)} SET {sets}{condition}"
+            key = table.c[backfill.key]
+            where = [key >= literal_column(batch[0]), key < literal_column(batch[1]), *where]
+        return self.compile(update(table).values(values).where(*where)).removesuffix(";")
 
     def check_name(self, table: str, column: str) -> str:
         """The name of the temporary CHECK (column IS NOT NULL) a safe SET NOT NULL uses:

@@ -461,16 +461,17 @@ $schemactl_database$;"""
         """A CHECK (column IS NOT NULL) added NOT VALID and validated on its own (writes go
         on), which lets SET NOT NULL skip its scan (PostgreSQL 12+); the CHECK is then
         dropped."""
+        from alembic.ddl.base import ColumnNullable
         from sqlalchemy import CheckConstraint
+        from sqlalchemy.schema import DropConstraint
 
         column, table = change.column, change.table
         name = self.check_name(table.name, column.name)
         check = CheckConstraint(column.isnot(None), name=name)
         table.append_constraint(check)  # the table is a copy Alembic built for the operation
         self._add_then_validate(emit, check)
-        where = self._qualified(table)
-        emit.run(f"ALTER TABLE {where} ALTER COLUMN {self._ident(column.name)} SET NOT NULL")
-        emit.run(f"ALTER TABLE {where} DROP CONSTRAINT {self._ident(name)}")
+        emit.run(ColumnNullable(table.name, column.name, False, schema=table.schema))
+        emit.run(DropConstraint(check))
 
     def backfill(self, emit: Emitter, backfill: Backfill) -> None:
         """A loop outside any transaction (a DO block may COMMIT there, PostgreSQL 11+), one

@@ -420,7 +420,8 @@ class BackfillOnlineOp(ops.MigrateOperation):
     def change(self) -> Backfill:
         from sqlalchemy import Column, Integer, MetaData, Table
 
-        table = Table(self.table_name, MetaData(), Column(self.key, Integer), schema=self.schema)
+        columns = [Column(self.key, Integer), *(Column(c) for c in self.values if c != self.key)]
+        table = Table(self.table_name, MetaData(), *columns, schema=self.schema)
         values = tuple(self.values.items())
         return Backfill(table, values, self.where, self.key, self.batch_size)
 
