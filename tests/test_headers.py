@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
 from tools.config import for_database, load_project
 from tools.history import headers
-from tools.history.load import graph_of, load_graph, load_scripts, script_directory
+from tools.history.graph import build_graph
+from tools.history.load import (
+    graph_of,
+    load_graph,
+    load_scripts,
+    project_graph,
+    script_directory,
+)
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
@@ -84,6 +93,12 @@ def test_the_header_graph_is_the_import_graph(name, tmp_path):
         assert cold == imported
         assert warm == imported
         assert [cold[r].message for r in cold.order] == [imported[r].message for r in cold.order]
+        # From the cache alone (no Alembic), where every file is literal: the same graph.
+        alone = headers.read_warm(Path(str(cfg.config_file_name)), cfg.config_ini_section)
+        if alone is not None:
+            assert build_graph(alone) == imported
+        else:  # a file read by importing it, or a listing the cache cannot vouch for
+            assert name in ("generated-importing", "corpus/helpers"), name
 
 
 @pytest.fixture
@@ -282,3 +297,49 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path):
     status = schemactl(tmp_path / "repo", "status")
     assert "Add customers.vat_id" in status.stdout, status.stdout
     assert ini.is_file()
+
+
+def test_the_warm_read_takes_the_cache_only_where_nothing_it_came_from_changed(tmp_path):
+    """headers.read_warm (Alembic not imported) answers from the cache, or declines and the
+    full read runs: a file edited in place with its size and mtime kept, a file added, the
+    ini edited, the project copied elsewhere with its cache, a symlink in a location."""
+    ini = _repo(tmp_path)
+    project = load_project(ini)
+    versions = tmp_path / "repo" / "versions"
+    assert headers.read_warm(ini, "alembic") is None  # no cache yet
+    full = project_graph(project)  # the full read writes the cache
+    warm = headers.read_warm(ini, "alembic")
+    assert warm is not None and build_graph(warm) == full
+
+    edited = versions / "0010_68cfa590ad28_add_customers_tax_id.py"
+    before = edited.stat()
+    edited.write_text(edited.read_text().replace("Add customers.tax_id", "Add customers.vat_id"))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert edited.stat().st_size == before.st_size
+    assert headers.read_warm(ini, "alembic") is None
+    assert project_graph(project)["68cfa590ad28"].message.startswith("Add customers.vat_id")
+    assert headers.read_warm(ini, "alembic") is not None  # written again by the full read
+
+    added = versions / "0011_a1a1a1a1a1a1_added.py"
+    shutil.copy(next((SCENARIOS / "two_features").glob("*.py")), added)
+    assert headers.read_warm(ini, "alembic") is None
+    assert "a1a1a1a1a1a1" in project_graph(project).revisions
+    added.unlink()
+    assert headers.read_warm(ini, "alembic") is None
+    project_graph(project)
+
+    ini.write_text(ini.read_text() + "\n# an edit\n")
+    assert headers.read_warm(ini, "alembic") is None
+    project_graph(load_project(ini))
+    assert headers.read_warm(ini, "alembic") is not None
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path / "repo", copy)  # the cache too, naming the original's files
+    assert headers.read_warm(copy / "alembic.ini", "alembic") is None
+    assert project_graph(load_project(copy / "alembic.ini"))  # its own, read in full
+
+    outside = tmp_path / "elsewhere.py"
+    shutil.copy(next((SCENARIOS / "two_features").glob("*.py")), outside)
+    (versions / "0011_a1a1a1a1a1a1_linked.py").symlink_to(outside)
+    assert "a1a1a1a1a1a1" in project_graph(load_project(ini)).revisions
+    assert headers.read_warm(ini, "alembic") is None  # a symlink: never vouched for

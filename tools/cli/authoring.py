@@ -385,14 +385,17 @@ def graph(
     Example: schemactl graph --format json
     """
     from tools.history import graph as drawing
-    from tools.history.load import load_graph
-    from tools.live import migrate
+    from tools.history.load import project_graph
 
     chosen = _env(ctx, env)
     with _user_errors(ctx):
         project = _project(ctx, database)
-        revisions = load_graph(project.alembic_config())
-        have = migrate.applied(project, project.environment(chosen)) if chosen else None
+        revisions = project_graph(project)
+        have = None
+        if chosen:
+            from tools.live import migrate
+
+            have = migrate.applied(project, project.environment(chosen))
     if form is GraphFormat.json:
         _echo_json(
             {

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tools.config.project import (
     DEFAULT_CONFIG,
@@ -31,7 +31,45 @@ from tools.dialects import (
 if TYPE_CHECKING:
     import configparser
 
-    from alembic.config import Config
+
+class IniConfig(Protocol):
+    """What reading a project asks of an Alembic Config (env.py hands its own over)."""
+
+    config_file_name: str | None
+    config_ini_section: str
+
+    @property
+    def file_config(self) -> configparser.ConfigParser: ...
+
+    def get_main_option(self, name: str, default: str | None = None) -> str | None: ...
+
+
+class IniFile:
+    """alembic.ini read as Alembic's Config reads it (a ConfigParser whose defaults hold
+    ``here``, the file's folder), without importing Alembic: a command that only reads the
+    project and its history does not load Alembic and SQLAlchemy for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.config_file_name: str | None = str(path)
+        self.config_ini_section = MAIN_SECTION
+        self._path = path
+        self._parser: configparser.ConfigParser | None = None
+
+    @property
+    def file_config(self) -> configparser.ConfigParser:
+        import configparser
+
+        if self._parser is None:
+            parser = configparser.ConfigParser({"here": self._path.absolute().parent.as_posix()})
+            parser.read([self._path], encoding="locale")
+            self._parser = parser
+        return self._parser
+
+    def get_main_option(self, name: str, default: str | None = None) -> str | None:
+        parser = self.file_config
+        if parser.has_option(self.config_ini_section, name):
+            return parser.get(self.config_ini_section, name)
+        return default
 
 
 def load_project(
@@ -41,14 +79,12 @@ def load_project(
     its databases (an ini section, as `alembic -n NAME` picks it; default: the first)."""
     import configparser
 
-    from alembic.config import Config
-
     path = Path(config_path or DEFAULT_CONFIG)
     if not path.is_file():
         hint = "run from the repository root" if config_path is None else "check the path"
         raise ConfigError(f"no Alembic config at {path}; {hint} or pass -c PATH/TO/alembic.ini")
     path = path.resolve()
-    cfg = Config(str(path))
+    cfg = IniFile(path)
     if database is None:
         try:
             names = databases_of(cfg.file_config)
@@ -133,7 +169,7 @@ def section_of(parser: configparser.ConfigParser, database: str) -> str:
     return shown.get(database, database)
 
 
-def project_from_alembic_config(cfg: Config) -> Project:
+def project_from_alembic_config(cfg: IniConfig) -> Project:
     """Build the Project from an Alembic Config (also how env.py finds the environments)."""
     if cfg.config_file_name is None:
         raise ConfigError("the Alembic config has no file; pass -c PATH/TO/alembic.ini")
@@ -366,7 +402,7 @@ _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
 _BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
-def _implicit_environment(cfg: Config) -> Environment:
+def _implicit_environment(cfg: IniConfig) -> Environment:
     """A plain Alembic project: one environment from sqlalchemy.url."""
     import configparser
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".schemactl_cache"
 # Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 _IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
 
 NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -328,7 +328,11 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[str]:
 
 
 def read(
-    scripts: ScriptDirectory, root: Path, name: str, imported: Callable[[str], Header]
+    scripts: ScriptDirectory,
+    root: Path,
+    name: str,
+    imported: Callable[[str], Header],
+    ini: Path | None = None,
 ) -> Headers | None:
     """The headers of every revision file, from the cache where a file is unchanged, else
     from its source (or, not literal, by importing it). ``root`` is the project's folder,
@@ -338,7 +342,10 @@ def read(
 
     Every file is read and hashed each time (a few milliseconds for hundreds of files): its
     size and mtime cannot be trusted, an edit of the same size with its mtime put back
-    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again."""
+    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again.
+
+    With ``ini`` (the project's alembic.ini) the cache also keeps what the listing came from
+    (the ini's sha256, each version location's names), which read_warm checks."""
     if scripts.sourceless:
         return None
     # One file per database: entries are keyed by path, so other version locations (a
@@ -346,6 +353,7 @@ def read(
     key = hashlib.sha256(name.encode()).hexdigest()[:16]
     cache_file = root / CACHE_DIR / f"headers-{key}.json"
     cached = _load(cache_file)
+    cached_listing = _load_listing(cache_file)
     entries: dict[str, dict[str, Any]] = {}
     headers: list[Header] = []
     by_import: list[Path] = []
@@ -365,9 +373,65 @@ def read(
             header = imported(where)
             by_import.append(Path(where))
         headers.append(header)
-    if entries != cached:
-        _save(cache_file, entries)
+    listing = _listing(scripts, ini, [h.path for h in headers]) if ini is not None else None
+    if entries != cached or listing != cached_listing:
+        _save(cache_file, entries, listing)
     return Headers(tuple(headers), tuple(by_import), tuple(newly))
+
+
+def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
+    """The headers of every revision file from the cache alone, without Alembic: when the
+    ini is the one the cache was written from, each version location lists the same names
+    (no symlink among them), and every file is literal with the sha256 cached. None when
+    anything differs: the caller takes read()."""
+    key = hashlib.sha256(name.encode()).hexdigest()[:16]
+    cache_file = ini.parent / CACHE_DIR / f"headers-{key}.json"
+    listing = _load_listing(cache_file)
+    if listing is None:
+        return None
+    try:
+        # The same ini, at the same place: a copied project's cache names the original's files.
+        if listing["path"] != str(ini.resolve()):
+            return None
+        if hashlib.sha256(ini.read_bytes()).hexdigest() != listing["ini"]:
+            return None
+        for location, names in listing["locations"].items():
+            if _names(location) != names:
+                return None
+        entries = _load(cache_file)
+        found = []
+        for path in listing["files"]:
+            entry = entries.get(path)
+            if entry is None or entry["header"] is None:
+                return None
+            with open(path, "rb") as stream:
+                if hashlib.sha256(stream.read()).hexdigest() != entry["sha256"]:
+                    return None
+            found.append(_undump(entry["header"], path))
+    except (OSError, KeyError, TypeError, AttributeError):
+        return None
+    return tuple(found)
+
+
+def _names(location: str) -> list[list[str]] | None:
+    """A version location's entries (not folders) by name, None when it is not there; a
+    symlink among them is listed as such, so the warm read declines it."""
+    if not os.path.isdir(location):
+        return None
+    with os.scandir(location) as found:
+        return sorted([e.name, "link" if e.is_symlink() else ""] for e in found if not e.is_dir())
+
+
+def _listing(scripts: ScriptDirectory, ini: Path, files: list[str]) -> dict[str, Any] | None:
+    """What the history's listing came from, for read_warm; None where the warm read cannot
+    tell it unchanged (folders walked recursively, a symlink in a location)."""
+    if scripts.recursive_version_locations:
+        return None
+    locations = {str(location): _names(str(location)) for location in version_locations(scripts)}
+    if any(n[1] for names in locations.values() for n in names or ()):
+        return None
+    digest = hashlib.sha256(ini.read_bytes()).hexdigest()
+    return {"path": str(ini.resolve()), "ini": digest, "locations": locations, "files": files}
 
 
 def _resolved(link: str) -> str:
@@ -448,10 +512,24 @@ def _well_formed(header: dict[str, Any]) -> bool:
     )
 
 
-def _save(cache_file: Path, entries: dict[str, dict[str, Any]]) -> None:
+def _load_listing(cache_file: Path) -> dict[str, Any] | None:
+    """The cached listing (see _listing); None when there is none, or the cache is not ours."""
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        if data.get("schemactl_headers") != CACHE_FORMAT:
+            return None
+        listing = data.get("listing")
+        return listing if isinstance(listing, dict) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _save(
+    cache_file: Path, entries: dict[str, dict[str, Any]], listing: dict[str, Any] | None = None
+) -> None:
     """Write the cache whole (atomically); a folder that cannot be written goes without."""
 
-    data = {"schemactl_headers": CACHE_FORMAT, "entries": entries}
+    data = {"schemactl_headers": CACHE_FORMAT, "entries": entries, "listing": listing}
     text = json.dumps(data, sort_keys=True)
     try:
         folder = cache_file.parent

@@ -169,6 +169,17 @@ def load_graph(cfg: Config) -> Graph:
     return _read_graph(script_directory(cfg), cfg)
 
 
+def project_graph(project: Project) -> Graph:
+    """load_graph of the project's history, from the header cache alone (Alembic not even
+    imported) when nothing it was read from changed since (headers.read_warm)."""
+    found = headers.read_warm(project.config_path, project.database)
+    if found is None:
+        return load_graph(project.alembic_config())
+    for header in found:
+        safe_revision(header.revision)
+    return build_graph(found)
+
+
 def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
     import logging
 
@@ -180,8 +191,8 @@ def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
             raise HistoryError(f"{path} is not a revision file")
         return header_of(script)
 
-    root = Path(str(cfg.config_file_name)).parent
-    found = headers.read(scripts, root, cfg.config_ini_section, imported)
+    ini = Path(str(cfg.config_file_name))
+    found = headers.read(scripts, ini.parent, cfg.config_ini_section, imported, ini)
     if found is None:  # compiled files only: imported, as Alembic does
         return graph_of(load_scripts(scripts))
     if found.newly_imported:

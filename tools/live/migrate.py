@@ -22,8 +22,8 @@ from tools.history.graph import Graph, RevisionId
 from tools.history.load import (
     check_stamp_target,
     check_target,
-    load_graph,
     load_history,
+    project_graph,
     squashed_into,
 )
 from tools.live import online
@@ -291,7 +291,7 @@ def check_steps_back(graph: Graph, current: tuple[RevisionId, ...], target: str)
 
 def status(project: Project, environment: Environment) -> Status:
     """Every revision in apply order, marked applied or not in the environment's database."""
-    graph = load_graph(project.alembic_config())
+    graph = project_graph(project)
     url = environment.url()
     current = current_heads(url, project, environment)
     have = _applied(graph, environment, current, project)
@@ -311,7 +311,7 @@ def status(project: Project, environment: Environment) -> Status:
 
 def applied(project: Project, environment: Environment) -> set[RevisionId]:
     """Every revision the environment's database has (its heads and all they stand on)."""
-    graph = load_graph(project.alembic_config())
+    graph = project_graph(project)
     url = environment.url()
     return _applied(graph, environment, current_heads(url, project, environment), project)
 
