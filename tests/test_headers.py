@@ -343,3 +343,50 @@ def test_the_warm_read_takes_the_cache_only_where_nothing_it_came_from_changed(t
     (versions / "0011_a1a1a1a1a1a1_linked.py").symlink_to(outside)
     assert "a1a1a1a1a1a1" in project_graph(load_project(ini)).revisions
     assert headers.read_warm(ini, "alembic") is None  # a symlink: never vouched for
+
+
+def test_a_warm_graph_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path):
+    """`schemactl graph` from a warm cache (tools.entry): the CLI's very output, with none of
+    Typer, Alembic or SQLAlchemy imported; whatever the cache cannot vouch for (a cold
+    cache, an environment to mark, another option) goes to the CLI."""
+    import subprocess
+
+    ini = _repo(tmp_path)
+    repo = ini.parent
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['schemactl', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
+    )
+
+    def run(*args: str, **env: str) -> tuple[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+            env={**environ, "PYTHONPATH": str(REPO), **env},
+        )
+        assert done.returncode == 0, done.stderr
+        *printed, loaded = done.stdout.splitlines()
+        return "\n".join(printed), loaded
+
+    cold, loaded = run("graph")  # the CLI reads in full, and writes the cache
+    assert loaded == "['alembic', 'sqlalchemy', 'typer']"
+    warm, loaded = run("graph")
+    assert loaded == "[]" and warm == cold
+    assert warm.splitlines()[-1].startswith("o 68cfa590ad28")
+    assert schemactl(repo, "graph").stdout.rstrip("\n") == warm  # the CLI's own output
+    # Not answered from the cache: an environment's database to mark, another option.
+    dev = f"sqlite:///{tmp_path}/dev.db"
+    _, loaded = run("graph", SCHEMACTL_ENV="dev", BILLGEN_DEV_URL=dev)
+    assert "typer" in loaded
+    _, loaded = run("graph", "--format", "json")
+    assert "typer" in loaded
+    edited = repo / "versions" / "0010_68cfa590ad28_add_customers_tax_id.py"
+    edited.write_text(edited.read_text().replace("Add customers.tax_id", "Tax ids"))
+    again, loaded = run("graph")  # changed since the cache: the CLI, which sees the edit
+    assert "typer" in loaded and "Tax ids" in again

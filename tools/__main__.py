@@ -1,5 +1,5 @@
 """`python -m tools` is `schemactl`."""
 
-from tools.cli import main
+from tools.entry import main
 
 main()

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("live",),
     ("authoring", "release"),
     ("alembic", "cli"),
-    ("__main__",),
+    ("__main__", "entry"),
 )
 FLOOR = {package: floor for floor, packages in enumerate(LAYERS) for package in packages}
 DIALECT_NAMES = re.compile(
