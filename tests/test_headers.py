@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -337,6 +338,18 @@ def test_the_warm_read_takes_the_cache_only_where_nothing_it_came_from_changed(t
     shutil.copytree(tmp_path / "repo", copy)  # the cache too, naming the original's files
     assert headers.read_warm(copy / "alembic.ini", "alembic") is None
     assert project_graph(load_project(copy / "alembic.ini"))  # its own, read in full
+
+    # A history listed from elsewhere (a release's, rebuilt: Project.version_locations) is
+    # never recorded for the warm read, nor taken from it.
+    project_graph(load_project(ini))
+    assert headers.read_warm(ini, "alembic") is not None
+    released = tmp_path / "released"
+    shutil.copytree(versions, released)
+    (released / "0010_68cfa590ad28_add_customers_tax_id.py").unlink()
+    elsewhere = replace(load_project(ini), version_locations=str(released))
+    assert "68cfa590ad28" not in project_graph(elsewhere).revisions
+    assert headers.read_warm(ini, "alembic") is None
+    assert "68cfa590ad28" in project_graph(load_project(ini)).revisions
 
     outside = tmp_path / "elsewhere.py"
     shutil.copy(next((SCENARIOS / "two_features").glob("*.py")), outside)

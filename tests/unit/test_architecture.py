@@ -22,7 +22,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("live",),
     ("authoring", "release"),
     ("alembic", "cli"),
-    ("__main__", "entry"),
+    ("entry",),
+    ("__main__",),
 )
 FLOOR = {package: floor for floor, packages in enumerate(LAYERS) for package in packages}
 DIALECT_NAMES = re.compile(

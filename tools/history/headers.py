@@ -391,7 +391,8 @@ def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
         return None
     try:
         # The same ini, at the same place: a copied project's cache names the original's files.
-        if listing["path"] != str(ini.resolve()):
+        # And from the same folder: Alembic reads relative locations from the working one.
+        if listing["path"] != str(ini.resolve()) or listing["cwd"] != os.getcwd():
             return None
         if hashlib.sha256(ini.read_bytes()).hexdigest() != listing["ini"]:
             return None
@@ -431,7 +432,13 @@ def _listing(scripts: ScriptDirectory, ini: Path, files: list[str]) -> dict[str,
     if any(n[1] for names in locations.values() for n in names or ()):
         return None
     digest = hashlib.sha256(ini.read_bytes()).hexdigest()
-    return {"path": str(ini.resolve()), "ini": digest, "locations": locations, "files": files}
+    return {
+        "path": str(ini.resolve()),
+        "cwd": os.getcwd(),
+        "ini": digest,
+        "locations": locations,
+        "files": files,
+    }
 
 
 def _resolved(link: str) -> str:

@@ -8,6 +8,7 @@ resolved by one lookup with one error.
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.config import PATH_SEPARATORS
+from tools.config.ini import IniFile
 from tools.core.errors import RevisionError, first_line, raised_at
 from tools.core.internals import revision_file, revision_files, stamp_steps
 from tools.core.text import printed_to_stderr
@@ -169,10 +171,33 @@ def load_graph(cfg: Config) -> Graph:
     return _read_graph(script_directory(cfg), cfg)
 
 
+# The options that say which files a history is: as the ini has them, the warm read's.
+_LISTING_OPTIONS = (
+    "script_location",
+    "version_locations",
+    "recursive_version_locations",
+    "sourceless",
+    "path_separator",
+)
+
+
+def _listed_as_in_ini(cfg: Config, ini: Path) -> bool:
+    """Whether ``cfg`` lists the history's files as its ini file does (no option set over
+    it in memory)."""
+    own = IniFile(ini)
+    own.config_ini_section = cfg.config_ini_section
+    try:
+        return all(cfg.get_main_option(o) == own.get_main_option(o) for o in _LISTING_OPTIONS)
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return False  # an ini the full read reports on; nothing recorded meanwhile
+
+
 def project_graph(project: Project) -> Graph:
     """load_graph of the project's history, from the header cache alone (Alembic not even
     imported) when nothing it was read from changed since (headers.read_warm)."""
-    found = headers.read_warm(project.config_path, project.database)
+    found = None
+    if project.version_locations is None:  # files listed as the ini says
+        found = headers.read_warm(project.config_path, project.database)
     if found is None:
         return load_graph(project.alembic_config())
     for header in found:
@@ -192,7 +217,10 @@ def _read_graph(scripts: ScriptDirectory, cfg: Config) -> Graph:
         return header_of(script)
 
     ini = Path(str(cfg.config_file_name))
-    found = headers.read(scripts, ini.parent, cfg.config_ini_section, imported, ini)
+    # The listing is recorded for the warm read only where the files are listed as the ini
+    # says (not a release's history rebuilt elsewhere: Project.version_locations).
+    listed = ini if _listed_as_in_ini(cfg, ini) else None
+    found = headers.read(scripts, ini.parent, cfg.config_ini_section, imported, listed)
     if found is None:  # compiled files only: imported, as Alembic does
         return graph_of(load_scripts(scripts))
     if found.newly_imported:
