@@ -310,8 +310,10 @@ def test_a_squash_carries_server_default_changes_and_bound_values_or_refuses(rep
         'server_default="n/a")\n'
         '    op.execute(sa.text("INSERT INTO tax_rates (code, name, rate) '
         'VALUES (:code, :name, :rate)").bindparams(code="HALF", name="50% off", '
-        'rate=Decimal("0.5")))',
-        "    op.execute(sa.text(\"DELETE FROM tax_rates WHERE name = '50% off'\"))\n"
+        'rate=Decimal("0.5")))\n'
+        '    op.backfill_online("tax_rates", {"name": "name || \' (cut)\'"}, '
+        "where=\"code = 'HALF'\", batch_size=2)",
+        "    op.execute(sa.text(\"DELETE FROM tax_rates WHERE name = '50% off (cut)'\"))\n"
         '    op.alter_column("customers", "billing_address", existing_type=sa.Text(), '
         "server_default=None)",
         header="from decimal import Decimal\n",
@@ -321,6 +323,11 @@ def test_a_squash_carries_server_default_changes_and_bound_values_or_refuses(rep
     assert squashed.returncode == 0, squashed.stderr
     body = next((repo_copy / "versions").glob("0001_0123456789ab_*.py")).read_text()
     assert ".bindparams(" in body and 'name="50% off",' in body and 'rate=Decimal("0.5")' in body
+    # A backfill, carried over as the revision wrote it (a data change, in its order).
+    assert "op.backfill_online(" in body
+    assert (
+        """"tax_rates", {"name": "name || ' (cut)'"}, where="code = 'HALF'", batch_size=2""" in body
+    )
     db = tmp_path / "fresh.db"
     ran = schemactl(repo_copy, "upgrade", "heads", env={"BILLGEN_DEV_URL": f"sqlite:///{db}"})
     assert ran.returncode == 0, ran.stderr
@@ -328,8 +335,8 @@ def test_a_squash_carries_server_default_changes_and_bound_values_or_refuses(rep
 
     with sqlite3.connect(db) as connection:
         assert connection.execute(
-            "SELECT name, rate FROM tax_rates WHERE name = '50% off'"
-        ).fetchall() == [("50% off", 0.5)]
+            "SELECT name, rate FROM tax_rates WHERE code = 'HALF'"
+        ).fetchall() == [("50% off (cut)", 0.5)]
         connection.execute("INSERT INTO users (id, email, full_name, password_hash) "
                            "VALUES (1, 'a@b.c', 'A', 'x')")  # fmt: skip
         connection.execute("INSERT INTO customers (id, owner_id, name) VALUES (1, 1, 'Ada')")

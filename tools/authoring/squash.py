@@ -24,6 +24,7 @@ from tools.core.files import write_files
 from tools.core.internals import bound_parameters, copied_column, remove_column
 from tools.dialects import embedded
 from tools.history.load import SQUASH_MARKER, load_history, resolve_heads
+from tools.operations.online import BackfillOnlineOp
 from tools.proof.scratch import scratch_database
 from tools.scripts.capture import capture_session
 from tools.scripts.manifest import read_manifest
@@ -195,7 +196,7 @@ def _replay(
             raise SquashRefused(f"{rev} cannot be read offline ({err}); fix it first") from err
         for operation in captured:
             op = operation.source
-            if isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp):
+            if isinstance(op, ops.BulkInsertOp | ops.ExecuteSQLOp | BackfillOnlineOp):
                 data.append((rev, op))
             elif not _apply(metadata, op, operation.built):
                 not_carried.append(f"{rev}: {operation.name} {operation.table or ''}".rstrip())
@@ -410,6 +411,8 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
     from sqlalchemy.sql.elements import TextClause
     from sqlalchemy.sql.expression import TableClause
 
+    if isinstance(op, BackfillOnlineOp):
+        return [f"    op.backfill_online({_backfill_arguments(op)})"]
     if isinstance(op, ops.ExecuteSQLOp):
         sql = op.sqltext
         if isinstance(sql, str):
@@ -441,6 +444,21 @@ def _data_code(op: Any, metadata: MetaData, imports: set[str]) -> list[str] | No
     return [
         f"    op.bulk_insert(sa.table({name!r}, {', '.join(columns)}), {rows})",
     ]
+
+
+def _backfill_arguments(op: BackfillOnlineOp) -> str:
+    """A backfill's arguments as the revision gave them (those left at their default left
+    out)."""
+    given = [repr(op.table_name), repr(op.values)]
+    for name, value, default in (
+        ("where", op.where, None),
+        ("key", op.key, "id"),
+        ("batch_size", op.batch_size, 10_000),
+        ("schema", op.schema, None),
+    ):
+        if value != default:
+            given.append(f"{name}={value!r}")
+    return ", ".join(given)
 
 
 def _bound_values(sql: Any, imports: set[str]) -> str | None:
