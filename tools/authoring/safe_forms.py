@@ -79,9 +79,7 @@ def online(op: MigrateOperation) -> list[MigrateOperation]:
     """``op`` in its online form (one or two operations), or as it is where it has none."""
     form = ONLINE.get(type(op))
     if form is not None:
-        changed = object.__new__(form)
-        changed.__dict__.update(op.__dict__)
-        return [changed]
+        return [_as(form, op)]
     if isinstance(op, ops.AlterColumnOp) and op.modify_nullable is False:
         return [_flagged(o) for o in _not_null(op)]
     return [_flagged(op)]
@@ -98,9 +96,15 @@ def _flagged(op: MigrateOperation) -> MigrateOperation:
         return op
     if op.modify_type is None or not type_change_rewrites(op.existing_type, op.modify_type):
         return op
-    flagged = object.__new__(RewritingAlterColumnOp)
-    flagged.__dict__.update(op.__dict__)
-    return flagged
+    return _as(RewritingAlterColumnOp, op)
+
+
+def _as(kind: type[MigrateOperation], op: MigrateOperation) -> MigrateOperation:
+    """``op`` as an instance of ``kind``, a subclass of its class adding no state: the same
+    arguments, written and run as ``kind`` says."""
+    changed = object.__new__(kind)
+    changed.__dict__.update(op.__dict__)
+    return changed
 
 
 def _not_null(op: ops.AlterColumnOp) -> list[MigrateOperation]:

@@ -102,7 +102,8 @@ class _Emitter:
 
 def kind_of(dialect: Dialect) -> ScriptDialect | None:
     """The kind of database a SQLAlchemy dialect is (None: one schemactl does not know)."""
-    return next((k() for k in DIALECTS.values() if k().matches(dialect)), None)
+    kinds = (make() for make in DIALECTS.values())
+    return next((kind for kind in kinds if kind.matches(dialect)), None)
 
 
 def _run(
