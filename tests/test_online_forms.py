@@ -83,9 +83,12 @@ SAFE_FORMS = {
         "CREATE INDEX ix_payments_reference ON payments (reference) ALGORITHM=INPLACE LOCK=NONE;",
         "ALTER TABLE customers ADD CONSTRAINT uq_customers_tax_id UNIQUE (tax_id), "
         "ALGORITHM=INPLACE, LOCK=NONE;",
-        # MariaDB checks a new CHECK only by copying the table: said (and in the header).
-        "ALTER TABLE payments ADD CONSTRAINT ck_payments_amount_positive CHECK (amount >= 0), "
-        "ALGORITHM=COPY, LOCK=SHARED;",
+        # MariaDB checks a new CHECK only by copying the table: copied beside it instead,
+        # writes going on, then switched.
+        "CREATE TABLE _payments_new LIKE payments;",
+        "ALTER TABLE _payments_new ADD CONSTRAINT ck_payments_amount_positive CHECK (amount >= 0);",
+        "RENAME TABLE payments TO _payments_old, _payments_new TO payments;",
+        "DROP TABLE _payments_old;",
         "ALTER TABLE customers MODIFY email VARCHAR(255) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;",
         "DELIMITER // BEGIN NOT ATOMIC DECLARE low BIGINT;",
     ],
@@ -183,13 +186,8 @@ def test_online_forms_run_both_ways_with_rows_in_each_servers_safe_form(
     expected = SAFE_FORMS[dialect]
     found = iter(said)  # each expected statement, in order, among the script's
     assert all(any(s == e for s in found) for e in expected), script
-    if dialect == "mariadb":  # the copy named in the header, with what does it online
-        header = script.split("\n\n", 1)[0]
-        assert "-- COPIES A TABLE:" in header
-        assert (
-            "--     pt-online-schema-change --alter 'ADD CONSTRAINT ck_payments_amount_positive "
-            "CHECK (amount >= 0)' D=DBNAME,t=payments --execute"
-        ) in header
+    # No table copied under a lock (the CHECK's copy is made beside the table).
+    assert "-- COPIES A TABLE:" not in script.split("\n\n", 1)[0]
     before = _contents(db)
 
     up = apply_script(db, tmp_path / "new" / "upgrade.sql")
@@ -282,6 +280,36 @@ def test_safe_false_renders_the_plain_forms(tmp_path):
     ini.write_text(bad)
     refused = schemactl(repo, "sql", "--env", "prod", "--from", PARENT, "--stdout")
     assert refused.returncode != 0 and "safe = 'maybe' is not true or false" in refused.stderr
+
+
+def test_a_statement_that_copies_a_table_is_named_in_the_header_with_its_commands(tmp_path):
+    """MariaDB: an ALTER that says ALGORITHM=COPY is named under COPIES A TABLE, with the
+    pt-online-schema-change and gh-ost commands that make the same change while writes go
+    on; the statement itself is left as the revision wrote it."""
+    repo = copy_fixture(tmp_path / "repo")
+    copies = (
+        "ALTER TABLE payments MODIFY amount NUMERIC(14, 4) NOT NULL, ALGORITHM=COPY, LOCK=SHARED"
+    )
+    revision = REVISION.replace("{customer}", "1").replace(
+        "def upgrade():\n", f"def upgrade():\n    op.execute({copies!r})\n"
+    )
+    (repo / "versions" / "0011_0a1100000001_online_forms.py").write_text(revision)
+    env = ENV_FOR_DIALECT["mariadb"][0]
+    rendered = schemactl(repo, "sql", "--env", env, "--from", PARENT, "--stdout")
+    assert rendered.returncode == 0, rendered.stderr
+    header = rendered.stdout.split("\n\n", 1)[0]
+    assert "-- COPIES A TABLE:" in header, header
+    assert f"--   0a1100000001  {copies};" in header, header
+    change = "MODIFY amount NUMERIC(14, 4) NOT NULL"
+    assert (
+        f"--     pt-online-schema-change --alter '{change}' D=DBNAME,t=payments --execute" in header
+    )
+    assert (
+        f"--     gh-ost --database=DBNAME --table=payments --alter='{change}' --execute" in header
+    )
+    assert f"{copies};" in _statements(rendered.stdout)
+    # The online CHECK is no copy under a lock: it is not named.
+    assert header.count("ALGORITHM=COPY") == 1, header
 
 
 def _models_change_tables_with_rows(repo):

@@ -293,6 +293,7 @@ PROVEN = {
     },
     "mariadb": {
         "op.create_foreign_key_online": ["online-foreign-key"],
+        "op.create_check_constraint_online": ["online-check"],
         "op.backfill_online": ["online-backfill"],
         "add it VIRTUAL": ["virtual-generated-column"],
         "add a new column, backfill it in batches": ["add-nullable-column", "backfill-alone"],

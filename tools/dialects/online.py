@@ -50,6 +50,16 @@ class Backfill:
     batch_size: int = 10_000
 
 
+@dataclass(frozen=True)
+class ShadowCopy:
+    """How a server that can only check a new constraint by copying the table (MariaDB's
+    CHECK) copies it beside itself instead: along the integer primary key ``key``,
+    ``batch_size`` rows at a time."""
+
+    key: str = "id"
+    batch_size: int = 10_000
+
+
 class Emitter(Protocol):
     """Where a kind writes one operation's form."""
 
@@ -75,7 +85,7 @@ class OnlineForms(ObservingDialect):
     def create_foreign_key(self, emit: Emitter, key: ForeignKeyConstraint) -> None:
         emit.plain()
 
-    def create_check(self, emit: Emitter, check: CheckConstraint) -> None:
+    def create_check(self, emit: Emitter, check: CheckConstraint, copy: ShadowCopy) -> None:
         emit.plain()
 
     def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
@@ -106,7 +116,11 @@ class OnlineForms(ObservingDialect):
     def check_name(self, table: str, column: str) -> str:
         """The name of the temporary CHECK (column IS NOT NULL) a safe SET NOT NULL uses:
         shortened, with a hash of the whole, where the server's names are shorter."""
-        name = f"ck_{table}_{column}_not_null"
+        return self.short_name(f"ck_{table}_{column}_not_null")
+
+    def short_name(self, name: str) -> str:
+        """``name``, or where it is longer than this kind's names can be, its beginning and
+        a hash of the whole."""
         limit = self.sa_dialect.max_identifier_length
         if len(name) <= limit:
             return name

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         UniqueConstraint,
     )
 
-    from tools.dialects.online import Backfill, Emitter, NotNull
+    from tools.dialects.online import Backfill, Emitter, NotNull, ShadowCopy
 
 
 @dataclass(frozen=True)
@@ -441,7 +441,7 @@ $schemactl_database$;"""
         own, which reads every row under a lock that lets writes go on."""
         self._add_then_validate(emit, key)
 
-    def create_check(self, emit: Emitter, check: CheckConstraint) -> None:
+    def create_check(self, emit: Emitter, check: CheckConstraint, copy: ShadowCopy) -> None:
         self._add_then_validate(emit, check)
 
     def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:

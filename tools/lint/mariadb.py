@@ -75,8 +75,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
             )
         elif op.name == "create_foreign_key" and _after(op.line, unchecked_from):
             continue  # foreign_key_checks off: added in place, writes going on
-        elif op.name in ("create_foreign_key", "create_check_constraint", _ONLINE_CHECK):
-            # (A CHECK has no online form on MariaDB: its online operation copies too.)
+        elif op.name in ("create_foreign_key", "create_check_constraint"):
             key = op.name == "create_foreign_key"
             yield Hit(
                 WARNING,
@@ -84,7 +83,7 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 f"{_copies(facts)}",
                 op.line,
                 why,
-                _FIX_FOREIGN_KEY if key else _WEIGH_COPY,
+                _FIX_FOREIGN_KEY if key else _FIX_CHECK,
             )
         elif op.name == "create_index" and _fulltext(source):
             yield Hit(
@@ -189,7 +188,6 @@ _WEIGH_REBUILD = (
     "the environment"
 )
 _FOREIGN_KEY = re.compile(r"\bFOREIGN\s+KEY\b", re.I)
-_ONLINE_CHECK = "create_check_constraint_online"
 
 
 # The lines of a revision between SET foreign_key_checks = 0 and = 1 (or its end).
@@ -265,7 +263,14 @@ _WEIGH_SHARED = (
 _WEIGH_COPY = (
     "weigh the table's size: MariaDB copies it to check every row (measured: ALGORITHM=COPY, "
     "LOCK=SHARED); add it when the table is created, or at a quiet moment, or with "
-    "pt-online-schema-change or gh-ost (a release's review.md gives the command)"
+    "pt-online-schema-change or gh-ost (a release's review.md gives the command); a CHECK: "
+    "op.create_check_constraint_online"
+)
+_FIX_CHECK = (
+    "use op.create_check_constraint_online (the rows checked by a query, then the table "
+    "copied beside itself with the CHECK while triggers keep it in step, and switched in: "
+    "writes go on); or weigh the table's size: MariaDB copies it to check every row "
+    "(measured: ALGORITHM=COPY, LOCK=SHARED)"
 )
 # A foreign key MariaDB adds in place when told not to check the rows (measured: NOCOPY,
 # LOCK=NONE).

@@ -5,8 +5,10 @@ database, the form that kind writes (tools.dialects, online role): on PostgreSQL
 built CONCURRENTLY, a constraint added NOT VALID and validated on its own, NOT NULL through
 a validated CHECK, a unique constraint over an index built concurrently; on MariaDB each
 ALTER asks for ALGORITHM=INPLACE, LOCK=NONE, so the server refuses rather than copies, and a
-foreign key is checked by a query and then added without MariaDB's copy; on SQLite, the
-plain form. An environment with ``safe = false`` gets the plain form everywhere.
+foreign key is checked by a query and then added without MariaDB's copy, and a CHECK,
+which MariaDB checks only by copying the table, is added to a copy made beside the table
+while writes go on, then switched in; on SQLite, the plain form. An environment with
+``safe = false`` gets the plain form everywhere.
 
     op.create_index_online("ix_invoices_customer_id", "invoices", ["customer_id"])
     op.drop_index_online("ix_invoices_customer_id", table_name="invoices")
@@ -33,7 +35,7 @@ from sqlalchemy.schema import ExecutableDDLElement
 
 from tools.core.internals import batch_rebuilds, in_batch, run_batch_queue
 from tools.dialects import DIALECTS, ScriptDialect, embedded
-from tools.dialects.online import Backfill, NotNull
+from tools.dialects.online import Backfill, NotNull, ShadowCopy
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -246,8 +248,23 @@ class CreateForeignKeyOnlineOp(ops.CreateForeignKeyOp):
     "create_check_constraint_online", "batch_create_check_constraint_online"
 )
 class CreateCheckConstraintOnlineOp(ops.CreateCheckConstraintOp):
-    """create_check_constraint, the rows checked without stopping writes where the server
-    can (PostgreSQL; MariaDB copies the table to check a CHECK, and lint says so)."""
+    """create_check_constraint, the rows checked without stopping writes (PostgreSQL: added
+    NOT VALID, validated on its own; MariaDB, which checks a CHECK only by copying the
+    table: the table copied beside itself, writes going on, then switched)."""
+
+    def __init__(
+        self,
+        constraint_name: str | None,
+        table_name: str,
+        condition: Any,
+        *,
+        schema: str | None = None,
+        key: str = "id",
+        batch_size: int = 10_000,
+        **kw: Any,
+    ) -> None:
+        super().__init__(constraint_name, table_name, condition, schema=schema, **kw)
+        self.copy = ShadowCopy(key, batch_size)
 
     @classmethod
     def create_check_constraint_online(
@@ -258,11 +275,25 @@ class CreateCheckConstraintOnlineOp(ops.CreateCheckConstraintOp):
         condition: Any,
         *,
         schema: str | None = None,
+        key: str = "id",
+        batch_size: int = 10_000,
         **kw: Any,
     ) -> None:
-        """Add a CHECK constraint (NOT VALID, then VALIDATE on its own, on PostgreSQL);
-        arguments as op.create_check_constraint."""
-        operations.invoke(cls(constraint_name, table_name, condition, schema=schema, **kw))
+        """Add a CHECK constraint without stopping writes; arguments as
+        op.create_check_constraint. On MariaDB the table is copied along its integer
+        primary key ``key``, ``batch_size`` rows at a time (the script refuses, nothing
+        made, where ``key`` is not that key)."""
+        operations.invoke(
+            cls(
+                constraint_name,
+                table_name,
+                condition,
+                schema=schema,
+                key=key,
+                batch_size=batch_size,
+                **kw,
+            )
+        )
 
     @classmethod
     def batch_create_check_constraint_online(
@@ -452,7 +483,7 @@ _FORMS: dict[type[Any], tuple[Callable[[Any, Any], None], _Form]] = {
     ),
     CreateCheckConstraintOnlineOp: (
         toimpl.create_constraint,
-        lambda kind, emit, op, context: kind.create_check(emit, op.to_constraint(context)),
+        lambda kind, emit, op, context: kind.create_check(emit, op.to_constraint(context), op.copy),
     ),
     CreateUniqueConstraintOnlineOp: (
         toimpl.create_constraint,
