@@ -116,9 +116,10 @@ def online_cases(dialect: str) -> tuple[Case, ...]:
         Case(
             "online-not-null",
             dialect,
-            "SM: Setting NOT NULL, the safe form, as op.set_not_null_online",
+            "SM: Setting NOT NULL, the safe form, as op.set_not_null_online (MDB: NULL to NOT "
+            "NULL rebuilds the table in place, writes going on; there is no cheaper form)",
             op('set_not_null_online("{t}", "sku", existing_type=sa.String(64))'),
-            None,
+            "rewrite" if dialect == MDB else None,
         ),
         Case(
             "online-backfill",

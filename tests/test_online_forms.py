@@ -6,7 +6,10 @@ foreign key stops the script before anything is added."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import MetaData, Table, inspect, select, text
@@ -310,6 +313,108 @@ def test_a_statement_that_copies_a_table_is_named_in_the_header_with_its_command
     assert f"{copies};" in _statements(rendered.stdout)
     # The online CHECK is no copy under a lock: it is not named.
     assert header.count("ALGORITHM=COPY") == 1, header
+
+
+PLAIN = '''"""Plain operations on tables with rows"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0a1100000001"
+down_revision = "68cfa590ad28"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("payments", sa.Column("memo", sa.String(40)))
+    op.alter_column("payments", "memo", server_default="n/a", existing_type=sa.String(40))
+    op.create_index("ix_payments_memo", "payments", ["memo"])
+    op.alter_column("payments", "memo", new_column_name="note", existing_type=sa.String(40))
+    op.alter_column("discounts", "code", type_=sa.String(64), existing_type=sa.String(32))
+    op.execute("ALTER TABLE customers ADD COLUMN raw_note VARCHAR(10)")
+
+
+def downgrade():
+    op.drop_column("customers", "raw_note")
+    op.alter_column("discounts", "code", type_=sa.String(32), existing_type=sa.String(64))
+    op.alter_column("payments", "note", new_column_name="memo", existing_type=sa.String(40))
+    op.drop_index("ix_payments_memo", table_name="payments")
+    op.drop_column("payments", "memo")
+'''
+
+ONLINE = "ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def test_mariadb_alters_say_online_what_mariadb_always_does_online(tmp_path, throwaway_database):
+    """Alembic's own operations on MariaDB: an ALTER that adds or drops a column, an index
+    or a key, renames a column or sets a default says ALGORITHM=INPLACE, LOCK=NONE (a
+    server that would copy refuses); a type change (a MODIFY) and raw SQL are left as
+    written. Plain `alembic upgrade --sql` writes the same; safe = false writes neither.
+    Applied with the real client both ways on tables with rows."""
+    repo = copy_fixture(tmp_path / "repo")
+    (repo / "versions" / "0011_0a1100000001_plain.py").write_text(PLAIN)
+    env = ENV_FOR_DIALECT["mariadb"][0]
+    rendered = schemactl(repo, "sql", "--env", env, "--from", PARENT, "--stdout")
+    assert rendered.returncode == 0, rendered.stderr
+    said = _statements(rendered.stdout)
+    for statement in (
+        f"ALTER TABLE payments ADD COLUMN memo VARCHAR(40), {ONLINE};",
+        f"ALTER TABLE payments ALTER COLUMN memo SET DEFAULT 'n/a', {ONLINE};",
+        "CREATE INDEX ix_payments_memo ON payments (memo) ALGORITHM=INPLACE LOCK=NONE;",
+        "ALTER TABLE customers ADD COLUMN raw_note VARCHAR(10);",  # raw SQL: as written
+    ):
+        assert statement in said, "\n".join(said)
+    modify = [
+        s
+        for s in said
+        if s.startswith(("ALTER TABLE discounts MODIFY", "ALTER TABLE payments CHANGE"))
+    ]
+    assert modify and not [s for s in modify if "ALGORITHM" in s], modify  # may copy: unsaid
+    rollback = schemactl(repo, "sql", "--env", env, "--from", PARENT, "--rollback", "--stdout")
+    assert rollback.returncode == 0, rollback.stderr
+    assert f"ALTER TABLE payments DROP COLUMN memo, {ONLINE};" in _statements(rollback.stdout)
+
+    # Plain Alembic, through env.py, writes the same statements.
+    plain = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"env={env}", "upgrade", f"{PARENT}:head", "--sql"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert plain.returncode == 0, plain.stderr
+    theirs = _statements("\n".join(line for line in plain.stdout.splitlines() if line[:2] != "--"))
+    assert [s for s in said if ONLINE.split(",")[0] in s] == [
+        s for s in theirs if ONLINE.split(",")[0] in s
+    ]
+
+    # Applied, both ways, on rows: the server takes every one, and the values are kept.
+    db = throwaway_database("mariadb")
+    project = load_project(repo / "alembic.ini")
+    release.sql(
+        project, project.environment(env), start="base", target=PARENT, out=tmp_path / "base"
+    )
+    assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
+    with db.engine().begin() as connection:
+        for statement in ROWS:
+            connection.execute(text(statement.replace(":", r"\:")))
+    before = _contents(db)
+    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    for script in ("upgrade.sql", "rollback.sql", "upgrade.sql"):
+        applied = apply_script(db, tmp_path / "new" / script)
+        assert applied.returncode == 0, applied.stderr
+        now = _contents(db)  # the columns that were there (those added come last)
+        assert {t: [r[: len(before[t][0])] for r in rows] for t, rows in now.items()} == before
+
+    ini = repo / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            f"[schemactl.env.{env}]\n", f"[schemactl.env.{env}]\nsafe = false\n"
+        )
+    )
+    unsafe = schemactl(repo, "sql", "--env", env, "--from", PARENT, "--stdout")
+    assert unsafe.returncode == 0 and "ALGORITHM" not in unsafe.stdout, unsafe.stdout
 
 
 def _models_change_tables_with_rows(repo):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.scripts.statements import kinds, parse_one, split, transaction_control
+from tools.scripts.statements import actions, kinds, parse_one, split, transaction_control
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,64 @@ def test_shapes_follow_raw_sql():
     column = shapes.column("t", "b")
     assert column is not None and list(column.type.enums) == ["x", "y"]
     assert column.nullable is False
+
+
+@pytest.mark.parametrize(
+    ("sql", "named", "online"),
+    [
+        ("ALTER TABLE t ADD COLUMN a INT", ("add-column",), True),
+        ("ALTER TABLE t ADD COLUMN a INT NOT NULL DEFAULT 0", ("add-column",), True),
+        (
+            "ALTER TABLE t ADD COLUMN a INT AUTO_INCREMENT UNIQUE",
+            ("add-auto-increment-column",),
+            False,
+        ),
+        ("ALTER TABLE t ADD COLUMN g INT AS (a + 1) STORED", ("add-stored-generated",), False),
+        ("ALTER TABLE t ADD COLUMN g INT AS (a + 1) VIRTUAL", ("add-column",), True),
+        (
+            "ALTER TABLE t ADD COLUMN u VARCHAR(40) DEFAULT (uuid())",
+            ("add-volatile-default",),
+            False,
+        ),
+        ("ALTER TABLE t DROP COLUMN a", ("drop-column",), True),
+        ("ALTER TABLE t ALTER COLUMN a SET DEFAULT 'x'", ("set-default",), True),
+        ("ALTER TABLE t ALTER COLUMN a DROP DEFAULT", ("drop-default",), True),
+        ("ALTER TABLE t RENAME COLUMN a TO b", ("rename-column",), True),
+        ("ALTER TABLE t MODIFY a VARCHAR(64) NOT NULL", (), False),  # a type change copies
+        ("ALTER TABLE t CHANGE a b VARCHAR(64) NULL", (), False),
+        (
+            "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY(a) REFERENCES o (id)",
+            ("add-constraint",),
+            False,
+        ),
+        ("ALTER TABLE t ADD CONSTRAINT uq UNIQUE (a)", ("add-unique",), True),
+        ("ALTER TABLE t ADD PRIMARY KEY (a)", ("add-primary-key",), False),
+        ("ALTER TABLE t ADD FULLTEXT INDEX ix (a)", ("add-index",), False),  # writes wait
+        ("ALTER TABLE t DROP FOREIGN KEY fk", ("drop-foreign-key",), True),
+        ("ALTER TABLE t DROP CHECK ck", ("drop-check",), True),
+        ("ALTER TABLE t DROP INDEX uq", ("drop-index",), True),
+        ("ALTER TABLE t ADD COLUMN a INT, DROP COLUMN b", ("add-column", "drop-column"), True),
+        ("ALTER TABLE t ADD COLUMN a INT, MODIFY b TEXT", (), False),  # one unnamed: none
+        ("ALTER TABLE t RENAME t2", (), False),
+        ("CREATE INDEX ix ON t (a)", ("create-index",), True),
+        ("CREATE UNIQUE INDEX ix ON t (a)", ("create-index",), True),
+        ("ALTER TABLE t ADD COLUMN a INT, ALGORITHM=COPY", ("add-column",), False),  # its own
+        ("UPDATE t SET a = 1", (), False),
+    ],
+)
+def test_alter_actions_are_named_and_mariadb_states_online_only_those_it_always_does(
+    sql, named, online
+):
+    from tools.dialects.mariadb import MariaDB
+
+    parsed = parse_one(sql, "mysql")
+    assert actions(parsed) == named
+    stated = MariaDB().stated_online(named, sql)
+    assert (stated is not None) == online
+    if online:
+        clause = (
+            " ALGORITHM=INPLACE LOCK=NONE"
+            if sql.startswith("CREATE")
+            else ", ALGORITHM=INPLACE, LOCK=NONE"
+        )
+        assert stated == sql + clause

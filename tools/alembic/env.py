@@ -26,6 +26,7 @@ from tools.core.errors import SchemactlError
 from tools.dialects import AUDITED, VERSION_TABLE, dialect_of_url, is_tool_table
 from tools.live.online import plain_alembic_audit
 from tools.operations.online import SAFE_OPTION
+from tools.scripts.stated import state_online
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -91,6 +92,7 @@ def run_migrations_offline(environment: Environment) -> None:
         dialect_opts={"paramstyle": "named"},
         **_configure_options(environment),
     )
+    state_online(context.get_context())
     with context.begin_transaction():
         context.run_migrations()
 

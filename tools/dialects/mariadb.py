@@ -342,6 +342,39 @@ DELIMITER ;"""
         re.I | re.S,
     )
     _CLAUSES: ClassVar[re.Pattern[str]] = re.compile(r"\s*,\s*(ALGORITHM|LOCK)\s*=\s*\w+", re.I)
+    # What MariaDB 10.11 does to a table with rows without copying it or stopping writes
+    # (INSTANT, or in place under LOCK=NONE): the ALTER actions schemactl states ONLINE on,
+    # measured by the safety corpus (tests/test_safety_corpus.py). Not here: a column added
+    # with AUTO_INCREMENT (a lock), STORED or with a volatile default (a copy); a MODIFY or
+    # CHANGE (a type change copies); a foreign key or CHECK added (checked by a copy); a
+    # primary key; a FULLTEXT or SPATIAL index (writes wait); a table renamed.
+    ONLINE_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "add-column",
+            "drop-column",
+            "rename-column",
+            "set-default",
+            "drop-default",
+            "add-index",
+            "add-unique",
+            "create-index",
+            "drop-index",
+            "drop-key",
+            "drop-foreign-key",
+            "drop-check",
+            "drop-constraint",
+        }
+    )
+    _STATED: ClassVar[re.Pattern[str]] = re.compile(
+        r"\b(ALGORITHM|LOCK)\s*=|\b(FULLTEXT|SPATIAL)\b", re.I
+    )
+
+    def stated_online(self, actions: Sequence[str], sql: str) -> str | None:
+        if not actions or not set(actions) <= self.ONLINE_ACTIONS or self._STATED.search(sql):
+            return None
+        if actions == ("create-index",):  # CREATE INDEX takes its options without commas
+            return f"{sql} {self.ONLINE.replace(',', '')}"
+        return f"{sql}, {self.ONLINE}"
 
     def copy_commands(self, sql: str, *, measured: bool = False) -> list[str]:
         """For an ALTER TABLE that says ALGORITHM=COPY (or that the server was ``measured``
@@ -633,6 +666,7 @@ END""")
         r"^\s*DROP\s+INDEX\s+(?P<index>`[^`]+`|\S+)\s+ON\s+(?P<table>`[^`]+`|\S+)$", re.I
     )
     _CHOSEN: ClassVar[re.Pattern[str]] = re.compile(r"\b(ALGORITHM|LOCK)\s*=\s*(\w+)", re.I)
+    _ALGORITHM: ClassVar[re.Pattern[str]] = re.compile(r"\s*,?\s*\bALGORITHM\s*=\s*\w+", re.I)
     _NOT_SUPPORTED: ClassVar[frozenset[int]] = frozenset({1845, 1846})
 
     def observe(
@@ -669,13 +703,20 @@ END""")
         # NOCOPY refused: INPLACE rebuilds the table, every row written again (not known
         # when the statement itself asks for INPLACE).
         rebuilds = False
-        for algorithm, lock in self._attempts(given):
+        attempts = self._attempts(given)
+        # An ALGORITHM the statement states allows any cheaper one: each is asked for in its
+        # place, cheapest first.
+        stated = given.get("ALGORITHM")
+        swapped = stated is not None and any(a != stated for a, _ in attempts)
+        bare = self._ALGORITHM.sub("", body) if swapped else body
+        for algorithm, lock in attempts:
             clauses = [
                 clause
                 for name, value in (("ALGORITHM", algorithm), ("LOCK", lock))
-                if value and name not in given
+                if value and ((name == "ALGORITHM" and swapped) or name not in given)
                 for clause in [f"{name}={value}"]
             ]
+            body = bare
             joined = ", " if shape.group("alter") else " "
             try:
                 run(connection, joined.join([body, *clauses]))
@@ -695,11 +736,16 @@ END""")
     def _attempts(self, given: dict[str, str]) -> list[tuple[str, str | None]]:
         """The ALGORITHM/LOCK pairs to try, cheapest first, within what the statement says."""
         algorithm, lock = given.get("ALGORITHM"), given.get("LOCK")
+        order = list(dict.fromkeys(a for a, _ in self.ATTEMPTS))
+        # ALGORITHM=INPLACE or NOCOPY allows a cheaper one too (MariaDB 10.3.7 on); COPY
+        # copies.
+        allowed: list[str | None] = [algorithm]
+        if algorithm is not None and algorithm in order and algorithm != "COPY":
+            allowed = list(order[: order.index(algorithm) + 1])
         if lock is None:
-            tried = [(a, own) for a, own in self.ATTEMPTS if algorithm in (None, a)]
+            tried = [(a, own) for a, own in self.ATTEMPTS if algorithm is None or a in allowed]
         else:  # every algorithm, cheapest first, under the lock it asks for
-            algorithms = dict.fromkeys(a for a, _ in self.ATTEMPTS)
-            tried = [(a, lock) for a in algorithms if algorithm in (None, a)]
+            tried = [(a, lock) for a in order if algorithm is None or a in allowed]
         if algorithm is not None and not tried:  # an algorithm not in ATTEMPTS' order
             tried = [(algorithm, lock or "NONE"), (algorithm, lock or "SHARED")]
         return list(dict.fromkeys(tried))

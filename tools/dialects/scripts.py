@@ -53,6 +53,16 @@ class ScriptDialect(OnlineForms):
         """A revision's statement as this kind's client reads it from a script."""
         return sql
 
+    # The ALTER TABLE actions (as tools.scripts.statements names them) this kind always does
+    # without copying the table or stopping writes, and says so in the statement.
+    ONLINE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    def stated_online(self, actions: Sequence[str], sql: str) -> str | None:
+        """``sql`` (an ALTER TABLE or CREATE INDEX that does ``actions``) with the clause
+        that makes the server refuse it rather than copy the table or stop writes, where
+        every action is one of ONLINE_ACTIONS; None where one is not."""
+        return None
+
     def stops_psql(self) -> list[str]:
         """Two lines that are comments to this kind's client ('#': sqlite3 and mariadb skip
         them) and make psql, given the script by mistake, stop before its first statement:

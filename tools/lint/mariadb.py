@@ -41,7 +41,9 @@ def table_copy(facts: Facts) -> Iterator[Hit]:
                 why,
                 fix,
             )
-        elif op.name == "alter_column" and _nullability_changes(facts, op):
+        elif op.name in ("alter_column", "set_not_null_online") and _nullability_changes(facts, op):
+            # (set_not_null_online too: MariaDB has no cheaper way; it rebuilds in place,
+            # LOCK=NONE, writes going on.)
             yield Hit(
                 WARNING,
                 f"makes {op.table}.{op.target} "

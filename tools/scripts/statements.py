@@ -187,6 +187,57 @@ def kinds(parsed: exp.Expr | None) -> tuple[str, ...]:
     return ()
 
 
+def actions(parsed: exp.Expr | None) -> tuple[str, ...]:
+    """Each change an ALTER TABLE makes, named (e.g. ('add-column', 'drop-index')), or
+    ('create-index',) for a CREATE INDEX; () for any other statement, or an ALTER of which
+    one action has no name here."""
+    from sqlglot import exp
+
+    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "INDEX":
+        return ("create-index",)
+    if not isinstance(parsed, exp.Alter) or str(parsed.args.get("kind") or "").upper() != "TABLE":
+        return ()
+    named = [_named_action(action) for action in parsed.args.get("actions") or []]
+    return tuple(n for n in named if n) if named and all(named) else ()
+
+
+def _named_action(action: exp.Expr) -> str | None:
+    from sqlglot import exp
+
+    if isinstance(action, exp.ColumnDef):
+        constraints = [c.args.get("kind") for c in action.args.get("constraints") or []]
+        if any(isinstance(c, exp.AutoIncrementColumnConstraint) for c in constraints):
+            return "add-auto-increment-column"
+        if any(
+            isinstance(c, exp.ComputedColumnConstraint) and c.args.get("persisted")
+            for c in constraints
+        ):
+            return "add-stored-generated"
+        if any(isinstance(c, exp.DefaultColumnConstraint) and _volatile(c) for c in constraints):
+            return "add-volatile-default"
+        return "add-column"
+    if isinstance(action, exp.Drop):
+        return "drop-" + str(action.args.get("kind") or "column").lower().replace(" ", "-")
+    if isinstance(action, exp.RenameColumn):
+        return "rename-column"
+    if isinstance(action, exp.AlterColumn):
+        changes = {k for k, v in action.args.items() if v not in (None, False) and k != "this"}
+        if changes == {"default"}:
+            return "set-default"
+        if changes == {"drop"}:
+            return "drop-default"
+        return None
+    if isinstance(action, exp.AddConstraint):
+        if action.find(exp.IndexColumnConstraint) is not None:
+            return "add-index"
+        if action.find(exp.PrimaryKey) is not None:
+            return "add-primary-key"
+        if action.find(exp.UniqueColumnConstraint) is not None:
+            return "add-unique"
+        return "add-constraint"
+    return None
+
+
 # PostgreSQL's generated columns are all STORED (sqlglot keeps the word only in the text).
 _STORED = re.compile(r"\bSTORED\b", re.I)
 _SETS_FK_CHECKS_OFF = re.compile(r"\bforeign_key_checks\s*=\s*(0|OFF|FALSE)\b", re.I)
