@@ -202,6 +202,9 @@ def test_the_table_is_copied_beside_itself_while_a_writer_writes(tmp_path, throw
     rows = {int(r[0]): r for r in before_rows}  # type: ignore[call-overload]
     script = (tmp_path / "check" / "upgrade.sql").read_text()
     assert "COPIES A TABLE" not in script.split("\n\n", 1)[0]
+    for loop in ("copy", "keys"):  # each loop says it ended; the script stops where not
+        assert f"    SET @schemactl_{loop}_ended = 1;\nEND //" in script
+        assert f"IF(@schemactl_{loop}_ended = 1, 'DO 0', " in script
 
     writer = Writer(db, rows)
     writer.start()

@@ -159,7 +159,35 @@ def format_audit(report: AuditReport) -> str:
             f"EDITED since applied: {', '.join(revisions)} (the revision file's sha256 differs "
             "from the one recorded; `schemactl verify` says whether the schema differs too)"
         )
+    lines += _backfills(report)
     return "\n".join(lines)
+
+
+def _backfills(report: AuditReport) -> list[str]:
+    """Each run of a backfill loop (op.backfill_online): how far it went."""
+    if not report.backfills:
+        return []
+    rows = [
+        tuple(
+            terminal(cell)
+            for cell in (
+                str(run.id),
+                run.table,
+                "-" if run.done_to is None else str(run.done_to),
+                "-" if run.high is None else str(run.high),
+                str(run.rows_done),
+                run.started_at,
+                run.finished_at or f"STOPPED (last batch {run.updated_at})",
+            )
+        )
+        for run in report.backfills
+    ]
+    head = ("#", "table", "done to key", "last key", "rows", "started", "finished")
+    return [
+        "",
+        "Backfills (op.backfill_online; a stopped one, run again, goes on from its last batch):",
+        *("  " + line for line in _columns([head, *rows], right=frozenset({0, 2, 3, 4}))),
+    ]
 
 
 def _audit_rows(report: AuditReport) -> list[str]:

@@ -13,6 +13,7 @@ from tools.core.internals import share_pymysql_tls_context
 from tools.dialects.base import ClientCommand
 from tools.dialects.names import (
     AUDIT_TABLE,
+    BACKFILL_TABLE,
     CONTROL,
     TIMING_COLUMNS,
     _dump_file,
@@ -174,6 +175,20 @@ class MariaDB(ScriptDialect):
             f"EXECUTE schemactl_{name}_check",
             f"DEALLOCATE PREPARE schemactl_{name}_check",
         ]
+
+    def run_whole(self, emit: Emitter, block: str, name: str, what: str) -> None:
+        """A compound statement (BEGIN NOT ATOMIC ... END), then a check that it ran to its
+        end: a KILL QUERY stops one midway without an error the mariadb client stops on
+        (it goes on with the next statement, seen on 10.11), so the block says it ended in
+        a session variable, and the script stops where it did not. ``what`` names it in the
+        message (the script, run again, starts it over)."""
+        flag = f"@schemactl_{name}_ended"
+        body = block.rstrip().removesuffix("END").rstrip()
+        emit.run(f"SET {flag} = 0")
+        emit.run(f"{body}\n    SET {flag} = 1;\nEND")
+        message = f"schemactl: {what} stopped before its end; run the script again"
+        for line in self.refuse_unless(f"{flag} = 1", message.replace("`", "")[:64], name):
+            emit.run(line)
 
     def clients(self) -> str:
         return (
@@ -509,7 +524,7 @@ END""")
             f"CREATE TRIGGER {ident['insert']} AFTER INSERT ON {origin} FOR EACH ROW "
             f"REPLACE INTO {ident['shadow']} {row}"
         )
-        emit.run(f"""BEGIN NOT ATOMIC
+        copy_rows = f"""BEGIN NOT ATOMIC
     DECLARE low BIGINT;
     DECLARE high BIGINT;
     DECLARE step BIGINT DEFAULT {int(copy.batch_size)};
@@ -530,9 +545,11 @@ END""")
         EXECUTE IMMEDIATE CONCAT('ALTER TABLE ', {self.literal(ident["shadow"])},
                                  ' AUTO_INCREMENT = ', next_id);
     END IF;
-END""")
+END"""
+        self.run_whole(emit, copy_rows, "copy", "the copy of the rows")
         emit.run(f"RENAME TABLE {origin} TO {ident['old']}, {ident['shadow']} TO {origin}")
-        emit.run(self._foreign_keys_moved(schema, names["old"], table.name))
+        moved = self._foreign_keys_moved(schema, names["old"], table.name)
+        self.run_whole(emit, moved, "keys", "moving the foreign keys")
         emit.run(f"DROP TABLE {ident['old']}")
 
     def _foreign_keys_moved(self, schema: str, old: str, new: str) -> str:
@@ -612,20 +629,45 @@ END"""
 
     def backfill(self, emit: Emitter, backfill: Backfill) -> None:
         """A loop in one compound statement, one transaction per batch of keys (InnoDB row
-        locks end with each COMMIT)."""
+        locks end with each COMMIT). Each batch writes how far it went into
+        schemactl_backfill in its own transaction: run again after a stop, the loop goes
+        on from there (a run that finished is not resumed)."""
         table, key = self._qualified(backfill.table), self._ident(backfill.key)
         update = self.backfill_update(backfill, ("low", "low + step"))
-        emit.run(f"""BEGIN NOT ATOMIC
+        label, name = self.literal(self.backfill_label(backfill)), self.literal(backfill.table.name)
+        progress = BACKFILL_TABLE
+        emit.run(self.backfill_progress())
+        loop = f"""BEGIN NOT ATOMIC
     DECLARE low BIGINT;
     DECLARE high BIGINT;
+    DECLARE run INT;
+    DECLARE changed BIGINT;
     DECLARE step BIGINT DEFAULT {int(backfill.batch_size)};
-    SELECT MIN({key}), MAX({key}) INTO low, high FROM {table};
+    SET run = (SELECT id FROM {progress} WHERE label = {label} AND finished_at IS NULL
+               ORDER BY id DESC LIMIT 1);
+    IF run IS NULL THEN
+        SELECT MIN({key}), MAX({key}) INTO low, high FROM {table};
+        INSERT INTO {progress} (label, table_name, done_to, high, rows_done, started_at,
+                                updated_at)
+            VALUES ({label}, {name}, low, high, 0, SYSDATE(6), SYSDATE(6));
+        SET run = LAST_INSERT_ID();
+        COMMIT;
+    ELSE
+        SELECT done_to, {progress}.high INTO low, high FROM {progress} WHERE id = run;
+    END IF;
     WHILE low <= high DO
+        START TRANSACTION;
         {update};
+        SET changed = ROW_COUNT();
+        UPDATE {progress} SET done_to = low + step, rows_done = rows_done + changed,
+            updated_at = SYSDATE(6) WHERE id = run;
         COMMIT;
         SET low = low + step;
     END WHILE;
-END""")
+    UPDATE {progress} SET finished_at = SYSDATE(6), updated_at = SYSDATE(6) WHERE id = run;
+    COMMIT;
+END"""
+        self.run_whole(emit, loop, "backfill", "the backfill")
 
     def set_not_null(self, emit: Emitter, change: NotNull) -> None:
         """MODIFY restating the column, in place: writes go on while the table is rebuilt,

@@ -43,7 +43,9 @@ AUDIT_TABLE = "schemactl_audit"
 # SQLite keeps the audit's step timings in a table of their own: a script cannot
 # add a column only where it is missing there (see SQLite._upgrade_audit).
 AUDIT_TIMING_TABLE = "schemactl_audit_timing"
-TOOL_TABLES = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE})
+# Each op.backfill_online run's progress: how far its batches went (it goes on from there).
+BACKFILL_TABLE = "schemactl_backfill"
+TOOL_TABLES = frozenset({AUDIT_TABLE, AUDIT_TIMING_TABLE, BACKFILL_TABLE})
 # Backup tables where a database has no schema of their own for them.
 BACKUP_PREFIX = "schemactl_backup_"
 

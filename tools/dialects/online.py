@@ -113,6 +113,23 @@ class OnlineForms(ObservingDialect):
             where = [key >= literal_column(batch[0]), key < literal_column(batch[1]), *where]
         return self.compile(update(table).values(values).where(*where)).removesuffix(";")
 
+    def backfill_label(self, backfill: Backfill) -> str:
+        """What names a backfill in its progress rows: a hash of its table, values, rows and
+        key (not its batch size: a run given another goes on from the same progress)."""
+        import json
+
+        table = backfill.table
+        said = [table.schema, table.name, list(backfill.values), backfill.where, backfill.key]
+        return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:32]
+
+    def backfill_progress(self) -> str:
+        """The statement that makes the backfills' progress table where there is none."""
+        from sqlalchemy.schema import CreateTable
+
+        from tools.dialects.tables import backfill_table
+
+        return self.compile(CreateTable(backfill_table(), if_not_exists=True)).removesuffix(";")
+
     def check_name(self, table: str, column: str) -> str:
         """The name of the temporary CHECK (column IS NOT NULL) a safe SET NOT NULL uses:
         shortened, with a hash of the whole, where the server's names are shorter."""

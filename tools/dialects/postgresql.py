@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from tools.dialects.base import ClientCommand
 from tools.dialects.names import (
     AUDIT_TABLE,
+    BACKFILL_TABLE,
     CONTROL,
     TIMING_COLUMNS,
     UnwritableValue,
@@ -476,9 +477,13 @@ $schemactl_database$;"""
     def backfill(self, emit: Emitter, backfill: Backfill) -> None:
         """A loop outside any transaction (a DO block may COMMIT there, PostgreSQL 11+), one
         transaction per batch of keys, without statement_timeout (the loop is one statement;
-        lock_timeout still holds for each batch), which is set back after."""
+        lock_timeout still holds for each batch), which is set back after. Each batch
+        writes how far it went into schemactl_backfill in its own transaction: run again
+        after a stop, the loop goes on from there (a run that finished is not resumed)."""
         table, key = self._qualified(backfill.table), self._ident(backfill.key)
         update = self.backfill_update(backfill, ("low", "low + step"))
+        label, name = self.literal(self.backfill_label(backfill)), self.literal(backfill.table.name)
+        progress = BACKFILL_TABLE
         # The body's quotes: a tag the UPDATE (the developer's SQL) does not hold.
         tags = (f"$schemactl_backfill{n or ''}$" for n in itertools.count())
         tag = next(t for t in tags if t not in update)
@@ -486,16 +491,34 @@ $schemactl_database$;"""
 DECLARE
     low bigint;
     high bigint;
+    run integer;
+    changed bigint;
     step constant bigint := {int(backfill.batch_size)};
 BEGIN
-    SELECT min({key}), max({key}) INTO low, high FROM {table};
+    SELECT id, done_to, {progress}.high INTO run, low, high FROM {progress}
+        WHERE label = {label} AND finished_at IS NULL ORDER BY id DESC LIMIT 1;
+    IF run IS NULL THEN
+        SELECT min({key}), max({key}) INTO low, high FROM {table};
+        INSERT INTO {progress} (label, table_name, done_to, high, rows_done, started_at,
+                                updated_at)
+            VALUES ({label}, {name}, low, high, 0, clock_timestamp(), clock_timestamp())
+            RETURNING id INTO run;
+        COMMIT;
+    END IF;
     WHILE low <= high LOOP
         {update};
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        UPDATE {progress} SET done_to = low + step, rows_done = rows_done + changed,
+            updated_at = clock_timestamp() WHERE id = run;
         COMMIT;
         low := low + step;
     END LOOP;
+    UPDATE {progress} SET finished_at = clock_timestamp(), updated_at = clock_timestamp()
+        WHERE id = run;
+    COMMIT;
 END
 {tag}"""
+        emit.run(self.backfill_progress())
         emit.run("SET SESSION statement_timeout = 0", outside=True)
         emit.run(loop, outside=True)
         emit.run(self.timeouts("SESSION")[1].rstrip(";"), outside=True)

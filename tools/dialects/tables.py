@@ -1,5 +1,5 @@
 """schemactl's own tables as SQLAlchemy Core: the version table, the audit in both layouts,
-and SQLite's step timings."""
+SQLite's step timings, and the backfills' progress."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy.dialects import mysql
 from tools.dialects.names import (
     AUDIT_TABLE,
     AUDIT_TIMING_TABLE,
+    BACKFILL_TABLE,
     TIMED_AUDIT_TABLE,
     VERSION_TABLE,
 )
@@ -85,4 +87,26 @@ def _audit(metadata: MetaData, *extra: Column[Any]) -> Table:
         ),
         Column("applied_by", String(128)),
         *extra,
+    )
+
+
+@functools.cache
+def backfill_table() -> Table:
+    """A row per run of an op.backfill_online loop: which backfill (``label``: a hash of its
+    table, values, rows and key), the keys it goes through (up to ``high``, fixed when it
+    began), how far it went (``done_to``: every key below is done, written with each
+    batch, in the batch's transaction), the rows it changed, and when."""
+    timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    return Table(
+        BACKFILL_TABLE,
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("label", String(32), nullable=False),
+        Column("table_name", String(255), nullable=False),
+        Column("done_to", BigInteger),
+        Column("high", BigInteger),
+        Column("rows_done", BigInteger, nullable=False),
+        Column("started_at", timestamp, nullable=False),
+        Column("updated_at", timestamp, nullable=False),
+        Column("finished_at", timestamp),
     )

@@ -87,10 +87,38 @@ class ReleaseTime:
 
 
 @dataclass(frozen=True)
+class BackfillRun:
+    """One run of an op.backfill_online loop (schemactl_backfill): how far it went."""
+
+    id: int
+    table: str
+    done_to: int | None  # every key below is done (None: the table had no rows)
+    high: int | None  # the last key it goes to, fixed when it began
+    rows_done: int
+    started_at: str
+    updated_at: str
+    finished_at: str | None  # None: stopped (run again, it goes on from done_to), or running
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "table": self.table,
+            "done_to": self.done_to,
+            "high": self.high,
+            "rows_done": self.rows_done,
+            "started_at": self.started_at,
+            "updated_at": self.updated_at,
+            "finished_at": self.finished_at,
+            "finished": self.finished_at is not None,
+        }
+
+
+@dataclass(frozen=True)
 class AuditReport:
     environment: Environment
     url: str  # redacted
     rows: tuple[AuditRow, ...] | None  # None: the database has no audit table
+    backfills: tuple[BackfillRun, ...] = ()
 
     @property
     def slowest(self) -> tuple[AuditRow, ...]:
@@ -125,6 +153,7 @@ class AuditReport:
             "slowest": [row.id for row in self.slowest],
             "releases": [r.as_json() for r in self.per_release],
             "edited": sorted({row.revision for row in self.edited}),
+            "backfills": [run.as_json() for run in self.backfills],
         }
 
 
@@ -145,11 +174,13 @@ def audit(project: Project, environment: Environment) -> AuditReport:
     try:
         with translate_errors(url), engine.connect() as connection:
             rows = read(connection, environment.kind)
+            backfills = read_backfills(connection)
     finally:
         engine.dispose()
     if rows is not None:
         rows = [_with_file(row, graph) for row in rows]
-    return AuditReport(environment, redact(url), None if rows is None else tuple(rows))
+    found = None if rows is None else tuple(rows)
+    return AuditReport(environment, redact(url), found, tuple(backfills))
 
 
 def read(connection: Connection, kind: ScriptDialect) -> list[AuditRow] | None:
@@ -175,6 +206,30 @@ def read(connection: Connection, kind: ScriptDialect) -> list[AuditRow] | None:
             release=None if row.release_name is None else str(row.release_name),
         )
         for row in result
+    ]
+
+
+def read_backfills(connection: Connection) -> list[BackfillRun]:
+    """Every run of a backfill loop, oldest first (none: the database has no such table)."""
+    from sqlalchemy import inspect, select
+
+    from tools.dialects.tables import backfill_table
+
+    table = backfill_table()
+    if table.name not in inspect(connection).get_table_names():
+        return []
+    return [
+        BackfillRun(
+            id=_number(row.id, int) or 0,
+            table=str(row.table_name),
+            done_to=_number(row.done_to, int),
+            high=_number(row.high, int),
+            rows_done=_number(row.rows_done, int) or 0,
+            started_at=_when(row.started_at) or "",
+            updated_at=_when(row.updated_at) or "",
+            finished_at=_when(row.finished_at),
+        )
+        for row in connection.execute(select(table).order_by(table.c.id))
     ]
 
 
