@@ -403,3 +403,77 @@ def test_a_warm_graph_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path):
     edited.write_text(edited.read_text().replace("Add customers.tax_id", "Tax ids"))
     again, loaded = run("graph")  # changed since the cache: the CLI, which sees the edit
     assert "typer" in loaded and "Tax ids" in again
+
+
+def test_a_warm_status_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path):
+    """`schemactl status` of the default (SQLite) environment from the caches (tools.entry):
+    the CLI's very output as the database moves, with none of Typer, Alembic or SQLAlchemy
+    imported; what the caches cannot vouch for goes to the CLI: another URL, an ini that
+    changed (its version table), a URL with a query, a database at a revision this checkout
+    does not have."""
+    import sqlite3
+    import subprocess
+
+    repo = _repo(tmp_path).parent
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['schemactl', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
+    )
+
+    def run(*args: str, **env: str) -> tuple[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+            env={**environ, "PYTHONPATH": str(REPO), **env},
+        )
+        *printed, loaded = done.stdout.splitlines()
+        return "\n".join(printed), loaded
+
+    def cli(**env: str) -> str:
+        return schemactl(repo, "status", env=env).stdout.rstrip("\n")
+
+    assert schemactl(repo, "upgrade").returncode == 0
+    cold, loaded = run("status")
+    assert "typer" not in loaded or cold == cli()  # the upgrade may have warmed it already
+    warm, loaded = run("status")
+    assert loaded == "[]" and warm == cli(), (loaded, warm)
+    assert "12 of 12 revisions applied" in warm
+    assert schemactl(repo, "downgrade", "-1").returncode == 0
+    warm, loaded = run("status")  # the database moved: read again, still without them
+    assert loaded == "[]" and warm == cli() and "11 of 12 revisions applied" in warm
+
+    other = f"sqlite:///{tmp_path}/other.db"
+    warm, loaded = run("status", BILLGEN_DEV_URL=other)  # no file yet: nothing to read
+    assert loaded == "[]" and warm == cli(BILLGEN_DEV_URL=other) and "base (empty)" in warm
+    # Upgraded by the CLI, which asked env.py of this URL and kept its answer.
+    assert schemactl(repo, "upgrade", env={"BILLGEN_DEV_URL": other}).returncode == 0
+    warm, loaded = run("status", BILLGEN_DEV_URL=other)
+    assert loaded == "[]" and warm == cli(BILLGEN_DEV_URL=other) and "12 of 12" in warm
+    _, loaded = run("status", BILLGEN_DEV_URL=other + "?timeout=5")
+    assert "typer" in loaded  # a query: SQLAlchemy reads it
+
+    # The database holds a revision this checkout does not have: the CLI's error, not a lane.
+    with sqlite3.connect(tmp_path / "other.db") as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num TEXT)")
+        connection.execute("DELETE FROM alembic_version")
+        connection.execute("INSERT INTO alembic_version VALUES ('feedfacefeed')")
+    said, loaded = run("status", BILLGEN_DEV_URL=other)
+    assert (
+        "typer" in loaded
+        and "feedfacefeed"
+        in said + schemactl(repo, "status", env={"BILLGEN_DEV_URL": other}).stderr
+    )
+
+    # The ini names another version table: asked of env.py again, which reads it.
+    ini = repo / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", "[alembic]\nversion_table = ours\n", 1))
+    said, loaded = run("status")
+    assert "typer" in loaded and "Database at base (empty)" in said, said
+    warm, loaded = run("status")
+    assert loaded == "[]" and warm == cli()

@@ -33,10 +33,10 @@ from tools.cli.reports import (
     format_envs,
     format_plan,
     format_recovery,
-    format_status,
     format_verification,
 )
 from tools.core.directions import Direction
+from tools.live.status import format_status
 
 
 @app.command()

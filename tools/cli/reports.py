@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from tools.cli.common import (
     _count,
 )
-from tools.core.text import comment, labels_text, terminal
+from tools.core.text import comment, terminal
+from tools.live.status import titled as _titled
 
 if TYPE_CHECKING:
-    from tools.config import Environment
     from tools.lint.findings import Finding
     from tools.live.audit import AuditReport
     from tools.live.backups import Listing
@@ -309,29 +309,6 @@ def format_plan(planned: Plan) -> str:
         for operation in step.operations or ():
             lines.append(f"        {operation}")
     lines.append("Nothing was changed (--plan).")
-    return "\n".join(lines)
-
-
-def _titled(env: Environment) -> str:
-    """An environment as output names it: 'dev (sqlite)', and the database when it is not the
-    project's first: 'dev (sqlite), database reporting'."""
-    return f"{env.name} ({env.dialect})" + (f", database {env.database}" if env.database else "")
-
-
-def format_status(report: Status) -> str:
-    env = report.environment
-    lines = [
-        f"Environment {_titled(env)}: {report.url}",
-        f"Database at {', '.join(report.current) or 'base (empty)'}; "
-        f"{report.applied_count} of {len(report.rows)} revisions applied",
-    ]
-    labels = [labels_text(row.labels) for row in report.rows]
-    width = max(map(len, labels), default=0)
-    for row, shown in zip(report.rows, labels, strict=True):
-        mark = "[X]" if row.applied else "[ ]"
-        branch = f"{shown.ljust(width)}  " if width else ""
-        markers = f"  ({', '.join(row.markers)})" if row.markers else ""
-        lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
     return "\n".join(lines)
 
 

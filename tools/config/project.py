@@ -88,6 +88,12 @@ class Environment:
         """Everything this environment's kind of database knows (tools.dialects)."""
         return script_dialect(self.dialect, self.settings)
 
+    def raw_url(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The database URL as given (``url_env``, else the default), unparsed; None: none."""
+        environ = os.environ if environ is None else environ
+        given = environ.get(self.url_env) if self.url_env else None
+        return given or self.default_url
+
     def url(self, environ: Mapping[str, str] | None = None) -> URL:
         """The database URL, from ``url_env`` or the default; the driver filled in if missing.
         Nothing is created: a command that writes calls ``kind.prepare(url)`` first."""

@@ -242,6 +242,48 @@ class SQLite(ScriptDialect):
         if url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
+    # A URL the warm path reads without SQLAlchemy: a file named plainly (anything else, a
+    # query, ':memory:', a name with characters SQLAlchemy might read otherwise, is left to
+    # SQLAlchemy).
+    _PLAIN_FILE: ClassVar[re.Pattern[str]] = re.compile(r"sqlite(\+pysqlite)?:///([\w./-]+)")
+
+    def warm_path(self, raw: str) -> str | None:
+        """The file a plain ``sqlite:///PATH`` URL names, as SQLAlchemy reads it (None: a URL
+        only SQLAlchemy should read)."""
+        found = self._PLAIN_FILE.fullmatch(raw)
+        return found.group(2) if found else None
+
+    def warm_shown(self, path: str) -> str:
+        """The URL of a file warm_path read, as people are shown it (tools.config.redact)."""
+        return f"sqlite:///{path}"
+
+    def warm_heads(self, path: str, version_table: str) -> tuple[str, ...] | None:
+        """The revisions the version table of the database file holds, read with Python's own
+        sqlite3, read-only (none: no file, or no such table); None where it cannot be read."""
+        import os
+        import sqlite3
+        from urllib.parse import quote
+
+        if not os.path.exists(path):
+            return ()
+        quoted = '"' + version_table.replace('"', '""') + '"'
+        try:
+            connection = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return None
+        try:
+            known = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (version_table,)
+            ).fetchone()
+            if known is None:
+                return ()
+            rows = connection.execute(f"SELECT version_num FROM {quoted}").fetchall()
+        except sqlite3.Error:
+            return None
+        finally:
+            connection.close()
+        return tuple(sorted(str(row[0]) for row in rows))
+
     def exists(self, url: URL) -> bool:
         # Connecting would create the file: read-only commands must not.
         from pathlib import Path

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".schemactl_cache"
 # Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
 CACHE_FORMAT = 4
-_IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
+IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
 
 NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 # The names whose binding a literal header must own, and the names whose use can rebind a
@@ -541,7 +541,7 @@ def _save(
     try:
         folder = cache_file.parent
         if not (folder / ".gitignore").exists():
-            write_files(folder, {".gitignore": _IGNORE_ALL})
+            write_files(folder, {".gitignore": IGNORE_ALL})
         write_files(folder, {cache_file.name: text})
     except (OutputError, OSError):
         pass

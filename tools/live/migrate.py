@@ -9,9 +9,9 @@ everywhere in schemactl: stdout is the verb's report.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.config import redact
 from tools.core.errors import RevisionError, SchemactlError
@@ -26,8 +26,9 @@ from tools.history.load import (
     project_graph,
     squashed_into,
 )
-from tools.live import online
+from tools.live import env_answers, online
 from tools.live.database_errors import translate_errors
+from tools.live.status import Status, status_rows
 from tools.proof.scratch import env_options
 from tools.scripts.capture import capture_session
 
@@ -39,54 +40,6 @@ if TYPE_CHECKING:
     from tools.dialects import ScriptDialect
     from tools.history.graph import Direction
     from tools.live.online import StepDone
-
-
-@dataclass(frozen=True)
-class StatusRow:
-    revision: RevisionId
-    depth: int
-    applied: bool
-    # Every branch label Alembic gives it, its line's first (Graph.labels_shown).
-    labels: tuple[str, ...]
-    message: str
-    markers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Status:
-    environment: Environment
-    url: str  # redacted
-    current: tuple[RevisionId, ...]
-    rows: tuple[StatusRow, ...]
-    # The history's heads: more than one is work nobody has merged yet.
-    heads: tuple[RevisionId, ...] = ()
-
-    @property
-    def applied_count(self) -> int:
-        return sum(row.applied for row in self.rows)
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            **self.environment.as_json(),
-            "url": self.url,
-            "current": list(self.current),
-            "heads": list(self.heads),
-            "pending": self.pending,
-            "revisions": [
-                {
-                    "revision": row.revision,
-                    "applied": row.applied,
-                    "labels": list(row.labels),
-                    "message": row.message,
-                    "markers": list(row.markers),
-                }
-                for row in self.rows
-            ],
-        }
-
-    @property
-    def pending(self) -> int:
-        return len(self.rows) - self.applied_count
 
 
 @printed_to_stderr()
@@ -243,11 +196,11 @@ def stamp(project: Project, environment: Environment, target: str) -> Status:
     return status(project, environment)
 
 
-def _with_version_table(kind: ScriptDialect, cfg: Config) -> ScriptDialect:
-    """The dialect writing to the version table the project's env.py configures."""
+def _with_version_table(kind: ScriptDialect, options: Mapping[str, Any]) -> ScriptDialect:
+    """The dialect writing to the version table the project's env.py configures (``options``:
+    what it configured its context with)."""
     from dataclasses import replace
 
-    options = env_options(cfg)
     return replace(
         kind,
         version_table=options.get("version_table") or VERSION_TABLE,
@@ -295,18 +248,7 @@ def status(project: Project, environment: Environment) -> Status:
     url = environment.url()
     current = current_heads(url, project, environment)
     have = _applied(graph, environment, current, project)
-    rows = tuple(
-        StatusRow(
-            revision=rev,
-            depth=graph[rev].depth,
-            applied=rev in have,
-            labels=graph.labels_shown(rev),
-            message=graph[rev].message.splitlines()[0] if graph[rev].message else "",
-            markers=_markers(graph, rev),
-        )
-        for rev in graph.order
-    )
-    return Status(environment, redact(url), current, rows, graph.heads)
+    return Status(environment, redact(url), current, status_rows(graph, have), graph.heads)
 
 
 def applied(project: Project, environment: Environment) -> set[RevisionId]:
@@ -386,8 +328,12 @@ def current_heads(
         return ()  # no database yet (a SQLite file): reading it must not create it
     opts: dict[str, object] = {"version_table": VERSION_TABLE}
     if project is not None and environment is not None:
-        with translate_errors(url):  # env.py connects to ask: a bad URL fails here
-            kind = _with_version_table(environment.kind, _online_config(project, environment, url))
+        said = env_answers.recall(project, environment)
+        if said is None:
+            with translate_errors(url):  # env.py connects to ask: a bad URL fails here
+                said = env_options(_online_config(project, environment, url))
+            env_answers.remember(project, environment, said)
+        kind = _with_version_table(environment.kind, said)
         opts = {"version_table": kind.version_table}
         if kind.version_table_schema:
             opts["version_table_schema"] = kind.version_table_schema
@@ -418,16 +364,6 @@ def applied_where(
         if graph.ancestors([h for h in heads if h in graph.revisions]) & revisions:
             found.append((name, heads))
     return found
-
-
-def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
-    revision = graph[rev]
-    flags = (
-        ("branchpoint", revision.is_branch_point),
-        ("merge", revision.is_merge),
-        ("head", revision.is_head),
-    )
-    return tuple(name for name, on in flags if on)
 
 
 def _online_config(project: Project, environment: Environment, url: URL) -> Config:
