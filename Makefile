@@ -8,11 +8,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test unit coverage lint bench venv clean
 
+# pip compiles what it installs into site-packages (Alembic, SQLAlchemy); an editable install
+# leaves tools/ as sources, which Python compiles again on every run where
+# PYTHONDONTWRITEBYTECODE is set. Compiled once here, as pip would (a file edited since is
+# compiled again when imported, as always).
+BYTECODE = $(BIN)/python -m compileall -q tools
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BYTECODE)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -75,6 +82,7 @@ coverage: $(STAMP)
 
 # schemactl against plain Alembic on 1,000 / 3,000 / 10,000 synthetic revisions (~5 min).
 bench: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/impact.py
 

@@ -300,6 +300,44 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path):
     assert ini.is_file()
 
 
+def test_the_warm_read_trusts_a_settled_stat_and_reads_a_file_whose_stat_moved(
+    tmp_path, monkeypatch
+):
+    """A file whose size, mtime, ctime and inode are those it had when hashed, its ctime
+    settled by then, is not read again; an edit moves its ctime (setting the mtime back
+    does not set the ctime back), and the warm read then hashes it and declines."""
+    import builtins
+
+    ini = _repo(tmp_path)
+    project = load_project(ini)
+    monkeypatch.setattr(headers, "_SETTLED_NS", 0)  # the files here were written just now
+    project_graph(project)
+    versions = tmp_path / "repo" / "versions"
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting(file, *args, **kw):
+        if str(file).startswith(str(versions)):
+            opened.append(str(file))
+        return real_open(file, *args, **kw)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    assert headers.read_warm(ini, "alembic") is not None and opened == []
+    edited = versions / "0010_68cfa590ad28_add_customers_tax_id.py"
+    before = edited.stat()
+    with real_open(edited, "r+", encoding="utf-8") as stream:  # same size, mtime put back
+        text = stream.read()
+        stream.seek(0)
+        stream.write(text.replace("Add customers.tax_id", "Add customers.vat_id"))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert headers.read_warm(ini, "alembic") is None and opened == [str(edited)]
+    # Not settled when hashed (its ctime as new as the hash): read each time.
+    monkeypatch.setattr(headers, "_SETTLED_NS", 2_000_000_000)
+    project_graph(project)
+    opened.clear()
+    assert headers.read_warm(ini, "alembic") is not None and str(edited) in opened
+
+
 def test_the_warm_read_takes_the_cache_only_where_nothing_it_came_from_changed(tmp_path):
     """headers.read_warm (Alembic not imported) answers from the cache, or declines and the
     full read runs: a file edited in place with its size and mtime kept, a file added, the

@@ -126,8 +126,19 @@ class Graph:
         """labels_of in the order output shows them: the label of the line the revision is
         drawn on first, then the others by name."""
         own = self.branch_of(revision)
-        others = sorted(self.labels_of(revision) - {own})
-        return (own, *others) if own is not None else tuple(others)
+        labels = self.labels_of(revision)
+        # Revisions of one line share their set (hundreds of labels after many merges):
+        # each set and line is put in order once.
+        key = (labels, own)
+        shown = self._shown_labels.get(key)
+        if shown is None:
+            others = sorted(labels - {own})
+            shown = self._shown_labels[key] = (own, *others) if own is not None else tuple(others)
+        return shown
+
+    @cached_property
+    def _shown_labels(self) -> dict[tuple[frozenset[str], str | None], tuple[str, ...]]:
+        return {}
 
     @cached_property
     def _spread_labels(self) -> dict[RevisionId, frozenset[str]]:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".schemactl_cache"
 # Bumped whenever what is read, or how, changes: an older cache is then rebuilt.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 IGNORE_ALL = "# Created by schemactl: a cache, never committed.\n*\n"
 
 NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -342,7 +343,8 @@ def read(
 
     Every file is read and hashed each time (a few milliseconds for hundreds of files): its
     size and mtime cannot be trusted, an edit of the same size with its mtime put back
-    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again.
+    (``touch -r``) would go unseen. Only a new sha256 makes a file parsed again. What each
+    file's stat said as it was hashed is kept for read_warm (see _stat).
 
     With ``ini`` (the project's alembic.ini) the cache also keeps what the listing came from
     (the ini's sha256, each version location's names), which read_warm checks."""
@@ -359,6 +361,7 @@ def read(
     by_import: list[Path] = []
     newly: list[Path] = []
     for where in revision_files(scripts):
+        seen = _stat(where)
         source = _source(where)
         digest = hashlib.sha256(source).hexdigest()
         entry = cached.get(where)
@@ -367,7 +370,10 @@ def read(
             entry = {"header": _dump(header) if header else None, "sha256": digest}
             if header is None:
                 newly.append(Path(where))
-        entries[where] = entry
+        kept = entry.get("stat")
+        if isinstance(kept, list) and seen is not None and kept[:4] == seen[:4]:
+            seen = kept  # the same stat: when it was first seen is what read_warm weighs
+        entries[where] = {**entry, "stat": seen}
         header = _undump(entry["header"], where) if entry["header"] is not None else None
         if header is None:
             header = imported(where)
@@ -383,10 +389,16 @@ def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
     """The headers of every revision file from the cache alone, without Alembic: when the
     ini is the one the cache was written from, each version location lists the same names
     (no symlink among them), and every file is literal with the sha256 cached. None when
-    anything differs: the caller takes read()."""
+    anything differs: the caller takes read().
+
+    A file whose stat (size, mtime, ctime, inode) is what it was when read() hashed it, and
+    whose ctime was then already two seconds old, is taken as unchanged without reading it,
+    as git takes its index: no one sets a ctime back (``touch -r`` sets the mtime, and moves
+    the ctime to now), and an edit in the same tick as the hash is read again."""
     key = hashlib.sha256(name.encode()).hexdigest()[:16]
     cache_file = ini.parent / CACHE_DIR / f"headers-{key}.json"
-    listing = _load_listing(cache_file)
+    data = _read_cache(cache_file)
+    listing = _listing_of(data)
     if listing is None:
         return None
     try:
@@ -399,15 +411,16 @@ def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
         for location, names in listing["locations"].items():
             if _names(location) != names:
                 return None
-        entries = _load(cache_file)
+        entries = _entries_of(data)
         found = []
         for path in listing["files"]:
             entry = entries.get(path)
             if entry is None or entry["header"] is None:
                 return None
-            with open(path, "rb") as stream:
-                if hashlib.sha256(stream.read()).hexdigest() != entry["sha256"]:
-                    return None
+            if not _unchanged(path, entry.get("stat")):
+                with open(path, "rb") as stream:
+                    if hashlib.sha256(stream.read()).hexdigest() != entry["sha256"]:
+                        return None
             found.append(_undump(entry["header"], path))
     except (OSError, KeyError, TypeError, AttributeError):
         return None
@@ -490,12 +503,55 @@ def _undump(data: dict[str, Any], path: str) -> Header:
     )
 
 
-def _load(cache_file: Path) -> dict[str, dict[str, Any]]:
-    """The cached entries; nothing when the cache is missing, corrupt or not ours."""
+# A file whose ctime is this close to the moment it was hashed is read again (an edit in
+# the same clock tick as the hash would leave the same stat).
+_SETTLED_NS = 2_000_000_000
+
+
+def _stat(where: str) -> list[int] | None:
+    """What read_warm compares: size, mtime, ctime and inode, and when they were taken."""
+    try:
+        found = os.stat(where)
+    except OSError:
+        return None
+    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, time.time_ns()]
+
+
+def _unchanged(where: str, kept: Any) -> bool:
+    """Whether a file's stat is the one kept when it was hashed, and was settled then."""
+    if not isinstance(kept, list) or len(kept) != 5:
+        return False
+    size, mtime, ctime, inode, taken = kept
+    if not isinstance(taken, int) or not isinstance(ctime, int) or ctime + _SETTLED_NS > taken:
+        return False
+    try:
+        now = os.stat(where)
+    except OSError:
+        return False
+    seen = [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino]
+    return seen == [size, mtime, ctime, inode]
+
+
+def _read_cache(cache_file: Path) -> dict[str, Any] | None:
+    """The cache file's contents, if it is ours and of this format."""
     try:
         data = json.loads(cache_file.read_text(encoding="utf-8"))
-        if data.get("schemactl_headers") != CACHE_FORMAT:
-            return {}
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schemactl_headers") != CACHE_FORMAT:
+        return None
+    return data
+
+
+def _load(cache_file: Path) -> dict[str, dict[str, Any]]:
+    """The cached entries; nothing when the cache is missing, corrupt or not ours."""
+    return _entries_of(_read_cache(cache_file))
+
+
+def _entries_of(data: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    if data is None:
+        return {}
+    try:
         entries = data["entries"]
         for entry in entries.values():
             if not isinstance(entry["sha256"], str):
@@ -521,14 +577,12 @@ def _well_formed(header: dict[str, Any]) -> bool:
 
 def _load_listing(cache_file: Path) -> dict[str, Any] | None:
     """The cached listing (see _listing); None when there is none, or the cache is not ours."""
-    try:
-        data = json.loads(cache_file.read_text(encoding="utf-8"))
-        if data.get("schemactl_headers") != CACHE_FORMAT:
-            return None
-        listing = data.get("listing")
-        return listing if isinstance(listing, dict) else None
-    except (OSError, ValueError, AttributeError):
-        return None
+    return _listing_of(_read_cache(cache_file))
+
+
+def _listing_of(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    listing = data.get("listing") if data is not None else None
+    return listing if isinstance(listing, dict) else None
 
 
 def _save(
