@@ -53,6 +53,10 @@ CHANGES: dict[str, tuple[str, str]] = {
         'op.create_index_online("ix_items_qty", "items", ["qty"])',
         'op.drop_index_online("ix_items_qty", table_name="items")',
     ),
+    "drop_index": (
+        'op.drop_index_online("ix_items_note", table_name="items")',
+        'op.create_index_online("ix_items_note", "items", ["note"])',
+    ),
     "foreign_key": (
         'op.create_foreign_key_online("fk_items_owner", "items", "owners", ["owner_id"], ["id"])',
         'op.drop_constraint("fk_items_owner", "items", type_="foreignkey")',
@@ -102,6 +106,7 @@ def upgrade():
         sa.Column("note", sa.String(100)),
         sa.Column("qty2", sa.Integer()),
     )
+    op.create_index("ix_items_note", "items", ["note"])
 
 
 def downgrade():
