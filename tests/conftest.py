@@ -364,6 +364,23 @@ def _in_process(
     )
 
 
+def applied_fixture(tmp_path: Path, db: Database, *revisions: tuple[str, str]) -> Path:
+    """The billing fixture (copy_fixture) with ``revisions`` (file name, text) added to its
+    versions, rendered from base for the database's environment and applied with its real
+    client: the copy's folder."""
+    from tools.config import load_project
+    from tools.release import release
+
+    repo = copy_fixture(tmp_path / "repo")
+    for name, source in revisions:
+        (repo / "versions" / name).write_text(source)
+    project = load_project(repo / "alembic.ini")
+    release.sql(project, project.environment(db.env), start="base", out=tmp_path / "base")
+    applied = apply_script(db, tmp_path / "base" / "upgrade.sql")
+    assert applied.returncode == 0, applied.stderr
+    return repo
+
+
 def apply_script(db: Database, script: Path) -> subprocess.CompletedProcess[str]:
     """Apply a rendered script with the database's real command-line client, as a DBA would."""
     command = db.kind.client_command(db.url, script)

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from tools.config import load_project
 from tools.release import release
 
-from .conftest import ENV_FOR_DIALECT, apply_script, copy_fixture, schemactl
+from .conftest import applied_fixture, apply_script, schemactl
 
 ROWS = 40_000
 ITEMS = '''"""Items"""
@@ -98,12 +98,8 @@ def test_a_backfill_killed_midway_goes_on_from_its_last_batch(
     tmp_path, throwaway_database, dialect
 ):
     db = throwaway_database(dialect)
-    repo = copy_fixture(tmp_path / "repo")
-    env = ENV_FOR_DIALECT[dialect][0]
-    (repo / "versions" / "0011_0c1100000001_items.py").write_text(ITEMS)
-    project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
-    assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
+    repo = applied_fixture(tmp_path, db, ("0011_0c1100000001_items.py", ITEMS))
+    env = db.env
     with db.engine().begin() as connection:
         connection.execute(
             text(

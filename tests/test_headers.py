@@ -53,6 +53,33 @@ def _repo(tmp_path, scenario: str | None = None):
     return dest / "alembic.ini"
 
 
+# Runs schemactl as `python -m tools` in a fresh interpreter, and says which of Typer,
+# SQLAlchemy and Alembic it imported (the warm paths import none).
+_COUNTING = (
+    "import runpy, sys\n"
+    "sys.argv = ['schemactl', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
+)
+
+
+def _counting_imports(repo: Path, *args: str, **env: str) -> tuple[str, str, int]:
+    """What `schemactl ARGS` printed in ``repo``, what it imported, and its exit code."""
+    import subprocess
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNTING, *args],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env={**environ, "PYTHONPATH": str(REPO), **env},
+    )
+    *printed, loaded = done.stdout.splitlines()
+    return "\n".join(printed), loaded, done.returncode
+
+
 def _generated(tmp_path, size: int, **options):
     generate(size, tmp_path / f"history-{size}", **options)
     return tmp_path / f"history-{size}" / "alembic.ini"
@@ -400,30 +427,12 @@ def test_a_warm_graph_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path):
     """`schemactl graph` from a warm cache (tools.entry): the CLI's very output, with none of
     Typer, Alembic or SQLAlchemy imported; whatever the cache cannot vouch for (a cold
     cache, an environment to mark, another option) goes to the CLI."""
-    import subprocess
-
-    ini = _repo(tmp_path)
-    repo = ini.parent
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
-    code = (
-        "import runpy, sys\n"
-        "sys.argv = ['schemactl', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
-    )
+    repo = _repo(tmp_path).parent
 
     def run(*args: str, **env: str) -> tuple[str, str]:
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            text=True,
-            cwd=repo,
-            env={**environ, "PYTHONPATH": str(REPO), **env},
-        )
-        assert done.returncode == 0, done.stderr
-        *printed, loaded = done.stdout.splitlines()
-        return "\n".join(printed), loaded
+        printed, loaded, code = _counting_imports(repo, *args, **env)
+        assert code == 0, printed
+        return printed, loaded
 
     cold, loaded = run("graph")  # the CLI reads in full, and writes the cache
     assert loaded == "['alembic', 'sqlalchemy', 'typer']"
@@ -450,28 +459,12 @@ def test_a_warm_status_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path)
     changed (its version table), a URL with a query, a database at a revision this checkout
     does not have."""
     import sqlite3
-    import subprocess
 
     repo = _repo(tmp_path).parent
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
-    code = (
-        "import runpy, sys\n"
-        "sys.argv = ['schemactl', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('tools', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
-    )
 
     def run(*args: str, **env: str) -> tuple[str, str]:
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            text=True,
-            cwd=repo,
-            env={**environ, "PYTHONPATH": str(REPO), **env},
-        )
-        *printed, loaded = done.stdout.splitlines()
-        return "\n".join(printed), loaded
+        printed, loaded, _ = _counting_imports(repo, *args, **env)
+        return printed, loaded
 
     def cli(**env: str) -> str:
         return schemactl(repo, "status", env=env).stdout.rstrip("\n")

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from tools.config import load_project
 from tools.release import release
 
-from .conftest import ENV_FOR_DIALECT, apply_script, copy_fixture
+from .conftest import applied_fixture, apply_script
 
 PARENT = "68cfa590ad28"
 TABLE = "led'ger 100%"  # a name that is data: a quote, a percent sign, a space
@@ -82,13 +82,8 @@ def downgrade():
 def _project(tmp_path, db, condition="amount >= 0", key="id"):
     """The fixture with both revisions, at the first with rows in every table; the second's
     scripts rendered into tmp_path/check."""
-    repo = copy_fixture(tmp_path / "repo")
-    env = ENV_FOR_DIALECT["mariadb"][0]
-    (repo / "versions" / "0011_0b1100000001_tables.py").write_text(TABLES)
-    project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
-    applied = apply_script(db, tmp_path / "base" / "upgrade.sql")
-    assert applied.returncode == 0, applied.stderr
+    repo = applied_fixture(tmp_path, db, ("0011_0b1100000001_tables.py", TABLES))
+    env = db.env
     name = _quoted(TABLE)
     with db.engine().begin() as connection:
         connection.execute(text("INSERT INTO accounts (id) SELECT seq FROM seq_1_to_10"))

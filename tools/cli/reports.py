@@ -168,17 +168,14 @@ def _backfills(report: AuditReport) -> list[str]:
     if not report.backfills:
         return []
     rows = [
-        tuple(
-            terminal(cell)
-            for cell in (
-                str(run.id),
-                run.table,
-                "-" if run.done_to is None else str(run.done_to),
-                "-" if run.high is None else str(run.high),
-                str(run.rows_done),
-                run.started_at,
-                run.finished_at or f"STOPPED (last batch {run.updated_at})",
-            )
+        (
+            str(run.id),
+            run.table,
+            "-" if run.done_to is None else str(run.done_to),
+            "-" if run.high is None else str(run.high),
+            str(run.rows_done),
+            run.started_at,
+            run.finished_at or f"STOPPED (last batch {run.updated_at})",
         )
         for run in report.backfills
     ]
@@ -186,31 +183,34 @@ def _backfills(report: AuditReport) -> list[str]:
     return [
         "",
         "Backfills (op.backfill_online; a stopped one, run again, goes on from its last batch):",
-        *("  " + line for line in _columns([head, *rows], right=frozenset({0, 2, 3, 4}))),
+        *("  " + line for line in _database_columns(head, rows, right=frozenset({0, 2, 3, 4}))),
     ]
+
+
+def _database_columns(
+    head: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: frozenset[int]
+) -> list[str]:
+    """Rows a database holds (its text: each cell shown escaped, terminal()) in columns."""
+    return _columns([head, *(tuple(terminal(cell) for cell in row) for row in rows)], right)
 
 
 def _audit_rows(report: AuditReport) -> list[str]:
     """Every audit row, a line each under a header."""
-    # What the audit table holds is the database's text: shown escaped (terminal()).
     table = [
-        tuple(
-            terminal(cell)
-            for cell in (
-                str(row.id),
-                row.revision,
-                row.direction,
-                row.when,
-                _ms(row.duration_ms),
-                row.source,
-                row.applied_by or "-",
-                row.file,
-            )
+        (
+            str(row.id),
+            row.revision,
+            row.direction,
+            row.when,
+            _ms(row.duration_ms),
+            row.source,
+            row.applied_by or "-",
+            row.file,
         )
         for row in report.rows or ()
     ]
     head = ("#", "revision", "direction", "started (server clock)", "took", "release", "by", "file")
-    return _columns([head, *table], right=frozenset({0, 4}))
+    return _database_columns(head, table, right=frozenset({0, 4}))
 
 
 def _per_release(report: AuditReport) -> list[str]:

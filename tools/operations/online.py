@@ -275,25 +275,13 @@ class CreateCheckConstraintOnlineOp(ops.CreateCheckConstraintOp):
         condition: Any,
         *,
         schema: str | None = None,
-        key: str = "id",
-        batch_size: int = 10_000,
         **kw: Any,
     ) -> None:
         """Add a CHECK constraint without stopping writes; arguments as
-        op.create_check_constraint. On MariaDB the table is copied along its integer
-        primary key ``key``, ``batch_size`` rows at a time (the script refuses, nothing
-        made, where ``key`` is not that key)."""
-        operations.invoke(
-            cls(
-                constraint_name,
-                table_name,
-                condition,
-                schema=schema,
-                key=key,
-                batch_size=batch_size,
-                **kw,
-            )
-        )
+        op.create_check_constraint, and ``key="id"``, ``batch_size=10000``: on MariaDB the
+        table is copied along its integer primary key ``key``, ``batch_size`` rows at a
+        time (the script refuses, nothing made, where ``key`` is not that key)."""
+        operations.invoke(cls(constraint_name, table_name, condition, schema=schema, **kw))
 
     @classmethod
     def batch_create_check_constraint_online(
