@@ -501,6 +501,12 @@ def test_a_warm_status_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path)
         in said + schemactl(repo, "status", env={"BILLGEN_DEV_URL": other}).stderr
     )
 
+    # A kept answer that is corrupt, or not ours: asked of env.py again, and kept anew.
+    for kept in (repo / ".schemactl_cache").glob("env-*.json"):
+        kept.write_text('{"key": 1, "answer": "alembic_version"')
+    said, loaded = run("status")
+    assert "typer" in loaded and said == cli()
+
     # The ini names another version table: asked of env.py again, which reads it.
     ini = repo / "alembic.ini"
     ini.write_text(ini.read_text().replace("[alembic]\n", "[alembic]\nversion_table = ours\n", 1))
