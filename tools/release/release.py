@@ -29,11 +29,6 @@ from tools.history.load import (
     resolve_heads,
     sha256_of,
 )
-from tools.lint.engine import blocking, lint_range
-from tools.proof.measure import measure_environment
-from tools.proof.prove import ProofFailed, ProvenOn, ReleaseScripts, prove
-from tools.release import promotion
-from tools.release.review import render_review
 from tools.scripts.manifest import (
     BACKUPS_FROM_FORMAT,
     MANIFEST,
@@ -54,6 +49,7 @@ if TYPE_CHECKING:
     from tools.history.graph import RevisionId
     from tools.lint.findings import Finding
     from tools.proof.measure import Measurements
+    from tools.proof.prove import ProvenOn, ReleaseScripts
 
 # What `release --check` renders again and compares byte for byte: the scripts a DBA runs.
 RENDERED_AGAIN = ("upgrade.sql", "rollback.sql")
@@ -233,6 +229,8 @@ def _render_release(
     unproven: bool = False,
     unstaged: Unstaged | None = None,
 ) -> dict[str, str]:
+    from tools.lint.engine import lint_range
+    from tools.release.review import render_review
 
     folder = env_dir(project, environment) / name
     upgrade, rollback = render_scripts(
@@ -278,6 +276,7 @@ def release(
 
     Returns None when the last release already reaches the target.
     """
+    from tools.lint.engine import blocking, lint_range
 
     # Released history is validated first, as Flyway's validate does: an edited file is
     # named even when there is nothing new to release.
@@ -350,6 +349,8 @@ def _staged(
 ) -> Unstaged | None:
     """Promotion: a release for an environment that requires another holds only revisions
     that one ran (NotStaged otherwise), unless ``force`` gives the reason to go without."""
+    from tools.release import promotion
+
     if environment.requires is None:
         if force is not None:
             raise ReleaseError(
@@ -376,6 +377,8 @@ def _measured(
 ) -> Measurements | None:
     """What the release's statements do on the scratch server, with rows (None: a kind of
     database with nothing to measure; review.md then gives lint's static verdicts)."""
+    from tools.proof.measure import measure_environment
+
     if not environment.kind.observes:
         return None
     progress(f"measuring the statements on a scratch {environment.kind.title} database")
@@ -398,6 +401,8 @@ def _prove_before_writing(
     files: dict[str, str],
 ) -> ProvenOn:
     """The new release proven after the recorded ones, or ReleaseError: nothing is written."""
+    from tools.proof.prove import ProofFailed, ReleaseScripts, prove
+
     candidate = ReleaseScripts(
         shown_path(project, folder),
         start,
@@ -434,6 +439,8 @@ def _refuse_edited(project: Project) -> None:
 
 def _recorded_scripts(project: Project, environment: Environment, rel: Release) -> ReleaseScripts:
     """A recorded release's scripts as they are on disk: what a DBA applies."""
+    from tools.proof.prove import ReleaseScripts
+
     folder = env_dir(project, environment) / rel.name
     texts = {}
     for name in ("upgrade.sql", "rollback.sql"):
@@ -456,6 +463,8 @@ def prove_recorded(project: Project, env: str | None = None) -> list[tuple[str, 
     """Prove every recorded release of ``env`` (default: every environment that has
     releases) again, in order on one scratch database each: what CI runs for sql_out/.
     Returns each environment's folder and what it was proven on; raises ProofFailed."""
+    from tools.proof.prove import prove
+
     names = [env] if env else sorted(project.environments)
     proven = []
     for name in names:
