@@ -324,3 +324,19 @@ def test_writes_between_the_triggers_leave_no_row_behind(tmp_path, throwaway_dat
     rest = apply_script(db, tmp_path / "rest.sql")
     assert rest.returncode == 0, rest.stderr
     assert _rows(db) == expected and _leftovers(db) == []
+
+
+def test_a_table_with_a_generated_column_is_refused_with_nothing_made(tmp_path, throwaway_database):
+    """A generated column takes no value: the copy (and through its triggers, every write of
+    the application) would fail on it. Refused before anything is made."""
+    db = throwaway_database("mariadb")
+    _project(tmp_path, db)
+    with db.engine().begin() as connection:
+        connection.execute(
+            text(f"ALTER TABLE {_quoted(TABLE)} ADD COLUMN twice INT AS (amount * 2) VIRTUAL")
+        )
+    before = _shapes(db)
+    stopped = apply_script(db, tmp_path / "check" / "upgrade.sql")
+    assert stopped.returncode != 0
+    assert "schemactl: the table has generated columns; nothing added" in stopped.stderr
+    assert _shapes(db) == before and _leftovers(db) == []

@@ -452,7 +452,8 @@ DELIMITER ;"""
         one RENAME that puts it in the table's place, and the foreign keys to and from the
         old table moved to it (the only moment writes wait: metadata only). Refused, nothing
         made, where a row breaks the CHECK, the key is not the table's integer primary key,
-        or the table has triggers of its own (the swap would lose them).
+        the table has triggers of its own (the swap would lose them) or generated columns
+        (the copy cannot write them).
 
         Each batch locks its rows first, and only then copies them: the copy (a bulk
         insert, which holds the shadow's AUTO-INC lock to its end) never waits for a
@@ -484,12 +485,19 @@ DELIMITER ;"""
             f"EVENT_OBJECT_SCHEMA = {schema} AND EVENT_OBJECT_TABLE = "
             f"{self.literal(table.name)} AND TRIGGER_NAME NOT IN ({ours}))"
         )
+        # A generated column takes no value: copied with SELECT *, it would stop the copy
+        # and, through the triggers, the application's writes.
+        ungenerated = (
+            f"NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE {this} "
+            "AND IS_GENERATED <> 'NEVER')"
+        )
         # As the developer wrote it: literal_column reads no :name as a bound value.
         breaks: ColumnElement[Any] = literal_column(f"NOT ({emit.sql(check.sqltext)})")
         broken = select(literal(1)).select_from(table).where(breaks).limit(1)
         refusals = (
             (keyed, f"schemactl: {copy.key} is no integer primary key", "key"),
             (untriggered, "schemactl: the table has triggers; nothing added", "triggers"),
+            (ungenerated, "schemactl: the table has generated columns; nothing added", "generated"),
             (
                 f"NOT EXISTS ({emit.sql(broken)})",
                 f"schemactl: rows break {check.name}; nothing added",
