@@ -255,7 +255,7 @@ def test_a_copy_killed_midway_is_run_again_from_the_start(tmp_path, throwaway_da
         stderr=subprocess.DEVNULL,
         env={**os.environ, **command.env},
     )
-    shadow = "_" + TABLE + "_new"
+    shadow = "_" + TABLE + "_schemactl_new"
     deadline = time.monotonic() + 30
     with db.engine().connect() as connection:
         while time.monotonic() < deadline:  # until the copy has begun

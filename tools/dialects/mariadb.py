@@ -628,7 +628,11 @@ END"""
             "update": "upd",
             "delete": "del",
         }
-        return {part: self.short_name(f"_{table}_{end}") for part, end in suffixes.items()}
+        # schemactl in each name: the script drops a shadow a stopped run left, and must
+        # never meet a table of the application's under that name.
+        return {
+            part: self.short_name(f"_{table}_schemactl_{end}") for part, end in suffixes.items()
+        }
 
     def create_unique(self, emit: Emitter, unique: UniqueConstraint) -> None:
         from sqlalchemy.schema import AddConstraint
