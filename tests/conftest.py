@@ -339,6 +339,44 @@ def _as_a_fresh_interpreter(repo: Path, environ: dict[str, str]) -> Iterator[Non
         sys.modules.update(kept)
 
 
+# Runs schemactl as `python -m tools` in a fresh interpreter, and says on stderr's last line
+# which of Typer, SQLAlchemy and Alembic it imported (the entry point's answers import fewer).
+_COUNTING = (
+    "import runpy, sys\n"
+    "sys.argv = ['schemactl', *sys.argv[1:]]\n"
+    "code = 0\n"
+    "try:\n    runpy.run_module('tools', run_name='__main__')\n"
+    "except SystemExit as exit:\n    code = exit.code\n"
+    "sys.stdout.flush()\n"
+    "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules), "
+    "file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def fresh_run(repo: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """`schemactl ARGS` in a fresh interpreter in ``repo`` (its stderr without the last
+    line), and which of Typer, SQLAlchemy and Alembic it imported."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNTING, *args],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env={**environ, "PYTHONPATH": str(REPO), **env},
+    )
+    *said, loaded = done.stderr.splitlines()
+    done.stderr = "".join(f"{line}\n" for line in said)
+    return done, loaded
+
+
+def counting_imports(repo: Path, *args: str, **env: str) -> tuple[str, str, int]:
+    """What `schemactl ARGS` printed in ``repo`` (its last newline left out), what it
+    imported, and its exit code."""
+    done, loaded = fresh_run(repo, *args, **env)
+    return done.stdout.removesuffix("\n"), loaded, done.returncode
+
+
 def _in_process(
     repo: Path, args: list[str], environ: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SCENARIOS, copy_fixture, schemactl
+from tests.conftest import REPO, SCENARIOS, copy_fixture, counting_imports, schemactl
 from tools.config import for_database, load_project
 from tools.history import headers
 from tools.history.graph import build_graph
@@ -51,33 +51,6 @@ def _repo(tmp_path, scenario: str | None = None):
     for path in sorted((SCENARIOS / scenario).glob("*.py")) if scenario else ():
         shutil.copy(path, dest / "versions" / path.name)
     return dest / "alembic.ini"
-
-
-# Runs schemactl as `python -m tools` in a fresh interpreter, and says which of Typer,
-# SQLAlchemy and Alembic it imported (the warm paths import none).
-_COUNTING = (
-    "import runpy, sys\n"
-    "sys.argv = ['schemactl', *sys.argv[1:]]\n"
-    "try:\n    runpy.run_module('tools', run_name='__main__')\n"
-    "except SystemExit:\n    pass\n"
-    "print(sorted(m for m in ('typer', 'sqlalchemy', 'alembic') if m in sys.modules))\n"
-)
-
-
-def _counting_imports(repo: Path, *args: str, **env: str) -> tuple[str, str, int]:
-    """What `schemactl ARGS` printed in ``repo``, what it imported, and its exit code."""
-    import subprocess
-
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMACTL_", "BILLGEN_"))}
-    done = subprocess.run(
-        [sys.executable, "-c", _COUNTING, *args],
-        capture_output=True,
-        text=True,
-        cwd=repo,
-        env={**environ, "PYTHONPATH": str(REPO), **env},
-    )
-    *printed, loaded = done.stdout.splitlines()
-    return "\n".join(printed), loaded, done.returncode
 
 
 def _generated(tmp_path, size: int, **options):
@@ -430,7 +403,7 @@ def test_a_warm_graph_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path):
     repo = _repo(tmp_path).parent
 
     def run(*args: str, **env: str) -> tuple[str, str]:
-        printed, loaded, code = _counting_imports(repo, *args, **env)
+        printed, loaded, code = counting_imports(repo, *args, **env)
         assert code == 0, printed
         return printed, loaded
 
@@ -463,7 +436,7 @@ def test_a_warm_status_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path)
     repo = _repo(tmp_path).parent
 
     def run(*args: str, **env: str) -> tuple[str, str]:
-        printed, loaded, _ = _counting_imports(repo, *args, **env)
+        printed, loaded, _ = counting_imports(repo, *args, **env)
         return printed, loaded
 
     def cli(**env: str) -> str:
@@ -514,3 +487,51 @@ def test_a_warm_status_is_answered_without_typer_alembic_or_sqlalchemy(tmp_path)
     assert "typer" in loaded and "Database at base (empty)" in said, said
     warm, loaded = run("status")
     assert loaded == "[]" and warm == cli()
+
+
+def test_a_warm_status_keeps_its_rows_while_the_files_stay_the_same(tmp_path):
+    """The rows a warm status worked out, and the graph a warm graph drew, are kept (tools.history.kept) and taken back while
+    every file's stat, each location's names and the ini are what they were: even with the
+    header cache gone. An edit of the same size with its mtime put back, or a new file, is
+    seen; the marks follow the database."""
+    import time
+
+    repo = _repo(tmp_path).parent
+
+    def run() -> tuple[str, str]:
+        printed, loaded, code = counting_imports(repo, "status")
+        assert code == 0, printed
+        return printed, loaded
+
+    def cli() -> str:
+        return schemactl(repo, "status").stdout.rstrip("\n")
+
+    assert schemactl(repo, "upgrade").returncode == 0
+    time.sleep(2.1)  # until the files' ctimes are settled: only then is anything kept
+    first, _ = run()
+    assert first == cli() and list((repo / ".schemactl_cache").glob("kept-status-*.json"))
+    drawn, _, _ = counting_imports(repo, "graph")  # the graph is kept the same way
+    for cache in (repo / ".schemactl_cache").glob("headers-*.json"):
+        cache.write_text("{}")  # not read again while the files are the same
+    kept, loaded = run()
+    assert loaded == "[]" and kept == first
+    assert counting_imports(repo, "graph")[:2] == (drawn, "[]")
+    assert schemactl(repo, "downgrade", "-1").returncode == 0
+    moved, loaded = run()
+    assert loaded == "[]" and moved == cli() and "11 of 12 revisions applied" in moved
+
+    edited = repo / "versions" / "0010_68cfa590ad28_add_customers_tax_id.py"
+    before = edited.stat()
+    with open(edited, "r+", encoding="utf-8") as stream:  # in place, the same size
+        text = stream.read()
+        stream.seek(0)
+        stream.write(text.replace("Add customers.tax_id", "Add customers.vat_id"))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    seen, _ = run()
+    assert "Add customers.vat_id" in seen and seen == cli()
+
+    time.sleep(2.1)
+    run()  # kept anew
+    shutil.copy(next((SCENARIOS / "two_features").glob("*.py")), repo / "versions" / "x.py")
+    added, _ = run()
+    assert added == cli() and "13 revisions" in added

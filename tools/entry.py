@@ -1,70 +1,169 @@
-"""`schemactl`'s entry point: a command a warm cache answers alone, else the CLI (tools.cli).
+"""`schemactl`'s entry point: what needs no Typer is answered here, else the CLI (tools.cli).
 
-With no option and no $SCHEMACTL_ENV or $SCHEMACTL_CONFIG, and nothing the caches were made
-from changed, neither Typer, Alembic nor SQLAlchemy is imported for:
-- `schemactl graph`: the graph from the header cache (tools.history.headers read_warm);
+With no global option and no $SCHEMACTL_ENV or $SCHEMACTL_CONFIG:
+- `schemactl graph`: kept from the run before while the files are the same
+  (tools.history.kept), else drawn from the header cache (tools.history.headers);
 - `schemactl status`, where the default environment is a SQLite file: its version table (the
-  one env.py named, tools.live.env_answers) read with Python's sqlite3.
-Anything else, or anything a cache cannot vouch for, goes to the CLI, which prints the same
-for the same command (tests/test_headers.py holds the two together).
+  one env.py named, tools.live.env_answers) read with Python's sqlite3, the rows kept or
+  worked out the same way; neither imports Alembic or SQLAlchemy;
+- `schemactl sql ... --stdout` with plain options (sql_options): rendered by the library as
+  the CLI renders it, without Typer and its pydantic layer (a tenth of a second and about
+  13 MiB of a render).
+Anything else, anything a cache cannot vouch for, and anything that goes wrong goes to the
+CLI, which runs the command in full and prints the same for the same command
+(tests/test_headers.py and tests/test_entry.py hold the two together).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tools.config import Project
 
 
 def main() -> None:
-    if not _answered(sys.argv[1:]):
-        from tools.cli import main as cli
+    import gc
 
-        cli()
+    # A run loads every revision file and holds what it renders until it prints. Measured on
+    # long histories: the cyclic collector walked those objects over and over, and once more
+    # at exit, for nothing (they live until the process ends). Fewer collections while it
+    # runs, and none at exit; every object is still finalised as usual.
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        if not _answered(sys.argv[1:]):
+            from tools.cli import main as cli
+
+            cli()
+    finally:
+        gc.freeze()
 
 
 def _answered(argv: list[str]) -> bool:
-    """Whether the command was answered from the cache (nothing printed otherwise)."""
+    """Whether the command was answered here (nothing printed otherwise)."""
     if os.environ.get("SCHEMACTL_ENV") or os.environ.get("SCHEMACTL_CONFIG"):
         return False
-    warm = {"graph": _graph, "status": _status}.get(argv[0]) if len(argv) == 1 else None
-    if warm is None:
+    if argv[:1] == ["sql"]:
+        answer: Callable[[], str | None] | None = functools.partial(_sql, argv[1:])
+    else:
+        answer = {"graph": _graph, "status": _status}.get(argv[0]) if len(argv) == 1 else None
+    if answer is None:
         return False
+    from tools.core.notes import show_notes
+
+    show_notes()
     try:
-        lines = warm()
+        text = answer()
     except Exception:  # the CLI runs the command in full and reports what went wrong
         return False
-    if lines is None:
+    if text is None:
         return False
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(text)
+    sys.stdout.flush()
     return True
 
 
-def _graph() -> list[str] | None:
+# `schemactl sql ... --stdout`: its options, by every name Typer gives them (tools.cli.scripts),
+# and the parameter each sets; any other option, or one given twice, goes to the CLI.
+_SQL_VALUES = {
+    "--from": "start",
+    "--to": "target",
+    "--env": "env",
+    "-e": "env",
+    "--name": "database",
+    "-n": "database",
+    "--client": "client",
+}
+_SQL_FLAGS = {"--stdout": "stdout", "--rollback": "rollback"}
+
+
+def sql_options(args: list[str]) -> dict[str, str | bool] | None:
+    """The options of a plain `schemactl sql` as Typer reads them (``--opt VALUE``,
+    ``--opt=VALUE``, flags), by parameter; None for anything else (the CLI reads it)."""
+    found: dict[str, str | bool] = {}
+    given = iter(args)
+    for arg in given:
+        name, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        parameter: str | None
+        said: str | bool
+        if name in _SQL_FLAGS and not equals:
+            parameter, said = _SQL_FLAGS[name], True
+        elif (parameter := _SQL_VALUES.get(name)) is not None:
+            said = value if equals else next(given, "-")
+            if said.startswith("-"):
+                return None  # missing, or a value Click may read otherwise
+        else:
+            return None
+        if parameter in found:
+            return None
+        found[parameter] = said
+    return found
+
+
+def _sql(args: list[str]) -> str | None:
+    """`schemactl sql --stdout` with plain options: the script, as the CLI renders it
+    (tools.cli.scripts.sql), with no Typer; None for what the CLI must read or report
+    (other options, an empty range, any error)."""
+    options = sql_options(args)
+    if options is None or options.get("stdout") is not True:
+        return None
+    from tools.config import load_project
+    from tools.release import release
+
+    def given(name: str, default: str | None = None) -> str | None:
+        value = options.get(name, default)
+        return value if isinstance(value, str) else None
+
+    project = load_project(None, given("database"))
+    environment = project.environment(given("env"))
+    client = given("client")
+    if client is not None:
+        environment = environment.with_client(client)
+    kind = "rollback" if options.get("rollback") else "upgrade"
+    script = release.sql_one(
+        project, environment, kind, start=given("start"), target=given("target", "heads")
+    )
+    return script.text
+
+
+def _graph() -> str | None:
+    """`schemactl graph`: kept from the run before while the files are the same
+    (tools.history.kept), else drawn from the header cache and kept."""
     from tools.config import load_project
     from tools.dialects import safe_revision
-    from tools.history import headers
+    from tools.history import headers, kept
     from tools.history.graph import build_graph, text_tree
 
     project = load_project()
-    found = headers.read_warm(project.config_path, project.database)
-    if found is None:
-        return None
-    for header in found:
-        safe_revision(header.revision)
-    return text_tree(build_graph(found))
+    root = project.config_path.parent
+    drawn = kept.recall(root, project.database, "graph")
+    if not isinstance(drawn, list):
+        read = headers.read_warm_vouched(project.config_path, project.database)
+        if read is None:
+            return None
+        for header in read.headers:
+            safe_revision(header.revision)
+        drawn = text_tree(build_graph(read.headers))
+        kept.keep(root, project.database, "graph", read, drawn)
+    return "\n".join(drawn) + "\n"
 
 
-def _status() -> list[str] | None:
+def _status() -> str | None:
     """`schemactl status` of the default environment, where it is a SQLite file named
     plainly: the version table env.py named (tools.live.env_answers) read with Python's
-    sqlite3, the graph from the header cache."""
+    sqlite3; the rows kept from the run before while the files are the same
+    (tools.history.kept), else worked out from the header cache."""
     from tools.config import load_project
-    from tools.dialects import VERSION_TABLE, safe_revision
+    from tools.dialects import VERSION_TABLE
     from tools.dialects.sqlite import SQLite
-    from tools.history import headers
-    from tools.history.graph import build_graph
+    from tools.history import kept
     from tools.live import env_answers
-    from tools.live.status import Status, format_status, status_rows
+    from tools.live.status import shown
 
     project = load_project()
     environment = project.environment(None)
@@ -81,14 +180,30 @@ def _status() -> list[str] | None:
         if said is None or said["version_table_schema"] is not None:
             return None
         current = kind.warm_heads(path, said["version_table"] or VERSION_TABLE)
-    found = headers.read_warm(project.config_path, project.database)
-    if found is None:
+    if current is None:
         return None
-    for header in found:
-        safe_revision(header.revision)
-    graph = build_graph(found)
-    if current is None or any(rev not in graph.revisions for rev in current):
+    root = project.config_path.parent
+    derived = kept.recall(root, project.database, "status") or _derive_status(project)
+    if derived is None:
         return None  # the CLI says what the database holds that this checkout has not
-    rows = status_rows(graph, graph.ancestors(current))
-    report = Status(environment, kind.warm_shown(path), current, rows, graph.heads)
-    return format_status(report).splitlines()
+    lines = shown(derived, environment, kind.warm_shown(path), current)
+    return None if lines is None else "\n".join(lines) + "\n"
+
+
+def _derive_status(project: Project) -> dict[str, Any] | None:
+    """What status shows whatever the database has, from the header cache, kept for the
+    next run (tools.history.kept)."""
+    from tools.dialects import safe_revision
+    from tools.history import headers, kept
+    from tools.history.graph import build_graph
+    from tools.live.status import derived
+
+    root = project.config_path.parent
+    read = headers.read_warm_vouched(project.config_path, project.database)
+    if read is None:
+        return None
+    for header in read.headers:
+        safe_revision(header.revision)
+    found = derived(build_graph(read.headers))
+    kept.keep(root, project.database, "status", read, found)
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from tools.core.errors import SchemactlError
@@ -26,7 +27,7 @@ def _mode(default: int) -> int:
     return default & ~umask
 
 
-def _write(folder: Path, name: str, text: str) -> None:
+def _write(folder: Path, name: str, text: str | bytes) -> None:
     target = folder / name
     if target.is_symlink() or (target.exists() and not target.is_file()):
         # Replacing it would swap a link, a pipe or a device (/dev/stdout) for a plain file.
@@ -36,8 +37,12 @@ def _write(folder: Path, name: str, text: str) -> None:
         )
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(handle, "wb") as binary:
+                binary.write(text)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
         os.chmod(temp, _mode(0o666))
         os.replace(temp, folder / name)
     except BaseException:
@@ -45,8 +50,9 @@ def _write(folder: Path, name: str, text: str) -> None:
         raise
 
 
-def write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write each file atomically into ``folder`` (created if missing)."""
+def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
+    """Write each file atomically into ``folder`` (created if missing): text as UTF-8 with
+    LF line ends, bytes as they are."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

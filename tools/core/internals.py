@@ -3,7 +3,8 @@
 schemactl needs what these libraries do but do not offer publicly: the very steps Alembic's
 own commands run (to plan, to run them under a lock, to check a stamp target before anything
 is touched); a batch block's queue (an online operation runs what was queued before it); its
-file loader without the revision map (which grows with labels x revisions); its op proxy, to
+file loader without the revision map (which grows with labels x revisions), and its module
+loader (to take a file's code from schemactl's cache); its op proxy, to
 record a revision's operations offline; its renderer for one table; its version table and
 head bookkeeping, to stamp in one transaction; SQLAlchemy's inspection registry (so a
 revision that inspects the database offline is refused), and copying and removing a column
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,6 +75,25 @@ def revision_files(scripts: ScriptDirectory) -> Iterator[Script]:
     revision map."""
     directory: Any = scripts
     return iter(directory._load_revisions())
+
+
+@contextmanager
+def modules_loaded_by(load: Callable[[str, str], ModuleType | None]) -> Iterator[None]:
+    """Alembic's revision file loader (alembic.util.pyfiles.load_module_py, which its
+    listing calls with a module name and a path) taking each module from ``load``, or
+    loading it itself where ``load`` returns None."""
+    from alembic.util import pyfiles
+
+    original = pyfiles.load_module_py
+
+    def loading(module_id: str, path: str | os.PathLike[str]) -> ModuleType:
+        return load(module_id, os.fspath(path)) or original(module_id, path)
+
+    pyfiles.load_module_py = loading
+    try:
+        yield
+    finally:
+        pyfiles.load_module_py = original
 
 
 def version_locations(scripts: ScriptDirectory) -> Sequence[Path]:

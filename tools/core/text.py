@@ -95,7 +95,7 @@ def printed_to_stderr() -> Iterator[None]:
 
 def progress(message: str) -> None:
     """A step of long work begins ('proving on PostgreSQL'): the CLI shows it on stderr when
-    stderr is a terminal (tools.cli.show_progress); otherwise it goes nowhere."""
+    stderr is a terminal (tools.core.notes.show_progress); otherwise it goes nowhere."""
     import logging
 
     logging.getLogger("schemactl.progress").info(message)

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,8 +353,7 @@ def read(
         return None
     # One file per database: entries are keyed by path, so other version locations (a
     # release's history rebuilt elsewhere) replace the entries rather than add a file.
-    key = hashlib.sha256(name.encode()).hexdigest()[:16]
-    cache_file = root / CACHE_DIR / f"headers-{key}.json"
+    cache_file = _cache_file(root, name)
     cached = _load(cache_file)
     cached_listing = _load_listing(cache_file)
     entries: dict[str, dict[str, Any]] = {}
@@ -395,12 +395,40 @@ def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
     whose ctime was then already two seconds old, is taken as unchanged without reading it,
     as git takes its index: no one sets a ctime back (``touch -r`` sets the mtime, and moves
     the ctime to now), and an edit in the same tick as the hash is read again."""
-    key = hashlib.sha256(name.encode()).hexdigest()[:16]
-    cache_file = ini.parent / CACHE_DIR / f"headers-{key}.json"
-    data = _read_cache(cache_file)
+    data = _read_cache(_cache_file(ini.parent, name))
+    listing = _listing_of(data)
+    return None if listing is None else _warm(ini, data, listing)
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """A warm read, and what vouches for it: the listing it was read from and the
+    fingerprint taken before it (None: the files cannot be vouched for yet)."""
+
+    headers: tuple[Header, ...]
+    listing: dict[str, Any]
+    fingerprint: str | None
+
+
+def read_warm_vouched(ini: Path, name: str) -> Vouched | None:
+    """read_warm, with the fingerprint of the files taken just before it: what is derived
+    from these headers may be kept under that fingerprint (tools.history.kept)."""
+    data = _read_cache(_cache_file(ini.parent, name))
     listing = _listing_of(data)
     if listing is None:
         return None
+    taken = fingerprint(listing)
+    found = _warm(ini, data, listing)
+    return None if found is None else Vouched(found, listing, taken)
+
+
+def _cache_file(root: Path, name: str) -> Path:
+    """The header cache of database ``name`` of the project in folder ``root``."""
+    key = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return root / CACHE_DIR / f"headers-{key}.json"
+
+
+def _warm(ini: Path, data: Any, listing: dict[str, Any]) -> tuple[Header, ...] | None:
     try:
         # The same ini, at the same place: a copied project's cache names the original's files.
         # And from the same folder: Alembic reads relative locations from the working one.
@@ -425,6 +453,35 @@ def read_warm(ini: Path, name: str) -> tuple[Header, ...] | None:
     except (OSError, KeyError, TypeError, AttributeError):
         return None
     return tuple(found)
+
+
+def fingerprint(listing: dict[str, Any]) -> str | None:
+    """What a listing's files are now, hashed: the ini's place, the working folder, each
+    version location's names, and each file's size, mtime, ctime and inode; the same
+    digest later means the same files with the same stat. None where that stat cannot be
+    trusted yet (a file, or the ini, changed within the last two seconds: an edit in the
+    same clock tick would leave it the same) or something is missing.
+
+    Taken before a warm read, it vouches for what that read found (an edit after it changes
+    the digest); what is derived from the headers can then be kept under it
+    (tools.live.status_kept)."""
+    settled = time.time_ns() - _SETTLED_NS
+    stats = array("q")
+    try:
+        if listing["cwd"] != os.getcwd():  # Alembic reads relative locations from it
+            return None
+        listed = [listing["path"], listing["cwd"], listing["ini"]]
+        for where in (listing["path"], *listing["files"]):
+            found = os.stat(where)
+            if found.st_ctime_ns > settled:
+                return None
+            stats.extend((found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino))
+        listed += [[location, _names(location)] for location in listing["locations"]]
+        digest = hashlib.sha256(json.dumps(listed).encode())
+    except (OSError, KeyError, TypeError, ValueError, OverflowError):
+        return None
+    digest.update(stats.tobytes())
+    return digest.hexdigest()
 
 
 def _names(location: str) -> list[list[str]] | None:

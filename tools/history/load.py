@@ -9,6 +9,7 @@ resolved by one lookup with one error.
 from __future__ import annotations
 
 import configparser
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -21,10 +22,15 @@ from typing import TYPE_CHECKING, Any
 from tools.config import PATH_SEPARATORS
 from tools.config.ini import IniFile
 from tools.core.errors import RevisionError, first_line, raised_at
-from tools.core.internals import revision_file, revision_files, stamp_steps
+from tools.core.internals import (
+    modules_loaded_by,
+    revision_file,
+    revision_files,
+    stamp_steps,
+)
 from tools.core.text import printed_to_stderr
 from tools.dialects import safe_revision
-from tools.history import headers
+from tools.history import compiled, headers
 from tools.history.graph import Graph, Header, HistoryError, RevisionId, as_tuple, build_graph
 
 if TYPE_CHECKING:
@@ -91,8 +97,9 @@ def script_directory(cfg: Config) -> ScriptDirectory:
         ) from err
 
 
-def load_scripts(scripts: ScriptDirectory) -> list[Script]:
-    """Every revision file, loaded by Alembic (the graph checks them: ids, parents, cycles).
+def load_scripts(scripts: ScriptDirectory, project: Project | None = None) -> list[Script]:
+    """Every revision file, loaded by Alembic (the graph checks them: ids, parents, cycles);
+    with ``project``, their compiled code kept in its cache (tools.history.compiled).
 
     Alembic's revision map is not built here: building it spreads every branch label over
     every related revision, which grows with labels x revisions (on a 10,000-revision
@@ -100,7 +107,13 @@ def load_scripts(scripts: ScriptDirectory) -> list[Script]:
     does its own checking.
     """
     with loading_errors():
-        return list(revision_files(scripts))
+        # A history listed from elsewhere (a release's, rebuilt in a temporary folder each
+        # run: Project.version_locations) would leave an entry per run.
+        if project is None or project.version_locations is not None:
+            return list(revision_files(scripts))
+        folder = project.config_path.parent / headers.CACHE_DIR / compiled.FOLDER
+        with modules_loaded_by(functools.partial(compiled.load_module, folder=folder)):
+            return list(revision_files(scripts))
 
 
 @contextmanager
@@ -270,7 +283,7 @@ class History:
             elif self.scripts is None:
                 raise HistoryError("this history has no files to run; load it with load_history")
             else:
-                scripts = load_scripts(self.scripts)
+                scripts = load_scripts(self.scripts, self.project)
             self.imported[run] = {script.revision: script.module for script in scripts}
         return self.imported[run]
 
@@ -346,7 +359,7 @@ def load_history(project: Project, *, every_file: bool = False) -> History:
     if not every_file:
         return read_history(project)
     scripts = script_directory(project.alembic_config())
-    loaded = load_scripts(scripts)
+    loaded = load_scripts(scripts, project)
     return History(
         graph_of(loaded), scripts, {script.revision: script for script in loaded}, project
     )

@@ -8,12 +8,12 @@ heavier than the graph: the CLI and the warm path (tools.entry) print the same t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.core.text import labels_text
 
 if TYPE_CHECKING:
-    from collections.abc import Set
+    from collections.abc import Sequence, Set
 
     from tools.config import Environment
     from tools.history.graph import Graph, RevisionId
@@ -82,6 +82,43 @@ def status_rows(graph: Graph, have: Set[RevisionId]) -> tuple[StatusRow, ...]:
     )
 
 
+def derived(graph: Graph) -> dict[str, Any]:
+    """What status shows of a graph whatever a database has, as JSON (kept between runs by
+    tools.history.kept): each revision in apply order, what it stands on (parents and
+    dependencies, as row numbers), its row after the mark, and the heads."""
+    index = {rev: at for at, rev in enumerate(graph.order)}
+    return {
+        "order": list(graph.order),
+        "below": [
+            [index[p] for p in (*graph[rev].parents, *graph[rev].dependencies)]
+            for rev in graph.order
+        ],
+        "rows": "\n".join(row_bodies(status_rows(graph, set()))),
+        "heads": list(graph.heads),
+    }
+
+
+def shown(
+    kept: dict[str, Any], env: Environment, url: str, current: Sequence[RevisionId]
+) -> list[str] | None:
+    """format_status's lines from what ``derived`` gave, for a database at ``current``;
+    None when it does not fit (a revision this history has not got)."""
+    order, below, bodies = kept["order"], kept["below"], kept["rows"].split("\n")
+    if not len(order) == len(below) == len(bodies):
+        return None
+    index = {rev: at for at, rev in enumerate(order)}
+    if any(rev not in index for rev in current):
+        return None
+    applied = [False] * len(order)
+    stack = [index[rev] for rev in current]
+    while stack:  # Graph.ancestors, on row numbers
+        at = stack.pop()
+        if not applied[at]:
+            applied[at] = True
+            stack.extend(below[at])
+    return heading(env, url, current, sum(applied), bodies) + marked(bodies, applied)
+
+
 def _markers(graph: Graph, rev: RevisionId) -> tuple[str, ...]:
     revision = graph[rev]
     flags = (
@@ -99,17 +136,35 @@ def titled(env: Environment) -> str:
 
 
 def format_status(report: Status) -> str:
-    env = report.environment
-    lines = [
-        f"Environment {titled(env)}: {report.url}",
-        f"Database at {', '.join(report.current) or 'base (empty)'}; "
-        f"{report.applied_count} of {len(report.rows)} revisions applied",
+    bodies = row_bodies(report.rows)
+    lines = heading(report.environment, report.url, report.current, report.applied_count, bodies)
+    lines += marked(bodies, [row.applied for row in report.rows])
+    return "\n".join(lines)
+
+
+def heading(
+    env: Environment, url: str, current: Sequence[RevisionId], applied: int, rows: Sequence[str]
+) -> list[str]:
+    """The two lines above the rows: the environment, and where its database is."""
+    return [
+        f"Environment {titled(env)}: {url}",
+        f"Database at {', '.join(current) or 'base (empty)'}; "
+        f"{applied} of {len(rows)} revisions applied",
     ]
-    labels = [labels_text(row.labels) for row in report.rows]
+
+
+def row_bodies(rows: Sequence[StatusRow]) -> list[str]:
+    """Each row as shown after its [X] or [ ] mark: all that does not depend on a database
+    (tools.entry keeps them between runs)."""
+    labels = [labels_text(row.labels) for row in rows]
     width = max(map(len, labels), default=0)
-    for row, shown in zip(report.rows, labels, strict=True):
-        mark = "[X]" if row.applied else "[ ]"
+    bodies = []
+    for row, shown in zip(rows, labels, strict=True):
         branch = f"{shown.ljust(width)}  " if width else ""
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
-        lines.append(f"{mark} {row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
-    return "\n".join(lines)
+        bodies.append(f"{row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
+    return bodies
+
+
+def marked(bodies: Sequence[str], applied: Sequence[bool]) -> list[str]:
+    return [f"{'[X]' if on else '[ ]'} {body}" for body, on in zip(bodies, applied, strict=True)]

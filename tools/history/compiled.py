@@ -1,0 +1,83 @@
+"""Revision files' compiled code, kept between runs beside the header cache.
+
+Python keeps a module's bytecode in ``__pycache__`` unless told not to
+(``PYTHONDONTWRITEBYTECODE``, as container images and CI machines often set), and then every
+command that runs revisions compiles every revision file again: at 1,000 revisions about a
+tenth of a second, as much as everything schemactl adds to a render. schemactl keeps the code
+of the files it imports in ``.schemactl_cache/code/`` instead, one entry per file (its path
+hashed), holding the sha256 of the source it was compiled from and the marshalled code.
+
+An entry is used only for the very bytes it was compiled from (the source is read and hashed
+each time, not trusted by its mtime), by the same Python (magic number and cache tag), at
+the same optimisation level, and for the same path (a code object names its file: tracebacks
+and the lines schemactl reports come from it). Anything else, an unreadable or corrupt
+entry included, is compiled again and the entry replaced; a folder that cannot be written
+is done without. Files are imported exactly as Alembic imports them (same module name,
+same loader otherwise): only where the code comes from differs. An entry outlives a file
+that is removed (about a kilobyte each); deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import marshal
+import os
+import sys
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+from types import CodeType, ModuleType
+
+from tools.core.files import OutputError, write_files
+
+FOLDER = "code"
+# What an entry's code depends on besides the source: the interpreter's bytecode format.
+_STAMP = importlib.util.MAGIC_NUMBER + bytes([sys.flags.optimize])
+
+
+def entry_name(path: str) -> str:
+    """The file one revision file's code is kept in, named after its path."""
+    digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:32]
+    return f"{digest}.{sys.implementation.cache_tag}"
+
+
+class KeptCodeLoader(SourceFileLoader):
+    """Python's source loader, taking the code from the folder when it was compiled from
+    the same bytes, and keeping it there when it was not."""
+
+    def __init__(self, fullname: str, path: str, folder: Path) -> None:
+        super().__init__(fullname, path)
+        self.folder = folder
+
+    def get_code(self, fullname: str) -> CodeType:
+        source = self.get_data(self.path)
+        key = _STAMP + hashlib.sha256(source).digest()
+        entry = self.folder / entry_name(self.path)
+        try:
+            kept = entry.read_bytes()
+            if kept.startswith(key):
+                code = marshal.loads(kept[len(key) :])
+                if isinstance(code, CodeType) and code.co_filename == self.path:
+                    return code
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # none yet, or unreadable: compiled again below
+        code = self.source_to_code(source, self.path)
+        with contextlib.suppress(OutputError, OSError):  # done without: compiled each run
+            write_files(self.folder, {entry.name: key + marshal.dumps(code)})
+        return code
+
+
+def load_module(module_id: str, path: str | os.PathLike[str], folder: Path) -> ModuleType | None:
+    """A revision file imported as Alembic's loader imports it (alembic.util.pyfiles
+    load_module_py), its code kept in ``folder``; None for a compiled-only (.pyc) file,
+    which Alembic loads itself."""
+    where = os.fspath(path)
+    if not where.endswith(".py"):
+        return None
+    loader = KeptCodeLoader(module_id, where, folder)
+    spec = importlib.util.spec_from_file_location(module_id, where, loader=loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
