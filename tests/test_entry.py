@@ -74,3 +74,49 @@ def test_a_failure_is_reported_by_the_cli_as_always(repo, args):
     assert "typer" in loaded  # the CLI ran the command and said what went wrong
     assert (done.returncode, done.stdout, done.stderr) == (cli.returncode, cli.stdout, cli.stderr)
     assert "Traceback" not in done.stderr and done.stderr.strip()
+
+
+def test_a_warm_branch_list_is_kept_while_what_it_ran_is_the_same(tmp_path):
+    """`schemactl branch list` runs each branch's revisions offline for its tables, then keeps
+    its table (tools.history.kept): the next run prints the CLI's very table with none of
+    Typer, Alembic or SQLAlchemy. A revision edited, a model module changed, env.py edited:
+    listed again."""
+    import shutil
+    import time
+
+    from tests.conftest import MODELS, SCENARIOS
+
+    repo = copy_fixture(tmp_path / "repo")
+    for path in sorted((SCENARIOS / "two_features").glob("*.py")):
+        shutil.copy(path, repo / "versions" / path.name)
+
+    def cli() -> str:
+        done = schemactl(repo, "branch", "list")
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def run() -> tuple[str, str]:
+        done, loaded = fresh_run(repo, "branch", "list")
+        assert done.returncode == 0, done.stderr
+        return done.stdout, loaded
+
+    expected = cli()
+    assert "feature" in expected or "branch" in expected.splitlines()[0]
+    time.sleep(2.1)  # the files settled: only then is anything kept
+    listed, loaded = run()
+    assert listed == expected
+    kept, loaded = run()
+    assert kept == expected and loaded == "[]", loaded
+
+    models = next(p for p in (repo / MODELS).glob("*.py") if p.name != "__init__.py")
+    models.write_text(models.read_text() + "\n# an edit\n")
+    again, loaded = run()
+    assert again == expected and "alembic" in loaded  # listed again: a model changed
+
+    time.sleep(2.1)
+    run()  # kept anew, the model settled
+    assert run() == (expected, "[]")
+    env_py = repo / "tools" / "alembic" / "env.py"  # the copy's, as its alembic.ini names it
+    env_py.write_text(env_py.read_text() + "\n# an edit\n")
+    again, loaded = run()
+    assert again == expected and "alembic" in loaded

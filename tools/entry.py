@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from tools.config import Project
 
@@ -50,6 +51,8 @@ def _answered(argv: list[str]) -> bool:
         return False
     if argv[:1] == ["sql"]:
         answer: Callable[[], str | None] | None = functools.partial(_sql, argv[1:])
+    elif argv == ["branch", "list"]:
+        answer = _branch_list
     else:
         answer = {"graph": _graph, "status": _status}.get(argv[0]) if len(argv) == 1 else None
     if answer is None:
@@ -151,6 +154,72 @@ def _graph() -> str | None:
         drawn = text_tree(build_graph(read.headers))
         kept.keep(root, project.database, "graph", read, drawn)
     return "\n".join(drawn) + "\n"
+
+
+def _branch_list() -> str | None:
+    """`schemactl branch list`: kept from the run before while the files, env.py (and what
+    it reads: tools.live.env_answers) and the project's own modules the revisions imported
+    are the same; else listed by the library, which runs the branches' revisions offline
+    (tools.authoring.revisions), and kept."""
+    from tools.config import load_project
+    from tools.history import headers, kept
+    from tools.live import env_answers
+
+    project = load_project()
+    root = project.config_path.parent
+    key = env_answers.answer_key(project, project.environment(None))
+    if key is None:
+        return None
+    found = kept.recall(root, project.database, "branches")
+    if isinstance(found, dict) and found["key"] == key and _same_files(found["modules"]):
+        lines = found["lines"]
+    else:
+        read = headers.read_warm_vouched(project.config_path, project.database)
+        if read is None:
+            return None
+        from tools.authoring import revisions
+
+        before = set(sys.modules)
+        lines = revisions.format_branches(revisions.list_branches(project))
+        modules = _own_files(root, [sys.modules[name] for name in set(sys.modules) - before])
+        if modules is not None:
+            value = {"key": key, "modules": modules, "lines": lines}
+            kept.keep(root, project.database, "branches", read, value)
+    return "\n".join(lines) + "\n"
+
+
+def _own_files(root: Path, modules: list[Any]) -> list[list[Any]] | None:
+    """The project's own source files among ``modules`` (its models, a helper a revision
+    imports), with their stat; schemactl's own and installed packages are not the project's.
+    None when one changed too recently for its stat to vouch for it."""
+    from tools.history.headers import settled
+
+    tools = os.path.dirname(os.path.abspath(__file__))
+    inside = str(root.resolve()) + os.sep
+    found = []
+    for module in modules:
+        where = getattr(module, "__file__", None)
+        if not where or not where.startswith(inside) or where.startswith(tools + os.sep):
+            continue
+        if "site-packages" in where:
+            continue
+        stat = os.stat(where)
+        if not settled(stat.st_ctime_ns):
+            return None
+        found.append([where, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
+    return sorted(found)
+
+
+def _same_files(files: list[list[Any]]) -> bool:
+    """Whether each file is as it was (size, mtime, ctime, inode)."""
+    for where, *kept in files:
+        try:
+            stat = os.stat(where)
+        except OSError:
+            return False
+        if [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino] != kept:
+            return False
+    return True
 
 
 def _status() -> str | None:

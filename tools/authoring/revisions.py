@@ -190,6 +190,28 @@ def list_branches(project: Project) -> list[BranchInfo]:
     return branches
 
 
+NO_BRANCHES = "No branches yet; start one with `schemactl branch start NAME`."
+
+
+def format_branches(branches: list[BranchInfo]) -> list[str]:
+    """`schemactl branch list`'s table: a line per branch, under a heading."""
+    if not branches:
+        return [NO_BRANCHES]
+    width = max(len("branch"), *(len(b.label) for b in branches))
+    # Revision ids are as long as their authors made them (Alembic's are 12 characters).
+    first = max(len("first"), *(len(b.first) for b in branches))
+    head = max(len("head"), *(len(b.head) for b in branches))
+    lines = [f"{'branch':<{width}}  {'first':<{first}}  {'head':<{head}}  revs  state   tables"]
+    for b in branches:
+        tables = ", ".join(b.tables) if b.tables is not None else "(cannot render offline)"
+        state = "merged" if b.merged else "open"
+        lines.append(
+            f"{b.label:<{width}}  {b.first:<{first}}  {b.head:<{head}}  {b.count:>4}  "
+            f"{state:<6}  {tables}"
+        )
+    return lines
+
+
 # -- makemigrations -----------------------------------------------------------------------------
 
 

@@ -81,23 +81,8 @@ def branch_list(
 
     with _user_errors(ctx):
         branches = revisions.list_branches(_project(ctx, database))
-    if not branches:
-        typer.echo(
-            _for_database(ctx, "No branches yet; start one with `schemactl branch start NAME`.")
-        )
-        return
-    width = max(len("branch"), *(len(b.label) for b in branches))
-    # Revision ids are as long as their authors made them (Alembic's are 12 characters).
-    first = max(len("first"), *(len(b.first) for b in branches))
-    head = max(len("head"), *(len(b.head) for b in branches))
-    typer.echo(f"{'branch':<{width}}  {'first':<{first}}  {'head':<{head}}  revs  state   tables")
-    for b in branches:
-        tables = ", ".join(b.tables) if b.tables is not None else "(cannot render offline)"
-        state = "merged" if b.merged else "open"
-        typer.echo(
-            f"{b.label:<{width}}  {b.first:<{first}}  {b.head:<{head}}  {b.count:>4}  "
-            f"{state:<6}  {tables}"
-        )
+    lines = revisions.format_branches(branches)
+    typer.echo(_for_database(ctx, lines[0]) if not branches else "\n".join(lines))
 
 
 @app.command()

@@ -565,6 +565,12 @@ def _undump(data: dict[str, Any], path: str) -> Header:
 _SETTLED_NS = 2_000_000_000
 
 
+def settled(ctime_ns: int) -> bool:
+    """Whether a file whose ctime is this was last changed long enough ago that its stat
+    can vouch for it (an edit in the same clock tick would leave the stat the same)."""
+    return ctime_ns + _SETTLED_NS <= time.time_ns()
+
+
 def _stat(where: str) -> list[int] | None:
     """What read_warm compares: size, mtime, ctime and inode, and when they were taken."""
     try:

@@ -44,7 +44,7 @@ def env_py(project: Project) -> Path | None:
     return Path(location) / "env.py"
 
 
-def _key(project: Project, environment: Environment) -> str | None:
+def answer_key(project: Project, environment: Environment) -> str | None:
     """What the answer depends on, hashed; None when it cannot be told (no env.py file)."""
     where = env_py(project)
     if where is None:
@@ -83,7 +83,7 @@ def _file(project: Project, key: str) -> Path:
 
 def recall(project: Project, environment: Environment) -> dict[str, str | None] | None:
     """env.py's answer for this environment, where one was kept for it as it is now."""
-    key = _key(project, environment)
+    key = answer_key(project, environment)
     if key is None:
         return None
     try:
@@ -101,7 +101,7 @@ def recall(project: Project, environment: Environment) -> dict[str, str | None] 
 def remember(project: Project, environment: Environment, options: dict[str, Any]) -> None:
     """Keep env.py's answer (from the options it configured its context with); a folder
     that cannot be written goes without."""
-    key = _key(project, environment)
+    key = answer_key(project, environment)
     if key is None:
         return
     answer = {k: options.get(k) for k in KEYS}
