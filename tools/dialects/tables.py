@@ -18,7 +18,7 @@ from sqlalchemy import (
     Table,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from tools.dialects.names import (
     AUDIT_TABLE,
@@ -58,13 +58,27 @@ def version_and_audit_tables(
     }
 
 
+class Timestamp(TypeDecorator[Any]):
+    """A point in time, with microseconds: DateTime(timezone=True), and MariaDB's and
+    MySQL's DATETIME(6) (theirs keeps whole seconds unless asked). SQLAlchemy's MySQL dialect
+    (with every driver it names) is imported only for them, where it is loaded already."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))  # type: ignore[no-any-return]
+        return dialect.type_descriptor(DateTime(timezone=True))  # type: ignore[no-any-return]
+
+
 def _timing() -> list[Column[Any]]:
     """What layout 2 adds: the step's start and end by the server's clock, and its release."""
-    # Microseconds: MariaDB's DATETIME keeps whole seconds unless asked.
-    timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
     return [
-        Column("started_at", timestamp),
-        Column("finished_at", timestamp),
+        Column("started_at", Timestamp()),
+        Column("finished_at", Timestamp()),
         Column("duration_ms", Numeric(12, 3)),
         Column("release_name", String(100)),
     ]
@@ -96,7 +110,7 @@ def backfill_table() -> Table:
     table, values, rows and key), the keys it goes through (up to ``high``, fixed when it
     began), how far it went (``done_to``: every key below is done, written with each
     batch, in the batch's transaction), the rows it changed, and when."""
-    timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    timestamp = Timestamp()
     return Table(
         BACKFILL_TABLE,
         MetaData(),

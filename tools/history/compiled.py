@@ -49,10 +49,13 @@ class KeptCodeLoader(SourceFileLoader):
     def __init__(self, fullname: str, path: str, folder: Path) -> None:
         super().__init__(fullname, path)
         self.folder = folder
+        self.sha256: str | None = None
 
     def get_code(self, fullname: str) -> CodeType:
         source = self.get_data(self.path)
-        key = _STAMP + hashlib.sha256(source).digest()
+        digest = hashlib.sha256(source)
+        self.sha256 = digest.hexdigest()  # what ran, for the script's audit row
+        key = _STAMP + digest.digest()
         entry = self.folder / entry_name(self.path)
         try:
             kept = entry.read_bytes()

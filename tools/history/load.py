@@ -208,11 +208,17 @@ def _listed_as_in_ini(cfg: Config, ini: Path) -> bool:
 def project_graph(project: Project) -> Graph:
     """load_graph of the project's history, from the header cache alone (Alembic not even
     imported) when nothing it was read from changed since (headers.read_warm)."""
-    found = None
-    if project.version_locations is None:  # files listed as the ini says
-        found = headers.read_warm(project.config_path, project.database)
+    return _warm_graph(project) or load_graph(project.alembic_config())
+
+
+def _warm_graph(project: Project) -> Graph | None:
+    """The graph from the header cache alone (headers.read_warm), None where it cannot
+    vouch for it."""
+    if project.version_locations is not None:  # not listed as the ini says
+        return None
+    found = headers.read_warm(project.config_path, project.database)
     if found is None:
-        return load_graph(project.alembic_config())
+        return None
     for header in found:
         safe_revision(header.revision)
     return build_graph(found)
@@ -287,6 +293,17 @@ class History:
             self.imported[run] = {script.revision: script.module for script in scripts}
         return self.imported[run]
 
+    def sha256(self, rev: RevisionId) -> str:
+        """The sha256 of a revision's file: of the very bytes its code was compiled from,
+        where a run imported it through the code cache (tools.history.compiled), else of
+        the file as it is now."""
+        for modules in self.imported.values():
+            loader = getattr(modules.get(rev), "__loader__", None)
+            digest = getattr(loader, "sha256", None)
+            if isinstance(digest, str):
+                return digest
+        return sha256_of(self.graph[rev].path)
+
     def find(self, name: str) -> tuple[RevisionId, ...]:
         """The revisions one name stands for, in apply order.
 
@@ -349,7 +366,8 @@ def read_history(project: Project) -> History:
     are run, and then all of them, as Alembic does (History.modules)."""
     cfg = project.alembic_config()
     scripts = script_directory(cfg)
-    return History(_read_graph(scripts, cfg), scripts, {}, project, complete=False)
+    graph = _warm_graph(project) or _read_graph(scripts, cfg)
+    return History(graph, scripts, {}, project, complete=False)
 
 
 def load_history(project: Project, *, every_file: bool = False) -> History:

@@ -18,7 +18,7 @@ from tools.config import for_database
 from tools.core.errors import first_line
 from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
-from tools.history.load import History, Range, load_history, sha256_of, version_moves
+from tools.history.load import History, Range, load_history, version_moves
 from tools.scripts.backup_plan import Backup, backup_sql, plan_backups, restore_sql
 from tools.scripts.capture import Operation, RenderError, Session, Statement, capture_session
 
@@ -129,7 +129,7 @@ def capture_steps(
         statements = tuple(dialect.script_statement(s.sql) for s in captured.statements)
         removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
         heads = (heads - set(removed)) | set(added)
-        sha = sha256_of(revision.path)
+        sha = history.sha256(rev)
         steps.append(
             Step(
                 revision=revision,
