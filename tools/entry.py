@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from tools.config import Project
 
@@ -171,7 +170,7 @@ def _branch_list() -> str | None:
     if key is None:
         return None
     found = kept.recall(root, project.database, "branches")
-    if isinstance(found, dict) and found["key"] == key and _same_files(found["modules"]):
+    if isinstance(found, dict) and found["key"] == key and kept.unchanged(found["modules"]):
         lines = found["lines"]
     else:
         read = headers.read_warm_vouched(project.config_path, project.database)
@@ -181,45 +180,11 @@ def _branch_list() -> str | None:
 
         before = set(sys.modules)
         lines = revisions.format_branches(revisions.list_branches(project))
-        modules = _own_files(root, [sys.modules[name] for name in set(sys.modules) - before])
+        modules = kept.imported_files(root, [sys.modules[n] for n in set(sys.modules) - before])
         if modules is not None:
             value = {"key": key, "modules": modules, "lines": lines}
             kept.keep(root, project.database, "branches", read, value)
     return "\n".join(lines) + "\n"
-
-
-def _own_files(root: Path, modules: list[Any]) -> list[list[Any]] | None:
-    """The project's own source files among ``modules`` (its models, a helper a revision
-    imports), with their stat; schemactl's own and installed packages are not the project's.
-    None when one changed too recently for its stat to vouch for it."""
-    from tools.history.headers import settled
-
-    tools = os.path.dirname(os.path.abspath(__file__))
-    inside = str(root.resolve()) + os.sep
-    found = []
-    for module in modules:
-        where = getattr(module, "__file__", None)
-        if not where or not where.startswith(inside) or where.startswith(tools + os.sep):
-            continue
-        if "site-packages" in where:
-            continue
-        stat = os.stat(where)
-        if not settled(stat.st_ctime_ns):
-            return None
-        found.append([where, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
-    return sorted(found)
-
-
-def _same_files(files: list[list[Any]]) -> bool:
-    """Whether each file is as it was (size, mtime, ctime, inode)."""
-    for where, *kept in files:
-        try:
-            stat = os.stat(where)
-        except OSError:
-            return False
-        if [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino] != kept:
-            return False
-    return True
 
 
 def _status() -> str | None:

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import copy_fixture
 from tools.config import load_project
 from tools.history import compiled
+from tools.history.headers import CACHE_DIR
 from tools.history.load import History, load_history, script_directory
 
 SOURCE = 'revision = "a1"\ndown_revision = None\nVALUE = "{value}"\n\ndef upgrade():\n    1 / 0\n'
@@ -31,16 +32,20 @@ def compiles(monkeypatch):
     return made
 
 
-def _load(path, folder):
-    module = compiled.load_module("m", path, folder)
+def _load(path, root):
+    module = compiled.load_module("m", path, root)
     assert module is not None
     return module
+
+
+def _entries(root):
+    return list((root / CACHE_DIR / compiled.FOLDER).iterdir())
 
 
 def test_code_is_kept_for_the_same_bytes_and_compiled_again_for_others(tmp_path, compiles):
     path = tmp_path / "0001_a1_first.py"
     path.write_text(SOURCE.format(value="one"))
-    folder = tmp_path / "code"
+    folder = tmp_path / "project"
     assert _load(path, folder).VALUE == "one" and compiles == [str(path)]
     assert _load(path, folder).VALUE == "one" and compiles == [str(path)]  # kept
     # The same size, the mtime put back: the bytes differ, so the code does.
@@ -49,13 +54,14 @@ def test_code_is_kept_for_the_same_bytes_and_compiled_again_for_others(tmp_path,
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert _load(path, folder).VALUE == "two" and len(compiles) == 2
     assert _load(path, folder).VALUE == "two" and len(compiles) == 2
-    assert len(list(folder.iterdir())) == 1  # one entry per file, replaced
+    assert len(_entries(folder)) == 1  # one entry per file, replaced
+    assert (folder / CACHE_DIR / ".gitignore").is_file()  # never committed
 
 
 def test_a_moved_file_names_its_own_path(tmp_path, compiles):
     """A code object names its file (tracebacks, the lines schemactl reports): a copy of the
     same bytes elsewhere is compiled for its own path."""
-    folder = tmp_path / "code"
+    folder = tmp_path / "project"
     here = tmp_path / "here" / "0001_a1_first.py"
     here.parent.mkdir()
     here.write_text(SOURCE.format(value="one"))
@@ -74,9 +80,9 @@ def test_a_moved_file_names_its_own_path(tmp_path, compiles):
 def test_a_damaged_entry_is_compiled_again(tmp_path, compiles, damage):
     path = tmp_path / "0001_a1_first.py"
     path.write_text(SOURCE.format(value="one"))
-    folder = tmp_path / "code"
+    folder = tmp_path / "project"
     _load(path, folder)
-    (entry,) = folder.iterdir()
+    (entry,) = _entries(folder)
     kept = entry.read_bytes()
     entry.write_bytes(damage if damage else kept[: len(kept) // 2])
     assert _load(path, folder).VALUE == "one" and len(compiles) == 2
@@ -88,8 +94,8 @@ def test_a_folder_that_cannot_be_written_is_done_without(tmp_path, compiles):
     path.write_text(SOURCE.format(value="one"))
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    assert _load(path, blocked / "code").VALUE == "one"
-    assert _load(path, blocked / "code").VALUE == "one" and len(compiles) == 2
+    assert _load(path, blocked).VALUE == "one"
+    assert _load(path, blocked).VALUE == "one" and len(compiles) == 2
 
 
 def test_alembic_loads_the_history_through_the_kept_code(tmp_path, compiles):
@@ -100,7 +106,7 @@ def test_alembic_loads_the_history_through_the_kept_code(tmp_path, compiles):
     first = load_history(project, every_file=True)
     files = sorted(str(first.graph[rev].path) for rev in first.graph.order)
     assert sorted(compiles) == files
-    assert len(list((repo / ".schemactl_cache" / compiled.FOLDER).iterdir())) == len(files)
+    assert len(_entries(repo)) == len(files)
     compiles.clear()
     again = History(first.graph, script_directory(project.alembic_config()), {}, project, False)
     modules = again.modules("run")

@@ -19,7 +19,6 @@ that is removed (about a kilobyte each); deleting the folder is always safe.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import marshal
@@ -29,7 +28,7 @@ from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType, ModuleType
 
-from tools.core.files import OutputError, write_files
+from tools.history.headers import CACHE_DIR, write_cache
 
 FOLDER = "code"
 # What an entry's code depends on besides the source: the interpreter's bytecode format.
@@ -46,9 +45,9 @@ class KeptCodeLoader(SourceFileLoader):
     """Python's source loader, taking the code from the folder when it was compiled from
     the same bytes, and keeping it there when it was not."""
 
-    def __init__(self, fullname: str, path: str, folder: Path) -> None:
+    def __init__(self, fullname: str, path: str, root: Path) -> None:
         super().__init__(fullname, path)
-        self.folder = folder
+        self.root = root
         self.sha256: str | None = None
 
     def get_code(self, fullname: str) -> CodeType:
@@ -56,7 +55,7 @@ class KeptCodeLoader(SourceFileLoader):
         digest = hashlib.sha256(source)
         self.sha256 = digest.hexdigest()  # what ran, for the script's audit row
         key = _STAMP + digest.digest()
-        entry = self.folder / entry_name(self.path)
+        entry = self.root / CACHE_DIR / FOLDER / entry_name(self.path)
         try:
             kept = entry.read_bytes()
             if kept.startswith(key):
@@ -66,19 +65,18 @@ class KeptCodeLoader(SourceFileLoader):
         except (OSError, ValueError, EOFError, TypeError):
             pass  # none yet, or unreadable: compiled again below
         code = self.source_to_code(source, self.path)
-        with contextlib.suppress(OutputError, OSError):  # done without: compiled each run
-            write_files(self.folder, {entry.name: key + marshal.dumps(code)})
+        write_cache(self.root, f"{FOLDER}/{entry.name}", key + marshal.dumps(code))
         return code
 
 
-def load_module(module_id: str, path: str | os.PathLike[str], folder: Path) -> ModuleType | None:
+def load_module(module_id: str, path: str | os.PathLike[str], root: Path) -> ModuleType | None:
     """A revision file imported as Alembic's loader imports it (alembic.util.pyfiles
-    load_module_py), its code kept in ``folder``; None for a compiled-only (.pyc) file,
-    which Alembic loads itself."""
+    load_module_py), its code kept in the cache of the project in folder ``root``; None for
+    a compiled-only (.pyc) file, which Alembic loads itself."""
     where = os.fspath(path)
     if not where.endswith(".py"):
         return None
-    loader = KeptCodeLoader(module_id, where, folder)
+    loader = KeptCodeLoader(module_id, where, root)
     spec = importlib.util.spec_from_file_location(module_id, where, loader=loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)

@@ -472,10 +472,10 @@ def fingerprint(listing: dict[str, Any]) -> str | None:
             return None
         listed = [listing["path"], listing["cwd"], listing["ini"]]
         for where in (listing["path"], *listing["files"]):
-            found = os.stat(where)
-            if found.st_ctime_ns > settled:
+            found = stat_of(where)
+            if found[2] > settled:  # its ctime
                 return None
-            stats.extend((found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino))
+            stats.extend(found)
         listed += [[location, _names(location)] for location in listing["locations"]]
         digest = hashlib.sha256(json.dumps(listed).encode())
     except (OSError, KeyError, TypeError, ValueError, OverflowError):
@@ -571,13 +571,18 @@ def settled(ctime_ns: int) -> bool:
     return ctime_ns + _SETTLED_NS <= time.time_ns()
 
 
+def stat_of(where: str) -> list[int]:
+    """What a file's stat vouches for (size, mtime, ctime, inode); OSError when it is gone."""
+    found = os.stat(where)
+    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+
+
 def _stat(where: str) -> list[int] | None:
     """What read_warm compares: size, mtime, ctime and inode, and when they were taken."""
     try:
-        found = os.stat(where)
+        return [*stat_of(where), time.time_ns()]
     except OSError:
         return None
-    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, time.time_ns()]
 
 
 def _unchanged(where: str, kept: Any) -> bool:
@@ -588,11 +593,9 @@ def _unchanged(where: str, kept: Any) -> bool:
     if not isinstance(taken, int) or not isinstance(ctime, int) or ctime + _SETTLED_NS > taken:
         return False
     try:
-        now = os.stat(where)
+        return stat_of(where) == [size, mtime, ctime, inode]
     except OSError:
         return False
-    seen = [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino]
-    return seen == [size, mtime, ctime, inode]
 
 
 def _read_cache(cache_file: Path) -> dict[str, Any] | None:
@@ -651,14 +654,20 @@ def _listing_of(data: dict[str, Any] | None) -> dict[str, Any] | None:
 def _save(
     cache_file: Path, entries: dict[str, dict[str, Any]], listing: dict[str, Any] | None = None
 ) -> None:
-    """Write the cache whole (atomically); a folder that cannot be written goes without."""
-
+    """Write the cache whole (atomically)."""
     data = {"schemactl_headers": CACHE_FORMAT, "entries": entries, "listing": listing}
-    text = json.dumps(data, sort_keys=True)
+    write_cache(cache_file.parent.parent, cache_file.name, json.dumps(data, sort_keys=True))
+
+
+def write_cache(root: Path, name: str, data: str | bytes) -> None:
+    """Write one file of the cache of the project in folder ``root`` whole (``name`` may
+    name a subfolder of it), the cache ignoring itself in git; a folder that cannot be
+    written is done without."""
+    cache = root / CACHE_DIR
+    target = cache / name
     try:
-        folder = cache_file.parent
-        if not (folder / ".gitignore").exists():
-            write_files(folder, {".gitignore": IGNORE_ALL})
-        write_files(folder, {cache_file.name: text})
+        if not (cache / ".gitignore").exists():
+            write_files(cache, {".gitignore": IGNORE_ALL})
+        write_files(target.parent, {target.name: data})
     except (OutputError, OSError):
         pass

@@ -5,7 +5,10 @@ built the run before from the same files: parsing the header cache, building the
 writing the rows. Whatever a command derives from the headers alone (never from a database)
 can be kept here under the fingerprint tools.history.headers takes of the files just before
 it read them (their stat, each version location's names, the ini): a later run whose
-fingerprint is the same takes it back without parsing or building anything.
+fingerprint is the same takes it back without parsing or building anything. A value worked
+out by running revision code (`branch list`'s tables) depends on more: the project's own
+modules those revisions imported, which imported_files lists with their stat for the caller
+to keep beside it and check with unchanged.
 
 One file per database and kind (``kept-status-<key>.json`` in ``.schemactl_cache/``), written
 whole; it also names the schemactl code it was made by, so a changed formatter never shows
@@ -21,13 +24,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tools.core.files import OutputError, write_files
-from tools.history.headers import CACHE_DIR, IGNORE_ALL, Vouched, fingerprint
+from tools.history.headers import CACHE_DIR, Vouched, fingerprint, settled, stat_of, write_cache
 
 FORMAT = 1
 # The modules whose code shapes what is kept: another version of any of them, nothing kept
 # before counts.
-_MAKERS = ("history/graph.py", "history/kept.py", "live/status.py", "core/text.py")
+_MAKERS = (
+    "history/graph.py",
+    "history/kept.py",
+    "live/status.py",
+    "core/text.py",
+    "authoring/revisions.py",  # branch list: its table, and the tables a branch touches
+    "scripts/capture.py",
+)
 
 
 def keep(root: Path, name: str, kind: str, read: Vouched, value: Any) -> None:
@@ -50,13 +59,7 @@ def keep(root: Path, name: str, kind: str, read: Vouched, value: Any) -> None:
         "fingerprint": read.fingerprint,
         "value": value,
     }
-    folder = root / CACHE_DIR
-    try:
-        if not (folder / ".gitignore").exists():
-            write_files(folder, {".gitignore": IGNORE_ALL})
-        write_files(folder, {_file(name, kind): json.dumps(data, sort_keys=True)})
-    except (OutputError, OSError):
-        pass
+    write_cache(root, _file(name, kind), json.dumps(data, sort_keys=True))
 
 
 def recall(root: Path, name: str, kind: str) -> Any:
@@ -74,6 +77,35 @@ def recall(root: Path, name: str, kind: str) -> Any:
         return data["value"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def imported_files(root: Path, modules: list[Any]) -> list[list[Any]] | None:
+    """The project's own source files among ``modules`` (its models, a helper a revision
+    imports), with what their stat vouches for: what a kept value derived by running revision
+    code depends on besides the headers. schemactl's own modules and installed packages are
+    not the project's. None when one changed too recently for its stat to vouch for it."""
+    tools = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    inside = str(root.resolve()) + os.sep
+    found = []
+    for module in modules:
+        where = getattr(module, "__file__", None)
+        if not where or not where.startswith(inside) or where.startswith(tools):
+            continue
+        if "site-packages" in where:
+            continue
+        stat = stat_of(where)
+        if not settled(stat[2]):
+            return None
+        found.append([where, *stat])
+    return sorted(found)
+
+
+def unchanged(files: list[list[Any]]) -> bool:
+    """Whether each file imported_files listed is as it was."""
+    try:
+        return all(stat_of(where) == stat for where, *stat in files)
+    except OSError:
+        return False
 
 
 def _file(name: str, kind: str) -> str:

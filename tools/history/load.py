@@ -111,8 +111,8 @@ def load_scripts(scripts: ScriptDirectory, project: Project | None = None) -> li
         # run: Project.version_locations) would leave an entry per run.
         if project is None or project.version_locations is not None:
             return list(revision_files(scripts))
-        folder = project.config_path.parent / headers.CACHE_DIR / compiled.FOLDER
-        with modules_loaded_by(functools.partial(compiled.load_module, folder=folder)):
+        load = functools.partial(compiled.load_module, root=project.config_path.parent)
+        with modules_loaded_by(load):
             return list(revision_files(scripts))
 
 

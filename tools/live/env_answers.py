@@ -18,8 +18,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.core.files import OutputError, write_files
-from tools.history.headers import CACHE_DIR, IGNORE_ALL
+from tools.history.headers import CACHE_DIR, write_cache
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
@@ -108,10 +107,4 @@ def remember(project: Project, environment: Environment, options: dict[str, Any]
     if not all(v is None or isinstance(v, str) for v in answer.values()):
         return
     text = json.dumps({"key": key, "answer": answer}, sort_keys=True)
-    try:
-        folder = _file(project, key).parent
-        if not (folder / ".gitignore").exists():
-            write_files(folder, {".gitignore": IGNORE_ALL})
-        write_files(folder, {_file(project, key).name: text})
-    except (OutputError, OSError):
-        pass
+    write_cache(project.root, _file(project, key).name, text)
