@@ -53,6 +53,18 @@ def _repo(tmp_path, scenario: str | None = None):
     return dest / "alembic.ini"
 
 
+def _same_size_edit(path: Path) -> None:
+    """The fixture's revision 0010 retitled in place: the same size, inode and mtime (put
+    back, as `touch -r` would); only its ctime moves."""
+    before = path.stat()
+    with open(path, "r+", encoding="utf-8") as stream:
+        text = stream.read()
+        stream.seek(0)
+        stream.write(text.replace("Add customers.tax_id", "Add customers.vat_id"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_ino == before.st_ino
+
+
 def _generated(tmp_path, size: int, **options):
     generate(size, tmp_path / f"history-{size}", **options)
     return tmp_path / f"history-{size}" / "alembic.ini"
@@ -286,15 +298,8 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path):
     an_hour_ago = time.time_ns() - 3600 * 10**9  # long before the cache is written
     os.utime(path, ns=(an_hour_ago, an_hour_ago))
     assert schemactl(tmp_path / "repo", "status").returncode == 0  # the cache is written
-    info = os.stat(path)
-    text = path.read_text()
-    assert "Add customers.tax_id" in text
-    edited = text.replace("Add customers.tax_id", "Add customers.vat_id", 1)
-    assert len(edited) == len(text)
-    with open(path, "r+", encoding="utf-8") as stream:  # in place: the same inode
-        stream.write(edited)
-    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
-    assert os.stat(path).st_size == info.st_size and os.stat(path).st_ino == info.st_ino
+    assert "Add customers.tax_id" in path.read_text()
+    _same_size_edit(path)
     status = schemactl(tmp_path / "repo", "status")
     assert "Add customers.vat_id" in status.stdout, status.stdout
     assert ini.is_file()
@@ -324,12 +329,9 @@ def test_the_warm_read_trusts_a_settled_stat_and_reads_a_file_whose_stat_moved(
     monkeypatch.setattr(builtins, "open", counting)
     assert headers.read_warm(ini, "alembic") is not None and opened == []
     edited = versions / "0010_68cfa590ad28_add_customers_tax_id.py"
-    before = edited.stat()
-    with real_open(edited, "r+", encoding="utf-8") as stream:  # same size, mtime put back
-        text = stream.read()
-        stream.seek(0)
-        stream.write(text.replace("Add customers.tax_id", "Add customers.vat_id"))
-    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    monkeypatch.setattr(builtins, "open", real_open)
+    _same_size_edit(edited)
+    monkeypatch.setattr(builtins, "open", counting)
     assert headers.read_warm(ini, "alembic") is None and opened == [str(edited)]
     # Not settled when hashed (its ctime as new as the hash): read each time.
     monkeypatch.setattr(headers, "_SETTLED_NS", 2_000_000_000)
@@ -520,13 +522,7 @@ def test_a_warm_status_keeps_its_rows_while_the_files_stay_the_same(tmp_path):
     moved, loaded = run()
     assert loaded == "[]" and moved == cli() and "11 of 12 revisions applied" in moved
 
-    edited = repo / "versions" / "0010_68cfa590ad28_add_customers_tax_id.py"
-    before = edited.stat()
-    with open(edited, "r+", encoding="utf-8") as stream:  # in place, the same size
-        text = stream.read()
-        stream.seek(0)
-        stream.write(text.replace("Add customers.tax_id", "Add customers.vat_id"))
-    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    _same_size_edit(repo / "versions" / "0010_68cfa590ad28_add_customers_tax_id.py")
     seen, _ = run()
     assert "Add customers.vat_id" in seen and seen == cli()
 

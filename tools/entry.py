@@ -19,12 +19,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from tools.config import Project
 
 
 def main() -> None:
@@ -137,22 +135,12 @@ def _graph() -> str | None:
     """`schemactl graph`: kept from the run before while the files are the same
     (tools.history.kept), else drawn from the header cache and kept."""
     from tools.config import load_project
-    from tools.dialects import safe_revision
-    from tools.history import headers, kept
-    from tools.history.graph import build_graph, text_tree
+    from tools.history import kept
+    from tools.history.graph import text_tree
 
     project = load_project()
-    root = project.config_path.parent
-    drawn = kept.recall(root, project.database, "graph")
-    if not isinstance(drawn, list):
-        read = headers.read_warm_vouched(project.config_path, project.database)
-        if read is None:
-            return None
-        for header in read.headers:
-            safe_revision(header.revision)
-        drawn = text_tree(build_graph(read.headers))
-        kept.keep(root, project.database, "graph", read, drawn)
-    return "\n".join(drawn) + "\n"
+    drawn = kept.made_from_headers(project.config_path, project.database, "graph", text_tree)
+    return None if drawn is None else "\n".join(drawn) + "\n"
 
 
 def _branch_list() -> str | None:
@@ -197,7 +185,7 @@ def _status() -> str | None:
     from tools.dialects.sqlite import SQLite
     from tools.history import kept
     from tools.live import env_answers
-    from tools.live.status import shown
+    from tools.live.status import derived, shown
 
     project = load_project()
     environment = project.environment(None)
@@ -216,28 +204,8 @@ def _status() -> str | None:
         current = kind.warm_heads(path, said["version_table"] or VERSION_TABLE)
     if current is None:
         return None
-    root = project.config_path.parent
-    derived = kept.recall(root, project.database, "status") or _derive_status(project)
-    if derived is None:
+    found = kept.made_from_headers(project.config_path, project.database, "status", derived)
+    if found is None:
         return None  # the CLI says what the database holds that this checkout has not
-    lines = shown(derived, environment, kind.warm_shown(path), current)
+    lines = shown(found, environment, kind.warm_shown(path), current)
     return None if lines is None else "\n".join(lines) + "\n"
-
-
-def _derive_status(project: Project) -> dict[str, Any] | None:
-    """What status shows whatever the database has, from the header cache, kept for the
-    next run (tools.history.kept)."""
-    from tools.dialects import safe_revision
-    from tools.history import headers, kept
-    from tools.history.graph import build_graph
-    from tools.live.status import derived
-
-    root = project.config_path.parent
-    read = headers.read_warm_vouched(project.config_path, project.database)
-    if read is None:
-        return None
-    for header in read.headers:
-        safe_revision(header.revision)
-    found = derived(build_graph(read.headers))
-    kept.keep(root, project.database, "status", read, found)
-    return found

@@ -21,10 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tools.history.headers import CACHE_DIR, Vouched, fingerprint, settled, stat_of, write_cache
+from tools.dialects import safe_revision
+from tools.history.graph import Graph, build_graph
+from tools.history.headers import (
+    CACHE_DIR,
+    Vouched,
+    fingerprint,
+    read_warm_vouched,
+    settled,
+    stat_of,
+    write_cache,
+)
 
 FORMAT = 1
 # The modules whose code shapes what is kept: another version of any of them, nothing kept
@@ -77,6 +88,25 @@ def recall(root: Path, name: str, kind: str) -> Any:
         return data["value"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def made_from_headers(ini: Path, name: str, kind: str, make: Callable[[Graph], Any]) -> Any:
+    """What ``make`` works out from the graph of database ``name`` of the project whose
+    alembic.ini is ``ini``: kept from the run before while the files are the same, else made
+    from the header cache (headers.read_warm, which Alembic is not imported for) and kept;
+    None where the header cache cannot vouch for the files."""
+    root = ini.parent
+    found = recall(root, name, kind)
+    if found is not None:
+        return found
+    read = read_warm_vouched(ini, name)
+    if read is None:
+        return None
+    for header in read.headers:
+        safe_revision(header.revision)  # an id reaches SQL and file names: a plain one only
+    found = make(build_graph(read.headers))
+    keep(root, name, kind, read, found)
+    return found
 
 
 def imported_files(root: Path, modules: list[Any]) -> list[list[Any]] | None:
