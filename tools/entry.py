@@ -63,9 +63,13 @@ def _answered(argv: list[str]) -> bool:
         return False
     if text is None:
         return False
-    sys.stdout.write(text)
+    for at in range(0, len(text), _CHUNK):  # a long script is not encoded whole at once
+        sys.stdout.write(text[at : at + _CHUNK])
     sys.stdout.flush()
     return True
+
+
+_CHUNK = 1 << 16
 
 
 # `schemactl sql ... --stdout`: its options, by every name Typer gives them (tools.cli.scripts),

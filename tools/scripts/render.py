@@ -355,5 +355,6 @@ def _with_text(script: Script, template_path: Path) -> Script:
         ) from err
     # Exactly one trailing newline. Lines are left as rendered: a statement's text (string
     # literals included) reaches the database byte for byte as the revision wrote it.
-    text = text.rstrip("\n") + "\n"
+    if not text.endswith("\n") or text.endswith("\n\n"):  # (a copy of the text otherwise)
+        text = text.rstrip("\n") + "\n"
     return replace(script, text=text)
