@@ -120,3 +120,25 @@ def test_a_warm_branch_list_is_kept_while_what_it_ran_is_the_same(tmp_path):
     env_py.write_text(env_py.read_text() + "\n# an edit\n")
     again, loaded = run()
     assert again == expected and "alembic" in loaded
+
+
+def test_a_hostile_message_is_shown_inert_and_the_same_on_every_path(tmp_path):
+    """A revision message holding a terminal's escape sequences (colours, a window title) and
+    control characters: status and graph print it with spaces in their place, the entry
+    point's answer (kept or not) byte for byte as the CLI's."""
+    import time
+
+    repo = copy_fixture(tmp_path / "repo")
+    path = repo / "versions" / "0010_68cfa590ad28_add_customers_tax_id.py"
+    hostile = "Add \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x08customers.tax_id"
+    path.write_text(path.read_text().replace("Add customers.tax_id", hostile, 1))
+    assert schemactl(repo, "upgrade").returncode == 0
+    time.sleep(2.1)  # settled: the second run of each takes what the first kept
+    for command in ("status", "graph"):
+        cli = schemactl(repo, command)
+        assert cli.returncode == 0, cli.stderr
+        assert "red" in cli.stdout and "pwned" in cli.stdout
+        assert not any(c in cli.stdout for c in "\x1b\x07\x08"), repr(cli.stdout)
+        for _ in range(2):
+            done, loaded = fresh_run(repo, command)
+            assert (done.stdout, loaded) == (cli.stdout, "[]")

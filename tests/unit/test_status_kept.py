@@ -5,6 +5,7 @@ can be at; and a kept form that does not fit is declined, never shown."""
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,3 +39,14 @@ def test_a_kept_form_that_does_not_fit_is_declined():
     assert shown(kept, ENV, URL, ("feedfacefeed",)) is None  # not in this history
     cut = {**kept, "below": kept["below"][:-1]}
     assert shown(cut, ENV, URL, ()) is None
+
+
+def test_what_a_revision_file_says_is_shown_inert():
+    """A message or a label holding an escape sequence (a terminal's title, colours) or a
+    control character is shown with spaces in its place, kept or not."""
+    hostile = "Add \x1b[31mred\x1b[0m \x1b]0;pwned\x07 tax\u2028id\x85"
+    graph = graph_of(header("a1", message=hostile), header("b2", "a1", labels=("x\x1by",)))
+    expected = format_status(Status(ENV, URL, ("b2",), status_rows(graph, {"a1", "b2"})))
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]", expected), expected
+    assert "Add  [31mred [0m  ]0;pwned  tax" in expected and "x y" in expected
+    assert shown(derived(graph), ENV, URL, ("b2",)) == expected.splitlines()

@@ -20,6 +20,7 @@ from tools.authoring import rebuilds, renames
 from tools.authoring.directives import make_portable
 from tools.authoring.safe_forms import use_online_forms
 from tools.core.errors import ConfigError, SchemactlError
+from tools.core.text import inline
 from tools.dialects import embedded
 from tools.history.graph import Graph, RevisionId
 from tools.history.load import load_graph, read_history
@@ -209,7 +210,8 @@ def format_branches(branches: list[BranchInfo]) -> list[str]:
             f"{b.label:<{width}}  {b.first:<{first}}  {b.head:<{head}}  {b.count:>4}  "
             f"{state:<6}  {tables}"
         )
-    return lines
+    # What revision files say is shown inert: a control character becomes a space.
+    return [inline(line) for line in lines]
 
 
 # -- makemigrations -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tools.core.text import labels_text
+from tools.core.text import inline, labels_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence, Set
@@ -156,13 +156,16 @@ def heading(
 def row_bodies(rows: Sequence[StatusRow]) -> list[str]:
     """Each row as shown after its [X] or [ ] mark: all that does not depend on a database
     (tools.entry keeps them between runs)."""
-    labels = [labels_text(row.labels) for row in rows]
+    # What a revision file says is shown inert: a control character or an escape sequence in a
+    # message or label (a terminal's title, colours) becomes a space, as graph shows it.
+    labels = [inline(labels_text(row.labels)) for row in rows]
     width = max(map(len, labels), default=0)
     bodies = []
     for row, shown in zip(rows, labels, strict=True):
         branch = f"{shown.ljust(width)}  " if width else ""
         markers = f"  ({', '.join(row.markers)})" if row.markers else ""
-        bodies.append(f"{row.depth:04d} {row.revision}  {branch}{row.message}{markers}")
+        message = inline(row.message)
+        bodies.append(f"{row.depth:04d} {row.revision}  {branch}{message}{markers}")
     return bodies
 
 
