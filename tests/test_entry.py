@@ -5,6 +5,9 @@ prints and exits as it always does."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from tests.conftest import copy_fixture, fresh_run, schemactl
@@ -142,3 +145,41 @@ def test_a_hostile_message_is_shown_inert_and_the_same_on_every_path(tmp_path):
         for _ in range(2):
             done, loaded = fresh_run(repo, command)
             assert (done.stdout, loaded) == (cli.stdout, "[]")
+
+
+@pytest.fixture(scope="module")
+def long_history(tmp_path_factory):
+    """1,000 generated revisions: a script, a status and a graph longer than a pipe holds."""
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    return generate(1000, tmp_path_factory.mktemp("long") / "history")
+
+
+@pytest.mark.parametrize(
+    "args", [("sql", "--env", "prod", "--from", "base", "--stdout"), ("status",), ("graph",)]
+)
+def test_a_reader_that_stops_reading_ends_the_output_quietly(long_history, args):
+    """`schemactl sql --stdout | head -1`: the output is longer than a pipe holds, the
+    reader goes away, and schemactl stops as the CLI does: exit 0, no traceback."""
+    import subprocess
+
+    from tests.conftest import REPO
+
+    done, _ = fresh_run(long_history, *args)  # the caches, warm
+    assert done.returncode == 0 and len(done.stdout) > 1 << 16
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools", *args],
+        cwd=long_history,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    with process.stdout:
+        assert process.stdout.readline()
+    with process.stderr:
+        error = process.stderr.read().decode()
+    assert process.wait() == 0 and "Traceback" not in error, error

@@ -63,13 +63,23 @@ def _answered(argv: list[str]) -> bool:
         return False
     if text is None:
         return False
-    for at in range(0, len(text), _CHUNK):  # a long script is not encoded whole at once
-        sys.stdout.write(text[at : at + _CHUNK])
-    sys.stdout.flush()
+    _write(text)
     return True
 
 
 _CHUNK = 1 << 16
+
+
+def _write(text: str) -> None:
+    """Print ``text`` in pieces (a long script is not encoded whole at once). A reader that
+    stopped reading (`| head`) ends the output quietly, as the CLI's: not an error."""
+    try:
+        for at in range(0, len(text), _CHUNK):
+            sys.stdout.write(text[at : at + _CHUNK])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at nothing, as its docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 # `schemactl sql ... --stdout`: its options, by every name Typer gives them (tools.cli.scripts),
