@@ -5,6 +5,7 @@ prints and exits as it always does."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -183,3 +184,37 @@ def test_a_reader_that_stops_reading_ends_the_output_quietly(long_history, args)
     with process.stderr:
         error = process.stderr.read().decode()
     assert process.wait() == 0 and "Traceback" not in error, error
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sql", "--env", "prod", "--from", "base", "--stdout"),
+        ("graph",),  # the entry point's answers
+        ("graph", "--format", "json"),  # the CLI's
+    ],
+)
+def test_output_that_cannot_be_written_is_one_line_and_a_closed_stdout_is_no_error(
+    long_history, args
+):
+    """Printing to a full disk (/dev/full) is a one-line error and exit 1, never a traceback;
+    with stdout closed (>&-) there is nowhere to print, and nothing fails."""
+    import subprocess
+
+    from tests.conftest import REPO
+
+    run = functools.partial(
+        subprocess.run,
+        [sys.executable, "-m", "tools", *args],
+        cwd=long_history,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with open("/dev/full", "w") as full:
+        done = run(stdout=full)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("Error: cannot write the output (No space left on device)")
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+    closed = run(preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr

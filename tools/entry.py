@@ -16,6 +16,7 @@ CLI, which runs the command in full and prints the same for the same command
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -38,8 +39,25 @@ def main() -> None:
             from tools.cli import main as cli
 
             cli()
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        # Output that cannot be written (a full disk, /dev/full): one line, not a traceback.
+        _silence_stdout()
+        reason = f"cannot write the output ({err.strerror})"
+        sys.stderr.write(f"Error: {reason}; free some space, or write elsewhere\n")
+        raise SystemExit(1) from None
     finally:
         gc.freeze()
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at nothing: Python flushes it again at exit, which would fail again."""
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _answered(argv: list[str]) -> bool:
@@ -73,13 +91,14 @@ _CHUNK = 1 << 16
 def _write(text: str) -> None:
     """Print ``text`` in pieces (a long script is not encoded whole at once). A reader that
     stopped reading (`| head`) ends the output quietly, as the CLI's: not an error."""
+    if sys.stdout is None:  # closed (>&-): nowhere to print, as the CLI has it
+        return
     try:
         for at in range(0, len(text), _CHUNK):
             sys.stdout.write(text[at : at + _CHUNK])
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python flushes stdout again at exit: point it at nothing, as its docs advise.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()  # as Python's docs advise
 
 
 # `schemactl sql ... --stdout`: its options, by every name Typer gives them (tools.cli.scripts),
