@@ -69,6 +69,11 @@ def test_every_private_name_used_still_exists():
     for name in ("_upgrade_revs", "_downgrade_revs", "_stamp_revs", "_load_revisions"):
         assert callable(getattr(ScriptDirectory, name)), name
     assert callable(Script._from_path)
+    # Called by name from load_python_file, so modules_loaded_by can stand in for it.
+    from alembic.util import pyfiles
+
+    assert callable(pyfiles.load_module_py)
+    assert "load_module_py(" in inspect.getsource(pyfiles.load_python_file)
     assert callable(Operations._install_proxy) and callable(Operations._remove_proxy)
     for name in (
         "_add_table",
