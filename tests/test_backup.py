@@ -378,3 +378,67 @@ def test_a_purge_asked_wrongly_is_one_line_and_writes_nothing(repo_copy):
         result = schemactl(repo_copy, *args)
         assert (result.returncode, result.stdout, result.stderr) == (1, "", said)
     assert files() == before
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "mariadb"])
+def test_a_script_captured_without_sources_is_the_one_a_whole_capture_renders(repo_copy, env):
+    """`sql` keeps of each created table and added column only what it made (no Alembic
+    objects); its scripts are byte for byte those of a whole capture, backups included: the
+    primary keys they match rows by, and the columns, order and types the rollback restores
+    a dropped table and column with, come from what the operations made."""
+    from tools.config import load_project
+    from tools.history.load import load_history, plan_range
+    from tools.scripts.render import ROLLBACK, UPGRADE, render_script
+
+    (repo_copy / "versions" / f"0011_{REV}_drop_phone_and_discounts.py").write_text(DESTRUCTIVE)
+    project = load_project(repo_copy / "alembic.ini")
+    environment = project.environment(env)
+    rendered = {}
+    for sources in (True, False):
+        history = load_history(project)
+        span = plan_range(history.graph, (), history.graph.heads)
+        rendered[sources] = [
+            render_script(
+                project, environment, history, span, kind, out_dir=None, sources=sources
+            ).text
+            for kind in (UPGRADE, ROLLBACK)
+        ]
+    assert rendered[False] == rendered[True]
+    upgrade, rollback = rendered[False]
+    for kept in (f"r{REV}_discounts", f"r{REV}_users_phone", "ra66186b7cc1d"):
+        assert kept in upgrade and kept in rollback  # the plan the lean capture made
+
+
+def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(repo_copy):
+    """Operations captured for a script alone keep no Alembic objects; a later whole capture
+    in the same run (lint, review) does not take them for whole."""
+    from tools.config import load_project
+    from tools.history.load import load_history
+    from tools.scripts.capture import capture_session
+    from tools.scripts.shapes import ColumnAdded, TableMade
+
+    project = load_project(repo_copy / "alembic.ini")
+    history = load_history(project)
+    requests = [(rev, "upgrade") for rev in history.graph.order]
+
+    def made(session, name):
+        return [
+            op
+            for rev, direction in requests
+            for op in session.get(rev, direction).operations
+            if op.name == name
+        ]
+
+    lean = capture_session(history, "sqlite", requests, sources=False)
+    whole = capture_session(history, "sqlite", requests)
+    assert not lean.sources and whole.sources
+    for name, kind in (("create_table", TableMade), ("add_column", ColumnAdded)):
+        assert made(lean, name) and all(op.source is None for op in made(lean, name))
+        assert all(op.source is not None for op in made(whole, name))
+        # (SQLAlchemy types compare by identity: each capture has its own)
+        assert [repr(op.made) for op in made(lean, name)] == [
+            repr(op.made) for op in made(whole, name)
+        ]
+        assert all(isinstance(op.made, kind) for op in made(whole, name))
+    # A whole capture serves a lean request as it is.
+    assert capture_session(history, "sqlite", requests, sources=False).sources

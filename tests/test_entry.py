@@ -218,3 +218,27 @@ def test_output_that_cannot_be_written_is_one_line_and_a_closed_stdout_is_no_err
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
     closed = run(preexec_fn=lambda: os.close(1))
     assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr
+
+
+def test_a_template_that_fails_midway_prints_nothing_but_its_error(tmp_path):
+    """The entry point writes the script to a temporary file as the template renders it and
+    prints it only once whole: a template failing after many lines prints none of them, on
+    its first run (compiled) as on the next (its code kept), as the CLI does."""
+    repo = copy_fixture(tmp_path / "repo")
+    (repo / "own.sql.mako").write_text(
+        "% for step in script.steps:\n-- ${step.revision.id}\n% endfor\n${script.no_such}\n"
+    )
+    ini = repo / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[schemactl]\n", "[schemactl]\ntemplate = %(here)s/own.sql.mako\n")
+    )
+    args = ("sql", "--env", "prod", "--from", "base", "--stdout")
+    said = (
+        "Error: template own.sql.mako failed at line 4: AttributeError: 'Script' object has no "
+        "attribute 'no_such'; fix the template (or the [schemactl] template setting)\n"
+    )
+    for _ in range(2):
+        done, _ = fresh_run(repo, *args)
+        assert (done.returncode, done.stdout, done.stderr) == (1, "", said)
+    cli = schemactl(repo, *args)
+    assert (cli.returncode, cli.stdout, cli.stderr) == (1, "", said)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import TextIO
 
 
 def main() -> None:
@@ -65,7 +66,7 @@ def _answered(argv: list[str]) -> bool:
     if os.environ.get("SCHEMACTL_ENV") or os.environ.get("SCHEMACTL_CONFIG"):
         return False
     if argv[:1] == ["sql"]:
-        answer: Callable[[], str | None] | None = functools.partial(_sql, argv[1:])
+        answer: Callable[[], str | TextIO | None] | None = functools.partial(_sql, argv[1:])
     elif argv == ["branch", "list"]:
         answer = _branch_list
     else:
@@ -81,21 +82,31 @@ def _answered(argv: list[str]) -> bool:
         return False
     if text is None:
         return False
-    _write(text)
+    try:
+        _write(text)
+    finally:
+        if not isinstance(text, str):
+            text.close()
     return True
 
 
-_CHUNK = 1 << 16
+_CHUNK = 1 << 14  # 16 KiB: a piece and its encoded copy are all printing holds
 
 
-def _write(text: str) -> None:
-    """Print ``text`` in pieces (a long script is not encoded whole at once). A reader that
-    stopped reading (`| head`) ends the output quietly, as the CLI's: not an error."""
+def _write(text: str | TextIO) -> None:
+    """Print ``text`` (or what a file holds) in pieces: a long script is not encoded whole
+    at once. A reader that stopped reading (`| head`) ends the output quietly, as the CLI's:
+    not an error."""
     if sys.stdout is None:  # closed (>&-): nowhere to print, as the CLI has it
         return
+    pieces = (
+        (text[at : at + _CHUNK] for at in range(0, len(text), _CHUNK))
+        if isinstance(text, str)
+        else iter(functools.partial(text.read, _CHUNK), "")
+    )
     try:
-        for at in range(0, len(text), _CHUNK):
-            sys.stdout.write(text[at : at + _CHUNK])
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()  # as Python's docs advise
@@ -138,13 +149,17 @@ def sql_options(args: list[str]) -> dict[str, str | bool] | None:
     return found
 
 
-def _sql(args: list[str]) -> str | None:
+def _sql(args: list[str]) -> TextIO | None:
     """`schemactl sql --stdout` with plain options: the script, as the CLI renders it
     (tools.cli.scripts.sql), with no Typer; None for what the CLI must read or report
-    (other options, an empty range, any error)."""
+    (other options, an empty range, any error). The script is written to a temporary file
+    as it renders (never held whole: a tenth of a render's memory at 1,000 revisions) and
+    printed once whole, so nothing is printed of one that fails midway."""
     options = sql_options(args)
     if options is None or options.get("stdout") is not True:
         return None
+    import tempfile
+
     from tools.config import load_project
     from tools.release import release
 
@@ -158,10 +173,22 @@ def _sql(args: list[str]) -> str | None:
     if client is not None:
         environment = environment.with_client(client)
     kind = "rollback" if options.get("rollback") else "upgrade"
-    script = release.sql_one(
-        project, environment, kind, start=given("start"), target=given("target", "heads")
-    )
-    return script.text
+    # Returned open: _answered closes it once printed (it has no name: gone when closed).
+    text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+    try:
+        release.sql_one(
+            project,
+            environment,
+            kind,
+            start=given("start"),
+            target=given("target", "heads"),
+            into=text,
+        )
+    except BaseException:
+        text.close()
+        raise
+    text.seek(0)
+    return text
 
 
 def _graph() -> str | None:

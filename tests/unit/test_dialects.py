@@ -258,3 +258,28 @@ def test_the_mariadb_scripts_sql_mode_is_one_mysql_8_accepts():
     assert set(MariaDB.SQL_MODE.split(",")) <= MYSQL8_MODES
     assert "NO_BACKSLASH_ESCAPES" not in MariaDB.SQL_MODE
     assert f"SET SESSION sql_mode = '{MariaDB.SQL_MODE}';" in MariaDB().preamble()
+
+
+def test_each_kind_is_registered_under_its_own_name_and_imported_when_asked_for():
+    """DIALECTS imports a kind's module when the kind is first asked for: a command for one
+    kind does not import the others'."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tools.dialects import DIALECTS
+
+    assert {name: kind.name for name, kind in DIALECTS.items()} == {n: n for n in DIALECTS}
+    assert sorted(DIALECTS) == ["mariadb", "mysql", "postgresql", "sqlite"]
+    probe = (
+        "import sys\n"
+        "from tools.dialects import script_dialect\n"
+        "script_dialect('sqlite')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tools.dialects.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    loaded = done.stdout.strip()
+    assert "tools.dialects.sqlite" in loaded
+    assert "mariadb" not in loaded and "postgresql" not in loaded

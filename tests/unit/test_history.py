@@ -112,7 +112,7 @@ def test_plan_from_two_feature_heads_runs_only_the_merge_onwards():
     span = plan_range(graph, ("ccc1", "bbb2"), ("ddd2",))
     assert span.start == ("bbb2", "ccc1") and span.revisions == ("ddd1", "ddd2")
     moves = version_moves(graph, span)
-    assert moves == {"ddd1": (["bbb2", "ccc1"], ["ddd1"]), "ddd2": (["ddd1"], ["ddd2"])}
+    assert moves == {"ddd1": (("bbb2", "ccc1"), ("ddd1",)), "ddd2": (("ddd1",), ("ddd2",))}
 
 
 def test_plan_to_one_feature_ends_on_both_lines_the_database_has():

@@ -16,12 +16,12 @@ guards, which need each server's procedural dialect, are written out by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from tools.core.errors import ConfigError
 from tools.dialects.base import ClientCommand
-from tools.dialects.mariadb import MariaDB, MySQL
 from tools.dialects.names import (
     AUDIT_TABLE,
     AUDITED,
@@ -38,9 +38,7 @@ from tools.dialects.names import (
     is_tool_table,
     safe_revision,
 )
-from tools.dialects.postgresql import PostgreSQL
 from tools.dialects.scripts import ScriptDialect
-from tools.dialects.sqlite import SQLite
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -71,7 +69,35 @@ __all__ = [
     "script_dialect",
 ]
 
-DIALECTS: dict[str, type[ScriptDialect]] = {d.name: d for d in (PostgreSQL, MariaDB, MySQL, SQLite)}
+
+class _Kinds(Mapping[str, type[ScriptDialect]]):
+    """The kinds of database by name, each module imported when its kind is first asked for:
+    a command for one kind does not import the others' (the MariaDB and PostgreSQL modules
+    are the largest of schemactl's)."""
+
+    def __init__(self, where: dict[str, str]) -> None:
+        self._where = where  # name -> 'module:Class'
+
+    def __getitem__(self, name: str) -> type[ScriptDialect]:
+        module, _, cls = self._where[name].partition(":")
+        kind: type[ScriptDialect] = getattr(importlib.import_module(module), cls)
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+DIALECTS: Mapping[str, type[ScriptDialect]] = _Kinds(
+    {
+        "postgresql": "tools.dialects.postgresql:PostgreSQL",
+        "mariadb": "tools.dialects.mariadb:MariaDB",
+        "mysql": "tools.dialects.mariadb:MySQL",
+        "sqlite": "tools.dialects.sqlite:SQLite",
+    }
+)
 
 
 def script_dialect(name: str, settings: Mapping[str, str] | None = None) -> ScriptDialect:

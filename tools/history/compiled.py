@@ -1,4 +1,5 @@
-"""Revision files' compiled code, kept between runs beside the header cache.
+"""Compiled code kept between runs beside the header cache: revision files', and (kept) the
+script template's (tools.scripts.template_code).
 
 Python keeps a module's bytecode in ``__pycache__`` unless told not to
 (``PYTHONDONTWRITEBYTECODE``, as container images and CI machines often set), and then every
@@ -24,9 +25,11 @@ import importlib.util
 import marshal
 import os
 import sys
+from collections.abc import Callable
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType, ModuleType
+from typing import Any, cast
 
 from tools.history.headers import CACHE_DIR, write_cache
 
@@ -54,19 +57,41 @@ class KeptCodeLoader(SourceFileLoader):
         source = self.get_data(self.path)
         digest = hashlib.sha256(source)
         self.sha256 = digest.hexdigest()  # what ran, for the script's audit row
-        key = _STAMP + digest.digest()
-        entry = self.root / CACHE_DIR / FOLDER / entry_name(self.path)
-        try:
-            kept = entry.read_bytes()
-            if kept.startswith(key):
-                code = marshal.loads(kept[len(key) :])
-                if isinstance(code, CodeType) and code.co_filename == self.path:
-                    return code
-        except (OSError, ValueError, EOFError, TypeError):
-            pass  # none yet, or unreadable: compiled again below
-        code = self.source_to_code(source, self.path)
-        write_cache(self.root, f"{FOLDER}/{entry.name}", key + marshal.dumps(code))
-        return code
+        code = kept(
+            self.root,
+            self.path,
+            digest.digest(),
+            lambda: self.source_to_code(source, self.path),
+            lambda code: isinstance(code, CodeType) and code.co_filename == self.path,
+        )
+        return cast(CodeType, code)
+
+
+def kept(
+    root: Path,
+    path: str,
+    key: bytes,
+    make: Callable[[], Any],
+    valid: Callable[[Any], bool],
+) -> Any:
+    """What ``make`` compiles from the file at ``path`` (a value marshal can keep: code, or
+    a tuple holding code), kept in the cache of the project in folder ``root``: the kept
+    value when it was made under the same ``key`` (a digest of everything it depends on,
+    the source's bytes first) by the same Python, and ``valid`` finds it whole; else made
+    again and kept (a folder that cannot be written is done without)."""
+    stamp = _STAMP + key
+    entry = root / CACHE_DIR / FOLDER / entry_name(path)
+    try:
+        found = entry.read_bytes()
+        if found.startswith(stamp):
+            value = marshal.loads(found[len(stamp) :])
+            if valid(value):
+                return value
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # none yet, or unreadable: made again below
+    value = make()
+    write_cache(root, f"{FOLDER}/{entry.name}", stamp + marshal.dumps(value))
+    return value
 
 
 def load_module(module_id: str, path: str | os.PathLike[str], root: Path) -> ModuleType | None:

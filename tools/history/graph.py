@@ -26,7 +26,7 @@ class HistoryError(SchemactlError):
     """The revision files do not form a usable history (unloadable file, cycle, lost parent)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Revision:
     id: RevisionId
     parents: tuple[RevisionId, ...]
@@ -34,10 +34,15 @@ class Revision:
     message: str
     # The labels this revision declares itself (Alembic also lends them to descendants).
     labels: tuple[str, ...]
-    path: Path
+    file: str  # its path, as text: a Path kept for every revision costs about 450 bytes each
     depth: int
     # depends_on, resolved to revision ids: applied before this one, but not its parents.
     dependencies: tuple[RevisionId, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        """The revision file."""
+        return Path(self.file)
 
     @property
     def is_head(self) -> bool:
@@ -447,7 +452,7 @@ def build_graph(headers: Iterable[Header]) -> Graph:
             children=tuple(sorted(children[rev], key=lambda c: _sort_key(found[c]))),
             message=header.message,
             labels=header.branch_labels,
-            path=Path(header.path),
+            file=header.path,
             depth=depth[rev],
             dependencies=dependencies.get(rev, ()),
         )

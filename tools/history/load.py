@@ -553,16 +553,16 @@ def plan_range(graph: Graph, start: Sequence[RevisionId], target: Sequence[Revis
 
 def version_moves(
     graph: Graph, span: Range
-) -> dict[RevisionId, tuple[list[RevisionId], list[RevisionId]]]:
+) -> dict[RevisionId, tuple[tuple[RevisionId, ...], tuple[RevisionId, ...]]]:
     """For each revision of ``span``: the heads applying it removes from alembic_version, and
     the one it adds. A rollback undoes the revisions in exactly the reverse order, so each of
     its moves is the inverse of the upgrade's: one pass serves both."""
     heads = set(span.start)
-    moves = {}
+    moves: dict[RevisionId, tuple[tuple[RevisionId, ...], tuple[RevisionId, ...]]] = {}
     for rev in span.revisions:
-        removed = [p for p in graph[rev].parents if p in heads]
+        removed = tuple(p for p in graph[rev].parents if p in heads)
         heads = (heads - set(removed)) | {rev}
-        moves[rev] = (removed, [rev])
+        moves[rev] = (removed, (rev,))
     return moves
 
 

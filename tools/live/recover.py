@@ -603,7 +603,7 @@ def recovery_script(
         if recovery.data_changes:
             numbers = ", ".join(map(str, recovery.data_changes))
             told.append(f"Statement(s) {numbers} changed data: the undo does not change it back.")
-        step = replace(step, statements=invalid + tuple(undo), stamp=(), audit="", backup_sql=())
+        step = replace(step, statements=invalid + tuple(undo), moves=None, backup_sql=())
         script = replace(script, steps=(step,), result=script.expected)
     told.append(
         "Then the rest of the stopped script (TO: its To: line): "

@@ -12,7 +12,7 @@ import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tools.config import NoScratchServer
 from tools.core.errors import SchemactlError
@@ -42,7 +42,14 @@ from tools.scripts.manifest import (
     release_name,
     shown_path,
 )
-from tools.scripts.render import ROLLBACK, UPGRADE, Script, render_script, render_scripts
+from tools.scripts.render import (
+    ROLLBACK,
+    UPGRADE,
+    Script,
+    render_script,
+    render_scripts,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from tools.config import Environment, Project
@@ -167,6 +174,7 @@ def sql(
         span,
         out_dir=shown,
         config_option=option,
+        sources=False,  # only written: nothing reads the operations' Alembic objects
     )
     replace_folder(
         out, {"upgrade.sql": upgrade.text, "rollback.sql": rollback.text}, shown=str(shown)
@@ -181,17 +189,30 @@ def sql_one(
     *,
     start: str | None = None,
     target: str | None = None,
+    into: TextIO | None = None,
 ) -> Script:
     """Render one script of a range (for --stdout): ``kind`` 'upgrade' is the one that
     takes a database from ``start`` to ``target`` (a rollback script when ``target`` is
-    behind ``start``), 'rollback' the one that goes back."""
+    behind ``start``), 'rollback' the one that goes back. With ``into``, its text is
+    written there as it renders, not kept (Script.text is then empty)."""
     history, span, backwards = _range_for(project, environment, start, target, backwards=True)
     if backwards:
         kind = ROLLBACK if kind == UPGRADE else UPGRADE
     option, _ = invocation(project, None)
-    return render_script(
-        project, environment, history, span, kind, out_dir=None, config_option=option
+    script = render_script(
+        project,
+        environment,
+        history,
+        span,
+        kind,
+        out_dir=None,
+        config_option=option,
+        sources=False,  # only printed: nothing reads the operations' Alembic objects
+        text=into is None,
     )
+    if into is not None:
+        write_text(project, script, into)
+    return script
 
 
 def invocation(project: Project, out: Path | None) -> tuple[str, str | None]:

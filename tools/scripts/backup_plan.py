@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from tools.core.errors import SchemactlError
 from tools.scripts.capture import capture_session
 from tools.scripts.narrowing import loss
-from tools.scripts.shapes import Shapes
+from tools.scripts.shapes import ColumnAdded, Shapes, TableMade
 
 if TYPE_CHECKING:
     from tools.config import Environment
@@ -93,14 +93,20 @@ def plan_backups(
     revisions: tuple[RevisionId, ...],
     upgrades: Session | None = None,
     environment: Environment | None = None,
+    sources: bool = True,
 ) -> dict[RevisionId, tuple[Backup, ...]]:
     """The backups of each revision of a range that destroys something (in apply order).
     ``upgrades``: a session that already holds the range's upgrades (else they are captured);
-    ``environment``: the one the range is rendered for (its run of the revisions serves)."""
+    ``environment``: the one the range is rendered for (its run of the revisions serves);
+    ``sources``: as capture_session's (a plan needs none)."""
 
     if upgrades is None or not all((rev, "upgrade") in upgrades.results for rev in revisions):
         upgrades = capture_session(
-            history, dialect, [(rev, "upgrade") for rev in revisions], environment=environment
+            history,
+            dialect,
+            [(rev, "upgrade") for rev in revisions],
+            environment=environment,
+            sources=sources,
         )
     destroying = {}
     for rev in revisions:
@@ -118,7 +124,7 @@ def plan_backups(
     last = max(order.index(rev) for rev in destroying)
     requests: list[tuple[str, Direction]] = [(rev, "upgrade") for rev in order[: last + 1]]
     requests += [(rev, "downgrade") for rev in destroying]
-    session = capture_session(history, dialect, requests, environment=environment)
+    session = capture_session(history, dialect, requests, environment=environment, sources=sources)
     shapes = _shapes_before(history, session, set(destroying))
     planned = {}
     for rev, ops in destroying.items():
@@ -243,8 +249,6 @@ def _rebuilt(
     """What the downgrade of ``rev`` rebuilds of ``table``: the columns of the table when it
     recreates it (None: it does not), and the types it gives the columns it (re)creates or
     changes back, which restored values are cast to."""
-    from sqlalchemy import Column
-
     try:
         operations = session.get(rev, "downgrade").operations
     except SchemactlError:
@@ -252,14 +256,13 @@ def _rebuilt(
     recreated: tuple[str, ...] | None = None
     types: dict[str, Any] = {}
     for op in operations:
-        if op.table != table or op.source is None:
+        if op.table != table:
             continue
-        if op.name == "create_table":
-            columns = [c for c in op.source.columns if isinstance(c, Column)]
-            recreated = recreated or tuple(c.name for c in columns)
-            types.update((c.name, c.type) for c in columns)
-        elif op.name == "add_column":
-            types[op.source.column.name] = op.source.column.type
+        if isinstance(op.made, TableMade):  # create_table
+            recreated = recreated or tuple(name for name, _, _ in op.made.columns)
+            types.update((name, type_) for name, type_, _ in op.made.columns)
+        elif isinstance(op.made, ColumnAdded):  # add_column
+            types[op.made.name] = op.made.type
         elif op.name == "alter_column" and op.source.modify_type is not None:
             types[op.source.column_name] = op.source.modify_type
     return recreated, tuple(sorted(types.items(), key=lambda item: item[0]))

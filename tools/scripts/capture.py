@@ -9,6 +9,7 @@ needs. Rendering scripts, lint, conflict analysis, checks and branch listing all
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import os
 import re
@@ -97,7 +98,7 @@ class RevisionFailed(RevisionRenderError):
     """The revision's own code raised offline (not a read from the database)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One Alembic operation a revision performs, e.g. ('add_column', 'users', 'phone')."""
 
@@ -114,9 +115,14 @@ class Operation:
     # now belong to it, so it is what later replays read: building the table again from
     # ``source`` would attach them twice (SQLAlchemy refuses an Index already on a table).
     built: Any = field(default=None, compare=False, repr=False)
+    # What a create_table or add_column made, as plain data read once it ran (a
+    # shapes.TableMade or shapes.ColumnAdded): what backup plans and lint replay. A capture
+    # without sources (capture_session) keeps only this of them: their ``source`` and
+    # ``built`` hold Tables, about 6 KB a revision that nothing else in a render reads.
+    made: Any = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     """One SQL statement a revision renders, and where it came from."""
 
@@ -129,7 +135,7 @@ class Statement:
     operation_index: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Captured:
     statements: tuple[Statement, ...]
     operations: tuple[Operation, ...]
@@ -153,6 +159,8 @@ class Session:
     results: dict[Request, Captured | RenderError] = field(default_factory=dict)
     version_table: str = "alembic_version"
     version_table_schema: str | None = None
+    # Whether each operation keeps its Alembic objects (Operation.source, .built).
+    sources: bool = True
 
     def get(self, revision: RevisionId, direction: Direction) -> Captured:
         """The capture of one revision; its RenderError raised if it could not render."""
@@ -170,9 +178,10 @@ class Capture:
     """Runs revisions inside the offline context the project's env.py configures, the way
     `alembic upgrade --sql` runs them, and collects their output statement by statement."""
 
-    def __init__(self, context: Any, kind: ScriptDialect) -> None:
+    def __init__(self, context: Any, kind: ScriptDialect, sources: bool = True) -> None:
         self.context = context
         self.kind = kind
+        self.sources = sources
         self.statements: list[Statement] = []
         self.path = ""
         self.operation: str | None = None
@@ -251,7 +260,7 @@ class Capture:
         operations = _recording_operations(self.context, self)
         self.statements.clear()
         self.folded.clear()
-        self.path = str(revision.path)
+        self.path = revision.file
         self.autocommit = False
         # Alembic's memory of the named types created in this run (a PostgreSQL enum made
         # once, however many tables use it): each revision is captured on its own, so what
@@ -287,7 +296,8 @@ class Capture:
                 "pass such values as bound parameters (sa.text(...).bindparams(...)), which "
                 "are written with escapes",
             )
-        return Captured(tuple(self.statements), tuple(operations.recorded), tuple(self.folded))
+        made = tuple(_settled(op, self.sources) for op in operations.recorded)
+        return Captured(tuple(self.statements), made, tuple(self.folded))
 
 
 class _TransactionControl(Exception):
@@ -437,6 +447,24 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     return operations
 
 
+def _settled(operation: Operation, sources: bool) -> Operation:
+    """``operation`` once its revision ran: what a create_table or add_column made read into
+    ``made``; without ``sources``, their Alembic objects let go (nothing but ``made`` is
+    read of them then)."""
+    from tools.scripts.shapes import column_added, table_made
+
+    if operation.name == "create_table":
+        table = operation.built if operation.built is not None else operation.source.to_table()
+        made: Any = table_made(table)
+    elif operation.name == "add_column":
+        made = column_added(operation.source.column)
+    else:
+        return operation
+    if sources:
+        return dataclasses.replace(operation, made=made)
+    return dataclasses.replace(operation, made=made, source=None, built=None)
+
+
 def _describe(operation: MigrateOperation) -> Operation:
     # CreateTableOp -> create_table, ExecuteSQLOp -> execute_sql
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op"))
@@ -479,9 +507,12 @@ def capture_session(
     requests: Sequence[Request],
     *,
     environment: Environment | None = None,
+    sources: bool = True,
 ) -> Session:
     """Run the project's env.py offline, as `alembic upgrade --sql` does, and capture each
-    requested revision on its own inside the context it configures.
+    requested revision on its own inside the context it configures. Without ``sources``,
+    a created table or added column keeps only what it made (Operation.made): enough for a
+    script and its backup plan, not for lint, review, proof or squash, which read the rest.
 
     env.py decides what it decides for `--sql`: the version table and its schema, literal
     binds, `-x` arguments, whatever `context.config` holds. Its sqlalchemy.url is a
@@ -495,19 +526,24 @@ def capture_session(
     environment = environment or Environment(name=f"offline-{kind.name}", dialect=kind.name)
     # Each (revision, direction) is captured on its own: what this history captured before
     # in the same dialect and environment is what a new run would capture again.
-    known: Session | None = history.captured.get((kind.name, repr(environment)))
+    key = (kind.name, repr(environment))
+    known: Session | None = history.captured.get(key)
+    if known is not None and sources and not known.sources:
+        known = None  # captured for a script alone: captured again, whole
     missing = [r for r in dict.fromkeys(requests) if known is None or r not in known.results]
     if known is None:  # env.py runs at least once, even for nothing to capture
-        known = history.captured[(kind.name, repr(environment))] = _run_env(
-            history, kind, environment, missing
-        )
+        known = history.captured[key] = _run_env(history, kind, environment, missing, sources)
     elif missing:
-        known.results.update(_run_env(history, kind, environment, missing).results)
+        known.results.update(_run_env(history, kind, environment, missing, known.sources).results)
     return dataclasses.replace(known, results={r: known.results[r] for r in requests})
 
 
 def _run_env(
-    history: History, kind: ScriptDialect, environment: Environment, requests: Sequence[Request]
+    history: History,
+    kind: ScriptDialect,
+    environment: Environment,
+    requests: Sequence[Request],
+    sources: bool,
 ) -> Session:
     """One offline run of env.py, capturing ``requests``."""
     from alembic.runtime.environment import EnvironmentContext
@@ -515,7 +551,7 @@ def _run_env(
     project, scripts = history.project, history.scripts
     assert project is not None and scripts is not None
     cfg = project.alembic_config(environment, url=kind.placeholder_url(), quiet=True)
-    session = Session(kind.name)
+    session = Session(kind.name, sources=sources)
     calls: list[Any] = []
 
     def run(heads: object, context: Any) -> list[Any]:
@@ -590,7 +626,7 @@ def _capture_in(
         )
     session.version_table = context.version_table
     session.version_table_schema = context.version_table_schema
-    capture = Capture(context, kind)
+    capture = Capture(context, kind, session.sources)
     # The revisions of one dialect and environment run on modules of their own, imported as
     # one Alembic command imports them.
     modules = history.modules(run) if requests else {}
@@ -602,6 +638,10 @@ def _capture_in(
                 session.results[(rev, direction)] = capture.run(function, revision, direction)
             except RenderError as err:
                 session.results[(rev, direction)] = err
+            # What the revision built and let go (Tables and their columns refer to each
+            # other) is freed now, not whenever the collector next runs: its threshold is
+            # high (tools.entry), and a render's memory would grow by all of it.
+            gc.collect(0)
 
 
 def capture_operations(

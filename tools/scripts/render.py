@@ -8,14 +8,15 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from shlex import quote
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tools.config import for_database
-from tools.core.errors import first_line
+from tools.core.errors import SchemactlError, first_line
 from tools.core.text import comment
 from tools.dialects import ScriptDialect, safe_revision
 from tools.history.load import History, Range, load_history, version_moves
@@ -44,7 +45,7 @@ class TemplateError(RenderError):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     revision: Revision
     branch: str | None
@@ -52,8 +53,13 @@ class Step:
     direction: Direction  # 'upgrade' or 'downgrade': what the revision's function was run
     statements: tuple[str, ...]
     operations: tuple[Operation, ...]
-    stamp: tuple[str, ...]
-    audit: str
+    # The version table's move (the revisions it loses, and gains) and the dialect and
+    # release the step is stamped and audited with: stamp and audit are written from them
+    # as the template reads them, not kept (an audit row is about 650 bytes, a tenth of a
+    # long script's memory). None: the step moves no version and writes no audit row.
+    moves: tuple[tuple[RevisionId, ...], tuple[RevisionId, ...]] | None
+    dialect: ScriptDialect = field(repr=False)
+    release: str | None
     # False when a statement cannot run inside a transaction (CREATE INDEX CONCURRENTLY).
     transactional: bool
     # What this step keeps before it destroys (upgrade), or puts back after its
@@ -67,6 +73,18 @@ class Step:
     @property
     def message(self) -> str:
         return comment(self.revision.message.splitlines()[0] if self.revision.message else "")
+
+    @property
+    def stamp(self) -> tuple[str, ...]:
+        """The statements that move the version table."""
+        return () if self.moves is None else tuple(self.dialect.stamp(*self.moves))
+
+    @property
+    def audit(self) -> str:
+        """The statements that record the step in the audit table."""
+        if self.moves is None:
+            return ""
+        return self.dialect.audit(self.revision.id, self.direction, self.sha256, self.release)
 
 
 @dataclass(frozen=True)
@@ -127,19 +145,22 @@ def capture_steps(
         captured = session.get(rev, direction)
         # As the client reads them (MariaDB: a compound statement between DELIMITERs).
         statements = tuple(dialect.script_statement(s.sql) for s in captured.statements)
-        removed, added = moves[rev] if kind == UPGRADE else moves[rev][::-1]
+        moved = moves[rev] if kind == UPGRADE else moves[rev][::-1]
+        removed, added = moved
         heads = (heads - set(removed)) | set(added)
-        sha = history.sha256(rev)
+        for moving in (*removed, *added):
+            safe_revision(moving)  # raised here, not where the template writes the stamp
         steps.append(
             Step(
                 revision=revision,
                 branch=graph.branch_of(rev),
-                sha256=sha,
+                sha256=history.sha256(rev),
                 direction=direction,
                 statements=statements,
                 operations=captured.operations,
-                stamp=tuple(dialect.stamp(removed, added)),
-                audit=dialect.audit(rev, direction, sha, release),
+                moves=moved,
+                dialect=dialect,
+                release=release,
                 transactional=not any(
                     (s.autocommit and dialect.runs_autocommit_blocks)
                     or dialect.non_transactional(s.sql)
@@ -193,9 +214,11 @@ def render_scripts(
     config_option: str = "",
     release: str | None = None,
     unproven: bool = False,
+    sources: bool = True,
 ) -> tuple[Script, Script]:
     """The upgrade script for ``span`` and the rollback script that undoes it
-    (``unproven``: written by `release --no-prove`, and marked so)."""
+    (``unproven``: written by `release --no-prove`, and marked so; ``sources``: as
+    render_script's)."""
     return (
         render_script(
             project,
@@ -207,6 +230,7 @@ def render_scripts(
             config_option=config_option,
             release=release,
             unproven=unproven,
+            sources=sources,
         ),
         render_script(
             project,
@@ -218,6 +242,7 @@ def render_scripts(
             config_option=config_option,
             release=release,
             unproven=unproven,
+            sources=sources,
         ),
     )
 
@@ -233,17 +258,23 @@ def render_script(
     config_option: str = "",
     release: str | None = None,
     unproven: bool = False,
+    sources: bool = True,
+    text: bool = True,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
     into the command that regenerates it, for a project that is not the current folder's.
-    ``release`` names the release the script belongs to in its audit rows."""
+    ``release`` names the release the script belongs to in its audit rows. Without
+    ``sources``, its steps' operations keep no Alembic objects (capture_session): for a
+    script that is only written, not linted or reviewed. Without ``text``, the script
+    comes without its text (Script.text empty), for write_text to write."""
     direction = _direction(kind)
     session = capture_session(
         history,
         environment.dialect,
         [(rev, direction) for rev in _order(span, kind)],
         environment=environment,
+        sources=sources,
     )
     # Guard and stamps go to the version table the project's env.py configures.
     dialect = replace(
@@ -260,6 +291,7 @@ def render_script(
         span.revisions,
         upgrades=session if kind == UPGRADE else None,
         environment=environment,
+        sources=sources,
     )
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "
@@ -290,7 +322,7 @@ def render_script(
         unproven=unproven,
         prove_command=f"schemactl {config_option}{named}release --prove --env {environment.name}",
     )
-    return _with_text(script, project.template or DEFAULT_TEMPLATE)
+    return _with_text(project, script) if text else script
 
 
 def other_version_tables(
@@ -319,28 +351,44 @@ def other_version_tables(
 
 
 @functools.lru_cache(maxsize=16)
-def _template(path: str, modified_ns: int, size: int) -> Any:
+def _template(path: str, modified_ns: int, size: int, root: Path) -> Any:
     """The Mako template at ``path``, compiled once for as long as the file is unchanged
-    (a compile costs what rendering a release does)."""
-    from mako.template import Template
+    (a compile costs what rendering a release does), its code kept in the cache of the
+    project in folder ``root`` (tools.scripts.template_code)."""
+    from tools.scripts.template_code import template
 
-    return Template(filename=path, strict_undefined=True)
+    return template(path, root)
 
 
 def rendered(project: Project, script: Script) -> Script:
     """``script`` with its text rendered again through the project's template (after its
     steps or header were changed)."""
-    return _with_text(script, project.template or DEFAULT_TEMPLATE)
+    return _with_text(project, script)
 
 
-def _with_text(script: Script, template_path: Path) -> Script:
-    from mako import exceptions
+def write_text(project: Project, script: Script, into: TextIO) -> None:
+    """Write ``script``'s text to ``into`` as the project's template renders it, piece by
+    piece: the same text as Script.text, never held whole (a script is about six times as
+    long as Alembic's output for the same range)."""
+    from mako.runtime import Context
 
+    template_path = project.template or DEFAULT_TEMPLATE
+    ending = _EndingOnce(into)
+    data = {"script": script, "dialect": script.dialect, "comment": comment}
     try:
         found = template_path.stat()
-        template = _template(str(template_path), found.st_mtime_ns, found.st_size)
-        text = template.render(script=script, dialect=script.dialect, comment=comment)
+        template = _template(
+            str(template_path), found.st_mtime_ns, found.st_size, project.config_path.parent
+        )
+        # As Template.render does, writing to ``ending`` instead of a buffer of its own.
+        template.render_context(Context(ending, **data), **data)
     except Exception as err:
+        if err is ending.failed or isinstance(err, SchemactlError):
+            # The output could not be written (a full disk), or what the template asked for
+            # cannot be written (a step's audit row): not the template's doing.
+            raise
+        from mako import exceptions
+
         trace = exceptions.RichTraceback()
         where = next(
             (
@@ -353,8 +401,36 @@ def _with_text(script: Script, template_path: Path) -> Script:
         raise TemplateError(
             template_path, where, f"{type(err).__name__}: {first_line(err)}"
         ) from err
-    # Exactly one trailing newline. Lines are left as rendered: a statement's text (string
-    # literals included) reaches the database byte for byte as the revision wrote it.
-    if not text.endswith("\n") or text.endswith("\n\n"):  # (a copy of the text otherwise)
-        text = text.rstrip("\n") + "\n"
-    return replace(script, text=text)
+    ending.close()
+
+
+def _with_text(project: Project, script: Script) -> Script:
+    text = io.StringIO()
+    write_text(project, script, text)
+    return replace(script, text=text.getvalue())
+
+
+class _EndingOnce:
+    """Passes what a template writes on to ``into``, ending it with exactly one newline.
+    Lines are left as rendered: a statement's text (string literals included) reaches the
+    database byte for byte as the revision wrote it."""
+
+    def __init__(self, into: TextIO) -> None:
+        self.into = into
+        self.newlines = 0  # written last, and held back: the end may come next
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> None:
+        body = text.rstrip("\n")
+        if body:
+            try:
+                if self.newlines:
+                    self.into.write("\n" * self.newlines)
+                self.into.write(body)
+            except OSError as err:
+                self.failed = err
+                raise
+        self.newlines = len(text) - len(body) + (0 if body else self.newlines)
+
+    def close(self) -> None:
+        self.into.write("\n")

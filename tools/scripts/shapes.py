@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrateOperation
-    from sqlalchemy import Table
+    from sqlalchemy import Column, Table
 
-    from tools.scripts.capture import Operation
     from tools.scripts.statements import RawStatement
 
 Columns = tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class ColumnShape:
     type: Any  # a SQLAlchemy type, or None when not known
     nullable: bool | None = None
@@ -36,7 +36,7 @@ class ColumnShape:
 _IS_NOT_NULL = re.compile(r'^\s*\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*\s*$', re.I)
 
 
-@dataclass
+@dataclass(slots=True)
 class TableShape:
     columns: dict[str, ColumnShape] = field(default_factory=dict)
     # Columns a validated CHECK (col IS NOT NULL) covers; checks added NOT VALID, by name.
@@ -54,6 +54,48 @@ class TableShape:
         return set(self.references.values())
 
 
+@dataclass(frozen=True, slots=True)
+class TableMade:
+    """What a create_table made, as plain data: the table's shape once followed."""
+
+    columns: tuple[tuple[str, Any, bool | None], ...]  # name, type, nullable; in order
+    primary_key: Columns
+    foreign_keys: tuple[tuple[str, Columns, str], ...]  # name, columns, table referred to
+    indexes: tuple[tuple[str, Columns], ...]  # unique constraints too
+
+    def shape(self) -> TableShape:
+        return TableShape(
+            columns={name: ColumnShape(type_, nullable) for name, type_, nullable in self.columns},
+            primary_key=self.primary_key,
+            foreign_keys={name: columns for name, columns, _ in self.foreign_keys},
+            indexes=dict(self.indexes),
+            references={name: referred for name, _, referred in self.foreign_keys},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnAdded:
+    """What an add_column added: the column, the tables its foreign keys refer to (by the
+    foreign key's name), and whether it joins the primary key."""
+
+    name: str
+    type: Any
+    nullable: bool | None
+    references: tuple[tuple[str, str], ...] = ()
+    primary_key: bool = False
+
+
+class Captured(Protocol):
+    """What follow reads of an operation capture recorded (tools.scripts.capture.Operation)."""
+
+    @property
+    def table(self) -> str | None: ...
+    @property
+    def source(self) -> Any: ...
+    @property
+    def made(self) -> Any: ...
+
+
 @dataclass
 class Shapes:
     tables: dict[str, TableShape] = field(default_factory=dict)
@@ -64,17 +106,35 @@ class Shapes:
     def _table(self, name: str | None) -> TableShape:
         return self.tables.setdefault(str(name), TableShape())
 
-    def follow(self, operation: Operation) -> None:
-        """Follow one captured operation (a created table as Alembic built it)."""
-        self.apply(operation.source, built=operation.built)
+    def follow(self, operation: Captured) -> None:
+        """Follow one captured operation: a created table or an added column as capture
+        read them once Alembic had made them (Operation.made), anything else from its
+        Alembic operation."""
+        if isinstance(operation.made, TableMade):
+            self.tables[str(operation.table)] = operation.made.shape()
+        elif isinstance(operation.made, ColumnAdded):
+            self._add_column(str(operation.table), operation.made)
+        else:
+            self.apply(operation.source)
 
-    def apply(self, op: MigrateOperation | None, built: Table | None = None) -> None:
-        """Follow one operation (anything it does not know leaves the shapes as they are);
-        ``built``: the table a create_table made, when it ran."""
+    def _add_column(self, name: str, added: ColumnAdded) -> None:
+        table = self._table(name)
+        table.columns[added.name] = ColumnShape(added.type, added.nullable)
+        for key, referred in added.references:
+            table.foreign_keys[key] = (added.name,)
+            table.references[key] = referred
+        if added.primary_key:
+            table.primary_key += (added.name,)
+
+    def apply(self, op: MigrateOperation | None) -> None:
+        """Follow one Alembic operation; anything it does not know leaves the shapes as
+        they are."""
         from alembic.operations import ops
 
         if isinstance(op, ops.CreateTableOp):
-            self._create_table(op, built)
+            self.tables[op.table_name] = table_made(op.to_table()).shape()
+        elif isinstance(op, ops.AddColumnOp):
+            self._add_column(op.table_name, column_added(op.column))
         elif isinstance(op, ops.DropTableOp):
             self.tables.pop(op.table_name, None)
         elif isinstance(op, ops.RenameTableOp):
@@ -84,16 +144,6 @@ class Shapes:
                 for name, referred in shape.references.items():
                     if referred == op.table_name:
                         shape.references[name] = op.new_table_name
-        elif isinstance(op, ops.AddColumnOp):
-            self._table(op.table_name).columns[op.column.name] = ColumnShape(
-                op.column.type, op.column.nullable
-            )
-            for key in op.column.foreign_keys:
-                name = _name(key.constraint.name if key.constraint else None, op.column.name)
-                self._table(op.table_name).foreign_keys[name] = (op.column.name,)
-                self._table(op.table_name).references[name] = _referred(key.target_fullname)
-            if op.column.primary_key:
-                self._table(op.table_name).primary_key += (op.column.name,)
         elif isinstance(op, ops.CreateForeignKeyOp):
             table = self._table(op.source_table)
             name = _name(op.constraint_name, *op.local_cols)
@@ -201,24 +251,6 @@ class Shapes:
         shape = self.tables.get(str(table))
         return shape is not None and str(column) in shape.checked_not_null
 
-    def _create_table(self, op: Any, built: Table | None) -> None:
-        from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
-
-        table: Any = built if built is not None else op.to_table()
-        shape = TableShape(primary_key=tuple(c.name for c in table.primary_key.columns))
-        shape.columns = {c.name: ColumnShape(c.type, c.nullable) for c in table.columns}
-        for constraint in table.constraints:
-            columns = tuple(c.name for c in constraint.columns)
-            if isinstance(constraint, ForeignKeyConstraint):
-                name = _name(constraint.name, *columns)
-                shape.foreign_keys[name] = columns
-                shape.references[name] = _referred(constraint.elements[0].target_fullname)
-            elif isinstance(constraint, UniqueConstraint):
-                shape.indexes[_name(constraint.name, *columns)] = columns
-        for index in table.indexes:
-            shape.indexes[str(index.name)] = tuple(c.name for c in index.columns)
-        self.tables[op.table_name] = shape
-
     def foreign_key_needing(self, table: str | None, index: str) -> str | None:
         """The foreign key of ``table`` that stands on ``index`` alone: one whose columns
         lead the index and lead no other index, unique constraint or primary key of the
@@ -234,6 +266,47 @@ class Shapes:
             ):
                 return name
         return None
+
+
+def table_made(table: Table) -> TableMade:
+    """What create_table made, read from the table Alembic built."""
+    from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
+
+    foreign_keys, indexes = [], []
+    constraints: set[Any] = table.constraints  # each a ColumnCollectionConstraint here
+    for constraint in constraints:
+        columns = tuple(_text(c.name) for c in constraint.columns)
+        if isinstance(constraint, ForeignKeyConstraint):
+            referred = _referred(constraint.elements[0].target_fullname)
+            foreign_keys.append((_name(constraint.name, *columns), columns, referred))
+        elif isinstance(constraint, UniqueConstraint):
+            indexes.append((_name(constraint.name, *columns), columns))
+    for index in table.indexes:
+        indexes.append((str(index.name), tuple(_text(c.name) for c in index.columns)))
+    return TableMade(
+        tuple((_text(c.name), c.type, c.nullable) for c in table.columns),
+        tuple(_text(c.name) for c in table.primary_key.columns),
+        tuple(foreign_keys),
+        tuple(indexes),
+    )
+
+
+def column_added(column: Column[Any]) -> ColumnAdded:
+    """What add_column adds, read from the column once Alembic has added it."""
+    references = tuple(
+        (_name(key.constraint.name if key.constraint else None, column.name),
+         _referred(key.target_fullname))
+        for key in column.foreign_keys
+    )  # fmt: skip
+    return ColumnAdded(
+        _text(column.name), column.type, column.nullable, references, column.primary_key
+    )
+
+
+def _text(name: str) -> str:
+    """A name as a plain string: the one the revision's code already holds, where it is
+    the same (SQLAlchemy's quoted_name is a copy of its own)."""
+    return sys.intern(str(name))
 
 
 def _referred(target: str) -> str:
