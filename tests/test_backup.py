@@ -417,6 +417,19 @@ def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(
     from tools.scripts.capture import capture_session
     from tools.scripts.shapes import ColumnAdded, TableMade
 
+    # A module-level Index passed to create_table attaches to the one Table it builds: run
+    # twice on one import, the upgrade would fail (each capture imports the files anew).
+    (head,) = load_history(load_project(repo_copy / "alembic.ini")).graph.heads
+    (repo_copy / "versions" / "0099_de57c0de0003_notes.py").write_text(
+        '"""Notes"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        f'revision = "de57c0de0003"\ndown_revision = "{head}"\n'
+        "branch_labels = None\ndepends_on = None\n\n"
+        'BODY = sa.Index("ix_notes_body", "body")\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), '
+        'sa.Column("body", sa.String(50)), BODY)\n\n\n'
+        'def downgrade():\n    op.drop_table("notes")\n'
+    )
     project = load_project(repo_copy / "alembic.ini")
     history = load_history(project)
     requests = [(rev, "upgrade") for rev in history.graph.order]
@@ -432,6 +445,8 @@ def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(
     lean = capture_session(history, "sqlite", requests, sources=False)
     whole = capture_session(history, "sqlite", requests)
     assert not lean.sources and whole.sources
+    for session in (lean, whole):  # every revision rendered, the notes table's too
+        assert "ix_notes_body" in session.get("de57c0de0003", "upgrade").statements[-1].sql
     for name, kind in (("create_table", TableMade), ("add_column", ColumnAdded)):
         assert made(lean, name) and all(op.source is None for op in made(lean, name))
         assert all(op.source is not None for op in made(whole, name))

@@ -557,7 +557,10 @@ def _run_env(
     def run(heads: object, context: Any) -> list[Any]:
         calls.append(context)
         if len(calls) == 1:  # an env.py for several databases runs more than once
-            _capture_in(context, kind, history, requests, session, (kind.name, repr(environment)))
+            # A capture without sources and a whole one import the files each for itself,
+            # as two Alembic commands would: a revision's functions run once per import.
+            run_of = (kind.name, repr(environment), sources)
+            _capture_in(context, kind, history, requests, session, run_of)
         return []  # nothing for Alembic itself to run
 
     with (
