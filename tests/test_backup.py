@@ -457,3 +457,31 @@ def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(
         assert all(isinstance(op.made, kind) for op in made(whole, name))
     # A whole capture serves a lean request as it is.
     assert capture_session(history, "sqlite", requests, sources=False).sources
+
+
+def test_an_operation_whose_table_cannot_be_read_is_kept_whole(repo_copy, monkeypatch):
+    """Reading what a create_table made is schemactl's own work: where it fails, the
+    operation is kept as it is and the render goes on, its table unknown to the replay."""
+    from tools.config import load_project
+    from tools.history.load import load_history
+    from tools.scripts import shapes
+    from tools.scripts.capture import capture_session
+
+    def unreadable(table):
+        raise AttributeError("no such attribute")
+
+    monkeypatch.setattr(shapes, "table_made", unreadable)
+    history = load_history(load_project(repo_copy / "alembic.ini"))
+    requests = [(rev, "upgrade") for rev in history.graph.order]
+    session = capture_session(history, "sqlite", requests, sources=False)
+    created = [
+        op
+        for request in requests
+        for op in session.get(*request).operations
+        if op.name == "create_table"
+    ]
+    assert created and all(op.made is None and op.source is not None for op in created)
+    replayed = shapes.Shapes()
+    for op in created:
+        replayed.follow(op)
+    assert replayed.tables == {}

@@ -453,12 +453,15 @@ def _settled(operation: Operation, sources: bool) -> Operation:
     read of them then)."""
     from tools.scripts.shapes import column_added, table_made
 
-    if operation.name == "create_table":
-        table = operation.built if operation.built is not None else operation.source.to_table()
-        made: Any = table_made(table)
-    elif operation.name == "add_column":
-        made = column_added(operation.source.column)
-    else:
+    try:
+        if operation.name == "create_table":
+            built = operation.built
+            made: Any = table_made(built if built is not None else operation.source.to_table())
+        elif operation.name == "add_column":
+            made = column_added(operation.source.column)
+        else:
+            return operation
+    except Exception:  # what it made cannot be read as plain data: kept whole, as it is
         return operation
     if sources:
         return dataclasses.replace(operation, made=made)

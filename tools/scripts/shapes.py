@@ -89,6 +89,8 @@ class Captured(Protocol):
     """What follow reads of an operation capture recorded (tools.scripts.capture.Operation)."""
 
     @property
+    def name(self) -> str: ...
+    @property
     def table(self) -> str | None: ...
     @property
     def source(self) -> Any: ...
@@ -114,8 +116,10 @@ class Shapes:
             self.tables[str(operation.table)] = operation.made.shape()
         elif isinstance(operation.made, ColumnAdded):
             self._add_column(str(operation.table), operation.made)
-        else:
+        elif operation.name not in ("create_table", "add_column"):
             self.apply(operation.source)
+        # else what it made could not be read (capture kept it whole): its Index objects
+        # belong to the table built once, so it is not built again; the table stays unknown
 
     def _add_column(self, name: str, added: ColumnAdded) -> None:
         table = self._table(name)
