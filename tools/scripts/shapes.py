@@ -85,7 +85,7 @@ class ColumnAdded:
     primary_key: bool = False
 
 
-class Captured(Protocol):
+class Recorded(Protocol):
     """What follow reads of an operation capture recorded (tools.scripts.capture.Operation)."""
 
     @property
@@ -108,7 +108,7 @@ class Shapes:
     def _table(self, name: str | None) -> TableShape:
         return self.tables.setdefault(str(name), TableShape())
 
-    def follow(self, operation: Captured) -> None:
+    def follow(self, operation: Recorded) -> None:
         """Follow one captured operation: a created table or an added column as capture
         read them once Alembic had made them (Operation.made), anything else from its
         Alembic operation."""

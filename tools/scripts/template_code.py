@@ -33,9 +33,7 @@ def template(path: str, root: Path) -> Template:
 
     source = Path(path).read_bytes()
     key = hashlib.sha256(source + f"\0{mako.__version__}\0{_OPTIONS}".encode()).digest()
-    module_id, code, generated = compiled.kept(
-        root, path, key, lambda: _compiled(path), lambda kept: _whole(kept)
-    )
+    module_id, code, generated = compiled.kept(root, path, key, lambda: _compiled(path), _whole)
     module = types.ModuleType(module_id)
     exec(code, module.__dict__)  # as Mako runs the module it generated
     return ModuleTemplate(module, template_filename=path, module_source=generated)
