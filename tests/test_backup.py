@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -409,13 +410,91 @@ def test_a_script_captured_without_sources_is_the_one_a_whole_capture_renders(re
         assert kept in upgrade and kept in rollback  # the plan the lean capture made
 
 
+def test_a_script_keeps_the_enum_type_its_restore_casts_back_to(tmp_path):
+    """What a PostgreSQL rollback needs of a dropped table's types, a script captured without
+    sources keeps: the named enum a restored value is cast back to (tests/scenarios/data,
+    d005 drops a table with an enum column); its scripts are those of a whole capture."""
+    from tests.conftest import SCENARIOS, scenario_copy
+    from tools.config import load_project
+    from tools.history.load import load_history, plan_range
+    from tools.scripts.render import ROLLBACK, render_script
+
+    project = load_project(
+        scenario_copy(tmp_path, SCENARIOS / "data", "postgresql") / "alembic.ini"
+    )
+    rendered = {}
+    for sources in (True, False):
+        history = load_history(project)
+        span = plan_range(history.graph, ("d004",), ("d005",))
+        rendered[sources] = render_script(
+            project, project.environment(None), history, span, ROLLBACK, out_dir=None,
+            sources=sources,
+        ).text  # fmt: skip
+    assert rendered[False] == rendered[True]
+    assert "AS archive_status)" in rendered[False]  # CAST(b.status AS archive_status)
+
+
+def test_a_script_rendered_alone_lets_its_revision_modules_go(repo_copy):
+    """`sql --stdout` renders one script and nothing more from a history: its revision
+    modules are let go once captured (and freed), its audit rows still name the sha256 of
+    the very bytes that ran, and a later run imports the files again."""
+    import gc
+    import types
+
+    from tools.config import load_project
+    from tools.history.load import load_history, plan_range
+    from tools.scripts.capture import capture_session
+    from tools.scripts.render import UPGRADE, render_script
+
+    project = load_project(repo_copy / "alembic.ini")
+    environment = project.environment("staging")
+
+    def render(**options):
+        history = load_history(project)
+        span = plan_range(history.graph, (), history.graph.heads)
+        return history, render_script(
+            project, environment, history, span, UPGRADE, out_dir=None, **options
+        )
+
+    def revision_modules():
+        """The revision files' functions still in memory (a module's weight: its code, and
+        its namespace, which each function refers to)."""
+        files = {str(p) for p in (repo_copy / "versions").glob("*.py")}
+        return [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, types.FunctionType) and o.__code__.co_filename in files
+        ]
+
+    whole = render()[1]  # (its history, and the modules it imported, let go)
+    gc.collect()
+    gc.disable()  # as under the entry point's high threshold: the render frees them itself
+    try:
+        history, alone = render(sources=False, alone=True)
+        assert not history.imported and not revision_modules()
+    finally:
+        gc.enable()
+    assert alone.text == whole.text
+    for step in alone.steps:
+        assert step.sha256 == hashlib.sha256(step.revision.path.read_bytes()).hexdigest()
+        assert f"'{step.sha256}'" in alone.text  # in its audit row
+    (first, *_) = history.graph.order
+    session = capture_session(history, "postgresql", [(first, "downgrade")])
+    assert session.get(first, "downgrade").statements and revision_modules()
+
+
 def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(repo_copy):
     """Operations captured for a script alone keep no Alembic objects; a later whole capture
     in the same run (lint, review) does not take them for whole."""
     from tools.config import load_project
     from tools.history.load import load_history
     from tools.scripts.capture import capture_session
-    from tools.scripts.shapes import ColumnAdded, TableMade
+    from tools.scripts.shapes import KEYS_CHANGED_BY, ColumnAdded, TableMade
+
+    def untyped(made):
+        if isinstance(made, TableMade):
+            return replace(made, columns=tuple((n, None, null) for n, _, null in made.columns))
+        return replace(made, type=None)
 
     # A module-level Index passed to create_table attaches to the one Table it builds: run
     # twice on one import, the upgrade would fail (each capture imports the files anew).
@@ -450,11 +529,26 @@ def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(
     for name, kind in (("create_table", TableMade), ("add_column", ColumnAdded)):
         assert made(lean, name) and all(op.source is None for op in made(lean, name))
         assert all(op.source is not None for op in made(whole, name))
-        # (SQLAlchemy types compare by identity: each capture has its own)
+        # The same, but for the types: a script keeps none on SQLite (nothing is cast back
+        # when restored). (SQLAlchemy types compare by identity: each capture has its own.)
         assert [repr(op.made) for op in made(lean, name)] == [
-            repr(op.made) for op in made(whole, name)
+            repr(untyped(op.made)) for op in made(whole, name)
         ]
         assert all(isinstance(op.made, kind) for op in made(whole, name))
+    # Of the other operations, a script keeps the Alembic objects of those that change a
+    # table's keys (its backup plan follows them), and lets the others go.
+    others = [
+        (lean_op, whole_op)
+        for request in requests
+        for lean_op, whole_op in zip(
+            lean.get(*request).operations, whole.get(*request).operations, strict=True
+        )
+        if lean_op.name not in ("create_table", "add_column")
+    ]
+    assert {op.name for op, _ in others} >= {"create_index", "alter_column"}
+    for lean_op, whole_op in others:
+        assert whole_op.source is not None
+        assert (lean_op.source is not None) == (lean_op.name in KEYS_CHANGED_BY)
     # A whole capture serves a lean request as it is.
     assert capture_session(history, "sqlite", requests, sources=False).sources
 

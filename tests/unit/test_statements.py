@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.scripts.statements import actions, kinds, parse_one, split, transaction_control
+from tools.scripts.statements import actions, kinds, parse_one, split
+from tools.scripts.transactions import transaction_control
 
 
 @pytest.mark.parametrize(

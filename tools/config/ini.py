@@ -23,6 +23,7 @@ from tools.config.project import (
 )
 from tools.core.errors import ConfigError
 from tools.dialects import (
+    DIALECTS,
     dialect_of_url,
     is_plain_name,
     script_dialect,
@@ -307,7 +308,10 @@ def _environment(
     dialect = section.get("dialect", "").strip()
     settings = {key: section[key] for key in _SCRIPT_SETTINGS if section.get(key)}
     try:
-        script_dialect(dialect, settings).check_settings()
+        # Settings are the kind's to check; with none, its name alone is checked, and the
+        # module of a kind the command does not use is not imported.
+        if settings or dialect not in DIALECTS:
+            script_dialect(dialect, settings).check_settings()
     except ConfigError as err:
         raise ConfigError(f"[schemactl.env.{name}]: {err}") from None
     online = _switch(name, section, "online", "to keep online commands off this environment")

@@ -83,6 +83,9 @@ class _Kinds(Mapping[str, type[ScriptDialect]]):
         kind: type[ScriptDialect] = getattr(importlib.import_module(module), cls)
         return kind
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._where  # known by name: nothing imported
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
 

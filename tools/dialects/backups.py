@@ -110,7 +110,16 @@ class BackupSQL(DialectBase):
 
     def _restored(self, kept: Any, type_: Any) -> Any:
         """A kept value as its restored column takes it (PostgreSQL: text back to an enum)."""
-        return kept
+        from sqlalchemy import cast
+
+        needed = self.restored_type(type_)
+        return kept if needed is None else cast(kept, needed)
+
+    def restored_type(self, type_: Any) -> Any:
+        """What restoring a value into a column of type ``type_`` needs of that type: the
+        type it is cast back to, or None (taken as it was kept). A script keeps of the
+        types its revisions create only this (tools.scripts.capture)."""
+        return None
 
     def ensure_backup(self, name: str, table: str, columns: Sequence[str]) -> list[str]:
         """An empty backup table ``name`` where there is none (purged, or never taken), so a

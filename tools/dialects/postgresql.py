@@ -318,12 +318,11 @@ $schemactl_database$;"""
             "    END LOOP;\nEND\n$schemactl_backup$;",
         ]
 
-    def _restored(self, kept: Any, type_: Any) -> Any:
-        from sqlalchemy import Enum, cast
+    def restored_type(self, type_: Any) -> Any:
+        """A named enum: a value kept as text is cast back to it."""
+        from sqlalchemy import Enum
 
-        if isinstance(type_, Enum) and type_.name and type_.native_enum:
-            return cast(kept, type_)
-        return kept
+        return type_ if isinstance(type_, Enum) and type_.name and type_.native_enum else None
 
     def dump_command(self, table: str) -> str:
         return f"pg_dump --dbname=DBNAME --table={_shell(table)} --file={_dump_file(table)}"

@@ -443,13 +443,18 @@ def build_graph(headers: Iterable[Header]) -> Graph:
     order = _apply_order(found, children, dependencies)
     depth: dict[RevisionId, int] = {}
     revisions: dict[RevisionId, Revision] = {}
+    # Every edge names a revision by the one string of its id, not the copy a header read;
+    # and a lone parent or child by one tuple (most edges of a long history are such).
+    alone = {rev: (rev,) for rev in found}
     for rev in order:
         header = found[rev]
         depth[rev] = 1 + max((depth[p] for p in header.down_revision), default=0)
+        parents = tuple(revisions[p].id for p in header.down_revision)
+        kids = tuple(sorted(children[rev], key=lambda c: _sort_key(found[c])))
         revisions[rev] = Revision(
             id=rev,
-            parents=header.down_revision,
-            children=tuple(sorted(children[rev], key=lambda c: _sort_key(found[c]))),
+            parents=alone[parents[0]] if len(parents) == 1 else parents,
+            children=alone[kids[0]] if len(kids) == 1 else kids,
             message=header.message,
             labels=header.branch_labels,
             file=header.path,

@@ -274,6 +274,8 @@ class History:
     imported: dict[object, dict[RevisionId, Any]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # The sha256 of the bytes each revision let go of (let_go) was compiled from.
+    digests: dict[RevisionId, str] = field(default_factory=dict, repr=False, compare=False)
 
     def modules(self, run: object) -> dict[RevisionId, Any]:
         """The revision modules for one run of the revisions (``run``: what tells it apart),
@@ -298,11 +300,22 @@ class History:
         where a run imported it through the code cache (tools.history.compiled), else of
         the file as it is now."""
         for modules in self.imported.values():
-            loader = getattr(modules.get(rev), "__loader__", None)
-            digest = getattr(loader, "sha256", None)
-            if isinstance(digest, str):
+            digest = _compiled_from(modules.get(rev))
+            if digest is not None:
                 return digest
-        return sha256_of(self.graph[rev].path)
+        return self.digests.get(rev) or sha256_of(self.graph[rev].path)
+
+    def let_go(self) -> None:
+        """Let the imported revision modules go, once nothing more will run in them (a
+        script rendered alone: about 3 KB a revision); the sha256 of what each was compiled
+        from is kept. A module and its functions refer to each other: they are freed when
+        the cyclic collector next runs. A later run imports the files again."""
+        for modules in self.imported.values():
+            for rev, module in modules.items():
+                digest = _compiled_from(module)
+                if digest is not None:
+                    self.digests.setdefault(rev, digest)
+        self.imported.clear()
 
     def find(self, name: str) -> tuple[RevisionId, ...]:
         """The revisions one name stands for, in apply order.
@@ -436,6 +449,12 @@ def squashed_into(project: Project, revisions: Sequence[RevisionId]) -> Revision
     return None
 
 
+def _compiled_from(module: Any) -> str | None:
+    """The sha256 of the bytes a module imported through the code cache was compiled from."""
+    digest = getattr(getattr(module, "__loader__", None), "sha256", None)
+    return digest if isinstance(digest, str) else None
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -560,9 +579,17 @@ def version_moves(
     heads = set(span.start)
     moves: dict[RevisionId, tuple[tuple[RevisionId, ...], tuple[RevisionId, ...]]] = {}
     for rev in span.revisions:
-        removed = tuple(p for p in graph[rev].parents if p in heads)
+        revision = graph[rev]
+        removed = tuple(p for p in revision.parents if p in heads)
         heads = (heads - set(removed)) | {rev}
-        moves[rev] = (removed, (rev,))
+        # The graph's own tuples where they are the same (a long range's moves then cost a
+        # pair each): the parents, and (rev,) as a lone child's parents name it.
+        if removed == revision.parents:
+            removed = revision.parents
+        added = next(
+            (graph[c].parents for c in revision.children if graph[c].parents == (rev,)), (rev,)
+        )
+        moves[rev] = (removed, added)
     return moves
 
 

@@ -209,6 +209,7 @@ def sql_one(
         config_option=option,
         sources=False,  # only printed: nothing reads the operations' Alembic objects
         text=into is None,
+        alone=True,  # nothing else is rendered from this history
     )
     if into is not None:
         write_text(project, script, into)

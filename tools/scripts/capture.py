@@ -28,7 +28,7 @@ from tools.core.internals import (
 )
 from tools.core.text import printed_to_stderr
 from tools.dialects import UnwritableValue, script_dialect
-from tools.scripts import literals, statements
+from tools.scripts import literals, transactions
 from tools.scripts.offline import (
     OfflineBind,
     ReadsFromDatabase,
@@ -192,7 +192,7 @@ class Capture:
 
     def _collect(self, text: str) -> None:
         text = literals.restore(text)
-        control = statements.transaction_control(text, self.kind.sqlglot)
+        control = transactions.transaction_control(text, self.kind.sqlglot)
         here = Statement(
             text, revision_line(self.path), self.operation, self.autocommit, self.operation_index
         )
@@ -213,9 +213,9 @@ class Capture:
         in BEGIN ... END). Anything else that ends a transaction cannot be folded."""
         if control != statement.sql or (self.autocommit and self.kind.runs_autocommit_blocks):
             return False  # with other statements, or inside a block run outside one
-        begins = statements.begins_transaction(control)
+        begins = transactions.begins_transaction(control)
         if begins == self._own_transaction or (
-            not begins and not statements.commits_transaction(control)
+            not begins and not transactions.commits_transaction(control)
         ):
             return False  # a second BEGIN, a COMMIT with none open, a ROLLBACK
         self.folded.append(statement)
@@ -296,7 +296,7 @@ class Capture:
                 "pass such values as bound parameters (sa.text(...).bindparams(...)), which "
                 "are written with escapes",
             )
-        made = tuple(_settled(op, self.sources) for op in operations.recorded)
+        made = tuple(_settled(op, self.kind, self.sources) for op in operations.recorded)
         return Captured(tuple(self.statements), made, tuple(self.folded))
 
 
@@ -447,20 +447,28 @@ def _recording_operations(context: Any, capture: Capture) -> Any:
     return operations
 
 
-def _settled(operation: Operation, sources: bool) -> Operation:
+def _settled(operation: Operation, kind: ScriptDialect, sources: bool) -> Operation:
     """``operation`` once its revision ran: what a create_table or add_column made read into
-    ``made``; without ``sources``, their Alembic objects let go (nothing but ``made`` is
-    read of them then)."""
-    from tools.scripts.shapes import column_added, table_made
+    ``made``. Without ``sources`` (a script and its backup plan, nothing else, read the
+    capture), only what the plan reads is kept: of a create_table or add_column what it
+    made, and of the columns' types only what restoring a value into them needs
+    (ScriptDialect.restored_type); of the other operations, the Alembic object of those
+    that change a table's keys (shapes.KEYS_CHANGED_BY). The rest stays in memory no
+    longer, with what SQLAlchemy caches for each type it compiled."""
+    from tools.scripts.shapes import KEYS_CHANGED_BY, column_added, table_made
 
+    keep = {} if sources else {"keep_type": kind.restored_type}
     try:
         if operation.name == "create_table":
             built = operation.built
-            made: Any = table_made(built if built is not None else operation.source.to_table())
+            table = built if built is not None else operation.source.to_table()
+            made: Any = table_made(table, **keep)
         elif operation.name == "add_column":
-            made = column_added(operation.source.column)
-        else:
+            made = column_added(operation.source.column, **keep)
+        elif sources or operation.name in KEYS_CHANGED_BY:
             return operation
+        else:
+            return dataclasses.replace(operation, source=None)
     except Exception:  # what it made cannot be read as plain data: kept whole, as it is
         return operation
     if sources:
@@ -471,7 +479,7 @@ def _settled(operation: Operation, sources: bool) -> Operation:
 def _describe(operation: MigrateOperation) -> Operation:
     # CreateTableOp -> create_table, ExecuteSQLOp -> execute_sql
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(operation).__name__.removesuffix("Op"))
-    name = name.lower()
+    name = sys.intern(name.lower())  # one string for every create_table, not one each
     # A foreign key names its table source_table.
     table = getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
     if table is None and hasattr(operation, "table"):
@@ -637,13 +645,14 @@ def _capture_in(
     # one Alembic command imports them.
     modules = history.modules(run) if requests else {}
     with capture.installed():
-        for rev, direction in requests:
+        for request in requests:  # the caller's own tuple is the key (a pair each, not two)
+            rev, direction = request
             revision = history.graph[rev]
             function = getattr(modules[rev], direction)
             try:
-                session.results[(rev, direction)] = capture.run(function, revision, direction)
+                session.results[request] = capture.run(function, revision, direction)
             except RenderError as err:
-                session.results[(rev, direction)] = err
+                session.results[request] = err
             # What the revision built and let go (Tables and their columns refer to each
             # other) is freed now, not whenever the collector next runs: its threshold is
             # high (tools.entry), and a render's memory would grow by all of it.

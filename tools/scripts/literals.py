@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from tools.core.internals import forget_type_memos
 from tools.dialects import UnwritableValue
-from tools.scripts.statements import string_spans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -98,6 +97,8 @@ def _keep_crlf(text: str, kind: ScriptDialect) -> str:
     (a CR outside literals, a line ending, is left as it is: the client drops it harmlessly)."""
     if kind.crlf_in_string is None or "\r\n" not in text:
         return text
+    from tools.scripts.statements import string_spans  # (sqlglot: only for such text)
+
     spans = string_spans(text, kind.sqlglot)
     if spans is None:
         raise LostCarriageReturn(kind.client)

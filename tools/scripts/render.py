@@ -8,6 +8,7 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 from __future__ import annotations
 
 import functools
+import gc
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -260,6 +261,7 @@ def render_script(
     unproven: bool = False,
     sources: bool = True,
     text: bool = True,
+    alone: bool = False,
 ) -> Script:
     """The upgrade (or rollback) script for ``span``. ``out_dir`` is the folder as the
     commands in the header name it; ``config_option`` (e.g. ``-c ../app/alembic.ini``) goes
@@ -267,7 +269,9 @@ def render_script(
     ``release`` names the release the script belongs to in its audit rows. Without
     ``sources``, its steps' operations keep no Alembic objects (capture_session): for a
     script that is only written, not linted or reviewed. Without ``text``, the script
-    comes without its text (Script.text empty), for write_text to write."""
+    comes without its text (Script.text empty), for write_text to write. ``alone``: the
+    only script rendered from ``history``; its revision modules are let go once captured
+    (History.let_go), and the steps are made in the memory they took."""
     direction = _direction(kind)
     session = capture_session(
         history,
@@ -293,6 +297,9 @@ def render_script(
         environment=environment,
         sources=sources,
     )
+    if alone:
+        history.let_go()
+        gc.collect()  # (a module and its functions are a cycle: only the collector frees them)
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "
     # A script for another client than the default says so again (`sql --client plain`).

@@ -17,12 +17,29 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from alembic.operations.ops import MigrateOperation
     from sqlalchemy import Column, Table
 
     from tools.scripts.statements import RawStatement
 
 Columns = tuple[str, ...]
+
+# The operations (besides create_table and add_column, followed from what they made) that
+# change what a backup plan reads of a table: its columns, its primary key, the tables its
+# foreign keys refer to. The others change only its indexes and checks, which lint reads.
+KEYS_CHANGED_BY = frozenset(
+    {
+        "drop_table",
+        "rename_table",
+        "create_foreign_key",
+        "create_primary_key",
+        "alter_column",
+        "drop_column",
+        "drop_constraint",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -272,8 +289,13 @@ class Shapes:
         return None
 
 
-def table_made(table: Table) -> TableMade:
-    """What create_table made, read from the table Alembic built."""
+def _as_it_is(type_: Any) -> Any:
+    return type_
+
+
+def table_made(table: Table, keep_type: Callable[[Any], Any] = _as_it_is) -> TableMade:
+    """What create_table made, read from the table Alembic built; of each column's type,
+    what ``keep_type`` keeps (a script keeps only what its restores need)."""
     from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 
     foreign_keys, indexes = [], []
@@ -288,22 +310,27 @@ def table_made(table: Table) -> TableMade:
     for index in table.indexes:
         indexes.append((str(index.name), tuple(_text(c.name) for c in index.columns)))
     return TableMade(
-        tuple((_text(c.name), c.type, c.nullable) for c in table.columns),
+        tuple((_text(c.name), keep_type(c.type), c.nullable) for c in table.columns),
         tuple(_text(c.name) for c in table.primary_key.columns),
         tuple(foreign_keys),
         tuple(indexes),
     )
 
 
-def column_added(column: Column[Any]) -> ColumnAdded:
-    """What add_column adds, read from the column once Alembic has added it."""
+def column_added(column: Column[Any], keep_type: Callable[[Any], Any] = _as_it_is) -> ColumnAdded:
+    """What add_column adds, read from the column once Alembic has added it (its type as
+    table_made keeps it)."""
     references = tuple(
         (_name(key.constraint.name if key.constraint else None, column.name),
          _referred(key.target_fullname))
         for key in column.foreign_keys
     )  # fmt: skip
     return ColumnAdded(
-        _text(column.name), column.type, column.nullable, references, column.primary_key
+        _text(column.name),
+        keep_type(column.type),
+        column.nullable,
+        references,
+        column.primary_key,
     )
 
 
