@@ -407,13 +407,13 @@ def applied_fixture(tmp_path: Path, db: Database, *revisions: tuple[str, str]) -
     versions, rendered from base for the database's environment and applied with its real
     client: the copy's folder."""
     from tools.config import load_project
-    from tools.release import release
+    from tools.release import ranges
 
     repo = copy_fixture(tmp_path / "repo")
     for name, source in revisions:
         (repo / "versions" / name).write_text(source)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(db.env), start="base", out=tmp_path / "base")
+    ranges.sql(project, project.environment(db.env), start="base", out=tmp_path / "base")
     applied = apply_script(db, tmp_path / "base" / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
     return repo

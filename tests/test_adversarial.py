@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, pool, text
 
 from tools.config import load_project
 from tools.dialects import script_dialect
-from tools.release import release
+from tools.release import ranges, release
 
 from .conftest import DIALECTS, FIXTURE, apply_script
 
@@ -25,7 +25,7 @@ BRANCH_POINT = "9ecdc98b5e8a"
 
 def script(tmp_path, env: str, *, start: str = "base", target: str = BRANCH_POINT, kind="upgrade"):
     project = load_project(FIXTURE / "alembic.ini")
-    rendered = release.sql_one(project, project.environment(env), kind, start=start, target=target)
+    rendered = ranges.sql_one(project, project.environment(env), kind, start=start, target=target)
     path = tmp_path / f"{env}-{kind}-{start}-{target}.sql"
     path.write_text(rendered.text)
     return path
@@ -283,9 +283,7 @@ def test_server_settings_cannot_change_a_literal(repo_copy, tmp_path, throwaway_
     project = load_project(repo_copy / "alembic.ini")
     env = "prod" if database == "postgresql" else "mariadb"
     path = tmp_path / "up.sql"
-    path.write_text(
-        release.sql_one(project, project.environment(env), "upgrade", start="base").text
-    )
+    path.write_text(ranges.sql_one(project, project.environment(env), "upgrade", start="base").text)
     if database == "postgresql":
         engine = create_engine(db.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
@@ -377,14 +375,14 @@ def test_two_clients_at_once_apply_a_data_revision_once(
     env = {"sqlite": "dev", "postgresql": "prod", "mariadb": "mariadb"}[database]
     project = load_project(repo_copy / "alembic.ini")
     (tmp_path / "base.sql").write_text(
-        release.sql_one(project, project.environment(env), "upgrade", start="base").text
+        ranges.sql_one(project, project.environment(env), "upgrade", start="base").text
     )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP)
     project = load_project(repo_copy / "alembic.ini")
     path = tmp_path / "bump.sql"
     path.write_text(
-        release.sql_one(project, project.environment(env), "upgrade", start="68cfa590ad28").text
+        ranges.sql_one(project, project.environment(env), "upgrade", start="68cfa590ad28").text
     )
     codes, outputs = two_clients_at_once(db, path)
     assert codes[0] == 0 and codes[1] != 0, outputs
@@ -487,7 +485,7 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     db = throwaway_database("sqlite")
     project = load_project(repo_copy / "alembic.ini")
     (tmp_path / "base.sql").write_text(
-        release.sql_one(project, project.environment("dev"), "upgrade", start="base").text
+        ranges.sql_one(project, project.environment("dev"), "upgrade", start="base").text
     )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     update = """    op.execute("UPDATE tax_rates SET rate = rate + 1 WHERE code = 'STD'")\n"""
@@ -495,9 +493,7 @@ def test_sqlite_keeps_its_lock_across_an_autocommit_block(repo_copy, tmp_path, t
     inside = "    with op.get_context().autocommit_block():\n    " + update
     (repo_copy / "versions" / "0011_0123456789ab_bump.py").write_text(BUMP.replace(update, inside))
     project = load_project(repo_copy / "alembic.ini")
-    text = release.sql_one(
-        project, project.environment("dev"), "upgrade", start="68cfa590ad28"
-    ).text
+    text = ranges.sql_one(project, project.environment("dev"), "upgrade", start="68cfa590ad28").text
     assert text.count("COMMIT;") == 1 and text.count("BEGIN IMMEDIATE;") == 1, text
     path = tmp_path / "bump.sql"
     path.write_text(text)
@@ -520,7 +516,7 @@ def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
     ini.write_text(text_.replace("lock_timeout = 5s", "lock_timeout = 1s"))
     project = load_project(repo_copy / "alembic.ini")
     (tmp_path / "base.sql").write_text(
-        release.sql_one(project, project.environment("prod"), "upgrade", start="base").text
+        ranges.sql_one(project, project.environment("prod"), "upgrade", start="base").text
     )
     assert apply_script(db, tmp_path / "base.sql").returncode == 0
     (repo_copy / "versions" / "0011_0123456789ab_alter.py").write_text(
@@ -531,7 +527,7 @@ def test_a_step_outside_the_transaction_keeps_the_lock_timeout(
         )
     )
     project = load_project(repo_copy / "alembic.ini")
-    script = release.sql_one(
+    script = ranges.sql_one(
         project, project.environment("prod"), "upgrade", start="68cfa590ad28"
     ).text
     assert "SET SESSION lock_timeout = '1s';" in script

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tools.config import load_project
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import applied_fixture, apply_script, schemactl
 
@@ -113,7 +113,7 @@ def test_a_backfill_killed_midway_goes_on_from_its_last_batch(
         )
     (repo / "versions" / "0012_0c1100000002_backfill.py").write_text(BACKFILL)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="0c1100000001", out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start="0c1100000001", out=tmp_path / "new")
     if dialect == "mariadb":  # the loop says it ended; the script stops where it did not
         script = (tmp_path / "new" / "upgrade.sql").read_text()
         assert re.search(

@@ -29,7 +29,7 @@ from tools.core.errors import SchemactlError
 from tools.core.text import labels_text
 from tools.dialects import TOOL_TABLES
 from tools.history.load import load_graph, load_history
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import (
     DIALECTS,
@@ -142,7 +142,7 @@ def ours(project: Path, name: str, kind: str) -> dict[str, list[str]] | None:
 
     loaded = replace(loaded, x_arguments=tuple(X_ARGS.get(name, [])[1::2]))
     try:
-        script = release.sql_one(
+        script = ranges.sql_one(
             loaded, loaded.environment(None), kind, start="base", target="heads"
         )
     except SchemactlError:
@@ -181,7 +181,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
     loaded = replace(
         load_project(project / "alembic.ini"), x_arguments=tuple(X_ARGS.get(name, [])[1::2])
     )
-    upgrade = release.sql_one(loaded, loaded.environment(None), "upgrade", start="base")
+    upgrade = ranges.sql_one(loaded, loaded.environment(None), "upgrade", start="base")
     (tmp_path / "upgrade.sql").write_text(upgrade.text)
     applied = apply_script(ours_db, tmp_path / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
@@ -191,7 +191,7 @@ def test_scripts_apply_like_alembics(tmp_path, throwaway_database, name, dialect
         assert "alembic_version" not in {t.name for t in schema_snapshot(ours_db.url).tables}
 
     try:
-        rollback = release.sql_one(loaded, loaded.environment(None), "rollback", start="base")
+        rollback = ranges.sql_one(loaded, loaded.environment(None), "rollback", start="base")
     except SchemactlError:
         assert ours(project, name, "rollback") is None  # Alembic cannot render it either
         return
@@ -376,7 +376,7 @@ def test_a_revisions_own_transaction_is_folded_into_the_scripts(
     helper.write_text(helper.read_text().replace('== "sqlite"', "is not None"))
     loaded = load_project(project / "alembic.ini")
     env = loaded.environment(None)
-    upgrade = release.sql_one(loaded, env, "upgrade", start="base")
+    upgrade = ranges.sql_one(loaded, env, "upgrade", start="base")
     assert "-- Its own BEGIN, END (line 14) are left out" in upgrade.text
     step = upgrade.text.split("upgrade p4p4p4p4p4p4")[1].split("\n-- ---")[1]
     assert "INSERT INTO customers (name) VALUES ('Walk-in');" in step.splitlines()
@@ -389,7 +389,7 @@ def test_a_revisions_own_transaction_is_folded_into_the_scripts(
         rows = connection.exec_driver_sql("SELECT name FROM customers").all()
         items = connection.exec_driver_sql("SELECT sku FROM items").all()
     assert rows == [("Walk-in",)] and items == [("WALK-IN",)]
-    rollback = release.sql_one(replace(loaded), env, "rollback", start="base")
+    rollback = ranges.sql_one(replace(loaded), env, "rollback", start="base")
     (tmp_path / "rollback.sql").write_text(rollback.text)
     rolled = apply_script(db, tmp_path / "rollback.sql")
     assert rolled.returncode == 0, rolled.stderr
@@ -503,7 +503,7 @@ def test_each_revision_alone_renders_as_alembic_renders_it(tmp_path, name, diale
             if graph[rev].is_merge:
                 theirs = whole[kind]
             try:
-                script = release.sql_one(loaded, env, kind, start=below, target=rev)
+                script = ranges.sql_one(loaded, env, kind, start=below, target=rev)
             except SchemactlError as err:
                 assert theirs is None, (rev, kind, str(err))
                 assert "Traceback" not in str(err)

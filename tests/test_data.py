@@ -31,7 +31,7 @@ from tools.dialects import script_dialect
 from tools.history.load import load_history
 from tools.proof import rows, scratch
 from tools.proof.stairway import stairway
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import DIALECTS, SCENARIOS, admin_url, apply_script, scenario_copy, schemactl
 
@@ -65,7 +65,7 @@ def rendered(
 ) -> str:
     """One script of a range, as `schemactl sql --stdout` renders it."""
     project = load_project(project_dir / "alembic.ini")
-    return release.sql_one(project, project.environment(env), kind, start=start, target=end).text
+    return ranges.sql_one(project, project.environment(env), kind, start=start, target=end).text
 
 
 # What d002 writes, as the database must hold it.

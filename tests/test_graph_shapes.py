@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from tools.cli import app
 from tools.config import load_project
 from tools.history.load import load_history
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import SCENARIOS, apply_script, assert_agrees_with_alembic, scenario_copy
 
@@ -64,7 +64,7 @@ def test_graph_agrees_with_alembic(shape):
 def test_a_script_from_base_leaves_alembics_heads(shape, tmp_path, throwaway_database):
     database = throwaway_database("sqlite")
     project = load_project(shape / "alembic.ini")
-    script = release.sql_one(project, project.environment(None), "upgrade", start="base")
+    script = ranges.sql_one(project, project.environment(None), "upgrade", start="base")
     (tmp_path / "up.sql").write_text(script.text)
     applied = apply_script(database, tmp_path / "up.sql")
     assert applied.returncode == 0, applied.stderr

@@ -17,7 +17,7 @@ from tools.config import Environment, load_project, redact
 from tools.core.errors import ConfigError
 from tools.core.text import comment
 from tools.dialects import UnsafeRevisionId, safe_revision
-from tools.release import release
+from tools.release import ranges
 
 REVISION = """{doc!r}
 
@@ -64,7 +64,7 @@ def render(repo, doc: str, labels: tuple[str, ...] | None, out_name: str = "out"
     project = load_project(repo / "alembic.ini")
     out = repo / "var" / out_name
     shutil.rmtree(out, ignore_errors=True)
-    release.sql(project, project.environment("prod"), start="68cfa590ad28", out=out)
+    ranges.sql(project, project.environment("prod"), start="68cfa590ad28", out=out)
     return (out / "upgrade.sql").read_text() + (out / "rollback.sql").read_text()
 
 
@@ -150,7 +150,7 @@ def test_applied_by_sqlite3_a_hostile_script_does_only_its_work(
     def apply(doc: str, labels: tuple[str, ...] | None) -> list[tuple[object, ...]]:
         render(repo_copy, doc, labels)
         project = load_project(repo_copy / "alembic.ini")
-        script = release.sql_one(project, project.environment("dev"), "upgrade", start="base")
+        script = ranges.sql_one(project, project.environment("dev"), "upgrade", start="base")
         database = tmp_path / f"{uuid.uuid4().hex}.db"
         result = subprocess.run(
             ["sqlite3", str(database)], input=script.text, capture_output=True, text=True

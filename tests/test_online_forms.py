@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import MetaData, Table, inspect, select, text
 
 from tools.config import load_project
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import ENV_FOR_DIALECT, MODELS, apply_script, copy_fixture, schemactl, scratch_env
 
@@ -132,7 +132,7 @@ def _at_parent_with_rows(tmp_path, throwaway_database, dialect, customer="1"):
     db = throwaway_database(dialect)
     env = ENV_FOR_DIALECT[dialect][0]
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    ranges.sql(project, project.environment(env), start="base", out=tmp_path / "base")
     applied = apply_script(db, tmp_path / "base" / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
     with db.engine().begin() as connection:
@@ -142,7 +142,7 @@ def _at_parent_with_rows(tmp_path, throwaway_database, dialect, customer="1"):
         REVISION.replace("{customer}", customer)
     )
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
     return repo, db, env
 
 
@@ -392,7 +392,7 @@ def test_mariadb_alters_say_online_what_mariadb_always_does_online(tmp_path, thr
     # Applied, both ways, on rows: the server takes every one, and the values are kept.
     db = throwaway_database("mariadb")
     project = load_project(repo / "alembic.ini")
-    release.sql(
+    ranges.sql(
         project, project.environment(env), start="base", target=PARENT, out=tmp_path / "base"
     )
     assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
@@ -400,7 +400,7 @@ def test_mariadb_alters_say_online_what_mariadb_always_does_online(tmp_path, thr
         for statement in ROWS:
             connection.execute(text(statement.replace(":", r"\:")))
     before = _contents(db)
-    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
     for script in ("upgrade.sql", "rollback.sql", "upgrade.sql"):
         applied = apply_script(db, tmp_path / "new" / script)
         assert applied.returncode == 0, applied.stderr
@@ -554,11 +554,11 @@ def test_names_that_are_data_stay_names_in_every_form(tmp_path, throwaway_databa
     db = throwaway_database(dialect)
     env = ENV_FOR_DIALECT[dialect][0]
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    ranges.sql(project, project.environment(env), start="base", out=tmp_path / "base")
     assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
     (repo / "versions" / "0011_0a1100000002_hostile.py").write_text(HOSTILE)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start=PARENT, out=tmp_path / "new")
     up = apply_script(db, tmp_path / "new" / "upgrade.sql")
     assert up.returncode == 0, up.stdout + up.stderr
     name = 'li:ne "x" 100%'

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from tools.config import load_project
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import ENV_FOR_DIALECT, apply_script, copy_fixture, schemactl
 
@@ -70,7 +70,7 @@ def stop_midway(tmp_path, throwaway_database, monkeypatch, dialect, revision=STO
     monkeypatch.setenv(db.url_var, db.url.render_as_string(hide_password=False))
     env = ENV_FOR_DIALECT[dialect][0]
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    ranges.sql(project, project.environment(env), start="base", out=tmp_path / "base")
     assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
     with db.engine().begin() as connection:
         for n, (name, tax) in enumerate([("Ada", "T-1"), ("Ada", "T-2"), ("Bo %s", None)], 1):
@@ -90,7 +90,7 @@ def stop_midway(tmp_path, throwaway_database, monkeypatch, dialect, revision=STO
             )
     (repo / "versions" / "0011_5a1e5a1e5a1e_customers_postal_code.py").write_text(revision)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
     script = (tmp_path / "new" / "upgrade.sql").read_text()
     if dialect == "mariadb":  # the header sends the DBA to recover when it stops midway
         said = re.search(r"before its error\. Then run:\n--   schemactl (.*)\n", script)
@@ -202,7 +202,7 @@ def test_a_rollback_stopped_midway_is_finished(stopped, tmp_path):
     assert schemactl(repo, *finish, env=environ).returncode == 0
     assert apply_script(db, repo / "finish.sql").returncode == 0
     project = load_project(repo / "alembic.ini")
-    back = release.sql_one(
+    back = ranges.sql_one(
         project, project.environment(env), "upgrade", start="5a1e5a1e5a1e", target="68cfa590ad28"
     )
     statements = [s for s in back.steps[0].statements]
@@ -325,7 +325,7 @@ def test_a_concurrent_index_that_failed_is_found_invalid_and_built_again(
     environ = {db.url_var: db.url.render_as_string(hide_password=False)}
     env = ENV_FOR_DIALECT["postgresql"][0]
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="base", out=tmp_path / "base")
+    ranges.sql(project, project.environment(env), start="base", out=tmp_path / "base")
     assert apply_script(db, tmp_path / "base" / "upgrade.sql").returncode == 0
     with db.engine().begin() as connection:
         connection.execute(
@@ -342,7 +342,7 @@ def test_a_concurrent_index_that_failed_is_found_invalid_and_built_again(
         )
     (repo / "versions" / "0011_c0c0c0c0c0c0_customers_indexes.py").write_text(CONCURRENT)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
+    ranges.sql(project, project.environment(env), start="68cfa590ad28", out=tmp_path / "new")
     failed = apply_script(db, tmp_path / "new" / "upgrade.sql")
     assert failed.returncode != 0 and "uq_customers_tax_id" in failed.stderr, failed.stderr
 

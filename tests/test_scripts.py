@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, pool, text
 from tools.dialects import AUDIT_TABLE, TOOL_TABLES
 from tools.history.load import load_graph
 from tools.live import migrate
-from tools.release import release
+from tools.release import ranges, release
 
 from .conftest import FIXTURE, apply_script, model_diff, schema_snapshot
 
@@ -25,7 +25,7 @@ FEATURE_HEADS = "fa4621c62bf9,fcac57c435d7"
 
 def render(project, db, tmp_path, start="base", target="heads"):
     out = tmp_path / f"sql-{start.replace(',', '+')}-{target}"
-    release.sql(project, project.environment(db.env), start=start, target=target, out=out)
+    ranges.sql(project, project.environment(db.env), start=start, target=target, out=out)
     return out / "upgrade.sql", out / "rollback.sql"
 
 

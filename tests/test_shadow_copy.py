@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from tools.config import load_project
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import applied_fixture, apply_script
 
@@ -100,7 +100,7 @@ def _project(tmp_path, db, condition="amount >= 0", key="id"):
     body = CHECK.replace("CONDITION", repr(condition)).replace("KEY", repr(key))
     (repo / "versions" / "0012_0b1100000002_check.py").write_text(body)
     project = load_project(repo / "alembic.ini")
-    release.sql(project, project.environment(env), start="0b1100000001", out=tmp_path / "check")
+    ranges.sql(project, project.environment(env), start="0b1100000001", out=tmp_path / "check")
     return repo
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tools.cli import app
 from tools.config import load_project
-from tools.release import release
+from tools.release import ranges
 
 from .conftest import FIXTURE, apply_script
 
@@ -63,7 +63,7 @@ def test_verify_finds_drift_and_edited_files_and_passes_a_clean_database(
     repo_copy, database, tmp_path
 ):
     project = load_project(repo_copy / "alembic.ini")
-    release.sql(project, project.environment(database.env), start="base", out=tmp_path / "s")
+    ranges.sql(project, project.environment(database.env), start="base", out=tmp_path / "s")
     applied = apply_script(database, tmp_path / "s" / "upgrade.sql")
     assert applied.returncode == 0, applied.stderr
 
@@ -147,8 +147,8 @@ def test_verify_says_when_the_audit_and_the_version_table_disagree(repo_copy, da
     a tool that writes no audit rows): the schema matches the version table, but the audit's
     last rows undo revisions alembic_version has."""
     project = load_project(repo_copy / "alembic.ini")
-    release.sql(project, project.environment(database.env), start="base", out=tmp_path / "all")
-    release.sql(
+    ranges.sql(project, project.environment(database.env), start="base", out=tmp_path / "all")
+    ranges.sql(
         project, project.environment(database.env), start="9ecdc98b5e8a", out=tmp_path / "last"
     )
     for script in (tmp_path / "all" / "upgrade.sql", tmp_path / "last" / "rollback.sql"):

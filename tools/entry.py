@@ -161,7 +161,7 @@ def _sql(args: list[str]) -> TextIO | None:
     import tempfile
 
     from tools.config import load_project
-    from tools.release import release
+    from tools.release import ranges
 
     def given(name: str, default: str | None = None) -> str | None:
         value = options.get(name, default)
@@ -176,7 +176,7 @@ def _sql(args: list[str]) -> TextIO | None:
     # Returned open: _answered closes it once printed (it has no name: gone when closed).
     text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
     try:
-        release.sql_one(
+        ranges.sql_one(
             project,
             environment,
             kind,

@@ -37,17 +37,20 @@ def test_inline_turns_what_ends_a_line_into_a_space(value):
     assert inline(value) == value[0] + " " + value[2:]
 
 
-@given(st.lists(st.text(alphabet="ab\n", max_size=6), max_size=8))
-def test_a_script_written_piece_by_piece_ends_as_its_whole_text_would(pieces):
-    """write_text passes the template's pieces on as they come; the text ends with exactly
-    one newline, whatever the pieces end with, and is otherwise the pieces unchanged."""
+@given(st.lists(st.text(alphabet="ab\n", max_size=6), max_size=8), st.integers(1, 10))
+def test_a_script_written_piece_by_piece_ends_as_its_whole_text_would(pieces, batch):
+    """write_text passes the template's pieces on in batches; the text ends with exactly
+    one newline, whatever the pieces and the batches end with, and is otherwise the pieces
+    unchanged."""
     import io
 
     from tools.scripts.render import _EndingOnce
 
-    out = io.StringIO()
-    ending = _EndingOnce(out)
-    for piece in pieces:
-        ending.write(piece)
-    ending.close()
-    assert out.getvalue() == "".join(pieces).rstrip("\n") + "\n"
+    for size in (batch, _EndingOnce.BATCH):
+        out = io.StringIO()
+        ending = _EndingOnce(out)
+        ending.BATCH = size
+        for piece in pieces:
+            ending.write(piece)
+        ending.close()
+        assert out.getvalue() == "".join(pieces).rstrip("\n") + "\n"

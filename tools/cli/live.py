@@ -385,7 +385,7 @@ def recover(
     from tools.core.files import write_files
     from tools.live.recover import recover as find
     from tools.live.recover import recovery_script
-    from tools.release.release import invocation
+    from tools.release.ranges import invocation
 
     if finish and undo:
         typer.echo("Error: give --finish or --undo, not both", err=True)

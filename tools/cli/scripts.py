@@ -124,7 +124,7 @@ def sql(
     Example: schemactl sql --env mariadb --from fcac57c435d7 --to 9ecdc98b5e8a
     Example: schemactl sql --env prod --client plain --stdout    # for a GUI client
     """
-    from tools.release import release
+    from tools.release import ranges
     from tools.scripts import manifest
 
     if rollback and not stdout:
@@ -143,9 +143,9 @@ def sql(
         try:
             if stdout:
                 kind = "rollback" if rollback else "upgrade"
-                script = release.sql_one(project, environment, kind, start=start, target=target)
+                script = ranges.sql_one(project, environment, kind, start=start, target=target)
             else:
-                folder, upgrade, down = release.sql(
+                folder, upgrade, down = ranges.sql(
                     project, environment, start=start, target=target, out=out
                 )
         except NothingToRender as nothing:
@@ -432,11 +432,11 @@ def lint_command(
     """
     from tools.lint import engine as lint
     from tools.proof.measure import measure_environment, measurements_json, observed_at
-    from tools.release import release
+    from tools.release import ranges
 
     with _user_errors(ctx):
         project, environment = _where(ctx, database, env)
-        released = release.last_released(project, environment)
+        released = ranges.last_released(project, environment)
         linted, findings = lint.lint(project, environment, span, released=released)
         measured = measure_environment(project, environment, linted) if measure and linted else None
     if linted is None and not as_json:

@@ -45,6 +45,11 @@ class Revision:
         return Path(self.file)
 
     @property
+    def filename(self) -> str:
+        """The revision file's name (``path.name``, without making a Path)."""
+        return os.path.basename(self.file)
+
+    @property
     def is_head(self) -> bool:
         return not self.children
 

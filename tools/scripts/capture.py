@@ -266,7 +266,7 @@ class Capture:
         # once, however many tables use it): each revision is captured on its own, so what
         # another capture in the same run created is not taken as there already.
         self.context.impl.memo = {}
-        where = (revision.id, revision.path.name, direction)
+        where = (revision.id, revision.filename, direction)
         make_current(operations)
         try:
             fn()

@@ -7,10 +7,11 @@ template. Rendering needs only the environment's dialect: no URL, no driver, no 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from shlex import quote
@@ -273,33 +274,31 @@ def render_script(
     only script rendered from ``history``; its revision modules are let go once captured
     (History.let_go), and the steps are made in the memory they took."""
     direction = _direction(kind)
-    session = capture_session(
-        history,
-        environment.dialect,
-        [(rev, direction) for rev in _order(span, kind)],
-        environment=environment,
-        sources=sources,
-    )
-    # Guard and stamps go to the version table the project's env.py configures.
-    dialect = replace(
-        environment.kind,
-        version_table=session.version_table,
-        version_table_schema=session.version_table_schema,
-        other_version_tables=other_version_tables(project, environment, session.version_table),
-        database_name=project.display_name,
-    )
-    # What the range's destructive steps keep (listed even with backup = off).
-    backups = plan_backups(
-        history,
-        environment.dialect,
-        span.revisions,
-        upgrades=session if kind == UPGRADE else None,
-        environment=environment,
-        sources=sources,
-    )
-    if alone:
-        history.let_go()
-        gc.collect()  # (a module and its functions are a cycle: only the collector frees them)
+    with _let_go_after(history) if alone else contextlib.nullcontext():
+        session = capture_session(
+            history,
+            environment.dialect,
+            [(rev, direction) for rev in _order(span, kind)],
+            environment=environment,
+            sources=sources,
+        )
+        # Guard and stamps go to the version table the project's env.py configures.
+        dialect = replace(
+            environment.kind,
+            version_table=session.version_table,
+            version_table_schema=session.version_table_schema,
+            other_version_tables=other_version_tables(project, environment, session.version_table),
+            database_name=project.display_name,
+        )
+        # What the range's destructive steps keep (listed even with backup = off).
+        backups = plan_backups(
+            history,
+            environment.dialect,
+            span.revisions,
+            upgrades=session if kind == UPGRADE else None,
+            environment=environment,
+            sources=sources,
+        )
     # Any database but the first is named, so the command renders the same database's script.
     named = "" if project.default_database else f"-n {quote(project.database)} "
     # A script for another client than the default says so again (`sql --client plain`).
@@ -330,6 +329,21 @@ def render_script(
         prove_command=f"schemactl {config_option}{named}release --prove --env {environment.name}",
     )
     return _with_text(project, script) if text else script
+
+
+@contextlib.contextmanager
+def _let_go_after(history: History) -> Iterator[None]:
+    """Capture a script rendered alone, then let its revision modules go (History.let_go).
+    A module and its functions refer to each other: one collection frees them. What was
+    there before (the imports, the graph) is frozen meanwhile, so the collector walks only
+    what the captures made, and does so once."""
+    gc.freeze()
+    try:
+        yield
+        history.let_go()
+        gc.collect()
+    finally:
+        gc.unfreeze()
 
 
 def other_version_tables(
@@ -420,24 +434,41 @@ def _with_text(project: Project, script: Script) -> Script:
 class _EndingOnce:
     """Passes what a template writes on to ``into``, ending it with exactly one newline.
     Lines are left as rendered: a statement's text (string literals included) reaches the
-    database byte for byte as the revision wrote it."""
+    database byte for byte as the revision wrote it. A template writes in many small
+    pieces (tens of thousands at 1,000 revisions): they are passed on in batches of about
+    16 KiB, each one write."""
+
+    BATCH = 1 << 14
 
     def __init__(self, into: TextIO) -> None:
         self.into = into
+        self.pending: list[str] = []
+        self.size = 0
         self.newlines = 0  # written last, and held back: the end may come next
         self.failed: OSError | None = None
 
     def write(self, text: str) -> None:
-        body = text.rstrip("\n")
+        self.pending.append(text)
+        self.size += len(text)
+        if self.size >= self.BATCH:
+            self._pass_on()
+
+    def _pass_on(self, last: bool = False) -> None:
+        pieces = "".join(self.pending)
+        self.pending.clear()
+        self.size = 0
+        body = pieces.rstrip("\n")
+        held, self.newlines = self.newlines, len(pieces) - len(body)
         if body:
-            try:
-                if self.newlines:
-                    self.into.write("\n" * self.newlines)
-                self.into.write(body)
-            except OSError as err:
-                self.failed = err
-                raise
-        self.newlines = len(text) - len(body) + (0 if body else self.newlines)
+            text = "\n" * held + body
+        else:
+            self.newlines += held
+            text = ""
+        try:
+            self.into.write(text + "\n" if last else text)
+        except OSError as err:
+            self.failed = err
+            raise
 
     def close(self) -> None:
-        self.into.write("\n")
+        self._pass_on(last=True)

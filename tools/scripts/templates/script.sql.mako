@@ -175,7 +175,7 @@ ${line | n}
 ${thin}
 -- ${number}/${len(script.steps)}  ${step.direction} ${step.revision.id}${"  [%s]" % comment(step.branch) if step.branch else ""}
 --   ${step.message}
---   ${comment(step.revision.path.name)}  sha256 ${step.sha256}
+--   ${comment(step.revision.filename)}  sha256 ${step.sha256}
 ${thin}
 <%  outside = not step.transactional and dialect.transactional %>\
 %   if step.folded:
