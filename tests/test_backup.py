@@ -481,6 +481,16 @@ def test_a_script_rendered_alone_lets_its_revision_modules_go(repo_copy):
     (first, *_) = history.graph.order
     session = capture_session(history, "postgresql", [(first, "downgrade")])
     assert session.get(first, "downgrade").statements and revision_modules()
+    # It freezes what it need not walk, and thaws it after; a freeze of the process's own
+    # (a server that forks) is left as it was.
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        render(sources=False, alone=True)
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_a_capture_without_sources_is_captured_again_whole_when_lint_needs_them(repo_copy):

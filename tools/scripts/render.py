@@ -336,14 +336,18 @@ def _let_go_after(history: History) -> Iterator[None]:
     """Capture a script rendered alone, then let its revision modules go (History.let_go).
     A module and its functions refer to each other: one collection frees them. What was
     there before (the imports, the graph) is frozen meanwhile, so the collector walks only
-    what the captures made, and does so once."""
-    gc.freeze()
+    what the captures made; unless the process froze objects itself (a server that forks),
+    whose freeze is left as it is."""
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     try:
         yield
         history.let_go()
         gc.collect()
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def other_version_tables(
