@@ -204,7 +204,7 @@ def main() -> None:
     )
     header = (
         f"{'history':>11}  {'comparison':<30} {'schemactl s':>11} {'baseline s':>10} "
-        f"{'ratio':>6} {'target':>6}  {'MiB':>9}"
+        f"{'ratio':>6} {'target':>6}  {'MiB':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -256,7 +256,7 @@ def main() -> None:
                     shown = "-" if target is None else f"{target:.2f}"
                     print(
                         f"{label:>11}  {mine.name:<30} {t_mine:11.3f} {t_base:10.3f} "
-                        f"{ratio:6.2f} {shown:>6}  {p_mine:4.0f}/{p_base:<4.0f}  {verdict}"
+                        f"{ratio:6.2f} {shown:>6}  {p_mine:5.1f}/{p_base:<5.1f}  {verdict}"
                     )
                     if mine.name == "render postgresql":
                         per_revision[size] = t_mine / size
@@ -270,7 +270,7 @@ def main() -> None:
                     misses.append(f"warm status against the floor at {label}")
                 print(
                     f"{label:>11}  {'status warm vs interpreter+stat':<30} {warm_status:11.3f} "
-                    f"{lowest:10.3f} {ratio:6.2f} {FLOOR_TARGET:6.2f}  {'':>9}  {verdict}"
+                    f"{lowest:10.3f} {ratio:6.2f} {FLOOR_TARGET:6.2f}  {'':>11}  {verdict}"
                 )
             shutil.rmtree(folder)
     if len(per_revision) > 1:

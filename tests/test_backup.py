@@ -481,6 +481,9 @@ def test_a_script_rendered_alone_lets_its_revision_modules_go(repo_copy):
     (first, *_) = history.graph.order
     session = capture_session(history, "postgresql", [(first, "downgrade")])
     assert session.get(first, "downgrade").statements and revision_modules()
+    # A module names its file with the very string the graph holds (one per file, not two).
+    (modules,) = history.imported.values()
+    assert all(modules[rev].__file__ is history.graph[rev].file for rev in modules)
     # It freezes what it need not walk, and thaws it after; a freeze of the process's own
     # (a server that forks) is left as it was.
     assert gc.get_freeze_count() == 0

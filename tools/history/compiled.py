@@ -25,7 +25,7 @@ import importlib.util
 import marshal
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -51,16 +51,16 @@ class KeptCodeLoader(SourceFileLoader):
     def __init__(self, fullname: str, path: str, root: Path) -> None:
         super().__init__(fullname, path)
         self.root = root
-        self.sha256: str | None = None
+        # The sha256 of what ran, for the script's audit row (bytes: half a hex string's size).
+        self.digest: bytes | None = None
 
     def get_code(self, fullname: str) -> CodeType:
         source = self.get_data(self.path)
-        digest = hashlib.sha256(source)
-        self.sha256 = digest.hexdigest()  # what ran, for the script's audit row
+        self.digest = hashlib.sha256(source).digest()
         code = kept(
             self.root,
             self.path,
-            digest.digest(),
+            self.digest,
             lambda: self.source_to_code(source, self.path),
             lambda code: isinstance(code, CodeType) and code.co_filename == self.path,
         )
@@ -94,11 +94,19 @@ def kept(
     return value
 
 
-def load_module(module_id: str, path: str | os.PathLike[str], root: Path) -> ModuleType | None:
+def load_module(
+    module_id: str,
+    path: str | os.PathLike[str],
+    root: Path,
+    named: Mapping[str, str] | None = None,
+) -> ModuleType | None:
     """A revision file imported as Alembic's loader imports it (alembic.util.pyfiles
     load_module_py), its code kept in the cache of the project in folder ``root``; None for
-    a compiled-only (.pyc) file, which Alembic loads itself."""
+    a compiled-only (.pyc) file, which Alembic loads itself. ``named``: the file paths the
+    caller holds already, by themselves; the module names its file with that very string
+    (one string per file, not one more per import)."""
     where = os.fspath(path)
+    where = named.get(where, where) if named is not None else where
     if not where.endswith(".py"):
         return None
     loader = KeptCodeLoader(module_id, where, root)

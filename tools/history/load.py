@@ -12,7 +12,7 @@ import configparser
 import functools
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -97,7 +97,11 @@ def script_directory(cfg: Config) -> ScriptDirectory:
         ) from err
 
 
-def load_scripts(scripts: ScriptDirectory, project: Project | None = None) -> list[Script]:
+def load_scripts(
+    scripts: ScriptDirectory,
+    project: Project | None = None,
+    named: Mapping[str, str] | None = None,
+) -> list[Script]:
     """Every revision file, loaded by Alembic (the graph checks them: ids, parents, cycles);
     with ``project``, their compiled code kept in its cache (tools.history.compiled).
 
@@ -111,7 +115,7 @@ def load_scripts(scripts: ScriptDirectory, project: Project | None = None) -> li
         # run: Project.version_locations) would leave an entry per run.
         if project is None or project.version_locations is not None:
             return list(revision_files(scripts))
-        load = functools.partial(compiled.load_module, root=project.config_path.parent)
+        load = functools.partial(compiled.load_module, root=project.config_path.parent, named=named)
         with modules_loaded_by(load):
             return list(revision_files(scripts))
 
@@ -275,7 +279,7 @@ class History:
         default_factory=dict, repr=False, compare=False
     )
     # The sha256 of the bytes each revision let go of (let_go) was compiled from.
-    digests: dict[RevisionId, str] = field(default_factory=dict, repr=False, compare=False)
+    digests: dict[RevisionId, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def modules(self, run: object) -> dict[RevisionId, Any]:
         """The revision modules for one run of the revisions (``run``: what tells it apart),
@@ -291,7 +295,8 @@ class History:
             elif self.scripts is None:
                 raise HistoryError("this history has no files to run; load it with load_history")
             else:
-                scripts = load_scripts(self.scripts, self.project)
+                files = {r.file: r.file for r in self.graph.revisions.values()}
+                scripts = load_scripts(self.scripts, self.project, files)
             self.imported[run] = {script.revision: script.module for script in scripts}
         return self.imported[run]
 
@@ -302,8 +307,9 @@ class History:
         for modules in self.imported.values():
             digest = _compiled_from(modules.get(rev))
             if digest is not None:
-                return digest
-        return self.digests.get(rev) or sha256_of(self.graph[rev].path)
+                return digest.hex()
+        kept = self.digests.get(rev)
+        return kept.hex() if kept is not None else sha256_of(self.graph[rev].path)
 
     def let_go(self) -> None:
         """Let the imported revision modules go, once nothing more will run in them (a
@@ -449,10 +455,10 @@ def squashed_into(project: Project, revisions: Sequence[RevisionId]) -> Revision
     return None
 
 
-def _compiled_from(module: Any) -> str | None:
+def _compiled_from(module: Any) -> bytes | None:
     """The sha256 of the bytes a module imported through the code cache was compiled from."""
-    digest = getattr(getattr(module, "__loader__", None), "sha256", None)
-    return digest if isinstance(digest, str) else None
+    digest = getattr(getattr(module, "__loader__", None), "digest", None)
+    return digest if isinstance(digest, bytes) else None
 
 
 def sha256_of(path: Path) -> str:
