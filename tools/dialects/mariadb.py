@@ -266,7 +266,7 @@ class MariaDB(ScriptDialect):
         return [f"DO RELEASE_LOCK({self._lock_name});"]
 
     def _verified(self, statement: str, old: str) -> list[str]:
-        message = self.literal(f"schemactl stamp: {self.version_name} did not hold {old}; stopped")
+        message = self._quote(f"schemactl stamp: {self.version_name} did not hold {old}; stopped")
         return [
             "DELIMITER //\nBEGIN NOT ATOMIC\n    " + statement + "\n    IF ROW_COUNT() <> 1 THEN\n"
             f"        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {message};\n"

@@ -168,7 +168,7 @@ class PostgreSQL(ScriptDialect):
         return [self._quiet(f"SELECT pg_catalog.pg_advisory_unlock({self.lock_key})")]
 
     def _verified(self, statement: str, old: str) -> list[str]:
-        message = self.literal(
+        message = self._quote(
             f"schemactl stamp: {self.version_name} did not hold {old}; stopped, nothing of "
             "this step was kept"
         )
